@@ -1,0 +1,21 @@
+"""LPS, a loyalty programme system: the Pyramid application factory.
+
+Plugins import the hook marker from here: `from lps_core import hookimpl`.
+"""
+import pluggy
+
+hookimpl = pluggy.HookimplMarker("lps")
+
+
+def main(global_config, **settings):
+    """The WSGI application, built from PasteDeploy settings (config/*.ini)."""
+    from pyramid.config import Configurator
+
+    with Configurator(settings=settings) as config:
+        config.include("pyramid_chameleon")
+        config.include("lps_core.db")
+        config.include("lps_core.outlets")
+        config.include("lps_core.api")
+        config.include("lps_core.web")
+        config.registry["lps.plugins"].hook.lps_includeme(config=config)
+    return config.make_wsgi_app()

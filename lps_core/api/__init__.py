@@ -1,0 +1,17 @@
+"""The JSON API under /api/v1: the contract that websites, tills and partner systems code against."""
+from lps_core.apikeys.services import ApiKeyChecker
+
+
+def includeme(config):
+    settings = config.get_settings()
+    config.registry["lps.api.keys"] = ApiKeyChecker(float(settings.get("lps.api.key_cache_seconds", 5)))
+    config.add_route("api.openapi", "/api/v1/openapi.json")
+    config.add_route("api.members", "/api/v1/members")
+    config.add_route("api.member_approve", "/api/v1/members/{id}/approve")
+    config.add_route("api.card", "/api/v1/cards/{card_no}")
+    config.add_route("api.card_ledger", "/api/v1/cards/{card_no}/ledger")
+    config.add_route("api.transactions", "/api/v1/transactions")
+    config.add_route("api.transaction", "/api/v1/transactions/{id}")
+    config.add_route("api.transaction_reversal", "/api/v1/transactions/{id}/reversal")
+    config.scan("lps_core.api.views")
+    config.scan("lps_core.api.errors")

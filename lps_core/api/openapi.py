@@ -1,0 +1,171 @@
+"""The OpenAPI 3 document of /api/v1, served at /api/v1/openapi.json. tests/test_openapi.py fails
+when a route of the API is missing here."""
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _errors(*codes):
+    text = {400: "Malformed input; `fields` names each bad field", 401: "Missing or invalid API key",
+            403: "The key's outlet or scopes do not allow this", 404: "Not found",
+            409: "Conflicts with what is recorded (replayed key with other content, over-refund, balance)",
+            413: "Body larger than 64 KiB", 422: "Names a card or thing that cannot be used"}
+    return {str(code): {"description": text[code], "content": {"application/json": {"schema": ERROR}}}
+            for code in codes}
+
+
+def _json(schema_name):
+    return {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_name}"}}}
+
+
+def _path_param(name, description, type_="string"):
+    return {"name": name, "in": "path", "required": True, "description": description, "schema": {"type": type_}}
+
+
+DECIMAL = {"type": "string", "pattern": r"^\d+(\.\d{1,2})?$", "example": "380.00",
+           "description": "A decimal string with at most 2 decimal places (an exact JSON number is also accepted)"}
+CARD_NO = _path_param("card_no", "Card number with its Luhn check digit; spaces and dashes are ignored")
+
+DOCUMENT = {
+    "openapi": "3.0.3",
+    "info": {
+        "title": "LPS API",
+        "version": "1.0.0",
+        "description": "Loyalty programme API for outlets, tills and the hotel website. Every call needs "
+                       "`Authorization: Bearer <key>`; a key belongs to one outlet and carries scopes "
+                       "(members, members.approve, cards.read, transactions).",
+    },
+    "servers": [{"url": "/"}],
+    "security": [{"bearer": []}],
+    "paths": {
+        "/api/v1/openapi.json": {"get": {
+            "summary": "This document", "security": [],
+            "responses": {"200": {"description": "OpenAPI 3 document"}},
+        }},
+        "/api/v1/members": {"post": {
+            "summary": "Enrol a member (waits for approval)", "operationId": "enrolMember",
+            "requestBody": {"required": True, "content": _json("Enrolment")},
+            "responses": {"201": {"description": "Enrolled, pending approval", "content": _json("MemberStatus")},
+                          **_errors(400, 401, 403, 413)},
+        }},
+        "/api/v1/members/{id}/approve": {"post": {
+            "summary": "Approve a pending member and issue a card", "operationId": "approveMember",
+            "parameters": [_path_param("id", "Member id", "integer")],
+            "requestBody": {"required": False, "content": {"application/json": {"schema": {
+                "type": "object", "properties": {"card_type": {"type": "string"}}}}}},
+            "responses": {"200": {"description": "Approved", "content": _json("Approval")},
+                          **_errors(400, 401, 403, 404, 409, 422)},
+        }},
+        "/api/v1/cards/{card_no}": {"get": {
+            "summary": "Look a card up", "operationId": "getCard", "parameters": [CARD_NO],
+            "responses": {"200": {"description": "The card", "content": _json("Card")}, **_errors(400, 401, 403, 404)},
+        }},
+        "/api/v1/cards/{card_no}/ledger": {"get": {
+            "summary": "A card's ledger, newest first", "operationId": "getCardLedger",
+            "parameters": [
+                CARD_NO,
+                {"name": "account", "in": "query", "schema": {"type": "string", "enum": ["points", "stored_value"],
+                                                              "default": "points"}},
+                {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+                {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200,
+                                                               "default": 50}},
+            ],
+            "responses": {"200": {"description": "A page of entries", "content": _json("LedgerPage")},
+                          **_errors(400, 401, 403, 404)},
+        }},
+        "/api/v1/transactions": {"post": {
+            "summary": "Earn points for a bill", "operationId": "postTransaction",
+            "description": "Idempotent on (outlet, bill_no): the same body again answers 200 with the first "
+                           "result; another body with the same bill_no answers 409.",
+            "requestBody": {"required": True, "content": _json("TransactionRequest")},
+            "responses": {"201": {"description": "Posted", "content": _json("Transaction")},
+                          "200": {"description": "Replay of an earlier identical post", "content": _json("Transaction")},
+                          **_errors(400, 401, 403, 409, 413, 422)},
+        }},
+        "/api/v1/transactions/{id}": {"get": {
+            "summary": "A posted bill with its breakdown and refunds", "operationId": "getTransaction",
+            "parameters": [_path_param("id", "Transaction id", "integer")],
+            "responses": {"200": {"description": "The transaction"}, **_errors(400, 401, 403, 404)},
+        }},
+        "/api/v1/transactions/{id}/reversal": {"post": {
+            "summary": "Refund all or part of a bill; its points come back pro rata", "operationId": "reverseTransaction",
+            "description": "Without `amount`, refunds what is left. Send a `refund_no` to make a partial refund "
+                           "safe to retry; a whole refund without one is keyed 'full'.",
+            "parameters": [_path_param("id", "Transaction id", "integer")],
+            "requestBody": {"required": False, "content": _json("ReversalRequest")},
+            "responses": {"201": {"description": "Reversed", "content": _json("Reversal")},
+                          "200": {"description": "Replay of an earlier identical refund", "content": _json("Reversal")},
+                          **_errors(400, 401, 403, 404, 409)},
+        }},
+    },
+    "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "schemas": {
+            "Error": {"type": "object", "required": ["error", "message"], "properties": {
+                "error": {"type": "string", "example": "validation_failed"},
+                "message": {"type": "string"},
+                "fields": {"type": "object", "additionalProperties": {"type": "string"},
+                           "example": {"amount": "must be greater than 0"}},
+            }},
+            "Enrolment": {"type": "object", "required": ["name", "channel"], "additionalProperties": False,
+                          "properties": {
+                              "name": {"type": "string", "maxLength": 200},
+                              "phone": {"type": "string", "example": "+8613800000001"},
+                              "email": {"type": "string", "format": "email"},
+                              "birthday": {"type": "string", "format": "date"},
+                              "gender": {"type": "string", "enum": ["female", "male", "other", "unspecified"]},
+                              "channel": {"type": "string", "enum": ["desk", "web"]},
+                          }, "description": "A phone number or an e-mail address is required."},
+            "MemberStatus": {"type": "object", "properties": {
+                "id": {"type": "integer"}, "status": {"type": "string", "enum": ["pending", "active"]}}},
+            "Approval": {"type": "object", "properties": {
+                "id": {"type": "integer"}, "status": {"type": "string"}, "card_no": {"type": "string"}}},
+            "Card": {"type": "object", "properties": {
+                "card_no": {"type": "string"}, "status": {"type": "string"}, "card_type": {"type": "string"},
+                "member": {"type": "object", "nullable": True, "properties": {
+                    "id": {"type": "integer"}, "name": {"type": "string"}}},
+                "tier": {"type": "string", "nullable": True},
+                "points_balance": {"type": "integer"},
+                "stored_value_balance": DECIMAL,
+            }},
+            "BreakdownStep": {"type": "object", "properties": {
+                "step": {"type": "string", "example": "formula"}, "rule": {"type": "string"},
+                "description": {"type": "string"}, "points": {"type": "integer"}}},
+            "TransactionRequest": {"type": "object", "required": ["card_no", "bill_no", "amount"],
+                                   "additionalProperties": False, "properties": {
+                "card_no": {"type": "string"},
+                "bill_no": {"type": "string", "maxLength": 64},
+                "amount": DECIMAL,
+                "occurred_at": {"type": "string", "format": "date-time",
+                                "description": "With a time-zone offset; default: now"},
+                "items": {"type": "array", "maxItems": 500, "items": {"type": "object", "required": ["sku", "amount"],
+                                                                      "properties": {
+                    "sku": {"type": "string"}, "category": {"type": "string"},
+                    "qty": {"type": "number"}, "amount": DECIMAL}}},
+            }},
+            "Transaction": {"type": "object", "properties": {
+                "id": {"type": "integer"}, "outlet": {"type": "string"}, "bill_no": {"type": "string"},
+                "amount": DECIMAL, "points": {"type": "integer"}, "points_balance": {"type": "integer"},
+                "breakdown": {"type": "array", "items": {"$ref": "#/components/schemas/BreakdownStep"}},
+                "replayed": {"type": "boolean"}}},
+            "ReversalRequest": {"type": "object", "additionalProperties": False, "properties": {
+                "amount": DECIMAL, "refund_no": {"type": "string", "maxLength": 64}}},
+            "Reversal": {"type": "object", "properties": {
+                "id": {"type": "integer"}, "transaction_id": {"type": "integer"}, "refund_no": {"type": "string"},
+                "amount": DECIMAL, "points": {"type": "integer", "description": "Points taken back"},
+                "points_balance": {"type": "integer"}, "replayed": {"type": "boolean"}}},
+            "LedgerEntry": {"type": "object", "properties": {
+                "id": {"type": "integer"},
+                "kind": {"type": "string", "example": "earn"},
+                "amount": {"description": "Points (integer) or money (decimal string) for stored value"},
+                "balance_after": {}, "occurred_at": {"type": "string", "format": "date-time"},
+                "outlet": {"type": "string", "nullable": True}, "bill_no": {"type": "string", "nullable": True},
+                "reverses": {"type": "integer", "nullable": True},
+                "breakdown": {"type": "array", "items": {"$ref": "#/components/schemas/BreakdownStep"}},
+                "note": {"type": "string", "nullable": True}}},
+            "LedgerPage": {"type": "object", "properties": {
+                "card_no": {"type": "string"}, "account": {"type": "string"}, "page": {"type": "integer"},
+                "per_page": {"type": "integer"}, "total": {"type": "integer"},
+                "entries": {"type": "array", "items": {"$ref": "#/components/schemas/LedgerEntry"}}}},
+        },
+    },
+}

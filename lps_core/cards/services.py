@@ -1,0 +1,161 @@
+"""Card numbers: validation, look-up, the pre-generated pool and issuance at approval."""
+from dataclasses import dataclass
+
+from sqlalchemy import insert, select, update
+
+from lps_core.cards.luhn import luhn_valid, with_check_digit
+from lps_core.cards.models import Card, CardNumberCounter, CardType
+from lps_core.errors import Conflict, NotFound, Unprocessable, ValidationFailed
+from lps_core.ledger.models import POINTS, STORED_VALUE, Account
+from lps_core.members.models import Member, Tier
+from lps_core.timeutil import utcnow
+
+CARD_NUMBER_LENGTH = 16
+ISSUANCE_METHODS = ("pool", "generate", "pool_then_generate")
+
+
+@dataclass(frozen=True)
+class CardView:
+    """A card with what the cashier and the API need to know about it, read in one query."""
+
+    card_id: int
+    card_no: str
+    status: str
+    card_type_code: str
+    member_id: int | None
+    member_name: str | None
+    member_status: str | None
+    tier_code: str | None
+    tier_multiplier: object
+    points_account_id: int | None
+    points_balance: int
+    stored_value_balance: int
+
+
+def normalize_card_no(raw, field="card_no") -> str:
+    """Digits only (spaces and dashes as printed on the card are dropped), with a valid check digit."""
+    if not isinstance(raw, str) or not raw.strip():
+        raise ValidationFailed(f"{field} is required", {field: "is required"})
+    number = raw.replace(" ", "").replace("-", "")
+    if not number.isdigit() or not 8 <= len(number) <= 32:
+        raise ValidationFailed(f"{field} must be 8 to 32 digits", {field: "must be 8 to 32 digits"})
+    if not luhn_valid(number):
+        raise ValidationFailed(
+            f"{field} {number} fails its check digit: the number is mistyped",
+            {field: "check digit does not match: the number is mistyped"},
+        )
+    return number
+
+
+def find_card(db, card_no) -> CardView | None:
+    points = Account.__table__.alias("points")
+    stored = Account.__table__.alias("stored")
+    row = db.execute(
+        select(
+            Card.id, Card.card_no, Card.status, CardType.code.label("card_type_code"), Card.member_id,
+            Member.name.label("member_name"), Member.status.label("member_status"),
+            Tier.code.label("tier_code"), Tier.multiplier.label("tier_multiplier"),
+            points.c.id.label("points_account_id"), points.c.balance.label("points_balance"),
+            stored.c.balance.label("stored_value_balance"),
+        )
+        .join(CardType, CardType.id == Card.card_type_id)
+        .outerjoin(Member, Member.id == Card.member_id)
+        .outerjoin(Tier, Tier.id == Member.tier_id)
+        .outerjoin(points, (points.c.member_id == Card.member_id) & (points.c.kind == POINTS))
+        .outerjoin(stored, (stored.c.card_id == Card.id) & (stored.c.kind == STORED_VALUE))
+        .where(Card.card_no == card_no)
+    ).one_or_none()
+    if row is None:
+        return None
+    return CardView(row.id, row.card_no, row.status, row.card_type_code, row.member_id, row.member_name,
+                    row.member_status, row.tier_code, row.tier_multiplier, row.points_account_id,
+                    row.points_balance or 0, row.stored_value_balance or 0)
+
+
+def get_card(db, raw_card_no, field="card_no") -> CardView:
+    card_no = normalize_card_no(raw_card_no, field)
+    card = find_card(db, card_no)
+    if card is None:
+        raise NotFound(f"card {card_no} is not known", {field: "no such card"})
+    return card
+
+
+def usable_card(db, raw_card_no, field="card_no") -> CardView:
+    """A card that may earn and spend now: known, active and held by an active member."""
+    card_no = normalize_card_no(raw_card_no, field)
+    card = find_card(db, card_no)
+    if card is None:
+        raise Unprocessable(f"card {card_no} is not known", {field: "no such card"})
+    if card.status != "active":
+        raise Unprocessable(f"card {card_no} is {card.status}", {field: f"card is {card.status}"})
+    if card.member_status != "active":
+        raise Unprocessable(f"the member of card {card_no} is {card.member_status}",
+                            {field: f"member is {card.member_status}"})
+    return card
+
+
+def get_card_type(db, code=None) -> CardType:
+    """The named card type, or the first one defined when no code is given."""
+    query = select(CardType)
+    query = query.where(CardType.code == code) if code else query.order_by(CardType.id)
+    card_type = db.scalars(query.limit(1)).first()
+    if card_type is None:
+        if code:
+            raise Unprocessable(f"card type {code!r} does not exist", {"card_type": "no such card type"})
+        raise Conflict("no card type is defined yet", {"card_type": "define a card type first"})
+    return card_type
+
+
+def allocate_card_numbers(db, prefix, count) -> list[str]:
+    """`count` new numbers with `prefix`: a per-prefix serial, zero-padded, plus a Luhn check digit."""
+    if not prefix.isdigit() or not 1 <= len(prefix) <= 8:
+        raise ValidationFailed("prefix must be 1 to 8 digits", {"prefix": "must be 1 to 8 digits"})
+    if not 1 <= count <= 1_000_000:
+        raise ValidationFailed("count must be 1 to 1000000", {"count": "must be 1 to 1000000"})
+    width = CARD_NUMBER_LENGTH - 1 - len(prefix)
+    counter = select(CardNumberCounter.prefix).where(CardNumberCounter.prefix == prefix)
+    if db.scalar(counter.with_for_update()) is None:
+        db.execute(insert(CardNumberCounter).values(prefix=prefix, next_serial=1))
+    end = db.scalar(
+        update(CardNumberCounter).where(CardNumberCounter.prefix == prefix)
+        .values(next_serial=CardNumberCounter.next_serial + count).returning(CardNumberCounter.next_serial)
+    )
+    first = end - count
+    if end - 1 >= 10**width:
+        raise Conflict(f"prefix {prefix} has run out of card numbers", {"prefix": "exhausted"})
+    return [with_check_digit(f"{prefix}{serial:0{width}d}") for serial in range(first, end)]
+
+
+def generate_pool(db, count, *, prefix=None, card_type_code=None) -> list[str]:
+    """Pre-generate unissued cards (the pool that approval draws from)."""
+    card_type = get_card_type(db, card_type_code)
+    numbers = allocate_card_numbers(db, prefix or card_type.prefix, count)
+    db.execute(insert(Card), [
+        {"card_no": number, "card_type_id": card_type.id, "status": "unissued"} for number in numbers
+    ])
+    return numbers
+
+
+def issue_card(db, member_id, *, method="pool_then_generate", card_type_code=None) -> str:
+    """Give a member an active card: the oldest unissued one of the type from the pool, or a new number."""
+    if method not in ISSUANCE_METHODS:
+        raise ValueError(f"lps.cards.issuance must be one of {', '.join(ISSUANCE_METHODS)}, not {method!r}")
+    card_type = get_card_type(db, card_type_code)
+    card_id = None
+    if method != "generate":
+        card_id = db.scalar(
+            select(Card.id).where(Card.status == "unissued", Card.card_type_id == card_type.id)
+            .order_by(Card.id).limit(1).with_for_update(skip_locked=True)
+        )
+        if card_id is None and method == "pool":
+            raise Conflict(f"the pool of {card_type.code} cards is empty: generate more with `lps cards generate`",
+                           {"card_type": "no unissued card left"})
+    now = utcnow()
+    if card_id is None:
+        [number] = allocate_card_numbers(db, card_type.prefix, 1)
+        card_id = db.scalar(insert(Card).values(card_no=number, card_type_id=card_type.id, member_id=member_id,
+                                                status="active", issued_at=now).returning(Card.id))
+    else:
+        db.execute(update(Card).where(Card.id == card_id).values(member_id=member_id, status="active", issued_at=now))
+    db.execute(insert(Account).values(kind=STORED_VALUE, card_id=card_id, balance=0))
+    return db.scalar(select(Card.card_no).where(Card.id == card_id))

@@ -1,0 +1,183 @@
+"""`lps`: the command line for hotel IT: migrations, demo data, API keys, card pools, ledger checks."""
+import argparse
+import json
+import os
+import sys
+
+from lps_core.errors import ConfigurationError, LpsError
+
+DEFAULT_CONFIG = "config/development.ini"
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    try:
+        return args.run(args) or 0
+    except (LpsError, ConfigurationError) as exc:
+        fields = getattr(exc, "fields", None)
+        detail = f" ({', '.join(f'{k}: {v}' for k, v in fields.items())})" if fields else ""
+        print(f"lps: error: {exc}{detail}", file=sys.stderr)
+        return 1
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="lps", description="LPS loyalty programme system")
+    parser.add_argument("-c", "--config", default=os.environ.get("LPS_CONFIG", DEFAULT_CONFIG),
+                        help=f"PasteDeploy ini file (default: $LPS_CONFIG or {DEFAULT_CONFIG})")
+    commands = parser.add_subparsers(title="commands")
+
+    db = commands.add_parser("db", help="database schema").add_subparsers(title="db commands")
+    upgrade = db.add_parser("upgrade", help="apply Alembic migrations")
+    upgrade.add_argument("--revision", default="head")
+    upgrade.set_defaults(run=cmd_db_upgrade)
+
+    demo = commands.add_parser("demo", help="load demo data (idempotent) and print a demo API key")
+    demo.set_defaults(run=cmd_demo)
+
+    apikey = commands.add_parser("apikey", help="API keys").add_subparsers(title="apikey commands")
+    create = apikey.add_parser("create", help="create a key for an outlet; prints it as the last line")
+    create.add_argument("--outlet", required=True, help="outlet code")
+    create.add_argument("--scope", action="append", help="a scope to grant (repeatable; default: all)")
+    create.add_argument("--label")
+    create.set_defaults(run=cmd_apikey_create)
+    revoke = apikey.add_parser("revoke", help="revoke a key by its prefix (the part after lps_)")
+    revoke.add_argument("prefix")
+    revoke.set_defaults(run=cmd_apikey_revoke)
+
+    cards = commands.add_parser("cards", help="card numbers").add_subparsers(title="cards commands")
+    generate = cards.add_parser("generate", help="pre-generate a pool of unissued card numbers")
+    generate.add_argument("--count", type=int, required=True)
+    generate.add_argument("--prefix", help="digits the numbers start with (default: the card type's)")
+    generate.add_argument("--type", dest="card_type", help="card type code (default: the first type)")
+    generate.set_defaults(run=cmd_cards_generate)
+
+    ledger = commands.add_parser("ledger", help="the ledger").add_subparsers(title="ledger commands")
+    check = ledger.add_parser("check", help="verify every balance equals the sum of its ledger; exit 1 on drift")
+    check.set_defaults(run=cmd_ledger_check)
+
+    plugins = commands.add_parser("plugins", help="list installed plugins and what they provide")
+    plugins.set_defaults(run=cmd_plugins)
+    return parser
+
+
+class Environment:
+    """Settings, database and plugins for one command, built from the ini file."""
+
+    def __init__(self, config_uri):
+        import plaster
+
+        from lps_core.db import get_engine, get_session_factory
+
+        if not os.path.exists(config_uri):
+            raise ConfigurationError(f"config file {config_uri} not found (use -c or $LPS_CONFIG)")
+        loader = plaster.get_loader(config_uri, protocols=["wsgi"])
+        loader.setup_logging()
+        self.config_uri = config_uri
+        self.settings = loader.get_settings("app:main")
+        self.engine = get_engine(self.settings)
+        self.session_factory = get_session_factory(self.engine)
+        self._plugins = None
+
+    @property
+    def plugins(self):
+        from lps_core.plugins import load_plugins
+
+        if self._plugins is None:
+            self._plugins = load_plugins(self.settings)
+        return self._plugins
+
+    def transaction(self, work):
+        from lps_core.db import run_in_transaction
+
+        return run_in_transaction(self.session_factory, work)
+
+
+def cmd_db_upgrade(args):
+    from lps_core.db.migrate import upgrade
+
+    env = Environment(args.config)
+    _ensure_sqlite_dir(env.settings["sqlalchemy.url"])
+    upgrade(env.engine, args.revision)
+    print(f"database at {env.engine.url.render_as_string(hide_password=True)} is at revision {args.revision}")
+
+
+def cmd_demo(args):
+    from lps_core.demo import load_demo
+
+    env = Environment(args.config)
+    summary = env.transaction(lambda db: load_demo(db, env.plugins, env.settings))
+    for line in summary:
+        print(line)
+
+
+def cmd_apikey_create(args):
+    from lps_core.apikeys.services import SCOPES, create_api_key
+
+    env = Environment(args.config)
+    key = env.transaction(lambda db: create_api_key(db, args.outlet, tuple(args.scope or SCOPES), args.label))
+    print(f"API key for outlet {args.outlet} (shown once, store it now):")
+    print(key)
+
+
+def cmd_apikey_revoke(args):
+    from lps_core.apikeys.services import revoke_api_key
+
+    env = Environment(args.config)
+    if not env.transaction(lambda db: revoke_api_key(db, args.prefix)):
+        print(f"lps: error: no live key with prefix {args.prefix}", file=sys.stderr)
+        return 1
+    print(f"revoked key {args.prefix}")
+
+
+def cmd_cards_generate(args):
+    from lps_core.cards.services import generate_pool
+
+    env = Environment(args.config)
+    numbers = env.transaction(lambda db: generate_pool(db, args.count, prefix=args.prefix,
+                                                       card_type_code=args.card_type))
+    for number in numbers:
+        print(number)
+    print(f"{len(numbers)} unissued card numbers added to the pool", file=sys.stderr)
+
+
+def cmd_ledger_check(args):
+    from lps_core.ledger.check import count_accounts, find_drift
+
+    env = Environment(args.config)
+    drift, total = env.transaction(lambda db: (find_drift(db), count_accounts(db)))
+    for problem in drift:
+        print(f"DRIFT {problem}")
+    if drift:
+        print(f"{len(drift)} of {total} accounts drift from their ledger", file=sys.stderr)
+        return 1
+    print(f"ledger OK: {total} accounts, every balance equals the sum of its entries")
+
+
+def cmd_plugins(args):
+    env = Environment(args.config)
+    registry = env.plugins
+    print(json.dumps({
+        "plugins": registry.plugin_names(),
+        "provides": {hook: sorted(objects) for hook, objects in registry.provided.items()},
+    }, indent=2))
+
+
+def pshell_setup(env):
+    """`pshell config/development.ini`: a shell with `db` in an open transaction; call tm.commit()."""
+    import transaction
+
+    request = env["request"]
+    request.tm = transaction.TransactionManager(explicit=True)
+    request.tm.begin()
+    env["tm"] = request.tm
+    env["db"] = request.dbsession
+
+
+def _ensure_sqlite_dir(url):
+    if url.startswith("sqlite:///"):
+        directory = os.path.dirname(os.path.abspath(url[len("sqlite:///"):]))
+        os.makedirs(directory, exist_ok=True)

@@ -1,0 +1,75 @@
+"""Engine and session set-up: one request, one transaction (pyramid_tm + zope.sqlalchemy)."""
+import transaction
+import zope.sqlalchemy
+from sqlalchemy import engine_from_config, event
+from sqlalchemy.orm import sessionmaker
+
+from lps_core.db.meta import Base  # noqa: F401  (re-exported for models and migrations)
+
+
+def get_engine(settings, prefix="sqlalchemy."):
+    engine = engine_from_config(settings, prefix)
+    if engine.dialect.name == "sqlite":
+        _make_sqlite_serializable(engine)
+    return engine
+
+
+def _make_sqlite_serializable(engine):
+    """Give SQLite real transactions: take the write lock at BEGIN and enforce foreign keys.
+
+    pysqlite starts a transaction lazily at the first write, so two requests could both read a
+    balance before either writes it. BEGIN IMMEDIATE makes writers queue up instead, which is what
+    SELECT ... FOR UPDATE gives us on PostgreSQL.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, connection_record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def get_session_factory(engine):
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def get_tm_session(session_factory, transaction_manager, request=None):
+    """A session joined to the transaction manager: committed or aborted with it."""
+    dbsession = session_factory(info={"request": request})
+    zope.sqlalchemy.register(dbsession, transaction_manager=transaction_manager)
+    return dbsession
+
+
+def includeme(config):
+    settings = config.get_settings()
+    settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
+    config.include("pyramid_tm")
+    config.include("pyramid_retry")
+
+    engine = get_engine(settings)
+    session_factory = get_session_factory(engine)
+    config.registry["dbsession_factory"] = session_factory
+    config.registry["db_engine"] = engine
+
+    def dbsession(request):
+        dbsession = request.environ.get("app.dbsession")
+        if dbsession is None:
+            dbsession = get_tm_session(session_factory, request.tm, request=request)
+        return dbsession
+
+    config.add_request_method(dbsession, reify=True)
+
+
+def run_in_transaction(session_factory, work):
+    """Run work(dbsession) in its own transaction, for the CLI and jobs outside a request."""
+    tm = transaction.TransactionManager(explicit=True)
+    with tm:
+        dbsession = get_tm_session(session_factory, tm)
+        return work(dbsession)

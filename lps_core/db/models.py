@@ -1,0 +1,8 @@
+"""Imports every feature's models so that the metadata (for Alembic and the ledger check) is complete."""
+from lps_core.apikeys.models import ApiKey  # noqa: F401
+from lps_core.cards.models import Card, CardNumberCounter, CardType  # noqa: F401
+from lps_core.db.meta import Base  # noqa: F401
+from lps_core.earning.models import Bill, BillRefund  # noqa: F401
+from lps_core.ledger.models import Account, LedgerEntry, LotAllocation, PointLot  # noqa: F401
+from lps_core.members.models import Member, Tier  # noqa: F401
+from lps_core.outlets.models import Outlet, Property  # noqa: F401

@@ -1,0 +1,66 @@
+"""Demo data for `make run`: one hotel with rooms, restaurant and spa, tiers, a card pool and members.
+
+Idempotent: a second run adds nothing but a fresh demo API key (keys are stored hashed, so the
+previous one cannot be shown again; it is revoked)."""
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, insert, select, update
+
+from lps_core.apikeys.models import ApiKey
+from lps_core.apikeys.services import create_api_key
+from lps_core.cards.models import Card, CardType
+from lps_core.cards.services import generate_pool
+from lps_core.members.models import Member, Tier
+from lps_core.members.services import Enrolment, approve_member, enrol_member
+from lps_core.outlets.services import ensure_property, save_outlet
+from lps_core.timeutil import utcnow
+
+TIERS = [("classic", "Classic", 0, "1"), ("silver", "Silver", 1, "1.2"), ("gold", "Gold", 2, "1.5"),
+         ("diamond", "Diamond", 3, "2")]
+OUTLETS = [
+    ("ROOMS", "Rooms", {"points_per_unit": "1", "unit": "1"}),
+    ("REST", "Jade Garden Restaurant", {"points_per_unit": "1", "unit": "2"}),
+    ("SPA", "Lotus Spa", {"points_per_unit": "1", "unit": "1"}),
+]
+MEMBERS = [
+    ("Li Wei", "+8613800000001", "li.wei@example.com", date(1985, 3, 14), "male", "gold"),
+    ("Zhang Min", "+8613800000002", "zhang.min@example.com", date(1990, 7, 2), "female", "silver"),
+    ("Anna Schmidt", "+491700000003", "anna.schmidt@example.com", date(1978, 11, 25), "female", "classic"),
+]
+DEMO_KEY_LABEL = "demo"
+
+
+def load_demo(db, plugins, settings) -> list[str]:
+    ensure_property(db, "GDH", "Grand Demo Hotel")
+    for code, name, params in OUTLETS:
+        save_outlet(db, plugins, code=code, name=name, property_code="GDH", formula="base_rate", params=params)
+    for code, name, rank, multiplier in TIERS:
+        if db.scalar(select(Tier.id).where(Tier.code == code)) is None:
+            db.execute(insert(Tier).values(code=code, name=name, rank=rank, multiplier=Decimal(multiplier)))
+    if db.scalar(select(CardType.id).where(CardType.code == "standard")) is None:
+        db.execute(insert(CardType).values(code="standard", name="Standard member card", prefix="8800"))
+    unissued = db.scalar(select(func.count()).select_from(Card).where(Card.status == "unissued"))
+    if unissued < 10:
+        generate_pool(db, 20 - unissued, card_type_code="standard")
+    cards = []
+    for name, phone, email, birthday, gender, tier in MEMBERS:
+        member_id = db.scalar(select(Member.id).where(Member.phone == phone))
+        if member_id is None:
+            member_id = enrol_member(db, Enrolment(name=name, channel="desk", phone=phone, email=email,
+                                                   birthday=birthday, gender=gender))
+            approve_member(db, member_id, issuance=settings.get("lps.cards.issuance", "pool_then_generate"))
+            tier_id = db.scalar(select(Tier.id).where(Tier.code == tier))
+            db.execute(update(Member).where(Member.id == member_id).values(tier_id=tier_id))
+        card_no = db.scalar(select(Card.card_no).where(Card.member_id == member_id, Card.status == "active"))
+        cards.append(f"  {card_no}  {name} ({tier})")
+    db.execute(update(ApiKey).where(ApiKey.label == DEMO_KEY_LABEL, ApiKey.revoked_at.is_(None))
+               .values(revoked_at=utcnow()))
+    key = create_api_key(db, "REST", label=DEMO_KEY_LABEL)
+    return [
+        "Demo data ready: hotel GDH with outlets ROOMS, REST, SPA; tiers classic/silver/gold/diamond.",
+        "Demo member cards:",
+        *cards,
+        "Demo API key for outlet REST (a new one each run; the previous demo key is revoked):",
+        key,
+    ]

@@ -1,0 +1,293 @@
+"""Earning points for a bill and taking them back when the bill is refunded.
+
+A bill is claimed by inserting its row with ON CONFLICT DO NOTHING on (outlet, bill no.): of twenty
+simultaneous posts of one bill exactly one inserts and posts; the others wait for it to commit and
+then replay its result, or get a Conflict when their content differs.
+"""
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import ROUND_FLOOR, Decimal
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from lps_core.cards.services import usable_card
+from lps_core.earning.formula import BillInput, BillLine
+from lps_core.earning.models import Bill, BillRefund
+from lps_core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from lps_core.ledger import services as ledger
+from lps_core.ledger.models import POINTS, Account, LedgerEntry
+from lps_core.money import format_cents, parse_amount
+from lps_core.timeutil import add_months, as_utc, isoformat, utcnow
+
+MAX_ITEMS = 500
+FUTURE_TOLERANCE = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class OutletContext:
+    """The outlet a request acts for, with its earning formula, as the API key resolved it."""
+
+    id: int
+    code: str
+    formula: str
+    formula_params: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EarnRequest:
+    card_no: str
+    bill_no: str
+    amount_cents: int
+    occurred_at: datetime | None
+    items: tuple[BillLine, ...]
+
+    def fingerprint(self):
+        return ledger.fingerprint_of({
+            "card_no": self.card_no, "amount": self.amount_cents,
+            "occurred_at": isoformat(self.occurred_at) if self.occurred_at else None,
+            "items": [[i.sku, i.category, str(i.qty), i.amount_cents] for i in self.items],
+        })
+
+
+@dataclass(frozen=True)
+class EarnedBill:
+    id: int
+    outlet_id: int
+    bill_no: str
+    member_id: int
+    amount_cents: int
+    points: int
+    points_balance: int
+    breakdown: list
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class Refund:
+    id: int
+    bill_id: int
+    refund_no: str
+    amount_cents: int
+    points: int
+    points_balance: int
+    replayed: bool = False
+
+
+def clean_earn_request(data) -> EarnRequest:
+    """Validate a POST /transactions body; every bad field is named at once."""
+    if not isinstance(data, dict):
+        raise ValidationFailed("the body must be a JSON object", {"body": "must be a JSON object"})
+    errors = {}
+    card_no = data.get("card_no")
+    if not isinstance(card_no, str) or not card_no.strip():
+        errors["card_no"] = "is required"
+    bill_no = data.get("bill_no")
+    if not isinstance(bill_no, str) or not bill_no.strip():
+        errors["bill_no"] = "is required"
+    elif len(bill_no.strip()) > 64:
+        errors["bill_no"] = "must be at most 64 characters"
+    amount_cents = _field(errors, "amount", lambda: parse_amount(data["amount"]) if "amount" in data
+                          else _missing())
+    occurred_at = None
+    if data.get("occurred_at") is not None:
+        occurred_at = _field(errors, "occurred_at", lambda: _parse_time(data["occurred_at"]))
+    items = _field(errors, "items", lambda: _parse_items(data.get("items") or []))
+    if items and amount_cents and sum(i.amount_cents for i in items) > amount_cents:
+        errors["items"] = "the items add up to more than the bill amount"
+    for name in sorted(set(data) - {"card_no", "bill_no", "amount", "occurred_at", "items"}):
+        errors[name] = "is not a known field"
+    if errors:
+        raise ValidationFailed("the transaction has invalid fields", errors)
+    return EarnRequest(card_no.strip(), bill_no.strip(), amount_cents, occurred_at, items)
+
+
+def earn_points_for_bill(db, plugins, outlet: OutletContext, request: EarnRequest, *, expiry_months=24) -> EarnedBill:
+    card = usable_card(db, request.card_no)
+    fingerprint = request.fingerprint()
+    occurred_at = request.occurred_at or utcnow()
+    bill = BillInput(outlet.code, request.bill_no, request.amount_cents, occurred_at, request.items,
+                     card.tier_code, card.card_type_code)
+    points, breakdown = compute_points(plugins, outlet, bill, card.tier_code, card.tier_multiplier)
+
+    bill_id = db.scalar(
+        _insert_ignoring_duplicates(db, Bill, ["outlet_id", "bill_no"]).values(
+            outlet_id=outlet.id, bill_no=request.bill_no, card_id=card.card_id, member_id=card.member_id,
+            amount_cents=request.amount_cents, items=[_line_json(i) for i in request.items] or None,
+            occurred_at=occurred_at, fingerprint=fingerprint, points=points, created_at=utcnow(),
+        ).returning(Bill.id)
+    )
+    if bill_id is None:
+        return _replay_bill(db, outlet, request.bill_no, fingerprint)
+
+    posting = ledger.append_credit(
+        db, card.points_account_id, points, account_kind=POINTS, kind=ledger.EARN,
+        business_key=f"earn:{outlet.id}:{request.bill_no}", fingerprint=fingerprint,
+        occurred_at=occurred_at, expires_at=add_months(occurred_at, expiry_months),
+        outlet_id=outlet.id, bill_id=bill_id, breakdown=breakdown,
+    )
+    earned = EarnedBill(bill_id, outlet.id, request.bill_no, card.member_id, request.amount_cents, points,
+                        posting.balance_after, breakdown)
+    plugins.hook.lps_on_points_posted(dbsession=db, posting=posting, bill=earned)
+    return earned
+
+
+def compute_points(plugins, outlet: OutletContext, bill: BillInput, tier_code=None, tier_multiplier=None):
+    """Points and breakdown for a bill, without posting anything: the formula, then the tier multiplier.
+    Each step records what it added, so the steps always add up to the points."""
+    result = plugins.formula(outlet.formula).compute(bill, outlet.formula_params)
+    breakdown = [dict(step) for step in result.steps]
+    points = result.points
+    multiplier = Decimal(tier_multiplier or 1)
+    if multiplier != 1 and points > 0:
+        boosted = int((points * multiplier).to_integral_value(rounding=ROUND_FLOOR))
+        breakdown.append({"step": "tier", "rule": tier_code, "points": boosted - points,
+                          "description": f"{tier_code} tier multiplier x{multiplier.normalize()}"})
+        points = boosted
+    return points, breakdown
+
+
+def reverse_bill(db, plugins, outlet: OutletContext, bill_id, *, amount_cents=None, refund_no=None) -> Refund:
+    """Refund all or part of a bill: its points come back pro rata, never more than remain.
+
+    Without a refund_no a whole refund is keyed 'full', so retrying it replays; partial refunds
+    should carry their own refund_no to be safe to retry."""
+    bill = db.execute(select(Bill).where(Bill.id == bill_id).with_for_update()).scalar_one_or_none()
+    if bill is None:
+        raise NotFound(f"transaction {bill_id} does not exist", {"id": "no such transaction"})
+    if bill.outlet_id != outlet.id:
+        raise Forbidden(f"transaction {bill_id} belongs to another outlet", {"id": "belongs to another outlet"})
+    refund_no = refund_no or ("full" if amount_cents is None else f"auto-{_count_refunds(db, bill.id) + 1}")
+    fingerprint = ledger.fingerprint_of({"amount": amount_cents, "refund_no": refund_no})
+    existing = db.execute(
+        select(BillRefund).where(BillRefund.bill_id == bill.id, BillRefund.refund_no == refund_no)
+    ).scalar_one_or_none()
+    if existing is not None:
+        if existing.fingerprint != fingerprint:
+            raise Conflict(f"refund {refund_no!r} of transaction {bill_id} was already made with another amount",
+                           {"refund_no": "already used with another amount"})
+        return _refund_result(db, existing, replayed=True)
+
+    refunded_cents, refunded_points = db.execute(
+        select(func.coalesce(func.sum(BillRefund.amount_cents), 0), func.coalesce(func.sum(BillRefund.points), 0))
+        .where(BillRefund.bill_id == bill.id)
+    ).one()
+    left_cents = bill.amount_cents - refunded_cents
+    if left_cents == 0:
+        raise Conflict(f"transaction {bill_id} is already fully refunded", {"amount": "nothing left to refund"})
+    amount_cents = left_cents if amount_cents is None else amount_cents
+    if amount_cents > left_cents:
+        raise Conflict(f"only {format_cents(left_cents)} of transaction {bill_id} is left to refund",
+                       {"amount": f"at most {format_cents(left_cents)} can be refunded"})
+    # Points due back are computed on the running total, so partial refunds never drift by rounding.
+    total_back = bill.points * (refunded_cents + amount_cents) // bill.amount_cents
+    points = total_back - refunded_points
+    entry_id, balance = None, None
+    if points > 0:
+        earn_entry = db.scalar(select(LedgerEntry.id).where(LedgerEntry.business_key == f"earn:{bill.outlet_id}:{bill.bill_no}"))
+        posting = ledger.reverse(db, earn_entry, points,
+                                 business_key=f"reversal:{bill.outlet_id}:{bill.bill_no}:{refund_no}",
+                                 fingerprint=fingerprint, note=f"refund {refund_no} of bill {bill.bill_no}")
+        entry_id, balance = posting.entry_id, posting.balance_after
+    refund_id = db.scalar(insert(BillRefund).values(
+        bill_id=bill.id, refund_no=refund_no, amount_cents=amount_cents, points=points, entry_id=entry_id,
+        fingerprint=fingerprint, created_at=utcnow(),
+    ).returning(BillRefund.id))
+    if balance is None:
+        balance = _points_balance_of_member_bill(db, bill)
+    refund = Refund(refund_id, bill.id, refund_no, amount_cents, points, balance)
+    if points > 0:
+        plugins.hook.lps_on_points_reversed(dbsession=db, posting=posting, bill=refund)
+    return refund
+
+
+def _replay_bill(db, outlet, bill_no, fingerprint) -> EarnedBill:
+    row = db.execute(
+        select(Bill.id, Bill.member_id, Bill.amount_cents, Bill.points, Bill.fingerprint,
+               LedgerEntry.balance_after, LedgerEntry.breakdown)
+        .join(LedgerEntry, (LedgerEntry.bill_id == Bill.id) & (LedgerEntry.kind == ledger.EARN))
+        .where(Bill.outlet_id == outlet.id, Bill.bill_no == bill_no)
+    ).one()
+    if row.fingerprint != fingerprint:
+        raise Conflict(f"bill {bill_no} of outlet {outlet.code} was already posted with other content",
+                       {"bill_no": "already posted with other content"})
+    return EarnedBill(row.id, outlet.id, bill_no, row.member_id, row.amount_cents, row.points,
+                      row.balance_after, row.breakdown or [], replayed=True)
+
+
+def _refund_result(db, refund, replayed=False) -> Refund:
+    balance = db.scalar(select(LedgerEntry.balance_after).where(LedgerEntry.id == refund.entry_id)) \
+        if refund.entry_id else _points_balance_of_member_bill(db, db.get(Bill, refund.bill_id))
+    return Refund(refund.id, refund.bill_id, refund.refund_no, refund.amount_cents, refund.points, balance, replayed)
+
+
+def _points_balance_of_member_bill(db, bill):
+    return db.scalar(select(Account.balance).where(Account.member_id == bill.member_id, Account.kind == POINTS))
+
+
+def _count_refunds(db, bill_id):
+    return db.scalar(select(func.count()).select_from(BillRefund).where(BillRefund.bill_id == bill_id))
+
+
+def _insert_ignoring_duplicates(db, model, columns):
+    dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(model).on_conflict_do_nothing(index_elements=columns)
+
+
+def _line_json(line: BillLine):
+    return {"sku": line.sku, "category": line.category, "qty": str(line.qty), "amount": format_cents(line.amount_cents)}
+
+
+def _missing():
+    raise ValueError("is required")
+
+
+def _field(errors, name, parse):
+    try:
+        return parse()
+    except ValueError as exc:
+        errors[name] = str(exc)
+        return None
+
+
+def _parse_time(value) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 date-time such as 2026-05-01T19:30:00+08:00")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError("must be an ISO 8601 date-time such as 2026-05-01T19:30:00+08:00") from None
+    if parsed.tzinfo is None:
+        raise ValueError("must include a time-zone offset, such as +08:00 or Z")
+    parsed = as_utc(parsed)
+    if parsed > utcnow() + FUTURE_TOLERANCE:
+        raise ValueError("is in the future")
+    return parsed
+
+
+def _parse_items(value) -> tuple[BillLine, ...]:
+    if not isinstance(value, list):
+        raise ValueError("must be a list of {sku, category, qty, amount}")
+    if len(value) > MAX_ITEMS:
+        raise ValueError(f"must have at most {MAX_ITEMS} lines")
+    lines = []
+    for index, item in enumerate(value):
+        if not isinstance(item, dict):
+            raise ValueError(f"line {index} must be an object")
+        sku, category = item.get("sku"), item.get("category", "")
+        if not isinstance(sku, str) or not sku.strip() or len(sku) > 64:
+            raise ValueError(f"line {index}: sku is required (at most 64 characters)")
+        if not isinstance(category, str) or len(category) > 64:
+            raise ValueError(f"line {index}: category must be text of at most 64 characters")
+        try:
+            qty = Decimal(str(item.get("qty", 1)))
+        except ArithmeticError:
+            raise ValueError(f"line {index}: qty must be a number") from None
+        if not qty.is_finite() or qty <= 0:
+            raise ValueError(f"line {index}: qty must be a positive number")
+        try:
+            amount = parse_amount(item.get("amount"), allow_zero=True)
+        except ValueError as exc:
+            raise ValueError(f"line {index}: amount {exc}") from None
+        lines.append(BillLine(sku.strip(), category.strip(), qty, amount))
+    return tuple(lines)

@@ -1,0 +1,64 @@
+"""THE extension contract of LPS: every hook a plugin may implement.
+
+Providers are named `lps_<noun>` and return objects that provide an interface from
+lps_core.interfaces; events are named `lps_on_<event>` and return nothing. Implementations take only
+the arguments they need, so new arguments can be added to a spec without breaking plugins.
+"""
+import pluggy
+
+hookspec = pluggy.HookspecMarker("lps")
+
+
+@hookspec
+def lps_earning_formulas():
+    """Return a list of objects providing IEarningFormula.
+
+    Example::
+
+        @hookimpl
+        def lps_earning_formulas():
+            return [BaseRateFormula()]
+    """
+
+
+@hookspec
+def lps_tier_models():
+    """Return a list of objects providing ITierModel."""
+
+
+@hookspec
+def lps_notification_channels(settings):
+    """Return a list of objects providing INotificationChannel, configured from the app settings."""
+
+
+@hookspec
+def lps_card_readers():
+    """Return a list of objects providing ICardReaderDriver; `driver.open(**options)` returns an ICardReader."""
+
+
+@hookspec
+def lps_point_exchanges():
+    """Return a list of objects providing IPointExchange, one per partner merchant."""
+
+
+@hookspec
+def lps_includeme(config):
+    """Called with the Pyramid Configurator, so a plugin can add its own routes, views and templates."""
+
+
+@hookspec
+def lps_on_points_posted(dbsession, posting, bill):
+    """Called inside the transaction after a bill earned points.
+
+    `posting` is the ledger Posting, `bill` the EarnedBill. Raising aborts the whole transaction,
+    so a listener that only notifies should write to an outbox rather than send directly."""
+
+
+@hookspec
+def lps_on_points_reversed(dbsession, posting, bill):
+    """Called inside the transaction after points of a bill were taken back (a refund)."""
+
+
+@hookspec
+def lps_on_tier_changed(dbsession, member_id, old_tier, new_tier):
+    """Called inside the transaction after a member's tier changed (codes, old_tier may be None)."""

@@ -1,0 +1,90 @@
+"""Accounts and their append-only ledger; points are held in lots that expire."""
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lps_core.db.meta import Base
+
+POINTS = "points"
+STORED_VALUE = "stored_value"  # in integer cents
+ACCOUNT_KINDS = (POINTS, STORED_VALUE)
+
+
+class Account(Base):
+    """A balance of one kind. The balance column is a cache of the sum of its entries, kept in step
+    by the ledger service in the same transaction; the CHECK makes an overdraft impossible."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (
+        CheckConstraint("balance >= 0", name="balance_not_negative"),
+        CheckConstraint("kind IN ('points', 'stored_value')", name="kind"),
+        UniqueConstraint("member_id", "kind", name="uq_accounts_member_kind"),
+        UniqueConstraint("card_id", "kind", name="uq_accounts_card_kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    card_id: Mapped[int | None] = mapped_column(ForeignKey("cards.id"))
+    balance: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class LedgerEntry(Base):
+    """One change of one account. Never updated, never deleted: a correction is a new entry."""
+
+    __tablename__ = "ledger_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    balance_after: Mapped[int] = mapped_column(BigInteger)
+    business_key: Mapped[str] = mapped_column(String(200), unique=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"), index=True)
+    outlet_id: Mapped[int | None] = mapped_column(ForeignKey("outlets.id"))
+    bill_id: Mapped[int | None] = mapped_column(ForeignKey("bills.id"), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    breakdown: Mapped[list | None] = mapped_column(JSON)
+    note: Mapped[str | None] = mapped_column(String(500))
+
+
+class PointLot(Base):
+    """Points earned together, with the date they expire; debits take the oldest-expiring first."""
+
+    __tablename__ = "point_lots"
+    __table_args__ = (
+        CheckConstraint("remaining >= 0 AND remaining <= amount", name="remaining_in_range"),
+        Index("ix_point_lots_account_expiry", "account_id", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"), unique=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    remaining: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LotAllocation(Base):
+    """How much an entry took from (positive) or gave back to (negative) one lot."""
+
+    __tablename__ = "lot_allocations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"), index=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("point_lots.id"), index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)

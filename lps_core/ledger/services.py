@@ -1,0 +1,267 @@
+"""The one ledger mechanism for points and stored value.
+
+Rules kept here, for every account kind:
+- entries are only ever inserted; a correction is a reversal entry linked to the original;
+- each entry has a unique business key: replaying a key returns the first posting, the same key with
+  other content (another fingerprint) is a Conflict;
+- the account row's balance moves in the same statement sequence as the entry, in one transaction,
+  and a CHECK constraint keeps it from going below zero;
+- points live in lots with an expiry date: debits take the oldest-expiring lots first, and the sum of
+  the lots' remaining points equals the balance.
+
+Lock order is always bill (if any) -> account -> lots, so concurrent requests cannot deadlock.
+"""
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, insert, select, update
+
+from lps_core.errors import Conflict, InsufficientBalance, NotFound, ValidationFailed
+from lps_core.ledger.models import POINTS, Account, LedgerEntry, LotAllocation, PointLot
+from lps_core.timeutil import as_utc, utcnow
+
+EARN = "earn"
+DEBIT = "debit"
+REVERSAL = "reversal"
+
+
+@dataclass(frozen=True)
+class Posting:
+    """What a posting did; `replayed` is true when the business key had already been posted."""
+
+    entry_id: int
+    account_id: int
+    amount: int
+    balance_after: int
+    replayed: bool = False
+
+
+def fingerprint_of(content) -> str:
+    """A stable hash of a request's content, to tell a replay from a conflicting reuse of a key."""
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def get_or_create_account(db, kind, *, member_id=None, card_id=None) -> int:
+    owner = Account.member_id == member_id if member_id is not None else Account.card_id == card_id
+    account_id = db.scalar(select(Account.id).where(owner, Account.kind == kind))
+    if account_id is None:
+        account_id = db.scalar(
+            insert(Account)
+            .values(kind=kind, member_id=member_id, card_id=card_id, balance=0)
+            .returning(Account.id)
+        )
+    return account_id
+
+
+def lock_account(db, account_id) -> Account:
+    """Lock the account row until the transaction ends (FOR UPDATE on PostgreSQL; on SQLite the
+    whole database is already held by BEGIN IMMEDIATE)."""
+    account = db.execute(
+        select(Account.id, Account.kind, Account.balance).where(Account.id == account_id).with_for_update()
+    ).one_or_none()
+    if account is None:
+        raise NotFound(f"account {account_id} does not exist")
+    return account
+
+
+def credit(db, account_id, amount, *, kind, business_key, fingerprint, occurred_at=None,
+           expires_at=None, outlet_id=None, bill_id=None, breakdown=None, note=None) -> Posting:
+    """Add `amount` (points, or cents of stored value). Points credits need `expires_at` for their lot."""
+    _require_positive(amount)
+    account = lock_account(db, account_id)
+    replay = _replay(db, business_key, fingerprint)
+    if replay:
+        return replay
+    return append_credit(db, account_id, amount, account_kind=account.kind, kind=kind,
+                         business_key=business_key, fingerprint=fingerprint, occurred_at=occurred_at,
+                         expires_at=expires_at, outlet_id=outlet_id, bill_id=bill_id, breakdown=breakdown,
+                         note=note)
+
+
+def append_credit(db, account_id, amount, *, account_kind, kind, business_key, fingerprint,
+                  occurred_at=None, expires_at=None, outlet_id=None, bill_id=None, breakdown=None,
+                  note=None) -> Posting:
+    """Post a credit whose business key the caller has already claimed (earning claims it by
+    inserting the bill row). A zero amount is recorded too, so the history explains every bill."""
+    balance = _move_balance(db, account_id, amount)
+    entry_id = _insert_entry(db, account_id, kind, amount, balance, business_key, fingerprint,
+                             occurred_at=occurred_at, outlet_id=outlet_id, bill_id=bill_id, breakdown=breakdown,
+                             note=note)
+    if account_kind == POINTS and amount > 0:
+        if expires_at is None:
+            raise ValueError("a points credit needs the expiry date of its lot")
+        db.execute(insert(PointLot).values(account_id=account_id, entry_id=entry_id, amount=amount,
+                                           remaining=amount, expires_at=expires_at))
+    return Posting(entry_id, account_id, amount, balance)
+
+
+def debit(db, account_id, amount, *, kind=DEBIT, business_key, fingerprint, occurred_at=None,
+          outlet_id=None, note=None, now=None) -> Posting:
+    """Take `amount` away, oldest-expiring points first; never below zero, whatever runs beside it."""
+    _require_positive(amount)
+    account = lock_account(db, account_id)
+    replay = _replay(db, business_key, fingerprint)
+    if replay:
+        return replay
+    if account.kind == POINTS:
+        lots = _lots_for_debit(db, account_id, now or utcnow())
+        available = sum(lot.remaining for lot in lots)
+    else:
+        lots, available = None, account.balance
+    if available < amount:
+        raise InsufficientBalance(
+            f"balance {available} is less than {amount}", {"amount": f"only {available} available"}
+        )
+    balance = _move_balance(db, account_id, -amount)
+    entry_id = _insert_entry(db, account_id, kind, -amount, balance, business_key, fingerprint,
+                             occurred_at=occurred_at, outlet_id=outlet_id, note=note)
+    if lots is not None:
+        _take_from_lots(db, entry_id, lots, amount)
+    return Posting(entry_id, account_id, -amount, balance)
+
+
+def reverse(db, entry_id, amount=None, *, business_key, fingerprint, occurred_at=None, note=None) -> Posting:
+    """Post a reversal of `amount` (default: all that remains) of an entry, linked to it.
+
+    A reversed credit takes its points back from its own lot first, then from the oldest-expiring
+    lots; a reversed debit gives its points back to the lots it took them from."""
+    original = db.get(LedgerEntry, entry_id)
+    if original is None:
+        raise NotFound(f"ledger entry {entry_id} does not exist")
+    account = lock_account(db, original.account_id)
+    replay = _replay(db, business_key, fingerprint)
+    if replay:
+        return replay
+    remaining = reversible_amount(db, original)
+    amount = remaining if amount is None else amount
+    _require_positive(amount)
+    if amount > remaining:
+        raise Conflict(
+            f"only {remaining} of entry {entry_id} is left to reverse, not {amount}",
+            {"amount": f"at most {remaining} can be reversed"},
+        )
+    delta = -amount if original.amount > 0 else amount
+    if delta < 0 and account.balance < amount:
+        raise InsufficientBalance(
+            f"the account holds {account.balance}, too little to take back {amount}",
+            {"amount": f"only {account.balance} left on the account"},
+        )
+    if account.kind == POINTS and delta < 0:
+        lots = _lots_for_clawback(db, original)
+    balance = _move_balance(db, original.account_id, delta)
+    reversal_id = _insert_entry(db, original.account_id, REVERSAL, delta, balance, business_key,
+                                fingerprint, occurred_at=occurred_at, outlet_id=original.outlet_id,
+                                bill_id=original.bill_id, reverses_id=original.id, note=note)
+    if account.kind == POINTS:
+        if delta < 0:
+            _take_from_lots(db, reversal_id, lots, amount)
+        else:
+            _give_back_to_lots(db, original.id, reversal_id, amount)
+    return Posting(reversal_id, original.account_id, delta, balance)
+
+
+def reversible_amount(db, original) -> int:
+    reversed_so_far = db.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(LedgerEntry.reverses_id == original.id)
+    )
+    return abs(original.amount) - abs(reversed_so_far)
+
+
+def balance_of(db, account_id) -> int:
+    return db.scalar(select(Account.balance).where(Account.id == account_id))
+
+
+def _require_positive(amount):
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+        raise ValidationFailed("amount must be a positive integer", {"amount": "must be a positive integer"})
+
+
+def _replay(db, business_key, fingerprint) -> Posting | None:
+    row = db.execute(
+        select(LedgerEntry.id, LedgerEntry.account_id, LedgerEntry.amount, LedgerEntry.balance_after,
+               LedgerEntry.fingerprint).where(LedgerEntry.business_key == business_key)
+    ).one_or_none()
+    if row is None:
+        return None
+    if row.fingerprint != fingerprint:
+        raise Conflict(f"{business_key!r} was already posted with other content",
+                       {"business_key": "already used with other content"})
+    return Posting(row.id, row.account_id, row.amount, row.balance_after, replayed=True)
+
+
+def _move_balance(db, account_id, delta) -> int:
+    return db.scalar(
+        update(Account).where(Account.id == account_id)
+        .values(balance=Account.balance + delta).returning(Account.balance)
+    )
+
+
+def _insert_entry(db, account_id, kind, amount, balance_after, business_key, fingerprint, *,
+                  occurred_at=None, outlet_id=None, bill_id=None, breakdown=None, note=None,
+                  reverses_id=None) -> int:
+    return db.scalar(
+        insert(LedgerEntry).values(
+            account_id=account_id, kind=kind, amount=amount, balance_after=balance_after,
+            business_key=business_key, fingerprint=fingerprint, reverses_id=reverses_id,
+            outlet_id=outlet_id, bill_id=bill_id, occurred_at=as_utc(occurred_at or utcnow()), created_at=utcnow(),
+            breakdown=breakdown, note=note,
+        ).returning(LedgerEntry.id)
+    )
+
+
+def _lots_for_debit(db, account_id, now: datetime):
+    return db.execute(
+        select(PointLot.id, PointLot.remaining)
+        .where(PointLot.account_id == account_id, PointLot.remaining > 0, PointLot.expires_at > now)
+        .order_by(PointLot.expires_at, PointLot.id).with_for_update()
+    ).all()
+
+
+def _lots_for_clawback(db, original):
+    """The lot the original credit created comes first, then every other lot, oldest-expiring first."""
+    lots = db.execute(
+        select(PointLot.id, PointLot.remaining, PointLot.entry_id)
+        .where(PointLot.account_id == original.account_id, PointLot.remaining > 0)
+        .order_by(PointLot.expires_at, PointLot.id).with_for_update()
+    ).all()
+    return sorted(lots, key=lambda lot: lot.entry_id != original.id)
+
+
+def _take_from_lots(db, entry_id, lots, amount):
+    allocations = []
+    for lot in lots:
+        if amount == 0:
+            break
+        taken = min(lot.remaining, amount)
+        amount -= taken
+        allocations.append({"entry_id": entry_id, "lot_id": lot.id, "amount": taken})
+        db.execute(update(PointLot).where(PointLot.id == lot.id).values(remaining=PointLot.remaining - taken))
+    if amount:
+        raise InsufficientBalance("the lots hold fewer points than the balance says", {"amount": "insufficient"})
+    db.execute(insert(LotAllocation), allocations)
+
+
+def _give_back_to_lots(db, original_id, reversal_id, amount):
+    """Return points to the lots a debit took them from, the most recently taken first."""
+    reversal_ids = select(LedgerEntry.id).where(LedgerEntry.reverses_id == original_id)
+    still_out = db.execute(
+        select(LotAllocation.lot_id, func.sum(LotAllocation.amount).label("amount"),
+               func.min(LotAllocation.id).label("first"))
+        .where((LotAllocation.entry_id == original_id) | LotAllocation.entry_id.in_(reversal_ids))
+        .group_by(LotAllocation.lot_id).order_by(func.min(LotAllocation.id).desc())
+    ).all()
+    allocations = []
+    for lot in still_out:
+        if amount == 0:
+            break
+        returned = min(lot.amount, amount)
+        if returned <= 0:
+            continue
+        amount -= returned
+        allocations.append({"entry_id": reversal_id, "lot_id": lot.lot_id, "amount": -returned})
+        db.execute(update(PointLot).where(PointLot.id == lot.lot_id).values(remaining=PointLot.remaining + returned))
+    if allocations:
+        db.execute(insert(LotAllocation), allocations)

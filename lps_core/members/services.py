@@ -1,0 +1,107 @@
+"""Enrolment and approval of members."""
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import insert, select, update
+
+from lps_core.cards.services import issue_card
+from lps_core.errors import Conflict, NotFound, ValidationFailed
+from lps_core.ledger.models import POINTS, Account
+from lps_core.members.models import ENROLMENT_CHANNELS, GENDERS, Member, Tier
+from lps_core.timeutil import utcnow
+
+PHONE = re.compile(r"^\+?[0-9][0-9 \-]{5,30}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    name: str
+    channel: str
+    phone: str | None = None
+    email: str | None = None
+    birthday: date | None = None
+    gender: str = "unspecified"
+
+
+def clean_enrolment(data) -> Enrolment:
+    """Validate an enrolment form or API body; every bad field is named at once."""
+    if not isinstance(data, dict):
+        raise ValidationFailed("the body must be a JSON object", {"body": "must be a JSON object"})
+    errors, clean = {}, {}
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        errors["name"] = "is required"
+    elif len(name.strip()) > 200:
+        errors["name"] = "must be at most 200 characters"
+    else:
+        clean["name"] = name.strip()
+    channel = data.get("channel")
+    if channel not in ENROLMENT_CHANNELS:
+        errors["channel"] = f"must be one of: {', '.join(ENROLMENT_CHANNELS)}"
+    else:
+        clean["channel"] = channel
+    phone = data.get("phone")
+    if phone is not None:
+        if not isinstance(phone, str) or not PHONE.match(phone.strip()):
+            errors["phone"] = "must be a phone number of digits, optionally starting with +"
+        else:
+            clean["phone"] = re.sub(r"[ \-]", "", phone.strip())
+    email = data.get("email")
+    if email is not None:
+        if not isinstance(email, str) or len(email) > 254 or not EMAIL.match(email.strip()):
+            errors["email"] = "must be an e-mail address"
+        else:
+            clean["email"] = email.strip().lower()
+    if "phone" not in clean and "email" not in clean and "phone" not in errors and "email" not in errors:
+        errors["phone"] = "give a phone number or an e-mail address"
+    birthday = data.get("birthday")
+    if birthday is not None:
+        try:
+            clean["birthday"] = date.fromisoformat(birthday)
+            if not date(1900, 1, 1) <= clean["birthday"] <= date.today():
+                errors["birthday"] = "must be between 1900-01-01 and today"
+        except (TypeError, ValueError):
+            errors["birthday"] = "must be a date as YYYY-MM-DD"
+    gender = data.get("gender", "unspecified")
+    if gender not in GENDERS:
+        errors["gender"] = f"must be one of: {', '.join(GENDERS)}"
+    else:
+        clean["gender"] = gender
+    unknown = sorted(set(data) - {"name", "channel", "phone", "email", "birthday", "gender"})
+    for field in unknown:
+        errors[field] = "is not a known field"
+    if errors:
+        raise ValidationFailed("the enrolment has invalid fields", errors)
+    return Enrolment(**clean)
+
+
+def enrol_member(db, enrolment: Enrolment, outlet_id=None) -> int:
+    """Record an enrolment from the desk or the website; it waits for approval."""
+    return db.scalar(insert(Member).values(
+        name=enrolment.name, channel=enrolment.channel, phone=enrolment.phone, email=enrolment.email,
+        birthday=enrolment.birthday, gender=enrolment.gender, status="pending", enrolled_outlet_id=outlet_id,
+        created_at=utcnow(),
+    ).returning(Member.id))
+
+
+def approve_member(db, member_id, *, issuance="pool_then_generate", card_type_code=None) -> str:
+    """Activate a pending member at the lowest tier, open their points account and issue a card."""
+    member = db.execute(
+        select(Member.id, Member.status).where(Member.id == member_id).with_for_update()
+    ).one_or_none()
+    if member is None:
+        raise NotFound(f"member {member_id} does not exist", {"id": "no such member"})
+    if member.status != "pending":
+        raise Conflict(f"member {member_id} is {member.status}, not pending approval",
+                       {"status": f"is {member.status}"})
+    entry_tier = db.scalar(select(Tier.id).order_by(Tier.rank).limit(1))
+    db.execute(update(Member).where(Member.id == member_id)
+               .values(status="active", approved_at=utcnow(), tier_id=entry_tier))
+    db.execute(insert(Account).values(kind=POINTS, member_id=member_id, balance=0))
+    return issue_card(db, member_id, method=issuance, card_type_code=card_type_code)
+
+
+def get_member_status(db, member_id):
+    return db.scalar(select(Member.status).where(Member.id == member_id))
