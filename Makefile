@@ -1,0 +1,28 @@
+# The two README commands: `make run` (LPS with demo data on SQLite) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CONFIG ?= config/development.ini
+PLUGINS := $(dir $(wildcard plugins/*/setup.cfg drivers/*/setup.cfg))
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test clean
+
+$(STAMP): setup.cfg pyproject.toml $(wildcard plugins/*/setup.cfg drivers/*/setup.cfg)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[postgres,test]' $(addprefix -e ,$(PLUGINS))
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/lps -c $(CONFIG) db upgrade
+	$(BIN)/lps -c $(CONFIG) demo
+	$(BIN)/pserve $(CONFIG)
+
+test: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .hypothesis

@@ -1,0 +1,170 @@
+"""Reusable pytest fixtures: every database test runs on SQLite and on PostgreSQL.
+
+Loaded by LPS's own suite (`-p lps_core.testing`) and by plugin suites (`pytest_plugins =
+["lps_core.testing"]`). PostgreSQL runs when LPS_TEST_DATABASE_URL names a server; each test session
+creates its own database there and drops it at the end. With CI set, a missing or unreachable
+PostgreSQL fails the run instead of skipping.
+"""
+import os
+import uuid
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from lps_core.db import get_engine
+from lps_core.db.meta import Base
+from lps_core.db.migrate import upgrade
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory):
+    """A migrated, empty database of each backend for the whole test session."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite')}/lps.sqlite"
+        _migrate(url)
+        yield url
+        return
+    server = os.environ.get("LPS_TEST_DATABASE_URL")
+    if not server:
+        if os.environ.get("CI"):
+            pytest.fail("CI must test on PostgreSQL: set LPS_TEST_DATABASE_URL")
+        pytest.skip("PostgreSQL tests need LPS_TEST_DATABASE_URL")
+    name = f"lps_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(server).set(database=name).render_as_string(hide_password=False)
+    try:
+        _migrate(url)
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _migrate(url):
+    engine = get_engine({"sqlalchemy.url": url})
+    upgrade(engine)
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url):
+    engine = get_engine({"sqlalchemy.url": database_url, "sqlalchemy.pool_size": "25"}
+                        if database_url.startswith("postgresql") else {"sqlalchemy.url": database_url})
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def clean_db(engine):
+    """Empties every table after the test, so tests can commit for real (and run threads)."""
+    yield
+    tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def db(engine, clean_db):
+    """A plain SQLAlchemy session; commit what other connections (the app, threads) must see."""
+    session = Session(engine, expire_on_commit=False)
+    yield session
+    session.rollback()
+    session.close()
+
+
+@pytest.fixture(scope="session")
+def plugins():
+    from lps_core.plugins import load_plugins
+
+    return load_plugins({})
+
+
+@dataclass
+class Seed:
+    """Handles to the standard test programme: hotel T with outlets REST and SPA."""
+
+    db: Session
+    plugins: object
+
+    def member_card(self, name="Test Member", tier=None) -> str:
+        """Enrol and approve a member; returns the card number. Commits."""
+        from sqlalchemy import select, update
+
+        from lps_core.members.models import Member, Tier
+        from lps_core.members.services import Enrolment, approve_member, enrol_member
+
+        member_id = enrol_member(self.db, Enrolment(name=name, channel="desk", phone="+8613800000000"))
+        card_no = approve_member(self.db, member_id)
+        if tier:
+            tier_id = self.db.scalar(select(Tier.id).where(Tier.code == tier))
+            self.db.execute(update(Member).where(Member.id == member_id).values(tier_id=tier_id))
+        self.db.commit()
+        return card_no
+
+    def api_key(self, outlet="REST", scopes=None) -> str:
+        from lps_core.apikeys.services import SCOPES, create_api_key
+
+        key = create_api_key(self.db, outlet, scopes or SCOPES)
+        self.db.commit()
+        return key
+
+    def points_account(self, card_no) -> int:
+        from sqlalchemy import select
+
+        from lps_core.cards.models import Card
+        from lps_core.ledger.models import POINTS, Account
+
+        return self.db.scalar(select(Account.id).join(Card, Card.member_id == Account.member_id)
+                              .where(Card.card_no == card_no, Account.kind == POINTS))
+
+
+@pytest.fixture
+def seed(db, plugins) -> Seed:
+    """Hotel T; outlets REST (1 point per 1.00) and SPA (2 points per 1.00); tiers classic..gold; a card type."""
+    from decimal import Decimal
+
+    from sqlalchemy import insert
+
+    from lps_core.cards.models import CardType
+    from lps_core.members.models import Tier
+    from lps_core.outlets.services import ensure_property, save_outlet
+
+    ensure_property(db, "T", "Test Hotel")
+    save_outlet(db, plugins, code="REST", name="Restaurant", property_code="T", formula="base_rate", params={})
+    save_outlet(db, plugins, code="SPA", name="Spa", property_code="T", formula="base_rate",
+                params={"points_per_unit": "2"})
+    db.execute(insert(Tier), [
+        {"code": "classic", "name": "Classic", "rank": 0, "multiplier": Decimal("1")},
+        {"code": "silver", "name": "Silver", "rank": 1, "multiplier": Decimal("1.2")},
+        {"code": "gold", "name": "Gold", "rank": 2, "multiplier": Decimal("1.5")},
+    ])
+    db.execute(insert(CardType).values(code="standard", name="Standard", prefix="8800"))
+    db.commit()
+    return Seed(db, plugins)
+
+
+@pytest.fixture(scope="session")
+def wsgi_app(database_url):
+    from lps_core import main
+
+    return main({}, **{"sqlalchemy.url": database_url, "lps.api.key_cache_seconds": "0"})
+
+
+@pytest.fixture
+def testapp(wsgi_app, seed):
+    """A WebTest app on the seeded programme."""
+    from webtest import TestApp
+
+    return TestApp(wsgi_app)
