@@ -172,6 +172,7 @@ def reverse_bill(db, plugins, outlet: OutletContext, bill_id, *, amount_cents=No
         select(func.coalesce(func.sum(BillRefund.amount_cents), 0), func.coalesce(func.sum(BillRefund.points), 0))
         .where(BillRefund.bill_id == bill.id)
     ).one()
+    refunded_cents, refunded_points = int(refunded_cents), int(refunded_points)  # SUM is NUMERIC on PostgreSQL
     left_cents = bill.amount_cents - refunded_cents
     if left_cents == 0:
         raise Conflict(f"transaction {bill_id} is already fully refunded", {"amount": "nothing left to refund"})

@@ -41,7 +41,7 @@ def find_drift(db) -> list[Drift]:
         .order_by(Account.id)
     ).all()
     return [
-        Drift(row.id, row.kind, row.balance, row.entries_sum, row.lots_sum if row.kind == POINTS else None)
+        Drift(row.id, row.kind, row.balance, int(row.entries_sum), int(row.lots_sum) if row.kind == POINTS else None)
         for row in rows
     ]
 

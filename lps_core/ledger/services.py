@@ -167,7 +167,7 @@ def reversible_amount(db, original) -> int:
     reversed_so_far = db.scalar(
         select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(LedgerEntry.reverses_id == original.id)
     )
-    return abs(original.amount) - abs(reversed_so_far)
+    return abs(original.amount) - abs(int(reversed_so_far))  # SUM is NUMERIC on PostgreSQL
 
 
 def balance_of(db, account_id) -> int:
@@ -257,7 +257,7 @@ def _give_back_to_lots(db, original_id, reversal_id, amount):
     for lot in still_out:
         if amount == 0:
             break
-        returned = min(lot.amount, amount)
+        returned = min(int(lot.amount), amount)
         if returned <= 0:
             continue
         amount -= returned
