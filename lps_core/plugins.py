@@ -115,7 +115,11 @@ def load_plugins(settings, extra_plugins=()) -> PluginRegistry:
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
-        raise PluginError(f"plugin {exc.plugin!r} implements an unknown hook: {exc}") from exc
+        name = pm.get_name(exc.plugin) or repr(exc.plugin)
+        unknown = [impl.name for impl in pm.get_hookcallers(exc.plugin) or ()
+                   if impl.spec is None and impl.name.startswith("lps_")]
+        raise PluginError(f"plugin {name!r} implements an unknown hook {', '.join(unknown)}: "
+                          "check the hook name against lps_core/hookspecs.py") from exc
     return PluginRegistry(pm, {hook: _collect(pm, hook, settings) for hook in PROVIDERS})
 
 
