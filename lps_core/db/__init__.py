@@ -50,6 +50,8 @@ def get_tm_session(session_factory, transaction_manager, request=None):
 def includeme(config):
     settings = config.get_settings()
     settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
+    # PostgreSQL serialization failures and deadlocks (SQLSTATE 40xxx) re-run the whole request.
+    settings.setdefault("retry.attempts", 3)
     config.include("pyramid_tm")
     config.include("pyramid_retry")
 
