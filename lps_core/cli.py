@@ -59,6 +59,13 @@ def build_parser():
     check = ledger.add_parser("check", help="verify every balance equals the sum of its ledger; exit 1 on drift")
     check.set_defaults(run=cmd_ledger_check)
 
+    operator = commands.add_parser("operator", help="staff accounts").add_subparsers(title="operator commands")
+    add_operator = operator.add_parser("create", help="create a staff account; it must change its password at first sign-in")
+    add_operator.add_argument("username")
+    add_operator.add_argument("--name", help="display name")
+    add_operator.add_argument("--role", action="append", help="a role (repeatable; default: admin)")
+    add_operator.set_defaults(run=cmd_operator_create)
+
     plugins = commands.add_parser("plugins", help="list installed plugins and what they provide")
     plugins.set_defaults(run=cmd_plugins)
     return parser
@@ -155,6 +162,18 @@ def cmd_ledger_check(args):
         print(f"{len(drift)} of {total} accounts drift from their ledger", file=sys.stderr)
         return 1
     print(f"ledger OK: {total} accounts, every balance equals the sum of its entries")
+
+
+def cmd_operator_create(args):
+    import getpass
+
+    from lps_core.operators.services import create_operator
+
+    password = os.environ.get("LPS_OPERATOR_PASSWORD") or getpass.getpass("Initial password: ")
+    env = Environment(args.config)
+    env.transaction(lambda db: create_operator(db, args.username, password, display_name=args.name,
+                                               roles=tuple(args.role or ["admin"])))
+    print(f"operator {args.username} created; they choose their own password at first sign-in")
 
 
 def cmd_plugins(args):

@@ -13,6 +13,8 @@ from lps_core.cards.models import Card, CardType
 from lps_core.cards.services import generate_pool
 from lps_core.members.models import Member, Tier
 from lps_core.members.services import Enrolment, approve_member, enrol_member
+from lps_core.operators.models import Operator
+from lps_core.operators.services import create_operator, set_password
 from lps_core.outlets.services import ensure_property, save_outlet
 from lps_core.timeutil import utcnow
 
@@ -29,6 +31,8 @@ MEMBERS = [
     ("Anna Schmidt", "+491700000003", "anna.schmidt@example.com", date(1978, 11, 25), "female", "classic"),
 ]
 DEMO_KEY_LABEL = "demo"
+# A known password, for a demo on one's own machine only: `lps demo` resets it on every run.
+DEMO_ADMIN = ("admin", "welcome-lps-2026")
 
 
 def load_demo(db, plugins, settings) -> list[str]:
@@ -57,8 +61,15 @@ def load_demo(db, plugins, settings) -> list[str]:
     db.execute(update(ApiKey).where(ApiKey.label == DEMO_KEY_LABEL, ApiKey.revoked_at.is_(None))
                .values(revoked_at=utcnow()))
     key = create_api_key(db, "REST", label=DEMO_KEY_LABEL)
+    username, password = DEMO_ADMIN
+    admin_id = db.scalar(select(Operator.id).where(Operator.username == username))
+    if admin_id is None:
+        create_operator(db, username, password, display_name="Demo administrator", must_change_password=False)
+    else:
+        set_password(db, admin_id, password)
     return [
         "Demo data ready: hotel GDH with outlets ROOMS, REST, SPA; tiers classic/silver/gold/diamond.",
+        f"Staff sign-in at http://127.0.0.1:6543/login as {username} / {password}",
         "Demo member cards:",
         *cards,
         "Demo API key for outlet REST (a new one each run; the previous demo key is revoked):",

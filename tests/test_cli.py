@@ -48,7 +48,8 @@ def test_demo_is_idempotent_and_ends_with_a_working_key(ini, db, wsgi_app):
     db.commit()  # on SQLite an open transaction holds the write lock the app needs
     assert first[:-1] == second[:-1]
     app = TestApp(wsgi_app)
-    card_no = first[2].split()[0]
+    card_no = next(line.split()[0] for line in first if line.startswith("  "))
+    assert any(line.startswith("Staff sign-in at") for line in first)
     app.get(f"/api/v1/cards/{card_no}", headers={"Authorization": f"Bearer {second[-1]}"}, status=200)
     app.get(f"/api/v1/cards/{card_no}", headers={"Authorization": f"Bearer {first[-1]}"}, status=401)
 

@@ -21,12 +21,12 @@ from lps_core.timeutil import isoformat
 OPENAPI = json.dumps(DOCUMENT, indent=2).encode()
 
 
-@view_config(route_name="api.openapi", request_method="GET")
+@view_config(route_name="api.openapi", request_method="GET", require_csrf=False)
 def openapi(request):
     return Response(body=OPENAPI, content_type="application/json")
 
 
-@view_config(route_name="api.members", request_method="POST", renderer="json")
+@view_config(route_name="api.members", request_method="POST", require_csrf=False, renderer="json")
 def enrol_member(request):
     outlet = authenticate(request, "members")
     enrolment = members.clean_enrolment(json_body(request))
@@ -35,7 +35,7 @@ def enrol_member(request):
     return {"id": member_id, "status": "pending"}
 
 
-@view_config(route_name="api.member_approve", request_method="POST", renderer="json")
+@view_config(route_name="api.member_approve", request_method="POST", require_csrf=False, renderer="json")
 def approve_member(request):
     authenticate(request, "members.approve")
     member_id = int_param(request.matchdict["id"], "id")
@@ -49,7 +49,7 @@ def approve_member(request):
     return {"id": member_id, "status": "active", "card_no": card_no}
 
 
-@view_config(route_name="api.card", request_method="GET", renderer="json")
+@view_config(route_name="api.card", request_method="GET", require_csrf=False, renderer="json")
 def card(request):
     authenticate(request, "cards.read")
     card = get_card(request.dbsession, request.matchdict["card_no"])
@@ -64,7 +64,7 @@ def card(request):
     }
 
 
-@view_config(route_name="api.card_ledger", request_method="GET", renderer="json")
+@view_config(route_name="api.card_ledger", request_method="GET", require_csrf=False, renderer="json")
 def card_ledger(request):
     authenticate(request, "cards.read")
     card = get_card(request.dbsession, request.matchdict["card_no"])
@@ -94,7 +94,7 @@ def card_ledger(request):
     }
 
 
-@view_config(route_name="api.transactions", request_method="POST", renderer="json")
+@view_config(route_name="api.transactions", request_method="POST", require_csrf=False, renderer="json")
 def post_transaction(request):
     outlet = authenticate(request, "transactions")
     earn_request = earning.clean_earn_request(json_body(request))
@@ -115,7 +115,7 @@ def post_transaction(request):
     }
 
 
-@view_config(route_name="api.transaction", request_method="GET", renderer="json")
+@view_config(route_name="api.transaction", request_method="GET", require_csrf=False, renderer="json")
 def get_transaction(request):
     outlet = authenticate(request, "transactions")
     db = request.dbsession
@@ -141,7 +141,7 @@ def get_transaction(request):
     }
 
 
-@view_config(route_name="api.transaction_reversal", request_method="POST", renderer="json")
+@view_config(route_name="api.transaction_reversal", request_method="POST", require_csrf=False, renderer="json")
 def reverse_transaction(request):
     outlet = authenticate(request, "transactions")
     bill_id = int_param(request.matchdict["id"], "id")

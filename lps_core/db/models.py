@@ -5,4 +5,5 @@ from lps_core.db.meta import Base  # noqa: F401
 from lps_core.earning.models import Bill, BillRefund  # noqa: F401
 from lps_core.ledger.models import Account, LedgerEntry, LotAllocation, PointLot  # noqa: F401
 from lps_core.members.models import Member, Tier  # noqa: F401
+from lps_core.operators.models import Operator  # noqa: F401
 from lps_core.outlets.models import Outlet, Property  # noqa: F401

@@ -1,14 +1,84 @@
-"""The landing page: what this installation runs, for hotel IT checking a fresh install."""
-from pyramid.view import view_config
+"""Sign-in, sign-out, the forced password change, and the landing page."""
+from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.security import forget, remember
+from pyramid.view import forbidden_view_config, view_config
 from sqlalchemy import select
 
+from lps_core.errors import ValidationFailed
+from lps_core.operators.services import set_password, sign_in
 from lps_core.outlets.models import Outlet
+from lps_core.web.permissions import Permission
 
 
-@view_config(route_name="home", renderer="lps_core.web:templates/home.pt")
+@view_config(route_name="home", renderer="lps_core.web:templates/home.pt", permission=Permission.VIEW_DASHBOARD)
 def home(request):
     outlets = request.dbsession.execute(
         select(Outlet.code, Outlet.name, Outlet.formula).where(Outlet.active.is_(True)).order_by(Outlet.code)
     ).all()
     plugins = request.registry["lps.plugins"]
     return {"outlets": outlets, "plugins": plugins.plugin_names(), "formulas": sorted(plugins.formulas)}
+
+
+@view_config(route_name="login", renderer="lps_core.web:templates/login.pt")
+def login(request):
+    next_url = _safe_next(request.params.get("next"))
+    form = {"username": request.params.get("username", ""), "error": None}
+    if request.method == "POST":
+        result = sign_in(request.dbsession, form["username"], request.params.get("password", ""))
+        if result.operator_id is None:
+            request.response.status = 400
+            form["error"] = result.error
+        else:
+            headers = remember(request, result.operator_id)
+            target = request.route_url("password") if result.must_change_password else next_url
+            return HTTPSeeOther(target, headers=headers)
+    return {"form": form, "next": next_url}
+
+
+@view_config(route_name="logout", request_method="POST")
+def logout(request):
+    return HTTPSeeOther(request.route_url("login"), headers=forget(request))
+
+
+@view_config(route_name="password", renderer="lps_core.web:templates/password.pt")
+def change_password(request):
+    if request.identity is None:
+        return HTTPSeeOther(request.route_url("login"))
+    errors = {}
+    if request.method == "POST":
+        new = request.params.get("password", "")
+        if new != request.params.get("confirm", ""):
+            errors["confirm"] = "The two passwords differ."
+        else:
+            try:
+                set_password(request.dbsession, request.identity.id, new)
+            except ValidationFailed as exc:
+                errors.update(exc.fields)
+        if not errors:
+            request.session.flash("Your password has been changed.")
+            return HTTPSeeOther(request.route_url("home"))
+        request.response.status = 400
+    return {"errors": errors}
+
+
+@forbidden_view_config(renderer="lps_core.web:templates/forbidden.pt")
+def forbidden(exc, request):
+    if request.path.startswith("/api/"):
+        request.response.status = 403
+        request.override_renderer = "json"
+        return {"error": "forbidden", "message": str(exc)}
+    if request.identity is None:
+        return HTTPSeeOther(request.route_url("login", _query={"next": request.path_qs}))
+    if request.identity.must_change_password:
+        return HTTPSeeOther(request.route_url("password"))
+    request.response.status = 403
+    return {}
+
+
+def _safe_next(value):
+    """Only a local path: never redirect a signed-in operator to another site."""
+    if isinstance(value, str) and value.startswith("/") and not value.startswith("//"):
+        return value
+    return "/"
+
+

@@ -1,8 +1,8 @@
-"""Initial schema: outlets, members, cards, the ledger and its lots, bills, API keys.
+"""Initial schema: outlets, members, cards, the ledger and its lots, bills, API keys, operators.
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 15:51:54.494274
+Create Date: 2026-11-25
 """
 from alembic import op
 import sqlalchemy as sa
@@ -27,6 +27,21 @@ def upgrade():
     sa.Column('prefix', sa.String(length=8), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_card_types')),
     sa.UniqueConstraint('code', name=op.f('uq_card_types_code'))
+    )
+    op.create_table('operators',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('username', sa.String(length=64), nullable=False),
+    sa.Column('display_name', sa.String(length=200), nullable=False),
+    sa.Column('password_hash', sa.String(length=200), nullable=False),
+    sa.Column('roles', sa.String(length=200), nullable=False),
+    sa.Column('must_change_password', sa.Boolean(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('failed_logins', sa.Integer(), nullable=False),
+    sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_login_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_operators')),
+    sa.UniqueConstraint('username', name=op.f('uq_operators_username'))
     )
     op.create_table('properties',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -259,5 +274,6 @@ def downgrade():
     op.drop_table('outlets')
     op.drop_table('tiers')
     op.drop_table('properties')
+    op.drop_table('operators')
     op.drop_table('card_types')
     op.drop_table('card_number_counters')

@@ -1,0 +1,1 @@
+"""Staff operators: accounts that sign in to the web screens."""

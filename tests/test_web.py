@@ -1,0 +1,80 @@
+"""Staff sign-in: sessions, CSRF on every form, the forced password change and the lock-out."""
+import re
+
+import pytest
+
+from lps_core.operators.services import MAX_FAILED_LOGINS, create_operator
+
+PASSWORD = "first-pass-123"
+
+
+@pytest.fixture
+def operator(seed):
+    create_operator(seed.db, "alice", PASSWORD, display_name="Alice Chen", must_change_password=False)
+    seed.db.commit()
+    return "alice"
+
+
+def csrf_of(page):
+    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+
+
+def sign_in(testapp, username, password, status=303):
+    page = testapp.get("/login")
+    return testapp.post("/login", {"username": username, "password": password, "csrf_token": csrf_of(page)},
+                        status=status)
+
+
+def test_the_landing_page_asks_for_sign_in(testapp):
+    assert testapp.get("/", status=303).location.endswith("/login?next=%2F")
+
+
+def test_sign_in_shows_the_landing_page_and_sign_out_ends_the_session(testapp, operator):
+    home = sign_in(testapp, "alice", PASSWORD).follow()
+    assert "Alice Chen" in home.text and "base_rate" in home.text
+    testapp.post("/logout", {"csrf_token": csrf_of(home)}, status=303)
+    testapp.get("/", status=303)
+
+
+def test_the_session_cookie_is_httponly_and_samesite(testapp, operator):
+    response = sign_in(testapp, "alice", PASSWORD)
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_a_form_without_its_csrf_token_is_refused(testapp, operator):
+    testapp.get("/login")
+    testapp.post("/login", {"username": "alice", "password": PASSWORD}, status=400)
+
+
+def test_a_wrong_password_is_answered_beside_the_form(testapp, operator):
+    page = sign_in(testapp, "alice", "wrong-pass-123", status=400)
+    assert "The user name or password is not right." in page.text
+    assert sign_in(testapp, "nobody", "wrong-pass-123", status=400).text.count("not right") == 1
+
+
+def test_repeated_failures_lock_the_account(testapp, operator):
+    for _ in range(MAX_FAILED_LOGINS):
+        sign_in(testapp, "alice", "wrong-pass-123", status=400)
+    assert "locked" in sign_in(testapp, "alice", PASSWORD, status=400).text
+
+
+def test_a_new_operator_must_choose_a_password_first(testapp, seed):
+    create_operator(seed.db, "bob", PASSWORD)
+    seed.db.commit()
+    page = sign_in(testapp, "bob", PASSWORD).follow()
+    assert "Choose a new password" in page.text
+    testapp.get("/", status=303)
+    form = {"csrf_token": csrf_of(page)}
+    short = testapp.post("/password", {**form, "password": "short1", "confirm": "short1"}, status=400)
+    assert "must be at least 10 characters" in short.text
+    done = testapp.post("/password", {**form, "password": "second-pass-456", "confirm": "second-pass-456"},
+                        status=303).follow()
+    assert "Your password has been changed." in done.text
+
+
+def test_next_never_leaves_the_site(testapp, operator):
+    page = testapp.get("/login?next=//evil.example/")
+    response = testapp.post("/login", {"username": "alice", "password": PASSWORD, "csrf_token": csrf_of(page),
+                                       "next": "//evil.example/"}, status=303)
+    assert response.location == "http://localhost/"
