@@ -1,6 +1,7 @@
 """THE extension contract of LPS: every hook a plugin may implement.
 
-Providers are named `lps_<noun>` and return objects that provide an interface from
+Providers are named `lps_<noun>`, receive the app settings (the [app:main] section of the ini
+file) if they ask for them, and return a list of objects that provide an interface from
 lps_core.interfaces; events are named `lps_on_<event>` and return nothing. Implementations take only
 the arguments they need, so new arguments can be added to a spec without breaking plugins.
 """
@@ -10,7 +11,7 @@ hookspec = pluggy.HookspecMarker("lps")
 
 
 @hookspec
-def lps_earning_formulas():
+def lps_earning_formulas(settings):
     """Return a list of objects providing IEarningFormula.
 
     Example::
@@ -22,7 +23,7 @@ def lps_earning_formulas():
 
 
 @hookspec
-def lps_tier_models():
+def lps_tier_models(settings):
     """Return a list of objects providing ITierModel."""
 
 
@@ -32,12 +33,12 @@ def lps_notification_channels(settings):
 
 
 @hookspec
-def lps_card_readers():
+def lps_card_readers(settings):
     """Return a list of objects providing ICardReaderDriver; `driver.open(**options)` returns an ICardReader."""
 
 
 @hookspec
-def lps_point_exchanges():
+def lps_point_exchanges(settings):
     """Return a list of objects providing IPointExchange, one per partner merchant."""
 
 

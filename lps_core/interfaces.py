@@ -31,7 +31,8 @@ class INotificationChannel(Interface):
     name = Attribute("Unique channel name, e.g. 'email'")
 
     def send(message):
-        """Deliver a Message (recipient, subject, body); raise an exception if it could not be sent."""
+        """Deliver an lps_core.notifications.Message (recipient, subject, body); raise an exception
+        if it could not be sent, so that the message can be tried again."""
 
 
 class ICardReaderDriver(Interface):
@@ -47,7 +48,9 @@ class ICardReader(Interface):
     """An open card reader."""
 
     def read_card(timeout):
-        """Block up to `timeout` seconds; return the card number read, or None if none was presented."""
+        """Block up to `timeout` seconds; return the card number read, or None if none was presented.
+        Raise ValueError (a driver may subclass it) when a card was presented but misread, so the
+        terminal can ask for it again."""
 
     def close():
         """Release the device."""
