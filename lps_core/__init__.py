@@ -11,7 +11,9 @@ def main(global_config, **settings):
     """The WSGI application, built from PasteDeploy settings (config/*.ini)."""
     from pyramid.config import Configurator
 
-    with Configurator(settings=settings) as config:
+    from lps_core.settings import apply_environment
+
+    with Configurator(settings=apply_environment(settings)) as config:
         config.include("pyramid_chameleon")
         config.include("lps_core.db")
         config.include("lps_core.outlets")

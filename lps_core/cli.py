@@ -78,13 +78,14 @@ class Environment:
         import plaster
 
         from lps_core.db import get_engine, get_session_factory
+        from lps_core.settings import apply_environment
 
         if not os.path.exists(config_uri):
             raise ConfigurationError(f"config file {config_uri} not found (use -c or $LPS_CONFIG)")
         loader = plaster.get_loader(config_uri, protocols=["wsgi"])
         loader.setup_logging()
         self.config_uri = config_uri
-        self.settings = loader.get_settings("app:main")
+        self.settings = apply_environment(loader.get_settings("app:main"))
         self.engine = get_engine(self.settings)
         self.session_factory = get_session_factory(self.engine)
         self._plugins = None

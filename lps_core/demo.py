@@ -53,7 +53,7 @@ def load_demo(db, plugins, settings) -> list[str]:
         if member_id is None:
             member_id = enrol_member(db, Enrolment(name=name, channel="desk", phone=phone, email=email,
                                                    birthday=birthday, gender=gender))
-            approve_member(db, member_id, issuance=settings.get("lps.cards.issuance", "pool_then_generate"))
+            approve_member(db, member_id, issuance=settings["lps.cards.issuance"])
             tier_id = db.scalar(select(Tier.id).where(Tier.code == tier))
             db.execute(update(Member).where(Member.id == member_id).values(tier_id=tier_id))
         card_no = db.scalar(select(Card.card_no).where(Card.member_id == member_id, Card.status == "active"))
@@ -69,7 +69,7 @@ def load_demo(db, plugins, settings) -> list[str]:
         set_password(db, admin_id, password)
     return [
         "Demo data ready: hotel GDH with outlets ROOMS, REST, SPA; tiers classic/silver/gold/diamond.",
-        f"Staff sign-in at http://127.0.0.1:6543/login as {username} / {password}",
+        f"Staff sign-in at /login (http://127.0.0.1:6543/login with make run) as {username} / {password}",
         "Demo member cards:",
         *cards,
         "Demo API key for outlet REST (a new one each run; the previous demo key is revoked):",

@@ -57,7 +57,10 @@ def lps_on_points_posted(dbsession, posting, bill):
 
 @hookspec
 def lps_on_points_reversed(dbsession, posting, bill):
-    """Called inside the transaction after points of a bill were taken back (a refund)."""
+    """Called inside the transaction after points of a bill were taken back by a refund.
+
+    `posting` is the reversal's ledger Posting (a negative amount); `bill` is the Refund, whose
+    `bill_id` is the transaction refunded. Not called when a refund takes back no points."""
 
 
 @hookspec

@@ -233,3 +233,14 @@ def test_openapi_documents_every_api_route(testapp):
                     if route["introspectable"]["pattern"].startswith("/api/")}
     assert api_patterns == set(document["paths"])
     assert document["openapi"].startswith("3.")
+
+
+def test_a_retry_after_the_card_was_frozen_still_replays(testapp, seed, auth, card_no):
+    from sqlalchemy import update
+
+    from lps_core.cards.models import Card
+
+    first = post_bill(testapp, auth, card_no, bill_no="F1")
+    seed.db.execute(update(Card).where(Card.card_no == card_no).values(status="frozen"))
+    seed.db.commit()
+    assert post_bill(testapp, auth, card_no, bill_no="F1", status=200)["id"] == first["id"]

@@ -4,7 +4,7 @@ from lps_core.apikeys.services import ApiKeyChecker
 
 def includeme(config):
     settings = config.get_settings()
-    config.registry["lps.api.keys"] = ApiKeyChecker(float(settings.get("lps.api.key_cache_seconds", 5)))
+    config.registry["lps.api.keys"] = ApiKeyChecker(settings["lps.api.key_cache_seconds"])
     config.add_route("api.openapi", "/api/v1/openapi.json")
     config.add_route("api.members", "/api/v1/members")
     config.add_route("api.member_approve", "/api/v1/members/{id}/approve")

@@ -84,7 +84,8 @@ DOCUMENT = {
         "/api/v1/transactions/{id}": {"get": {
             "summary": "A posted bill with its breakdown and refunds", "operationId": "getTransaction",
             "parameters": [_path_param("id", "Transaction id", "integer")],
-            "responses": {"200": {"description": "The transaction"}, **_errors(400, 401, 403, 404)},
+            "responses": {"200": {"description": "The transaction", "content": _json("TransactionDetail")},
+                          **_errors(400, 401, 403, 404)},
         }},
         "/api/v1/transactions/{id}/reversal": {"post": {
             "summary": "Refund all or part of a bill; its points come back pro rata", "operationId": "reverseTransaction",
@@ -147,6 +148,14 @@ DOCUMENT = {
                 "amount": DECIMAL, "points": {"type": "integer"}, "points_balance": {"type": "integer"},
                 "breakdown": {"type": "array", "items": {"$ref": "#/components/schemas/BreakdownStep"}},
                 "replayed": {"type": "boolean"}}},
+            "TransactionDetail": {"type": "object", "properties": {
+                "id": {"type": "integer"}, "outlet": {"type": "string"}, "bill_no": {"type": "string"},
+                "card_no": {"type": "string"}, "amount": DECIMAL,
+                "occurred_at": {"type": "string", "format": "date-time"}, "points": {"type": "integer"},
+                "breakdown": {"type": "array", "items": {"$ref": "#/components/schemas/BreakdownStep"}},
+                "refunds": {"type": "array", "items": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "refund_no": {"type": "string"}, "amount": DECIMAL,
+                    "points": {"type": "integer"}}}}}},
             "ReversalRequest": {"type": "object", "additionalProperties": False, "properties": {
                 "amount": DECIMAL, "refund_no": {"type": "string", "maxLength": 64}}},
             "Reversal": {"type": "object", "properties": {

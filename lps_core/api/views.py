@@ -43,9 +43,8 @@ def approve_member(request):
     card_type = body.get("card_type")
     if card_type is not None and not isinstance(card_type, str):
         raise ValidationFailed("card_type must be a card type code", {"card_type": "must be text"})
-    settings = request.registry.settings
     card_no = members.approve_member(request.dbsession, member_id, card_type_code=card_type,
-                                     issuance=settings.get("lps.cards.issuance", "pool_then_generate"))
+                                     issuance=request.registry.settings["lps.cards.issuance"])
     return {"id": member_id, "status": "active", "card_no": card_no}
 
 
@@ -100,7 +99,7 @@ def post_transaction(request):
     earn_request = earning.clean_earn_request(json_body(request))
     earned = earning.earn_points_for_bill(
         request.dbsession, request.registry["lps.plugins"], outlet, earn_request,
-        expiry_months=int(request.registry.settings.get("lps.points.expiry_months", 24)),
+        expiry_months=request.registry.settings["lps.points.expiry_months"],
     )
     request.response.status = 200 if earned.replayed else 201
     return {

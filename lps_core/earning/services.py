@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from lps_core.cards.services import usable_card
 from lps_core.earning.formula import BillInput, BillLine
 from lps_core.earning.models import Bill, BillRefund
-from lps_core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from lps_core.errors import Conflict, Forbidden, NotFound, Unprocessable, ValidationFailed
 from lps_core.ledger import services as ledger
 from lps_core.ledger.models import POINTS, Account, LedgerEntry
 from lps_core.money import format_cents, parse_amount
@@ -103,8 +103,15 @@ def clean_earn_request(data) -> EarnRequest:
 
 
 def earn_points_for_bill(db, plugins, outlet: OutletContext, request: EarnRequest, *, expiry_months=24) -> EarnedBill:
-    card = usable_card(db, request.card_no)
     fingerprint = request.fingerprint()
+    try:
+        card = usable_card(db, request.card_no)
+    except Unprocessable:
+        # A retry of a bill posted before the card was frozen still gets its first result.
+        replay = _replay_bill(db, outlet, request.bill_no, fingerprint)
+        if replay is None:
+            raise
+        return replay
     occurred_at = request.occurred_at or utcnow()
     bill = BillInput(outlet.code, request.bill_no, request.amount_cents, occurred_at, request.items,
                      card.tier_code, card.card_type_code)
@@ -118,7 +125,7 @@ def earn_points_for_bill(db, plugins, outlet: OutletContext, request: EarnReques
         ).returning(Bill.id)
     )
     if bill_id is None:
-        return _replay_bill(db, outlet, request.bill_no, fingerprint)
+        return _replay_bill(db, outlet, request.bill_no, fingerprint)  # another request claimed it first
 
     posting = ledger.append_credit(
         db, card.points_account_id, points, account_kind=POINTS, kind=ledger.EARN,
@@ -202,13 +209,15 @@ def reverse_bill(db, plugins, outlet: OutletContext, bill_id, *, amount_cents=No
     return refund
 
 
-def _replay_bill(db, outlet, bill_no, fingerprint) -> EarnedBill:
+def _replay_bill(db, outlet, bill_no, fingerprint) -> EarnedBill | None:
     row = db.execute(
         select(Bill.id, Bill.member_id, Bill.amount_cents, Bill.points, Bill.fingerprint,
                LedgerEntry.balance_after, LedgerEntry.breakdown)
         .join(LedgerEntry, (LedgerEntry.bill_id == Bill.id) & (LedgerEntry.kind == ledger.EARN))
         .where(Bill.outlet_id == outlet.id, Bill.bill_no == bill_no)
-    ).one()
+    ).one_or_none()
+    if row is None:
+        return None
     if row.fingerprint != fingerprint:
         raise Conflict(f"bill {bill_no} of outlet {outlet.code} was already posted with other content",
                        {"bill_no": "already posted with other content"})

@@ -8,6 +8,7 @@ import secrets
 from pyramid.session import SignedCookieSessionFactory
 from pyramid.settings import asbool
 
+from lps_core.errors import ConfigurationError
 from lps_core.web.security import StaffSecurityPolicy
 
 log = logging.getLogger(__name__)
@@ -16,13 +17,15 @@ log = logging.getLogger(__name__)
 def includeme(config):
     settings = config.get_settings()
     secret = settings.get("lps.session.secret")
+    if not secret and asbool(settings.get("lps.session.secure", False)):
+        raise ConfigurationError("lps.session.secret is required with secure sessions: set LPS_SESSION_SECRET")
     if not secret:
         log.warning("lps.session.secret is not set: using a random one, so sessions end when LPS restarts")
         secret = secrets.token_hex(32)
     config.set_session_factory(SignedCookieSessionFactory(
         secret, cookie_name="lps_session", httponly=True, samesite="Lax",
         secure=asbool(settings.get("lps.session.secure", False)),
-        timeout=int(settings.get("lps.session.idle_timeout", 1800)), reissue_time=60,
+        timeout=settings["lps.session.idle_timeout"], reissue_time=60,
     ))
     config.set_default_csrf_options(require_csrf=True)
     config.set_security_policy(StaffSecurityPolicy())

@@ -1,0 +1,39 @@
+"""LPS's own settings: read from the ini file, overridden by the environment, checked at start-up.
+
+Secrets and the database URL come from the environment in production, so ini files can be
+committed: LPS_DATABASE_URL sets sqlalchemy.url and LPS_SESSION_SECRET sets lps.session.secret."""
+import os
+
+from lps_core.cards.services import ISSUANCE_METHODS
+from lps_core.errors import ConfigurationError
+
+FROM_ENVIRONMENT = {"LPS_DATABASE_URL": "sqlalchemy.url", "LPS_SESSION_SECRET": "lps.session.secret"}
+
+
+def apply_environment(settings) -> dict:
+    """Settings with the environment's overrides applied and LPS's own settings checked."""
+    settings = dict(settings)
+    for variable, key in FROM_ENVIRONMENT.items():
+        if os.environ.get(variable):
+            settings[key] = os.environ[variable]
+    if not settings.get("sqlalchemy.url"):
+        raise ConfigurationError("no database: set sqlalchemy.url in the ini file or LPS_DATABASE_URL")
+    issuance = settings.setdefault("lps.cards.issuance", "pool_then_generate")
+    if issuance not in ISSUANCE_METHODS:
+        raise ConfigurationError(f"lps.cards.issuance must be one of {', '.join(ISSUANCE_METHODS)}, not {issuance!r}")
+    _positive_int(settings, "lps.points.expiry_months", 24, maximum=1200)
+    _positive_int(settings, "lps.session.idle_timeout", 1800)
+    _positive_int(settings, "lps.api.key_cache_seconds", 5, minimum=0)
+    return settings
+
+
+def _positive_int(settings, key, default, minimum=1, maximum=None):
+    value = settings.get(key, default)
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = None
+    if number is None or number < minimum or (maximum is not None and number > maximum):
+        bound = f"at least {minimum}" + (f" and at most {maximum}" if maximum is not None else "")
+        raise ConfigurationError(f"{key} must be a whole number {bound}, not {value!r}")
+    settings[key] = number

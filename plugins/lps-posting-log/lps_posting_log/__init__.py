@@ -1,0 +1,177 @@
+"""Posting log: one JSON line per points posting, points reversal and tier change.
+
+Each event is written at level INFO to the Python logger ``lps.postings`` as a single line of JSON,
+so hotel IT can send it to a file, syslog or a log shipper with ordinary logging configuration and
+no code. The fields are:
+
+- ``event``: ``points_posted``, ``points_reversed`` or ``tier_changed``;
+- ``transaction_id``, ``outlet_id``, ``bill_no``, ``member_id``: the bill (transaction) concerned;
+- ``points``: the signed ledger amount (positive when earned, negative when taken back by a refund);
+- ``balance_after``: the points balance after the posting; ``entry_id``: the ledger entry;
+- ``refund_id``, ``refund_no``: for a reversal, the refund that caused it;
+- ``member_id``, ``old_tier``, ``new_tier``: for a tier change (``old_tier`` may be null);
+- ``at``: when the line was written, in UTC (ISO 8601, ending in ``Z``).
+
+The line is also attached to the log record as ``record.lps_event`` (a dict), for handlers that
+ship structured records.
+
+Lines are written inside the cashier's transaction, before it commits (that is when LPS calls the
+hooks). If the transaction is then rolled back or retried, the line stays: treat the log as a
+feed to reconcile against the ledger by ``entry_id``, not as the ledger itself. A failure to write
+the line (a broken handler, a full disk) never aborts the transaction: it is reported as a warning
+on the logger ``lps_posting_log`` and counted; any other error is not caught.
+
+Nothing is written unless ``lps.postings`` is enabled for INFO. To write the lines to their own
+file, add to the logging sections of the ini file (keeping the existing keys)::
+
+    [loggers]
+    keys = root, lps_core, sqlalchemy, postings
+
+    [handlers]
+    keys = console, postings
+
+    [formatters]
+    keys = generic, message
+
+    [logger_postings]
+    level = INFO
+    handlers = postings
+    qualname = lps.postings
+    propagate = 0
+
+    [handler_postings]
+    class = handlers.WatchedFileHandler
+    args = ('%(here)s/../var/postings.jsonl', 'a', 'utf-8')
+    level = NOTSET
+    formatter = message
+
+    [formatter_message]
+    format = %(message)s
+
+``propagate = 0`` keeps the lines out of the console log; ``WatchedFileHandler`` reopens the file
+after logrotate moves it.
+
+The plugin also adds ``GET /plugins/posting-log/status`` (route ``posting_log.status``), a JSON
+report of how many events of each kind were written since start. The counts are PER PROCESS: they
+start at zero when the process starts, and with several worker processes each one reports only
+its own (the ``pid`` field says which answered). The route needs no sign-in; it shows only counts.
+"""
+import json
+import logging
+import os
+import threading
+from collections import Counter
+
+from lps_core import hookimpl
+from lps_core.earning.models import Bill
+from lps_core.timeutil import isoformat, utcnow
+
+LOGGER_NAME = "lps.postings"
+EVENTS = ("points_posted", "points_reversed", "tier_changed")
+STATUS_ROUTE = "posting_log.status"
+STATUS_PATH = "/plugins/posting-log/status"
+
+postings_log = logging.getLogger(LOGGER_NAME)
+log = logging.getLogger(__name__)
+
+
+class EventCounts:
+    """Events written and failed, per kind, since this process started; safe across threads."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._written = Counter()
+        self._failed = Counter()
+        self.since = utcnow()
+
+    def written(self, event):
+        with self._lock:
+            self._written[event] += 1
+
+    def failed(self, event):
+        with self._lock:
+            self._failed[event] += 1
+
+    def snapshot(self):
+        with self._lock:
+            return ({event: self._written[event] for event in EVENTS},
+                    {event: self._failed[event] for event in EVENTS})
+
+
+counts = EventCounts()
+
+
+def _emit(event, fields):
+    if not postings_log.isEnabledFor(logging.INFO):
+        return
+    record = {"event": event, **fields, "at": isoformat(utcnow())}
+    try:
+        postings_log.info(json.dumps(record, separators=(",", ":")), extra={"lps_event": record})
+    except Exception:
+        counts.failed(event)
+        try:
+            log.warning("could not write the %s event to the %s logger", event, LOGGER_NAME, exc_info=True)
+        except Exception:  # the warning went through the same broken handler: the count must do
+            pass
+        return
+    counts.written(event)
+
+
+def _bill_fields(dbsession, bill, transaction_id):
+    fields = {
+        "transaction_id": transaction_id,
+        "outlet_id": getattr(bill, "outlet_id", None),
+        "bill_no": getattr(bill, "bill_no", None),
+        "member_id": getattr(bill, "member_id", None),
+    }
+    if None in fields.values() and dbsession is not None and transaction_id is not None:
+        # A Refund names only its transaction; reverse_bill has just locked that bill row, so the
+        # session already holds it and get() issues no query.
+        row = dbsession.get(Bill, transaction_id)
+        if row is not None:
+            for name in ("outlet_id", "bill_no", "member_id"):
+                if fields[name] is None:
+                    fields[name] = getattr(row, name)
+    return fields
+
+
+def _posting_fields(posting):
+    return {"points": posting.amount, "balance_after": posting.balance_after, "entry_id": posting.entry_id}
+
+
+@hookimpl
+def lps_on_points_posted(dbsession, posting, bill):
+    _emit("points_posted", {**_bill_fields(dbsession, bill, bill.id), **_posting_fields(posting)})
+
+
+@hookimpl
+def lps_on_points_reversed(dbsession, posting, bill):
+    _emit("points_reversed", {
+        **_bill_fields(dbsession, bill, bill.bill_id), **_posting_fields(posting),
+        "refund_id": bill.id, "refund_no": bill.refund_no,
+    })
+
+
+@hookimpl
+def lps_on_tier_changed(member_id, old_tier, new_tier):
+    _emit("tier_changed", {"member_id": member_id, "old_tier": old_tier, "new_tier": new_tier})
+
+
+def status_view(request):
+    written, failed = counts.snapshot()
+    return {
+        "scope": "process",
+        "pid": os.getpid(),
+        "since": isoformat(counts.since),
+        "logger": LOGGER_NAME,
+        "logger_enabled": postings_log.isEnabledFor(logging.INFO),
+        "events": written,
+        "failed": failed,
+    }
+
+
+@hookimpl
+def lps_includeme(config):
+    config.add_route(STATUS_ROUTE, STATUS_PATH)
+    config.add_view(status_view, route_name=STATUS_ROUTE, request_method="GET", renderer="json",
+                    require_csrf=False)
