@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Count the database round trips of one POST /api/v1/transactions, and time the app in-process.
+
+Builds the app from production.ini (via bench/earn.py's temp ini) on a fresh database, posts bills
+through WebTest (no HTTP server), and logs every statement the request sends, including BEGIN,
+COMMIT and the pool's pre-ping. Then times N sequential requests: the app's own cost per request
+with no network, no waitress and no concurrency.
+
+    .venv/bin/python bench/roundtrips.py [--requests 500]
+"""
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import earn  # noqa: E402
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--server", default=os.environ.get("LPS_BENCH_SERVER",
+                                                           "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument("--database", default="lps_bench_roundtrips")
+    parser.add_argument("--ini", type=Path, default=earn.PRODUCTION_INI, help="config (config/production.ini)")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="override an [app:main] setting (repeatable)")
+    args = parser.parse_args(argv)
+
+    from pyramid.paster import get_app
+    from sqlalchemy import event
+    from sqlalchemy.engine import make_url
+    from webtest import TestApp
+
+    url = make_url(args.server).set(database=args.database).render_as_string(hide_password=False)
+    tmp = tempfile.mkdtemp(prefix="lps-roundtrips-")
+    earn.create_database(args.server, args.database)
+    try:
+        key, cards = earn.load_data(url, 50)
+        ini = earn.write_ini(tmp, None, url, args.ini, settings=args.set)
+        os.environ["LPS_DATABASE_URL"] = url  # newer configs take it (and the secret) from the environment
+        os.environ.setdefault("LPS_SESSION_SECRET", earn.BENCH_SECRET)
+        wsgi = get_app(f"{ini}#main", options={"http_port": "0"})
+        app = TestApp(wsgi)
+        engine = get_registry_engine(wsgi)
+        statements = []
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _sql(conn, cursor, statement, parameters, context, executemany):
+            statements.append(" ".join(statement.split())[:110])
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn):
+            statements.append("BEGIN (psycopg sends it before the first statement)")
+
+        @event.listens_for(engine, "commit")
+        def _commit(conn):
+            statements.append("COMMIT")
+
+        @event.listens_for(engine, "rollback")
+        def _rollback(conn):
+            statements.append("ROLLBACK (reset on return; free if idle)")
+
+        @event.listens_for(engine.pool, "checkout")
+        def _checkout(dbapi_conn, record, proxy):
+            statements.append("pool checkout (pool_pre_ping: one 'SELECT 1' round trip)")
+
+        headers = {"Authorization": f"Bearer {key}"}
+
+        def post(n):
+            return app.post_json("/api/v1/transactions", {"card_no": cards[n % len(cards)], "bill_no": f"rt-{n}",
+                                                         "amount": "123.45"}, headers=headers, status=201)
+
+        post(0)  # warm: fills the API-key cache and SQLAlchemy's compiled cache
+        statements.clear()
+        post(1)
+        print("statements of one earn request (API key already cached):")
+        for s in statements:
+            print("  ", s)
+        trips = sum(1 for s in statements if not s.startswith("ROLLBACK"))
+        print(f"~{trips} round trips per request")
+
+        event.remove(engine, "before_cursor_execute", _sql)
+        started, cpu = time.perf_counter(), time.process_time()
+        for n in range(2, args.requests + 2):
+            post(n)
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+        print(f"{args.requests} sequential in-process requests: {elapsed / args.requests * 1000:.2f} ms each "
+              f"({args.requests / elapsed:.0f} req/s on one thread, no HTTP server); "
+              f"Python CPU {cpu / args.requests * 1000:.2f} ms each (WebTest included)")
+        engine.dispose()
+    finally:
+        earn.drop_database(args.server, args.database)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def get_registry_engine(wsgi):
+    registry = getattr(wsgi, "registry", None)
+    while registry is None and hasattr(wsgi, "application"):
+        wsgi = wsgi.application
+        registry = getattr(wsgi, "registry", None)
+    return registry["db_engine"]
+
+
+if __name__ == "__main__":
+    main()
