@@ -9,7 +9,9 @@ with no network, no waitress and no concurrency.
     .venv/bin/python bench/roundtrips.py [--requests 500]
 """
 import argparse
+import cProfile
 import os
+import pstats
 import shutil
 import sys
 import tempfile
@@ -28,6 +30,7 @@ def main(argv=None):
                                                            "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
     parser.add_argument("--database", default="lps_bench_roundtrips")
     parser.add_argument("--ini", type=Path, default=earn.PRODUCTION_INI, help="config (config/production.ini)")
+    parser.add_argument("--profile", action="store_true", help="print the top functions (cProfile) of the timed loop")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="override an [app:main] setting (repeatable)")
     args = parser.parse_args(argv)
@@ -86,10 +89,17 @@ def main(argv=None):
         print(f"~{trips} round trips per request")
 
         event.remove(engine, "before_cursor_execute", _sql)
+        profiler = cProfile.Profile() if args.profile else None
         started, cpu = time.perf_counter(), time.process_time()
+        if profiler:
+            profiler.enable()
         for n in range(2, args.requests + 2):
             post(n)
+        if profiler:
+            profiler.disable()
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+        if profiler:
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
         print(f"{args.requests} sequential in-process requests: {elapsed / args.requests * 1000:.2f} ms each "
               f"({args.requests / elapsed:.0f} req/s on one thread, no HTTP server); "
               f"Python CPU {cpu / args.requests * 1000:.2f} ms each (WebTest included)")

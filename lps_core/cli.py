@@ -191,7 +191,7 @@ def pshell_setup(env):
     import transaction
 
     request = env["request"]
-    request.tm = transaction.TransactionManager(explicit=True)
+    request.tm = transaction.manager
     request.tm.begin()
     env["tm"] = request.tm
     env["db"] = request.dbsession

@@ -1,7 +1,7 @@
 """Card numbers: validation, look-up, the pre-generated pool and issuance at approval."""
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from lps_core.cards.luhn import luhn_valid, with_check_digit
 from lps_core.cards.models import Card, CardNumberCounter, CardType
@@ -47,10 +47,10 @@ def normalize_card_no(raw, field="card_no") -> str:
     return number
 
 
-def find_card(db, card_no) -> CardView | None:
+def _card_view_statement():
     points = Account.__table__.alias("points")
     stored = Account.__table__.alias("stored")
-    row = db.execute(
+    return (
         select(
             Card.id, Card.card_no, Card.status, CardType.code.label("card_type_code"), Card.member_id,
             Member.name.label("member_name"), Member.status.label("member_status"),
@@ -63,8 +63,16 @@ def find_card(db, card_no) -> CardView | None:
         .outerjoin(Tier, Tier.id == Member.tier_id)
         .outerjoin(points, (points.c.member_id == Card.member_id) & (points.c.kind == POINTS))
         .outerjoin(stored, (stored.c.card_id == Card.id) & (stored.c.kind == STORED_VALUE))
-        .where(Card.card_no == card_no)
-    ).one_or_none()
+        .where(Card.card_no == bindparam("card_no"))
+    )
+
+
+# Built once: this look-up runs on every earn request, and building it was a third of its cost.
+CARD_VIEW = _card_view_statement()
+
+
+def find_card(db, card_no) -> CardView | None:
+    row = db.execute(CARD_VIEW, {"card_no": card_no}).one_or_none()
     if row is None:
         return None
     return CardView(row.id, row.card_no, row.status, row.card_type_code, row.member_id, row.member_name,

@@ -37,19 +37,19 @@ def _make_sqlite_serializable(engine):
 
 
 def get_session_factory(engine):
-    return sessionmaker(bind=engine, expire_on_commit=False)
+    """Sessions joined to the thread's transaction manager, committed or aborted with it.
 
-
-def get_tm_session(session_factory, transaction_manager, request=None):
-    """A session joined to the transaction manager: committed or aborted with it."""
-    dbsession = session_factory(info={"request": request})
-    zope.sqlalchemy.register(dbsession, transaction_manager=transaction_manager)
-    return dbsession
+    Registered once on the factory rather than per session: per-request registration was 7% of
+    the earn endpoint's CPU. Sessions start as 'changed' so that Core INSERT/UPDATE statements,
+    which zope.sqlalchemy cannot see, are always committed."""
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    zope.sqlalchemy.register(factory, initial_state=zope.sqlalchemy.datamanager.STATUS_CHANGED,
+                             transaction_manager=transaction.manager)
+    return factory
 
 
 def includeme(config):
     settings = config.get_settings()
-    settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
     # PostgreSQL serialization failures and deadlocks (SQLSTATE 40xxx) re-run the whole request.
     settings.setdefault("retry.attempts", 3)
     config.include("pyramid_tm")
@@ -61,17 +61,13 @@ def includeme(config):
     config.registry["db_engine"] = engine
 
     def dbsession(request):
-        dbsession = request.environ.get("app.dbsession")
-        if dbsession is None:
-            dbsession = get_tm_session(session_factory, request.tm, request=request)
-        return dbsession
+        request.tm  # join pyramid_tm's transaction (the thread's manager) before the session begins
+        return session_factory(info={"request": request})
 
     config.add_request_method(dbsession, reify=True)
 
 
 def run_in_transaction(session_factory, work):
     """Run work(dbsession) in its own transaction, for the CLI and jobs outside a request."""
-    tm = transaction.TransactionManager(explicit=True)
-    with tm:
-        dbsession = get_tm_session(session_factory, tm)
-        return work(dbsession)
+    with transaction.manager:
+        return work(session_factory())

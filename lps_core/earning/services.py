@@ -21,6 +21,15 @@ from lps_core.money import format_cents, parse_amount
 from lps_core.timeutil import add_months, as_utc, isoformat, utcnow
 
 MAX_ITEMS = 500
+
+
+def _claim_bill_statement(dialect):
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id: no row back means the bill was claimed before."""
+    bills = Bill.__table__
+    return dialect.insert(bills).on_conflict_do_nothing(index_elements=["outlet_id", "bill_no"]).returning(bills.c.id)
+
+
+CLAIM_BILL = {"postgresql": _claim_bill_statement(postgresql), "sqlite": _claim_bill_statement(sqlite)}
 FUTURE_TOLERANCE = timedelta(minutes=10)
 
 
@@ -117,13 +126,11 @@ def earn_points_for_bill(db, plugins, outlet: OutletContext, request: EarnReques
                      card.tier_code, card.card_type_code)
     points, breakdown = compute_points(plugins, outlet, bill, card.tier_code, card.tier_multiplier)
 
-    bill_id = db.scalar(
-        _insert_ignoring_duplicates(db, Bill, ["outlet_id", "bill_no"]).values(
-            outlet_id=outlet.id, bill_no=request.bill_no, card_id=card.card_id, member_id=card.member_id,
-            amount_cents=request.amount_cents, items=[_line_json(i) for i in request.items] or None,
-            occurred_at=occurred_at, fingerprint=fingerprint, points=points, created_at=utcnow(),
-        ).returning(Bill.id)
-    )
+    bill_id = db.scalar(CLAIM_BILL[db.get_bind().dialect.name], {
+        "outlet_id": outlet.id, "bill_no": request.bill_no, "card_id": card.card_id, "member_id": card.member_id,
+        "amount_cents": request.amount_cents, "items": [_line_json(i) for i in request.items] or None,
+        "occurred_at": occurred_at, "fingerprint": fingerprint, "points": points, "created_at": utcnow(),
+    })
     if bill_id is None:
         return _replay_bill(db, outlet, request.bill_no, fingerprint)  # another request claimed it first
 
@@ -237,11 +244,6 @@ def _points_balance_of_member_bill(db, bill):
 
 def _count_refunds(db, bill_id):
     return db.scalar(select(func.count()).select_from(BillRefund).where(BillRefund.bill_id == bill_id))
-
-
-def _insert_ignoring_duplicates(db, model, columns):
-    dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(model).on_conflict_do_nothing(index_elements=columns)
 
 
 def _line_json(line: BillLine):

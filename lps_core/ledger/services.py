@@ -16,11 +16,53 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import BigInteger, Boolean, Integer, bindparam, func, insert, select, update
 
 from lps_core.errors import Conflict, InsufficientBalance, NotFound, ValidationFailed
 from lps_core.ledger.models import POINTS, Account, LedgerEntry, LotAllocation, PointLot
 from lps_core.timeutil import as_utc, utcnow
+
+# Writes go through the Core tables: the ORM's bulk-DML path cost a fifth of the earn endpoint.
+ACCOUNTS = Account.__table__
+ENTRIES = LedgerEntry.__table__
+LOTS = PointLot.__table__
+ALLOCATIONS = LotAllocation.__table__
+
+# The statements of the hot path are built once; each call only binds its values.
+MOVE_BALANCE = (
+    update(ACCOUNTS).where(ACCOUNTS.c.id == bindparam("account_id"))
+    .values(balance=ACCOUNTS.c.balance + bindparam("delta", type_=BigInteger)).returning(ACCOUNTS.c.balance)
+)
+INSERT_ENTRY = insert(ENTRIES).returning(ENTRIES.c.id)
+INSERT_LOT = insert(LOTS)
+ENTRY_VALUES = ("account_id", "kind", "amount", "business_key", "fingerprint", "reverses_id", "outlet_id",
+                "bill_id", "occurred_at", "created_at", "breakdown", "note")
+
+
+def _credit_in_one_statement():
+    """PostgreSQL only: move the balance, append the entry and open its lot in one round trip,
+    with data-modifying CTEs. SQLite has none, so it runs the same three steps one by one."""
+    # The entry's parameters are prefixed: an UPDATE takes any parameter named like one of its table's
+    # columns (accounts.kind, accounts.created_at) as a value to SET. Foreign-key columns report no
+    # type of their own here, so their parameters are cast explicitly.
+    params = {name: bindparam(f"entry_{name}", type_=Integer if name.endswith("_id") else ENTRIES.c[name].type)
+              for name in ENTRY_VALUES}
+    moved = MOVE_BALANCE.cte("moved")
+    entry = (
+        insert(ENTRIES)
+        .from_select([*ENTRY_VALUES, "balance_after"], select(*params.values(), moved.c.balance))
+        .returning(ENTRIES.c.id, ENTRIES.c.balance_after).cte("entry")
+    )
+    lot = insert(LOTS).from_select(
+        ["account_id", "entry_id", "amount", "remaining", "expires_at"],
+        select(bindparam("account_id", type_=Integer), entry.c.id, params["amount"], params["amount"],
+               bindparam("expires_at", type_=LOTS.c.expires_at.type))
+        .where(bindparam("open_lot", type_=Boolean)),
+    ).cte("lot")
+    return select(entry.c.id, entry.c.balance_after).add_cte(lot)
+
+
+CREDIT_IN_ONE_STATEMENT = _credit_in_one_statement()
 
 EARN = "earn"
 DEBIT = "debit"
@@ -49,9 +91,8 @@ def get_or_create_account(db, kind, *, member_id=None, card_id=None) -> int:
     account_id = db.scalar(select(Account.id).where(owner, Account.kind == kind))
     if account_id is None:
         account_id = db.scalar(
-            insert(Account)
-            .values(kind=kind, member_id=member_id, card_id=card_id, balance=0)
-            .returning(Account.id)
+            insert(ACCOUNTS).values(kind=kind, member_id=member_id, card_id=card_id, balance=0)
+            .returning(ACCOUNTS.c.id)
         )
     return account_id
 
@@ -86,15 +127,26 @@ def append_credit(db, account_id, amount, *, account_kind, kind, business_key, f
                   note=None) -> Posting:
     """Post a credit whose business key the caller has already claimed (earning claims it by
     inserting the bill row). A zero amount is recorded too, so the history explains every bill."""
+    open_lot = account_kind == POINTS and amount > 0
+    if open_lot and expires_at is None:
+        raise ValueError("a points credit needs the expiry date of its lot")
+    if db.get_bind().dialect.name == "postgresql":
+        entry = {"account_id": account_id, "kind": kind, "amount": amount, "business_key": business_key,
+                 "fingerprint": fingerprint, "reverses_id": None, "outlet_id": outlet_id, "bill_id": bill_id,
+                 "occurred_at": as_utc(occurred_at or utcnow()), "created_at": utcnow(), "breakdown": breakdown,
+                 "note": note}
+        row = db.execute(CREDIT_IN_ONE_STATEMENT, {
+            "account_id": account_id, "delta": amount, "expires_at": expires_at, "open_lot": open_lot,
+            **{f"entry_{name}": value for name, value in entry.items()},
+        }).one()
+        return Posting(row.id, account_id, amount, row.balance_after)
     balance = _move_balance(db, account_id, amount)
     entry_id = _insert_entry(db, account_id, kind, amount, balance, business_key, fingerprint,
                              occurred_at=occurred_at, outlet_id=outlet_id, bill_id=bill_id, breakdown=breakdown,
                              note=note)
-    if account_kind == POINTS and amount > 0:
-        if expires_at is None:
-            raise ValueError("a points credit needs the expiry date of its lot")
-        db.execute(insert(PointLot).values(account_id=account_id, entry_id=entry_id, amount=amount,
-                                           remaining=amount, expires_at=expires_at))
+    if open_lot:
+        db.execute(INSERT_LOT, {"account_id": account_id, "entry_id": entry_id, "amount": amount,
+                                "remaining": amount, "expires_at": expires_at})
     return Posting(entry_id, account_id, amount, balance)
 
 
@@ -193,23 +245,18 @@ def _replay(db, business_key, fingerprint) -> Posting | None:
 
 
 def _move_balance(db, account_id, delta) -> int:
-    return db.scalar(
-        update(Account).where(Account.id == account_id)
-        .values(balance=Account.balance + delta).returning(Account.balance)
-    )
+    return db.scalar(MOVE_BALANCE, {"account_id": account_id, "delta": delta})
 
 
 def _insert_entry(db, account_id, kind, amount, balance_after, business_key, fingerprint, *,
                   occurred_at=None, outlet_id=None, bill_id=None, breakdown=None, note=None,
                   reverses_id=None) -> int:
-    return db.scalar(
-        insert(LedgerEntry).values(
-            account_id=account_id, kind=kind, amount=amount, balance_after=balance_after,
-            business_key=business_key, fingerprint=fingerprint, reverses_id=reverses_id,
-            outlet_id=outlet_id, bill_id=bill_id, occurred_at=as_utc(occurred_at or utcnow()), created_at=utcnow(),
-            breakdown=breakdown, note=note,
-        ).returning(LedgerEntry.id)
-    )
+    return db.scalar(INSERT_ENTRY, {
+        "account_id": account_id, "kind": kind, "amount": amount, "balance_after": balance_after,
+        "business_key": business_key, "fingerprint": fingerprint, "reverses_id": reverses_id,
+        "outlet_id": outlet_id, "bill_id": bill_id, "occurred_at": as_utc(occurred_at or utcnow()),
+        "created_at": utcnow(), "breakdown": breakdown, "note": note,
+    })
 
 
 def _lots_for_debit(db, account_id, now: datetime):
@@ -238,10 +285,10 @@ def _take_from_lots(db, entry_id, lots, amount):
         taken = min(lot.remaining, amount)
         amount -= taken
         allocations.append({"entry_id": entry_id, "lot_id": lot.id, "amount": taken})
-        db.execute(update(PointLot).where(PointLot.id == lot.id).values(remaining=PointLot.remaining - taken))
+        db.execute(update(LOTS).where(LOTS.c.id == lot.id).values(remaining=LOTS.c.remaining - taken))
     if amount:
         raise InsufficientBalance("the lots hold fewer points than the balance says", {"amount": "insufficient"})
-    db.execute(insert(LotAllocation), allocations)
+    db.execute(insert(ALLOCATIONS), allocations)
 
 
 def _give_back_to_lots(db, original_id, reversal_id, amount):
@@ -262,6 +309,6 @@ def _give_back_to_lots(db, original_id, reversal_id, amount):
             continue
         amount -= returned
         allocations.append({"entry_id": reversal_id, "lot_id": lot.lot_id, "amount": -returned})
-        db.execute(update(PointLot).where(PointLot.id == lot.lot_id).values(remaining=PointLot.remaining + returned))
+        db.execute(update(LOTS).where(LOTS.c.id == lot.lot_id).values(remaining=LOTS.c.remaining + returned))
     if allocations:
-        db.execute(insert(LotAllocation), allocations)
+        db.execute(insert(ALLOCATIONS), allocations)

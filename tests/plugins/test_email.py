@@ -52,8 +52,12 @@ def smtp_server():
 
     server = asyncio.run_coroutine_threadsafe(loop.create_server(smtp, "127.0.0.1", 0), loop).result(5)
     yield inbox, server.sockets[0].getsockname()[1]
-    server.close()
-    asyncio.run_coroutine_threadsafe(server.wait_closed(), loop).result(5)
+
+    async def shut_down():  # on the loop's own thread: asyncio servers are not thread-safe
+        server.close()
+        await server.wait_closed()
+
+    asyncio.run_coroutine_threadsafe(shut_down(), loop).result(5)
     loop.call_soon_threadsafe(loop.stop)
     thread.join(5)
     loop.close()
