@@ -71,7 +71,7 @@ def main(argv=None):
 
         @event.listens_for(engine.pool, "checkout")
         def _checkout(dbapi_conn, record, proxy):
-            statements.append("pool checkout (pool_pre_ping: one 'SELECT 1' round trip)")
+            statements.append("pool checkout (a 'SELECT 1' round trip only if pool_pre_ping is on)")
 
         headers = {"Authorization": f"Bearer {key}"}
 
