@@ -66,6 +66,19 @@ def build_parser():
     add_operator.add_argument("--role", action="append", help="a role (repeatable; default: admin)")
     add_operator.set_defaults(run=cmd_operator_create)
 
+    jobs = commands.add_parser("jobs", help="batch jobs (set-based, idempotent, resumable)")
+    jobs = jobs.add_subparsers(title="jobs")
+    expire = jobs.add_parser("expire", help="expire points by the programme's expiry policy; warn members")
+    tiers = jobs.add_parser("tiers", help="re-evaluate every member's tier; apply lifecycle rules")
+    for job, run in ((expire, cmd_jobs_expire), (tiers, cmd_jobs_tiers)):
+        job.add_argument("--dry-run", action="store_true", help="report what would change; change nothing")
+        job.add_argument("--now", help="the moment to evaluate at, ISO 8601 with offset (default: now)")
+        job.add_argument("--batch-size", type=int, default=50_000, help="rows per committed batch")
+        job.add_argument("--no-progress", action="store_true", help="no progress bar, even on a terminal")
+        job.set_defaults(run=run)
+    tiers.add_argument("--run-key", help="names the evaluation; a run key done before is not repeated "
+                                          "(default: the evaluation date)")
+
     plugins = commands.add_parser("plugins", help="list installed plugins and what they provide")
     plugins.set_defaults(run=cmd_plugins)
     return parser
@@ -175,6 +188,18 @@ def cmd_operator_create(args):
     env.transaction(lambda db: create_operator(db, args.username, password, display_name=args.name,
                                                roles=tuple(args.role or ["admin"])))
     print(f"operator {args.username} created; they choose their own password at first sign-in")
+
+
+def cmd_jobs_expire(args):
+    from lps_core.expiry.jobs import run_expiry_job
+
+    return run_expiry_job(Environment(args.config), args)
+
+
+def cmd_jobs_tiers(args):
+    from lps_core.tiers.jobs import run_tier_job
+
+    return run_tier_job(Environment(args.config), args)
 
 
 def cmd_plugins(args):

@@ -2,8 +2,10 @@
 from lps_core.apikeys.models import ApiKey  # noqa: F401
 from lps_core.cards.models import Card, CardNumberCounter, CardType  # noqa: F401
 from lps_core.db.meta import Base  # noqa: F401
-from lps_core.earning.models import Bill, BillRefund  # noqa: F401
+from lps_core.earning.models import Bill, BillRefund, EarningRule, Promotion, PromotionAward  # noqa: F401
+from lps_core.expiry.models import ExpiryRun, ExpiryWarning  # noqa: F401
 from lps_core.ledger.models import Account, LedgerEntry, LotAllocation, PointLot  # noqa: F401
 from lps_core.members.models import Member, Tier  # noqa: F401
 from lps_core.operators.models import Operator  # noqa: F401
 from lps_core.outlets.models import Outlet, Property  # noqa: F401
+from lps_core.tiers.models import MemberActivity, TierChange, TierEvaluation  # noqa: F401

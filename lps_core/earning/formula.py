@@ -31,7 +31,9 @@ class EarningResult:
 
     Each step is a dict with at least `step` (what kind of rule), `rule` (its name), `description`
     (one sentence for staff and members) and `points` (what this step added; may be negative).
-    The points of all steps add up to `points`."""
+    The points of all steps add up to `points`. `qualifying` carries what the bill counts towards
+    tier status besides points and spend, e.g. {"nights": 3, "stays": 1} for a room bill."""
 
     points: int
     steps: list[dict] = field(default_factory=list)
+    qualifying: dict = field(default_factory=dict)

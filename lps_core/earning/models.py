@@ -1,7 +1,7 @@
 """Bills posted by outlets for earning, and the refunds that reverse them."""
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, String, UniqueConstraint, func
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lps_core.db.meta import Base
@@ -24,6 +24,9 @@ class Bill(Base):
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     fingerprint: Mapped[str] = mapped_column(String(64))
     points: Mapped[int] = mapped_column(BigInteger)
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("earning_rules.id"))
+    qualifying_nights: Mapped[int] = mapped_column(default=0)
+    qualifying_stays: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -41,3 +44,80 @@ class BillRefund(Base):
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
     fingerprint: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class EarningRule(Base):
+    """One version of an outlet's earning rules. Versions are never edited: a change is a new
+    version with a later effective_from, and a bill is earned under the version in force at its
+    occurred_at."""
+
+    __tablename__ = "earning_rules"
+    __table_args__ = (
+        UniqueConstraint("outlet_id", "version", name="uq_earning_rules_outlet_version"),
+        Index("ix_earning_rules_outlet_effective", "outlet_id", "effective_from"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id"))
+    version: Mapped[int]
+    effective_from: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    formula: Mapped[str] = mapped_column(String(64))
+    formula_params: Mapped[dict] = mapped_column(JSON, default=dict)
+    # [{"from": "1000.00", "to": "2000.00", "multiplier": "1"}, ...]; `from` inclusive, `to` exclusive.
+    bands: Mapped[list] = mapped_column(JSON, default=list)
+    band_basis: Mapped[str] = mapped_column(String(16), default="bill")  # bill | period_spend
+    band_period: Mapped[str | None] = mapped_column(String(16))  # month | year, for period_spend
+    rounding: Mapped[str] = mapped_column(String(16), default="floor")  # floor | half_up | half_even
+    max_points_per_bill: Mapped[int | None] = mapped_column(BigInteger)
+    note: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Promotion(Base):
+    """A bonus on top of the outlet's rules, within a time window and optional conditions.
+
+    kind: multiplier (params.multiplier), bonus (params.points per bill), sku_bonus (params.points
+    per unit of a listed SKU), first_stay (params.points on a member's first bill), enrolment
+    (params.points at approval), referral (params.levels: points for the referrer, then their
+    referrer, when a referred member completes a first qualifying bill).
+    stacking: stack (always adds), best_of (only the best best_of promotion applies), exclusive
+    (only the best of its exclusive_group applies)."""
+
+    __tablename__ = "promotions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    outlets: Mapped[list | None] = mapped_column(JSON)
+    categories: Mapped[list | None] = mapped_column(JSON)
+    skus: Mapped[list | None] = mapped_column(JSON)
+    tiers: Mapped[list | None] = mapped_column(JSON)
+    card_types: Mapped[list | None] = mapped_column(JSON)
+    weekdays: Mapped[list | None] = mapped_column(JSON)  # 1 = Monday ... 7 = Sunday, ISO
+    stacking: Mapped[str] = mapped_column(String(16), default="stack")
+    exclusive_group: Mapped[str | None] = mapped_column(String(32))
+    priority: Mapped[int] = mapped_column(default=0)
+    cap_per_bill: Mapped[int | None] = mapped_column(BigInteger)
+    cap_per_member: Mapped[int | None] = mapped_column(BigInteger)
+    cap_period: Mapped[str | None] = mapped_column(String(16))  # day | month | year | promotion
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class PromotionAward(Base):
+    """Points a promotion gave a member, for per-member caps and reports."""
+
+    __tablename__ = "promotion_awards"
+    __table_args__ = (Index("ix_promotion_awards_cap", "promotion_id", "member_id", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    promotion_id: Mapped[int] = mapped_column(ForeignKey("promotions.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    bill_id: Mapped[int | None] = mapped_column(ForeignKey("bills.id"))
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+    points: Mapped[int] = mapped_column(BigInteger)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

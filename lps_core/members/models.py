@@ -2,17 +2,23 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Numeric, String, func
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Date, DateTime, ForeignKey, Numeric, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lps_core.db.meta import Base
 
-MEMBER_STATUSES = ("pending", "active", "suspended", "closed")
+MEMBER_STATUSES = ("pending", "active", "dormant", "suspended", "closed")
 ENROLMENT_CHANNELS = ("desk", "web")
 GENDERS = ("female", "male", "other", "unspecified")
 
 
 class Tier(Base):
+    """A level of the programme with its benefits and what it takes to reach it.
+
+    `qualification` maps counters to thresholds, for example {"nights": 25, "spend": "5000.00"}; the
+    tier model plugin (lps.tiers.model) decides how they combine. `purchase_points`, when set, is
+    what a member of a lower tier pays in points to move up to this one."""
+
     __tablename__ = "tiers"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -20,12 +26,16 @@ class Tier(Base):
     name: Mapped[str] = mapped_column(String(100))
     rank: Mapped[int] = mapped_column(unique=True)
     multiplier: Mapped[Decimal] = mapped_column(Numeric(6, 3), default=Decimal("1"))
+    discount_rate: Mapped[Decimal] = mapped_column(Numeric(5, 4), default=Decimal("0"))
+    entitlements: Mapped[list] = mapped_column(JSON, default=list)
+    qualification: Mapped[dict] = mapped_column(JSON, default=dict)
+    purchase_points: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class Member(Base):
     __tablename__ = "members"
     __table_args__ = (
-        CheckConstraint("status IN ('pending', 'active', 'suspended', 'closed')", name="status"),
+        CheckConstraint("status IN ('pending', 'active', 'dormant', 'suspended', 'closed')", name="status"),
         CheckConstraint("channel IN ('desk', 'web')", name="channel"),
     )
 
@@ -41,5 +51,11 @@ class Member(Base):
     enrolled_outlet_id: Mapped[int | None] = mapped_column(ForeignKey("outlets.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    referred_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
+    tier_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A floor set by staff (status match): evaluations never move the member below it until it expires.
+    tier_floor_id: Mapped[int | None] = mapped_column(ForeignKey("tiers.id"))
+    tier_floor_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_activity_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    tier: Mapped[Tier | None] = relationship()
+    tier: Mapped[Tier | None] = relationship(foreign_keys=[tier_id])

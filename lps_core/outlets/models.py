@@ -1,7 +1,7 @@
 """Properties (hotels), partner merchants and their outlets."""
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, String, func
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lps_core.db.meta import Base
@@ -23,7 +23,8 @@ class Property(Base):
 
 
 class Outlet(Base):
-    """A place where members spend. It names its earning formula (a plugin) and that formula's parameters."""
+    """A place where members spend. Its earning rules (formula plugin, parameters, bands) are
+    versioned in earning_rules."""
 
     __tablename__ = "outlets"
 
@@ -31,8 +32,6 @@ class Outlet(Base):
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     property_id: Mapped[int] = mapped_column(ForeignKey("properties.id"))
-    formula: Mapped[str] = mapped_column(String(64))
-    formula_params: Mapped[dict] = mapped_column(JSON, default=dict)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

@@ -1,0 +1,1 @@
+"""Points expiry: policies, the expiry job and warnings before points expire."""

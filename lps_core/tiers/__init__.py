@@ -1,0 +1,1 @@
+"""Tiers: qualification, immediate upgrades, annual re-evaluation, floors, purchases, lifecycle."""
