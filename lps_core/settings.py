@@ -21,7 +21,6 @@ def apply_environment(settings) -> dict:
     issuance = settings.setdefault("lps.cards.issuance", "pool_then_generate")
     if issuance not in ISSUANCE_METHODS:
         raise ConfigurationError(f"lps.cards.issuance must be one of {', '.join(ISSUANCE_METHODS)}, not {issuance!r}")
-    _positive_int(settings, "lps.points.expiry_months", 24, maximum=1200)
     _positive_int(settings, "lps.session.idle_timeout", 1800)
     _positive_int(settings, "lps.api.key_cache_seconds", 5, minimum=0)
     return settings

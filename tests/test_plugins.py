@@ -104,19 +104,23 @@ def test_a_required_plugin_that_is_missing_stops_start_up():
 
 
 def test_an_outlet_whose_formula_is_missing_stops_the_app_with_its_name(seed, database_url):
-    with pytest.raises(ConfigurationError, match="outlet 'REST': no plugin provides the earning formula 'base_rate'"):
+    with pytest.raises(ConfigurationError, match=r"outlet 'REST' \(rule version 1\): no plugin provides the "
+                                                 "earning formula 'base_rate'"):
         main({}, **{"sqlalchemy.url": database_url, "lps.plugins.disabled": "base_rate"})
 
 
 def test_an_outlet_with_bad_parameters_stops_the_app(seed, database_url):
-    from sqlalchemy import update
+    from sqlalchemy import select, update
 
+    from lps_core.earning.models import EarningRule
     from lps_core.outlets.models import Outlet
 
-    seed.db.execute(update(Outlet).where(Outlet.code == "SPA").values(formula_params={"points_per_unit": "-1"}))
+    spa = seed.db.scalar(select(Outlet.id).where(Outlet.code == "SPA"))
+    seed.db.execute(update(EarningRule).where(EarningRule.outlet_id == spa)
+                    .values(formula_params={"points_per_unit": "-1"}))
     seed.db.commit()
-    with pytest.raises(ConfigurationError, match="outlet 'SPA': parameters of formula 'base_rate' are invalid: "
-                                                 "points_per_unit must be greater than 0"):
+    with pytest.raises(ConfigurationError, match=r"outlet 'SPA' \(rule version 1\): parameters of formula "
+                                                 "'base_rate' are invalid: points_per_unit must be greater than 0"):
         main({}, **{"sqlalchemy.url": database_url})
 
 
@@ -126,6 +130,7 @@ def test_an_unmigrated_database_is_reported(tmp_path):
 
 
 def test_event_hooks_see_each_posting(seed):
+    from lps_core.earning.programme import Programme
     from lps_core.earning.services import EarnRequest, OutletContext, earn_points_for_bill, reverse_bill
 
     seen = []
@@ -140,8 +145,9 @@ def test_event_hooks_see_each_posting(seed):
             seen.append(("reversed", posting.amount))
 
     registry = load_plugins({}, extra_plugins=[("listener", Listener())])
-    outlet = OutletContext(1, "REST", "base_rate", {})
+    outlet = OutletContext(1, "REST")
     card_no = seed.member_card()
-    earned = earn_points_for_bill(seed.db, registry, outlet, EarnRequest(card_no, "B1", 5000, None, ()))
+    programme = Programme.from_settings({"lps.rules.cache_seconds": "0"})
+    earned = earn_points_for_bill(seed.db, registry, programme, outlet, EarnRequest(card_no, "B1", 5000, None, ()))
     reverse_bill(seed.db, registry, outlet, earned.id, amount_cents=1000)
     assert seen == [("posted", "B1", 50), ("reversed", -10)]

@@ -15,15 +15,26 @@ def test_the_environment_supplies_the_database_and_the_session_secret(monkeypatc
 
 
 def test_defaults_are_filled_in_and_numbers_parsed():
-    settings = apply_environment({**URL, "lps.points.expiry_months": "36"})
-    assert (settings["lps.points.expiry_months"], settings["lps.cards.issuance"]) == (36, "pool_then_generate")
+    settings = apply_environment({**URL, "lps.api.key_cache_seconds": "9"})
+    assert (settings["lps.api.key_cache_seconds"], settings["lps.cards.issuance"]) == (9, "pool_then_generate")
+
+
+@pytest.mark.parametrize("override, message", [
+    ({"lps.points.expiry_months": "0"}, "lps.points.expiry_months must be a whole number of at least 1"),
+    ({"lps.points.expiry_months": "two"}, "lps.points.expiry_months must be a whole number"),
+    ({"lps.points.expiry_policy": "never"}, "lps.points.expiry_policy must be one of months_after_earn, end_of_year"),
+    ({"lps.timezone": "Mars/Olympus"}, "lps.timezone 'Mars/Olympus' is not a known time zone"),
+])
+def test_bad_programme_settings_stop_start_up(override, message):
+    from lps_core.earning.programme import Programme
+
+    with pytest.raises(ConfigurationError, match=message):
+        Programme.from_settings(override)
 
 
 @pytest.mark.parametrize("override, message", [
     ({"sqlalchemy.url": ""}, "LPS_DATABASE_URL"),
     ({"lps.cards.issuance": "random"}, "lps.cards.issuance must be one of pool, generate, pool_then_generate"),
-    ({"lps.points.expiry_months": "0"}, "lps.points.expiry_months must be a whole number at least 1"),
-    ({"lps.points.expiry_months": "two"}, "lps.points.expiry_months must be a whole number"),
     ({"lps.api.key_cache_seconds": "-1"}, "lps.api.key_cache_seconds must be a whole number at least 0"),
 ])
 def test_bad_settings_stop_start_up_with_their_name(monkeypatch, override, message):

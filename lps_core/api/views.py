@@ -97,10 +97,9 @@ def card_ledger(request):
 def post_transaction(request):
     outlet = authenticate(request, "transactions")
     earn_request = earning.clean_earn_request(json_body(request))
-    earned = earning.earn_points_for_bill(
-        request.dbsession, request.registry["lps.plugins"], outlet, earn_request,
-        expiry_months=request.registry.settings["lps.points.expiry_months"],
-    )
+    registry = request.registry
+    earned = earning.earn_points_for_bill(request.dbsession, registry["lps.plugins"], registry["lps.programme"],
+                                          outlet, earn_request)
     request.response.status = 200 if earned.replayed else 201
     return {
         "id": earned.id,

@@ -73,12 +73,11 @@ class ApiKeyChecker:
         if len(parts) != 3 or parts[0] != "lps":
             return None
         row = db.execute(
-            select(ApiKey.secret_hash, ApiKey.scopes, Outlet.id, Outlet.code, Outlet.formula,
-                   Outlet.formula_params)
+            select(ApiKey.secret_hash, ApiKey.scopes, Outlet.id, Outlet.code)
             .join(Outlet, Outlet.id == ApiKey.outlet_id)
             .where(ApiKey.prefix == parts[1], ApiKey.revoked_at.is_(None), Outlet.active.is_(True))
         ).one_or_none()
         if row is None or not hmac.compare_digest(row.secret_hash, _hash(parts[2])):
             return None
-        outlet = OutletContext(row.id, row.code, row.formula, row.formula_params or {})
+        outlet = OutletContext(row.id, row.code)
         return outlet, frozenset(row.scopes.split())

@@ -27,6 +27,8 @@ class CardView:
     member_status: str | None
     tier_code: str | None
     tier_multiplier: object
+    card_multiplier: object
+    referred_by_id: int | None
     points_account_id: int | None
     points_balance: int
     stored_value_balance: int
@@ -55,6 +57,7 @@ def _card_view_statement():
             Card.id, Card.card_no, Card.status, CardType.code.label("card_type_code"), Card.member_id,
             Member.name.label("member_name"), Member.status.label("member_status"),
             Tier.code.label("tier_code"), Tier.multiplier.label("tier_multiplier"),
+            CardType.points_multiplier.label("card_multiplier"), Member.referred_by_id,
             points.c.id.label("points_account_id"), points.c.balance.label("points_balance"),
             stored.c.balance.label("stored_value_balance"),
         )
@@ -76,7 +79,8 @@ def find_card(db, card_no) -> CardView | None:
     if row is None:
         return None
     return CardView(row.id, row.card_no, row.status, row.card_type_code, row.member_id, row.member_name,
-                    row.member_status, row.tier_code, row.tier_multiplier, row.points_account_id,
+                    row.member_status, row.tier_code, row.tier_multiplier, row.card_multiplier,
+                    row.referred_by_id, row.points_account_id,
                     row.points_balance or 0, row.stored_value_balance or 0)
 
 

@@ -4,21 +4,26 @@ A bill is claimed by inserting its row with ON CONFLICT DO NOTHING on (outlet, b
 simultaneous posts of one bill exactly one inserts and posts; the others wait for it to commit and
 then replay its result, or get a Conflict when their content differs.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from lps_core.cards.services import usable_card
+from lps_core.earning.bonuses import grant_referral_bonuses
 from lps_core.earning.formula import BillInput, BillLine
 from lps_core.earning.models import Bill, BillRefund
+from lps_core.earning.pipeline import MemberContext, compute_points
+from lps_core.earning.programme import MemberFacts
+from lps_core.earning.promotions import record_awards
 from lps_core.errors import Conflict, Forbidden, NotFound, Unprocessable, ValidationFailed
 from lps_core.ledger import services as ledger
 from lps_core.ledger.models import POINTS, Account, LedgerEntry
 from lps_core.money import format_cents, parse_amount
-from lps_core.timeutil import add_months, as_utc, isoformat, utcnow
+from lps_core.tiers.activity import record_activity
+from lps_core.timeutil import as_utc, isoformat, utcnow
 
 MAX_ITEMS = 500
 
@@ -35,12 +40,10 @@ FUTURE_TOLERANCE = timedelta(minutes=10)
 
 @dataclass(frozen=True)
 class OutletContext:
-    """The outlet a request acts for, with its earning formula, as the API key resolved it."""
+    """The outlet a request acts for, as the API key resolved it."""
 
     id: int
     code: str
-    formula: str
-    formula_params: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -111,7 +114,7 @@ def clean_earn_request(data) -> EarnRequest:
     return EarnRequest(card_no.strip(), bill_no.strip(), amount_cents, occurred_at, items)
 
 
-def earn_points_for_bill(db, plugins, outlet: OutletContext, request: EarnRequest, *, expiry_months=24) -> EarnedBill:
+def earn_points_for_bill(db, plugins, programme, outlet: OutletContext, request: EarnRequest) -> EarnedBill:
     fingerprint = request.fingerprint()
     try:
         card = usable_card(db, request.card_no)
@@ -122,43 +125,44 @@ def earn_points_for_bill(db, plugins, outlet: OutletContext, request: EarnReques
             raise
         return replay
     occurred_at = request.occurred_at or utcnow()
+    rule = programme.rules.rule_at(db, outlet.id, occurred_at)
     bill = BillInput(outlet.code, request.bill_no, request.amount_cents, occurred_at, request.items,
                      card.tier_code, card.card_type_code)
-    points, breakdown = compute_points(plugins, outlet, bill, card.tier_code, card.tier_multiplier)
+    computed = compute_points(plugins, rule, bill, member_context(card), programme.promotions.active(db),
+                              MemberFacts(db, programme, card.member_id), programme.timezone)
+    nights, stays = int(computed.qualifying.get("nights", 0)), int(computed.qualifying.get("stays", 0))
 
     bill_id = db.scalar(CLAIM_BILL[db.get_bind().dialect.name], {
         "outlet_id": outlet.id, "bill_no": request.bill_no, "card_id": card.card_id, "member_id": card.member_id,
         "amount_cents": request.amount_cents, "items": [_line_json(i) for i in request.items] or None,
-        "occurred_at": occurred_at, "fingerprint": fingerprint, "points": points, "created_at": utcnow(),
+        "occurred_at": occurred_at, "fingerprint": fingerprint, "points": computed.points, "rule_id": rule.id,
+        "qualifying_nights": nights, "qualifying_stays": stays, "created_at": utcnow(),
     })
     if bill_id is None:
         return _replay_bill(db, outlet, request.bill_no, fingerprint)  # another request claimed it first
 
     posting = ledger.append_credit(
-        db, card.points_account_id, points, account_kind=POINTS, kind=ledger.EARN,
+        db, card.points_account_id, computed.points, account_kind=POINTS, kind=ledger.EARN,
         business_key=f"earn:{outlet.id}:{request.bill_no}", fingerprint=fingerprint,
-        occurred_at=occurred_at, expires_at=add_months(occurred_at, expiry_months),
-        outlet_id=outlet.id, bill_id=bill_id, breakdown=breakdown,
+        occurred_at=occurred_at, expires_at=programme.expiry.lot_expires_at(occurred_at),
+        outlet_id=outlet.id, bill_id=bill_id, breakdown=computed.breakdown,
     )
-    earned = EarnedBill(bill_id, outlet.id, request.bill_no, card.member_id, request.amount_cents, points,
-                        posting.balance_after, breakdown)
+    record_awards(db, [{"promotion_id": promotion.id, "member_id": card.member_id, "bill_id": bill_id,
+                        "entry_id": posting.entry_id, "points": points, "occurred_at": occurred_at}
+                       for promotion, points in computed.awards])
+    record_activity(db, card.member_id, occurred_at, points=computed.points, spend_cents=request.amount_cents,
+                    nights=nights, stays=stays, bills=1)
+    if card.referred_by_id is not None:
+        grant_referral_bonuses(db, programme, card.member_id, card.referred_by_id, bill, bill_id)
+    earned = EarnedBill(bill_id, outlet.id, request.bill_no, card.member_id, request.amount_cents,
+                        computed.points, posting.balance_after, computed.breakdown)
     plugins.hook.lps_on_points_posted(dbsession=db, posting=posting, bill=earned)
     return earned
 
 
-def compute_points(plugins, outlet: OutletContext, bill: BillInput, tier_code=None, tier_multiplier=None):
-    """Points and breakdown for a bill, without posting anything: the formula, then the tier multiplier.
-    Each step records what it added, so the steps always add up to the points."""
-    result = plugins.formula(outlet.formula).compute(bill, outlet.formula_params)
-    breakdown = [dict(step) for step in result.steps]
-    points = result.points
-    multiplier = Decimal(tier_multiplier or 1)
-    if multiplier != 1 and points > 0:
-        boosted = int((points * multiplier).to_integral_value(rounding=ROUND_FLOOR))
-        breakdown.append({"step": "tier", "rule": tier_code, "points": boosted - points,
-                          "description": f"{tier_code} tier multiplier x{multiplier.normalize()}"})
-        points = boosted
-    return points, breakdown
+def member_context(card) -> MemberContext:
+    return MemberContext(card.member_id, card.tier_code, Decimal(card.tier_multiplier or 1), card.card_type_code,
+                         Decimal(card.card_multiplier or 1))
 
 
 def reverse_bill(db, plugins, outlet: OutletContext, bill_id, *, amount_cents=None, refund_no=None) -> Refund:
@@ -210,6 +214,7 @@ def reverse_bill(db, plugins, outlet: OutletContext, bill_id, *, amount_cents=No
     ).returning(BillRefund.id))
     if balance is None:
         balance = _points_balance_of_member_bill(db, bill)
+    record_activity(db, bill.member_id, bill.occurred_at, points=-points, spend_cents=-amount_cents)
     refund = Refund(refund_id, bill.id, refund_no, amount_cents, points, balance)
     if points > 0:
         plugins.hook.lps_on_points_reversed(dbsession=db, posting=posting, bill=refund)

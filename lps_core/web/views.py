@@ -2,8 +2,10 @@
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.security import forget, remember
 from pyramid.view import forbidden_view_config, view_config
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
+from lps_core.earning.models import EarningRule
 from lps_core.errors import ValidationFailed
 from lps_core.operators.services import set_password, sign_in
 from lps_core.outlets.models import Outlet
@@ -12,8 +14,12 @@ from lps_core.web.permissions import Permission
 
 @view_config(route_name="home", renderer="lps_core.web:templates/home.pt", permission=Permission.VIEW_DASHBOARD)
 def home(request):
+    versions = aliased(EarningRule)
+    latest = select(func.max(versions.version)).where(versions.outlet_id == Outlet.id).scalar_subquery()
     outlets = request.dbsession.execute(
-        select(Outlet.code, Outlet.name, Outlet.formula).where(Outlet.active.is_(True)).order_by(Outlet.code)
+        select(Outlet.code, Outlet.name, EarningRule.formula, EarningRule.version)
+        .outerjoin(EarningRule, (EarningRule.outlet_id == Outlet.id) & (EarningRule.version == latest))
+        .where(Outlet.active.is_(True)).order_by(Outlet.code)
     ).all()
     plugins = request.registry["lps.plugins"]
     return {"outlets": outlets, "plugins": plugins.plugin_names(), "formulas": sorted(plugins.formulas)}

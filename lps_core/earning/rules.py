@@ -1,0 +1,232 @@
+"""Versioned earning rules per outlet: which formula, with which parameters, spend bands and
+rounding, in force from when. A bill is earned under the version in force at its occurred_at;
+versions are never edited, so a change never alters points already posted."""
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import func, insert, select
+
+from lps_core.earning.models import EarningRule
+from lps_core.errors import Conflict, NotFound, ValidationFailed
+from lps_core.money import format_cents, parse_amount
+from lps_core.outlets.models import Outlet
+from lps_core.plugins import PluginError
+from lps_core.timeutil import as_utc, isoformat, utcnow
+
+ROUNDINGS = ("floor", "half_up", "half_even")
+BAND_BASES = ("bill", "period_spend")
+BAND_PERIODS = ("month", "year")
+RULE_FIELDS = ("formula", "formula_params", "bands", "band_basis", "band_period", "rounding",
+               "max_points_per_bill", "effective_from", "note")
+
+
+@dataclass(frozen=True)
+class Band:
+    """Spend from `from_cents` (inclusive) up to `to_cents` (exclusive; None = no upper end)."""
+
+    from_cents: int
+    to_cents: int | None
+    multiplier: Decimal
+
+    def covers(self, cents) -> bool:
+        return cents >= self.from_cents and (self.to_cents is None or cents < self.to_cents)
+
+    def label(self) -> str:
+        upper = f"below {format_cents(self.to_cents)}" if self.to_cents is not None else "and above"
+        return f"{format_cents(self.from_cents)} {upper}"
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: int
+    outlet_id: int
+    version: int
+    effective_from: datetime
+    formula: str
+    formula_params: dict
+    bands: tuple[Band, ...]
+    band_basis: str
+    band_period: str | None
+    rounding: str
+    max_points_per_bill: int | None
+
+    def band_for(self, cents) -> Band | None:
+        return next((band for band in self.bands if band.covers(cents)), None)
+
+    def as_json(self):
+        return {
+            "id": self.id, "version": self.version, "effective_from": isoformat(self.effective_from),
+            "formula": self.formula, "formula_params": self.formula_params,
+            "bands": [{"from": format_cents(b.from_cents),
+                       "to": format_cents(b.to_cents) if b.to_cents is not None else None,
+                       "multiplier": str(b.multiplier)} for b in self.bands],
+            "band_basis": self.band_basis, "band_period": self.band_period, "rounding": self.rounding,
+            "max_points_per_bill": self.max_points_per_bill,
+        }
+
+
+def rule_from_row(row) -> Rule:
+    bands = tuple(Band(parse_amount(b["from"], allow_zero=True),
+                       parse_amount(b["to"]) if b.get("to") is not None else None,
+                       Decimal(b["multiplier"])) for b in row.bands or [])
+    return Rule(row.id, row.outlet_id, row.version, as_utc(row.effective_from), row.formula,
+                row.formula_params or {}, bands, row.band_basis, row.band_period, row.rounding,
+                row.max_points_per_bill)
+
+
+def clean_rule(plugins, data, *, partial_of: Rule | None = None) -> dict:
+    """Validate a rule body; every bad field is named. Fields left out keep `partial_of`'s values."""
+    if not isinstance(data, dict):
+        raise ValidationFailed("the body must be a JSON object", {"body": "must be a JSON object"})
+    errors = {name: "is not a known field" for name in set(data) - set(RULE_FIELDS)}
+    base = partial_of.as_json() if partial_of else {"formula_params": {}, "bands": [], "band_basis": "bill",
+                                                    "band_period": None, "rounding": "floor",
+                                                    "max_points_per_bill": None}
+    merged = {**base, **data}
+    clean = {}
+    formula = merged.get("formula")
+    if not isinstance(formula, str) or not formula:
+        errors["formula"] = "is required"
+    else:
+        try:
+            clean["formula_params"] = plugins.formula(formula).validate_params(merged.get("formula_params") or {})
+            clean["formula"] = formula
+        except PluginError as exc:
+            errors["formula"] = str(exc)
+        except ValueError as exc:
+            errors["formula_params"] = str(exc)
+    try:
+        clean["bands"] = _clean_bands(merged.get("bands") or [])
+    except ValueError as exc:
+        errors["bands"] = str(exc)
+    for name, choices in (("band_basis", BAND_BASES), ("rounding", ROUNDINGS)):
+        if merged.get(name) not in choices:
+            errors[name] = f"must be one of: {', '.join(choices)}"
+        else:
+            clean[name] = merged[name]
+    period = merged.get("band_period")
+    if merged.get("band_basis") == "period_spend" and period not in BAND_PERIODS:
+        errors["band_period"] = f"must be one of: {', '.join(BAND_PERIODS)} when band_basis is period_spend"
+    clean["band_period"] = period if merged.get("band_basis") == "period_spend" else None
+    cap = merged.get("max_points_per_bill")
+    if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap <= 0):
+        errors["max_points_per_bill"] = "must be a positive whole number of points, or null"
+    clean["max_points_per_bill"] = cap
+    clean["effective_from"] = None
+    if data.get("effective_from") is not None:
+        try:
+            clean["effective_from"] = as_utc(_parse_time(data["effective_from"]))
+        except ValueError as exc:
+            errors["effective_from"] = str(exc)
+    note = data.get("note")
+    if note is not None and (not isinstance(note, str) or len(note) > 500):
+        errors["note"] = "must be text of at most 500 characters"
+    clean["note"] = note
+    if errors:
+        raise ValidationFailed("the earning rule has invalid fields", errors)
+    return clean
+
+
+def _clean_bands(bands) -> list[dict]:
+    if not isinstance(bands, list):
+        raise ValueError("must be a list of {from, to, multiplier}")
+    parsed = []
+    for index, band in enumerate(bands):
+        if not isinstance(band, dict) or set(band) - {"from", "to", "multiplier"}:
+            raise ValueError(f"band {index} must be an object with from, to (optional) and multiplier")
+        try:
+            low = parse_amount(band.get("from", "0"), allow_zero=True)
+            high = parse_amount(band["to"]) if band.get("to") is not None else None
+        except ValueError as exc:
+            raise ValueError(f"band {index}: from and to {exc}") from None
+        try:
+            multiplier = Decimal(str(band.get("multiplier")))
+        except InvalidOperation:
+            multiplier = Decimal(-1)
+        if not multiplier.is_finite() or multiplier < 0 or multiplier > 100:
+            raise ValueError(f"band {index}: multiplier must be a number from 0 to 100")
+        if high is not None and high <= low:
+            raise ValueError(f"band {index} ends ({format_cents(high)}) before it starts ({format_cents(low)})")
+        parsed.append((low, high, multiplier))
+    parsed.sort(key=lambda band: band[0])
+    for (low, high, _), (next_low, _, _) in zip(parsed, parsed[1:]):
+        if high is None or high > next_low:
+            raise ValueError(f"bands overlap at {format_cents(next_low)}")
+    return [{"from": format_cents(low), "to": format_cents(high) if high is not None else None,
+             "multiplier": str(multiplier)} for low, high, multiplier in parsed]
+
+
+def _parse_time(value):
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 date-time with a time-zone offset")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError("must be an ISO 8601 date-time with a time-zone offset") from None
+    if parsed.tzinfo is None:
+        raise ValueError("must include a time-zone offset, such as +08:00 or Z")
+    return parsed
+
+
+def add_rule_version(db, outlet_id, clean: dict) -> Rule:
+    """Append a version. It takes effect at `effective_from` (default now), which may not be
+    earlier than the latest version's: history is only ever added to."""
+    latest = db.execute(
+        select(func.max(EarningRule.version), func.max(EarningRule.effective_from))
+        .where(EarningRule.outlet_id == outlet_id)
+    ).one()
+    effective_from = clean.get("effective_from") or utcnow()
+    if latest[1] is not None and effective_from < as_utc(latest[1]):
+        raise Conflict(f"a rule version already takes effect at {isoformat(latest[1])}; a new version must "
+                       "not take effect before it", {"effective_from": f"must be at or after {isoformat(latest[1])}"})
+    values = {name: clean.get(name) for name in RULE_FIELDS if name not in ("effective_from",)}
+    rule_id = db.scalar(insert(EarningRule).values(
+        outlet_id=outlet_id, version=(latest[0] or 0) + 1, effective_from=effective_from, created_at=utcnow(),
+        **values,
+    ).returning(EarningRule.id))
+    return rule_from_row(db.get(EarningRule, rule_id))
+
+
+def rules_of_outlet(db, outlet_id) -> list[Rule]:
+    rows = db.scalars(select(EarningRule).where(EarningRule.outlet_id == outlet_id).order_by(EarningRule.version))
+    return [rule_from_row(row) for row in rows]
+
+
+def outlet_id_of(db, code) -> int:
+    outlet_id = db.scalar(select(Outlet.id).where(Outlet.code == code))
+    if outlet_id is None:
+        raise NotFound(f"outlet {code!r} does not exist", {"outlet": "no such outlet"})
+    return outlet_id
+
+
+class RuleBook:
+    """The rule versions of each outlet, cached in-process for `cache_seconds` (earning reads
+    them on every bill). A new version takes effect for this process within that delay, so give
+    new versions an effective_from at least that far ahead when it matters to the second."""
+
+    def __init__(self, cache_seconds=5.0):
+        self.cache_seconds = cache_seconds
+        self._cache = {}
+        self._lock = threading.Lock()
+
+    def rule_at(self, db, outlet_id, moment) -> Rule:
+        versions = self._versions(db, outlet_id)
+        in_force = [rule for rule in versions if rule.effective_from <= moment]
+        if not in_force:
+            raise Conflict("the outlet has no earning rule in force at that time",
+                           {"occurred_at": "before the outlet's first earning rule"})
+        return in_force[-1]
+
+    def _versions(self, db, outlet_id):
+        now = time.monotonic()
+        cached = self._cache.get(outlet_id)
+        if cached and cached[0] > now:
+            return cached[1]
+        versions = sorted(rules_of_outlet(db, outlet_id), key=lambda rule: (rule.effective_from, rule.version))
+        if self.cache_seconds > 0:
+            with self._lock:
+                self._cache[outlet_id] = (now + self.cache_seconds, versions)
+        return versions
