@@ -41,7 +41,9 @@ def build_parser():
     apikey = commands.add_parser("apikey", help="API keys").add_subparsers(title="apikey commands")
     create = apikey.add_parser("create", help="create a key for an outlet; prints it as the last line")
     create.add_argument("--outlet", required=True, help="outlet code")
-    create.add_argument("--scope", action="append", help="a scope to grant (repeatable; default: all)")
+    create.add_argument("--scope", action="append",
+                        help="a scope to grant (repeatable; default: members, members.approve, cards.read, "
+                             "transactions; rules.manage and tiers.manage only when asked for)")
     create.add_argument("--label")
     create.set_defaults(run=cmd_apikey_create)
     revoke = apikey.add_parser("revoke", help="revoke a key by its prefix (the part after lps_)")
@@ -136,10 +138,10 @@ def cmd_demo(args):
 
 
 def cmd_apikey_create(args):
-    from lps_core.apikeys.services import SCOPES, create_api_key
+    from lps_core.apikeys.services import DEFAULT_SCOPES, create_api_key
 
     env = Environment(args.config)
-    key = env.transaction(lambda db: create_api_key(db, args.outlet, tuple(args.scope or SCOPES), args.label))
+    key = env.transaction(lambda db: create_api_key(db, args.outlet, tuple(args.scope or DEFAULT_SCOPES), args.label))
     print(f"API key for outlet {args.outlet} (shown once, store it now):")
     print(key)
 

@@ -75,10 +75,19 @@ def clean_db(engine):
                 connection.execute(text(f"DELETE FROM {table}"))
 
 
+@pytest.fixture(scope="session")
+def test_engine(database_url):
+    """The engine of the test's own session: on SQLite its transactions are deferred, so a test
+    that reads does not hold the write lock that the app under test needs (WAL lets both run)."""
+    engine = get_engine({"sqlalchemy.url": database_url}, immediate=False)
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture
-def db(engine, clean_db):
+def db(test_engine, clean_db):
     """A plain SQLAlchemy session; commit what other connections (the app, threads) must see."""
-    session = Session(engine, expire_on_commit=False)
+    session = Session(test_engine, expire_on_commit=False)
     yield session
     session.rollback()
     session.close()
@@ -159,7 +168,7 @@ def seed(db, plugins) -> Seed:
 def wsgi_app(database_url):
     from lps_core import main
 
-    return main({}, **{"sqlalchemy.url": database_url, "lps.api.key_cache_seconds": "0"})
+    return main({}, **{"sqlalchemy.url": database_url, "lps.api.key_cache_seconds": "0", "lps.rules.cache_seconds": "0"})
 
 
 @pytest.fixture

@@ -44,7 +44,8 @@ def approve_member(request):
     if card_type is not None and not isinstance(card_type, str):
         raise ValidationFailed("card_type must be a card type code", {"card_type": "must be text"})
     card_no = members.approve_member(request.dbsession, member_id, card_type_code=card_type,
-                                     issuance=request.registry.settings["lps.cards.issuance"])
+                                     issuance=request.registry.settings["lps.cards.issuance"],
+                                     programme=request.registry["lps.programme"])
     return {"id": member_id, "status": "active", "card_no": card_no}
 
 

@@ -19,14 +19,16 @@ from lps_core.errors import NotFound, ValidationFailed
 from lps_core.outlets.models import Outlet
 from lps_core.timeutil import utcnow
 
-SCOPES = ("members", "members.approve", "cards.read", "transactions")
+SCOPES = ("members", "members.approve", "cards.read", "transactions", "rules.manage", "tiers.manage")
+# What a till or website key gets unless other scopes are asked for: configuration scopes never by default.
+DEFAULT_SCOPES = ("members", "members.approve", "cards.read", "transactions")
 
 
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_api_key(db, outlet_code, scopes=SCOPES, label=None) -> str:
+def create_api_key(db, outlet_code, scopes=DEFAULT_SCOPES, label=None) -> str:
     """Store a new key for an outlet and return it in clear text: the only time it is ever seen."""
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown or not scopes:

@@ -7,14 +7,16 @@ from sqlalchemy.orm import sessionmaker
 from lps_core.db.meta import Base  # noqa: F401  (re-exported for models and migrations)
 
 
-def get_engine(settings, prefix="sqlalchemy."):
+def get_engine(settings, prefix="sqlalchemy.", *, immediate=True):
+    """The engine. On SQLite `immediate=False` leaves transactions deferred: only for a test's own
+    session, whose reads must not hold the write lock that the app under test needs."""
     engine = engine_from_config(settings, prefix)
     if engine.dialect.name == "sqlite":
-        _make_sqlite_serializable(engine)
+        _make_sqlite_serializable(engine, immediate)
     return engine
 
 
-def _make_sqlite_serializable(engine):
+def _make_sqlite_serializable(engine, immediate=True):
     """Give SQLite real transactions: take the write lock at BEGIN and enforce foreign keys.
 
     pysqlite starts a transaction lazily at the first write, so two requests could both read a
@@ -33,7 +35,7 @@ def _make_sqlite_serializable(engine):
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def get_session_factory(engine):

@@ -1,1 +1,10 @@
-"""earning feature."""
+"""Earning: versioned rules per outlet, promotions, the points pipeline, bills and refunds."""
+
+
+def includeme(config):
+    """The rule and promotion configuration API, and the preview of a hypothetical bill."""
+    config.add_route("api.outlet_rules", "/api/v1/outlets/{code}/rules")
+    config.add_route("api.promotions", "/api/v1/promotions")
+    config.add_route("api.promotion", "/api/v1/promotions/{code}")
+    config.add_route("api.preview", "/api/v1/preview")
+    config.scan("lps_core.earning.views")

@@ -20,7 +20,7 @@ class Bill(Base):
     card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"), index=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
     amount_cents: Mapped[int] = mapped_column(BigInteger)
-    items: Mapped[list | None] = mapped_column(JSON)
+    items: Mapped[list | None] = mapped_column(JSON(none_as_null=True))
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     fingerprint: Mapped[str] = mapped_column(String(64))
     points: Mapped[int] = mapped_column(BigInteger)

@@ -249,6 +249,10 @@ class PromotionBook:
         self._cached = (0.0, [])
         self._lock = threading.Lock()
 
+    def forget(self):
+        with self._lock:
+            self._cached = (0.0, [])
+
     def active(self, db) -> list[PromotionView]:
         now = time.monotonic()
         if self._cached[0] > now:

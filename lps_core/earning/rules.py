@@ -4,7 +4,7 @@ versions are never edited, so a change never alters points already posted."""
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import func, insert, select
@@ -17,6 +17,7 @@ from lps_core.plugins import PluginError
 from lps_core.timeutil import as_utc, isoformat, utcnow
 
 ROUNDINGS = ("floor", "half_up", "half_even")
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 BAND_BASES = ("bill", "period_spend")
 BAND_PERIODS = ("month", "year")
 RULE_FIELDS = ("formula", "formula_params", "bands", "band_basis", "band_period", "rounding",
@@ -35,8 +36,9 @@ class Band:
         return cents >= self.from_cents and (self.to_cents is None or cents < self.to_cents)
 
     def label(self) -> str:
-        upper = f"below {format_cents(self.to_cents)}" if self.to_cents is not None else "and above"
-        return f"{format_cents(self.from_cents)} {upper}"
+        if self.to_cents is None:
+            return f"{format_cents(self.from_cents)} and above"
+        return f"{format_cents(self.from_cents)} up to {format_cents(self.to_cents)}"
 
 
 @dataclass(frozen=True)
@@ -172,13 +174,14 @@ def _parse_time(value):
 
 
 def add_rule_version(db, outlet_id, clean: dict) -> Rule:
-    """Append a version. It takes effect at `effective_from` (default now), which may not be
-    earlier than the latest version's: history is only ever added to."""
+    """Append a version. It takes effect at `effective_from` (default: now, or for an outlet's first
+    version the beginning of time, so late bills are covered), which may not be earlier than the
+    latest version's: history is only ever added to."""
     latest = db.execute(
         select(func.max(EarningRule.version), func.max(EarningRule.effective_from))
         .where(EarningRule.outlet_id == outlet_id)
     ).one()
-    effective_from = clean.get("effective_from") or utcnow()
+    effective_from = clean.get("effective_from") or (utcnow() if latest[0] else EPOCH)
     if latest[1] is not None and effective_from < as_utc(latest[1]):
         raise Conflict(f"a rule version already takes effect at {isoformat(latest[1])}; a new version must "
                        "not take effect before it", {"effective_from": f"must be at or after {isoformat(latest[1])}"})
@@ -219,6 +222,11 @@ class RuleBook:
             raise Conflict("the outlet has no earning rule in force at that time",
                            {"occurred_at": "before the outlet's first earning rule"})
         return in_force[-1]
+
+    def forget(self, outlet_id):
+        """Drop an outlet's cached versions: called when this process adds one."""
+        with self._lock:
+            self._cache.pop(outlet_id, None)
 
     def _versions(self, db, outlet_id):
         now = time.monotonic()

@@ -58,7 +58,7 @@ class LedgerEntry(Base):
     bill_id: Mapped[int | None] = mapped_column(ForeignKey("bills.id"), index=True)
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    breakdown: Mapped[list | None] = mapped_column(JSON)
+    breakdown: Mapped[list | None] = mapped_column(JSON(none_as_null=True))
     note: Mapped[str | None] = mapped_column(String(500))
 
 

@@ -5,8 +5,9 @@ from datetime import date
 
 from sqlalchemy import insert, select, update
 
-from lps_core.cards.services import issue_card
-from lps_core.errors import Conflict, NotFound, ValidationFailed
+from lps_core.cards.services import find_card, issue_card, normalize_card_no
+from lps_core.earning.bonuses import grant_enrolment_bonus
+from lps_core.errors import Conflict, NotFound, Unprocessable, ValidationFailed
 from lps_core.ledger.models import POINTS, Account
 from lps_core.members.models import ENROLMENT_CHANNELS, GENDERS, Member, Tier
 from lps_core.timeutil import utcnow
@@ -23,6 +24,7 @@ class Enrolment:
     email: str | None = None
     birthday: date | None = None
     gender: str = "unspecified"
+    referrer_card_no: str | None = None
 
 
 def clean_enrolment(data) -> Enrolment:
@@ -69,7 +71,13 @@ def clean_enrolment(data) -> Enrolment:
         errors["gender"] = f"must be one of: {', '.join(GENDERS)}"
     else:
         clean["gender"] = gender
-    unknown = sorted(set(data) - {"name", "channel", "phone", "email", "birthday", "gender"})
+    referrer = data.get("referrer_card_no")
+    if referrer is not None:
+        try:
+            clean["referrer_card_no"] = normalize_card_no(referrer, "referrer_card_no")
+        except ValidationFailed as exc:
+            errors.update(exc.fields)
+    unknown = sorted(set(data) - {"name", "channel", "phone", "email", "birthday", "gender", "referrer_card_no"})
     for field in unknown:
         errors[field] = "is not a known field"
     if errors:
@@ -78,16 +86,25 @@ def clean_enrolment(data) -> Enrolment:
 
 
 def enrol_member(db, enrolment: Enrolment, outlet_id=None) -> int:
-    """Record an enrolment from the desk or the website; it waits for approval."""
+    """Record an enrolment from the desk or the website; it waits for approval. A referrer is
+    named by their card, which must be active."""
+    referred_by = None
+    if enrolment.referrer_card_no:
+        referrer = find_card(db, enrolment.referrer_card_no)
+        if referrer is None or referrer.status != "active" or referrer.member_status != "active":
+            raise Unprocessable("the referrer's card is not an active member's card",
+                                {"referrer_card_no": "no active member has this card"})
+        referred_by = referrer.member_id
     return db.scalar(insert(Member).values(
         name=enrolment.name, channel=enrolment.channel, phone=enrolment.phone, email=enrolment.email,
         birthday=enrolment.birthday, gender=enrolment.gender, status="pending", enrolled_outlet_id=outlet_id,
-        created_at=utcnow(),
+        referred_by_id=referred_by, created_at=utcnow(),
     ).returning(Member.id))
 
 
-def approve_member(db, member_id, *, issuance="pool_then_generate", card_type_code=None) -> str:
-    """Activate a pending member at the lowest tier, open their points account and issue a card."""
+def approve_member(db, member_id, *, issuance="pool_then_generate", card_type_code=None, programme=None) -> str:
+    """Activate a pending member at the lowest tier, open their points account, issue a card and,
+    given the programme, credit its enrolment bonuses."""
     member = db.execute(
         select(Member.id, Member.status).where(Member.id == member_id).with_for_update()
     ).one_or_none()
@@ -97,11 +114,11 @@ def approve_member(db, member_id, *, issuance="pool_then_generate", card_type_co
         raise Conflict(f"member {member_id} is {member.status}, not pending approval",
                        {"status": f"is {member.status}"})
     entry_tier = db.scalar(select(Tier.id).order_by(Tier.rank).limit(1))
+    now = utcnow()
     db.execute(update(Member).where(Member.id == member_id)
-               .values(status="active", approved_at=utcnow(), tier_id=entry_tier))
+               .values(status="active", approved_at=now, tier_id=entry_tier, tier_since=now))
     db.execute(insert(Account).values(kind=POINTS, member_id=member_id, balance=0))
-    return issue_card(db, member_id, method=issuance, card_type_code=card_type_code)
-
-
-def get_member_status(db, member_id):
-    return db.scalar(select(Member.status).where(Member.id == member_id))
+    card_no = issue_card(db, member_id, method=issuance, card_type_code=card_type_code)
+    if programme is not None:
+        grant_enrolment_bonus(db, programme, member_id, now)
+    return card_no
