@@ -19,6 +19,7 @@ def main(global_config, **settings):
         config.include("lps_core.outlets")
         config.include("lps_core.api")
         config.include("lps_core.earning")
+        config.include("lps_core.tiers")
         config.include("lps_core.web")
         config.registry["lps.plugins"].hook.lps_includeme(config=config)
     return config.make_wsgi_app()

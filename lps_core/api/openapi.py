@@ -32,7 +32,7 @@ DOCUMENT = {
         "version": "1.0.0",
         "description": "Loyalty programme API for outlets, tills and the hotel website. Every call needs "
                        "`Authorization: Bearer <key>`; a key belongs to one outlet and carries scopes "
-                       "(members, members.approve, cards.read, transactions).",
+                       "(members, members.approve, cards.read, transactions, rules.manage, tiers.manage).",
     },
     "servers": [{"url": "/"}],
     "security": [{"bearer": []}],
@@ -96,6 +96,39 @@ DOCUMENT = {
             "responses": {"201": {"description": "Reversed", "content": _json("Reversal")},
                           "200": {"description": "Replay of an earlier identical refund", "content": _json("Reversal")},
                           **_errors(400, 401, 403, 404, 409)},
+        }},
+        "/api/v1/tiers": {"get": {
+            "summary": "The programme's tiers with benefits and qualification (scope cards.read)",
+            "operationId": "listTiers",
+            "responses": {"200": {"description": "Tiers, lowest first", "content": _json("TierList")},
+                          **_errors(401, 403)},
+        }},
+        "/api/v1/members/{id}/tier": {"get": {
+            "summary": "A member's tier, floor, activity in the window and progress to the next tier "
+                       "(scope cards.read)", "operationId": "getMemberTier",
+            "parameters": [_path_param("id", "Member id", "integer")],
+            "responses": {"200": {"description": "The member's tier", "content": _json("MemberTier")},
+                          **_errors(400, 401, 403, 404)},
+        }},
+        "/api/v1/members/{id}/tier-purchase": {"post": {
+            "summary": "Buy a higher tier with points (scope members)", "operationId": "purchaseTier",
+            "description": "Idempotent on (member, purchase_no): the same body again answers 200 with the first "
+                           "result; the same purchase_no for another tier answers 409. Too few points: 409 "
+                           "insufficient_balance.",
+            "parameters": [_path_param("id", "Member id", "integer")],
+            "requestBody": {"required": True, "content": _json("TierPurchaseRequest")},
+            "responses": {"201": {"description": "Bought", "content": _json("TierPurchase")},
+                          "200": {"description": "Replay of an earlier identical purchase",
+                                  "content": _json("TierPurchase")},
+                          **_errors(400, 401, 403, 404, 409, 413, 422)},
+        }},
+        "/api/v1/members/{id}/tier-floor": {"post": {
+            "summary": "Set a staff floor (status match); raises the member to it at once (scope tiers.manage)",
+            "operationId": "setTierFloor",
+            "parameters": [_path_param("id", "Member id", "integer")],
+            "requestBody": {"required": True, "content": _json("TierFloorRequest")},
+            "responses": {"200": {"description": "Floor set", "content": _json("TierFloor")},
+                          **_errors(400, 401, 403, 404, 409, 413, 422)},
         }},
         "/api/v1/outlets/{code}/rules": {
             "get": {
@@ -190,6 +223,55 @@ DOCUMENT = {
                 "amount": DECIMAL, "points": {"type": "integer"}, "points_balance": {"type": "integer"},
                 "breakdown": {"type": "array", "items": {"$ref": "#/components/schemas/BreakdownStep"}},
                 "replayed": {"type": "boolean"}}},
+            "TierRef": {"type": "object", "properties": {
+                "code": {"type": "string"}, "name": {"type": "string"}, "rank": {"type": "integer"}}},
+            "Tier": {"type": "object", "properties": {
+                "code": {"type": "string"}, "name": {"type": "string"}, "rank": {"type": "integer"},
+                "benefits": {"type": "object", "properties": {
+                    "multiplier": {"type": "string", "example": "1.500"},
+                    "discount_rate": {"type": "string", "example": "0.1000"},
+                    "entitlements": {"type": "array", "items": {"type": "string"}}}},
+                "qualification": {"type": "object", "nullable": True, "description": "Any one is enough",
+                                  "properties": {"points": {"type": "integer"}, "spend": DECIMAL,
+                                                 "nights": {"type": "integer"}, "stays": {"type": "integer"}}},
+                "purchase_points": {"type": "integer", "nullable": True}}},
+            "TierList": {"type": "object", "properties": {
+                "model": {"type": "string"},
+                "window": {"type": "string", "enum": ["calendar_year", "rolling_12_months"]},
+                "tiers": {"type": "array", "items": {"$ref": "#/components/schemas/Tier"}}}},
+            "MemberTier": {"type": "object", "properties": {
+                "member_id": {"type": "integer"}, "status": {"type": "string"},
+                "tier": {"allOf": [{"$ref": "#/components/schemas/Tier"}], "nullable": True},
+                "since": {"type": "string", "format": "date-time", "nullable": True},
+                "floor": {"type": "object", "nullable": True, "properties": {
+                    "tier": {"type": "string"}, "expires_at": {"type": "string", "format": "date-time"},
+                    "active": {"type": "boolean"}}},
+                "window": {"type": "object", "properties": {
+                    "kind": {"type": "string"}, "from": {"type": "string", "format": "date"},
+                    "until": {"type": "string", "format": "date", "description": "Exclusive"}}},
+                "activity": {"type": "object", "properties": {
+                    "points": {"type": "integer"}, "spend": DECIMAL, "nights": {"type": "integer"},
+                    "stays": {"type": "integer"}, "bills": {"type": "integer"}}},
+                "next_tier": {"type": "object", "nullable": True, "properties": {
+                    "tier": {"$ref": "#/components/schemas/TierRef"},
+                    "needs": {"type": "object", "description": "What is still missing per criterion (any one)"},
+                    "progress": {"type": "number", "minimum": 0, "maximum": 1}}}}},
+            "TierPurchaseRequest": {"type": "object", "required": ["tier", "purchase_no"],
+                                    "additionalProperties": False, "properties": {
+                "tier": {"type": "string"}, "purchase_no": {"type": "string", "maxLength": 64}}},
+            "TierPurchase": {"type": "object", "properties": {
+                "member_id": {"type": "integer"}, "tier": {"type": "string"}, "points": {"type": "integer"},
+                "points_balance": {"type": "integer"}, "outlet": {"type": "string"}, "replayed": {"type": "boolean"}}},
+            "TierFloorRequest": {"type": "object", "required": ["tier", "expires_at"], "additionalProperties": False,
+                                 "properties": {"tier": {"type": "string"},
+                                                "expires_at": {"type": "string", "format": "date-time",
+                                                               "description": "In the future, with an offset"}}},
+            "TierFloor": {"type": "object", "properties": {
+                "member_id": {"type": "integer"},
+                "floor": {"type": "object", "properties": {"tier": {"type": "string"},
+                                                           "expires_at": {"type": "string", "format": "date-time"}}},
+                "tier": {"type": "string", "nullable": True, "description": "The new tier if raised"},
+                "raised": {"type": "boolean"}}},
             "Band": {"type": "object", "required": ["multiplier"], "properties": {
                 "from": DECIMAL, "to": {**DECIMAL, "nullable": True, "description": "Exclusive; null: no upper end"},
                 "multiplier": {"type": "string", "example": "1.5"}}},

@@ -20,6 +20,7 @@ class Programme:
     promotions: PromotionBook
     expiry: ExpiryPolicy
     timezone: ZoneInfo | timezone
+    settings: dict  # the app settings, for the tier model and lifecycle settings
 
     @classmethod
     def from_settings(cls, settings) -> "Programme":
@@ -29,7 +30,7 @@ class Programme:
         except (ZoneInfoNotFoundError, ValueError):
             raise ConfigurationError(f"lps.timezone {name!r} is not a known time zone (e.g. Asia/Shanghai)") from None
         cache = float(settings.get("lps.rules.cache_seconds", 5))
-        return cls(RuleBook(cache), PromotionBook(cache), ExpiryPolicy.from_settings(settings), tz)
+        return cls(RuleBook(cache), PromotionBook(cache), ExpiryPolicy.from_settings(settings), tz, settings)
 
     def period_start(self, period, moment: datetime) -> datetime | None:
         """The start (as UTC) of the day, month or year holding `moment` in the programme's time zone."""

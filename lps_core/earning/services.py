@@ -23,6 +23,7 @@ from lps_core.ledger import services as ledger
 from lps_core.ledger.models import POINTS, Account, LedgerEntry
 from lps_core.money import format_cents, parse_amount
 from lps_core.tiers.activity import record_activity
+from lps_core.tiers.services import reactivate_if_dormant, upgrade_if_qualified
 from lps_core.timeutil import as_utc, isoformat, utcnow
 
 MAX_ITEMS = 500
@@ -152,6 +153,9 @@ def earn_points_for_bill(db, plugins, programme, outlet: OutletContext, request:
                        for promotion, points in computed.awards])
     record_activity(db, card.member_id, occurred_at, points=computed.points, spend_cents=request.amount_cents,
                     nights=nights, stays=stays, bills=1)
+    if card.member_status == "dormant":
+        reactivate_if_dormant(db, card.member_id)
+    upgrade_if_qualified(db, plugins, programme.settings, card.member_id, occurred_at)
     if card.referred_by_id is not None:
         grant_referral_bonuses(db, programme, card.member_id, card.referred_by_id, bill, bill_id)
     earned = EarnedBill(bill_id, outlet.id, request.bill_no, card.member_id, request.amount_cents,

@@ -80,3 +80,40 @@ def test_a_zero_threshold_always_qualifies(model):
 def test_malformed_tiers_are_rejected_with_their_code(model, tiers, message):
     with pytest.raises(ValueError, match=message):
         model.qualify({"points": 10}, tiers)
+
+
+# --- The set-based form (ISetBasedTierModel), used by `lps jobs tiers` -------------------------------
+
+RANKED = [{**tier, "rank": rank * 10} for rank, tier in enumerate(TIERS)]
+
+
+def test_the_model_provides_the_set_based_interface(model):
+    from lps_core.tiers import ISetBasedTierModel
+
+    assert verifyObject(ISetBasedTierModel, model) and model.set_based is True
+
+
+@pytest.mark.parametrize(("activity", "expected"), [
+    ({}, "BLUE"), ({"points": 5000}, "SILVER"), ({"nights": 30}, "GOLD"), ({"spend_cents": 500000}, "GOLD"),
+    ({"stays": 60, "points": 1}, "PLATINUM"), ({"points": -5}, "BLUE"),
+])
+def test_the_sql_expression_agrees_with_qualify(model, activity, expected):
+    from sqlalchemy import create_engine, literal, select
+
+    counters = {counter: literal(activity.get(counter, 0)) for counter in ("points", "spend_cents", "nights", "stays")}
+    with create_engine("sqlite://").connect() as connection:
+        rank = connection.scalar(select(model.qualified_rank_expression(counters, RANKED)))
+    assert rank == {tier["code"]: tier["rank"] for tier in RANKED}[expected]
+    assert model.qualify(activity, RANKED) == expected
+
+
+def test_the_sql_expression_needs_ranks_and_valid_thresholds(model):
+    from sqlalchemy import literal
+
+    counters = {counter: literal(0) for counter in ("points", "spend_cents", "nights", "stays")}
+    with pytest.raises(ValueError, match="'BLUE' needs an integer rank"):
+        model.qualified_rank_expression(counters, TIERS)
+    with pytest.raises(ValueError, match="unknown counter"):
+        model.qualified_rank_expression(counters, [{"code": "A", "rank": 0},
+                                                   {"code": "B", "rank": 1, "threshold": {"night": 1}}])
+    assert model.qualified_rank_expression(counters, [{"code": "ONLY", "rank": 4}]) is not None

@@ -12,13 +12,18 @@
 It returns the code of the highest tier met. A higher tier may be met while a lower one is not
 (30 nights but few points), so every tier is checked, not only up to the first one missed.
 A malformed tier raises ValueError naming it.
+
+The model is set-based too (lps_core.tiers.ISetBasedTierModel): `qualified_rank_expression(counters,
+tiers)` says the same thing as a SQL CASE over the window's sums, so `lps jobs tiers` evaluates a
+batch of members in one statement. There every tier also needs its integer `rank`.
 """
 from collections.abc import Mapping
 
+from sqlalchemy import case, literal, or_
 from zope.interface import implementer
 
 from lps_core import hookimpl
-from lps_core.interfaces import ITierModel
+from lps_core.tiers import ISetBasedTierModel
 
 COUNTERS = ("points", "spend_cents", "nights", "stays")
 
@@ -46,21 +51,45 @@ def _meets(activity, threshold) -> bool:
     return any((activity.get(counter) or 0) >= minimum for counter, minimum in threshold.items())
 
 
-@implementer(ITierModel)
+def _codes(tiers) -> list:
+    if not tiers:
+        raise ValueError("there are no tiers to qualify for")
+    codes = [_field(tier, "code") for tier in tiers]
+    if not all(isinstance(code, str) and code for code in codes):
+        raise ValueError(f"every tier needs a code, got {codes!r}")
+    return codes
+
+
+def _rank(tier, code) -> int:
+    rank = _field(tier, "rank")
+    if isinstance(rank, bool) or not isinstance(rank, int):
+        raise ValueError(f"tier {code!r} needs an integer rank for set-based evaluation, not {rank!r}")
+    return rank
+
+
+@implementer(ISetBasedTierModel)
 class PointsThresholdModel:
     name = "points_threshold"
+    set_based = True
 
     def qualify(self, activity, tiers):
-        if not tiers:
-            raise ValueError("there are no tiers to qualify for")
-        codes = [_field(tier, "code") for tier in tiers]
-        if not all(isinstance(code, str) and code for code in codes):
-            raise ValueError(f"every tier needs a code, got {codes!r}")
+        codes = _codes(tiers)
         qualified = codes[0]
         for tier, code in zip(tiers[1:], codes[1:]):
             if _meets(activity, _threshold(tier, code)):
                 qualified = code
         return qualified
+
+    def qualified_rank_expression(self, counters, tiers):
+        codes = _codes(tiers)
+        entry_rank = _rank(tiers[0], codes[0])
+        if len(tiers) == 1:
+            return literal(entry_rank)
+        whens = []
+        for tier, code in reversed(list(zip(tiers[1:], codes[1:]))):  # the highest tier met wins
+            met = or_(*[counters[counter] >= minimum for counter, minimum in _threshold(tier, code).items()])
+            whens.append((met, _rank(tier, code)))
+        return case(*whens, else_=entry_rank)
 
 
 @hookimpl
