@@ -88,7 +88,7 @@ RANKED = [{**tier, "rank": rank * 10} for rank, tier in enumerate(TIERS)]
 
 
 def test_the_model_provides_the_set_based_interface(model):
-    from lps_core.tiers import ISetBasedTierModel
+    from lps_core.interfaces import ISetBasedTierModel
 
     assert verifyObject(ISetBasedTierModel, model) and model.set_based is True
 
