@@ -1,5 +1,7 @@
-"""The programme's earning configuration for one process: rule versions and promotions (cached),
+"""The programme's earning configuration for one process: rule versions, promotions and tiers (cached),
 the expiry policy and the time zone that weekdays and periods are counted in (lps.timezone)."""
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -12,12 +14,33 @@ from lps_core.earning.rules import RuleBook
 from lps_core.errors import ConfigurationError
 from lps_core.expiry.policy import ExpiryPolicy
 from lps_core.outlets.models import Outlet
+from lps_core.tiers.services import load_tiers
+
+
+class TierBook:
+    """The programme's tiers, cached in-process for `cache_seconds`, for the upgrade check on every bill."""
+
+    def __init__(self, cache_seconds=5.0):
+        self.cache_seconds = cache_seconds
+        self._cached = (0.0, [])
+        self._lock = threading.Lock()
+
+    def all(self, db):
+        now = time.monotonic()
+        if self._cached[0] > now:
+            return self._cached[1]
+        tiers = load_tiers(db)
+        if self.cache_seconds > 0:
+            with self._lock:
+                self._cached = (now + self.cache_seconds, tiers)
+        return tiers
 
 
 @dataclass
 class Programme:
     rules: RuleBook
     promotions: PromotionBook
+    tiers: TierBook
     expiry: ExpiryPolicy
     timezone: ZoneInfo | timezone
     settings: dict  # the app settings, for the tier model and lifecycle settings
@@ -30,7 +53,8 @@ class Programme:
         except (ZoneInfoNotFoundError, ValueError):
             raise ConfigurationError(f"lps.timezone {name!r} is not a known time zone (e.g. Asia/Shanghai)") from None
         cache = float(settings.get("lps.rules.cache_seconds", 5))
-        return cls(RuleBook(cache), PromotionBook(cache), ExpiryPolicy.from_settings(settings), tz, settings)
+        return cls(RuleBook(cache), PromotionBook(cache), TierBook(cache), ExpiryPolicy.from_settings(settings), tz,
+                   settings)
 
     def period_start(self, period, moment: datetime) -> datetime | None:
         """The start (as UTC) of the day, month or year holding `moment` in the programme's time zone."""

@@ -155,7 +155,7 @@ def earn_points_for_bill(db, plugins, programme, outlet: OutletContext, request:
                     nights=nights, stays=stays, bills=1)
     if card.member_status == "dormant":
         reactivate_if_dormant(db, card.member_id)
-    upgrade_if_qualified(db, plugins, programme.settings, card.member_id, occurred_at)
+    upgrade_if_qualified(db, plugins, programme.settings, card.member_id, occurred_at, programme.tiers.all(db))
     if card.referred_by_id is not None:
         grant_referral_bonuses(db, programme, card.member_id, card.referred_by_id, bill, bill_id)
     earned = EarnedBill(bill_id, outlet.id, request.bill_no, card.member_id, request.amount_cents,

@@ -241,12 +241,13 @@ def window_activity(db, member_id, start, end) -> dict:
     return {name: int(value) for name, value in row._mapping.items()}
 
 
-def upgrade_if_qualified(db, plugins, settings, member_id, now=None) -> TierChangeResult | None:
+def upgrade_if_qualified(db, plugins, settings, member_id, now=None, tiers=None) -> TierChangeResult | None:
     """Move the member up at once if their activity in the current window qualifies for a higher tier.
 
     Never moves anyone down (that is the annual evaluation's job). Two reads (the member with the
-    window's sums, and the tiers) when nothing changes; an update, an insert and the hook otherwise.
-    Call it in the earning transaction, after record_activity."""
+    window's sums, and the tiers unless the caller passes them, e.g. from a cache) when nothing
+    changes; an update, an insert and the hook otherwise. Call it in the earning transaction,
+    after record_activity."""
     now = as_utc(now or utcnow())
     config = tier_settings(settings)
     start, end = current_window(config.window, now)
@@ -259,7 +260,7 @@ def upgrade_if_qualified(db, plugins, settings, member_id, now=None) -> TierChan
     ).one_or_none()
     if member is None or member.status not in TIERED_STATUSES:
         return None
-    tiers = load_tiers(db)
+    tiers = load_tiers(db) if tiers is None else tiers
     if not tiers:
         return None
     activity = {name: int(getattr(member, name)) for name in QUALIFYING_COUNTERS}

@@ -1,0 +1,201 @@
+"""`lps jobs expire`: expire points by the programme's policy and warn members before theirs expire.
+
+The job walks the accounts in id order, `--batch-size` at a time; each batch is one committed
+transaction that expires the batch's due lots (lps_core.expiry.services), writes its warnings, calls
+`lps_on_points_expiring` for each new warning and records its progress in the run's expiry_runs row.
+
+- The run is named by its evaluation date (run_key, UTC). A finished run is not repeated, so a
+  second run the same day changes nothing; the next day's run finds no lot left to expire twice,
+  because an expired lot has nothing remaining.
+- An interrupted run resumes after the run's `last_account_id`, at the run's own evaluation moment,
+  which the run row keeps in `started_at`.
+- `--dry-run` counts what would happen, batch by batch, and writes nothing, not even the run row.
+"""
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from lps_core.errors import ConfigurationError, Conflict
+from lps_core.expiry import services
+from lps_core.expiry.models import ExpiryRun
+from lps_core.expiry.policy import ExpiryPolicy
+from lps_core.expiry.services import Evaluation, Totals
+from lps_core.timeutil import as_utc, isoformat, utcnow
+
+RUNS = ExpiryRun.__table__
+HOOK = "lps_on_points_expiring"
+DEFAULT_WARNING_DAYS = 30
+
+
+@dataclass
+class ExpiryReport:
+    run_key: str
+    now: datetime
+    dry_run: bool
+    totals: Totals
+    resumed_after: int = 0
+    already_finished: bool = False
+
+
+def warning_days_from(settings) -> int:
+    value = settings.get("lps.points.expiry_warning_days", DEFAULT_WARNING_DAYS)
+    try:
+        days = int(value)
+    except (TypeError, ValueError):
+        days = -1
+    if days < 0:
+        raise ConfigurationError(f"lps.points.expiry_warning_days must be a whole number of at least 0, not {value!r}")
+    return days
+
+
+def parse_moment(value) -> datetime:
+    if value is None:
+        return utcnow()
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigurationError(f"--now must be an ISO 8601 moment, for example 2026-06-01T00:00:00+00:00, not {value!r}")
+    if moment.tzinfo is None:
+        raise ConfigurationError(f"--now needs a UTC offset, for example {value}+00:00")
+    return as_utc(moment)
+
+
+def run_expiry_job(env, args) -> int:
+    """The `lps jobs expire` command: run (or resume) today's expiry and print a summary."""
+    progress = Progress(sys.stderr, enabled=not args.no_progress and sys.stderr.isatty())
+    report = expire_points(env, now=parse_moment(args.now), dry_run=args.dry_run,
+                           batch_size=args.batch_size, progress=progress)
+    for line in summary_lines(report):
+        print(line)
+    return 0
+
+
+def expire_points(env, *, now=None, dry_run=False, batch_size=50_000, progress=None) -> ExpiryReport:
+    """Run the expiry for the moment `now` (default: now), batch by batch; see the module docstring."""
+    if batch_size < 1:
+        raise ConfigurationError("--batch-size must be at least 1")
+    policy = ExpiryPolicy.from_settings(env.settings)
+    warning_days = warning_days_from(env.settings)
+    ev = Evaluation.at(now or utcnow(), policy, warning_days)
+    run = env.transaction(lambda db: db.execute(select(RUNS).where(RUNS.c.run_key == ev.run_key)).one_or_none())
+    report = ExpiryReport(ev.run_key, ev.now, dry_run, Totals())
+    if run is not None and run.finished_at is not None:
+        report.already_finished = True
+        return report
+    if run is not None:
+        ev = Evaluation.at(run.started_at, policy, warning_days)  # a resumed run keeps its moment
+        report.now, report.resumed_after = ev.now, run.last_account_id
+    elif not dry_run:
+        try:
+            run = env.transaction(lambda db: db.execute(
+                insert(RUNS).values(run_key=ev.run_key, started_at=ev.now, last_account_id=0, accounts=0, points=0)
+                .returning(RUNS)).one())
+        except IntegrityError:
+            raise Conflict(f"expiry run {ev.run_key} was started by another process just now") from None
+    after_id = run.last_account_id if run is not None else 0
+    progress = progress or Progress(None, enabled=False)
+    progress.start(env.transaction(lambda db: services.count_accounts_after(db, after_id)))
+    while True:
+        if dry_run:
+            batch, totals = env.transaction(lambda db: _measure_next_batch(db, ev, after_id, batch_size))
+        else:
+            batch, totals = env.transaction(lambda db: _expire_next_batch(db, env, ev, run.id, after_id, batch_size))
+        if batch is None:
+            break
+        report.totals.add(totals)
+        progress.advance(totals.accounts, batch)
+        after_id = batch.last_id
+    if not dry_run:
+        env.transaction(lambda db: db.execute(update(RUNS).where(RUNS.c.id == run.id).values(finished_at=utcnow())))
+    progress.finish()
+    return report
+
+
+def _measure_next_batch(db, ev, after_id, batch_size):
+    batch = services.batch_after(db, after_id, batch_size)
+    if batch is None:
+        return None, None
+    totals = services.measure_expiry(db, ev, batch)
+    totals.warnings = services.count_new_warnings(db, ev, batch)
+    return batch, totals
+
+
+def _expire_next_batch(db, env, ev, run_id, after_id, batch_size):
+    """One committed batch: claim the run's position, expire, warn, notify, move the position on."""
+    position = db.scalar(select(RUNS.c.last_account_id).where(RUNS.c.id == run_id).with_for_update())
+    if position != after_id:
+        raise Conflict(f"expiry run {ev.run_key} is being run by another process (it is at account {position}, "
+                       f"this one at {after_id})")
+    batch = services.batch_after(db, after_id, batch_size)
+    if batch is None:
+        return None, None
+    totals = services.expire_batch(db, ev, batch)
+    hook = getattr(env.plugins.hook, HOOK, None)
+    if hook is None:
+        totals.warnings = services.write_warnings(db, ev, batch)
+    else:
+        warnings = services.write_warnings(db, ev, batch, notified_at=utcnow())
+        for warning in warnings:
+            hook(dbsession=db, member_id=warning.member_id, account_id=warning.account_id,
+                 points=warning.points, expires_on=warning.expires_on)
+        totals.warnings = len(warnings)
+    db.execute(update(RUNS).where(RUNS.c.id == run_id).values(
+        last_account_id=batch.last_id, accounts=RUNS.c.accounts + totals.accounts,
+        points=RUNS.c.points + totals.points))
+    return batch, totals
+
+
+def summary_lines(report: ExpiryReport) -> list[str]:
+    head = f"expiry run {report.run_key} at {isoformat(report.now)}"
+    if report.already_finished:
+        return [f"{head}: already finished; nothing to do"]
+    if report.resumed_after:
+        head += f", resumed after account {report.resumed_after}"
+    t = report.totals
+    if report.dry_run:
+        return [f"{head} (dry run: nothing changed)",
+                f"would expire {t.points:,} points in {t.lots:,} lots of {t.accounts:,} accounts; "
+                f"would write {t.warnings:,} warnings"]
+    return [head, f"accounts: {t.accounts:,}  lots: {t.lots:,}  points expired: {t.points:,}  "
+                  f"warnings written: {t.warnings:,}"]
+
+
+class Progress:
+    """A plain progress bar on a terminal: accounts done of the total, rate and elapsed time."""
+
+    WIDTH = 30
+
+    def __init__(self, stream, enabled):
+        self.stream, self.enabled = stream, enabled
+        self.total = self.done = self.expired = 0
+        self.started = time.monotonic()
+
+    def start(self, total):
+        self.total, self.started = total, time.monotonic()
+        self._draw()
+
+    def advance(self, expired_accounts, batch):
+        self.expired += expired_accounts
+        self.done = min(self.total, self.done + batch.size)
+        self._draw()
+
+    def finish(self):
+        if self.enabled:
+            self.done = self.total
+            self._draw()
+            self.stream.write("\n")
+            self.stream.flush()
+
+    def _draw(self):
+        if not self.enabled:
+            return
+        share = self.done / self.total if self.total else 1.0
+        filled = int(share * self.WIDTH)
+        elapsed = time.monotonic() - self.started
+        self.stream.write(f"\rexpire [{'#' * filled}{'.' * (self.WIDTH - filled)}] {share:4.0%} "
+                          f"{self.done:,}/{self.total:,} accounts, {self.expired:,} expired, {elapsed:.0f}s")
+        self.stream.flush()
