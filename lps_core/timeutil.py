@@ -23,3 +23,17 @@ def add_months(value: datetime, months: int) -> datetime:
 
 def isoformat(value: datetime) -> str:
     return as_utc(value).isoformat().replace("+00:00", "Z")
+
+
+def parse_timestamp(value) -> datetime:
+    """An ISO 8601 date-time with a time-zone offset, as UTC; ValueError says what is wrong, in
+    words fit for an API field."""
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 date-time such as 2026-05-01T19:30:00+08:00")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError("must be an ISO 8601 date-time such as 2026-05-01T19:30:00+08:00") from None
+    if parsed.tzinfo is None:
+        raise ValueError("must include a time-zone offset, such as +08:00 or Z")
+    return as_utc(parsed)

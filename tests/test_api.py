@@ -46,7 +46,7 @@ def test_approving_twice_is_a_conflict(testapp, auth):
 
 
 def test_approving_an_unknown_member_is_404(testapp, auth):
-    assert testapp.post(f"/api/v1/members/999/approve", headers=auth, status=404).json["fields"] == {
+    assert testapp.post("/api/v1/members/999/approve", headers=auth, status=404).json["fields"] == {
         "id": "no such member"}
 
 

@@ -15,7 +15,6 @@ from lps_core.earning.pipeline import MemberContext, compute_points
 from lps_core.earning.promotions import clean_promotion, view_of
 from lps_core.earning.rules import Band, Rule
 from lps_core.ledger.models import LedgerEntry
-from lps_core.members.models import Tier
 
 SEED_BANDS = [{"from": "1000.00", "to": "2000.00", "multiplier": "1"},
               {"from": "2000.00", "to": "5000.00", "multiplier": "1.5"},

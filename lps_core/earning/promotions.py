@@ -21,7 +21,7 @@ from sqlalchemy import func, insert, select
 
 from lps_core.earning.models import Promotion, PromotionAward
 from lps_core.errors import Conflict, NotFound, ValidationFailed
-from lps_core.timeutil import as_utc, isoformat, utcnow
+from lps_core.timeutil import as_utc, isoformat, parse_timestamp, utcnow
 
 KINDS = ("multiplier", "bonus", "sku_bonus", "first_stay", "enrolment", "referral")
 BILL_KINDS = ("multiplier", "bonus", "sku_bonus", "first_stay")
@@ -113,7 +113,7 @@ def clean_promotion(data, *, existing=None) -> dict:
             errors["params"] = str(exc)
     for name in ("starts_at", "ends_at"):
         try:
-            clean[name] = _parse_time(merged.get(name))
+            clean[name] = parse_timestamp(merged.get(name))
         except ValueError as exc:
             errors[name] = str(exc)
     if "starts_at" in clean and "ends_at" in clean and clean["ends_at"] <= clean["starts_at"]:
@@ -200,18 +200,6 @@ def _clean_params(kind, params):
 
 def _positive_int(value):
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
-
-
-def _parse_time(value):
-    if not isinstance(value, str):
-        raise ValueError("is required: an ISO 8601 date-time with a time-zone offset")
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError("must be an ISO 8601 date-time with a time-zone offset") from None
-    if parsed.tzinfo is None:
-        raise ValueError("must include a time-zone offset, such as +08:00 or Z")
-    return as_utc(parsed)
 
 
 def save_promotion(db, clean, promotion_id=None) -> PromotionView:

@@ -14,7 +14,7 @@ from lps_core.errors import Conflict, NotFound, ValidationFailed
 from lps_core.money import format_cents, parse_amount
 from lps_core.outlets.models import Outlet
 from lps_core.plugins import PluginError
-from lps_core.timeutil import as_utc, isoformat, utcnow
+from lps_core.timeutil import as_utc, isoformat, parse_timestamp, utcnow
 
 ROUNDINGS = ("floor", "half_up", "half_even")
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -120,7 +120,7 @@ def clean_rule(plugins, data, *, partial_of: Rule | None = None) -> dict:
     clean["effective_from"] = None
     if data.get("effective_from") is not None:
         try:
-            clean["effective_from"] = as_utc(_parse_time(data["effective_from"]))
+            clean["effective_from"] = parse_timestamp(data["effective_from"])
         except ValueError as exc:
             errors["effective_from"] = str(exc)
     note = data.get("note")
@@ -159,18 +159,6 @@ def _clean_bands(bands) -> list[dict]:
             raise ValueError(f"bands overlap at {format_cents(next_low)}")
     return [{"from": format_cents(low), "to": format_cents(high) if high is not None else None,
              "multiplier": str(multiplier)} for low, high, multiplier in parsed]
-
-
-def _parse_time(value):
-    if not isinstance(value, str):
-        raise ValueError("must be an ISO 8601 date-time with a time-zone offset")
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError("must be an ISO 8601 date-time with a time-zone offset") from None
-    if parsed.tzinfo is None:
-        raise ValueError("must include a time-zone offset, such as +08:00 or Z")
-    return parsed
 
 
 def add_rule_version(db, outlet_id, clean: dict) -> Rule:

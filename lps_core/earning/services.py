@@ -24,7 +24,7 @@ from lps_core.ledger.models import POINTS, Account, LedgerEntry
 from lps_core.money import format_cents, parse_amount
 from lps_core.tiers.activity import record_activity
 from lps_core.tiers.services import reactivate_if_dormant, upgrade_if_qualified
-from lps_core.timeutil import as_utc, isoformat, utcnow
+from lps_core.timeutil import isoformat, parse_timestamp, utcnow
 
 MAX_ITEMS = 500
 
@@ -272,15 +272,7 @@ def _field(errors, name, parse):
 
 
 def _parse_time(value) -> datetime:
-    if not isinstance(value, str):
-        raise ValueError("must be an ISO 8601 date-time such as 2026-05-01T19:30:00+08:00")
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError("must be an ISO 8601 date-time such as 2026-05-01T19:30:00+08:00") from None
-    if parsed.tzinfo is None:
-        raise ValueError("must include a time-zone offset, such as +08:00 or Z")
-    parsed = as_utc(parsed)
+    parsed = parse_timestamp(value)
     if parsed > utcnow() + FUTURE_TOLERANCE:
         raise ValueError("is in the future")
     return parsed
