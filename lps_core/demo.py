@@ -18,8 +18,15 @@ from lps_core.operators.services import create_operator, set_password
 from lps_core.outlets.services import ensure_property, save_outlet
 from lps_core.timeutil import utcnow
 
-TIERS = [("classic", "Classic", 0, "1"), ("silver", "Silver", 1, "1.2"), ("gold", "Gold", 2, "1.5"),
-         ("diamond", "Diamond", 3, "2")]
+# code, name, rank, multiplier, discount, entitlements, qualification (any one criterion suffices)
+TIERS = [
+    ("classic", "Classic", 0, "1", "0", [], {}),
+    ("silver", "Silver", 1, "1.2", "0.05", ["late check-out 13:00"], {"points": 5000, "nights": 10}),
+    ("gold", "Gold", 2, "1.5", "0.10", ["late check-out 14:00", "room upgrade"],
+     {"points": 20000, "nights": 25, "spend": "50000.00"}),
+    ("diamond", "Diamond", 3, "2", "0.15", ["late check-out 16:00", "room upgrade", "lounge"],
+     {"points": 60000, "nights": 60}),
+]
 OUTLETS = [
     ("ROOMS", "Rooms", {"points_per_unit": "1", "unit": "1"}),
     ("REST", "Jade Garden Restaurant", {"points_per_unit": "1", "unit": "2"}),
@@ -39,9 +46,11 @@ def load_demo(db, plugins, settings) -> list[str]:
     ensure_property(db, "GDH", "Grand Demo Hotel")
     for code, name, params in OUTLETS:
         save_outlet(db, plugins, code=code, name=name, property_code="GDH", formula="base_rate", params=params)
-    for code, name, rank, multiplier in TIERS:
+    for code, name, rank, multiplier, discount, entitlements, qualification in TIERS:
         if db.scalar(select(Tier.id).where(Tier.code == code)) is None:
-            db.execute(insert(Tier).values(code=code, name=name, rank=rank, multiplier=Decimal(multiplier)))
+            db.execute(insert(Tier).values(code=code, name=name, rank=rank, multiplier=Decimal(multiplier),
+                                           discount_rate=Decimal(discount), entitlements=entitlements,
+                                           qualification=qualification))
     if db.scalar(select(CardType.id).where(CardType.code == "standard")) is None:
         db.execute(insert(CardType).values(code="standard", name="Standard member card", prefix="8800"))
     unissued = db.scalar(select(func.count()).select_from(Card).where(Card.status == "unissued"))

@@ -64,5 +64,13 @@ def lps_on_points_reversed(dbsession, posting, bill):
 
 
 @hookspec
+def lps_on_points_expiring(dbsession, member_id, account_id, points, expires_on):
+    """Called by `lps jobs expire`, inside the batch's transaction, once per new expiry warning:
+    `points` of the account expire on `expires_on` (a date, UTC), within
+    lps.points.expiry_warning_days. Each warning is raised once. Raising aborts the batch, so a
+    listener should write to an outbox rather than send directly."""
+
+
+@hookspec
 def lps_on_tier_changed(dbsession, member_id, old_tier, new_tier):
     """Called inside the transaction after a member's tier changed (codes, old_tier may be None)."""

@@ -27,8 +27,6 @@ from lps_core.expiry.services import Evaluation, Totals
 from lps_core.timeutil import as_utc, isoformat, utcnow
 
 RUNS = ExpiryRun.__table__
-HOOK = "lps_on_points_expiring"
-DEFAULT_WARNING_DAYS = 30
 
 
 @dataclass
@@ -39,17 +37,6 @@ class ExpiryReport:
     totals: Totals
     resumed_after: int = 0
     already_finished: bool = False
-
-
-def warning_days_from(settings) -> int:
-    value = settings.get("lps.points.expiry_warning_days", DEFAULT_WARNING_DAYS)
-    try:
-        days = int(value)
-    except (TypeError, ValueError):
-        days = -1
-    if days < 0:
-        raise ConfigurationError(f"lps.points.expiry_warning_days must be a whole number of at least 0, not {value!r}")
-    return days
 
 
 def parse_moment(value) -> datetime:
@@ -79,7 +66,7 @@ def expire_points(env, *, now=None, dry_run=False, batch_size=50_000, progress=N
     if batch_size < 1:
         raise ConfigurationError("--batch-size must be at least 1")
     policy = ExpiryPolicy.from_settings(env.settings)
-    warning_days = warning_days_from(env.settings)
+    warning_days = policy.warning_days
     ev = Evaluation.at(now or utcnow(), policy, warning_days)
     run = env.transaction(lambda db: db.execute(select(RUNS).where(RUNS.c.run_key == ev.run_key)).one_or_none())
     report = ExpiryReport(ev.run_key, ev.now, dry_run, Totals())
@@ -134,8 +121,8 @@ def _expire_next_batch(db, env, ev, run_id, after_id, batch_size):
     if batch is None:
         return None, None
     totals = services.expire_batch(db, ev, batch)
-    hook = getattr(env.plugins.hook, HOOK, None)
-    if hook is None:
+    hook = env.plugins.hook.lps_on_points_expiring
+    if not hook.get_hookimpls():  # nobody listens: the warnings wait, unnotified, for a later listener
         totals.warnings = services.write_warnings(db, ev, batch)
     else:
         warnings = services.write_warnings(db, ev, batch, notified_at=utcnow())

@@ -5,7 +5,9 @@
 - lps.points.expiry_policy = end_of_year: a lot expires at the end of the Nth calendar year after
   the one it was earned in (lps.points.expiry_years; 0 = the end of the same year), in UTC;
 - lps.points.inactivity_months (0 = off): on top of either, all of a member's points expire after
-  that many months without activity; the expiry job applies it, since activity resets the clock.
+  that many months without activity; the expiry job applies it, since activity resets the clock;
+- lps.points.expiry_warning_days (default 30): the expiry job warns members whose points expire
+  within that many days (0 = no warnings).
 """
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -22,6 +24,7 @@ class ExpiryPolicy:
     months: int = 24
     years: int = 1
     inactivity_months: int = 0
+    warning_days: int = 30
 
     @classmethod
     def from_settings(cls, settings) -> "ExpiryPolicy":
@@ -30,7 +33,8 @@ class ExpiryPolicy:
             raise ConfigurationError(f"lps.points.expiry_policy must be one of {', '.join(POLICIES)}, not {kind!r}")
         numbers = {}
         for key, name, default, minimum in (("expiry_months", "months", 24, 1), ("expiry_years", "years", 1, 0),
-                                            ("inactivity_months", "inactivity_months", 0, 0)):
+                                            ("inactivity_months", "inactivity_months", 0, 0),
+                                            ("expiry_warning_days", "warning_days", 30, 0)):
             value = settings.get(f"lps.points.{key}", default)
             try:
                 numbers[name] = int(value)

@@ -11,8 +11,8 @@ Expiring an account's lots is one ledger entry of kind 'expiry' per account and 
 moves by the same amount in the same transaction, so balance = entries = lots still holds.
 
 On PostgreSQL the caller's batch is first locked (accounts FOR UPDATE, in id order, as the ledger
-service locks: account before lots); then one statement of data-modifying CTEs moves the balances,
-appends the entries, empties the lots and records the allocations. SQLite has no data-modifying
+service locks: account before lots); then two statements of data-modifying CTEs move the balances
+and append the entries, then empty the lots and record the allocations. SQLite has no data-modifying
 CTEs; it runs the same steps one statement at a time, inside the database-wide write lock that
 BEGIN IMMEDIATE already holds.
 """
@@ -233,7 +233,7 @@ def expire_batch(db, ev: Evaluation, batch: Batch) -> Totals:
         account_ids = lock_accounts_to_expire(db, ev, batch)
         if not account_ids:
             return Totals()
-        return _expire_in_one_statement(db, ev, batch, account_ids)
+        return _expire_in_two_statements(db, ev, batch, account_ids)
     return _expire_step_by_step(db, ev, batch)
 
 
@@ -242,36 +242,39 @@ def _entry_columns():
             "created_at", "note"]
 
 
-def _expire_in_one_statement(db, ev, batch, account_ids) -> Totals:
-    expiring = (select(LOTS.c.id.label("lot_id"), LOTS.c.account_id, LOTS.c.remaining)
-                .where(_expiring_lot(ev, batch, account_ids)).cte("expiring"))
-    totals = (select(expiring.c.account_id, cast(func.sum(expiring.c.remaining), BigInteger).label("points"))
-              .group_by(expiring.c.account_id).cte("totals"))
+def _expire_in_two_statements(db, ev, batch, account_ids) -> Totals:
+    """Two statements, each joining its CTEs only to real tables by index, never CTE to CTE (whose
+    row counts the planner cannot estimate, which made it pick quadratic nested loops):
+    1. sum the due lots per account, move the balances and append the entries;
+    2. empty the due lots and allocate them to the entries, found by their business keys."""
+    due = _expiring_lot(ev, batch, account_ids)
+    totals = (select(LOTS.c.account_id, cast(func.sum(LOTS.c.remaining), BigInteger).label("points"))
+              .where(due).group_by(LOTS.c.account_id).cte("totals"))
     moved = (update(ACCOUNTS).where(ACCOUNTS.c.id == totals.c.account_id)
              .values(balance=ACCOUNTS.c.balance - totals.c.points)
-             .returning(ACCOUNTS.c.id, ACCOUNTS.c.balance).cte("moved"))
+             .returning(ACCOUNTS.c.id, ACCOUNTS.c.balance, totals.c.points).cte("moved"))
     entries = (
         insert(ENTRIES).from_select(_entry_columns(), select(
-            moved.c.id, literal(EXPIRY), -totals.c.points, moved.c.balance, ev.business_key(moved.c.id),
+            moved.c.id, literal(EXPIRY), -moved.c.points, moved.c.balance, ev.business_key(moved.c.id),
             literal(ev.fingerprint), bindparam("occurred_at", ev.now, type_=MOMENT),
             bindparam("created_at", utcnow(), type_=MOMENT), literal(ev.note),
-        ).select_from(moved.join(totals, totals.c.account_id == moved.c.id)))
-        .returning(ENTRIES.c.id, ENTRIES.c.account_id).cte("entries")
+        ))
+        .returning(ENTRIES.c.amount).cte("entries")
     )
+    accounts, points = db.execute(
+        select(func.count(), func.coalesce(-func.sum(entries.c.amount), 0)).select_from(entries)).one()
+    expiring = (select(LOTS.c.id.label("lot_id"), LOTS.c.account_id, LOTS.c.remaining)
+                .where(due).cte("expiring"))
     emptied = (update(LOTS).where(LOTS.c.id == expiring.c.lot_id).values(remaining=0)
                .returning(LOTS.c.id).cte("emptied"))
     allocated = (
         insert(ALLOCATIONS).from_select(["entry_id", "lot_id", "amount"], select(
-            entries.c.id, expiring.c.lot_id, expiring.c.remaining,
-        ).select_from(expiring.join(entries, entries.c.account_id == expiring.c.account_id)))
+            ENTRIES.c.id, expiring.c.lot_id, expiring.c.remaining,
+        ).select_from(expiring.join(ENTRIES, ENTRIES.c.business_key == ev.business_key(expiring.c.account_id))))
         .returning(ALLOCATIONS.c.id).cte("allocated")
     )
-    row = db.execute(select(
-        select(func.count()).select_from(entries).scalar_subquery(),
-        select(func.count()).select_from(emptied).scalar_subquery(),
-        select(func.coalesce(func.sum(totals.c.points), 0)).scalar_subquery(),
-    ).add_cte(allocated)).one()
-    return Totals(int(row[0]), int(row[1]), int(row[2]))
+    lots = db.scalar(select(func.count()).select_from(emptied).add_cte(allocated))
+    return Totals(int(accounts), int(lots), int(points))
 
 
 def _expire_step_by_step(db, ev, batch) -> Totals:

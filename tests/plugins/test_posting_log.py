@@ -86,6 +86,17 @@ def test_a_tier_change_is_logged(lines):
     assert after["tier_changed"] == before["tier_changed"] + 1
 
 
+def test_an_expiry_warning_is_logged(lines):
+    from datetime import date
+
+    load_plugins({}).hook.lps_on_points_expiring(dbsession=None, member_id=7, account_id=9, points=120,
+                                                 expires_on=date(2026, 12, 31))
+    [line] = lines()
+    line.pop("at")
+    assert line == {"event": "points_expiring", "member_id": 7, "account_id": 9, "points": 120,
+                    "expires_on": "2026-12-31"}
+
+
 class BrokenHandler(logging.Handler):
     def emit(self, record):
         raise OSError("disk full")

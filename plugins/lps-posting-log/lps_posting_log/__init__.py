@@ -4,7 +4,7 @@ Each event is written at level INFO to the Python logger ``lps.postings`` as a s
 so hotel IT can send it to a file, syslog or a log shipper with ordinary logging configuration and
 no code. The fields are:
 
-- ``event``: ``points_posted``, ``points_reversed`` or ``tier_changed``;
+- ``event``: ``points_posted``, ``points_reversed``, ``tier_changed`` or ``points_expiring``;
 - ``transaction_id``, ``outlet_id``, ``bill_no``, ``member_id``: the bill (transaction) concerned;
 - ``points``: the signed ledger amount (positive when earned, negative when taken back by a refund);
 - ``balance_after``: the points balance after the posting; ``entry_id``: the ledger entry;
@@ -67,7 +67,7 @@ from lps_core.earning.models import Bill
 from lps_core.timeutil import isoformat, utcnow
 
 LOGGER_NAME = "lps.postings"
-EVENTS = ("points_posted", "points_reversed", "tier_changed")
+EVENTS = ("points_posted", "points_reversed", "tier_changed", "points_expiring")
 STATUS_ROUTE = "posting_log.status"
 STATUS_PATH = "/plugins/posting-log/status"
 
@@ -155,6 +155,12 @@ def lps_on_points_reversed(dbsession, posting, bill):
 @hookimpl
 def lps_on_tier_changed(member_id, old_tier, new_tier):
     _emit("tier_changed", {"member_id": member_id, "old_tier": old_tier, "new_tier": new_tier})
+
+
+@hookimpl
+def lps_on_points_expiring(member_id, account_id, points, expires_on):
+    _emit("points_expiring", {"member_id": member_id, "account_id": account_id, "points": points,
+                              "expires_on": expires_on.isoformat()})
 
 
 def status_view(request):
