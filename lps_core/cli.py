@@ -75,7 +75,9 @@ def build_parser():
     for job, run in ((expire, cmd_jobs_expire), (tiers, cmd_jobs_tiers)):
         job.add_argument("--dry-run", action="store_true", help="report what would change; change nothing")
         job.add_argument("--now", help="the moment to evaluate at, ISO 8601 with offset (default: now)")
-        job.add_argument("--batch-size", type=int, default=50_000, help="rows per committed batch")
+        job.add_argument("--batch-size", type=int,
+                         help="accounts (expire) or members (tiers) per committed batch "
+                              "(default: 50000 for expire, 200000 for tiers; see bench/README.md)")
         job.add_argument("--no-progress", action="store_true", help="no progress bar, even on a terminal")
         job.set_defaults(run=run)
     tiers.add_argument("--run-key", help="names the evaluation; a run key done before is not repeated "
