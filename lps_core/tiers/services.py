@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import Date, and_, bindparam, func, insert, select, update
 
 from lps_core.errors import ConfigurationError, Conflict, InsufficientBalance, NotFound, Unprocessable, ValidationFailed
 from lps_core.ledger.models import POINTS, Account, LedgerEntry
@@ -241,6 +241,20 @@ def window_activity(db, member_id, start, end) -> dict:
     return {name: int(value) for name, value in row._mapping.items()}
 
 
+def _member_in_window_statement():
+    """A member's status and tier with each counter summed over a window; built once, it runs on every bill."""
+    sums = [func.coalesce(func.sum(ACTIVITY.c[name]), 0).label(name) for name in QUALIFYING_COUNTERS]
+    in_window = and_(ACTIVITY.c.member_id == MEMBERS.c.id, ACTIVITY.c.month >= bindparam("start", type_=Date),
+                     ACTIVITY.c.month < bindparam("end", type_=Date))
+    return (select(MEMBERS.c.status, MEMBERS.c.tier_id, *sums)
+            .select_from(MEMBERS.outerjoin(ACTIVITY, in_window))
+            .where(MEMBERS.c.id == bindparam("member_id"))
+            .group_by(MEMBERS.c.id, MEMBERS.c.status, MEMBERS.c.tier_id))
+
+
+MEMBER_IN_WINDOW = _member_in_window_statement()
+
+
 def upgrade_if_qualified(db, plugins, settings, member_id, now=None, tiers=None) -> TierChangeResult | None:
     """Move the member up at once if their activity in the current window qualifies for a higher tier.
 
@@ -251,13 +265,7 @@ def upgrade_if_qualified(db, plugins, settings, member_id, now=None, tiers=None)
     now = as_utc(now or utcnow())
     config = tier_settings(settings)
     start, end = current_window(config.window, now)
-    sums = [func.coalesce(func.sum(ACTIVITY.c[name]), 0).label(name) for name in QUALIFYING_COUNTERS]
-    member = db.execute(
-        select(MEMBERS.c.status, MEMBERS.c.tier_id, *sums)
-        .select_from(MEMBERS.outerjoin(ACTIVITY, and_(ACTIVITY.c.member_id == MEMBERS.c.id,
-                                                      ACTIVITY.c.month >= start, ACTIVITY.c.month < end)))
-        .where(MEMBERS.c.id == member_id).group_by(MEMBERS.c.id, MEMBERS.c.status, MEMBERS.c.tier_id)
-    ).one_or_none()
+    member = db.execute(MEMBER_IN_WINDOW, {"member_id": member_id, "start": start, "end": end}).one_or_none()
     if member is None or member.status not in TIERED_STATUSES:
         return None
     tiers = load_tiers(db) if tiers is None else tiers
