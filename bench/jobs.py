@@ -103,22 +103,12 @@ JOBS = {"expire": time_expire, "tiers": time_tiers}  # name -> function(url, ini
 
 
 def copy_database(server, source, target):
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{target}" TEMPLATE "{source}"'))
-    admin.dispose()
+    jobs_data.admin_execute(server, f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)',
+                            f'CREATE DATABASE "{target}" TEMPLATE "{source}"')
 
 
 def drop_database(server, name):
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    jobs_data.admin_execute(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def database_exists(server, name):

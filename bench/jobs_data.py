@@ -123,14 +123,19 @@ def log(message):
     print(message, file=sys.stderr, flush=True)
 
 
-def recreate_database(server_url, name):
+def admin_execute(server_url, *statements):
+    """Run statements that cannot run in a transaction (CREATE/DROP DATABASE) on the server."""
     from sqlalchemy import create_engine, text
 
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        for statement in statements:
+            connection.execute(text(statement))
     admin.dispose()
+
+
+def recreate_database(server_url, name):
+    admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
 
 
 def database_url(server_url, name):

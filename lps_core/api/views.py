@@ -13,6 +13,7 @@ from lps_core.earning import services as earning
 from lps_core.earning.models import Bill, BillRefund
 from lps_core.errors import Forbidden, NotFound, ValidationFailed
 from lps_core.ledger.models import POINTS, STORED_VALUE, Account, LedgerEntry
+from lps_core.ledger.services import EARN
 from lps_core.members import services as members
 from lps_core.money import format_cents, parse_amount
 from lps_core.outlets.models import Outlet
@@ -125,7 +126,7 @@ def get_transaction(request):
         raise Forbidden("the transaction belongs to another outlet", {"id": "belongs to another outlet"})
     refunds = db.scalars(select(BillRefund).where(BillRefund.bill_id == bill.id).order_by(BillRefund.id)).all()
     breakdown = db.scalar(select(LedgerEntry.breakdown).where(LedgerEntry.bill_id == bill.id,
-                                                              LedgerEntry.kind == earning.ledger.EARN))
+                                                              LedgerEntry.kind == EARN))
     return {
         "id": bill.id,
         "outlet": outlet.code,

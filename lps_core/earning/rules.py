@@ -154,7 +154,7 @@ def _clean_bands(bands) -> list[dict]:
             raise ValueError(f"band {index} ends ({format_cents(high)}) before it starts ({format_cents(low)})")
         parsed.append((low, high, multiplier))
     parsed.sort(key=lambda band: band[0])
-    for (low, high, _), (next_low, _, _) in zip(parsed, parsed[1:]):
+    for (_, high, _), (next_low, _, _) in zip(parsed, parsed[1:]):
         if high is None or high > next_low:
             raise ValueError(f"bands overlap at {format_cents(next_low)}")
     return [{"from": format_cents(low), "to": format_cents(high) if high is not None else None,
