@@ -1,29 +1,18 @@
 """The OpenAPI 3 document of /api/v1, served at /api/v1/openapi.json. tests/test_openapi.py fails
-when a route of the API is missing here."""
+when a route of the API is missing here.
 
-ERROR = {"$ref": "#/components/schemas/Error"}
+The core API's paths are here; each feature package with API routes of its own (cards, cashier,
+rewards, receipts) describes them in its `openapi.py` as PATHS and SCHEMAS, merged in below."""
+from lps_core.api.openapi_parts import CARD_NO, DECIMAL
+from lps_core.api.openapi_parts import errors as _errors
+from lps_core.api.openapi_parts import json_content as _json
+from lps_core.api.openapi_parts import path_param as _path_param
+from lps_core.cards import openapi as cards_openapi
+from lps_core.cashier import openapi as cashier_openapi
+from lps_core.receipts import openapi as receipts_openapi
+from lps_core.rewards import openapi as rewards_openapi
 
-
-def _errors(*codes):
-    text = {400: "Malformed input; `fields` names each bad field", 401: "Missing or invalid API key",
-            403: "The key's outlet or scopes do not allow this", 404: "Not found",
-            409: "Conflicts with what is recorded (replayed key with other content, over-refund, balance)",
-            413: "Body larger than 64 KiB", 422: "Names a card or thing that cannot be used"}
-    return {str(code): {"description": text[code], "content": {"application/json": {"schema": ERROR}}}
-            for code in codes}
-
-
-def _json(schema_name):
-    return {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_name}"}}}
-
-
-def _path_param(name, description, type_="string"):
-    return {"name": name, "in": "path", "required": True, "description": description, "schema": {"type": type_}}
-
-
-DECIMAL = {"type": "string", "pattern": r"^\d+(\.\d{1,2})?$", "example": "380.00",
-           "description": "A decimal string with at most 2 decimal places (an exact JSON number is also accepted)"}
-CARD_NO = _path_param("card_no", "Card number with its Luhn check digit; spaces and dashes are ignored")
+FEATURES = (cards_openapi, cashier_openapi, rewards_openapi, receipts_openapi)
 
 DOCUMENT = {
     "openapi": "3.0.3",
@@ -32,7 +21,8 @@ DOCUMENT = {
         "version": "1.0.0",
         "description": "Loyalty programme API for outlets, tills and the hotel website. Every call needs "
                        "`Authorization: Bearer <key>`; a key belongs to one outlet and carries scopes "
-                       "(members, members.approve, cards.read, transactions, rules.manage, tiers.manage).",
+                       "(members, members.approve, cards.read, transactions, cashier, rewards; and, only when asked for, "
+                       "rules.manage, tiers.manage, cards.manage, rewards.manage).",
     },
     "servers": [{"url": "/"}],
     "security": [{"bearer": []}],
@@ -348,3 +338,7 @@ DOCUMENT = {
         },
     },
 }
+
+for feature in FEATURES:
+    DOCUMENT["paths"].update(feature.PATHS)
+    DOCUMENT["components"]["schemas"].update(feature.SCHEMAS)

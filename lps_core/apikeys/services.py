@@ -19,9 +19,10 @@ from lps_core.errors import NotFound, ValidationFailed
 from lps_core.outlets.models import Outlet
 from lps_core.timeutil import utcnow
 
-SCOPES = ("members", "members.approve", "cards.read", "transactions", "rules.manage", "tiers.manage")
+SCOPES = ("members", "members.approve", "cards.read", "transactions", "cashier", "rewards",
+          "rules.manage", "tiers.manage", "cards.manage", "rewards.manage")
 # What a till or website key gets unless other scopes are asked for: configuration scopes never by default.
-DEFAULT_SCOPES = ("members", "members.approve", "cards.read", "transactions")
+DEFAULT_SCOPES = ("members", "members.approve", "cards.read", "transactions", "cashier", "rewards")
 
 
 def _hash(secret: str) -> str:

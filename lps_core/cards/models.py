@@ -1,18 +1,27 @@
-"""Card types, cards, and the counters that number new cards."""
+"""Card types (the products staff configure), cards, and the counters that number new cards."""
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Numeric, String, func
+from sqlalchemy import JSON, BigInteger, CheckConstraint, DateTime, ForeignKey, Numeric, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lps_core.db.meta import Base
 from lps_core.members.models import Member
+from lps_core.outlets import models as _outlets  # noqa: F401  (cards.issued_outlet_id refers to outlets)
 
 # 'unissued' is a pre-generated number waiting in the pool; the others follow the design card.
 CARD_STATUSES = ("unissued", "pending", "active", "frozen", "lost", "replaced", "cancelled")
 
 
 class CardType(Base):
+    """A card product. One type may combine several features: a discount, stored value, a number
+    of uses of a service, a credit line and a validity period.
+
+    discount_overrides: [{"outlet": "SPA", "category": "treatment", "rate": "0.15"}, ...]; the most
+    specific match wins (outlet and category, then category, then outlet, then discount_rate).
+    deposit_bonuses: [{"min_deposit": "1000.00", "bonus": "100.00"}, ...]; the highest step reached applies.
+    uses_outlets: the outlet codes where a use may be taken (None: every outlet)."""
+
     __tablename__ = "card_types"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -20,6 +29,20 @@ class CardType(Base):
     name: Mapped[str] = mapped_column(String(100))
     prefix: Mapped[str] = mapped_column(String(8))
     points_multiplier: Mapped[Decimal] = mapped_column(Numeric(6, 3), default=Decimal("1"))
+    discount_rate: Mapped[Decimal] = mapped_column(Numeric(5, 4), default=Decimal("0"))
+    discount_overrides: Mapped[list] = mapped_column(JSON, default=list)
+    stored_value: Mapped[bool] = mapped_column(default=False)
+    deposit_bonuses: Mapped[list] = mapped_column(JSON, default=list)
+    initial_uses: Mapped[int | None] = mapped_column()
+    uses_outlets: Mapped[list | None] = mapped_column(JSON)
+    credit_limit_cents: Mapped[int | None] = mapped_column(BigInteger)
+    credit_warning_ratio: Mapped[Decimal] = mapped_column(Numeric(4, 3), default=Decimal("0.8"))
+    validity_days: Mapped[int | None] = mapped_column()
+    valid_from: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    valid_to: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    anonymous: Mapped[bool] = mapped_column(default=False)
+    pin_required: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)
 
 
 class Card(Base):
@@ -38,6 +61,17 @@ class Card(Base):
     status: Mapped[str] = mapped_column(String(16), default="unissued", index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     issued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    issued_outlet_id: Mapped[int | None] = mapped_column(ForeignKey("outlets.id"))
+    valid_from: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    valid_to: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Overrides the card type's limit for this card; None means the type's limit.
+    credit_limit_cents: Mapped[int | None] = mapped_column(BigInteger)
+    pin_hash: Mapped[str | None] = mapped_column(String(200))
+    pin_failures: Mapped[int] = mapped_column(default=0)
+    pin_locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status_reason: Mapped[str | None] = mapped_column(String(200))
+    status_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("cards.id"))
 
     card_type: Mapped[CardType] = relationship()
     member: Mapped[Member | None] = relationship()

@@ -1,6 +1,7 @@
 """Imports every feature's models so that the metadata (for Alembic and the ledger check) is complete."""
 from lps_core.apikeys.models import ApiKey  # noqa: F401
 from lps_core.cards.models import Card, CardNumberCounter, CardType  # noqa: F401
+from lps_core.cashier.models import Settlement, SettlementRefund, SettlementTender  # noqa: F401
 from lps_core.db.meta import Base  # noqa: F401
 from lps_core.earning.models import Bill, BillRefund, EarningRule, Promotion, PromotionAward  # noqa: F401
 from lps_core.expiry.models import ExpiryRun, ExpiryWarning  # noqa: F401

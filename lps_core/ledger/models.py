@@ -16,9 +16,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from lps_core.db.meta import Base
 
-POINTS = "points"
-STORED_VALUE = "stored_value"  # in integer cents
-ACCOUNT_KINDS = (POINTS, STORED_VALUE)
+POINTS = "points"  # a member's, in lots that expire
+STORED_VALUE = "stored_value"  # a card's deposited money, in integer cents
+STORED_VALUE_BONUS = "bonus_value"  # a card's bonus money from deposit promotions, in cents
+USES = "uses"  # a count card's remaining uses of a service
+CREDIT = "credit"  # what a card owes on its credit line, in cents: charges add, repayments take away
+ACCOUNT_KINDS = (POINTS, STORED_VALUE, STORED_VALUE_BONUS, USES, CREDIT)
 
 
 class Account(Base):
@@ -28,7 +31,7 @@ class Account(Base):
     __tablename__ = "accounts"
     __table_args__ = (
         CheckConstraint("balance >= 0", name="balance_not_negative"),
-        CheckConstraint("kind IN ('points', 'stored_value')", name="kind"),
+        CheckConstraint("kind IN ('points', 'stored_value', 'bonus_value', 'uses', 'credit')", name="kind"),
         UniqueConstraint("member_id", "kind", name="uq_accounts_member_kind"),
         UniqueConstraint("card_id", "kind", name="uq_accounts_card_kind"),
     )
