@@ -22,7 +22,7 @@ DOCUMENT = {
         "description": "Loyalty programme API for outlets, tills and the hotel website. Every call needs "
                        "`Authorization: Bearer <key>`; a key belongs to one outlet and carries scopes "
                        "(members, members.approve, cards.read, transactions, cashier, rewards; and, only when asked for, "
-                       "rules.manage, tiers.manage, cards.manage, rewards.manage).",
+                       "rules.manage, tiers.manage, cards.manage, rewards.manage, outlets.manage).",
     },
     "servers": [{"url": "/"}],
     "security": [{"bearer": []}],

@@ -20,7 +20,7 @@ from lps_core.outlets.models import Outlet
 from lps_core.timeutil import utcnow
 
 SCOPES = ("members", "members.approve", "cards.read", "transactions", "cashier", "rewards",
-          "rules.manage", "tiers.manage", "cards.manage", "rewards.manage")
+          "rules.manage", "tiers.manage", "cards.manage", "rewards.manage", "outlets.manage")
 # What a till or website key gets unless other scopes are asked for: configuration scopes never by default.
 DEFAULT_SCOPES = ("members", "members.approve", "cards.read", "transactions", "cashier", "rewards")
 
