@@ -9,4 +9,6 @@ from lps_core.ledger.models import Account, LedgerEntry, LotAllocation, PointLot
 from lps_core.members.models import Member, Tier  # noqa: F401
 from lps_core.operators.models import Operator  # noqa: F401
 from lps_core.outlets.models import Outlet, Property  # noqa: F401
+from lps_core.receipts.models import ReceiptLayout, ReceiptPrint  # noqa: F401
+from lps_core.rewards.models import Redemption, Reward  # noqa: F401
 from lps_core.tiers.models import MemberActivity, TierChange, TierEvaluation  # noqa: F401
