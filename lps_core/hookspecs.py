@@ -43,6 +43,22 @@ def lps_point_exchanges(settings):
 
 
 @hookspec
+def lps_receipt_templates(settings):
+    """Return a dict {template name: asset spec of a Chameleon .pt file} of receipt templates.
+
+    Staff pick a template by name in an outlet's receipt layout. The names are global: two plugins
+    registering one name stop start-up, as does a file that is missing or does not compile. LPS
+    registers its own "lps-80mm" and "lps-a4" through this hook too.
+
+    Example::
+
+        @hookimpl
+        def lps_receipt_templates():
+            return {"classic": "lps_receipt_classic:templates/classic.pt"}
+    """
+
+
+@hookspec
 def lps_includeme(config):
     """Called with the Pyramid Configurator, so a plugin can add its own routes, views and templates."""
 
@@ -74,3 +90,11 @@ def lps_on_points_expiring(dbsession, member_id, account_id, points, expires_on)
 @hookspec
 def lps_on_tier_changed(dbsession, member_id, old_tier, new_tier):
     """Called inside the transaction after a member's tier changed (codes, old_tier may be None)."""
+
+
+@hookspec
+def lps_on_credit_warning(dbsession, card_id, member_id, used_cents, limit_cents):
+    """Called inside the transaction when a charge takes a card's credit line past its card type's
+    credit_warning_ratio (once per crossing: a later charge above the threshold does not call it
+    again until repayments bring usage below it). `member_id` is None for an anonymous card;
+    amounts are integer cents. Raising aborts the charge, so notify through an outbox."""

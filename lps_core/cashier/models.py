@@ -35,6 +35,8 @@ class Settlement(Base):
     bill_id: Mapped[int | None] = mapped_column(ForeignKey("bills.id"))
     # [{"sku", "category", "qty", "amount", "discount_rate", "discount", "charged"}, ...]
     items: Mapped[list] = mapped_column(JSON, default=list)
+    # The card's and member's balances right after settling, for the receipt and its reprints.
+    balances: Mapped[dict] = mapped_column(JSON, default=dict)
     fingerprint: Mapped[str] = mapped_column(String(64))
     operator: Mapped[str | None] = mapped_column(String(64))
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -97,6 +97,15 @@ def test_an_expiry_warning_is_logged(lines):
                     "expires_on": "2026-12-31"}
 
 
+def test_a_credit_warning_is_logged(lines):
+    load_plugins({}).hook.lps_on_credit_warning(dbsession=None, card_id=4, member_id=None, used_cents=85000,
+                                                limit_cents=100000)
+    [line] = lines()
+    line.pop("at")
+    assert line == {"event": "credit_warning", "card_id": 4, "member_id": None, "used_cents": 85000,
+                    "limit_cents": 100000}
+
+
 class BrokenHandler(logging.Handler):
     def emit(self, record):
         raise OSError("disk full")

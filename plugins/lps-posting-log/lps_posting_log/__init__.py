@@ -4,12 +4,15 @@ Each event is written at level INFO to the Python logger ``lps.postings`` as a s
 so hotel IT can send it to a file, syslog or a log shipper with ordinary logging configuration and
 no code. The fields are:
 
-- ``event``: ``points_posted``, ``points_reversed``, ``tier_changed`` or ``points_expiring``;
+- ``event``: ``points_posted``, ``points_reversed``, ``tier_changed``, ``points_expiring`` or
+  ``credit_warning``;
 - ``transaction_id``, ``outlet_id``, ``bill_no``, ``member_id``: the bill (transaction) concerned;
 - ``points``: the signed ledger amount (positive when earned, negative when taken back by a refund);
 - ``balance_after``: the points balance after the posting; ``entry_id``: the ledger entry;
 - ``refund_id``, ``refund_no``: for a reversal, the refund that caused it;
 - ``member_id``, ``old_tier``, ``new_tier``: for a tier change (``old_tier`` may be null);
+- ``card_id``, ``used_cents``, ``limit_cents``: for a credit warning (a card's credit line passed
+  its warning threshold; amounts in integer cents);
 - ``at``: when the line was written, in UTC (ISO 8601, ending in ``Z``).
 
 The line is also attached to the log record as ``record.lps_event`` (a dict), for handlers that
@@ -161,6 +164,12 @@ def lps_on_tier_changed(member_id, old_tier, new_tier):
 def lps_on_points_expiring(member_id, account_id, points, expires_on):
     _emit("points_expiring", {"member_id": member_id, "account_id": account_id, "points": points,
                               "expires_on": expires_on.isoformat()})
+
+
+@hookimpl
+def lps_on_credit_warning(card_id, member_id, used_cents, limit_cents):
+    _emit("credit_warning", {"card_id": card_id, "member_id": member_id, "used_cents": used_cents,
+                             "limit_cents": limit_cents})
 
 
 def status_view(request):

@@ -35,6 +35,7 @@ def upgrade():
     sa.Column('points', sa.BigInteger(), nullable=False),
     sa.Column('bill_id', sa.Integer(), nullable=True),
     sa.Column('items', sa.JSON(), nullable=False),
+    sa.Column('balances', sa.JSON(), nullable=False),
     sa.Column('fingerprint', sa.String(length=64), nullable=False),
     sa.Column('operator', sa.String(length=64), nullable=True),
     sa.Column('occurred_at', sa.DateTime(timezone=True), nullable=False),
