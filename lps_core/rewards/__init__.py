@@ -2,4 +2,17 @@
 
 
 def includeme(config):
-    """The rewards API routes (lps_core.rewards.views), added as the views are written."""
+    """The rewards API: the catalogue under /api/v1/rewards, redemptions under /api/v1/redemptions and
+    a card's redemptions. Checks lps.rewards.points_per_currency_unit at start-up."""
+    from lps_core.rewards.services import points_ratio
+
+    config.registry["lps.rewards.ratio"] = points_ratio(config.get_settings())
+    config.add_route("api.rewards", "/api/v1/rewards")
+    config.add_route("api.reward", "/api/v1/rewards/{code}")
+    config.add_route("api.reward_stock", "/api/v1/rewards/{code}/stock")
+    config.add_route("api.redemptions", "/api/v1/redemptions")
+    config.add_route("api.redemption", "/api/v1/redemptions/{no}")
+    config.add_route("api.redemption_collect", "/api/v1/redemptions/{no}/collect")
+    config.add_route("api.redemption_cancel", "/api/v1/redemptions/{no}/cancel")
+    config.add_route("api.card_redemptions", "/api/v1/cards/{card_no}/redemptions")
+    config.scan("lps_core.rewards.views")

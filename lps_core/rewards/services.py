@@ -1,0 +1,345 @@
+"""The rewards catalogue and redeeming points for rewards at the desk.
+
+Redeeming locks in one order, reward row -> points account -> lots, after claiming the request with
+INSERT ... ON CONFLICT DO NOTHING on (outlet, request_no); cancelling follows the same order from the
+redemption row. The stock is taken by one conditional UPDATE (stock >= quantity), so concurrent
+redemptions of the last items can never oversell: on PostgreSQL the second UPDATE waits for the
+first and re-checks the condition against the committed stock.
+"""
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_CEILING, Decimal, InvalidOperation
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from lps_core.cards.models import Card
+from lps_core.cards.services import usable_card
+from lps_core.errors import ConfigurationError, Conflict, InsufficientBalance, NotFound, Unprocessable
+from lps_core.ledger import services as ledger
+from lps_core.ledger.models import LedgerEntry
+from lps_core.outlets.models import Outlet
+from lps_core.rewards.models import (
+    AWAITING_PICKUP,
+    CANCELLED,
+    COLLECTED,
+    VOUCHER_CATEGORIES,
+    Redemption,
+    Reward,
+)
+from lps_core.timeutil import as_utc, utcnow
+
+RATIO_SETTING = "lps.rewards.points_per_currency_unit"
+DEFAULT_RATIO = Decimal("100")
+REDEEM = "redeem"  # the ledger entry kind of a redemption's debit
+REDEMPTION_NO_DIGITS = 8
+# What staff may set on a reward, besides its code.
+REWARD_FIELDS = ("name", "category", "cost_cents", "points_price", "stock", "available_from", "available_to",
+                 "allowed_tiers", "active", "voucher_valid_days")
+
+
+def _claim_statement(dialect):
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id: no row back means the request was claimed before."""
+    table = Redemption.__table__
+    return (dialect.insert(table).on_conflict_do_nothing(index_elements=["outlet_id", "request_no"])
+            .returning(table.c.id))
+
+
+CLAIM_REDEMPTION = {"postgresql": _claim_statement(postgresql), "sqlite": _claim_statement(sqlite)}
+
+
+def points_ratio(settings) -> Decimal:
+    """Points per 1.00 of purchase cost (lps.rewards.points_per_currency_unit), checked at start-up."""
+    raw = settings.get(RATIO_SETTING, DEFAULT_RATIO)
+    try:
+        ratio = Decimal(str(raw).strip())
+    except InvalidOperation:
+        ratio = None
+    if ratio is None or not ratio.is_finite() or ratio <= 0:
+        raise ConfigurationError(f"{RATIO_SETTING} must be a positive number such as 100, not {raw!r}")
+    return ratio
+
+
+def points_price(reward, ratio: Decimal) -> int:
+    """The reward's price in points: its override, or its cost times the ratio, rounded up."""
+    if reward.points_price is not None:
+        return reward.points_price
+    return max(1, int((Decimal(reward.cost_cents) * ratio / 100).to_integral_value(rounding=ROUND_CEILING)))
+
+
+def redemption_no(redemption_id: int) -> str:
+    return f"R{redemption_id:0{REDEMPTION_NO_DIGITS}d}"
+
+
+def redemption_id_of(number: str) -> int | None:
+    """The id in a redemption number such as R00000042 (the R and the zeros may be left out)."""
+    digits = number.strip().upper().removeprefix("R")
+    return int(digits) if digits.isdigit() and len(digits) <= 18 else None
+
+
+# --- The catalogue --------------------------------------------------------------------------------
+
+def list_rewards(db, *, category=None, include_unavailable=False, now=None) -> list[Reward]:
+    """The catalogue by code; unless include_unavailable, only active rewards inside their window."""
+    now = as_utc(now or utcnow())
+    query = select(Reward).order_by(Reward.code)
+    if category:
+        query = query.where(Reward.category == category)
+    rewards = db.scalars(query).all()
+    return rewards if include_unavailable else [reward for reward in rewards if is_available(reward, now)]
+
+
+def get_reward(db, code, *, field="code") -> Reward:
+    reward = db.scalar(select(Reward).where(Reward.code == code))
+    if reward is None:
+        raise NotFound(f"reward {code!r} does not exist", {field: "no such reward"})
+    return reward
+
+
+def create_reward(db, code, values: dict) -> Reward:
+    """A new reward; `values` are REWARD_FIELDS already validated (views.clean_reward)."""
+    if db.scalar(select(Reward.id).where(Reward.code == code)) is not None:
+        raise Conflict(f"reward {code!r} already exists", {"code": "already exists"})
+    reward = Reward(code=code, **{"active": True, **values})
+    _check_reward(reward)
+    db.add(reward)
+    db.flush()
+    return reward
+
+
+def update_reward(db, code, values: dict) -> Reward:
+    """Change the given fields of a reward; fields left out keep their values."""
+    reward = db.scalar(select(Reward).where(Reward.code == code).with_for_update())
+    if reward is None:
+        raise NotFound(f"reward {code!r} does not exist", {"code": "no such reward"})
+    for name, value in values.items():
+        setattr(reward, name, value)
+    _check_reward(reward)
+    db.flush()
+    return reward
+
+
+def restock(db, code, add: int) -> Reward:
+    """Add `add` items to a reward's stock, in one statement beside any redemption running."""
+    reward = get_reward(db, code)
+    if reward.stock is None:
+        raise Conflict(f"reward {code!r} has unlimited stock", {"add": "the stock is unlimited; set one with PUT"})
+    db.execute(update(Reward).where(Reward.id == reward.id).values(stock=Reward.stock + add))
+    db.refresh(reward)
+    return reward
+
+
+def _check_reward(reward):
+    """Rules across fields, once the reward's values are known."""
+    fields = {}
+    if reward.available_from and reward.available_to and as_utc(reward.available_to) <= as_utc(reward.available_from):
+        fields["available_to"] = "must be after available_from"
+    if reward.category in VOUCHER_CATEGORIES and reward.voucher_valid_days is None:
+        fields["voucher_valid_days"] = f"is required for a {reward.category}"
+    if reward.category not in VOUCHER_CATEGORIES and reward.voucher_valid_days is not None:
+        fields["voucher_valid_days"] = "only room_night and fnb_voucher rewards issue vouchers"
+    if fields:
+        raise Unprocessable("the reward's fields do not fit together", fields)
+
+
+def is_available(reward, now: datetime) -> bool:
+    return (reward.active
+            and (reward.available_from is None or as_utc(reward.available_from) <= now)
+            and (reward.available_to is None or now < as_utc(reward.available_to)))
+
+
+# --- Redemption -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RedeemRequest:
+    card_no: str
+    reward_code: str
+    quantity: int
+    request_no: str
+    collect_now: bool
+
+    def fingerprint(self):
+        return ledger.fingerprint_of({"card_no": self.card_no, "reward": self.reward_code,
+                                      "quantity": self.quantity, "collect_now": self.collect_now})
+
+
+@dataclass(frozen=True)
+class RedemptionView:
+    """A redemption as staff and the API see it."""
+
+    id: int
+    number: str
+    outlet_code: str
+    request_no: str
+    card_no: str
+    reward_code: str
+    reward_name: str
+    category: str
+    quantity: int
+    points: int
+    status: str
+    voucher_expires_at: datetime | None
+    redeemed_at: datetime
+    collected_at: datetime | None
+    cancelled_at: datetime | None
+    cancel_reason: str | None
+    points_balance: int | None = None
+    replayed: bool = False
+
+
+def redeem(db, outlet, request: RedeemRequest, ratio: Decimal, now=None) -> RedemptionView:
+    """Exchange a member's points for a reward: claim the request, take the stock, debit the points
+    (oldest-expiring lots first). Idempotent on (outlet, request_no); all or nothing."""
+    now = as_utc(now or utcnow())
+    fingerprint = request.fingerprint()
+    replay = _replay(db, outlet, request.request_no, fingerprint)
+    if replay is not None:
+        return replay
+    card = usable_card(db, request.card_no)
+    reward = get_reward(db, request.reward_code, field="reward")
+    _check_redeemable(reward, card, now)
+    points = points_price(reward, ratio) * request.quantity
+    voucher_expires_at = now + timedelta(days=reward.voucher_valid_days) if reward.voucher_valid_days else None
+    redemption_id = db.scalar(CLAIM_REDEMPTION[db.get_bind().dialect.name], {
+        "outlet_id": outlet.id, "request_no": request.request_no, "reward_id": reward.id, "card_id": card.card_id,
+        "member_id": card.member_id, "quantity": request.quantity, "points": points,
+        "status": COLLECTED if request.collect_now else AWAITING_PICKUP, "fingerprint": fingerprint,
+        "voucher_expires_at": voucher_expires_at, "redeemed_at": now,
+        "collected_at": now if request.collect_now else None,
+    })
+    if redemption_id is None:
+        return _replay(db, outlet, request.request_no, fingerprint)  # a simultaneous request claimed it first
+    _take_stock(db, reward, request.quantity)
+    posting = _debit_points(db, card, reward, points, f"redeem:{outlet.id}:{request.request_no}", fingerprint,
+                            outlet.id, now)
+    db.execute(update(Redemption).where(Redemption.id == redemption_id).values(entry_id=posting.entry_id))
+    return _view(db, redemption_id, points_balance=posting.balance_after)
+
+
+def get_redemption(db, number) -> RedemptionView:
+    redemption_id = redemption_id_of(number)
+    view = _view(db, redemption_id) if redemption_id is not None else None
+    if view is None:
+        raise NotFound(f"redemption {number} does not exist", {"no": "no such redemption"})
+    return view
+
+
+def collect(db, number, now=None) -> RedemptionView:
+    """The guest picks up what they redeemed earlier: awaiting_pickup -> collected."""
+    now = as_utc(now or utcnow())
+    redemption = _redemption_for_update(db, number)
+    if redemption.status != AWAITING_PICKUP:
+        raise Conflict(f"redemption {number} is {redemption.status}, not awaiting pick-up",
+                       {"no": f"is {redemption.status}"})
+    if redemption.voucher_expires_at is not None and as_utc(redemption.voucher_expires_at) <= now:
+        raise Conflict(f"the voucher of redemption {number} expired; cancel it to restore the points",
+                       {"no": "the voucher has expired"})
+    redemption.status, redemption.collected_at = COLLECTED, now
+    db.flush()
+    return _view(db, redemption.id)
+
+
+def cancel(db, number, reason, *, force=False, now=None) -> RedemptionView:
+    """Give the points back to the lots they came from and put the items back in stock. A collected
+    redemption is cancelled only with force (the goods came back, or the voucher was voided)."""
+    now = as_utc(now or utcnow())
+    redemption = _redemption_for_update(db, number)
+    if redemption.status == CANCELLED:
+        raise Conflict(f"redemption {number} is already cancelled", {"no": "is already cancelled"})
+    if redemption.status == COLLECTED and not force:
+        raise Conflict(f"redemption {number} was collected; send force: true once the reward is back",
+                       {"force": "required to cancel a collected redemption"})
+    db.execute(update(Reward).where(Reward.id == redemption.reward_id, Reward.stock.is_not(None))
+               .values(stock=Reward.stock + redemption.quantity))
+    posting = ledger.reverse(db, redemption.entry_id, business_key=f"redeem-cancel:{redemption.id}",
+                             fingerprint=ledger.fingerprint_of({"redemption": redemption.id}), occurred_at=now,
+                             note=f"cancelled redemption {redemption_no(redemption.id)}")
+    redemption.status, redemption.cancelled_at, redemption.cancel_reason = CANCELLED, now, reason
+    db.flush()
+    return _view(db, redemption.id, points_balance=posting.balance_after)
+
+
+def member_redemptions(db, member_id, *, page=1, per_page=50) -> tuple[int, list[RedemptionView]]:
+    """A member's redemptions, newest first: the total and one page."""
+    total = db.scalar(select(func.count()).select_from(Redemption).where(Redemption.member_id == member_id))
+    ids = db.scalars(select(Redemption.id).where(Redemption.member_id == member_id)
+                     .order_by(Redemption.id.desc()).limit(per_page).offset((page - 1) * per_page)).all()
+    return total, [_view(db, redemption_id) for redemption_id in ids]
+
+
+def _check_redeemable(reward, card, now):
+    if not reward.active:
+        raise Unprocessable(f"reward {reward.code} is not active", {"reward": "is not active"})
+    if not is_available(reward, now):
+        raise Unprocessable(f"reward {reward.code} cannot be redeemed now",
+                            {"reward": "is outside its redemption window"})
+    if reward.allowed_tiers is not None and card.tier_code not in reward.allowed_tiers:
+        raise Unprocessable(f"reward {reward.code} is for tiers {', '.join(reward.allowed_tiers)}",
+                            {"reward": f"not for the member's tier ({card.tier_code or 'none'})"})
+
+
+def _take_stock(db, reward, quantity):
+    """One conditional UPDATE: concurrent redemptions of the last items cannot both pass."""
+    if reward.stock is None:
+        return
+    taken = db.execute(update(Reward).where(Reward.id == reward.id, Reward.stock >= quantity)
+                       .values(stock=Reward.stock - quantity).returning(Reward.stock)).one_or_none()
+    if taken is None:
+        raise Conflict(f"reward {reward.code} is out of stock", {"quantity": "more than the stock left"})
+
+
+def _debit_points(db, card, reward, points, business_key, fingerprint, outlet_id, now):
+    try:
+        if card.points_account_id is None:
+            raise InsufficientBalance("no points account", {"amount": "only 0 available"})
+        return ledger.debit(db, card.points_account_id, points, kind=REDEEM, business_key=business_key,
+                            fingerprint=fingerprint, occurred_at=now, outlet_id=outlet_id,
+                            note=f"reward {reward.code}", now=now)
+    except InsufficientBalance as exc:
+        available = exc.fields.get("amount", "").removeprefix("only ").removesuffix(" available") or "0"
+        raise InsufficientBalance(f"reward {reward.code} costs {points} points; the member has {available}",
+                                  {"points": f"needs {points} points, the member has {available}"}) from None
+
+
+def _replay(db, outlet, request_no, fingerprint) -> RedemptionView | None:
+    row = db.execute(select(Redemption.id, Redemption.fingerprint)
+                     .where(Redemption.outlet_id == outlet.id, Redemption.request_no == request_no)).one_or_none()
+    if row is None:
+        return None
+    if row.fingerprint != fingerprint:
+        raise Conflict(f"request {request_no} of outlet {outlet.code} was already used with other content",
+                       {"request_no": "already used with other content"})
+    balance = db.scalar(select(LedgerEntry.balance_after).join(Redemption, Redemption.entry_id == LedgerEntry.id)
+                        .where(Redemption.id == row.id))
+    return _view(db, row.id, points_balance=balance, replayed=True)
+
+
+def _redemption_for_update(db, number) -> Redemption:
+    redemption_id = redemption_id_of(number)
+    redemption = db.scalar(select(Redemption).where(Redemption.id == redemption_id).with_for_update()) \
+        if redemption_id is not None else None
+    if redemption is None:
+        raise NotFound(f"redemption {number} does not exist", {"no": "no such redemption"})
+    return redemption
+
+
+def _view(db, redemption_id, *, points_balance=None, replayed=False) -> RedemptionView | None:
+    row = db.execute(
+        select(Redemption, Outlet.code, Card.card_no, Reward.code, Reward.name, Reward.category)
+        .join(Outlet, Outlet.id == Redemption.outlet_id).join(Card, Card.id == Redemption.card_id)
+        .join(Reward, Reward.id == Redemption.reward_id).where(Redemption.id == redemption_id)
+    ).one_or_none()
+    if row is None:
+        return None
+    redemption, outlet_code, card_no, reward_code, reward_name, category = row
+    return RedemptionView(
+        redemption.id, redemption_no(redemption.id), outlet_code, redemption.request_no, card_no, reward_code,
+        reward_name, category, redemption.quantity, redemption.points, redemption.status,
+        _utc_or_none(redemption.voucher_expires_at), as_utc(redemption.redeemed_at),
+        _utc_or_none(redemption.collected_at), _utc_or_none(redemption.cancelled_at), redemption.cancel_reason,
+        points_balance, replayed,
+    )
+
+
+def _utc_or_none(value):
+    return as_utc(value) if value is not None else None
