@@ -1,0 +1,46 @@
+"""Receipt layouts (one per outlet, optional) and the record of every receipt printed."""
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lps_core.db.meta import Base
+
+
+class ReceiptLayout(Base):
+    """How an outlet's receipts look. Staff choose among registered templates and fill in plain
+    text; they never write template code. An outlet without a row uses the defaults."""
+
+    __tablename__ = "receipt_layouts"
+    __table_args__ = (CheckConstraint("paper IN ('80mm', 'a4')", name="paper"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id"), unique=True)
+    header_text: Mapped[str | None] = mapped_column(Text)
+    footer_text: Mapped[str | None] = mapped_column(Text)
+    logo: Mapped[str | None] = mapped_column(Text)  # an http(s) URL or a data: URI of an image
+    paper: Mapped[str] = mapped_column(String(8))
+    template: Mapped[str] = mapped_column(String(64))
+    fields: Mapped[list] = mapped_column(JSON)  # the parts shown, e.g. ["member", "card", "items"]
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ReceiptPrint(Base):
+    """One receipt handed out: copy_no 0 is the original, 1, 2... the reprints marked COPY."""
+
+    __tablename__ = "receipt_prints"
+    __table_args__ = (
+        UniqueConstraint("settlement_id", "copy_no", name="uq_receipt_prints_settlement_id_copy_no"),
+        CheckConstraint("copy_no >= 0", name="copy_no"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    settlement_id: Mapped[int] = mapped_column(ForeignKey("settlements.id"))
+    copy_no: Mapped[int]
+    paper: Mapped[str] = mapped_column(String(8))
+    template: Mapped[str] = mapped_column(String(64))
+    printed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    @property
+    def is_copy(self) -> bool:
+        return self.copy_no > 0

@@ -1,0 +1,205 @@
+"""Receipt layouts and printing: validating a layout, choosing the template, counting reprints and
+rendering a settlement document to HTML. No `request` here; the views pass in what they resolved.
+
+Staff text (header, footer) reaches the templates only as plain strings, which Chameleon's ${}
+escapes; templates never render it with `structure:`, because Chameleon expressions run Python.
+"""
+import base64
+import binascii
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, insert, select, update
+
+from lps_core.cashier.models import Settlement
+from lps_core.errors import Forbidden, NotFound, ValidationFailed
+from lps_core.receipts.models import ReceiptLayout, ReceiptPrint
+from lps_core.receipts.template_registry import CORE_TEMPLATES
+from lps_core.timeutil import utcnow
+
+PAPERS = ("80mm", "a4")
+# The parts of a receipt a layout can switch off; outlet, bill no. and totals always show.
+FIELDS = ("member", "card", "tier", "items", "discount", "tenders", "points", "balances", "refunds", "signature")
+TEXT_MAX = 500
+LOGO_MAX = 48_000  # a data: URI of a small logo; the whole request body is at most 64 KiB
+LOGO_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")  # no SVG: it can carry script
+DATA_URI = re.compile(r"^data:(?P<type>[a-z/+.-]+);base64,(?P<data>[A-Za-z0-9+/=]+)$")
+LAYOUT_KEYS = ("header_text", "footer_text", "logo", "paper", "template", "fields")
+
+
+@dataclass(frozen=True)
+class Layout:
+    header_text: str | None = None
+    footer_text: str | None = None
+    logo: str | None = None
+    paper: str = "80mm"
+    template: str = CORE_TEMPLATES["80mm"]
+    fields: tuple = FIELDS
+    customised: bool = False
+
+    def as_json(self):
+        return {"header_text": self.header_text, "footer_text": self.footer_text, "logo": self.logo,
+                "paper": self.paper, "template": self.template, "fields": list(self.fields),
+                "default": not self.customised}
+
+    def template_for(self, paper) -> str:
+        """The layout's template for its own paper; LPS's template for the other paper."""
+        return self.template if paper == self.paper else CORE_TEMPLATES[paper]
+
+
+@dataclass
+class PrintedReceipt:
+    html: str
+    copy_no: int
+    paper: str
+    template: str
+    printed_at: datetime = field(default_factory=utcnow)
+
+
+def get_layout(db, outlet_id) -> Layout:
+    row = db.scalar(select(ReceiptLayout).where(ReceiptLayout.outlet_id == outlet_id))
+    if row is None:
+        return Layout()
+    return Layout(row.header_text, row.footer_text, row.logo, row.paper, row.template, tuple(row.fields), True)
+
+
+def clean_layout(body, template_names) -> Layout:
+    """A Layout from a PUT body; fields left out take their defaults. Every bad field is named at once."""
+    problems = {name: "unknown field" for name in sorted(set(body) - set(LAYOUT_KEYS))}
+    values = {}
+    for name in ("header_text", "footer_text"):
+        value = body.get(name)
+        if value is not None and not isinstance(value, str):
+            problems[name] = "must be text"
+        elif value is not None and len(value) > TEXT_MAX:
+            problems[name] = f"must be at most {TEXT_MAX} characters"
+        else:
+            values[name] = value.strip() if value and value.strip() else None
+    try:
+        values["logo"] = _clean_logo(body.get("logo"))
+    except ValueError as exc:
+        problems["logo"] = str(exc)
+    paper = body.get("paper", Layout.paper)
+    if paper not in PAPERS:
+        problems["paper"] = f"must be one of {', '.join(PAPERS)}"
+    else:
+        values["paper"] = paper
+    template = body.get("template", CORE_TEMPLATES.get(paper, Layout.template))
+    if not isinstance(template, str) or template not in template_names:
+        problems["template"] = f"must be one of the receipt templates: {', '.join(sorted(template_names))}"
+    else:
+        values["template"] = template
+    shown = body.get("fields", list(FIELDS))
+    if not isinstance(shown, list) or not all(isinstance(name, str) for name in shown):
+        problems["fields"] = f"must be a list among {', '.join(FIELDS)}"
+    elif set(shown) - set(FIELDS):
+        problems["fields"] = (f"unknown: {', '.join(sorted(set(shown) - set(FIELDS)))}; "
+                              f"choose among {', '.join(FIELDS)}")
+    else:
+        values["fields"] = tuple(name for name in FIELDS if name in shown)
+    if problems:
+        raise ValidationFailed(f"the receipt layout is not valid: {', '.join(problems)}", problems)
+    return Layout(**values, customised=True)
+
+
+def _clean_logo(value):
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ValueError("must be an https:// URL or a data: URI of an image")
+    if len(value) > LOGO_MAX:
+        raise ValueError(f"must be at most {LOGO_MAX} characters")
+    if value.startswith("data:"):
+        match = DATA_URI.match(value)
+        if not match or match["type"] not in LOGO_TYPES:
+            raise ValueError(f"a data: URI must be base64 of one of {', '.join(LOGO_TYPES)}")
+        try:
+            base64.b64decode(match["data"], validate=True)
+        except binascii.Error:
+            raise ValueError("the data: URI's base64 is not valid") from None
+        return value
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(c in value for c in " \"'<>\\\n\r\t"):
+        raise ValueError("must be an http(s):// URL or a data: URI of an image")
+    return value
+
+
+def save_layout(db, outlet_id, layout: Layout) -> Layout:
+    values = {"header_text": layout.header_text, "footer_text": layout.footer_text, "logo": layout.logo,
+              "paper": layout.paper, "template": layout.template, "fields": list(layout.fields),
+              "updated_at": utcnow()}
+    if db.scalar(select(ReceiptLayout.id).where(ReceiptLayout.outlet_id == outlet_id)) is None:
+        db.execute(insert(ReceiptLayout).values(outlet_id=outlet_id, **values))
+    else:
+        db.execute(update(ReceiptLayout).where(ReceiptLayout.outlet_id == outlet_id).values(**values))
+    return layout
+
+
+def settlement_outlet(db, settlement_id, outlet, *, lock=False) -> int:
+    """The settlement's outlet id, after checking that `outlet` (the API key's) is it."""
+    query = select(Settlement.outlet_id).where(Settlement.id == settlement_id)
+    outlet_id = db.scalar(query.with_for_update() if lock else query)
+    if outlet_id is None:
+        raise NotFound(f"settlement {settlement_id} does not exist", {"id": "no such settlement"})
+    if outlet_id != outlet.id:
+        raise Forbidden("this settlement belongs to another outlet", {"id": "another outlet's settlement"})
+    return outlet_id
+
+
+def print_receipt(db, templates, settlement_id, outlet, paper=None, *, macros, time_zone="UTC") -> PrintedReceipt:
+    """Render the settlement's receipt and record the print: the first is the original, every
+    later one a numbered COPY. The settlement row is locked, so two tills never both print an original."""
+    from lps_core.cashier.documents import settlement_document
+
+    outlet_id = settlement_outlet(db, settlement_id, outlet, lock=True)
+    layout = get_layout(db, outlet_id)
+    paper = paper or layout.paper
+    name = layout.template_for(paper)
+    if name not in templates:  # the plugin that provided it was uninstalled: print with LPS's own
+        name = CORE_TEMPLATES[paper]
+    copy_no = db.scalar(select(func.count()).select_from(ReceiptPrint)
+                        .where(ReceiptPrint.settlement_id == settlement_id))
+    html = render_receipt(templates[name], settlement_document(db, settlement_id), layout,
+                          paper=paper, copy_no=copy_no, macros=macros, time_zone=time_zone)
+    printed = PrintedReceipt(html, copy_no, paper, name)
+    db.execute(insert(ReceiptPrint).values(settlement_id=settlement_id, copy_no=copy_no, paper=paper,
+                                           template=name, printed_at=printed.printed_at))
+    return printed
+
+
+def list_prints(db, settlement_id, outlet) -> list[ReceiptPrint]:
+    settlement_outlet(db, settlement_id, outlet)
+    return list(db.scalars(select(ReceiptPrint).where(ReceiptPrint.settlement_id == settlement_id)
+                           .order_by(ReceiptPrint.copy_no)))
+
+
+def render_receipt(template, document, layout: Layout, *, paper, copy_no, macros, time_zone="UTC") -> str:
+    """The receipt as an HTML page. The template gets the settlement document as `doc`, the
+    layout's choices as `layout`, and `receipt`: values prepared for printing."""
+    receipt = {
+        "paper": paper,
+        "copy_no": copy_no,
+        "is_copy": copy_no > 0,
+        "time": local_time(document["occurred_at"], time_zone),
+        "card_no": mask_card_no(document["card"]["card_no"]) if document.get("card") else None,
+        "header_lines": (layout.header_text or "").splitlines(),
+        "footer_lines": (layout.footer_text or "").splitlines(),
+        "balances": [(kind, value) for kind, value in (document.get("balances") or {}).items() if value is not None],
+        "refunds_time": {refund["refund_no"]: local_time(refund["created_at"], time_zone)
+                         for refund in document.get("refunds") or ()},
+    }
+    shown = set(layout.fields)
+    return template(doc=document, layout=layout, receipt=receipt, show=shown.__contains__, macros=macros.macros)
+
+
+def mask_card_no(card_no: str) -> str:
+    """Every digit but the last four hidden: 8800123456789012 -> ************9012."""
+    return "*" * max(len(card_no) - 4, 0) + card_no[-4:]
+
+
+def local_time(value: str, time_zone: str) -> str:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(ZoneInfo(time_zone)).strftime(
+        "%Y-%m-%d %H:%M")

@@ -1,0 +1,62 @@
+"""Receipt API views: an outlet's receipt layout (scope outlets.manage), and printing a
+settlement's receipt with the list of its prints (scope cashier). Thin: parse, call a service, shape."""
+from pyramid.response import Response
+from pyramid.view import view_config
+
+from lps_core.api.request import authenticate, int_param, json_body
+from lps_core.earning.rules import outlet_id_of
+from lps_core.errors import ValidationFailed
+from lps_core.receipts import services as receipts
+from lps_core.timeutil import isoformat
+
+# The receipt is a page of its own: nothing in it may run script, even if text slipped through.
+RECEIPT_CSP = "default-src 'none'; img-src https: http: data:; style-src 'unsafe-inline'"
+
+
+@view_config(route_name="api.receipt_layout", request_method="GET", require_csrf=False, renderer="json")
+def get_receipt_layout(request):
+    authenticate(request, "outlets.manage")
+    code = request.matchdict["code"]
+    layout = receipts.get_layout(request.dbsession, outlet_id_of(request.dbsession, code))
+    return {"outlet": code, **layout.as_json()}
+
+
+@view_config(route_name="api.receipt_layout", request_method="PUT", require_csrf=False, renderer="json")
+def put_receipt_layout(request):
+    authenticate(request, "outlets.manage")
+    code = request.matchdict["code"]
+    outlet_id = outlet_id_of(request.dbsession, code)
+    layout = receipts.clean_layout(json_body(request), request.registry["lps.receipt_templates"])
+    receipts.save_layout(request.dbsession, outlet_id, layout)
+    return {"outlet": code, **layout.as_json()}
+
+
+@view_config(route_name="api.settlement_receipt", request_method="GET", require_csrf=False)
+def settlement_receipt(request):
+    outlet = authenticate(request, "cashier")
+    settlement_id = int_param(request.matchdict["id"], "id")
+    unknown = sorted(set(request.params) - {"paper"})
+    paper = request.params.get("paper")
+    problems = {name: "unknown parameter" for name in unknown}
+    if paper is not None and paper not in receipts.PAPERS:
+        problems["paper"] = f"must be one of {', '.join(receipts.PAPERS)}"
+    if problems:
+        raise ValidationFailed(f"bad query parameter(s): {', '.join(problems)}", problems)
+    printed = receipts.print_receipt(
+        request.dbsession, request.registry["lps.receipt_templates"], settlement_id, outlet, paper,
+        macros=request.registry["lps.receipt_macros"], time_zone=request.registry["lps.receipts.timezone"])
+    response = Response(printed.html, content_type="text/html", charset="utf-8")
+    response.headers.update({"Cache-Control": "no-store", "Content-Security-Policy": RECEIPT_CSP,
+                             "X-LPS-Receipt-Copy": str(printed.copy_no),
+                             "X-LPS-Receipt-Template": printed.template})
+    return response
+
+
+@view_config(route_name="api.settlement_receipt_prints", request_method="GET", require_csrf=False, renderer="json")
+def settlement_receipt_prints(request):
+    outlet = authenticate(request, "cashier")
+    settlement_id = int_param(request.matchdict["id"], "id")
+    prints = receipts.list_prints(request.dbsession, settlement_id, outlet)
+    return {"settlement_id": settlement_id,
+            "prints": [{"copy": row.is_copy, "copy_no": row.copy_no, "paper": row.paper, "template": row.template,
+                        "printed_at": isoformat(row.printed_at)} for row in prints]}

@@ -1,0 +1,13 @@
+"""Receipt template "classic": an 80 mm receipt in the style of a hotel bill.
+
+An example of the hook ``lps_receipt_templates``: the plugin names its template, and staff choose
+it in an outlet's receipt layout (``PUT /api/v1/outlets/{code}/receipt-layout`` with
+``{"paper": "80mm", "template": "classic"}``). The template reuses LPS's shared receipt parts
+(``macros['bill']``, ``macros['tenders']``...) and lays the items out its own way.
+"""
+from lps_core import hookimpl
+
+
+@hookimpl
+def lps_receipt_templates():
+    return {"classic": "lps_receipt_classic:templates/classic.pt"}

@@ -1,0 +1,166 @@
+"""Receipts: layouts per outlet, both LPS templates and a plugin's, escaping of staff text,
+reprints marked COPY, and the outlet check. HTTP tests run on SQLite and PostgreSQL."""
+import base64
+
+import pytest
+from sqlalchemy import update
+
+from lps_core import hookimpl
+from lps_core.members.models import Tier
+from lps_core.plugins import PluginError, load_plugins
+from lps_core.receipts.services import FIELDS, Layout, mask_card_no, render_receipt
+from lps_core.receipts.template_registry import MACROS_SPEC, load_receipt_templates, load_template
+
+DOCUMENT = {
+    "id": 1, "outlet": {"code": "REST", "name": "Restaurant"}, "property": {"code": "T", "name": "Test Hotel"},
+    "bill_no": "B-1001", "occurred_at": "2026-11-25T10:30:00Z", "operator": "alice",
+    "card": {"card_no": "8800123456789012", "type": "standard", "type_name": "Standard"},
+    "member": {"id": 1, "name": "Ann Lee"}, "tier": {"code": "gold", "name": "Gold", "discount_rate": "0.1"},
+    "items": [{"sku": "STEAK", "category": "food", "qty": "2", "amount": "100.00", "discount_rate": "0.1",
+               "discount": "10.00", "charged": "90.00"}],
+    "gross": "100.00", "discount": "10.00", "charged": "90.00",
+    "tenders": [{"kind": "stored_value", "amount": "50.00", "uses": None, "principal": "45.00", "bonus": "5.00",
+                 "reference": None},
+                {"kind": "cash", "amount": "40.00", "uses": None, "principal": None, "bonus": None, "reference": None}],
+    "points": 90, "points_breakdown": [],
+    "balances": {"points": 1234, "stored_value": "150.00", "bonus_value": "10.00", "uses": None,
+                 "credit_used": None, "credit_left": None},
+    "refunds": [{"refund_no": "R-1", "amount": "10.00", "points": 10, "created_at": "2026-11-25T11:00:00Z"}],
+}
+HOSTILE = "Welcome <script>alert(1)</script> ${__import__('os').getcwd()}"
+
+
+@pytest.fixture(scope="module")
+def templates(plugins):
+    return load_receipt_templates(plugins, {})
+
+
+@pytest.fixture(scope="module")
+def macros():
+    return load_template(MACROS_SPEC)
+
+
+def render(templates, macros, name, layout=Layout(), copy_no=0, document=DOCUMENT):
+    return render_receipt(templates[name], document, layout, paper="80mm", copy_no=copy_no, macros=macros,
+                          time_zone="Asia/Shanghai")
+
+
+@pytest.mark.parametrize("name", ["lps-80mm", "lps-a4", "classic"])
+def test_a_receipt_shows_the_whole_settlement(templates, macros, name):
+    html = render(templates, macros, name, Layout(header_text="Thank you\nfor dining", footer_text="VAT no. 123"))
+    for text in ("Restaurant", "Test Hotel", "B-1001", "2026-11-25 18:30", "Ann Lee", "************9012", "Gold",
+                 "STEAK", "100.00", "-10.00", "90.00", "Stored value", "Cash", "40.00", "Points earned",
+                 "1234", "150.00", "R-1", "Signature", "Thank you", "for dining", "VAT no. 123"):
+        assert text in html, f"{text!r} missing from {name}"
+    assert "8800123456789012" not in html
+    assert "COPY" not in html
+
+
+def test_the_papers_differ(templates, macros):
+    assert "size: 80mm" in render(templates, macros, "lps-80mm")
+    assert "size: A4" in render(templates, macros, "lps-a4")
+
+
+@pytest.mark.parametrize("name", ["lps-80mm", "lps-a4"])
+def test_staff_text_is_shown_escaped_and_never_run(templates, macros, name):
+    html = render(templates, macros, name, Layout(header_text=HOSTILE, footer_text=HOSTILE))
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "${__import__('os').getcwd()}" in html  # printed as typed, not evaluated
+
+
+@pytest.mark.parametrize("name", ["lps-80mm", "lps-a4"])
+def test_parts_switched_off_are_absent(templates, macros, name):
+    html = render(templates, macros, name, Layout(fields=("items", "tenders")))
+    for text in ("Ann Lee", "9012", "Gold", "Points earned", "1234", "Signature", "R-1"):
+        assert text not in html
+    assert "STEAK" in html and "Cash" in html and "90.00" in html
+
+
+def test_an_anonymous_card_prints_without_member_or_points(templates, macros):
+    html = render(templates, macros, "lps-80mm", document={**DOCUMENT, "member": None, "tier": None, "refunds": []})
+    assert "Member" not in html and "Points earned" not in html and "9012" in html
+
+
+def test_a_reprint_is_marked_copy_and_numbered(templates, macros):
+    assert "COPY" in render(templates, macros, "lps-80mm", copy_no=2)
+    assert "copy 2" in render(templates, macros, "lps-a4", copy_no=2)
+
+
+def test_card_numbers_keep_only_the_last_four_digits():
+    assert mask_card_no("8800123456789012") == "************9012"
+    assert mask_card_no("123") == "123"
+
+
+def test_the_example_plugin_registers_its_template(templates):
+    assert {"lps-80mm", "lps-a4", "classic"} <= set(templates)
+
+
+class TemplatesPlugin:
+    """A plugin object registering the receipt templates it is given."""
+
+    def __init__(self, provided):
+        self.provided = provided
+
+    @hookimpl
+    def lps_receipt_templates(self):
+        return self.provided
+
+
+def test_a_plugin_template_that_is_missing_stops_start_up_with_its_name():
+    plugins = load_plugins({}, [("bad_receipts", TemplatesPlugin({"bad": "lps_core.receipts:templates/none.pt"}))])
+    with pytest.raises(PluginError, match="plugin 'bad_receipts' failed in lps_receipt_templates: .*none.pt"):
+        load_receipt_templates(plugins, {})
+
+
+def test_two_plugins_may_not_register_one_template_name():
+    plugins = load_plugins({}, [("dup", TemplatesPlugin({"lps-80mm": "lps_core.receipts:templates/receipt_a4.pt"}))])
+    with pytest.raises(PluginError, match="receipt template 'lps-80mm' is provided by both"):
+        load_receipt_templates(plugins, {})
+
+
+# --- the layout API ---------------------------------------------------------------------------
+
+def manager(seed, outlet="REST"):
+    return {"Authorization": f"Bearer {seed.api_key(outlet, scopes=['outlets.manage'])}"}
+
+
+def test_an_outlet_without_a_layout_gets_the_defaults(testapp, seed):
+    answer = testapp.get("/api/v1/outlets/REST/receipt-layout", headers=manager(seed)).json
+    assert answer == {"outlet": "REST", "header_text": None, "footer_text": None, "logo": None, "paper": "80mm",
+                      "template": "lps-80mm", "fields": list(FIELDS), "default": True}
+
+
+def test_a_layout_is_saved_and_read_back(testapp, seed):
+    logo = "data:image/png;base64," + base64.b64encode(b"\x89PNG fake").decode()
+    body = {"header_text": "Welcome", "footer_text": "Bye", "logo": logo, "paper": "a4", "template": "lps-a4",
+            "fields": ["signature", "items"]}
+    saved = testapp.put_json("/api/v1/outlets/REST/receipt-layout", body, headers=manager(seed)).json
+    assert saved["fields"] == ["items", "signature"] and saved["default"] is False
+    answer = testapp.get("/api/v1/outlets/REST/receipt-layout", headers=manager(seed)).json
+    assert answer == {"outlet": "REST", **body, "fields": ["items", "signature"], "default": False}
+    answer = testapp.put_json("/api/v1/outlets/REST/receipt-layout", {"paper": "a4"}, headers=manager(seed)).json
+    assert answer["template"] == "lps-a4" and answer["header_text"] is None
+
+
+def test_a_bad_layout_names_every_bad_field(testapp, seed):
+    body = {"header_text": "x" * 501, "footer_text": 3, "logo": "javascript:alert(1)", "paper": "a5",
+            "template": "fancy", "fields": ["member", "ssn"], "colour": "red"}
+    answer = testapp.put_json("/api/v1/outlets/REST/receipt-layout", body, headers=manager(seed), status=400).json
+    assert set(answer["fields"]) == {"header_text", "footer_text", "logo", "paper", "template", "fields", "colour"}
+    assert "lps-80mm" in answer["fields"]["template"]
+
+
+@pytest.mark.parametrize("logo", ["data:image/svg+xml;base64,PHN2Zz4=", "data:image/png;base64,not base64!",
+                                  "https://x.example/" + "a" * 48_000, "ftp://x.example/logo.png",
+                                  'https://x.example/"onerror="alert(1)'])
+def test_a_bad_logo_is_refused(testapp, seed, logo):
+    answer = testapp.put_json("/api/v1/outlets/REST/receipt-layout", {"logo": logo}, headers=manager(seed),
+                              status=400).json
+    assert set(answer["fields"]) == {"logo"}
+
+
+def test_the_layout_api_needs_its_scope_and_a_real_outlet(testapp, seed):
+    cashier = {"Authorization": f"Bearer {seed.api_key('REST', scopes=['cashier'])}"}
+    testapp.get("/api/v1/outlets/REST/receipt-layout", headers=cashier, status=403)
+    testapp.put_json("/api/v1/outlets/NOPE/receipt-layout", {}, headers=manager(seed), status=404)
