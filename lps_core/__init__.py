@@ -16,6 +16,7 @@ def main(global_config, **settings):
     with Configurator(settings=apply_environment(settings)) as config:
         config.include("pyramid_chameleon")
         config.include("lps_core.db")
+        config.include("lps_core.audit")
         config.include("lps_core.outlets")
         config.include("lps_core.api")
         config.include("lps_core.earning")

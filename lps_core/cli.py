@@ -5,6 +5,7 @@ import os
 import sys
 
 from lps_core.errors import ConfigurationError, LpsError
+from lps_core.operators.roles import ROLES
 
 DEFAULT_CONFIG = "config/development.ini"
 
@@ -65,7 +66,10 @@ def build_parser():
     add_operator = operator.add_parser("create", help="create a staff account; it must change its password at first sign-in")
     add_operator.add_argument("username")
     add_operator.add_argument("--name", help="display name")
-    add_operator.add_argument("--role", action="append", help="a role (repeatable; default: admin)")
+    add_operator.add_argument("--role", action="append",
+                              help="a role (repeatable; default: administrator): " + ", ".join(ROLES))
+    add_operator.add_argument("--outlet", action="append",
+                              help="an outlet or property code the operator works for (repeatable), or 'all'")
     add_operator.set_defaults(run=cmd_operator_create)
 
     jobs = commands.add_parser("jobs", help="batch jobs (set-based, idempotent, resumable)")
@@ -190,7 +194,7 @@ def cmd_operator_create(args):
     password = os.environ.get("LPS_OPERATOR_PASSWORD") or getpass.getpass("Initial password: ")
     env = Environment(args.config)
     env.transaction(lambda db: create_operator(db, args.username, password, display_name=args.name,
-                                               roles=tuple(args.role or ["admin"])))
+                                               roles=tuple(args.role or ["administrator"]), outlets=args.outlet))
     print(f"operator {args.username} created; they choose their own password at first sign-in")
 
 

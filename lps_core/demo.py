@@ -40,6 +40,11 @@ MEMBERS = [
 DEMO_KEY_LABEL = "demo"
 # A known password, for a demo on one's own machine only: `lps demo` resets it on every run.
 DEMO_ADMIN = ("admin", "welcome-lps-2026")
+# One demo operator per other role (user name = role), with the same password, and their outlets.
+DEMO_STAFF = [
+    ("outlet_manager", ["REST"]), ("cashier", ["REST"]), ("front_desk", ["ROOMS"]),
+    ("marketing", ["all"]), ("finance_auditor", ["all"]), ("hq_analyst", ["all"]),
+]
 
 
 def load_demo(db, plugins, settings) -> list[str]:
@@ -71,16 +76,27 @@ def load_demo(db, plugins, settings) -> list[str]:
                .values(revoked_at=utcnow()))
     key = create_api_key(db, "REST", label=DEMO_KEY_LABEL)
     username, password = DEMO_ADMIN
-    admin_id = db.scalar(select(Operator.id).where(Operator.username == username))
-    if admin_id is None:
-        create_operator(db, username, password, display_name="Demo administrator", must_change_password=False)
-    else:
-        set_password(db, admin_id, password)
+    _demo_operator(db, username, password, "administrator", ["all"])
+    staff = []
+    for role, outlets in DEMO_STAFF:
+        _demo_operator(db, role.replace("_", "-"), password, role, outlets)
+        staff.append(f"  {role.replace('_', '-')} / {password}  ({role}, outlets: {', '.join(outlets)})")
     return [
         "Demo data ready: hotel GDH with outlets ROOMS, REST, SPA; tiers classic/silver/gold/diamond.",
         f"Staff sign-in at /login (http://127.0.0.1:6543/login with make run) as {username} / {password}",
         "Demo member cards:",
         *cards,
+        "Demo operators, one per role:",
+        *staff,
         "Demo API key for outlet REST (a new one each run; the previous demo key is revoked):",
         key,
     ]
+
+
+def _demo_operator(db, username, password, role, outlets):
+    operator_id = db.scalar(select(Operator.id).where(Operator.username == username))
+    if operator_id is None:
+        create_operator(db, username, password, display_name=f"Demo {role.replace('_', ' ')}", roles=[role],
+                        outlets=outlets, must_change_password=False)
+    else:
+        set_password(db, operator_id, password)

@@ -1,5 +1,6 @@
 """Imports every feature's models so that the metadata (for Alembic and the ledger check) is complete."""
 from lps_core.apikeys.models import ApiKey  # noqa: F401
+from lps_core.audit.models import AuditEntry  # noqa: F401
 from lps_core.cards.models import Card, CardNumberCounter, CardType  # noqa: F401
 from lps_core.cashier.models import Settlement, SettlementRefund, SettlementTender  # noqa: F401
 from lps_core.db.meta import Base  # noqa: F401
@@ -7,7 +8,7 @@ from lps_core.earning.models import Bill, BillRefund, EarningRule, Promotion, Pr
 from lps_core.expiry.models import ExpiryRun, ExpiryWarning  # noqa: F401
 from lps_core.ledger.models import Account, LedgerEntry, LotAllocation, PointLot  # noqa: F401
 from lps_core.members.models import Member, Tier  # noqa: F401
-from lps_core.operators.models import Operator  # noqa: F401
+from lps_core.operators.models import LoginFailure, Operator, OperatorScope  # noqa: F401
 from lps_core.outlets.models import Outlet, Property  # noqa: F401
 from lps_core.receipts.models import ReceiptLayout, ReceiptPrint  # noqa: F401
 from lps_core.rewards.models import Redemption, Reward  # noqa: F401

@@ -25,10 +25,10 @@ def includeme(config):
     config.set_session_factory(SignedCookieSessionFactory(
         secret, cookie_name="lps_session", httponly=True, samesite="Lax",
         secure=asbool(settings.get("lps.session.secure", False)),
-        timeout=settings["lps.session.idle_timeout"], reissue_time=60,
+        timeout=None,  # the security policy ends idle sessions itself, so it can say why
     ))
     config.set_default_csrf_options(require_csrf=True)
-    config.set_security_policy(StaffSecurityPolicy())
+    config.set_security_policy(StaffSecurityPolicy(settings["lps.session.idle_timeout"]))
     config.add_static_view("static", "lps_core.web:static", cache_max_age=3600)
     config.add_route("home", "/")
     config.add_route("login", "/login")

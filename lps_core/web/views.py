@@ -1,4 +1,4 @@
-"""Sign-in, sign-out, the forced password change, and the landing page."""
+"""Sign-in (audited, throttled), sign-out, the forced password change, and the landing page."""
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.security import forget, remember
 from pyramid.view import forbidden_view_config, view_config
@@ -6,10 +6,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from lps_core.earning.models import EarningRule
+from lps_core.audit.services import Actor
 from lps_core.errors import ValidationFailed
 from lps_core.operators.services import set_password, sign_in
 from lps_core.outlets.models import Outlet
-from lps_core.web.permissions import Permission
+from lps_core.operators.permissions import Permission
 
 
 @view_config(route_name="home", renderer="lps_core.web:templates/home.pt", permission=Permission.VIEW_DASHBOARD)
@@ -30,9 +31,10 @@ def login(request):
     next_url = _safe_next(request.params.get("next"))
     form = {"username": request.params.get("username", ""), "error": None}
     if request.method == "POST":
-        result = sign_in(request.dbsession, form["username"], request.params.get("password", ""))
+        result = sign_in(request.dbsession, form["username"], request.params.get("password", ""),
+                         address=request.client_addr)
         if result.operator_id is None:
-            request.response.status = 400
+            request.response.status = 429 if result.throttled else 400
             form["error"] = result.error
         else:
             headers = remember(request, result.operator_id)
@@ -57,7 +59,8 @@ def change_password(request):
             errors["confirm"] = "The two passwords differ."
         else:
             try:
-                set_password(request.dbsession, request.identity.id, new)
+                set_password(request.dbsession, request.identity.id, new, address=request.client_addr,
+                             actor=Actor.operator(request.identity.id, request.identity.username))
             except ValidationFailed as exc:
                 errors.update(exc.fields)
         if not errors:

@@ -1,0 +1,95 @@
+"""Recording audit entries and searching them."""
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import func, insert, select
+
+from lps_core.audit.models import AuditEntry
+from lps_core.errors import ValidationFailed
+from lps_core.timeutil import utcnow
+
+MAX_PER_PAGE = 200
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did it: an operator, an API key, or LPS itself (CLI, jobs)."""
+
+    kind: str
+    name: str
+    id: int | None = None
+
+    @classmethod
+    def operator(cls, operator_id, username):
+        return cls("operator", username, operator_id)
+
+    @classmethod
+    def api_key(cls, key_id, name):
+        return cls("api_key", name, key_id)
+
+
+SYSTEM = Actor("system", "system")
+
+
+def record(db, *, actor, action, target, before=None, after=None, address=None, outlet_id=None) -> int:
+    """Add an entry to the audit log in the caller's transaction; returns its id.
+
+    `target` is (type, id), e.g. ("operator", 7), or None; `before` and `after` are JSON-able
+    dicts of the values that changed (Decimal and datetime are written as text)."""
+    target_type, target_id = target if target else (None, None)
+    return db.scalar(insert(AuditEntry).values(
+        at=utcnow(), actor_kind=actor.kind, actor_id=actor.id, actor_name=actor.name[:100],
+        address=address, action=action, target_type=target_type,
+        target_id=None if target_id is None else str(target_id)[:200],
+        before=_jsonable(before), after=_jsonable(after), outlet_id=outlet_id,
+    ).returning(AuditEntry.id))
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(key): _jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    entries: list
+    total: int
+    page: int
+    per_page: int
+
+
+def search_audit(db, *, actor=None, action=None, target_type=None, target_id=None, since=None, until=None,
+                 outlet_ids=None, page=1, per_page=50) -> AuditPage:
+    """Entries newest first, filtered by actor name, action (exact, or a prefix ending in '.' such
+    as 'operator.'), target, the time range [since, until), and, for an operator scoped to some
+    outlets, `outlet_ids` (entries of other outlets and of no outlet are left out)."""
+    if not 1 <= per_page <= MAX_PER_PAGE or page < 1:
+        raise ValidationFailed("bad page", {"per_page": f"must be 1 to {MAX_PER_PAGE}", "page": "must be at least 1"})
+    conditions = []
+    if actor:
+        conditions.append(AuditEntry.actor_name == actor)
+    if action:
+        conditions.append(AuditEntry.action.startswith(action, autoescape=True) if action.endswith(".")
+                          else AuditEntry.action == action)
+    if target_type:
+        conditions.append(AuditEntry.target_type == target_type)
+    if target_id is not None:
+        conditions.append(AuditEntry.target_id == str(target_id))
+    if since is not None:
+        conditions.append(AuditEntry.at >= since)
+    if until is not None:
+        conditions.append(AuditEntry.at < until)
+    if outlet_ids is not None:
+        conditions.append(AuditEntry.outlet_id.in_(sorted(outlet_ids)))
+    total = db.scalar(select(func.count()).select_from(AuditEntry).where(*conditions))
+    entries = db.execute(select(AuditEntry).where(*conditions).order_by(AuditEntry.id.desc())
+                         .limit(per_page).offset((page - 1) * per_page)).scalars().all()
+    return AuditPage(list(entries), total, page, per_page)
