@@ -1,5 +1,13 @@
-"""The cashier flow: look a card up, settle a bill with mixed tenders, refund it."""
+"""The cashier flow: look a card up, settle a bill with mixed tenders, refund it, and put value
+(deposits, uses, repayments) on a card at the till."""
 
 
 def includeme(config):
-    """The cashier API routes (lps_core.cashier.views), added as the views are written."""
+    config.add_route("api.cashier_lookup", "/api/v1/cashier/lookup")
+    config.add_route("api.settlements", "/api/v1/settlements")
+    config.add_route("api.settlement", "/api/v1/settlements/{id}")
+    config.add_route("api.settlement_refunds", "/api/v1/settlements/{id}/refunds")
+    config.add_route("api.card_deposits", "/api/v1/cards/{card_no}/deposits")
+    config.add_route("api.card_uses", "/api/v1/cards/{card_no}/uses")
+    config.add_route("api.card_repayments", "/api/v1/cards/{card_no}/credit-repayments")
+    config.scan("lps_core.cashier.views")

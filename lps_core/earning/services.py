@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from lps_core.cards.services import usable_card
 from lps_core.earning.bonuses import grant_referral_bonuses
 from lps_core.earning.formula import BillInput, BillLine
-from lps_core.earning.models import Bill, BillRefund
+from lps_core.earning.models import Bill, BillRefund, PromotionAward
 from lps_core.earning.pipeline import MemberContext, compute_points
 from lps_core.earning.programme import MemberFacts
 from lps_core.earning.promotions import record_awards
@@ -212,6 +212,7 @@ def reverse_bill(db, plugins, outlet: OutletContext, bill_id, *, amount_cents=No
                                  business_key=f"reversal:{bill.outlet_id}:{bill.bill_no}:{refund_no}",
                                  fingerprint=fingerprint, note=f"refund {refund_no} of bill {bill.bill_no}")
         entry_id, balance = posting.entry_id, posting.balance_after
+    _reverse_bonuses_of_bill(db, bill, refunded_cents, amount_cents, refund_no, fingerprint)
     refund_id = db.scalar(insert(BillRefund).values(
         bill_id=bill.id, refund_no=refund_no, amount_cents=amount_cents, points=points, entry_id=entry_id,
         fingerprint=fingerprint, created_at=utcnow(),
@@ -223,6 +224,27 @@ def reverse_bill(db, plugins, outlet: OutletContext, bill_id, *, amount_cents=No
     if points > 0:
         plugins.hook.lps_on_points_reversed(dbsession=db, posting=posting, bill=refund)
     return refund
+
+
+def _reverse_bonuses_of_bill(db, bill, refunded_cents, amount_cents, refund_no, fingerprint):
+    """Take back, pro rata, bonus points that the bill gave outside its own points (referral
+    bonuses to the referrers). A referrer who has spent them keeps what they spent: a refund of
+    the guest's bill is never refused for another member's balance."""
+    earn_key = f"earn:{bill.outlet_id}:{bill.bill_no}"
+    bonus_entries = db.execute(
+        select(LedgerEntry.id, LedgerEntry.amount, LedgerEntry.account_id)
+        .join(PromotionAward, PromotionAward.entry_id == LedgerEntry.id)
+        .where(PromotionAward.bill_id == bill.id, LedgerEntry.business_key != earn_key, LedgerEntry.amount > 0)
+        .order_by(LedgerEntry.id)
+    ).all()
+    for entry in bonus_entries:
+        due = entry.amount * (refunded_cents + amount_cents) // bill.amount_cents
+        already = entry.amount - ledger.reversible_amount(db, entry)
+        points = min(due - already, ledger.lock_account(db, entry.account_id).balance)
+        if points > 0:
+            ledger.reverse(db, entry.id, points, business_key=f"reversal:{bill.outlet_id}:{bill.bill_no}:{refund_no}:"
+                           f"bonus:{entry.id}", fingerprint=fingerprint,
+                           note=f"refund {refund_no} of bill {bill.bill_no}: bonus taken back")
 
 
 def _replay_bill(db, outlet, bill_no, fingerprint) -> EarnedBill | None:
