@@ -16,6 +16,7 @@ from lps_core.members.services import Enrolment, approve_member, enrol_member
 from lps_core.operators.models import Operator
 from lps_core.operators.services import create_operator, set_password
 from lps_core.outlets.services import ensure_property, save_outlet
+from lps_core.rewards.models import Reward
 from lps_core.timeutil import utcnow
 
 # code, name, rank, multiplier, discount, entitlements, qualification (any one criterion suffices)
@@ -31,6 +32,12 @@ OUTLETS = [
     ("ROOMS", "Rooms", {"points_per_unit": "1", "unit": "1"}),
     ("REST", "Jade Garden Restaurant", {"points_per_unit": "1", "unit": "2"}),
     ("SPA", "Lotus Spa", {"points_per_unit": "1", "unit": "1"}),
+]
+# code, name, category, cost in cents, stock (None = unlimited), voucher_valid_days, allowed tiers
+REWARDS = [
+    ("NIGHT-DLX", "A night in a deluxe room", "room_night", 45000, 20, 365, ["gold", "diamond"]),
+    ("DINNER-2", "Dinner for two at Jade Garden", "fnb_voucher", 30000, None, 90, None),
+    ("ROBE", "Grand Demo Hotel bathrobe", "item", 8000, 15, None, None),
 ]
 MEMBERS = [
     ("Li Wei", "+8613800000001", "li.wei@example.com", date(1985, 3, 14), "male", "gold"),
@@ -58,6 +65,11 @@ def load_demo(db, plugins, settings) -> list[str]:
                                            qualification=qualification))
     if db.scalar(select(CardType.id).where(CardType.code == "standard")) is None:
         db.execute(insert(CardType).values(code="standard", name="Standard member card", prefix="8800"))
+    for code, name, category, cost_cents, stock, voucher_days, tiers in REWARDS:
+        if db.scalar(select(Reward.id).where(Reward.code == code)) is None:
+            db.execute(insert(Reward).values(code=code, name=name, category=category, cost_cents=cost_cents,
+                                             stock=stock, voucher_valid_days=voucher_days, allowed_tiers=tiers,
+                                             active=True))
     unissued = db.scalar(select(func.count()).select_from(Card).where(Card.status == "unissued"))
     if unissued < 10:
         generate_pool(db, 20 - unissued, card_type_code="standard")
