@@ -1,6 +1,6 @@
 """Sign-in (audited, throttled), sign-out, the forced password change, and the landing page."""
 from pyramid.httpexceptions import HTTPSeeOther
-from pyramid.security import forget, remember
+from pyramid.security import NO_PERMISSION_REQUIRED, forget, remember
 from pyramid.view import forbidden_view_config, view_config
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
@@ -26,7 +26,9 @@ def home(request):
     return {"outlets": outlets, "plugins": plugins.plugin_names(), "formulas": sorted(plugins.formulas)}
 
 
-@view_config(route_name="login", renderer="lps_core.web:templates/login.pt")
+# Sign-in, sign-out and the password change are public by declaration: the authorization matrix
+# test (tests/test_authz.py) fails any staff route that declares no permission at all.
+@view_config(route_name="login", renderer="lps_core.web:templates/login.pt", permission=NO_PERMISSION_REQUIRED)
 def login(request):
     next_url = _safe_next(request.params.get("next"))
     form = {"username": request.params.get("username", ""), "error": None}
@@ -43,12 +45,13 @@ def login(request):
     return {"form": form, "next": next_url}
 
 
-@view_config(route_name="logout", request_method="POST")
+@view_config(route_name="logout", request_method="POST", permission=NO_PERMISSION_REQUIRED)
 def logout(request):
     return HTTPSeeOther(request.route_url("login"), headers=forget(request))
 
 
-@view_config(route_name="password", renderer="lps_core.web:templates/password.pt")
+@view_config(route_name="password", renderer="lps_core.web:templates/password.pt",
+             permission=NO_PERMISSION_REQUIRED)
 def change_password(request):
     if request.identity is None:
         return HTTPSeeOther(request.route_url("login"))
