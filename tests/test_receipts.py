@@ -164,3 +164,87 @@ def test_the_layout_api_needs_its_scope_and_a_real_outlet(testapp, seed):
     cashier = {"Authorization": f"Bearer {seed.api_key('REST', scopes=['cashier'])}"}
     testapp.get("/api/v1/outlets/REST/receipt-layout", headers=cashier, status=403)
     testapp.put_json("/api/v1/outlets/NOPE/receipt-layout", {}, headers=manager(seed), status=404)
+
+
+# --- printing real settlements ----------------------------------------------------------------
+
+@pytest.fixture
+def settled(testapp, seed):
+    """A gold member's bill at REST (10 % tier discount), paid part cash, part bank card; and a cashier key."""
+    seed.db.execute(update(Tier).where(Tier.code == "gold").values(discount_rate="0.1"))
+    seed.db.commit()
+    card_no = seed.member_card(name="Ann Lee", tier="gold")
+    cashier = {"Authorization": f"Bearer {seed.api_key('REST', scopes=['cashier'])}"}
+    body = {"card_no": card_no, "bill_no": "B-1001", "operator": "alice",
+            "items": [{"sku": "STEAK", "category": "food", "qty": "2", "amount": "100.00"}],
+            "tenders": [{"kind": "cash", "amount": "40.00"}, {"kind": "bank_card", "amount": "50.00"}]}
+    document = testapp.post_json("/api/v1/settlements", body, headers=cashier, status=201).json
+    return document, card_no, cashier
+
+
+def receipt_url(document, paper=None):
+    return f"/api/v1/settlements/{document['id']}/receipt" + (f"?paper={paper}" if paper else "")
+
+
+@pytest.mark.parametrize("paper", ["80mm", "a4"])
+def test_a_settlement_prints_on_both_papers(testapp, seed, settled, paper):
+    document, card_no, cashier = settled
+    testapp.put_json("/api/v1/outlets/REST/receipt-layout", {"header_text": "Garden Restaurant",
+                     "footer_text": "See you soon"}, headers=manager(seed))
+    response = testapp.get(receipt_url(document, paper), headers=cashier, status=200)
+    assert response.content_type == "text/html" and response.headers["X-LPS-Receipt-Copy"] == "0"
+    assert "script-src" not in response.headers["Content-Security-Policy"]
+    html = response.text
+    assert ("size: 80mm" if paper == "80mm" else "size: A4") in html
+    for text in ("Restaurant", "Test Hotel", "B-1001", "alice", "Ann Lee", "*" * (len(card_no) - 4) + card_no[-4:],
+                 "Gold", "STEAK", "100.00", "-10.00", "90.00", "Cash", "Bank card", "40.00", "50.00",
+                 "Points earned", f"<strong>{document['points']}</strong>", "Balances after this bill",
+                 "Signature", "Garden Restaurant", "See you soon"):
+        assert text in html, f"{text!r} missing"
+    assert card_no not in html and "COPY" not in html
+
+
+def test_every_later_print_is_a_numbered_copy(testapp, seed, settled):
+    document, _, cashier = settled
+    assert "COPY" not in testapp.get(receipt_url(document), headers=cashier).text
+    second = testapp.get(receipt_url(document, "a4"), headers=cashier)
+    assert "COPY" in second.text and "copy 1" in second.text and second.headers["X-LPS-Receipt-Copy"] == "1"
+    assert "copy 2" in testapp.get(receipt_url(document), headers=cashier).text
+    prints = testapp.get(receipt_url(document) + "/prints", headers=cashier).json["prints"]
+    assert [(p["copy"], p["copy_no"], p["paper"], p["template"]) for p in prints] == [
+        (False, 0, "80mm", "lps-80mm"), (True, 1, "a4", "lps-a4"), (True, 2, "80mm", "lps-80mm")]
+
+
+def test_the_layout_decides_the_template_paper_and_parts(testapp, seed, settled):
+    document, _, cashier = settled
+    hostile = {"header_text": HOSTILE, "footer_text": "<b>bold</b>", "paper": "80mm", "template": "classic",
+               "fields": ["items", "tenders"]}
+    testapp.put_json("/api/v1/outlets/REST/receipt-layout", hostile, headers=manager(seed))
+    response = testapp.get(receipt_url(document), headers=cashier)
+    html = response.text
+    assert response.headers["X-LPS-Receipt-Template"] == "classic" and 'class="classic"' in html
+    assert "<script>" not in html and "&lt;script&gt;" in html and "${__import__('os').getcwd()}" in html
+    assert "&lt;b&gt;bold&lt;/b&gt;" in html
+    assert "STEAK" in html and "Bank card" in html
+    for text in ("Ann Lee", "Gold", "Points earned", "Balances after this bill", "Signature"):
+        assert text not in html
+    a4 = testapp.get(receipt_url(document, "a4"), headers=cashier)
+    assert a4.headers["X-LPS-Receipt-Template"] == "lps-a4" and "size: A4" in a4.text
+
+
+def test_another_outlets_key_may_not_print_the_receipt(testapp, seed, settled):
+    document, _, _ = settled
+    spa = {"Authorization": f"Bearer {seed.api_key('SPA', scopes=['cashier'])}"}
+    answer = testapp.get(receipt_url(document), headers=spa, status=403).json
+    assert answer["fields"] == {"id": "another outlet's settlement"}
+    testapp.get(receipt_url(document) + "/prints", headers=spa, status=403)
+    rest = {"Authorization": f"Bearer {seed.api_key('REST', scopes=['cashier'])}"}
+    assert testapp.get(receipt_url(document) + "/prints", headers=rest).json["prints"] == []
+
+
+def test_bad_receipt_requests_are_refused(testapp, settled):
+    document, _, cashier = settled
+    answer = testapp.get(receipt_url(document) + "?paper=a5&colour=red", headers=cashier, status=400).json
+    assert set(answer["fields"]) == {"paper", "colour"}
+    testapp.get("/api/v1/settlements/999999/receipt", headers=cashier, status=404)
+    testapp.get("/api/v1/settlements/x/receipt", headers=cashier, status=400)
