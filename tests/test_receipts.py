@@ -1,12 +1,15 @@
 """Receipts: layouts per outlet, both LPS templates and a plugin's, escaping of staff text,
 reprints marked COPY, and the outlet check. HTTP tests run on SQLite and PostgreSQL."""
 import base64
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from lps_core import hookimpl
 from lps_core.members.models import Tier
+from lps_core.outlets.models import Outlet
 from lps_core.plugins import PluginError, load_plugins
 from lps_core.receipts.services import FIELDS, Layout, mask_card_no, render_receipt
 from lps_core.receipts.template_registry import MACROS_SPEC, load_receipt_templates, load_template
@@ -248,3 +251,36 @@ def test_bad_receipt_requests_are_refused(testapp, settled):
     assert set(answer["fields"]) == {"paper", "colour"}
     testapp.get("/api/v1/settlements/999999/receipt", headers=cashier, status=404)
     testapp.get("/api/v1/settlements/x/receipt", headers=cashier, status=400)
+
+
+def test_a_reprint_lists_the_refunds_made_since(testapp, settled):
+    document, _, cashier = settled
+    assert "Refunds" not in testapp.get(receipt_url(document), headers=cashier).text
+    testapp.post_json(f"/api/v1/settlements/{document['id']}/refunds", {"refund_no": "R-7", "amount": "9.00"},
+                      headers=cashier, status=201)
+    html = testapp.get(receipt_url(document), headers=cashier).text
+    assert "Refunds" in html and "R-7" in html and "-9.00" in html and "COPY" in html
+
+
+def test_simultaneous_prints_give_one_original(engine, settled, templates, macros):
+    """Each thread in its own transaction, as two tills would be: the settlement row lock (PostgreSQL)
+    or BEGIN IMMEDIATE (SQLite) lets exactly one of them print the original."""
+    from sqlalchemy.orm import Session
+
+    from lps_core.earning.services import OutletContext
+    from lps_core.receipts.services import print_receipt
+
+    document = settled[0]
+    with Session(engine) as db:
+        outlet = OutletContext(db.scalar(select(Outlet.id).where(Outlet.code == "REST")), "REST")
+    barrier = threading.Barrier(6)
+
+    def print_one(_):
+        with Session(engine) as db:
+            barrier.wait()
+            printed = print_receipt(db, templates, document["id"], outlet, macros=macros)
+            db.commit()
+            return printed.copy_no
+
+    with ThreadPoolExecutor(6) as pool:
+        assert sorted(pool.map(print_one, range(6))) == [0, 1, 2, 3, 4, 5]
