@@ -1,9 +1,12 @@
-"""Staff sign-in: sessions, CSRF on every form, the forced password change and the lock-out."""
+"""Staff sign-in: sessions and their idle timeout, CSRF on every form, the password policy, the
+forced password change, the lock-out per account and the throttle per client address."""
 import re
 
 import pytest
 
 from lps_core.operators.services import MAX_FAILED_LOGINS, create_operator
+from lps_core.operators.throttle import ADDRESS_MAX_FAILURES
+from lps_core.web import security
 
 PASSWORD = "first-pass-123"
 
@@ -78,3 +81,60 @@ def test_next_never_leaves_the_site(testapp, operator):
     response = testapp.post("/login", {"username": "alice", "password": PASSWORD, "csrf_token": csrf_of(page),
                                        "next": "//evil.example/"}, status=303)
     assert response.location == "http://localhost/"
+
+
+def test_the_password_form_refuses_a_post_without_its_csrf_token(testapp, seed):
+    create_operator(seed.db, "bob", PASSWORD)
+    seed.db.commit()
+    sign_in(testapp, "bob", PASSWORD)
+    testapp.post("/password", {"password": "second-pass-456", "confirm": "second-pass-456"}, status=400)
+    testapp.post("/password", {"password": "second-pass-456", "confirm": "second-pass-456",
+                               "csrf_token": "forged"}, status=400)
+
+
+@pytest.mark.parametrize("password, problem", [
+    ("!!!!????....", "must mix letters with digits or symbols"),
+    ("abcdefghijkl", "must mix letters with digits or symbols"),
+    ("1234567890123", "must mix letters with digits or symbols"),
+    ("xx-bob-2026-yy", "must not contain the user name"),
+])
+def test_the_password_policy_answers_beside_the_field(testapp, seed, password, problem):
+    create_operator(seed.db, "bob", PASSWORD)
+    seed.db.commit()
+    page = sign_in(testapp, "bob", PASSWORD).follow()
+    answer = testapp.post("/password", {"password": password, "confirm": password, "csrf_token": csrf_of(page)},
+                          status=400)
+    assert f'<p class="error">{problem}</p>' in answer.text
+
+
+def test_one_address_failing_too_often_is_throttled_across_accounts(testapp, operator):
+    testapp.extra_environ = {"REMOTE_ADDR": "203.0.113.9"}
+    for n in range(ADDRESS_MAX_FAILURES):
+        sign_in(testapp, f"guess{n}", "wrong-pass-123", status=400)
+    refused = sign_in(testapp, "alice", PASSWORD, status=429)
+    assert "Too many failed sign-ins from this address" in refused.text
+    testapp.extra_environ = {"REMOTE_ADDR": "203.0.113.10"}
+    sign_in(testapp, "alice", PASSWORD)
+
+
+def test_an_idle_session_is_signed_out_with_a_message(testapp, operator, monkeypatch):
+    start = security.clock()
+    home = sign_in(testapp, "alice", PASSWORD).follow()
+    assert "Alice Chen" in home.text
+    monkeypatch.setattr(security, "clock", lambda: start + 29 * 60)
+    testapp.get("/", status=200)  # activity keeps the session alive
+    monkeypatch.setattr(security, "clock", lambda: start + 29 * 60 + 1801)
+    page = testapp.get("/", status=303).follow()
+    assert "signed out after 30 minutes without activity" in page.text
+    testapp.get("/", status=303)
+
+
+def test_the_session_cookie_is_secure_when_configured(database_url, seed):
+    from webtest import TestApp
+
+    from lps_core import main
+
+    app = TestApp(main({}, **{"sqlalchemy.url": database_url, "lps.session.secure": "true",
+                              "lps.session.secret": "x" * 64}))
+    cookie = app.get("/login").headers["Set-Cookie"]  # the session that carries the CSRF token
+    assert "secure" in cookie.lower() and "HttpOnly" in cookie and "SameSite=Lax" in cookie
