@@ -8,7 +8,8 @@ def includeme(config):
     config.add_route("api.openapi", "/api/v1/openapi.json")
     config.add_route("api.members", "/api/v1/members")
     config.add_route("api.member_approve", "/api/v1/members/{id}/approve")
-    config.add_route("api.card", "/api/v1/cards/{card_no}")
+    # GET only, so that POST /api/v1/cards/anonymous (lps_core.cards) reaches its own route.
+    config.add_route("api.card", "/api/v1/cards/{card_no}", request_method="GET")
     config.add_route("api.card_ledger", "/api/v1/cards/{card_no}/ledger")
     config.add_route("api.transactions", "/api/v1/transactions")
     config.add_route("api.transaction", "/api/v1/transactions/{id}")

@@ -1,14 +1,17 @@
-"""Card numbers: validation, look-up, the pre-generated pool and issuance at approval."""
+"""Card numbers: validation, look-up, the pre-generated pool and issuance (at approval, over the counter
+and on replacement)."""
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import bindparam, insert, select, update
 
 from lps_core.cards.luhn import luhn_valid, with_check_digit
 from lps_core.cards.models import Card, CardNumberCounter, CardType
 from lps_core.errors import Conflict, NotFound, Unprocessable, ValidationFailed
-from lps_core.ledger.models import POINTS, STORED_VALUE, Account
+from lps_core.ledger.models import POINTS, STORED_VALUE, USES, Account
+from lps_core.ledger.services import credit, fingerprint_of, get_or_create_account
 from lps_core.members.models import Member, Tier
-from lps_core.timeutil import utcnow
+from lps_core.timeutil import as_utc, utcnow
 
 CARD_NUMBER_LENGTH = 16
 ISSUANCE_METHODS = ("pool", "generate", "pool_then_generate")
@@ -149,11 +152,24 @@ def generate_pool(db, count, *, prefix=None, card_type_code=None) -> list[str]:
     return numbers
 
 
-def issue_card(db, member_id, *, method="pool_then_generate", card_type_code=None) -> str:
-    """Give a member an active card: the oldest unissued one of the type from the pool, or a new number."""
+def issue_card(db, member_id, *, method="pool_then_generate", card_type_code=None, outlet_id=None) -> str:
+    """Give a member an active card: the oldest unissued one of the type from the pool, or a new number.
+    The card gets the type's validity and its stored value (and, for a count card, uses) accounts."""
+    card_type = get_card_type(db, card_type_code)
+    if not card_type.active:
+        raise Unprocessable(f"card type {card_type.code!r} is no longer issued", {"card_type": "is inactive"})
+    now = utcnow()
+    card_id = claim_card(db, card_type, method)
+    db.execute(update(Card).where(Card.id == card_id).values(member_id=member_id, **issue_values(card_type, now, outlet_id)))
+    open_card_accounts(db, card_id, card_type, now)
+    return db.scalar(select(Card.card_no).where(Card.id == card_id))
+
+
+def claim_card(db, card_type, method="pool_then_generate") -> int:
+    """The id of a card of `card_type` to issue: the oldest unissued one from the pool (locked, so
+    two issuances never take the same), or a newly numbered one, still unissued."""
     if method not in ISSUANCE_METHODS:
         raise ValueError(f"lps.cards.issuance must be one of {', '.join(ISSUANCE_METHODS)}, not {method!r}")
-    card_type = get_card_type(db, card_type_code)
     card_id = None
     if method != "generate":
         card_id = db.scalar(
@@ -163,12 +179,40 @@ def issue_card(db, member_id, *, method="pool_then_generate", card_type_code=Non
         if card_id is None and method == "pool":
             raise Conflict(f"the pool of {card_type.code} cards is empty: generate more with `lps cards generate`",
                            {"card_type": "no unissued card left"})
-    now = utcnow()
     if card_id is None:
         [number] = allocate_card_numbers(db, card_type.prefix, 1)
-        card_id = db.scalar(insert(Card).values(card_no=number, card_type_id=card_type.id, member_id=member_id,
-                                                status="active", issued_at=now).returning(Card.id))
-    else:
-        db.execute(update(Card).where(Card.id == card_id).values(member_id=member_id, status="active", issued_at=now))
+        card_id = db.scalar(insert(Card).values(card_no=number, card_type_id=card_type.id, status="unissued")
+                            .returning(Card.id))
+    return card_id
+
+
+def issue_values(card_type, now, outlet_id=None) -> dict:
+    """The columns of a card being issued now: active, with the type's validity."""
+    valid_from, valid_to = validity_at_issue(card_type, now)
+    return {"status": "active", "issued_at": now, "issued_outlet_id": outlet_id, "valid_from": valid_from,
+            "valid_to": valid_to, "status_changed_at": now}
+
+
+def validity_at_issue(card_type, now) -> tuple:
+    """(valid_from, valid_to) of a card issued at `now`: validity_days from issue (or from the
+    type's start, if later), clipped to the type's own window; (None, None) for a type without one."""
+    type_from = as_utc(card_type.valid_from) if card_type.valid_from else None
+    type_to = as_utc(card_type.valid_to) if card_type.valid_to else None
+    if card_type.validity_days is None and type_from is None and type_to is None:
+        return None, None
+    start = max(now, type_from) if type_from else now
+    end = start + timedelta(days=card_type.validity_days) if card_type.validity_days else None
+    if type_to is not None:
+        end = min(end, type_to) if end else type_to
+    return start, end
+
+
+def open_card_accounts(db, card_id, card_type, now):
+    """Open a newly issued card's stored value account and, for a count card, its uses account
+    credited with the type's initial uses."""
     db.execute(insert(Account).values(kind=STORED_VALUE, card_id=card_id, balance=0))
-    return db.scalar(select(Card.card_no).where(Card.id == card_id))
+    if card_type.initial_uses:
+        uses_account = get_or_create_account(db, USES, card_id=card_id)
+        credit(db, uses_account, card_type.initial_uses, kind="issue", business_key=f"issue-uses:{card_id}",
+               fingerprint=fingerprint_of({"card_id": card_id, "uses": card_type.initial_uses}), occurred_at=now,
+               note=f"{card_type.initial_uses} uses of card type {card_type.code}")
