@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import BigInteger, Boolean, Integer, bindparam, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from lps_core.errors import Conflict, InsufficientBalance, NotFound, ValidationFailed
 from lps_core.ledger.models import POINTS, Account, LedgerEntry, LotAllocation, PointLot
@@ -87,13 +88,17 @@ def fingerprint_of(content) -> str:
 
 
 def get_or_create_account(db, kind, *, member_id=None, card_id=None) -> int:
+    """The owner's account of `kind`, opened on first use. Two requests opening it at once both
+    get the one account: the loser's insert does nothing and it reads the winner's row."""
     owner = Account.member_id == member_id if member_id is not None else Account.card_id == card_id
-    account_id = db.scalar(select(Account.id).where(owner, Account.kind == kind))
+    find = select(Account.id).where(owner, Account.kind == kind)
+    account_id = db.scalar(find)
     if account_id is None:
-        account_id = db.scalar(
-            insert(ACCOUNTS).values(kind=kind, member_id=member_id, card_id=card_id, balance=0)
-            .returning(ACCOUNTS.c.id)
-        )
+        unique_columns = ["member_id" if member_id is not None else "card_id", "kind"]
+        dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
+        db.execute(dialect.insert(ACCOUNTS).values(kind=kind, member_id=member_id, card_id=card_id, balance=0)
+                   .on_conflict_do_nothing(index_elements=unique_columns))
+        account_id = db.scalar(find)
     return account_id
 
 
