@@ -7,6 +7,7 @@ import pytest
 from lps_core.operators.services import MAX_FAILED_LOGINS, create_operator
 from lps_core.operators.throttle import ADDRESS_MAX_FAILURES
 from lps_core.web import security
+from lps_core.testing import PII_SETTINGS
 
 PASSWORD = "first-pass-123"
 
@@ -129,12 +130,12 @@ def test_an_idle_session_is_signed_out_with_a_message(testapp, operator, monkeyp
     testapp.get("/", status=303)
 
 
-def test_the_session_cookie_is_secure_when_configured(database_url, seed):
+def test_the_session_cookie_is_secure_when_configured(database_url):
     from webtest import TestApp
 
     from lps_core import main
 
-    app = TestApp(main({}, **{"sqlalchemy.url": database_url, "lps.session.secure": "true",
-                              "lps.session.secret": "x" * 64}))
-    cookie = app.get("/login").headers["Set-Cookie"]  # the session that carries the CSRF token
+    wsgi = main({}, **{**PII_SETTINGS, "sqlalchemy.url": database_url, "lps.session.secure": "true", "lps.session.secret": "x" * 64})
+    cookie = TestApp(wsgi).get("/login").headers["Set-Cookie"]  # the session that carries the CSRF token
+    wsgi.registry["db_engine"].dispose()
     assert "secure" in cookie.lower() and "HttpOnly" in cookie and "SameSite=Lax" in cookie
