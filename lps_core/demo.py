@@ -75,7 +75,7 @@ def load_demo(db, plugins, settings) -> list[str]:
         generate_pool(db, 20 - unissued, card_type_code="standard")
     cards = []
     for name, phone, email, birthday, gender, tier in MEMBERS:
-        member_id = db.scalar(select(Member.id).where(Member.phone == phone))
+        member_id = db.scalar(select(Member.id).where(Member.phone_index == phone))
         if member_id is None:
             member_id = enrol_member(db, Enrolment(name=name, channel="desk", phone=phone, email=email,
                                                    birthday=birthday, gender=gender))

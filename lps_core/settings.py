@@ -1,13 +1,16 @@
 """LPS's own settings: read from the ini file, overridden by the environment, checked at start-up.
 
 Secrets and the database URL come from the environment in production, so ini files can be
-committed: LPS_DATABASE_URL sets sqlalchemy.url and LPS_SESSION_SECRET sets lps.session.secret."""
+committed: LPS_DATABASE_URL sets sqlalchemy.url, LPS_SESSION_SECRET sets lps.session.secret, and
+LPS_PII_KEYS and LPS_PII_INDEX_KEY set the keys of personal data (lps.pii.keys, lps.pii.index_key)."""
 import os
 
 from lps_core.cards.services import ISSUANCE_METHODS
 from lps_core.errors import ConfigurationError
+from lps_core.pii import PiiKeys
 
-FROM_ENVIRONMENT = {"LPS_DATABASE_URL": "sqlalchemy.url", "LPS_SESSION_SECRET": "lps.session.secret"}
+FROM_ENVIRONMENT = {"LPS_DATABASE_URL": "sqlalchemy.url", "LPS_SESSION_SECRET": "lps.session.secret",
+                    "LPS_PII_KEYS": "lps.pii.keys", "LPS_PII_INDEX_KEY": "lps.pii.index_key"}
 
 
 def apply_environment(settings) -> dict:
@@ -18,6 +21,9 @@ def apply_environment(settings) -> dict:
             settings[key] = os.environ[variable]
     if not settings.get("sqlalchemy.url"):
         raise ConfigurationError("no database: set sqlalchemy.url in the ini file or LPS_DATABASE_URL")
+    if PiiKeys.from_settings(settings) is None:
+        raise ConfigurationError("no keys for personal data: set lps.pii.keys and lps.pii.index_key "
+                                 "(or LPS_PII_KEYS and LPS_PII_INDEX_KEY); see docs/security.md")
     issuance = settings.setdefault("lps.cards.issuance", "pool_then_generate")
     if issuance not in ISSUANCE_METHODS:
         raise ConfigurationError(f"lps.cards.issuance must be one of {', '.join(ISSUANCE_METHODS)}, not {issuance!r}")

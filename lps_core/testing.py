@@ -19,6 +19,10 @@ from lps_core.db.meta import Base
 from lps_core.db.migrate import upgrade
 
 BACKENDS = ("sqlite", "postgresql")
+# Keys of personal data for tests only (lps_core/pii.py); every engine and app of the suite uses them.
+PII_SETTINGS = {"lps.pii.keys": "5nY3aJJ15rG_2-kXaM3gspGsWFuHhZgu0mi6SoTS_P8=",
+                "lps.pii.index_key": "6vcrp0V_deWq-HheCi0xOLCqAeZpQ26FrlabNjzAEDQ"}
+PII_INI_LINES = "".join(f"{name} = {value}\n" for name, value in PII_SETTINGS.items())
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -49,15 +53,17 @@ def database_url(request, tmp_path_factory):
 
 
 def _migrate(url):
-    engine = get_engine({"sqlalchemy.url": url})
+    engine = get_engine({"sqlalchemy.url": url, **PII_SETTINGS})
     upgrade(engine)
     engine.dispose()
 
 
 @pytest.fixture(scope="session")
 def engine(database_url):
-    engine = get_engine({"sqlalchemy.url": database_url, "sqlalchemy.pool_size": "25"}
-                        if database_url.startswith("postgresql") else {"sqlalchemy.url": database_url})
+    settings = {"sqlalchemy.url": database_url, **PII_SETTINGS}
+    if database_url.startswith("postgresql"):
+        settings["sqlalchemy.pool_size"] = "25"
+    engine = get_engine(settings)
     yield engine
     engine.dispose()
 
@@ -79,7 +85,7 @@ def clean_db(engine):
 def test_engine(database_url):
     """The engine of the test's own session: on SQLite its transactions are deferred, so a test
     that reads does not hold the write lock that the app under test needs (WAL lets both run)."""
-    engine = get_engine({"sqlalchemy.url": database_url}, immediate=False)
+    engine = get_engine({"sqlalchemy.url": database_url, **PII_SETTINGS}, immediate=False)
     yield engine
     engine.dispose()
 
@@ -168,7 +174,8 @@ def seed(db, plugins) -> Seed:
 def wsgi_app(database_url):
     from lps_core import main
 
-    return main({}, **{"sqlalchemy.url": database_url, "lps.api.key_cache_seconds": "0", "lps.rules.cache_seconds": "0"})
+    return main({}, **{"sqlalchemy.url": database_url, "lps.api.key_cache_seconds": "0", "lps.rules.cache_seconds": "0",
+                       **PII_SETTINGS})
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from lps_core.cards.luhn import luhn_valid
 from lps_core.cards.models import Card
 from lps_core.ledger.models import Account
 from lps_core.members.models import Member
+from lps_core.testing import PII_INI_LINES
 
 LPS = str(Path(sys.executable).with_name("lps"))
 
@@ -17,7 +18,7 @@ LPS = str(Path(sys.executable).with_name("lps"))
 @pytest.fixture
 def ini(tmp_path, database_url, clean_db):
     path = tmp_path / "lps.ini"
-    path.write_text(f"[app:main]\nuse = egg:lps\nsqlalchemy.url = {database_url}\n")
+    path.write_text(f"[app:main]\nuse = egg:lps\nsqlalchemy.url = {database_url}\n{PII_INI_LINES}")
     return str(path)
 
 
@@ -34,7 +35,7 @@ def test_db_upgrade_is_repeatable(ini):
 
 def test_db_upgrade_creates_a_sqlite_database_and_its_folder(tmp_path):
     path = tmp_path / "lps.ini"
-    path.write_text(f"[app:main]\nsqlalchemy.url = sqlite:///{tmp_path}/var/new.sqlite\n")
+    path.write_text(f"[app:main]\nsqlalchemy.url = sqlite:///{tmp_path}/var/new.sqlite\n{PII_INI_LINES}")
     lps(str(path), "db", "upgrade")
     assert (tmp_path / "var" / "new.sqlite").exists()
 

@@ -22,6 +22,7 @@ from lps_core.ledger.models import Account, LedgerEntry, LotAllocation, PointLot
 from lps_core.members.models import Member
 from lps_core.plugins import load_plugins
 from lps_core.timeutil import as_utc
+from lps_core.testing import PII_INI_LINES
 
 NOW = datetime(2026, 6, 1, 3, 0, tzinfo=timezone.utc)
 DAY = timedelta(days=1)
@@ -336,7 +337,7 @@ def test_earns_and_spends_during_the_job_keep_the_ledger_in_balance(db, seed, jo
 @pytest.fixture
 def ini(tmp_path, database_url):
     path = tmp_path / "lps.ini"
-    path.write_text(f"[app:main]\nuse = egg:lps\nsqlalchemy.url = {database_url}\n"
+    path.write_text(f"[app:main]\nuse = egg:lps\nsqlalchemy.url = {database_url}\n{PII_INI_LINES}"
                     "lps.points.expiry_warning_days = 10\n")
     return str(path)
 

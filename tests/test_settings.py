@@ -3,14 +3,15 @@ import pytest
 
 from lps_core.errors import ConfigurationError
 from lps_core.settings import apply_environment
+from lps_core.testing import PII_SETTINGS
 
-URL = {"sqlalchemy.url": "sqlite://"}
+URL = {"sqlalchemy.url": "sqlite://", **PII_SETTINGS}
 
 
 def test_the_environment_supplies_the_database_and_the_session_secret(monkeypatch):
     monkeypatch.setenv("LPS_DATABASE_URL", "postgresql+psycopg://lps@db/lps")
     monkeypatch.setenv("LPS_SESSION_SECRET", "s3cret")
-    settings = apply_environment({})
+    settings = apply_environment(PII_SETTINGS)
     assert (settings["sqlalchemy.url"], settings["lps.session.secret"]) == ("postgresql+psycopg://lps@db/lps", "s3cret")
 
 
@@ -48,4 +49,4 @@ def test_secure_sessions_need_a_secret(database_url, monkeypatch):
 
     monkeypatch.delenv("LPS_SESSION_SECRET", raising=False)
     with pytest.raises(ConfigurationError, match="LPS_SESSION_SECRET"):
-        main({}, **{"sqlalchemy.url": database_url, "lps.session.secure": "true"})
+        main({}, **{**PII_SETTINGS, "sqlalchemy.url": database_url, "lps.session.secure": "true"})

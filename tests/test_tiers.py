@@ -20,6 +20,7 @@ from lps_core.tiers import services as tiers
 from lps_core.tiers.activity import record_activity
 from lps_core.tiers.jobs import evaluate_tiers, parse_now, run_tier_job
 from lps_core.tiers.models import TierChange, TierEvaluation
+from lps_core.testing import PII_SETTINGS
 from lps_points_tiers import PointsThresholdModel
 
 NOW = datetime(2025, 6, 15, 12, tzinfo=timezone.utc)
@@ -391,7 +392,7 @@ def tier_app(wsgi_app, database_url):
         return wsgi_app
     from lps_core.settings import apply_environment
 
-    settings = apply_environment({"sqlalchemy.url": database_url, "lps.api.key_cache_seconds": "0"})
+    settings = apply_environment({**PII_SETTINGS, "sqlalchemy.url": database_url, "lps.api.key_cache_seconds": "0"})
     with Configurator(settings=settings) as config:
         config.include("pyramid_chameleon")
         config.include("lps_core.db")

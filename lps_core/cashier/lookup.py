@@ -14,6 +14,7 @@ from lps_core.cashier.documents import balances_json
 from lps_core.errors import ValidationFailed
 from lps_core.ledger.models import POINTS, Account
 from lps_core.members.models import Member
+from lps_core.pii import normalize
 from lps_core.timeutil import as_utc, isoformat
 
 MAX_MATCHES = 20
@@ -32,10 +33,9 @@ def look_up(db, outlet_code, at, *, card_no=None, phone=None, name=None, tz=None
     else:
         query = query.join(Member, Member.id == Card.member_id).where(Card.status.not_in(RETIRED))
         if phone:
-            digits = "".join(ch for ch in phone if ch.isdigit() or ch == "+")
-            if len(digits.lstrip("+")) < 6:
+            if len(normalize("phone", phone).lstrip("+")) < 6:
                 raise ValidationFailed("phone must have at least 6 digits", {"phone": "must have at least 6 digits"})
-            query = query.where(Member.phone == digits)
+            query = query.where(Member.phone_index == phone)  # a blind index: compared with the plain number
         else:
             if len(name.strip()) < 2:
                 raise ValidationFailed("name must have at least 2 characters", {"name": "must have at least 2 characters"})

@@ -5,12 +5,14 @@ from sqlalchemy import engine_from_config, event
 from sqlalchemy.orm import sessionmaker
 
 from lps_core.db.meta import Base  # noqa: F401  (re-exported for models and migrations)
+from lps_core.pii import PiiKeys, attach
 
 
 def get_engine(settings, prefix="sqlalchemy.", *, immediate=True):
     """The engine. On SQLite `immediate=False` leaves transactions deferred: only for a test's own
     session, whose reads must not hold the write lock that the app under test needs."""
     engine = engine_from_config(settings, prefix)
+    attach(engine, PiiKeys.from_settings(settings))
     if engine.dialect.name == "sqlite":
         _make_sqlite_serializable(engine, immediate)
     return engine

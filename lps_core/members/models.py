@@ -6,6 +6,7 @@ from sqlalchemy import JSON, BigInteger, CheckConstraint, Date, DateTime, Foreig
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lps_core.db.meta import Base
+from lps_core.pii import BlindIndex, EncryptedText
 
 MEMBER_STATUSES = ("pending", "active", "dormant", "suspended", "closed")
 ENROLMENT_CHANNELS = ("desk", "web")
@@ -41,7 +42,13 @@ class Member(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    # Personal data is encrypted at rest; the *_index columns are blind indexes for exact look-ups:
+    # compare them with the plain value (Member.phone_index == "+8613800000000"). See lps_core/pii.py.
+    phone: Mapped[str | None] = mapped_column(EncryptedText)
+    phone_index: Mapped[str | None] = mapped_column(BlindIndex("phone"), index=True)
+    id_number: Mapped[str | None] = mapped_column(EncryptedText)
+    id_number_index: Mapped[str | None] = mapped_column(BlindIndex("id_number"), index=True)
+    address: Mapped[str | None] = mapped_column(EncryptedText)
     email: Mapped[str | None] = mapped_column(String(254))
     birthday: Mapped[date | None] = mapped_column(Date)
     gender: Mapped[str] = mapped_column(String(16), default="unspecified")

@@ -13,6 +13,7 @@ from lps_core.members.models import ENROLMENT_CHANNELS, GENDERS, Member, Tier
 from lps_core.timeutil import utcnow
 
 PHONE = re.compile(r"^\+?[0-9][0-9 \-]{5,30}$")
+ID_NUMBER = re.compile(r"^[0-9A-Za-z\-]{5,32}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -25,6 +26,8 @@ class Enrolment:
     birthday: date | None = None
     gender: str = "unspecified"
     referrer_card_no: str | None = None
+    id_number: str | None = None
+    address: str | None = None
 
 
 def clean_enrolment(data) -> Enrolment:
@@ -71,13 +74,26 @@ def clean_enrolment(data) -> Enrolment:
         errors["gender"] = f"must be one of: {', '.join(GENDERS)}"
     else:
         clean["gender"] = gender
+    id_number = data.get("id_number")
+    if id_number is not None:
+        if not isinstance(id_number, str) or not ID_NUMBER.match(id_number.strip()):
+            errors["id_number"] = "must be 5 to 32 letters, digits or dashes"
+        else:
+            clean["id_number"] = id_number.strip().upper()
+    address = data.get("address")
+    if address is not None:
+        if not isinstance(address, str) or not address.strip() or len(address.strip()) > 500:
+            errors["address"] = "must be text of at most 500 characters"
+        else:
+            clean["address"] = address.strip()
     referrer = data.get("referrer_card_no")
     if referrer is not None:
         try:
             clean["referrer_card_no"] = normalize_card_no(referrer, "referrer_card_no")
         except ValidationFailed as exc:
             errors.update(exc.fields)
-    unknown = sorted(set(data) - {"name", "channel", "phone", "email", "birthday", "gender", "referrer_card_no"})
+    unknown = sorted(set(data) - {"name", "channel", "phone", "email", "birthday", "gender", "referrer_card_no",
+                                 "id_number", "address"})
     for field in unknown:
         errors[field] = "is not a known field"
     if errors:
@@ -96,7 +112,10 @@ def enrol_member(db, enrolment: Enrolment, outlet_id=None) -> int:
                                 {"referrer_card_no": "no active member has this card"})
         referred_by = referrer.member_id
     return db.scalar(insert(Member).values(
-        name=enrolment.name, channel=enrolment.channel, phone=enrolment.phone, email=enrolment.email,
+        name=enrolment.name, channel=enrolment.channel, email=enrolment.email,
+        # Each personal value goes in twice: encrypted, and as its blind index for look-ups.
+        phone=enrolment.phone, phone_index=enrolment.phone, id_number=enrolment.id_number,
+        id_number_index=enrolment.id_number, address=enrolment.address,
         birthday=enrolment.birthday, gender=enrolment.gender, status="pending", enrolled_outlet_id=outlet_id,
         referred_by_id=referred_by, created_at=utcnow(),
     ).returning(Member.id))

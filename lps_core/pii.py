@@ -1,0 +1,117 @@
+"""Personal data at rest: members' phone numbers, ID numbers and addresses are stored encrypted,
+each with a blind index (a keyed hash) for exact look-ups such as "the member with this phone".
+
+Keys come from the settings, never from the code:
+- `lps.pii.keys`: Fernet keys (AES-128-CBC + HMAC-SHA256), separated by spaces or commas, the
+  newest first. New values are encrypted with the first; every key still decrypts, so a new key
+  can be put in front and `lps pii rotate` then re-encrypts the old rows with it.
+- `lps.pii.index_key`: the secret of the blind indexes (HMAC-SHA256), at least 32 characters.
+  After changing it, `lps pii reindex` recomputes every index from the decrypted values.
+
+The keys are attached to the database engine's dialect, so the column types below find them
+without a global: code reads and writes plain text, queries compare `Member.phone_index == phone`
+with the plain phone number, and only ciphertext and hashes reach the database.
+"""
+import hashlib
+import hmac
+import re
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from sqlalchemy import String, Text
+from sqlalchemy.types import TypeDecorator
+
+from lps_core.errors import ConfigurationError
+
+MIN_INDEX_KEY_LENGTH = 32
+
+
+class PiiKeys:
+    def __init__(self, fernet_keys, index_key: str):
+        if not fernet_keys:
+            raise ConfigurationError("lps.pii.keys must name at least one key (make one with `lps pii new-key`)")
+        try:
+            self._fernet = MultiFernet([Fernet(key) for key in fernet_keys])
+        except ValueError:
+            raise ConfigurationError("lps.pii.keys holds a key that is not a Fernet key (32 url-safe base64 "
+                                     "bytes; make one with `lps pii new-key`)") from None
+        if not index_key or len(index_key) < MIN_INDEX_KEY_LENGTH:
+            raise ConfigurationError(f"lps.pii.index_key must be at least {MIN_INDEX_KEY_LENGTH} characters")
+        self._index_key = index_key.encode()
+
+    @classmethod
+    def from_settings(cls, settings) -> "PiiKeys | None":
+        """The keys of the settings, or None when neither key is set (tools that touch no personal data)."""
+        keys, index_key = settings.get("lps.pii.keys"), settings.get("lps.pii.index_key")
+        if not keys and not index_key:
+            return None
+        return cls(re.split(r"[\s,]+", (keys or "").strip()) if keys and keys.strip() else [], index_key or "")
+
+    def encrypt(self, text: str) -> str:
+        return self._fernet.encrypt(text.encode()).decode()
+
+    def decrypt(self, token: str) -> str:
+        try:
+            return self._fernet.decrypt(token.encode()).decode()
+        except InvalidToken:
+            raise ConfigurationError("personal data cannot be decrypted with lps.pii.keys: "
+                                     "a key that encrypted it is missing") from None
+
+    def rotate(self, token: str) -> str:
+        """The token re-encrypted with the newest key."""
+        return self._fernet.rotate(token.encode()).decode()
+
+    def index(self, kind: str, text: str) -> str:
+        return hmac.new(self._index_key, f"{kind}:{normalize(kind, text)}".encode(), hashlib.sha256).hexdigest()
+
+
+def normalize(kind, text) -> str:
+    """The form looked up: a phone's digits (and a leading +), an ID number without spaces, upper case."""
+    if kind == "phone":
+        return re.sub(r"[^0-9+]", "", text)
+    return re.sub(r"\s", "", text).upper()
+
+
+def new_key() -> str:
+    return Fernet.generate_key().decode()
+
+
+def attach(engine, keys: PiiKeys | None):
+    engine.dialect.lps_pii = keys
+
+
+def keys_of(dialect) -> PiiKeys:
+    keys = getattr(dialect, "lps_pii", None)
+    if keys is None:
+        raise ConfigurationError("personal data needs lps.pii.keys and lps.pii.index_key in the settings")
+    return keys
+
+
+class EncryptedText(TypeDecorator):
+    """Plain text in Python, Fernet ciphertext in the database."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else keys_of(dialect).encrypt(value)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else keys_of(dialect).decrypt(value)
+
+
+class BlindIndex(TypeDecorator):
+    """A keyed hash of a value: bind the plain value (to store it or to compare with it), the
+    database sees only the hash. Reading it back gives the hash."""
+
+    impl = String(64)
+    cache_ok = True
+
+    def __init__(self, kind):
+        super().__init__()
+        self.kind = kind
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else keys_of(dialect).index(self.kind, value)
+
+    def process_result_value(self, value, dialect):
+        return value
