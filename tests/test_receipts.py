@@ -3,6 +3,7 @@ reprints marked COPY, and the outlet check. HTTP tests run on SQLite and Postgre
 import base64
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, update
@@ -45,7 +46,7 @@ def macros():
 
 def render(templates, macros, name, layout=Layout(), copy_no=0, document=DOCUMENT):
     return render_receipt(templates[name], document, layout, paper="80mm", copy_no=copy_no, macros=macros,
-                          time_zone="Asia/Shanghai")
+                          time_zone=ZoneInfo("Asia/Shanghai"))
 
 
 @pytest.mark.parametrize("name", ["lps-80mm", "lps-a4", "classic"])

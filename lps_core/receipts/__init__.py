@@ -3,19 +3,9 @@
 
 def includeme(config):
     """Load the receipt templates (LPS's and plugins'), then add the receipt routes."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    from lps_core.errors import ConfigurationError
     from lps_core.receipts.template_registry import MACROS_SPEC, load_receipt_templates, load_template
 
     settings = config.get_settings()
-    time_zone = settings.get("lps.receipts.timezone", "UTC")
-    try:
-        ZoneInfo(time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigurationError(f"lps.receipts.timezone: {time_zone!r} is not an IANA time zone such as "
-                                 "Asia/Shanghai") from None
-    config.registry["lps.receipts.timezone"] = time_zone
     config.registry["lps.receipt_templates"] = load_receipt_templates(config.registry["lps.plugins"], settings)
     config.registry["lps.receipt_macros"] = load_template(MACROS_SPEC)
     config.add_route("api.receipt_layout", "/api/v1/outlets/{code}/receipt-layout")

@@ -8,9 +8,8 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone, tzinfo
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select, update
 
@@ -149,7 +148,7 @@ def settlement_outlet(db, settlement_id, outlet, *, lock=False) -> int:
     return outlet_id
 
 
-def print_receipt(db, templates, settlement_id, outlet, paper=None, *, macros, time_zone="UTC") -> PrintedReceipt:
+def print_receipt(db, templates, settlement_id, outlet, paper=None, *, macros, time_zone: tzinfo = timezone.utc) -> PrintedReceipt:
     """Render the settlement's receipt and record the print: the first is the original, every
     later one a numbered COPY. The settlement row is locked, so two tills never both print an original."""
     from lps_core.cashier.documents import settlement_document
@@ -176,7 +175,7 @@ def list_prints(db, settlement_id, outlet) -> list[ReceiptPrint]:
                            .order_by(ReceiptPrint.copy_no)))
 
 
-def render_receipt(template, document, layout: Layout, *, paper, copy_no, macros, time_zone="UTC") -> str:
+def render_receipt(template, document, layout: Layout, *, paper, copy_no, macros, time_zone: tzinfo = timezone.utc) -> str:
     """The receipt as an HTML page. The template gets the settlement document as `doc`, the
     layout's choices as `layout`, and `receipt`: values prepared for printing."""
     receipt = {
@@ -200,6 +199,6 @@ def mask_card_no(card_no: str) -> str:
     return "*" * max(len(card_no) - 4, 0) + card_no[-4:]
 
 
-def local_time(value: str, time_zone: str) -> str:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(ZoneInfo(time_zone)).strftime(
-        "%Y-%m-%d %H:%M")
+def local_time(value: str, time_zone: tzinfo) -> str:
+    """An ISO 8601 time as the programme's local time (lps.timezone), to the minute."""
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(time_zone).strftime("%Y-%m-%d %H:%M")
