@@ -2,13 +2,21 @@
 status changes, lost-card replacement, PINs with their lock-out, and renewal."""
 from datetime import datetime, timedelta, timezone
 
+import http.client
+import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
+from waitress.server import create_server
 from sqlalchemy import select, update
 
 from lps_core.cards.models import Card, CardType
+from lps_core.cards.pins import hash_pin
 from lps_core.cards.services import generate_pool
 from lps_core.ledger.models import STORED_VALUE, STORED_VALUE_BONUS, USES, Account, LedgerEntry
 from lps_core.ledger.services import credit, fingerprint_of, get_or_create_account
+from lps_core.timeutil import as_utc
 
 UTC = timezone.utc
 SPA_CARD = {
@@ -107,10 +115,19 @@ def test_issuing_sets_validity_and_opens_the_uses(db, seed):
     card_no = seed.member_card()
     issued = card(db, card_no)
     assert start <= issued.valid_from.replace(tzinfo=UTC) <= datetime.now(UTC)
-    assert issued.valid_to.replace(tzinfo=UTC) == (start + timedelta(days=20)).replace(microsecond=issued.valid_to.microsecond)
+    assert as_utc(issued.valid_to) == start + timedelta(days=20)  # the type's end comes before 30 days
     assert balances(db, card_no) == {STORED_VALUE: 0, USES: 10}
     entry = db.scalar(select(LedgerEntry).join(Account).join(Card).where(Card.card_no == card_no))
     assert (entry.kind, entry.amount, entry.business_key) == ("issue", 10, f"issue-uses:{issued.id}")
+
+
+def test_an_inactive_card_type_is_not_issued(db, seed):
+    from lps_core.errors import Unprocessable
+
+    db.execute(update(CardType).where(CardType.code == "standard").values(active=False))
+    db.commit()
+    with pytest.raises(Unprocessable, match="no longer issued"):
+        seed.member_card()
 
 
 def test_a_type_without_validity_gives_open_cards(db, seed):
@@ -298,3 +315,52 @@ def test_renewal_stops_at_the_card_types_end(testapp, manage, seed, db):
     error = testapp.post_json(f"/api/v1/cards/{card_no}/renew", {"valid_to": "2032-01-01T00:00:00Z"},
                               headers=manage, status=422).json
     assert error["fields"] == {"valid_to": "goes past the card type's end, 2031-01-01T00:00:00Z"}
+
+
+# At the same time, over HTTP
+
+CLIENTS = 5
+
+
+@pytest.fixture
+def server(wsgi_app, seed):
+    server = create_server(wsgi_app, host="127.0.0.1", port=0, threads=CLIENTS)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield server.effective_port
+    server.close()
+    thread.join(5)
+
+
+def post_at_once(port, headers, path, bodies):
+    barrier = threading.Barrier(len(bodies))
+
+    def post(body):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        barrier.wait()
+        connection.request("POST", path, json.dumps(body), {**headers, "Content-Type": "application/json"})
+        response = connection.getresponse()
+        return response.status, json.loads(response.read())
+
+    with ThreadPoolExecutor(len(bodies)) as pool:
+        return list(pool.map(post, bodies))
+
+
+def test_simultaneous_wrong_pins_are_each_counted(server, manage, seed, db):
+    card_no = seed.member_card()
+    db.execute(update(Card).where(Card.card_no == card_no).values(pin_hash=hash_pin("2468")))
+    db.commit()
+    results = post_at_once(server, manage, f"/api/v1/cards/{card_no}/pin", [{"pin": "1111", "old_pin": "0000"}] * CLIENTS)
+    assert [status for status, _ in results] == [403] * CLIENTS
+    locked = card(db, card_no)
+    assert locked.pin_failures == CLIENTS and locked.pin_locked_until is not None
+
+
+def test_simultaneous_replacements_of_one_card_make_one_new_card(server, manage, seed, db):
+    old = seed.member_card()
+    fund(db, old, STORED_VALUE, 10_000)
+    results = post_at_once(server, manage, f"/api/v1/cards/{old}/replace", [{"reason": "lost"}] * CLIENTS)
+    assert sorted(status for status, _ in results) == [201] + [409] * (CLIENTS - 1)
+    [new] = [answer["card_no"] for status, answer in results if status == 201]
+    assert balances(db, new) == {STORED_VALUE: 10_000}
+    assert db.scalar(select(Card.replaced_by_id).where(Card.card_no == old)) == card(db, new).id
