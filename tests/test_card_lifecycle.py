@@ -1,15 +1,14 @@
 """Card types configured over the API, issuance with validity and uses, anonymous bearer cards,
 status changes, lost-card replacement, PINs with their lock-out, and renewal."""
-from datetime import datetime, timedelta, timezone
-
 import http.client
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
 
 import pytest
-from waitress.server import create_server
 from sqlalchemy import select, update
+from waitress.server import create_server
 
 from lps_core.cards.models import Card, CardType
 from lps_core.cards.pins import hash_pin
