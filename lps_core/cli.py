@@ -89,6 +89,12 @@ def build_parser():
 
     plugins = commands.add_parser("plugins", help="list installed plugins and what they provide")
     plugins.set_defaults(run=cmd_plugins)
+
+    pii = commands.add_parser("pii", help="keys of personal data at rest").add_subparsers(title="pii commands")
+    pii.add_parser("new-key", help="print a new key for lps.pii.keys (needs no config file)").set_defaults(
+        run=cmd_pii_new_key)
+    pii.add_parser("rotate", help="re-encrypt personal data with the newest key and recompute the blind "
+                                  "indexes with the current index key").set_defaults(run=cmd_pii_rotate)
     return parser
 
 
@@ -217,6 +223,25 @@ def cmd_plugins(args):
         "plugins": registry.plugin_names(),
         "provides": {hook: sorted(objects) for hook, objects in registry.provided.items()},
     }, indent=2))
+
+
+def cmd_pii_new_key(args):
+    from lps_core.pii import new_key
+
+    print(new_key())
+
+
+def cmd_pii_rotate(args):
+    from lps_core.members.privacy import reencrypt_personal_data
+
+    env = Environment(args.config)
+    total, last_id = 0, 0
+    while True:  # one transaction per batch: an interrupted run resumes where it stopped
+        count, last_id = env.transaction(lambda db: reencrypt_personal_data(db, after_id=last_id))
+        total += count
+        if not count:
+            break
+    print(f"personal data of {total} members re-encrypted with the newest key and re-indexed")
 
 
 def pshell_setup(env):
