@@ -403,3 +403,31 @@ def test_a_card_works_at_every_outlet_of_the_group(testapp, auth, spa_auth, seed
     [picture] = testapp.get("/api/v1/cashier/lookup", {"card_no": card_no}, headers=auth).json["matches"]
     # 500.00 + 40.00 bonus, less 2 x 90.00 taken in proportion (6.66 of bonus value each time)
     assert (picture["balances"]["stored_value"], picture["balances"]["bonus_value"]) == ("333.32", "26.68")
+
+
+def test_refunding_a_referred_members_first_bill_takes_the_referral_bonus_back(testapp, auth, seed, products):
+    from datetime import datetime, timedelta, timezone
+
+    now = datetime.now(timezone.utc)
+    testapp.post_json("/api/v1/promotions", {
+        "code": "REFER", "name": "Refer a friend", "kind": "referral", "params": {"levels": [300]},
+        "starts_at": (now - timedelta(days=1)).isoformat(), "ends_at": (now + timedelta(days=1)).isoformat(),
+    }, headers=auth)
+    parent = seed.member_card("Parent")
+    member = testapp.post_json("/api/v1/members", {"name": "Child", "phone": "+8613800000002", "channel": "desk",
+                                                   "referrer_card_no": parent}, headers=auth).json
+    child = testapp.post_json(f"/api/v1/members/{member['id']}/approve", {"card_type": "prepaid"},
+                              headers=auth).json["card_no"]
+    doc = settle(testapp, auth, child, [{"kind": "cash", "amount": "90.00"}])
+
+    def points(card_no):
+        return testapp.get("/api/v1/cashier/lookup", {"card_no": card_no}, headers=auth).json["matches"][0][
+            "balances"]["points"]
+
+    assert points(parent) == 300
+    url = f"/api/v1/settlements/{doc['id']}/refunds"
+    testapp.post_json(url, {"refund_no": "R1", "amount": "30.00"}, headers=auth, status=201)
+    assert points(parent) == 200  # a third of the bill, a third of the bonus
+    testapp.post_json(url, {}, headers=auth, status=201)
+    assert (points(parent), points(child)) == (0, 0)
+    assert find_drift(seed.db) == []
