@@ -1,0 +1,114 @@
+"""The browser-test harness: the real app with demo data on a local port, and Debian's Chromium.
+
+LPS runs in a waitress server on 127.0.0.1 (a free port, a background thread) over a migrated
+SQLite database loaded with `lps demo`'s data. Playwright drives the chromium binary that the
+system's package installed (never a browser download), headless at 1366x768. Each test's final
+page is saved to tests/browser/screenshots/<test name>.png, also when the test fails.
+
+Without chromium or Playwright the tests skip with the reason; with CI set they fail instead,
+as a missing PostgreSQL does in lps_core/testing.py.
+"""
+import os
+import re
+import shutil
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from lps_core.testing import PII_SETTINGS
+
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+VIEWPORT = {"width": 1366, "height": 768}
+
+
+def _unavailable(reason):
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must run the browser tests: {reason}")
+    pytest.skip(reason)
+
+
+@dataclass
+class LiveServer:
+    url: str
+    settings: dict
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """LPS with the demo data, served on a free local port for the whole session."""
+    from waitress import create_server
+
+    from lps_core import main
+    from lps_core.db import get_engine, get_session_factory, run_in_transaction
+    from lps_core.db.migrate import upgrade
+    from lps_core.demo import load_demo
+
+    database = tmp_path_factory.mktemp("browser") / "lps.sqlite"
+    settings = {"sqlalchemy.url": f"sqlite:///{database}", **PII_SETTINGS,
+                "lps.session.secret": "browser-tests-session-secret",
+                "lps.cards.issuance": "pool_then_generate",
+                "lps.api.key_cache_seconds": "0", "lps.rules.cache_seconds": "0",
+                "pyramid.default_locale_name": "en"}
+    engine = get_engine(settings)
+    upgrade(engine)
+    app = main({}, **settings)
+    plugins = app.registry["lps.plugins"]
+    run_in_transaction(get_session_factory(engine), lambda db: load_demo(db, plugins, app.registry.settings))
+    engine.dispose()
+
+    server = create_server(app, host="127.0.0.1", port=0, threads=4, clear_untrusted_proxy_headers=True)
+    thread = threading.Thread(target=server.run, name="lps-live-server", daemon=True)
+    thread.start()
+    yield LiveServer(f"http://127.0.0.1:{server.effective_port}", app.registry.settings)
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Debian Chromium for the whole session."""
+    executable = shutil.which("chromium")
+    if executable is None:
+        _unavailable("no chromium on PATH: apt-get install chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("Playwright for Python is not installed: pip install -e '.[test]'")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser context (no cookies) with an English browser, at 1366x768."""
+    context = browser.new_context(base_url=live_server.url, viewport=VIEWPORT, locale="en-US")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture(autouse=True)
+def screenshot(page, request):
+    """Saves the final page of every test, passed or failed, as screenshots/<test name>.png."""
+    yield
+    SCREENSHOTS.mkdir(exist_ok=True)
+    name = re.sub(r"[^\w.-]+", "_", request.node.name)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def _sign_in(page, username, password):
+    page.goto("/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("form.form button[type=submit]")
+    page.wait_for_load_state()
+
+
+@pytest.fixture
+def sign_in():
+    """`sign_in(page, username, password)`: fills and submits the sign-in form."""
+    return _sign_in
