@@ -6,7 +6,7 @@ CONFIG ?= config/development.ini
 PLUGINS := $(dir $(wildcard plugins/*/setup.cfg drivers/*/setup.cfg))
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test clean
+.PHONY: install run test catalogs clean
 
 $(STAMP): setup.cfg pyproject.toml $(wildcard plugins/*/setup.cfg drivers/*/setup.cfg)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ run: install
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# After changing texts of the screens: extract them into the .po files and compile (docs/translating.md).
+catalogs: install
+	$(BIN)/python -m lps_core.catalogs update
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis

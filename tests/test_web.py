@@ -105,7 +105,7 @@ def test_the_password_policy_answers_beside_the_field(testapp, seed, password, p
     page = sign_in(testapp, "bob", PASSWORD).follow()
     answer = testapp.post("/password", {"password": password, "confirm": password, "csrf_token": csrf_of(page)},
                           status=400)
-    assert f'<p class="error">{problem}</p>' in answer.text
+    assert [p.text for p in answer.html.select('p.error')] == [problem]
 
 
 def test_one_address_failing_too_often_is_throttled_across_accounts(testapp, operator):
@@ -126,7 +126,7 @@ def test_an_idle_session_is_signed_out_with_a_message(testapp, operator, monkeyp
     testapp.get("/", status=200)  # activity keeps the session alive
     monkeypatch.setattr(security, "clock", lambda: start + 29 * 60 + 1801)
     page = testapp.get("/", status=303).follow()
-    assert "signed out after 30 minutes without activity" in page.text
+    assert "signed out after a while without activity" in page.text
     testapp.get("/", status=303)
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import delete, insert, or_, select, update
 
 from lps_core.audit.services import SYSTEM, Actor, record
 from lps_core.errors import Conflict, NotFound, ValidationFailed
+from lps_core.i18n import _
 from lps_core.operators.access import OperatorIdentity
 from lps_core.operators.models import Operator, OperatorScope
 from lps_core.operators.roles import HQ_ROLES, ROLES
@@ -37,12 +38,12 @@ class SignIn:
 def password_problem(password, username="") -> str | None:
     """What is wrong with a new password, in words for beside the field; None when it is fine."""
     if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
-        return f"must be at least {MIN_PASSWORD_LENGTH} characters"
+        return _("must be at least ${length} characters", mapping={"length": MIN_PASSWORD_LENGTH})
     if username and username.lower() in password.lower():
-        return "must not contain the user name"
+        return _("must not contain the user name")
     classes = {"letter" if c.isalpha() else "digit" if c.isdigit() else "symbol" for c in password}
     if len(classes) < 2:
-        return "must mix letters with digits or symbols"
+        return _("must mix letters with digits or symbols")
     return None
 
 
@@ -173,16 +174,16 @@ def sign_in(db, username, password, *, address=None) -> SignIn:
     attempt = Actor.operator(None, username or "-")
     if address_throttled(db, address, now):
         record(db, actor=attempt, action="operator.sign_in_throttled", target=None, address=address)
-        return SignIn(error="Too many failed sign-ins from this address: wait 15 minutes, then try again.",
+        return SignIn(error=_("Too many failed sign-ins from this address: wait 15 minutes, then try again."),
                       throttled=True)
-    refused = SignIn(error="The user name or password is not right.")
+    refused = SignIn(error=_("The user name or password is not right."))
     operator = db.execute(select(Operator).where(Operator.username == username).with_for_update()).scalar_one_or_none()
     if operator is None or not operator.active:
         return _failed(db, attempt, None, address, now, refused)
     attempt = Actor.operator(operator.id, operator.username)
     if operator.locked_until and as_utc(operator.locked_until) > now:
         return _failed(db, attempt, operator.id, address, now,
-                       SignIn(error="Too many failed attempts: this account is locked for a few minutes."))
+                       SignIn(error=_("Too many failed attempts: this account is locked for a few minutes.")))
     try:
         _hasher.verify(operator.password_hash, password or "")
     except (VerificationError, InvalidHashError):

@@ -29,6 +29,7 @@ def includeme(config):
     ))
     config.set_default_csrf_options(require_csrf=True)
     config.set_security_policy(StaffSecurityPolicy(settings["lps.session.idle_timeout"]))
+    config.include("lps_core.web.i18n")
     config.add_static_view("static", "lps_core.web:static", cache_max_age=3600)
     config.add_route("home", "/")
     config.add_route("login", "/login")

@@ -9,6 +9,7 @@ import time
 from pyramid.httpexceptions import HTTPForbidden
 from pyramid.security import Allowed, Denied
 
+from lps_core.i18n import _
 from lps_core.operators.access import operator_may
 from lps_core.operators.services import get_operator
 
@@ -33,8 +34,7 @@ class StaffSecurityPolicy:
         seen = session.get("seen", 0)
         if now - seen > self.idle_seconds:
             session.invalidate()
-            session.flash(f"You were signed out after {self.idle_seconds // 60} minutes without activity. "
-                          "Please sign in again.")
+            session.flash(_("You were signed out after a while without activity. Please sign in again."))
             return None
         if now - seen > SEEN_RESOLUTION:
             session["seen"] = now

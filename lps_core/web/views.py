@@ -8,6 +8,7 @@ from sqlalchemy.orm import aliased
 from lps_core.earning.models import EarningRule
 from lps_core.audit.services import Actor
 from lps_core.errors import ValidationFailed
+from lps_core.i18n import _
 from lps_core.operators.services import set_password, sign_in
 from lps_core.outlets.models import Outlet
 from lps_core.operators.permissions import Permission
@@ -59,7 +60,7 @@ def change_password(request):
     if request.method == "POST":
         new = request.params.get("password", "")
         if new != request.params.get("confirm", ""):
-            errors["confirm"] = "The two passwords differ."
+            errors["confirm"] = _("The two passwords differ.")
         else:
             try:
                 set_password(request.dbsession, request.identity.id, new, address=request.client_addr,
@@ -67,7 +68,7 @@ def change_password(request):
             except ValidationFailed as exc:
                 errors.update(exc.fields)
         if not errors:
-            request.session.flash("Your password has been changed.")
+            request.session.flash(_("Your password has been changed."))
             return HTTPSeeOther(request.route_url("home"))
         request.response.status = 400
     return {"errors": errors}

@@ -1,0 +1,114 @@
+"""The message catalogs of the staff screens: extract, merge, compile and check them.
+
+    python -m lps_core.catalogs update    # after changing texts: new messages into every .po, .mo compiled
+    python -m lps_core.catalogs check     # exit 1 if a text lacks a translation or a .mo is stale
+
+Texts are found by lingua (i18n:translate in templates, `_()` in Python), one domain at a time;
+Babel merges and compiles. The translator edits lps_core/locale/<locale>/LC_MESSAGES/<domain>.po
+and runs `update` again (docs/translating.md). `make catalogs` runs `update`."""
+import io
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po, write_po
+
+PACKAGE = Path(__file__).resolve().parent
+LOCALE_DIR = PACKAGE / "locale"
+LOCALES = ("zh_CN",)
+
+
+def domains() -> list[str]:
+    """Every domain named by a template (i18n:domain="..."), `lps` first."""
+    found = {"lps"}
+    for template in PACKAGE.rglob("*.pt"):
+        text = template.read_text(encoding="utf-8")
+        for part in text.split('i18n:domain="')[1:]:
+            found.add(part.split('"', 1)[0])
+    return sorted(found, key=lambda name: (name != "lps", name))
+
+
+def extract(domain):
+    """The domain's messages, as a Babel catalog, straight from the sources."""
+    with tempfile.TemporaryDirectory() as folder:
+        pot = Path(folder) / f"{domain}.pot"
+        sources = sorted(str(path.relative_to(PACKAGE.parent)) for pattern in ("*.pt", "*.py")
+                         for path in PACKAGE.rglob(pattern) if "migrations" not in path.parts)
+        subprocess.run([str(Path(sys.executable).with_name("pot-create")), "--no-location", "-d", domain,
+                        "-o", str(pot), *sources], check=True, cwd=PACKAGE.parent, capture_output=True)
+        with pot.open("rb") as handle:
+            return read_po(handle, domain=domain)
+
+
+def po_path(locale, domain) -> Path:
+    return LOCALE_DIR / locale / "LC_MESSAGES" / f"{domain}.po"
+
+
+def read_catalog(locale, domain):
+    path = po_path(locale, domain)
+    if not path.exists():
+        return None
+    with path.open("rb") as handle:
+        return read_po(handle, locale=locale, domain=domain)
+
+
+def compiled(catalog) -> bytes:
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    return buffer.getvalue()
+
+
+def update():
+    for domain in domains():
+        template = extract(domain)
+        for locale in LOCALES:
+            catalog = read_catalog(locale, domain)
+            if catalog is None:
+                from babel.messages.catalog import Catalog
+
+                catalog = Catalog(locale=locale, domain=domain)
+            catalog.update(template, no_fuzzy_matching=True)
+            catalog.project, catalog.version, catalog.copyright_holder = "LPS", "1", "the LPS authors"
+            catalog.fuzzy = False
+            path = po_path(locale, domain)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("wb") as handle:
+                write_po(handle, catalog, width=100, omit_header=False, ignore_obsolete=True)
+            path.with_suffix(".mo").write_bytes(compiled(read_catalog(locale, domain)))
+            print(f"{path.relative_to(PACKAGE.parent)}: {len(catalog)} messages")
+
+
+def problems() -> list[str]:
+    """Texts without a translation, and compiled catalogs that differ from their .po."""
+    found = []
+    for domain in domains():
+        wanted = {message.id for message in extract(domain) if message.id}
+        for locale in LOCALES:
+            catalog = read_catalog(locale, domain)
+            if catalog is None:
+                found.append(f"{locale}/{domain}.po is missing: run `make catalogs`")
+                continue
+            translated = {message.id for message in catalog if message.id and message.string and not message.fuzzy}
+            found.extend(f"{locale}/{domain}.po has no translation of {message_id!r}"
+                         for message_id in sorted(wanted - translated, key=str))
+            mo = po_path(locale, domain).with_suffix(".mo")
+            if not mo.exists() or mo.read_bytes() != compiled(catalog):
+                found.append(f"{locale}/{domain}.mo is not compiled from its .po: run `make catalogs`")
+    return found
+
+
+def main(argv=None):
+    command = (argv or sys.argv[1:] or ["check"])[0]
+    if command == "update":
+        update()
+        return 0
+    issues = problems()
+    for issue in issues:
+        print(issue)
+    return 1 if issues else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

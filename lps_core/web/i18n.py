@@ -1,0 +1,117 @@
+"""Languages of the staff screens (English and Simplified Chinese) and locale-aware formatting.
+
+The language is the one the operator picked with the switch in the header (a cookie), else the
+best match of the browser's Accept-Language, else English. Texts come from gettext catalogs under
+lps_core/locale, one domain per group of screens (`lps` for the shared layout and sign-in, and one
+per feature); templates mark them with i18n:translate and Python code with the factories below.
+`make catalogs` extracts new messages and compiles the catalogs (docs/translating.md).
+
+Money, numbers and dates are formatted by Babel for the page's locale; times are shown in the
+programme's time zone (lps.timezone)."""
+from datetime import datetime
+from decimal import Decimal
+
+from babel import Locale
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency, format_decimal
+from pyramid.events import BeforeRender, subscriber
+from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.security import NO_PERMISSION_REQUIRED
+from pyramid.view import view_config
+
+from lps_core.i18n import _
+from lps_core.timeutil import as_utc
+
+LOCALES = {"en": "English", "zh_CN": "中文"}
+DEFAULT_LOCALE = "en"
+LOCALE_COOKIE = "_LOCALE_"
+CURRENCY_SETTING = "lps.currency"
+
+
+
+def negotiate_locale(request) -> str:
+    chosen = request.cookies.get(LOCALE_COOKIE)
+    if chosen in LOCALES:
+        return chosen
+    offered = [name.replace("_", "-") for name in LOCALES]
+    best = request.accept_language.best_match(offered, default_match=None) if request.accept_language else None
+    if best is None:
+        # Accept-Language "zh" or "zh-Hans" should still get Chinese.
+        for language in request.accept_language or ():
+            if str(language).lower().startswith("zh"):
+                return "zh_CN"
+        return DEFAULT_LOCALE
+    return best.replace("-", "_")
+
+
+class Formatter:
+    """Formats values for one page's locale; templates use it as `fmt`."""
+
+    def __init__(self, locale_name, timezone, currency):
+        self.locale = Locale.parse(locale_name)
+        self.timezone = timezone
+        self.currency = currency
+
+    def money(self, cents) -> str:
+        if cents is None:
+            return ""
+        return format_currency(Decimal(cents) / 100, self.currency, locale=self.locale)
+
+    def number(self, value) -> str:
+        return "" if value is None else format_decimal(value, locale=self.locale)
+
+    def date(self, value) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, datetime):
+            value = as_utc(value).astimezone(self.timezone).date()
+        return format_date(value, format="medium", locale=self.locale)
+
+    def datetime(self, value) -> str:
+        if value is None:
+            return ""
+        return format_datetime(as_utc(value).astimezone(self.timezone), format="short", locale=self.locale)
+
+    def percent(self, rate) -> str:
+        return "" if rate is None else format_decimal(Decimal(rate) * 100, locale=self.locale) + "%"
+
+
+def formatter(request) -> Formatter:
+    registry = request.registry
+    return Formatter(request.locale_name, registry["lps.programme"].timezone,
+                     registry.settings.get(CURRENCY_SETTING, "CNY"))
+
+
+@subscriber(BeforeRender)
+def template_helpers(event):
+    """`_` translates (in the `lps` domain unless a TranslationString says otherwise), `fmt` formats."""
+    request = event.get("request")
+    if request is None or event.get("renderer_name", "").endswith(".json") or "fmt" in event:
+        return
+    localizer = request.localizer
+    event["_"] = lambda text, mapping=None: localizer.translate(
+        text if hasattr(text, "domain") else _(text, mapping=mapping))
+    event["fmt"] = request.fmt
+    event["locales"] = LOCALES
+
+
+@view_config(route_name="locale", permission=NO_PERMISSION_REQUIRED, require_csrf=False)
+def switch_locale(request):
+    """Remember the operator's language and go back to the page they were on."""
+    code = request.matchdict["code"]
+    target = request.params.get("next", "/")
+    if not (target.startswith("/") and not target.startswith("//")):
+        target = "/"
+    response = HTTPSeeOther(target)
+    if code in LOCALES:
+        response.set_cookie(LOCALE_COOKIE, code, max_age=365 * 24 * 3600, httponly=True, samesite="Lax")
+    return response
+
+
+def includeme(config):
+    config.add_translation_dirs("lps_core:locale/")
+    config.set_locale_negotiator(negotiate_locale)
+    config.add_request_method(formatter, "fmt", reify=True)
+    config.add_route("locale", "/locale/{code}")
+    config.scan("lps_core.web.i18n")
+
