@@ -83,10 +83,12 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
-    """A fresh browser context (no cookies) with an English browser, at 1366x768."""
+    """A fresh browser context (no cookies) with an English browser, at 1366x768. The staff
+    answer OK to every confirmation the screens ask (lps.js's data-confirm)."""
     context = browser.new_context(base_url=live_server.url, viewport=VIEWPORT, locale="en-US")
     context.set_default_timeout(10_000)
     page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
     yield page
     context.close()
 
