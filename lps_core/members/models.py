@@ -1,14 +1,16 @@
-"""Members, their tiers, and how they enrolled."""
+"""Members, their tiers, how they enrolled, and what the desk knows of them: family members,
+preferences and the contact log."""
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Date, DateTime, ForeignKey, Numeric, String, func
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Date, DateTime, ForeignKey, Numeric, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lps_core.db.meta import Base
 from lps_core.pii import BlindIndex, EncryptedText
 
-MEMBER_STATUSES = ("pending", "active", "dormant", "suspended", "closed")
+# "rejected": an enrolment turned down in the approval queue (the reason is in status_reason).
+MEMBER_STATUSES = ("pending", "active", "dormant", "suspended", "closed", "rejected")
 ENROLMENT_CHANNELS = ("desk", "web")
 GENDERS = ("female", "male", "other", "unspecified")
 
@@ -36,7 +38,7 @@ class Tier(Base):
 class Member(Base):
     __tablename__ = "members"
     __table_args__ = (
-        CheckConstraint("status IN ('pending', 'active', 'dormant', 'suspended', 'closed')", name="status"),
+        CheckConstraint("status IN ('pending', 'active', 'dormant', 'suspended', 'closed', 'rejected')", name="status"),
         CheckConstraint("channel IN ('desk', 'web')", name="channel"),
     )
 
@@ -54,6 +56,7 @@ class Member(Base):
     gender: Mapped[str] = mapped_column(String(16), default="unspecified")
     channel: Mapped[str] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(16), default="pending")
+    status_reason: Mapped[str | None] = mapped_column(String(500))
     tier_id: Mapped[int | None] = mapped_column(ForeignKey("tiers.id"))
     enrolled_outlet_id: Mapped[int | None] = mapped_column(ForeignKey("outlets.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -66,3 +69,51 @@ class Member(Base):
     last_activity_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     tier: Mapped[Tier | None] = relationship(foreign_keys=[tier_id])
+
+
+CONTACT_CHANNELS = ("phone", "email", "sms", "wechat", "in_person", "letter")
+PREFERENCE_KEYS = ("room", "pillow", "dietary")
+
+
+class FamilyMember(Base):
+    """Someone of the member's family the hotel should know (spouse, child...), optionally a member too."""
+
+    __tablename__ = "member_family"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    relation: Mapped[str] = mapped_column(String(50))
+    birthday: Mapped[date | None] = mapped_column(Date)
+    relative_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class MemberPreference(Base):
+    """A free-text preference per key (room, pillow, dietary): one value per member and key."""
+
+    __tablename__ = "member_preferences"
+    __table_args__ = (UniqueConstraint("member_id", "key", name="uq_member_preferences_member_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    key: Mapped[str] = mapped_column(String(32))
+    value: Mapped[str] = mapped_column(String(500))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ContactLogEntry(Base):
+    """One contact with the member (每次与会员联系的情况): how, what was said, by whom, when."""
+
+    __tablename__ = "member_contacts"
+    __table_args__ = (
+        CheckConstraint("channel IN ('phone', 'email', 'sms', 'wechat', 'in_person', 'letter')", name="channel"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text)
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    operator_name: Mapped[str] = mapped_column(String(100))
+    contacted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
