@@ -10,11 +10,14 @@ from sqlalchemy import func, insert, select, update
 from lps_core.apikeys.models import ApiKey
 from lps_core.apikeys.services import create_api_key
 from lps_core.cards.models import Card, CardType
+from lps_core.cards.funds import deposit
 from lps_core.cards.services import generate_pool
+from lps_core.earning.services import OutletContext
 from lps_core.members.models import Member, Tier
 from lps_core.members.services import Enrolment, approve_member, enrol_member
 from lps_core.operators.models import Operator
 from lps_core.operators.services import create_operator, set_password
+from lps_core.outlets.models import Outlet
 from lps_core.outlets.services import ensure_property, save_outlet
 from lps_core.rewards.models import Reward
 from lps_core.timeutil import utcnow
@@ -39,6 +42,17 @@ REWARDS = [
     ("DINNER-2", "Dinner for two at Jade Garden", "fnb_voucher", 30000, None, 90, None),
     ("ROBE", "Grand Demo Hotel bathrobe", "item", 8000, 15, None, None),
 ]
+# Card products besides the standard card (docs/cards.md): code, name, prefix, and their features.
+CARD_TYPES = [
+    ("prepaid", "Prepaid card", "8801", {
+        "discount_rate": Decimal("0.05"), "discount_overrides": [{"outlet": "SPA", "rate": "0.10"}],
+        "stored_value": True, "credit_limit_cents": 200000,
+        "deposit_bonuses": [{"min_deposit": "1000.00", "bonus": "100.00"}, {"min_deposit": "3000.00", "bonus": "400.00"}]}),
+    ("spa10", "Lotus Spa 10 sessions", "8802", {"initial_uses": 10, "uses_outlets": ["SPA"], "validity_days": 365}),
+    ("gift", "Gift card (bearer)", "8803", {"stored_value": True, "anonymous": True, "pin_required": True}),
+]
+# A member with a prepaid card and a first deposit: name, phone, card type, deposit in cents.
+PREPAID_MEMBER = ("Chen Jing", "+8613800000004", "prepaid", 100000)
 MEMBERS = [
     ("Li Wei", "+8613800000001", "li.wei@example.com", date(1985, 3, 14), "male", "gold"),
     ("Zhang Min", "+8613800000002", "zhang.min@example.com", date(1990, 7, 2), "female", "silver"),
@@ -65,6 +79,9 @@ def load_demo(db, plugins, settings) -> list[str]:
                                            qualification=qualification))
     if db.scalar(select(CardType.id).where(CardType.code == "standard")) is None:
         db.execute(insert(CardType).values(code="standard", name="Standard member card", prefix="8800"))
+    for code, name, prefix, features in CARD_TYPES:
+        if db.scalar(select(CardType.id).where(CardType.code == code)) is None:
+            db.execute(insert(CardType).values(code=code, name=name, prefix=prefix, **features))
     for code, name, category, cost_cents, stock, voucher_days, tiers in REWARDS:
         if db.scalar(select(Reward.id).where(Reward.code == code)) is None:
             db.execute(insert(Reward).values(code=code, name=name, category=category, cost_cents=cost_cents,
@@ -84,6 +101,7 @@ def load_demo(db, plugins, settings) -> list[str]:
             db.execute(update(Member).where(Member.id == member_id).values(tier_id=tier_id))
         card_no = db.scalar(select(Card.card_no).where(Card.member_id == member_id, Card.status == "active"))
         cards.append(f"  {card_no}  {name} ({tier})")
+    cards.append(_prepaid_member(db, settings))
     db.execute(update(ApiKey).where(ApiKey.label == DEMO_KEY_LABEL, ApiKey.revoked_at.is_(None))
                .values(revoked_at=utcnow()))
     key = create_api_key(db, "REST", label=DEMO_KEY_LABEL)
@@ -94,7 +112,8 @@ def load_demo(db, plugins, settings) -> list[str]:
         _demo_operator(db, role.replace("_", "-"), password, role, outlets)
         staff.append(f"  {role.replace('_', '-')} / {password}  ({role}, outlets: {', '.join(outlets)})")
     return [
-        "Demo data ready: hotel GDH with outlets ROOMS, REST, SPA; tiers classic/silver/gold/diamond.",
+        "Demo data ready: hotel GDH with outlets ROOMS, REST, SPA; tiers classic/silver/gold/diamond;",
+        "card types standard, prepaid (stored value with deposit bonuses), spa10 (10 spa sessions), gift (bearer).",
         f"Staff sign-in at /login (http://127.0.0.1:6543/login with make run) as {username} / {password}",
         "Demo member cards:",
         *cards,
@@ -103,6 +122,20 @@ def load_demo(db, plugins, settings) -> list[str]:
         "Demo API key for outlet REST (a new one each run; the previous demo key is revoked):",
         key,
     ]
+
+
+def _prepaid_member(db, settings) -> str:
+    """A member holding a prepaid card with a first deposit (and its bonus), for the cashier demo."""
+    name, phone, card_type, deposit_cents = PREPAID_MEMBER
+    member_id = db.scalar(select(Member.id).where(Member.phone_index == phone))
+    if member_id is None:
+        member_id = enrol_member(db, Enrolment(name=name, channel="desk", phone=phone))
+        approve_member(db, member_id, issuance=settings["lps.cards.issuance"], card_type_code=card_type)
+    card = db.scalars(select(Card).where(Card.member_id == member_id, Card.status == "active")).first()
+    outlet = OutletContext(db.scalar(select(Outlet.id).where(Outlet.code == "REST")), "REST")
+    deposit(db, card, card.card_type, outlet, deposit_no="DEMO-1", amount_cents=deposit_cents, tender="cash",
+            occurred_at=utcnow())
+    return f"  {card.card_no}  {name} (prepaid card: 1000.00 deposited, 100.00 bonus)"
 
 
 def _demo_operator(db, username, password, role, outlets):

@@ -21,8 +21,8 @@ from lps_core.outlets.models import Outlet
 from lps_core.web.security import require_outlet
 
 PASSWORD = "matrix-pass-123"
-# Routes that are public by their plugin's design, though they do not say so in code yet.
-KNOWN_PUBLIC = {"posting_log.status": "the example plugin's per-process counts; its docs say no sign-in"}
+# Routes that are public by their plugin's design, though they do not say so in code (none today).
+KNOWN_PUBLIC = {}
 
 
 def staff_views(registry):

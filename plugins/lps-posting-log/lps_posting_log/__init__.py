@@ -65,6 +65,8 @@ import os
 import threading
 from collections import Counter
 
+from pyramid.security import NO_PERMISSION_REQUIRED
+
 from lps_core import hookimpl
 from lps_core.earning.models import Bill
 from lps_core.timeutil import isoformat, utcnow
@@ -188,5 +190,6 @@ def status_view(request):
 @hookimpl
 def lps_includeme(config):
     config.add_route(STATUS_ROUTE, STATUS_PATH)
+    # Public by design (counts only); declared so, as every staff-side route must declare its permission.
     config.add_view(status_view, route_name=STATUS_ROUTE, request_method="GET", renderer="json",
-                    require_csrf=False)
+                    require_csrf=False, permission=NO_PERMISSION_REQUIRED)
