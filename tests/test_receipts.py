@@ -263,6 +263,51 @@ def test_a_reprint_lists_the_refunds_made_since(testapp, settled):
     assert "Refunds" in html and "R-7" in html and "-9.00" in html and "COPY" in html
 
 
+
+# --- the staff member's language ----------------------------------------------------------------
+
+@pytest.mark.parametrize("paper", ["80mm", "a4"])
+def test_a_receipt_prints_in_the_language_of_the_staff_members_screen(testapp, settled, paper):
+    document, _, cashier = settled
+    english = testapp.get(receipt_url(document, paper), headers={**cashier, "Accept-Language": "en-GB"}).text
+    for text in ("Receipt B-1001", "Bill no.", "Cashier", "Total", "To pay", "Cash", "Points earned", "Signature"):
+        assert text in english, f"{text!r} missing"
+    assert "签名" not in english
+    chinese = testapp.get(receipt_url(document, paper), headers={**cashier, "Accept-Language": "zh-CN,zh;q=0.9"}).text
+    for text in ("小票 B-1001", "单号", "收银员", "会员", "合计", "应付", "现金", "银行卡", "本次积分",
+                 "本次消费后余额", "签名", "副本", "(第 1 份副本)"):
+        assert text in chinese, f"{text!r} missing"
+    assert "Signature" not in chinese and "Cash" not in chinese and "COPY" not in chinese and "Ann Lee" in chinese
+    assert "(copy 2)" in testapp.get(receipt_url(document, paper), headers={**cashier, "Accept-Language": "en"}).text
+
+
+def test_the_language_switch_of_the_staff_screens_decides_the_receipts_language(testapp, settled):
+    document, _, cashier = settled
+    testapp.get("/locale/zh_CN", status=303)
+    assert "签名" in testapp.get(receipt_url(document), headers={**cashier, "Accept-Language": "en"}).text
+
+
+
+def test_a_plugins_template_prints_its_own_labels_in_chinese_too(testapp, seed, settled):
+    document, _, cashier = settled
+    testapp.put_json("/api/v1/outlets/REST/receipt-layout", {"template": "classic"}, headers=manager(seed))
+    html = testapp.get(receipt_url(document), headers={**cashier, "Accept-Language": "zh-CN"}).text
+    assert 'class="classic"' in html and "账单 B-1001" in html and "您的账单" in html and "签名" in html
+
+def test_kinds_without_a_label_print_as_stored(templates, macros):
+    document = {**DOCUMENT, "tenders": [{"kind": "wechat_pay", "amount": "90.00", "uses": None, "bonus": None,
+                                         "reference": None}],
+                "balances": {"points": 1, "loyalty_miles": 7}}
+    html = render(templates, macros, "lps-80mm", document=document)
+    assert "wechat_pay" in html and "loyalty_miles" in html
+
+
+def test_a_count_card_prints_its_uses(templates, macros):
+    tender = {"kind": "uses", "amount": "0.00", "uses": 1, "bonus": None, "reference": None}
+    one = render(templates, macros, "lps-80mm", document={**DOCUMENT, "tenders": [tender]})
+    three = render(templates, macros, "lps-80mm", document={**DOCUMENT, "tenders": [{**tender, "uses": 3}]})
+    assert "Card use (1 use)" in one and "(3 uses)" in three
+
 def test_simultaneous_prints_give_one_original(engine, settled, templates, macros):
     """Each thread in its own transaction, as two tills would be: the settlement row lock (PostgreSQL)
     or BEGIN IMMEDIATE (SQLite) lets exactly one of them print the original."""

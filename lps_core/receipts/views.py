@@ -1,5 +1,8 @@
 """Receipt API views: an outlet's receipt layout (scope outlets.manage), and printing a
-settlement's receipt with the list of its prints (scope cashier). Thin: parse, call a service, shape."""
+settlement's receipt with the list of its prints (scope cashier). Thin: parse, call a service, shape.
+A receipt prints in the language of the staff member's screen (request.locale_name: the language
+switch's cookie, else the browser's Accept-Language)."""
+from pyramid.i18n import TranslationString
 from pyramid.response import Response
 from pyramid.view import view_config
 
@@ -44,12 +47,23 @@ def settlement_receipt(request):
         raise ValidationFailed(f"bad query parameter(s): {', '.join(problems)}", problems)
     printed = receipts.print_receipt(
         request.dbsession, request.registry["lps.receipt_templates"], settlement_id, outlet, paper,
-        macros=request.registry["lps.receipt_macros"], time_zone=request.registry["lps.programme"].timezone)
+        macros=request.registry["lps.receipt_macros"], time_zone=request.registry["lps.programme"].timezone,
+        translate=receipt_translator(request))
     response = Response(printed.html, content_type="text/html", charset="utf-8")
     response.headers.update({"Cache-Control": "no-store", "Content-Security-Policy": RECEIPT_CSP,
                              "X-LPS-Receipt-Copy": str(printed.copy_no),
                              "X-LPS-Receipt-Template": printed.template})
     return response
+
+
+def receipt_translator(request):
+    """Chameleon's translate function, answering from the catalogs of the request's language."""
+    localizer = request.localizer
+
+    def translate(msgid, domain=None, mapping=None, default=None, context=None, target_language=None):
+        return localizer.translate(TranslationString(msgid, domain=domain, mapping=mapping, default=default))
+
+    return translate
 
 
 @view_config(route_name="api.settlement_receipt_prints", request_method="GET", require_csrf=False, renderer="json")
