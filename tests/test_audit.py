@@ -89,3 +89,57 @@ def test_search_filters_and_pages(seed):
     assert search_audit(db, since=now + timedelta(minutes=1)).total == 0
     with pytest.raises(ValidationFailed):
         search_audit(db, per_page=1000)
+
+
+# --- the staff screens' writes ---------------------------------------------------------------------
+
+def csrf_of(page):
+    return page.html.find("input", {"name": "csrf_token"})["value"]
+
+
+def test_every_successful_staff_screen_write_is_recorded_without_secrets(testapp, seed):
+    operator_id = create_operator(seed.db, "alice", PASSWORD, roles=["cashier"], outlets=["REST"],
+                                  must_change_password=False)
+    seed.db.commit()
+    page = testapp.get("/login", extra_environ=ADDRESS)
+    testapp.post("/login", {"username": "alice", "password": PASSWORD, "csrf_token": csrf_of(page)},
+                 extra_environ=ADDRESS, status=303)
+    token = csrf_of(testapp.get("/password"))
+    new_password = "brand-new-pass-456"
+    # A refused change (400) records nothing; nor does a POST without the CSRF token.
+    testapp.post("/password", {"password": new_password, "confirm": "other-pass-789", "csrf_token": token},
+                 extra_environ=ADDRESS, status=400)
+    testapp.post("/password", {"password": new_password, "confirm": new_password}, status=400)
+    assert entries(seed.db, "password") == []
+    testapp.post("/password", {"password": new_password, "confirm": new_password, "csrf_token": token,
+                               "pin": "1234", "note": "quarterly change"}, extra_environ=ADDRESS, status=303)
+    [change] = entries(seed.db, "password")
+    assert (change.actor_kind, change.actor_id, change.actor_name, change.address) == (
+        "operator", operator_id, "alice", "198.51.100.7")
+    assert change.target_type is None and change.after == {"note": "quarterly change"}
+    testapp.post("/logout", {"csrf_token": csrf_of(testapp.get("/password"))}, extra_environ=ADDRESS, status=303)
+    [sign_out] = entries(seed.db, "logout")
+    assert (sign_out.actor_name, sign_out.after) == ("alice", {})
+    # The explicit entries stay, and no entry holds a password, the PIN or the CSRF token.
+    assert {"operator.sign_in", "operator.password"} <= {entry.action for entry in entries(seed.db)}
+    for entry in entries(seed.db):
+        text = repr((entry.before, entry.after, entry.target_id))
+        for secret in (PASSWORD, new_password, "1234", token):
+            assert secret not in text
+
+
+def test_a_post_without_a_signed_in_operator_records_no_staff_entry(testapp, seed):
+    page = testapp.get("/login")
+    testapp.post("/login", {"username": "nobody", "password": "wrong-pass-123", "csrf_token": csrf_of(page)},
+                 status=400)
+    assert [entry.action for entry in entries(seed.db)] == ["operator.sign_in_failed"]
+
+
+def test_form_fields_keep_lists_and_drop_secrets():
+    from webob.multidict import MultiDict
+
+    from lps_core.audit.staff_writes import form_fields
+
+    form = MultiDict([("roles", "cashier"), ("roles", "front_desk"), ("name", "x" * 500), ("csrf_token", "t"),
+                      ("new_password", "p"), ("card_PIN", "1"), ("confirm", "p")])
+    assert form_fields(form) == {"roles": ["cashier", "front_desk"], "name": "x" * 200}
