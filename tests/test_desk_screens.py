@@ -1,0 +1,239 @@
+"""The desk screens: the cashier's screen (look-up, settle with mixed tenders, PIN, receipt,
+refund, deposits, top-ups, repayments) and rewards at the desk (redeem, collect, cancel, catalogue
+management). Happy paths, errors beside the field, CSRF, outlet scope and the audit log; both databases."""
+import re
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import insert, select, update
+
+from lps_core.audit.models import AuditEntry
+from lps_core.cards.luhn import with_check_digit
+from lps_core.cards.models import Card, CardType
+from lps_core.cards.pins import hash_pin
+from lps_core.cashier.models import Settlement
+from lps_core.members.models import Member, Tier
+from lps_core.members.services import Enrolment, approve_member, enrol_member
+from lps_core.operators.services import create_operator
+
+PASSWORD = "desk-pass-123"
+
+
+def csrf_of(page):
+    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+
+
+def sign_in(testapp, seed, username, roles=("cashier",), outlets=("REST",)):
+    create_operator(seed.db, username, PASSWORD, roles=roles, outlets=list(outlets), must_change_password=False)
+    seed.db.commit()
+    page = testapp.get("/login")
+    testapp.post("/login", {"username": username, "password": PASSWORD, "csrf_token": csrf_of(page)}, status=303)
+    return csrf_of(testapp.get("/password"))
+
+
+def audited(seed, action):
+    seed.db.rollback()
+    return seed.db.scalars(select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)).all()
+
+
+@pytest.fixture
+def products(seed):
+    """A prepaid card type: stored value with a deposit bonus, 10% off, a credit line; and a count card."""
+    seed.db.execute(insert(CardType), [
+        {"code": "prepaid", "name": "Prepaid", "prefix": "8801", "discount_rate": Decimal("0.1"), "stored_value": True,
+         "deposit_bonuses": [{"min_deposit": "500.00", "bonus": "40.00"}], "credit_limit_cents": 100000},
+        {"code": "spa10", "name": "Spa 10", "prefix": "8802", "initial_uses": 0},
+    ])
+    seed.db.commit()
+
+
+def card_of(seed, name, card_type="prepaid", tier=None, pin=None, phone="+8613911112222"):
+    member_id = enrol_member(seed.db, Enrolment(name=name, channel="desk", phone=phone))
+    card_no = approve_member(seed.db, member_id, card_type_code=card_type)
+    if tier:
+        seed.db.execute(update(Member).where(Member.id == member_id)
+                        .values(tier_id=select(Tier.id).where(Tier.code == tier).scalar_subquery()))
+    if pin:
+        seed.db.execute(update(Card).where(Card.card_no == card_no).values(pin_hash=hash_pin(pin)))
+    seed.db.commit()
+    return card_no
+
+
+@pytest.fixture
+def cashier(testapp, seed, products):
+    return sign_in(testapp, seed, "carla")
+
+
+def bill_form(page):
+    return page.forms["bill"]
+
+
+def fill_bill(form, items, tenders, pin=None):
+    for n, (sku, category, qty, amount) in enumerate(items):
+        form[f"item-{n}-sku"], form[f"item-{n}-category"] = sku, category
+        form[f"item-{n}-qty"], form[f"item-{n}-amount"] = qty, amount
+    for n, (kind, amount) in enumerate(tenders):
+        form[f"tender-{n}-kind"], form[f"tender-{n}-amount"] = kind, amount
+    if pin is not None:
+        form["pin"] = pin
+    return form
+
+
+def deposit_on(testapp, card_no, amount="600.00"):
+    page = testapp.get("/cashier", {"card_no": card_no})
+    form = page.forms["deposit"]
+    form["amount"] = amount
+    return form.submit(status=303).follow()
+
+
+# --- Cashier ---------------------------------------------------------------------------------------
+
+def test_a_swipe_shows_the_member_and_a_mixed_bill_settles_with_points_and_receipt(testapp, seed, cashier):
+    card_no = card_of(seed, "Wang Fang", tier="gold")
+    page = deposit_on(testapp, card_no)
+    assert "Saved: the balances below are up to date." in page.text
+    assert page.html.select_one("#card_no")["value"] == card_no
+    assert "Wang Fang" in page.text and "Gold" in page.text
+    assert "600.00" in page.html.select_one("#balance-stored-value").text
+    assert "40.00" in page.html.select_one("#balance-bonus-value").text
+
+    form = fill_bill(bill_form(page), [("STEAK", "food", "1", "100.00"), ("WINE", "drinks", "2", "50.00")],
+                     [("stored_value", "100.00"), ("cash", "35.00")])
+    bill_no = form["bill_no"].value
+    assert bill_no.startswith("REST-")
+    done = form.submit(status=303).follow()
+    assert "The bill is settled." in done.text
+    assert "15.00" in done.html.select_one("#discount").text and "135.00" in done.html.select_one("#charged").text
+    assert done.html.select_one("#points-earned").text.strip() != "0"
+    settlement = seed.db.scalar(select(Settlement).where(Settlement.bill_no == bill_no))
+    assert settlement.operator == "carla" and settlement.charged_cents == 13500
+    entry = audited(seed, "settlement.create")[-1]
+    assert entry.actor_name == "carla" and entry.target_id == str(settlement.id) and entry.after["charged"] == "135.00"
+    assert audited(seed, "card.deposit")[-1].after["stored_value"] == "600.00"
+
+    receipt_url = done.html.select_one("#print-receipt")["href"]
+    first = testapp.get(receipt_url)
+    assert bill_no in first.text and "COPY" not in first.text
+    assert "COPY" in testapp.get(receipt_url).text
+
+
+def test_look_up_by_name_lists_the_cards_and_unknown_cards_are_answered_beside_the_field(testapp, seed, cashier):
+    card_of(seed, "Li Lei")
+    card_of(seed, "Li Na", phone="+8613900001111")
+    page = testapp.get("/cashier", {"name": "li "})
+    assert len(page.html.select("table tbody tr")) == 2
+    assert "Li Na" in testapp.get("/cashier", {"phone": "+8613900001111"}).html.select_one("#card h2").text
+    missing = testapp.get("/cashier", {"card_no": with_check_digit("880199999999999")})
+    assert "No card found." in missing.text
+    assert missing.html.select_one("#card_no")["aria-invalid"] == "true"
+    assert "check digit" in testapp.get("/cashier", {"card_no": "8801000000000000"}, status=400).text
+    bad = testapp.get("/cashier", {"name": "x"}, status=400)
+    assert "must have at least 2 characters" in bad.text
+
+
+def test_settlement_errors_are_shown_beside_the_tender_and_pin_with_the_form_kept(testapp, seed, cashier):
+    card_no = card_of(seed, "Zhao Min", pin="4321")
+    page = deposit_on(testapp, card_no, "50.00")
+    form = fill_bill(bill_form(page), [("STEAK", "food", "1", "100.00")], [("stored_value", "90.00")], pin="4321")
+    short = form.submit(status=400)
+    assert "of stored value on the card" in short.html.select_one("#tenders").text
+    assert short.html.select_one("#tender-0-amount")["aria-invalid"] == "true"
+    assert bill_form(short)["item-0-sku"].value == "STEAK"
+    assert bill_form(short)["bill_no"].value == form["bill_no"].value
+
+    form = fill_bill(bill_form(short), [("STEAK", "food", "1", "100.00")], [("stored_value", "40.00"), ("cash", "50.00")],
+                     pin="9999")
+    wrong = form.submit(status=400)
+    assert "wrong PIN" in wrong.text and wrong.html.select_one("#pin")["aria-invalid"] == "true"
+    assert seed.db.scalar(select(Settlement.id)) is None
+
+    totals = fill_bill(bill_form(wrong), [("STEAK", "food", "1", "100.00")], [("cash", "100.00")]).submit(status=400)
+    assert "must add up to 90.00" in totals.text
+
+
+def test_a_cashier_of_one_outlet_cannot_act_for_another(testapp, seed, cashier):
+    card_no = card_of(seed, "Sun Li")
+    testapp.get("/cashier", {"outlet": "SPA", "card_no": card_no}, status=403)
+    page = testapp.get("/cashier", {"card_no": card_no})
+    form = bill_form(page)
+    form["outlet"].force_value("SPA")
+    fill_bill(form, [("TEA", "drinks", "1", "10.00")], [("cash", "9.00")])
+    form.submit(status=403)
+    assert seed.db.scalar(select(Settlement.id)) is None
+
+
+def test_the_settle_form_is_refused_without_its_csrf_token(testapp, seed, cashier):
+    card_no = card_of(seed, "Qian Yu")
+    testapp.post("/cashier/settle", {"outlet": "REST", "card_no": card_no, "bill_no": "B1", "item-0-amount": "10.00",
+                                     "tender-0-kind": "cash", "tender-0-amount": "9.00"}, status=400)
+    assert seed.db.scalar(select(Settlement.id)) is None
+
+
+def test_refund_part_then_the_rest_and_errors_beside_the_field(testapp, seed, products):
+    card_no = card_of(seed, "Zhou Xun")
+    sign_in(testapp, seed, "manny", roles=("outlet_manager",))
+    page = testapp.get("/cashier", {"card_no": card_no})
+    done = fill_bill(bill_form(page), [("STEAK", "food", "1", "100.00")], [("cash", "90.00")]).submit().follow()
+    refund = done.forms["refund"]
+    refund["scope"], refund["amount"], refund["refund_no"] = "amount", "100.00", "RF1"
+    too_much = refund.submit(status=400)
+    assert "at most 90.00 can be refunded" in too_much.text
+    assert too_much.html.select_one("#refund_amount")["aria-invalid"] == "true"
+    refund = too_much.forms["refund"]
+    refund["amount"], refund["reason"] = "30.00", "cold soup"
+    after = refund.submit(status=303).follow()
+    assert "60.00" in after.html.select_one("#refundable").text
+    entry = audited(seed, "settlement.refund")[-1]
+    assert entry.before == {"refundable": "90.00"} and entry.after["refundable"] == "60.00"
+    rest = after.forms["refund"]
+    rest["scope"] = "all"
+    final = rest.submit(status=303).follow()
+    assert "0.00" in final.html.select_one("#refundable").text and "refund" not in final.forms
+
+
+def test_a_cashier_sees_the_settlement_but_may_not_refund(testapp, seed, cashier):
+    card_no = card_of(seed, "He Jing")
+    page = testapp.get("/cashier", {"card_no": card_no})
+    done = fill_bill(bill_form(page), [("TEA", "drinks", "1", "10.00")], [("cash", "9.00")]).submit().follow()
+    assert "refund" not in done.forms
+    settlement_id = seed.db.scalar(select(Settlement.id))
+    testapp.post(f"/cashier/settlements/{settlement_id}/refund", {"csrf_token": cashier, "scope": "all"}, status=403)
+
+
+def test_top_up_uses_and_repay_credit(testapp, seed, cashier):
+    count_card = card_of(seed, "Ma Yun", card_type="spa10")
+    page = testapp.get("/cashier", {"card_no": count_card})
+    assert "deposit" not in page.forms
+    form = page.forms["top_up"]
+    form["uses"], form["amount"] = "x", "300.00"
+    bad = form.submit(status=400)
+    assert bad.html.select_one("#topup_uses")["aria-invalid"] == "true"
+    form = bad.forms["top_up"]
+    form["uses"] = "10"
+    page = form.submit(status=303).follow()
+    assert page.html.select_one("#balance-uses").text.strip() == "10"
+    assert audited(seed, "card.top_up")[-1].after["uses"] == 10
+
+    credit_card = card_of(seed, "Lu Xun")
+    page = testapp.get("/cashier", {"card_no": credit_card})
+    fill_bill(bill_form(page), [("ROOM", "room", "1", "200.00")], [("credit", "180.00")]).submit(status=303)
+    page = testapp.get("/cashier", {"card_no": credit_card})
+    form = page.forms["repay"]
+    form["amount"] = "500.00"
+    too_much = form.submit(status=400)
+    assert "at most 180.00 is owed" in too_much.text
+    form = too_much.forms["repay"]
+    form["amount"] = "80.00"
+    page = form.submit(status=303).follow()
+    assert "900.00" in page.html.select_one("#balance-credit-left").text
+    assert audited(seed, "card.repayment")[-1].before["credit_used"] == "180.00"
+
+
+def test_an_operator_of_several_outlets_picks_one(testapp, seed, products):
+    sign_in(testapp, seed, "hq", roles=("administrator",), outlets=("all",))
+    page = testapp.get("/cashier")
+    links = [a["href"] for a in page.html.select(".outlet-choice a")]
+    assert any("outlet=REST" in link for link in links) and any("outlet=SPA" in link for link in links)
+    assert page.html.select_one("#card_no") is None
+    assert testapp.get("/cashier", {"outlet": "SPA"}).html.select_one("#card_no") is not None
+    testapp.get("/cashier", {"outlet": "NOPE"}, status=404)
