@@ -73,6 +73,17 @@ def search_audit(db, *, actor=None, action=None, target_type=None, target_id=Non
     outlets, `outlet_ids` (entries of other outlets and of no outlet are left out)."""
     if not 1 <= per_page <= MAX_PER_PAGE or page < 1:
         raise ValidationFailed("bad page", {"per_page": f"must be 1 to {MAX_PER_PAGE}", "page": "must be at least 1"})
+    conditions = audit_conditions(actor=actor, action=action, target_type=target_type, target_id=target_id,
+                                  since=since, until=until, outlet_ids=outlet_ids)
+    total = db.scalar(select(func.count()).select_from(AuditEntry).where(*conditions))
+    entries = db.execute(select(AuditEntry).where(*conditions).order_by(AuditEntry.id.desc())
+                         .limit(per_page).offset((page - 1) * per_page)).scalars().all()
+    return AuditPage(list(entries), total, page, per_page)
+
+
+def audit_conditions(*, actor=None, action=None, target_type=None, target_id=None, since=None, until=None,
+                     outlet_ids=None) -> list:
+    """The WHERE conditions of an audit search (see search_audit), for lists that sort and page themselves."""
     conditions = []
     if actor:
         conditions.append(AuditEntry.actor_name == actor)
@@ -89,7 +100,4 @@ def search_audit(db, *, actor=None, action=None, target_type=None, target_id=Non
         conditions.append(AuditEntry.at < until)
     if outlet_ids is not None:
         conditions.append(AuditEntry.outlet_id.in_(sorted(outlet_ids)))
-    total = db.scalar(select(func.count()).select_from(AuditEntry).where(*conditions))
-    entries = db.execute(select(AuditEntry).where(*conditions).order_by(AuditEntry.id.desc())
-                         .limit(per_page).offset((page - 1) * per_page)).scalars().all()
-    return AuditPage(list(entries), total, page, per_page)
+    return conditions

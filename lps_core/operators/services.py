@@ -155,6 +155,16 @@ def _write_scope(db, operator_id, outlet_ids, property_ids):
         db.execute(insert(OperatorScope), rows)
 
 
+def set_active(db, operator_id, active: bool, *, actor, address=None):
+    """Disable an operator (they can no longer sign in, and an open session ends) or enable them again."""
+    before = db.scalar(select(Operator.active).where(Operator.id == operator_id))
+    if before is None:
+        raise NotFound(f"no operator {operator_id}", {"operator": "no such operator"})
+    db.execute(update(Operator).where(Operator.id == operator_id).values(active=active))
+    record(db, actor=actor, action="operator.enable" if active else "operator.disable",
+           target=("operator", operator_id), address=address, before={"active": before}, after={"active": active})
+
+
 def set_password(db, operator_id, password, *, must_change_password=False, actor=SYSTEM, address=None):
     username = db.scalar(select(Operator.username).where(Operator.id == operator_id))
     check_password_policy(password, username)
