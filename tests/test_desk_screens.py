@@ -2,6 +2,7 @@
 refund, deposits, top-ups, repayments) and rewards at the desk (redeem, collect, cancel, catalogue
 management). Happy paths, errors beside the field, CSRF, outlet scope and the audit log; both databases."""
 import re
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -12,9 +13,15 @@ from lps_core.cards.luhn import with_check_digit
 from lps_core.cards.models import Card, CardType
 from lps_core.cards.pins import hash_pin
 from lps_core.cashier.models import Settlement
+from lps_core.earning.services import OutletContext
+from lps_core.ledger import services as ledger
 from lps_core.members.models import Member, Tier
 from lps_core.members.services import Enrolment, approve_member, enrol_member
 from lps_core.operators.services import create_operator
+from lps_core.outlets.models import Outlet
+from lps_core.rewards import services as rewards
+from lps_core.rewards.models import Redemption, Reward
+from lps_core.timeutil import utcnow
 
 PASSWORD = "desk-pass-123"
 
@@ -237,3 +244,113 @@ def test_an_operator_of_several_outlets_picks_one(testapp, seed, products):
     assert page.html.select_one("#card_no") is None
     assert testapp.get("/cashier", {"outlet": "SPA"}).html.select_one("#card_no") is not None
     testapp.get("/cashier", {"outlet": "NOPE"}, status=404)
+
+
+# --- Rewards at the desk ----------------------------------------------------------------------------
+
+def give_points(seed, card_no, points):
+    ledger.credit(seed.db, seed.points_account(card_no), points, kind=ledger.EARN, business_key=f"gift:{card_no}",
+                  fingerprint="gift", expires_at=utcnow() + timedelta(days=365))
+    seed.db.commit()
+
+
+@pytest.fixture
+def catalogue(seed):
+    rewards.create_reward(seed.db, "MUG", {"name": "Hotel mug", "category": "item", "cost_cents": 500, "stock": 3})
+    rewards.create_reward(seed.db, "NIGHT", {"name": "Free night", "category": "room_night", "cost_cents": 50000,
+                                             "voucher_valid_days": 90})
+    seed.db.commit()
+
+
+def test_redeem_collect_later_and_cancel_at_the_desk(testapp, seed, cashier, catalogue):
+    card_no = card_of(seed, "Gao Yuan", card_type="standard")
+    give_points(seed, card_no, 2000)
+    page = testapp.get("/rewards", {"card_no": card_no})
+    assert "Gao Yuan" in page.text and "2,000" in page.html.select_one("#points-balance").text
+    form = page.forms["redeem-MUG"]
+    form["quantity"], form["collection"] = "2", "later"
+    page = form.submit(status=303).follow()
+    assert "The reward is redeemed." in page.text
+    assert "1,000" in page.html.select_one("#points-balance").text
+    made = audited(seed, "redemption.create")[-1]
+    assert made.after["points"] == 1000 and made.after["status"] == "awaiting_pickup" and made.actor_name == "carla"
+    number = made.target_id
+    assert "Awaiting pick-up" in page.html.select_one(f"#redemption-{number}").text
+
+    page = page.forms[f"collect-{number}"].submit(status=303).follow()
+    assert "Collected" in page.html.select_one(f"#redemption-{number}").text
+    assert audited(seed, "redemption.collect")[-1].before == {"status": "awaiting_pickup"}
+
+    refused = page.forms[f"cancel-{number}"]
+    refused["reason"] = "broken"
+    refused = refused.submit(status=400)
+    assert "required to cancel a collected redemption" in refused.html.select_one(f"#redemption-{number}").text
+    form = refused.forms[f"cancel-{number}"]
+    form["reason"], form["force"] = "broken", True
+    page = form.submit(status=303).follow()
+    assert "2,000" in page.html.select_one("#points-balance").text
+    assert audited(seed, "redemption.cancel")[-1].after["reason"] == "broken"
+    assert seed.db.scalar(select(Reward.stock).where(Reward.code == "MUG")) == 3
+
+
+def test_too_few_points_is_shown_beside_the_reward_and_nothing_is_taken(testapp, seed, cashier, catalogue):
+    card_no = card_of(seed, "Lin Tao", card_type="standard")
+    give_points(seed, card_no, 100)
+    form = testapp.get("/rewards", {"card_no": card_no}).forms["redeem-NIGHT"]
+    page = form.submit(status=400)
+    assert "NIGHT: " in page.html.select_one("ul.error").text
+    assert seed.db.scalar(select(Redemption.id)) is None
+
+
+def test_the_catalogue_is_searchable_sortable_and_paginated(testapp, seed, cashier, catalogue):
+    page = testapp.get("/rewards", {"q": "night"})
+    assert [row["id"] for row in page.html.select("#catalogue tbody tr")] == ["reward-NIGHT"]
+    page = testapp.get("/rewards", {"sort": "points", "desc": "1"})
+    assert [row["id"] for row in page.html.select("#catalogue tbody tr")] == ["reward-NIGHT", "reward-MUG"]
+    page = testapp.get("/rewards", {"per_page": "1", "page": "2", "sort": "name"})
+    assert [row["id"] for row in page.html.select("#catalogue tbody tr")] == ["reward-MUG"]
+    assert testapp.get("/rewards", {"category": "item"}).html.select("#catalogue tbody tr")[0]["id"] == "reward-MUG"
+
+
+def test_redemptions_of_another_outlet_are_out_of_scope(testapp, seed, cashier, catalogue):
+    card_no = card_of(seed, "Xu Bo", card_type="standard")
+    give_points(seed, card_no, 1000)
+    spa = seed.db.scalar(select(Outlet).where(Outlet.code == "SPA"))
+    made = rewards.redeem(seed.db, OutletContext(spa.id, "SPA"),
+                          rewards.RedeemRequest(card_no, "MUG", 1, "R1", False), Decimal(100))
+    seed.db.commit()
+    testapp.post(f"/rewards/redemptions/{made.number}/collect", {"csrf_token": cashier}, status=403)
+    testapp.get("/rewards", {"outlet": "SPA"}, status=403)
+
+
+def test_manage_the_catalogue_create_edit_restock(testapp, seed, products):
+    token = sign_in(testapp, seed, "mia", roles=("marketing",))
+    page = testapp.get("/rewards/manage")
+    form = page.forms["new-reward"]
+    form["code"], form["name"], form["cost"], form["stock"] = "CAKE", "", "abc", "-1"
+    bad = form.submit(status=400)
+    for field in ("reward_name", "cost", "stock"):
+        assert bad.html.select_one(f"#{field}")["aria-invalid"] == "true", field
+    form = bad.forms["new-reward"]
+    form["name"], form["cost"], form["stock"], form["category"] = "Birthday cake", "80.00", "5", "fnb_voucher"
+    form["voucher_valid_days"] = "30"
+    page = form.submit(status=303).follow()
+    assert "The reward is added to the catalogue." in page.text
+    assert audited(seed, "reward.create")[-1].after["cost_cents"] == 8000
+
+    form = page.forms["edit-reward"]
+    form["points_price"] = "5000"
+    page = form.submit(status=303).follow()
+    edit = audited(seed, "reward.edit")[-1]
+    assert edit.before == {"points_price": None} and edit.after == {"points_price": 5000}
+
+    form = page.forms["restock"]
+    form["add"] = "0"
+    assert form.submit(status=400).html.select_one("#add")["aria-invalid"] == "true"
+    form["add"] = "4"
+    page = form.submit(status=303).follow()
+    assert page.html.select_one("#stock-now").text.strip() == "9"
+    assert audited(seed, "reward.restock")[-1].after == {"stock": 9}
+    testapp.post("/rewards/manage/CAKE/restock", {"add": "1"}, status=400)  # no CSRF token
+    testapp.get("/rewards", status=403)  # marketing manages the catalogue but does not redeem
+    assert token

@@ -33,7 +33,7 @@ from lps_core.errors import LpsError
 from lps_core.operators.permissions import Permission
 from lps_core.outlets.models import Outlet
 from lps_core.receipts import services as receipts
-from lps_core.receipts.views import RECEIPT_CSP
+from lps_core.receipts.views import RECEIPT_CSP, receipt_translator
 from lps_core.timeutil import parse_timestamp, utcnow
 from lps_core.web.security import require_outlet
 
@@ -228,7 +228,7 @@ def receipt(request):
     printed = receipts.print_receipt(
         request.dbsession, registry["lps.receipt_templates"], settlement_id, context_of(outlet),
         paper if paper in receipts.PAPERS else None, macros=registry["lps.receipt_macros"],
-        time_zone=registry["lps.programme"].timezone)
+        time_zone=registry["lps.programme"].timezone, translate=receipt_translator(request))
     response = Response(printed.html, content_type="text/html", charset="utf-8")
     response.headers.update({"Cache-Control": "no-store", "Content-Security-Policy": RECEIPT_CSP})
     return response
