@@ -1,6 +1,6 @@
 """The message catalogs of the staff screens: extract, merge, compile and check them.
 
-    python -m lps_core.catalogs update    # after changing texts: new messages into every .po, .mo compiled
+    python -m lps_core.catalogs update [DOMAIN...]  # after changing texts: new messages into the .po files, .mo compiled
     python -m lps_core.catalogs check     # exit 1 if a text lacks a translation or a .mo is stale
 
 Texts are found by lingua (i18n:translate in templates, `_()` in Python), one domain at a time;
@@ -31,11 +31,24 @@ def domains() -> list[str]:
 
 
 def extract(domain):
-    """The domain's messages, as a Babel catalog, straight from the sources."""
+    """The domain's messages, as a Babel catalog, straight from the sources.
+
+    lingua puts a message that names no domain (`_()` of lps_core.i18n) into every domain; those
+    belong to `lps` only, so the other domains drop them (feature code names its domain)."""
+    sources = sorted(str(path.relative_to(PACKAGE.parent)) for pattern in ("*.pt", "*.py")
+                     for path in PACKAGE.rglob(pattern) if "migrations" not in path.parts)
+    catalog = _run_lingua(domain, sources)
+    if domain != "lps":
+        python = [source for source in sources if source.endswith(".py")]
+        for message in _run_lingua("-no-domain-", python):
+            if message.id and message.id in catalog:
+                del catalog[message.id]
+    return catalog
+
+
+def _run_lingua(domain, sources):
     with tempfile.TemporaryDirectory() as folder:
-        pot = Path(folder) / f"{domain}.pot"
-        sources = sorted(str(path.relative_to(PACKAGE.parent)) for pattern in ("*.pt", "*.py")
-                         for path in PACKAGE.rglob(pattern) if "migrations" not in path.parts)
+        pot = Path(folder) / "messages.pot"
         subprocess.run([str(Path(sys.executable).with_name("pot-create")), "--no-location", "-d", domain,
                         "-o", str(pot), *sources], check=True, cwd=PACKAGE.parent, capture_output=True)
         with pot.open("rb") as handle:
@@ -60,8 +73,10 @@ def compiled(catalog) -> bytes:
     return buffer.getvalue()
 
 
-def update():
+def update(only=()):
     for domain in domains():
+        if only and domain not in only:
+            continue
         template = extract(domain)
         for locale in LOCALES:
             catalog = read_catalog(locale, domain)
@@ -102,7 +117,7 @@ def problems() -> list[str]:
 def main(argv=None):
     command = (argv or sys.argv[1:] or ["check"])[0]
     if command == "update":
-        update()
+        update((argv or sys.argv[1:])[1:])
         return 0
     issues = problems()
     for issue in issues:
