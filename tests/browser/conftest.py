@@ -21,6 +21,7 @@ from lps_core.testing import PII_SETTINGS
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 VIEWPORT = {"width": 1366, "height": 768}
+WELCOME_DRINK = "WELCOME"  # the reward code that tests redeem (150 points)
 
 
 def _unavailable(reason):
@@ -55,7 +56,8 @@ def live_server(tmp_path_factory):
     upgrade(engine)
     app = main({}, **settings)
     plugins = app.registry["lps.plugins"]
-    run_in_transaction(get_session_factory(engine), lambda db: load_demo(db, plugins, app.registry.settings))
+    run_in_transaction(get_session_factory(engine), lambda db: (load_demo(db, plugins, app.registry.settings),
+                                                               _add_welcome_drink(db)))
     engine.dispose()
 
     server = create_server(app, host="127.0.0.1", port=0, threads=4, clear_untrusted_proxy_headers=True)
@@ -63,6 +65,16 @@ def live_server(tmp_path_factory):
     thread.start()
     yield LiveServer(f"http://127.0.0.1:{server.effective_port}", app.registry.settings)
     server.close()
+
+
+def _add_welcome_drink(db):
+    """A reward that a newly enrolled member can afford with one bill's points (the demo's cost thousands)."""
+    from sqlalchemy import insert
+
+    from lps_core.rewards.models import Reward
+
+    db.execute(insert(Reward).values(code=WELCOME_DRINK, name="Welcome drink", category="item", cost_cents=500,
+                                     points_price=150, stock=None, active=True))
 
 
 @pytest.fixture(scope="session")
