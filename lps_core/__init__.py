@@ -26,6 +26,7 @@ def main(global_config, **settings):
         config.include("lps_core.rewards")
         config.include("lps_core.receipts")
         config.include("lps_core.web")
+        config.include("lps_core.members")
         config.include("lps_core.desk")
         config.registry["lps.plugins"].hook.lps_includeme(config=config)
     return config.make_wsgi_app()

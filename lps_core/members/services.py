@@ -1,15 +1,27 @@
-"""Enrolment and approval of members."""
+"""Members: enrolment and approval (or rejection), profile changes, points adjustments by staff,
+and what the desk keeps about a member (family, preferences, contact log)."""
 import re
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 
 from lps_core.cards.services import find_card, issue_card, normalize_card_no
 from lps_core.earning.bonuses import grant_enrolment_bonus
 from lps_core.errors import Conflict, NotFound, Unprocessable, ValidationFailed
 from lps_core.ledger.models import POINTS, Account
-from lps_core.members.models import ENROLMENT_CHANNELS, GENDERS, Member, Tier
+from lps_core.ledger.services import Posting, credit, debit, fingerprint_of, get_or_create_account
+from lps_core.members.models import (
+    CONTACT_CHANNELS,
+    ENROLMENT_CHANNELS,
+    GENDERS,
+    PREFERENCE_KEYS,
+    ContactLogEntry,
+    FamilyMember,
+    Member,
+    MemberPreference,
+    Tier,
+)
 from lps_core.timeutil import utcnow
 
 PHONE = re.compile(r"^\+?[0-9][0-9 \-]{5,30}$")
@@ -141,3 +153,171 @@ def approve_member(db, member_id, *, issuance="pool_then_generate", card_type_co
     if programme is not None:
         grant_enrolment_bonus(db, programme, member_id, now)
     return card_no
+
+
+def reject_member(db, member_id, reason, *, now=None) -> None:
+    """Turn down a pending enrolment: the member becomes 'rejected' with the reason kept."""
+    reason = reason.strip() if isinstance(reason, str) else ""
+    if not reason:
+        raise ValidationFailed("a reason is required to reject an enrolment", {"reason": "is required"})
+    if len(reason) > 500:
+        raise ValidationFailed("the reason is too long", {"reason": "must be at most 500 characters"})
+    status = db.scalar(select(Member.status).where(Member.id == member_id).with_for_update())
+    if status is None:
+        raise NotFound(f"member {member_id} does not exist", {"id": "no such member"})
+    if status != "pending":
+        raise Conflict(f"member {member_id} is {status}, not pending approval", {"status": f"is {status}"})
+    db.execute(update(Member).where(Member.id == member_id)
+               .values(status="rejected", status_reason=reason, approved_at=now or utcnow()))
+
+
+# --- Profile --------------------------------------------------------------------------------------
+
+PROFILE_FIELDS = ("name", "phone", "email", "birthday", "gender", "id_number", "address")
+PERSONAL_FIELDS = ("phone", "id_number", "address")
+
+
+def clean_profile(data) -> Enrolment:
+    """Validate a profile edit with the enrolment's rules (name, phone or e-mail, ...); empty fields
+    clear the optional values."""
+    given = {field: data.get(field) for field in PROFILE_FIELDS}
+    given = {field: value for field, value in given.items() if value not in (None, "")}
+    return clean_enrolment({**given, "channel": "desk"})
+
+
+def profile_of(db, member_id) -> dict:
+    member = db.get(Member, member_id)
+    if member is None:
+        raise NotFound(f"member {member_id} does not exist", {"id": "no such member"})
+    return {field: getattr(member, field) for field in PROFILE_FIELDS}
+
+
+def update_profile(db, member_id, profile: Enrolment) -> tuple[dict, dict]:
+    """Write the profile; returns (before, after) of the fields that changed, for the audit log,
+    with personal data masked so the log does not hold it in clear."""
+    before = profile_of(db, member_id)
+    after = {field: getattr(profile, field) for field in PROFILE_FIELDS}
+    db.execute(update(Member).where(Member.id == member_id).values(
+        **after, phone_index=profile.phone, id_number_index=profile.id_number))
+    changed = [field for field in PROFILE_FIELDS if before[field] != after[field]]
+    return ({field: _masked(field, before[field]) for field in changed},
+            {field: _masked(field, after[field]) for field in changed})
+
+
+def _masked(field, value):
+    if field not in PERSONAL_FIELDS or value is None:
+        return value
+    return "*" * max(0, len(value) - 4) + value[-4:] if field != "address" else "(address)"
+
+
+# --- Points adjustments --------------------------------------------------------------------------
+
+ADJUSTMENT = "adjustment"
+MAX_ADJUSTMENT = 10_000_000
+
+
+def adjust_points(db, programme, member_id, points, reason, *, request_key, outlet_id=None, now=None) -> Posting:
+    """Add (points > 0) or take away (points < 0) points by hand, with a mandatory reason.
+
+    `request_key` names this adjustment (the form's one-time key), so a form sent twice posts once."""
+    errors = {}
+    if isinstance(points, bool) or not isinstance(points, int) or points == 0 or abs(points) > MAX_ADJUSTMENT:
+        errors["points"] = f"must be a whole number other than 0, at most {MAX_ADJUSTMENT} either way"
+    reason = reason.strip() if isinstance(reason, str) else ""
+    if not reason:
+        errors["reason"] = "is required"
+    elif len(reason) > 500:
+        errors["reason"] = "must be at most 500 characters"
+    if errors:
+        raise ValidationFailed("the adjustment has invalid fields", errors)
+    status = db.scalar(select(Member.status).where(Member.id == member_id))
+    if status is None:
+        raise NotFound(f"member {member_id} does not exist", {"id": "no such member"})
+    if status not in ("active", "dormant", "suspended"):
+        raise Conflict(f"member {member_id} is {status}", {"points": f"member is {status}"})
+    now = now or utcnow()
+    account_id = get_or_create_account(db, POINTS, member_id=member_id)
+    key = f"adjust:{member_id}:{request_key}"
+    fingerprint = fingerprint_of({"member_id": member_id, "points": points, "reason": reason, "outlet_id": outlet_id})
+    if points > 0:
+        return credit(db, account_id, points, kind=ADJUSTMENT, business_key=key, fingerprint=fingerprint,
+                      occurred_at=now, expires_at=programme.expiry.lot_expires_at(now), outlet_id=outlet_id,
+                      note=reason)
+    return debit(db, account_id, -points, kind=ADJUSTMENT, business_key=key, fingerprint=fingerprint,
+                 occurred_at=now, outlet_id=outlet_id, note=reason, now=now)
+
+
+# --- Family, preferences, contact log ------------------------------------------------------------
+
+def add_family_member(db, member_id, data) -> dict:
+    """Record a family member ({name, relation, birthday?}); returns what was written."""
+    errors, clean = {}, {}
+    for field, limit in (("name", 200), ("relation", 50)):
+        value = (data.get(field) or "").strip()
+        if not value:
+            errors[field] = "is required"
+        elif len(value) > limit:
+            errors[field] = f"must be at most {limit} characters"
+        clean[field] = value
+    birthday = (data.get("birthday") or "").strip()
+    clean["birthday"] = None
+    if birthday:
+        try:
+            clean["birthday"] = date.fromisoformat(birthday)
+        except ValueError:
+            errors["birthday"] = "must be a date as YYYY-MM-DD"
+    if errors:
+        raise ValidationFailed("the family member has invalid fields", errors)
+    clean["id"] = db.scalar(insert(FamilyMember).values(member_id=member_id, **clean, created_at=utcnow())
+                            .returning(FamilyMember.id))
+    return clean
+
+
+def remove_family_member(db, member_id, family_id) -> dict:
+    row = db.execute(select(FamilyMember.name, FamilyMember.relation, FamilyMember.birthday)
+                     .where(FamilyMember.id == family_id, FamilyMember.member_id == member_id)).one_or_none()
+    if row is None:
+        raise NotFound(f"no family member {family_id} of member {member_id}", {"family_id": "no such family member"})
+    db.execute(delete(FamilyMember).where(FamilyMember.id == family_id))
+    return {"id": family_id, **row._asdict()}
+
+
+def preferences_of(db, member_id) -> dict:
+    return dict(db.execute(select(MemberPreference.key, MemberPreference.value)
+                           .where(MemberPreference.member_id == member_id)).all())
+
+
+def set_preferences(db, member_id, values: dict) -> tuple[dict, dict]:
+    """Set the free-text preferences (room, pillow, dietary); an empty value removes one. Returns
+    (before, after) of the keys that changed."""
+    errors = {key: "must be at most 500 characters" for key in PREFERENCE_KEYS if len((values.get(key) or "").strip()) > 500}
+    if errors:
+        raise ValidationFailed("a preference is too long", errors)
+    before = preferences_of(db, member_id)
+    after = {key: (values.get(key) or "").strip() for key in PREFERENCE_KEYS}
+    now = utcnow()
+    for key, value in after.items():
+        if before.get(key, "") == value:
+            continue
+        db.execute(delete(MemberPreference).where(MemberPreference.member_id == member_id, MemberPreference.key == key))
+        if value:
+            db.execute(insert(MemberPreference).values(member_id=member_id, key=key, value=value, updated_at=now))
+    changed = [key for key in PREFERENCE_KEYS if before.get(key, "") != after[key]]
+    return {key: before.get(key) for key in changed}, {key: after[key] or None for key in changed}
+
+
+def add_contact(db, member_id, channel, note, *, operator_id, operator_name, contacted_at=None) -> int:
+    """Add an entry to the member's contact log; returns its id."""
+    errors = {}
+    if channel not in CONTACT_CHANNELS:
+        errors["channel"] = f"must be one of: {', '.join(CONTACT_CHANNELS)}"
+    note = note.strip() if isinstance(note, str) else ""
+    if not note:
+        errors["note"] = "is required"
+    elif len(note) > 4000:
+        errors["note"] = "must be at most 4000 characters"
+    if errors:
+        raise ValidationFailed("the contact has invalid fields", errors)
+    return db.scalar(insert(ContactLogEntry).values(
+        member_id=member_id, channel=channel, note=note, operator_id=operator_id, operator_name=operator_name,
+        contacted_at=contacted_at or utcnow()).returning(ContactLogEntry.id))

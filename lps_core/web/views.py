@@ -1,4 +1,4 @@
-"""Sign-in (audited, throttled), sign-out, the forced password change, and the landing page."""
+"""Sign-in (audited, throttled), sign-out, the forced password change, and the dashboard."""
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.security import NO_PERMISSION_REQUIRED, forget, remember
 from pyramid.view import forbidden_view_config, view_config
@@ -9,22 +9,41 @@ from lps_core.earning.models import EarningRule
 from lps_core.audit.services import Actor
 from lps_core.errors import ValidationFailed
 from lps_core.i18n import _
+from lps_core.members import dashboard
 from lps_core.operators.services import set_password, sign_in
 from lps_core.outlets.models import Outlet
 from lps_core.operators.permissions import Permission
+from lps_core.timeutil import utcnow
 
 
 @view_config(route_name="home", renderer="lps_core.web:templates/home.pt", permission=Permission.VIEW_DASHBOARD)
 def home(request):
+    """The dashboard: each panel shows to the roles whose permissions it serves, with the figures of
+    the operator's outlets (all of them for the group's staff)."""
+    db, identity = request.dbsession, request.identity
+    scope = None if identity.all_outlets else identity.outlet_ids
+    now = utcnow()
+    panels = {"postings": dashboard.todays_postings(db, scope, request.registry["lps.programme"].period_start("day", now))}
+    if request.has_permission(Permission.MEMBERS_APPROVE):
+        panels["pending"] = dashboard.pending_enrolments(db, scope)
+    if request.has_permission(Permission.CARDS_MANAGE) or request.has_permission(Permission.REPORTS_VIEW):
+        panels["credit_alerts"] = dashboard.credit_alerts(db, scope)
+        panels["pin_locked"] = dashboard.pin_locked_cards(db, scope, now)
+    if request.has_permission(Permission.CONFIG_MANAGE):
+        panels["outlets"] = _outlets_with_rules(db)
+        plugins = request.registry["lps.plugins"]
+        panels["plugins"], panels["formulas"] = plugins.plugin_names(), sorted(plugins.formulas)
+    return {"panels": panels}
+
+
+def _outlets_with_rules(db):
     versions = aliased(EarningRule)
     latest = select(func.max(versions.version)).where(versions.outlet_id == Outlet.id).scalar_subquery()
-    outlets = request.dbsession.execute(
+    return db.execute(
         select(Outlet.code, Outlet.name, EarningRule.formula, EarningRule.version)
         .outerjoin(EarningRule, (EarningRule.outlet_id == Outlet.id) & (EarningRule.version == latest))
         .where(Outlet.active.is_(True)).order_by(Outlet.code)
     ).all()
-    plugins = request.registry["lps.plugins"]
-    return {"outlets": outlets, "plugins": plugins.plugin_names(), "formulas": sorted(plugins.formulas)}
 
 
 # Sign-in, sign-out and the password change are public by declaration: the authorization matrix

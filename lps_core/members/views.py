@@ -1,0 +1,475 @@
+"""Member screens: search, the member page and its actions, enrolment at the desk and the approval
+queue. Views parse the form, check the operator's outlet scope, call lps_core.members.services (or
+the card and ledger services), audit the write and redirect; a refused form is shown again with the
+message beside each field and the HTTP status of the error."""
+import uuid
+from contextlib import contextmanager
+
+from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPSeeOther
+from pyramid.view import view_config
+from sqlalchemy import select
+
+from lps_core.audit.services import Actor, record
+from lps_core.cards import lifecycle
+from lps_core.cards.models import Card, CardType
+from lps_core.errors import LpsError, NotFound, ValidationFailed
+from lps_core.ledger.models import POINTS, Account, LedgerEntry
+from lps_core.members import dashboard, search, services, texts
+from lps_core.members.models import (
+    CONTACT_CHANNELS,
+    GENDERS,
+    PREFERENCE_KEYS,
+    ContactLogEntry,
+    FamilyMember,
+    Member,
+    Tier,
+)
+from lps_core.operators.permissions import Permission
+from lps_core.outlets.models import Outlet
+from lps_core.tiers.services import member_tier_status
+from lps_core.timeutil import utcnow
+from lps_core.web.lists import paginate
+from lps_core.web.security import require_outlet
+
+TEMPLATES = "lps_core.members:templates/"
+ENTRIES_PER_CARD_ACCOUNT = 10
+CARD_STATUS_ACTIONS = ("frozen", "active")
+
+
+# --- Shared helpers --------------------------------------------------------------------------------
+
+def _actor(request):
+    return Actor.operator(request.identity.id, request.identity.username)
+
+
+def _audit(request, action, target, before=None, after=None, outlet_id=None):
+    record(request.dbsession, actor=_actor(request), action=action, target=target, before=before, after=after,
+           address=request.client_addr, outlet_id=outlet_id)
+
+
+def _flash(request, message):
+    # Stored already translated: the layout shows flashes in the `lps` domain.
+    request.session.flash(request.localizer.translate(message))
+
+
+def _scope(request):
+    """The operator's outlet ids, or None for the whole group."""
+    return None if request.identity.all_outlets else request.identity.outlet_ids
+
+
+def _outlets_in_scope(request):
+    query = select(Outlet.id, Outlet.code, Outlet.name).where(Outlet.active.is_(True)).order_by(Outlet.code)
+    scope = _scope(request)
+    if scope is not None:
+        query = query.where(Outlet.id.in_(sorted(scope)))
+    return request.dbsession.execute(query).all()
+
+
+def _chosen_outlet(request, field="outlet", required=None):
+    """The outlet picked in the form, which must be in the operator's scope. Required unless the
+    operator works for the whole group (then no outlet means head office)."""
+    code = (request.POST.get(field) or "").strip()
+    if not code:
+        if required or (required is None and not request.identity.all_outlets):
+            raise ValidationFailed("choose an outlet", {field: texts.OUTLET_REQUIRED})
+        return None
+    outlet_id = request.dbsession.scalar(select(Outlet.id).where(Outlet.code == code))
+    if outlet_id is None:
+        raise ValidationFailed("no such outlet", {field: texts.OUTLET_REQUIRED})
+    require_outlet(request, outlet_id)
+    return outlet_id
+
+
+def _member(request, name="id") -> Member:
+    try:
+        member = request.dbsession.get(Member, int(request.matchdict[name]))
+    except ValueError:
+        member = None
+    if member is None:
+        raise HTTPNotFound()
+    return member
+
+
+def _fields(exc: LpsError, known, rename=None) -> dict:
+    """The error's field messages under the form's own field names; any other goes under 'form'."""
+    errors = {}
+    for field, message in exc.fields.items():
+        field = (rename or {}).get(field, field)
+        if field in known:
+            errors[field] = message
+        else:
+            errors["form"] = message
+    return errors or {"form": exc.message}
+
+
+def _refused(request, exc):
+    request.response.status = exc.status
+    request.tm.doom()
+
+
+@contextmanager
+def undone_if_refused(request):
+    """Run a form's writes in a savepoint: a refusal part-way (a card reported lost, then no new
+    card to give) undoes them, so the page shown again and the database tell the truth. The
+    request's transaction is doomed too, so nothing of a refused request is ever committed."""
+    savepoint = request.dbsession.begin_nested()
+    try:
+        yield
+    except LpsError:
+        savepoint.rollback()
+        request.tm.doom()
+        raise
+    savepoint.commit()
+
+
+def _label(request):
+    return lambda code: texts.label(request.localizer, code)
+
+
+# --- Search ----------------------------------------------------------------------------------------
+
+@view_config(route_name="members", renderer=TEMPLATES + "search.pt", permission=Permission.MEMBERS_VIEW)
+def member_search(request):
+    db = request.dbsession
+    criteria = search.clean_criteria(request.params, request.registry["lps.programme"].timezone)
+    params = {name: request.params.get(name, "") for name in search.CRITERIA}
+    page = paginate(db, request, search.member_search(criteria.values), search.SORTS, "name", params=params)
+    if criteria.errors:
+        request.response.status = 400
+    return {
+        "page": page, "form": params, "errors": criteria.errors, "label": _label(request),
+        "searched": bool(criteria.values),
+        "tiers": db.execute(select(Tier.code, Tier.name).order_by(Tier.rank)).all(),
+        "card_types": db.execute(select(CardType.code, CardType.name).order_by(CardType.code)).all(),
+        "outlets": db.execute(select(Outlet.code, Outlet.name).order_by(Outlet.code)).all(),
+    }
+
+
+# --- The member page -------------------------------------------------------------------------------
+
+def member_page(request, member, errors=None, form=None) -> dict:
+    """Everything the member page shows; `errors` and `form` (by form name) re-fill a refused form."""
+    db = request.dbsession
+    cards = db.scalars(select(Card).where(Card.member_id == member.id).order_by(Card.id)).all()
+    accounts = db.execute(select(Account).where(Account.card_id.in_([card.id for card in cards]))
+                          .order_by(Account.card_id, Account.kind)).scalars().all() if cards else []
+    card_accounts = {}
+    for account in accounts:
+        entries = db.execute(select(LedgerEntry).where(LedgerEntry.account_id == account.id)
+                             .order_by(LedgerEntry.id.desc()).limit(ENTRIES_PER_CARD_ACCOUNT)).scalars().all()
+        card_accounts.setdefault(account.card_id, []).append((account, entries))
+    points_account = db.scalar(select(Account).where(Account.member_id == member.id, Account.kind == POINTS))
+    ledger = paginate(
+        db, request,
+        select(LedgerEntry.id, LedgerEntry.kind, LedgerEntry.amount, LedgerEntry.balance_after,
+               LedgerEntry.occurred_at, LedgerEntry.note, LedgerEntry.breakdown, Outlet.code.label("outlet"))
+        .outerjoin(Outlet, Outlet.id == LedgerEntry.outlet_id)
+        .where(LedgerEntry.account_id == (points_account.id if points_account else -1)),
+        {"date": LedgerEntry.id, "points": LedgerEntry.amount}, "date", descending=True)
+    return {
+        "member": member,
+        "label": _label(request),
+        "tier_status": member_tier_status(db, request.registry.settings, member.id),
+        "cards": cards,
+        "card_accounts": card_accounts,
+        "points_balance": points_account.balance if points_account else 0,
+        "page": ledger,
+        "family": db.execute(select(FamilyMember).where(FamilyMember.member_id == member.id)
+                             .order_by(FamilyMember.id)).scalars().all(),
+        "preferences": services.preferences_of(db, member.id),
+        "preference_keys": PREFERENCE_KEYS,
+        "contacts": db.execute(select(ContactLogEntry).where(ContactLogEntry.member_id == member.id)
+                               .order_by(ContactLogEntry.contacted_at.desc(), ContactLogEntry.id.desc())
+                               .limit(200)).scalars().all(),
+        "contact_channels": CONTACT_CHANNELS,
+        "outlets": _outlets_in_scope(request),
+        "adjust_key": uuid.uuid4().hex,
+        "enrolled_at": db.scalar(select(Outlet.code).where(Outlet.id == member.enrolled_outlet_id))
+        if member.enrolled_outlet_id else None,
+        "errors": errors or {},
+        "form": form or {},
+    }
+
+
+@view_config(route_name="members.view", renderer=TEMPLATES + "member.pt", permission=Permission.MEMBERS_VIEW)
+def member_view(request):
+    return member_page(request, _member(request))
+
+
+@view_config(route_name="members.edit", renderer=TEMPLATES + "edit.pt", permission=Permission.MEMBERS_EDIT)
+def member_edit(request):
+    member = _member(request)
+    db = request.dbsession
+    form = {field: ("" if value is None else str(value))
+            for field, value in services.profile_of(db, member.id).items()}
+    errors = {}
+    if request.method == "POST":
+        form = {field: request.POST.get(field, "") for field in services.PROFILE_FIELDS}
+        try:
+            before, after = services.update_profile(db, member.id, services.clean_profile(form))
+        except LpsError as exc:
+            errors = _fields(exc, services.PROFILE_FIELDS)
+            _refused(request, exc)
+        else:
+            if after:
+                _audit(request, "member.edit", ("member", member.id), before, after, member.enrolled_outlet_id)
+            _flash(request, texts.SAVED)
+            return HTTPSeeOther(request.route_url("members.view", id=member.id))
+    return {"member": member, "form": form, "errors": errors, "genders": GENDERS, "label": _label(request)}
+
+
+def _refill(request, member, name, exc, known, rename=None):
+    """The member page again, with form `name` re-filled and its errors beside the fields."""
+    _refused(request, exc)
+    return member_page(request, member, errors={name: _fields(exc, known, rename)}, form={name: request.POST})
+
+
+def _members_card(request, member) -> Card:
+    card = request.dbsession.scalar(select(Card).where(Card.card_no == request.matchdict["card_no"],
+                                                       Card.member_id == member.id))
+    if card is None:
+        raise HTTPNotFound()
+    return card
+
+
+@view_config(route_name="members.card_status", request_method="POST", renderer=TEMPLATES + "member.pt",
+             permission=Permission.CARDS_MANAGE)
+def card_status(request):
+    member = _member(request)
+    card = _members_card(request, member)
+    status, reason = request.POST.get("status"), (request.POST.get("reason") or "").strip()
+    old_status = card.status
+    try:
+        if status not in CARD_STATUS_ACTIONS:
+            raise ValidationFailed("unknown status", {"status": "must be frozen or active"})
+        if not reason:
+            raise ValidationFailed("a reason is required", {"reason": texts.REQUIRED})
+        lifecycle.change_status(request.dbsession, card.card_no, status, reason[:200])
+    except LpsError as exc:
+        return _refill(request, member, f"card:{card.card_no}", exc, ("status", "reason"))
+    _audit(request, "card.status", ("card", card.card_no), {"status": old_status},
+           {"status": status, "reason": reason[:200]})
+    _flash(request, texts.CARD_CHANGED)
+    return HTTPSeeOther(request.route_url("members.view", id=member.id))
+
+
+@view_config(route_name="members.card_replace", request_method="POST", renderer=TEMPLATES + "member.pt",
+             permission=Permission.CARDS_MANAGE)
+def card_replace(request):
+    """Report a card lost (if it is not already) and give the member a new one in its place."""
+    member = _member(request)
+    card = _members_card(request, member)
+    name = f"replace:{card.card_no}"
+    reason = (request.POST.get("reason") or "").strip()[:200]
+    new_card_no = (request.POST.get("new_card_no") or "").strip() or None
+    old_status = card.status
+    db = request.dbsession
+    try:
+        outlet_id = _chosen_outlet(request)
+        if not reason:
+            raise ValidationFailed("a reason is required", {"reason": texts.REQUIRED})
+        with undone_if_refused(request):
+            if card.status in ("active", "frozen"):
+                lifecycle.change_status(db, card.card_no, "lost", reason)
+            new_card = lifecycle.replace_card(db, card.card_no, reason, new_card_no=new_card_no,
+                                              outlet_id=outlet_id)
+    except LpsError as exc:
+        return _refill(request, member, name, exc, ("reason", "new_card_no", "outlet"), {"card_no": "new_card_no"})
+    _audit(request, "card.replace", ("card", card.card_no), {"card_no": card.card_no, "status": old_status},
+           {"card_no": new_card.card_no, "old_card_status": "replaced", "reason": reason}, outlet_id)
+    _flash(request, texts.CARD_REPLACED)
+    return HTTPSeeOther(request.route_url("members.view", id=member.id))
+
+
+@view_config(route_name="members.adjust", request_method="POST", renderer=TEMPLATES + "member.pt",
+             permission=Permission.POINTS_ADJUST)
+def adjust(request):
+    member = _member(request)
+    raw = (request.POST.get("points") or "").strip()
+    reason = request.POST.get("reason") or ""
+    try:
+        outlet_id = _chosen_outlet(request)
+        try:
+            points = int(raw.replace("+", "", 1))
+        except ValueError:
+            raise ValidationFailed("points must be a whole number",
+                                   {"points": texts.WHOLE_NUMBER, **({} if reason.strip() else {"reason": texts.REQUIRED})})
+        with undone_if_refused(request):
+            posting = services.adjust_points(
+                request.dbsession, request.registry["lps.programme"], member.id, points, reason,
+                request_key=(request.POST.get("request_key") or uuid.uuid4().hex)[:64], outlet_id=outlet_id)
+    except LpsError as exc:
+        return _refill(request, member, "adjust", exc, ("points", "reason", "outlet"), {"amount": "points"})
+    if not posting.replayed:
+        _audit(request, "points.adjust", ("member", member.id), {"points_balance": posting.balance_after - posting.amount},
+               {"points_balance": posting.balance_after, "points": posting.amount, "reason": reason.strip(),
+                "entry_id": posting.entry_id}, outlet_id)
+    _flash(request, texts.ADJUSTED)
+    return HTTPSeeOther(request.route_url("members.view", id=member.id))
+
+
+@view_config(route_name="members.contact", request_method="POST", renderer=TEMPLATES + "member.pt",
+             permission=Permission.MEMBERS_EDIT)
+def add_contact(request):
+    member = _member(request)
+    channel, note = request.POST.get("channel"), request.POST.get("note")
+    try:
+        contact_id = services.add_contact(request.dbsession, member.id, channel, note,
+                                          operator_id=request.identity.id,
+                                          operator_name=request.identity.display_name)
+    except LpsError as exc:
+        return _refill(request, member, "contact", exc, ("channel", "note"))
+    _audit(request, "member.contact", ("member", member.id), None,
+           {"contact_id": contact_id, "channel": channel, "note": note.strip()})
+    _flash(request, texts.CONTACT_ADDED)
+    return HTTPSeeOther(request.route_url("members.view", id=member.id, _anchor="contacts"))
+
+
+@view_config(route_name="members.family", request_method="POST", renderer=TEMPLATES + "member.pt",
+             permission=Permission.MEMBERS_EDIT)
+def add_family(request):
+    member = _member(request)
+    try:
+        added = services.add_family_member(request.dbsession, member.id, request.POST)
+    except LpsError as exc:
+        return _refill(request, member, "family", exc, ("name", "relation", "birthday"))
+    _audit(request, "member.family.add", ("member", member.id), None, {"family": added})
+    _flash(request, texts.FAMILY_ADDED)
+    return HTTPSeeOther(request.route_url("members.view", id=member.id, _anchor="family"))
+
+
+@view_config(route_name="members.family_remove", request_method="POST", permission=Permission.MEMBERS_EDIT)
+def remove_family(request):
+    member = _member(request)
+    try:
+        removed = services.remove_family_member(request.dbsession, member.id, int(request.matchdict["family_id"]))
+    except (NotFound, ValueError):
+        raise HTTPNotFound() from None
+    _audit(request, "member.family.remove", ("member", member.id), {"family": removed}, None)
+    _flash(request, texts.FAMILY_REMOVED)
+    return HTTPSeeOther(request.route_url("members.view", id=member.id, _anchor="family"))
+
+
+@view_config(route_name="members.preferences", request_method="POST", renderer=TEMPLATES + "member.pt",
+             permission=Permission.MEMBERS_EDIT)
+def preferences(request):
+    member = _member(request)
+    try:
+        before, after = services.set_preferences(request.dbsession, member.id, request.POST)
+    except LpsError as exc:
+        return _refill(request, member, "preferences", exc, PREFERENCE_KEYS)
+    if after:
+        _audit(request, "member.preferences", ("member", member.id), before, after)
+    _flash(request, texts.SAVED)
+    return HTTPSeeOther(request.route_url("members.view", id=member.id, _anchor="preferences"))
+
+
+# --- Enrolment and approval ------------------------------------------------------------------------
+
+ENROL_FIELDS = ("name", "phone", "email", "birthday", "gender", "id_number", "address", "referrer_card_no")
+
+
+@view_config(route_name="members.enrol", renderer=TEMPLATES + "enrol.pt", permission=Permission.MEMBERS_ENROL)
+def enrol(request):
+    outlets = _outlets_in_scope(request)
+    form = {field: "" for field in (*ENROL_FIELDS, "outlet")}
+    form["outlet"] = outlets[0].code if len(outlets) == 1 else ""
+    errors = {}
+    if request.method == "POST":
+        form = {field: request.POST.get(field, "") for field in form}
+        given = {field: form[field].strip() for field in ENROL_FIELDS if form[field].strip()}
+        try:
+            outlet_id = _chosen_outlet(request, required=True)
+            enrolment = services.clean_enrolment({**given, "channel": "desk"})
+            member_id = services.enrol_member(request.dbsession, enrolment, outlet_id)
+        except LpsError as exc:
+            errors = _fields(exc, (*ENROL_FIELDS, "outlet"))
+            _refused(request, exc)
+        else:
+            _audit(request, "member.enrol", ("member", member_id), None,
+                   {"name": enrolment.name, "channel": "desk", "status": "pending"}, outlet_id)
+            _flash(request, texts.ENROLLED)
+            return HTTPSeeOther(request.route_url("members.view", id=member_id))
+    return {"form": form, "errors": errors, "outlets": outlets, "genders": GENDERS, "label": _label(request)}
+
+
+def approvals_page(request, errors=None) -> dict:
+    db = request.dbsession
+    query = (select(Member.id, Member.name, Member.channel, Member.email, Member.created_at,
+                    Outlet.code.label("outlet"))
+             .outerjoin(Outlet, Outlet.id == Member.enrolled_outlet_id).where(Member.status == "pending"))
+    scope = _scope(request)
+    if scope is not None:
+        query = query.where(Member.enrolled_outlet_id.in_(sorted(scope)))
+    name = (request.params.get("name") or "").strip()
+    channel = request.params.get("channel") or ""
+    if name:
+        query = query.where(Member.name.ilike(f"%{name}%"))
+    if channel in ("desk", "web"):
+        query = query.where(Member.channel == channel)
+    sorts = {"enrolled": Member.created_at, "name": Member.name, "channel": Member.channel}
+    page = paginate(db, request, query, sorts, "enrolled", params={"name": name, "channel": channel})
+    shown = {row.id for row in page.items}
+    return {
+        "page": page,
+        # An enrolment no longer in the list (approved meanwhile by someone else) has its message on top.
+        "other_errors": [message for member_id, fields in (errors or {}).items() if member_id not in shown
+                         for message in fields.values()],
+        "search": {"name": name, "channel": channel},
+        "card_types": db.execute(select(CardType.code, CardType.name)
+                                 .where(CardType.active.is_(True), CardType.anonymous.is_(False))
+                                 .order_by(CardType.id)).all(),
+        "errors": errors or {}, "label": _label(request),
+    }
+
+
+@view_config(route_name="members.approvals", renderer=TEMPLATES + "approvals.pt",
+             permission=Permission.MEMBERS_APPROVE)
+def approvals(request):
+    return approvals_page(request)
+
+
+def _pending_member_in_scope(request) -> Member:
+    member = _member(request)
+    if member.enrolled_outlet_id is None:
+        # A web enrolment belongs to no outlet: the group's staff approve it.
+        if not request.identity.all_outlets:
+            raise HTTPForbidden("web enrolments are approved by staff of the whole group")
+    else:
+        require_outlet(request, member.enrolled_outlet_id)
+    return member
+
+
+@view_config(route_name="members.approve", request_method="POST", renderer=TEMPLATES + "approvals.pt",
+             permission=Permission.MEMBERS_APPROVE)
+def approve(request):
+    member = _pending_member_in_scope(request)
+    card_type = request.POST.get("card_type") or None
+    try:
+        with undone_if_refused(request):
+            card_no = services.approve_member(
+                request.dbsession, member.id, card_type_code=card_type,
+                issuance=request.registry.settings["lps.cards.issuance"], programme=request.registry["lps.programme"])
+    except LpsError as exc:
+        _refused(request, exc)
+        return approvals_page(request, {member.id: _fields(exc, ("card_type", "reason"))})
+    _audit(request, "member.approve", ("member", member.id), {"status": "pending"},
+           {"status": "active", "card_no": card_no, "card_type": card_type}, member.enrolled_outlet_id)
+    _flash(request, texts.APPROVED)
+    return HTTPSeeOther(request.route_url("members.approvals"))
+
+
+@view_config(route_name="members.reject", request_method="POST", renderer=TEMPLATES + "approvals.pt",
+             permission=Permission.MEMBERS_APPROVE)
+def reject(request):
+    member = _pending_member_in_scope(request)
+    reason = request.POST.get("reason") or ""
+    try:
+        services.reject_member(request.dbsession, member.id, reason)
+    except LpsError as exc:
+        _refused(request, exc)
+        return approvals_page(request, {member.id: _fields(exc, ("card_type", "reason"))})
+    _audit(request, "member.reject", ("member", member.id), {"status": "pending"},
+           {"status": "rejected", "reason": reason.strip()}, member.enrolled_outlet_id)
+    _flash(request, texts.REJECTED)
+    return HTTPSeeOther(request.route_url("members.approvals"))
