@@ -354,3 +354,10 @@ def test_manage_the_catalogue_create_edit_restock(testapp, seed, products):
     testapp.post("/rewards/manage/CAKE/restock", {"add": "1"}, status=400)  # no CSRF token
     testapp.get("/rewards", status=403)  # marketing manages the catalogue but does not redeem
     assert token
+
+
+def test_the_cashier_screen_speaks_chinese(testapp, seed, cashier):
+    card_no = card_of(seed, "Wu Lan")
+    page = testapp.get("/cashier", {"card_no": card_no}, headers={"Accept-Language": "zh-CN"})
+    assert "卡号（刷卡，或输入后按回车）" in page.text and "结算" in page.html.select_one("#settle").text
+    assert "¥" in page.html.select_one("#balance-stored-value").text
