@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -30,15 +29,9 @@ def _unavailable(reason):
     pytest.skip(reason)
 
 
-@dataclass
-class LiveServer:
-    url: str
-    settings: dict
-
-
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
-    """LPS with the demo data, served on a free local port for the whole session."""
+    """The URL of LPS with the demo data, served on a free local port for the whole session."""
     from waitress import create_server
 
     from lps_core import main
@@ -63,7 +56,7 @@ def live_server(tmp_path_factory):
     server = create_server(app, host="127.0.0.1", port=0, threads=4, clear_untrusted_proxy_headers=True)
     thread = threading.Thread(target=server.run, name="lps-live-server", daemon=True)
     thread.start()
-    yield LiveServer(f"http://127.0.0.1:{server.effective_port}", app.registry.settings)
+    yield f"http://127.0.0.1:{server.effective_port}"
     server.close()
 
 
@@ -97,7 +90,7 @@ def browser():
 def page(browser, live_server):
     """A fresh browser context (no cookies) with an English browser, at 1366x768. The staff
     answer OK to every confirmation the screens ask (lps.js's data-confirm)."""
-    context = browser.new_context(base_url=live_server.url, viewport=VIEWPORT, locale="en-US")
+    context = browser.new_context(base_url=live_server, viewport=VIEWPORT, locale="en-US")
     context.set_default_timeout(10_000)
     page = context.new_page()
     page.on("dialog", lambda dialog: dialog.accept())
@@ -126,3 +119,22 @@ def _sign_in(page, username, password):
 def sign_in():
     """`sign_in(page, username, password)`: fills and submits the sign-in form."""
     return _sign_in
+
+
+@pytest.fixture
+def expect(browser):
+    """Playwright's waiting assertions (imported here, so that a missing Playwright skips or fails)."""
+    from playwright.sync_api import expect
+
+    return expect
+
+
+@pytest.fixture
+def swipe(expect):
+    """`swipe(page, card_no)`: what a keyboard-wedge card reader does in the focused card field:
+    type the number, then Enter."""
+    def swipe(page, card_no):
+        expect(page.locator("#card_no")).to_be_focused()
+        page.keyboard.type(card_no + "\n")
+
+    return swipe

@@ -1,0 +1,112 @@
+"""The staff guide's pictures (docs/staff-guide.md, docs/images/*.png), taken from the real screens.
+
+This walk through the screens that the guide shows runs with the other browser tests, so the guide
+cannot quietly describe screens that no longer work. Its pictures (1366x768) go to
+tests/browser/screenshots/guide/; with LPS_UPDATE_GUIDE_IMAGES=1 they replace those in docs/images
+(then commit them). optipng, where it is installed, makes them smaller.
+"""
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from lps_core.demo import DEMO_ADMIN
+
+UPDATE = os.environ.get("LPS_UPDATE_GUIDE_IMAGES") == "1"
+DOCS = Path(__file__).parents[2] / "docs"
+GUIDE_IMAGES = DOCS / "images"
+TRIAL_IMAGES = Path(__file__).parent / "screenshots" / "guide"
+
+
+TAKEN = []
+
+
+def picture(page, name):
+    """The visible part of the page, as the guide's picture `name`.png."""
+    TAKEN.append(name)
+    folder = GUIDE_IMAGES if UPDATE else TRIAL_IMAGES
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
+    page.screenshot(path=str(path))
+    if UPDATE and shutil.which("optipng"):
+        subprocess.run(["optipng", "-quiet", "-o2", "-strip", "all", str(path)], check=True)
+
+
+def test_guide_pictures(page, sign_in, swipe, expect):
+    page.goto("/login")
+    page.fill("input[name=username]", "front-desk")
+    picture(page, "sign-in")
+    sign_in(page, *DEMO_ADMIN)
+
+    # Find a member.
+    page.click("header nav a:text-is('Members')")
+    page.fill("#name", "Li Wei")
+    page.click("#search")
+    result = page.locator("table.results tbody tr", has_text="Li Wei")
+    card_no = result.locator("td").nth(1).inner_text().strip()
+    picture(page, "member-search")
+
+    # Enrol at the desk, then approve in the queue.
+    page.click("header nav a:text-is('Enrol')")
+    page.select_option("#outlet", "ROOMS")
+    page.fill("#name", "Zhao Lei")
+    page.fill("#phone", "+8613700000009")
+    page.fill("#email", "zhao.lei@example.com")
+    page.fill("#birthday", "1992-05-20")
+    page.focus("#email")
+    picture(page, "enrol")
+    page.click("#enrol")
+    expect(page.locator(".flash")).to_contain_text("waits for approval")
+    page.click("header nav a:text-is('Approvals')")
+    pending = page.locator("table.approvals tbody tr", has_text="Zhao Lei")
+    picture(page, "approvals")
+    pending.locator("button[id^=approve-]").click()
+    expect(page.locator(".flash")).to_contain_text("approved")
+
+    # The cashier's screen: swipe, build the bill, settle; then a part refund.
+    page.click("header nav a:text-is('Cashier')")
+    page.click("a:text-is('REST · Jade Garden Restaurant')")
+    swipe(page, card_no)
+    expect(page.locator("#card h2")).to_have_text("Li Wei")
+    page.fill("#item-0-sku", "SET-MENU")
+    page.fill("#item-0-category", "food")
+    page.fill("#item-0-qty", "2")
+    page.fill("#item-0-amount", "560.00")
+    page.fill("#item-1-sku", "WINE")
+    page.fill("#item-1-category", "beverage")
+    page.fill("#item-1-amount", "120.00")
+    due = page.locator("#due-total").inner_text()
+    page.select_option("#tender-0-kind", "bank_card")
+    page.fill("#tender-0-amount", due)
+    page.fill("#tender-0-reference", "POS 123456")
+    picture(page, "cashier")
+    page.click("#settle")
+    expect(page.locator(".flash")).to_contain_text("settled")
+    page.check("#scope-amount")
+    page.fill("#refund_amount", "50.00")
+    page.fill("#refund_reason", "Wine returned")
+    page.click("#refund-submit")
+    expect(page.locator("#refunds")).to_contain_text("Wine returned")
+    picture(page, "settlement")
+
+    # Rewards at the desk, to be picked up later.
+    page.click("header nav a:text-is('Rewards')")
+    page.click("a:text-is('REST · Jade Garden Restaurant')")
+    swipe(page, card_no)
+    drink = page.locator("#redeem-WELCOME")
+    drink.locator("select[name=collection]").select_option("later")
+    drink.locator("button").click()
+    expect(page.locator("#redemptions")).to_contain_text("Welcome drink")
+    picture(page, "rewards")
+
+    # The same cashier's screen in Chinese.
+    page.goto(f"/cashier?outlet=REST&card_no={card_no}")
+    page.click("header .languages a[hreflang=zh-CN]")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    picture(page, "language-zh")
+
+    # The guide shows exactly these pictures, and each is in docs/images.
+    shown = re.findall(r"\(images/([\w-]+)\.png\)", (DOCS / "staff-guide.md").read_text())
+    assert sorted(shown) == sorted(TAKEN)
+    assert all((GUIDE_IMAGES / f"{name}.png").is_file() for name in shown)
