@@ -67,9 +67,8 @@ def test_enrol_approve_settle_redeem_and_read_the_ledger(page, sign_in, swipe, e
     expect(receipt.locator("body")).to_contain_text("DINNER")
     receipt.close()
 
-    # Redemption at the desk, from the member's page.
-    page.goto(member_url)
-    page.click("a:text-is('Redeem a reward')")
+    # Redemption at the rewards desk, with the card swiped again.
+    page.click("header nav a:text-is('Rewards')")
     page.click("a:text-is('REST · Jade Garden Restaurant')")
     swipe(page, card_no)
     expect(page.locator("#member-name")).to_have_text(GUEST)
@@ -86,5 +85,6 @@ def test_enrol_approve_settle_redeem_and_read_the_ledger(page, sign_in, swipe, e
     page.goto(member_url)
     ledger = page.locator("#ledger tbody")
     expect(ledger.locator("tr")).to_have_count(2)
-    expect(ledger).to_contain_text(str(EARNED))
-    expect(ledger).to_contain_text(f"-{DRINK_POINTS}")
+    expect(ledger.locator("tr", has_text="earned")).to_contain_text(str(EARNED))
+    expect(ledger.locator("tr", has_text="redemption")).to_contain_text(f"-{DRINK_POINTS}")
+    expect(ledger.locator("tr", has_text="redemption")).to_contain_text(str(EARNED - DRINK_POINTS))
