@@ -20,6 +20,7 @@ from lps_core.testing import PII_SETTINGS
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 VIEWPORT = {"width": 1366, "height": 768}
+TIMEOUT_MS = 15_000  # generous: the machines are small (two cores) and may be busy
 WELCOME_DRINK = "WELCOME"  # the reward code that tests redeem (150 points)
 
 
@@ -91,7 +92,7 @@ def page(browser, live_server):
     """A fresh browser context (no cookies) with an English browser, at 1366x768. The staff
     answer OK to every confirmation the screens ask (lps.js's data-confirm)."""
     context = browser.new_context(base_url=live_server, viewport=VIEWPORT, locale="en-US")
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     page.on("dialog", lambda dialog: dialog.accept())
     yield page
@@ -126,6 +127,7 @@ def expect(browser):
     """Playwright's waiting assertions (imported here, so that a missing Playwright skips or fails)."""
     from playwright.sync_api import expect
 
+    expect.set_options(timeout=TIMEOUT_MS)
     return expect
 
 
