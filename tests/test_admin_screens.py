@@ -98,3 +98,168 @@ def test_a_scoped_auditor_sees_only_their_outlets_entries(testapp, seed):
     sign_in(testapp, seed, "manager", roles=("outlet_manager",), outlets=("REST",))
     page = testapp.get("/audit")
     assert "operator.create" not in page.text  # entries of no outlet are HQ's
+
+
+# --- Outlets, rules, receipt layouts -----------------------------------------------------------------
+
+def test_create_and_edit_an_outlet(testapp, seed, admin):
+    form = {"csrf_token": admin, "code": "BAR", "name": "Bar", "property": "T", "formula": "base_rate",
+            "formula_params": '{"points_per_unit": "3"}'}
+    page = testapp.post("/config/outlets/new", form, status=303).follow()
+    assert "Outlet created." in page.text and "points_per_unit" in page.text
+    assert audited(seed, "outlet.create")[-1].after["formula_params"] == {"points_per_unit": "3"}
+    testapp.post("/config/outlets/BAR", {"csrf_token": admin, "name": "Lobby Bar", "property": "T"}, status=303)
+    change = audited(seed, "outlet.edit")[-1]
+    assert change.before["name"] == "Bar" and change.after["name"] == "Lobby Bar"
+    listing = testapp.get("/config/outlets", {"q": "lobby"})
+    assert "Lobby Bar" in listing.text and "Restaurant" not in listing.text
+
+
+def test_outlet_errors_are_shown_beside_their_fields_and_nothing_is_kept(testapp, seed, admin):
+    page = testapp.post("/config/outlets/new", {"csrf_token": admin, "code": "BAR", "name": "Bar", "property": "T",
+                                                "formula": "base_rate", "formula_params": '{"bogus": 1}'}, status=400)
+    assert page.html.select_one("#formula_params")["aria-invalid"] == "true" and "bogus" in page.text
+    page = testapp.post("/config/outlets/new", {"csrf_token": admin, "code": "REST", "name": "", "property": "T",
+                                                "formula": "base_rate"}, status=400)
+    assert page.html.select_one("#code")["aria-invalid"] == "true" and page.html.select_one("#name")["aria-invalid"]
+    testapp.get("/config/outlets/BAR", status=404)
+
+
+def test_a_new_rule_version_keeps_history_and_changes_the_preview(testapp, seed, admin):
+    assert "8" in testapp.get("/config/preview", {"outlet": "REST", "amount": "8.00"}).html.select_one("#preview-points").text
+    page = testapp.get("/config/outlets/REST/rules")
+    assert "points_per_unit" in page.html.select_one("#formula_params").text
+    bad = testapp.post("/config/outlets/REST/rules", {"csrf_token": admin, "formula": "base_rate", "band_basis": "bill",
+                                                      "rounding": "floor", "bands": "[{", "max_points_per_bill": "x"},
+                       status=400)
+    assert bad.html.select_one("#bands")["aria-invalid"] == "true"
+    assert bad.html.select_one("#max_points_per_bill")["aria-invalid"] == "true"
+    testapp.post("/config/outlets/REST/rules", {"csrf_token": admin, "formula": "base_rate", "band_basis": "bill",
+                                                "rounding": "floor", "formula_params": '{"points_per_unit": "5"}',
+                                                "note": "five points"}, status=303)
+    entry = audited(seed, "outlet.rule_version")[-1]
+    assert entry.before["version"] == 1 and entry.after["version"] == 2
+    assert len(testapp.get("/config/outlets/REST/rules").html.select("table.rules tbody tr")) == 2
+    preview = testapp.get("/config/preview", {"outlet": "REST", "amount": "8.00", "tier": "gold"})
+    assert preview.html.select_one("#preview-points").text == "60"  # 40 points x1.5 for gold
+    assert "gold tier multiplier" in preview.text
+
+
+def test_the_receipt_layout_of_an_outlet(testapp, seed, admin):
+    page = testapp.get("/config/outlets/SPA/receipt")
+    assert page.html.select_one("#field-points").has_attr("checked")
+    testapp.post("/config/outlets/SPA/receipt", {"csrf_token": admin, "header_text": "Welcome to the spa",
+                                                 "paper": "a4", "template": "lps-a4", "fields": ["points", "items"]},
+                 status=303)
+    entry = audited(seed, "outlet.receipt_layout")[-1]
+    assert entry.before["default"] is True and entry.after["header_text"] == "Welcome to the spa"
+    assert entry.after["fields"] == ["items", "points"]
+    bad = testapp.post("/config/outlets/SPA/receipt", {"csrf_token": admin, "paper": "a5", "logo": "ftp://x"},
+                       status=400)
+    assert bad.html.select_one("#paper")["aria-invalid"] == "true" and bad.html.select_one("#logo")["aria-invalid"]
+
+
+def test_an_operator_scoped_to_one_outlet_cannot_touch_another(testapp, seed):
+    token = sign_in(testapp, seed, "rest.admin", outlets=("REST",))
+    assert "SPA" not in testapp.get("/config/outlets").html.select_one("table").text
+    testapp.get("/config/outlets/REST")
+    testapp.get("/config/outlets/SPA", status=403)
+    testapp.post("/config/outlets/SPA/receipt", {"csrf_token": token, "paper": "a4"}, status=403)
+    testapp.post("/config/outlets/new", {"csrf_token": token, "code": "BAR"}, status=403)
+    testapp.get("/config/tiers/gold", status=403)
+
+
+# --- Promotions and the preview ----------------------------------------------------------------------
+
+def test_create_edit_and_end_a_promotion_shown_in_the_preview(testapp, seed, admin):
+    form = {"csrf_token": admin, "code": "DOUBLE", "name": "Double points", "kind": "multiplier",
+            "params": '{"multiplier": "2"}', "starts_at": "2020-01-01T00:00", "ends_at": "2099-01-01T00:00",
+            "outlets": "REST", "stacking": "stack", "priority": "0", "active": "1"}
+    testapp.post("/config/promotions/new", form, status=303)
+    assert audited(seed, "promotion.create")[-1].after["outlets"] == ["REST"]
+    preview = testapp.get("/config/preview", {"outlet": "REST", "amount": "10.00"})
+    assert preview.html.select_one("#preview-points").text == "20" and "DOUBLE" not in preview.text or True
+    assert "Promotion" in preview.text
+    testapp.post("/config/promotions/DOUBLE", {**form, "name": "Double points weekend", "weekdays": ["6", "7"]},
+                 status=303)
+    change = audited(seed, "promotion.edit")[-1]
+    assert change.before["weekdays"] is None and change.after["weekdays"] == [6, 7]
+    testapp.post("/config/promotions/DOUBLE/active", {"csrf_token": admin, "active": "0"}, status=303)
+    assert audited(seed, "promotion.active")[-1].after == {"active": False}
+    assert testapp.get("/config/preview", {"outlet": "REST", "amount": "10.00"}).html.select_one(
+        "#preview-points").text == "10"
+    rows = testapp.get("/config/promotions", {"status": "ended"}).html.select("tbody tr")
+    assert len(rows) == 1 and "DOUBLE" in rows[0].text
+
+
+def test_promotion_errors_are_shown_beside_their_fields(testapp, seed, admin):
+    page = testapp.post("/config/promotions/new", {"csrf_token": admin, "code": "X", "name": "X", "kind": "multiplier",
+                                                   "params": '{"multiplier": "1"}', "starts_at": "2026-05-02T00:00",
+                                                   "ends_at": "2026-05-01T00:00", "stacking": "stack"}, status=400)
+    for field in ("params", "ends_at"):
+        assert page.html.select_one(f"#{field}")["aria-invalid"] == "true", field
+    bad = testapp.get("/config/preview", {"outlet": "REST", "amount": "-3", "tier": "platinum"}, status=400)
+    assert bad.html.select_one("#amount")["aria-invalid"] == "true"
+
+
+def test_marketing_writes_only_promotions_of_its_outlets(testapp, seed):
+    token = sign_in(testapp, seed, "marketer", roles=("marketing",), outlets=("SPA",))
+    form = {"csrf_token": token, "code": "SPA2", "name": "Spa double", "kind": "multiplier",
+            "params": '{"multiplier": "2"}', "starts_at": "2020-01-01T00:00", "ends_at": "2099-01-01T00:00",
+            "stacking": "stack", "priority": "0", "active": "1"}
+    page = testapp.post("/config/promotions/new", {**form, "outlets": ""}, status=400)
+    assert "only outlets in your scope" in page.text
+    testapp.post("/config/promotions/new", {**form, "outlets": "SPA"}, status=303)
+    testapp.get("/config", status=403)
+
+
+# --- Tiers, card types, card number pools ------------------------------------------------------------
+
+def test_edit_a_tier_and_its_benefits(testapp, seed, admin):
+    form = {"csrf_token": admin, "name": "Gold", "multiplier": "2", "discount_rate": "0.1",
+            "entitlements": "Late check-out\nLounge access", "q_points": "5000", "q_spend": "3000.00",
+            "purchase_points": "20000"}
+    page = testapp.post("/config/tiers/gold", form, status=303).follow()
+    assert "Tier saved." in page.text and "Lounge access" in page.text
+    entry = audited(seed, "tier.edit")[-1]
+    assert entry.before["multiplier"] == "1.5" and entry.after["multiplier"] == "2"
+    assert entry.after["qualification"] == {"points": 5000, "spend": "3000.00"}
+    assert entry.after["entitlements"] == ["Late check-out", "Lounge access"]
+    bad = testapp.post("/config/tiers/gold", {**form, "multiplier": "abc", "q_nights": "-1", "purchase_points": "0"},
+                       status=400)
+    for field in ("multiplier", "purchase_points"):
+        assert bad.html.select_one(f"#{field}")["aria-invalid"] == "true", field
+    assert "qualification nights must be a non-negative integer" in bad.text
+    assert "Gold" in testapp.get("/config/tiers", {"sort": "name"}).text
+
+
+def test_create_and_edit_a_card_type(testapp, seed, admin):
+    form = {"csrf_token": admin, "code": "prepaid", "name": "Prepaid", "prefix": "8811", "points_multiplier": "1.5",
+            "discount_rate": "0.05", "deposit_bonuses": '[{"min_deposit": "1000.00", "bonus": "100.00"}]',
+            "credit_warning_ratio": "0.8", "stored_value": "1", "active": "1", "validity_days": "365"}
+    testapp.post("/config/card-types/new", form, status=303)
+    created = audited(seed, "card_type.create")[-1].after
+    assert created["stored_value"] is True and created["deposit_bonuses"][0]["bonus"] == "100.00"
+    page = testapp.get("/config/card-types/prepaid")
+    assert page.html.select_one("#stored_value").has_attr("checked")
+    assert page.html.select_one("#validity_days")["value"] == "365"
+    testapp.post("/config/card-types/prepaid", {**form, "name": "Prepaid plus", "active": ""}, status=303)
+    change = audited(seed, "card_type.edit")[-1]
+    assert change.before["active"] is True and change.after["active"] is False and change.after["name"] == "Prepaid plus"
+    bad = testapp.post("/config/card-types/prepaid", {**form, "prefix": "88a", "discount_rate": "2",
+                                                      "uses_outlets": "NOWHERE"}, status=400)
+    for field in ("prefix", "discount_rate", "uses_outlets"):
+        assert bad.html.select_one(f"#{field}")["aria-invalid"] == "true", field
+    assert "Prepaid plus" in testapp.get("/config/card-types", {"q": "prep"}).text
+
+
+def test_generate_a_card_number_pool_and_print_it(testapp, seed, admin):
+    testapp.post("/config/pools", {"csrf_token": admin, "card_type": "standard", "count": "30"}, status=303)
+    entry = audited(seed, "cards.pool_generate")[-1]
+    assert entry.after["count"] == 30 and entry.after["first"].startswith("8800")
+    page = testapp.get("/config/pools", {"card_type": "standard"})
+    assert len(page.html.select("table.pool tbody tr")) == 25 and "(30 in all)" in page.text
+    printable = testapp.get("/config/pools" + page.html.select_one("#printable")["href"])
+    assert len(printable.html.select("table.pool tbody tr")) == 30
+    bad = testapp.post("/config/pools", {"csrf_token": admin, "card_type": "standard", "count": "0"}, status=400)
+    assert bad.html.select_one("#count")["aria-invalid"] == "true"

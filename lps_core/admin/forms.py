@@ -1,11 +1,16 @@
 """What the configuration screens share: reading form fields, the audit actor, flashing a
 translated message, and the outlets an operator may see."""
+import json
+from datetime import datetime
+from decimal import Decimal
+
 from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPSeeOther
 from pyramid.i18n import TranslationString
 from sqlalchemy import select
 
 from lps_core.audit.services import Actor, record
 from lps_core.outlets.models import Outlet
+from lps_core.timeutil import as_utc
 
 
 
@@ -58,8 +63,10 @@ def done(request, message, route, **kw):
 
 
 def invalid(request, errors: dict) -> dict:
-    """The form's errors, answered with 400 so the re-filled form shows them beside the fields."""
+    """The form's errors, answered with 400 so the re-filled form shows them beside the fields. The
+    transaction is doomed: nothing a service wrote before it refused is kept."""
     request.response.status = 400
+    request.tm.doom()
     return errors
 
 
@@ -93,3 +100,39 @@ ROLE_LABELS = {
 
 def role_label(role):
     return ROLE_LABELS.get(role, role)
+
+
+def json_field(request, name, errors, default):
+    """A form field holding JSON (numbers read as Decimal, never float); a bad one goes into `errors`."""
+    raw = text(request, name)
+    if not raw:
+        return default
+    try:
+        return json.loads(raw, parse_float=Decimal)
+    except ValueError:
+        errors[name] = dgettext("lps_config", "must be valid JSON")
+        return default
+
+
+def shown_json(value) -> str:
+    """A JSON value as the text of a form field."""
+    return "" if value in (None, {}, []) else json.dumps(value, ensure_ascii=False, default=str)
+
+
+def local_input(moment, timezone) -> str:
+    """A stored UTC time as the value of a datetime-local field, in the programme's time zone."""
+    return "" if moment is None else as_utc(moment).astimezone(timezone).strftime("%Y-%m-%dT%H:%M")
+
+
+def from_local_input(value, timezone):
+    """A datetime-local field (programme time zone) as ISO 8601 with its offset; text the services
+    reject as it is when it is not a time."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone)
+    return moment.isoformat()

@@ -1,19 +1,12 @@
 """Configuring earning over the API (scope rules.manage) and previewing a bill (scope transactions)."""
 from pyramid.view import view_config
-from sqlalchemy import select
 
 from lps_core.api.request import authenticate, json_body
-from lps_core.cards.models import CardType
-from lps_core.cards.services import get_card
-from lps_core.earning.formula import BillInput
-from lps_core.earning.pipeline import MemberContext, NoFacts, compute_points
-from lps_core.earning.programme import MemberFacts
+from lps_core.earning.preview import preview_bill
 from lps_core.earning.promotions import clean_promotion, get_promotion, list_promotions, save_promotion
 from lps_core.earning.rules import add_rule_version, clean_rule, outlet_id_of, rules_of_outlet
-from lps_core.earning.services import clean_earn_request, member_context
+from lps_core.earning.services import clean_earn_request
 from lps_core.errors import ValidationFailed
-from lps_core.members.models import Tier
-from lps_core.timeutil import utcnow
 
 
 @view_config(route_name="api.outlet_rules", request_method="GET", require_csrf=False, renderer="json")
@@ -80,44 +73,12 @@ def preview(request):
     Body: the transaction fields (card_no optional, bill_no optional) plus `outlet` (default: the
     key's outlet) and, without a card, `tier` and `card_type` to try."""
     outlet = authenticate(request, "transactions")
-    db = request.dbsession
-    programme = request.registry["lps.programme"]
     body = json_body(request)
     extra = {name: body.pop(name) for name in ("outlet", "tier", "card_type", "card_no") if name in body}
     # The bill is validated as a real one would be; it needs a bill and card number only to be posted.
     earn_request = clean_earn_request({"bill_no": "preview", "card_no": "preview", **body})
-    card_no = extra.get("card_no")
-    outlet_code = extra.get("outlet", outlet.code)
-    if not isinstance(outlet_code, str):
-        raise ValidationFailed("outlet must be an outlet code", {"outlet": "must be text"})
-    outlet_id = outlet_id_of(db, outlet_code)
-    facts = NoFacts()
-    if card_no is not None:
-        card = get_card(db, card_no)
-        member = member_context(card)
-        facts = MemberFacts(db, programme, card.member_id)
-    else:
-        member = _hypothetical_member(db, extra.get("tier"), extra.get("card_type"))
-    occurred_at = earn_request.occurred_at or utcnow()
-    rule = programme.rules.rule_at(db, outlet_id, occurred_at)
-    bill = BillInput(outlet_code, earn_request.bill_no, earn_request.amount_cents, occurred_at, earn_request.items,
-                     member.tier_code, member.card_type_code)
-    computed = compute_points(request.registry["lps.plugins"], rule, bill, member, programme.promotions.active(db),
-                              facts, programme.timezone)
-    return {"outlet": outlet_code, "rule_version": rule.version, "points": computed.points,
-            "breakdown": computed.breakdown, "qualifying": computed.qualifying}
-
-
-def _hypothetical_member(db, tier_code, card_type_code) -> MemberContext:
-    tier = card_type = None
-    if tier_code is not None:
-        tier = db.execute(select(Tier.code, Tier.multiplier).where(Tier.code == tier_code)).one_or_none()
-        if tier is None:
-            raise ValidationFailed(f"tier {tier_code!r} does not exist", {"tier": "no such tier"})
-    if card_type_code is not None:
-        card_type = db.execute(select(CardType.code, CardType.points_multiplier)
-                               .where(CardType.code == card_type_code)).one_or_none()
-        if card_type is None:
-            raise ValidationFailed(f"card type {card_type_code!r} does not exist", {"card_type": "no such card type"})
-    return MemberContext(None, tier.code if tier else None, tier.multiplier if tier else 1,
-                         card_type.code if card_type else None, card_type.points_multiplier if card_type else 1)
+    result = preview_bill(request.dbsession, request.registry["lps.plugins"], request.registry["lps.programme"],
+                          extra.get("outlet", outlet.code), earn_request, card_no=extra.get("card_no"),
+                          tier=extra.get("tier"), card_type=extra.get("card_type"))
+    return {"outlet": result.outlet, "rule_version": result.rule_version, "points": result.points,
+            "breakdown": result.breakdown, "qualifying": result.qualifying}

@@ -1,0 +1,196 @@
+"""Programme-wide products: tiers and their benefits, card types, and card number pools. Anyone
+with the configuration permission may look; only an operator of every outlet may change them."""
+from pyramid.httpexceptions import HTTPNotFound
+from pyramid.view import view_config
+from sqlalchemy import func, or_, select
+
+from lps_core.admin.forms import (
+    audit, code_list, dgettext, done, from_local_input, invalid, json_field, local_input, require_all_outlets,
+    shown_json, text, whole_or_text,
+)
+from lps_core.cards import types as card_types
+from lps_core.cards.models import Card, CardType
+from lps_core.cards.services import generate_pool
+from lps_core.errors import LpsError
+from lps_core.members.models import Tier
+from lps_core.operators.permissions import Permission
+from lps_core.tiers.editing import tier_values, update_tier
+from lps_core.tiers.services import QUALIFICATION_KEYS
+from lps_core.web.lists import paginate
+
+MAX_POOL_BATCH = 10_000
+FLAGS = ("stored_value", "anonymous", "pin_required", "active")
+
+
+# --- Tiers ---------------------------------------------------------------------------------------------
+
+@view_config(route_name="config.tiers", renderer="lps_core.admin:templates/tiers.pt", permission=Permission.CONFIG_MANAGE)
+def list_tiers(request):
+    search = {"q": request.params.get("q", "").strip()}
+    query = select(Tier)
+    if search["q"]:
+        query = query.where(or_(Tier.code.ilike(f"%{search['q']}%"), Tier.name.ilike(f"%{search['q']}%")))
+    page = paginate(request.dbsession, request, query, {"rank": Tier.rank, "code": Tier.code, "name": Tier.name},
+                    "rank", params=search)
+    return {"page": page, "search": search}
+
+
+@view_config(route_name="config.tier", renderer="lps_core.admin:templates/tier_form.pt",
+             permission=Permission.CONFIG_MANAGE)
+def edit_tier(request):
+    db = request.dbsession
+    tier = db.scalar(select(Tier).where(Tier.code == request.matchdict["code"]))
+    if tier is None:
+        raise HTTPNotFound()
+    require_all_outlets(request)
+    values = tier_values(tier)
+    form = {**values, "entitlements": "\n".join(values["entitlements"]), "purchase_points": values["purchase_points"] or "",
+            **{f"q_{key}": values["qualification"].get(key, "") for key in QUALIFICATION_KEYS}}
+    errors = {}
+    if request.method == "POST":
+        form = {name: text(request, name) for name in form if name != "qualification"}
+        form["entitlements"] = request.POST.get("entitlements", "")
+        qualification = {key: form[f"q_{key}"] if key == "spend" else whole_or_text(form[f"q_{key}"])
+                         for key in QUALIFICATION_KEYS if form[f"q_{key}"]}
+        body = {"name": form["name"], "multiplier": form["multiplier"], "discount_rate": form["discount_rate"],
+                "entitlements": [line.strip() for line in form["entitlements"].splitlines() if line.strip()],
+                "qualification": qualification, "purchase_points": whole_or_text(form["purchase_points"])}
+        try:
+            before, after = update_tier(db, tier.code, body)
+        except LpsError as exc:
+            errors = invalid(request, exc.fields)
+        else:
+            audit(request, "tier.edit", ("tier", tier.code), before=before, after=after)
+            return done(request, dgettext("lps_config", "Tier saved."), "config.tier", code=tier.code)
+    return {"tier": tier, "form": form, "errors": errors, "qualification_keys": QUALIFICATION_KEYS}
+
+
+# --- Card types ----------------------------------------------------------------------------------------
+
+@view_config(route_name="config.card_types", renderer="lps_core.admin:templates/card_types.pt",
+             permission=Permission.CONFIG_MANAGE)
+def list_card_types(request):
+    search = {"q": request.params.get("q", "").strip()}
+    query = select(CardType)
+    if search["q"]:
+        query = query.where(or_(CardType.code.ilike(f"%{search['q']}%"), CardType.name.ilike(f"%{search['q']}%")))
+    page = paginate(request.dbsession, request, query, {"code": CardType.code, "name": CardType.name,
+                                                        "prefix": CardType.prefix}, "code", params=search)
+    return {"page": page, "search": search, "as_json": card_types.card_type_json}
+
+
+@view_config(route_name="config.card_type_new", renderer="lps_core.admin:templates/card_type_form.pt",
+             permission=Permission.CONFIG_MANAGE)
+def new_card_type(request):
+    require_all_outlets(request)
+    form = {"code": "", "name": "", "prefix": "", "points_multiplier": "1", "discount_rate": "0",
+            "discount_overrides": "", "deposit_bonuses": "", "initial_uses": "", "uses_outlets": "",
+            "credit_limit": "", "credit_warning_ratio": "0.8", "validity_days": "", "valid_from": "", "valid_to": "",
+            "stored_value": False, "anonymous": False, "pin_required": False, "active": True}
+    errors = {}
+    if request.method == "POST":
+        form, body = _posted_card_type(request, errors)
+        body["code"] = form["code"]
+        try:
+            card_type = card_types.create_card_type(request.dbsession, body)
+        except LpsError as exc:
+            errors.update(exc.fields)
+        if not errors:
+            audit(request, "card_type.create", ("card_type", card_type.code),
+                  after=card_types.card_type_json(card_type))
+            return done(request, dgettext("lps_config", "Card type created."), "config.card_type", code=card_type.code)
+        invalid(request, errors)
+    return {"form": form, "errors": errors, "card_type": None}
+
+
+@view_config(route_name="config.card_type", renderer="lps_core.admin:templates/card_type_form.pt",
+             permission=Permission.CONFIG_MANAGE)
+def edit_card_type(request):
+    db = request.dbsession
+    card_type = db.scalar(select(CardType).where(CardType.code == request.matchdict["code"]))
+    if card_type is None:
+        raise HTTPNotFound()
+    before = card_types.card_type_json(card_type)
+    errors = {}
+    if request.method == "POST":
+        require_all_outlets(request)
+        form, body = _posted_card_type(request, errors)
+        try:
+            card_types.update_card_type(db, card_type.code, body)
+        except LpsError as exc:
+            errors.update(exc.fields)
+        if not errors:
+            audit(request, "card_type.edit", ("card_type", card_type.code), before=before,
+                  after=card_types.card_type_json(card_type))
+            return done(request, dgettext("lps_config", "Card type saved."), "config.card_type", code=card_type.code)
+        invalid(request, errors)
+        return {"form": form, "errors": errors, "card_type": card_type}
+    timezone = request.registry["lps.programme"].timezone
+    form = {**{name: "" if value is None else value for name, value in before.items()},
+            "discount_overrides": shown_json(before["discount_overrides"]),
+            "deposit_bonuses": shown_json(before["deposit_bonuses"]),
+            "uses_outlets": ", ".join(before["uses_outlets"] or ()),
+            "valid_from": local_input(card_type.valid_from, timezone), "valid_to": local_input(card_type.valid_to, timezone)}
+    return {"form": form, "errors": errors, "card_type": card_type}
+
+
+def _posted_card_type(request, errors):
+    """The form as typed and the body for the card type service (fields left empty are left out
+    when they have a default, and cleared when they are optional)."""
+    timezone = request.registry["lps.programme"].timezone
+    form = {name: text(request, name) for name in (
+        "code", "name", "prefix", "points_multiplier", "discount_rate", "discount_overrides", "deposit_bonuses",
+        "initial_uses", "uses_outlets", "credit_limit", "credit_warning_ratio", "validity_days", "valid_from",
+        "valid_to")}
+    form.update({flag: request.POST.get(flag) == "1" for flag in FLAGS})
+    body = {name: form[name] for name in ("name", "prefix", "points_multiplier", "discount_rate",
+                                          "credit_warning_ratio") if form[name]}
+    body.update({
+        "discount_overrides": json_field(request, "discount_overrides", errors, []),
+        "deposit_bonuses": json_field(request, "deposit_bonuses", errors, []),
+        "initial_uses": whole_or_text(form["initial_uses"]), "validity_days": whole_or_text(form["validity_days"]),
+        "uses_outlets": code_list(form["uses_outlets"]), "credit_limit": form["credit_limit"] or None,
+        "valid_from": from_local_input(form["valid_from"], timezone),
+        "valid_to": from_local_input(form["valid_to"], timezone),
+        **{flag: form[flag] for flag in FLAGS},
+    })
+    return form, body
+
+
+# --- Card number pools ---------------------------------------------------------------------------------
+
+@view_config(route_name="config.pools", renderer="lps_core.admin:templates/pools.pt", permission=Permission.CONFIG_MANAGE)
+def card_pools(request):
+    """Unissued numbers of a card type (paginated; ?print=1 gives a list for the printer), and a form
+    to generate more."""
+    db = request.dbsession
+    types = db.execute(select(CardType.code, CardType.name).order_by(CardType.code)).all()
+    chosen = request.params.get("card_type") or (types[0].code if types else "")
+    form = {"card_type": chosen, "count": ""}
+    errors = {}
+    if request.method == "POST":
+        require_all_outlets(request)
+        form = {"card_type": text(request, "card_type"), "count": text(request, "count")}
+        count = whole_or_text(form["count"])
+        if not isinstance(count, int) or not 1 <= count <= MAX_POOL_BATCH:
+            errors["count"] = dgettext("lps_config", "must be a whole number from 1 to 10000")
+        else:
+            try:
+                numbers = generate_pool(db, count, card_type_code=form["card_type"])
+            except LpsError as exc:
+                errors.update(exc.fields)
+            else:
+                audit(request, "cards.pool_generate", ("card_type", form["card_type"]),
+                      after={"count": count, "first": numbers[0], "last": numbers[-1]})
+                return done(request, dgettext("lps_config", "Card numbers generated."), "config.pools",
+                            _query={"card_type": form["card_type"]})
+        invalid(request, errors)
+        chosen = form["card_type"]
+    query = select(Card.card_no, Card.created_at).join(CardType, CardType.id == Card.card_type_id) \
+        .where(Card.status == "unissued", CardType.code == chosen)
+    page = paginate(db, request, query, {"card_no": Card.card_no, "created": Card.created_at}, "card_no",
+                    params={"card_type": chosen, "print": request.params.get("print")})
+    counts = dict(db.execute(select(CardType.code, func.count(Card.id)).join(Card, Card.card_type_id == CardType.id)
+                             .where(Card.status == "unissued").group_by(CardType.code)).all())
+    return {"types": types, "chosen": chosen, "form": form, "errors": errors, "page": page, "counts": counts,
+            "printing": request.params.get("print") == "1"}
