@@ -54,6 +54,8 @@ def test_create_an_operator_then_change_roles_reset_the_password_and_disable(tes
     assert row.must_change_password and not row.active
     rows = testapp.get("/operators", {"q": "car", "sort": "username"}).html.select("tbody tr")
     assert len(rows) == 1 and "carol" in rows[0].text and "disabled" in rows[0].text
+    assert [row.select_one("a").text for row in testapp.get("/operators", {"role": "front_desk"}).html.select("tbody tr")] \
+        == ["carol"]
 
 
 def test_operator_errors_are_shown_beside_their_fields(testapp, seed, admin):
@@ -159,14 +161,19 @@ def test_the_receipt_layout_of_an_outlet(testapp, seed, admin):
     assert bad.html.select_one("#paper")["aria-invalid"] == "true" and bad.html.select_one("#logo")["aria-invalid"]
 
 
-def test_an_operator_scoped_to_one_outlet_cannot_touch_another(testapp, seed):
-    token = sign_in(testapp, seed, "rest.admin", outlets=("REST",))
+def test_an_outlet_manager_edits_only_their_own_outlets_settings(testapp, seed):
+    token = sign_in(testapp, seed, "rest.manager", roles=("outlet_manager",), outlets=("REST",))
     assert "SPA" not in testapp.get("/config/outlets").html.select_one("table").text
-    testapp.get("/config/outlets/REST")
+    testapp.post("/config/outlets/REST/receipt", {"csrf_token": token, "paper": "a4", "template": "lps-a4",
+                                                  "footer_text": "Thank you"}, status=303)
+    assert audited(seed, "outlet.receipt_layout")[-1].actor_name == "rest.manager"
     testapp.get("/config/outlets/SPA", status=403)
+    testapp.get("/config/outlets/SPA/rules", status=403)
     testapp.post("/config/outlets/SPA/receipt", {"csrf_token": token, "paper": "a4"}, status=403)
     testapp.post("/config/outlets/new", {"csrf_token": token, "code": "BAR"}, status=403)
-    testapp.get("/config/tiers/gold", status=403)
+    assert testapp.get("/config/tiers/gold").html.select_one("#save-tier") is None
+    testapp.post("/config/tiers/gold", {"csrf_token": token, "name": "Gold"}, status=403)
+    testapp.post("/config/pools", {"csrf_token": token, "card_type": "standard", "count": "5"}, status=403)
 
 
 # --- Promotions and the preview ----------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Programme-wide products: tiers and their benefits, card types, and card number pools. Anyone
-with the configuration permission may look; only an operator of every outlet may change them."""
+with the configuration permission (the card permission for pools) may look; only an operator of
+every outlet may change them."""
 from pyramid.httpexceptions import HTTPNotFound
 from pyramid.view import view_config
 from sqlalchemy import func, or_, select
@@ -42,12 +43,12 @@ def edit_tier(request):
     tier = db.scalar(select(Tier).where(Tier.code == request.matchdict["code"]))
     if tier is None:
         raise HTTPNotFound()
-    require_all_outlets(request)
     values = tier_values(tier)
     form = {**values, "entitlements": "\n".join(values["entitlements"]), "purchase_points": values["purchase_points"] or "",
             **{f"q_{key}": values["qualification"].get(key, "") for key in QUALIFICATION_KEYS}}
     errors = {}
     if request.method == "POST":
+        require_all_outlets(request)
         form = {name: text(request, name) for name in form if name != "qualification"}
         form["entitlements"] = request.POST.get("entitlements", "")
         qualification = {key: form[f"q_{key}"] if key == "spend" else whole_or_text(form[f"q_{key}"])
@@ -159,7 +160,7 @@ def _posted_card_type(request, errors):
 
 # --- Card number pools ---------------------------------------------------------------------------------
 
-@view_config(route_name="config.pools", renderer="lps_core.admin:templates/pools.pt", permission=Permission.CONFIG_MANAGE)
+@view_config(route_name="config.pools", renderer="lps_core.admin:templates/pools.pt", permission=Permission.CARDS_MANAGE)
 def card_pools(request):
     """Unissued numbers of a card type (paginated; ?print=1 gives a list for the printer), and a form
     to generate more."""

@@ -4,7 +4,7 @@ operators service audits each change. Only an operator of every outlet may chang
 scoped administrator cannot grant more than they hold."""
 from pyramid.httpexceptions import HTTPNotFound
 from pyramid.view import view_config
-from sqlalchemy import or_, select
+from sqlalchemy import literal, or_, select
 
 from lps_core.admin.forms import actor, code_list, dgettext, done, invalid, require_all_outlets, role_label, text
 from lps_core.errors import LpsError
@@ -28,9 +28,8 @@ def list_operators(request):
     if search["q"]:
         pattern = f"%{search['q'].lower()}%"
         query = query.where(or_(Operator.username.ilike(pattern), Operator.display_name.ilike(pattern)))
-    if search["role"] in ROLES:
-        query = query.where(or_(Operator.roles == search["role"], Operator.roles.like(f"{search['role']} %"),
-                                Operator.roles.like(f"% {search['role']}"), Operator.roles.like(f"% {search['role']} %")))
+    if search["role"] in ROLES:  # roles are kept as space-separated names
+        query = query.where((literal(" ") + Operator.roles + " ").like(f"% {search['role']} %"))
     page = paginate(db, request, query, SORTS, "username", params=search)
     scopes = {row.id: operators.describe_operator(db, row.id)["outlets"] for row in page.items}
     return {"page": page, "search": search, "roles": list(ROLES), "scopes": scopes, "role_label": role_label}
