@@ -58,9 +58,9 @@ LABELS = {
     "in_person": dgettext("lps_members", "in person"),
     "letter": dgettext("lps_members", "letter"),
     # preferences
-    "room": dgettext("lps_members", "room"),
-    "pillow": dgettext("lps_members", "pillow"),
-    "dietary": dgettext("lps_members", "dietary"),
+    "room": dgettext("lps_members", "Room"),
+    "pillow": dgettext("lps_members", "Pillow"),
+    "dietary": dgettext("lps_members", "Dietary needs"),
     # account kinds
     "points": dgettext("lps_members", "points"),
     "stored_value": dgettext("lps_members", "stored value"),
