@@ -84,7 +84,9 @@ def update(only=()):
                 from babel.messages.catalog import Catalog
 
                 catalog = Catalog(locale=locale, domain=domain)
+            created = catalog.creation_date
             catalog.update(template, no_fuzzy_matching=True)
+            catalog.creation_date = created  # no churn in the header when only texts change
             catalog.project, catalog.version, catalog.copyright_holder = "LPS", "1", "the LPS authors"
             catalog.fuzzy = False
             path = po_path(locale, domain)
