@@ -20,7 +20,7 @@ from lps_core.testing import PII_SETTINGS
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 VIEWPORT = {"width": 1366, "height": 768}
-TIMEOUT_MS = 15_000  # generous: the machines are small (two cores) and may be busy
+TIMEOUT_MS = 30_000  # generous: the machines are small (two cores) and may be very busy
 WELCOME_DRINK = "WELCOME"  # the reward code that tests redeem (150 points)
 
 
