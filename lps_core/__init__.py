@@ -28,5 +28,6 @@ def main(global_config, **settings):
         config.include("lps_core.web")
         config.include("lps_core.members")
         config.include("lps_core.desk")
+        config.include("lps_core.admin")
         config.registry["lps.plugins"].hook.lps_includeme(config=config)
     return config.make_wsgi_app()
