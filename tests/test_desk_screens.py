@@ -324,7 +324,7 @@ def test_redemptions_of_another_outlet_are_out_of_scope(testapp, seed, cashier, 
 
 
 def test_manage_the_catalogue_create_edit_restock(testapp, seed, products):
-    token = sign_in(testapp, seed, "mia", roles=("marketing",))
+    sign_in(testapp, seed, "mia", roles=("marketing",))
     page = testapp.get("/rewards/manage")
     form = page.forms["new-reward"]
     form["code"], form["name"], form["cost"], form["stock"] = "CAKE", "", "abc", "-1"
@@ -353,7 +353,6 @@ def test_manage_the_catalogue_create_edit_restock(testapp, seed, products):
     assert audited(seed, "reward.restock")[-1].after == {"stock": 9}
     testapp.post("/rewards/manage/CAKE/restock", {"add": "1"}, status=400)  # no CSRF token
     testapp.get("/rewards", status=403)  # marketing manages the catalogue but does not redeem
-    assert token
 
 
 def test_the_cashier_screen_speaks_chinese(testapp, seed, cashier):
@@ -361,3 +360,10 @@ def test_the_cashier_screen_speaks_chinese(testapp, seed, cashier):
     page = testapp.get("/cashier", {"card_no": card_no}, headers={"Accept-Language": "zh-CN"})
     assert "卡号（刷卡，或输入后按回车）" in page.text and "结算" in page.html.select_one("#settle").text
     assert "¥" in page.html.select_one("#balance-stored-value").text
+
+
+def test_the_card_field_has_the_focus_until_a_card_is_found_then_the_bill_has_it(testapp, seed, cashier):
+    page = testapp.get("/cashier")
+    assert page.html.select_one("#card_no").has_attr("autofocus") and len(page.html.select("[data-autofocus]")) == 1
+    page = testapp.get("/cashier", {"card_no": card_of(seed, "Tang Wei")})
+    assert [field["id"] for field in page.html.select("[data-autofocus]")] == ["item-0-sku"]

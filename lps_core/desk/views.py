@@ -10,11 +10,11 @@ from pyramid.response import Response
 from pyramid.view import view_config
 
 from lps_core.audit.services import Actor, record
-from lps_core.cards.funds import DEPOSIT_TENDERS, card_balances, deposit, repay_credit, top_up_uses
+from lps_core.cards.funds import card_balances, deposit, repay_credit, top_up_uses
 from lps_core.cashier import services
 from lps_core.cashier.documents import balances_json, settlement_document
 from lps_core.cashier.lookup import look_up
-from lps_core.cashier.models import TENDER_KINDS, Settlement
+from lps_core.cashier.models import Settlement
 from lps_core.cashier.requests import clean_movement_request, clean_refund_request, clean_settle_request
 from lps_core.desk.forms import (
     ITEM_FIELDS,
@@ -74,8 +74,7 @@ def form_failed(request, exc: LpsError, form) -> dict:
     """Keep nothing of the failed request, answer 400, and sort its errors for the template."""
     request.tm.doom()
     request.response.status = 400
-    errors = errors_for(form, exc.fields or {"": exc.message})
-    return errors
+    return errors_for(form, exc.fields or {"": exc.message})
 
 
 def money(request):
@@ -115,7 +114,7 @@ def cashier_page(request, outlet, *, card_no=None, errors=None, bill=None, value
     page = {"outlet": outlet, "outlets": outlets_in_scope(request), "search": search,
             "may_fund": request.has_permission(Permission.STORED_VALUE_DEPOSIT), "day": day(request),
             "matches": [], "card": None, "errors": errors, "failed": failed,
-            "money": money(request), "tender_kinds": TENDER_KINDS, "deposit_tenders": DEPOSIT_TENDERS,
+            "money": money(request),
             "values": {"deposit_no": new_reference("D"), "topup_no": new_reference("U"),
                        "repayment_no": new_reference("P"), **(values or {})},
             "bill": bill or {"bill_no": new_reference(f"{outlet.code}-") if outlet else "",
