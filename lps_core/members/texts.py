@@ -23,7 +23,6 @@ CARD_REPLACED = dgettext("lps_members", "The card is replaced; its balances move
 CONTACT_ADDED = dgettext("lps_members", "The contact is added to the log.")
 FAMILY_ADDED = dgettext("lps_members", "The family member is added.")
 FAMILY_REMOVED = dgettext("lps_members", "The family member is removed.")
-NOT_SAVED = dgettext("lps_members", "Not saved: see the message beside the field.")
 REQUIRED = dgettext("lps_members", "is required")
 OUTLET_REQUIRED = dgettext("lps_members", "choose one of your outlets")
 WHOLE_NUMBER = dgettext("lps_members", "must be a whole number, e.g. 500 or -200")

@@ -14,7 +14,7 @@ from lps_core.cards import lifecycle
 from lps_core.cards.models import Card, CardType
 from lps_core.errors import LpsError, NotFound, ValidationFailed
 from lps_core.ledger.models import POINTS, Account, LedgerEntry
-from lps_core.members import dashboard, search, services, texts
+from lps_core.members import search, services, texts
 from lps_core.members.models import (
     CONTACT_CHANNELS,
     GENDERS,
@@ -27,7 +27,6 @@ from lps_core.members.models import (
 from lps_core.operators.permissions import Permission
 from lps_core.outlets.models import Outlet
 from lps_core.tiers.services import member_tier_status
-from lps_core.timeutil import utcnow
 from lps_core.web.lists import paginate
 from lps_core.web.security import require_outlet
 
