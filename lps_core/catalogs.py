@@ -33,16 +33,21 @@ def domains() -> list[str]:
 def extract(domain):
     """The domain's messages, as a Babel catalog, straight from the sources.
 
-    lingua puts a message that names no domain (`_()` of lps_core.i18n) into every domain; those
-    belong to `lps` only, so the other domains drop them (feature code names its domain)."""
+    lingua puts a Python message that names no domain (`_()` of lps_core.i18n) into every domain;
+    those belong to `lps` only, so the other domains take from Python only what names them
+    (`dgettext("lps_members", ...)`), and from templates everything marked in their domain."""
     sources = sorted(str(path.relative_to(PACKAGE.parent)) for pattern in ("*.pt", "*.py")
                      for path in PACKAGE.rglob(pattern) if "migrations" not in path.parts)
-    catalog = _run_lingua(domain, sources)
+    templates = [source for source in sources if source.endswith(".pt")]
+    python = [source for source in sources if source.endswith(".py")]
+    catalog = _run_lingua(domain, templates)
+    from_python = _run_lingua(domain, python)
     if domain != "lps":
-        python = [source for source in sources if source.endswith(".py")]
-        for message in _run_lingua("-no-domain-", python):
-            if message.id and message.id in catalog:
-                del catalog[message.id]
+        undomained = {message.id for message in _run_lingua("-no-domain-", python)}
+        from_python = [message for message in from_python if message.id not in undomained]
+    for message in from_python:
+        if message.id and message.id not in catalog:
+            catalog[message.id] = message
     return catalog
 
 

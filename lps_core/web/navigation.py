@@ -33,3 +33,11 @@ def nav_items(request) -> list[NavItem]:
         return []
     mapper = request.registry.getUtility(IRoutesMapper)
     return [item for item in NAV if mapper.get_route(item.route) is not None and request.has_permission(item.permission)]
+
+
+def current_item(request, items) -> NavItem | None:
+    """The entry of the page being shown: the one whose route is the longest dotted prefix of the
+    page's route ("members.view" belongs to "members"), so at most one entry is marked."""
+    route = request.matched_route.name if request.matched_route else ""
+    matches = [item for item in items if route == item.route or route.startswith(item.route + ".")]
+    return max(matches, key=lambda item: len(item.route), default=None)
