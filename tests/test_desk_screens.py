@@ -367,3 +367,17 @@ def test_the_card_field_has_the_focus_until_a_card_is_found_then_the_bill_has_it
     assert page.html.select_one("#card_no").has_attr("autofocus") and len(page.html.select("[data-autofocus]")) == 1
     page = testapp.get("/cashier", {"card_no": card_of(seed, "Tang Wei")})
     assert [field["id"] for field in page.html.select("[data-autofocus]")] == ["item-0-sku"]
+
+
+def test_choosing_the_outlet_keeps_the_card_from_a_search_result(testapp, seed):
+    from lps_core.operators.services import create_operator
+
+    create_operator(seed.db, "twooutlets", "two-outlets-pass-1", roles=("cashier",), outlets=["REST", "SPA"],
+                    must_change_password=False)
+    seed.db.commit()
+    page = testapp.get("/login")
+    page.form["username"], page.form["password"] = "twooutlets", "two-outlets-pass-1"
+    page.form.submit(status=303)
+    choice = testapp.get("/cashier", {"card_no": "8800000000000013"})
+    links = [a["href"] for a in choice.html.select(".outlet-choice a")]
+    assert len(links) == 2 and all("card_no=8800000000000013" in link for link in links)

@@ -33,15 +33,15 @@ def negotiate_locale(request) -> str:
     chosen = request.cookies.get(LOCALE_COOKIE)
     if chosen in LOCALES:
         return chosen
-    offered = [name.replace("_", "-") for name in LOCALES]
-    best = request.accept_language.best_match(offered, default_match=None) if request.accept_language else None
-    if best is None:
-        # Accept-Language "zh" or "zh-Hans" should still get Chinese.
-        for language in request.accept_language or ():
-            if str(language).lower().startswith("zh"):
-                return "zh_CN"
-        return DEFAULT_LOCALE
-    return best.replace("-", "_")
+    # By the primary language of the browser's preferences, best first: "zh", "zh-CN" and
+    # "zh-Hans" all get Chinese; "en-GB" gets English.
+    by_language = {name.split("_")[0].lower(): name for name in LOCALES}
+    preferences = getattr(request.accept_language, "parsed", None) or ()
+    for language, quality in sorted(preferences, key=lambda preference: -preference[1]):
+        locale = by_language.get(language.split("-")[0].lower())
+        if quality > 0 and locale:
+            return locale
+    return DEFAULT_LOCALE
 
 
 class Formatter:
