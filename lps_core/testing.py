@@ -184,3 +184,71 @@ def testapp(wsgi_app, seed):
     from webtest import TestApp
 
     return TestApp(wsgi_app)
+
+
+# Real HTTP, for concurrency tests: the app in a waitress server, and requests sent all at once.
+
+SERVER_THREADS = 20
+
+
+@pytest.fixture
+def server(wsgi_app, seed):
+    """The port of the seeded app served by waitress on 127.0.0.1, with SERVER_THREADS threads."""
+    import threading
+
+    from waitress.server import create_server
+
+    server = create_server(wsgi_app, host="127.0.0.1", port=0, threads=SERVER_THREADS)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield server.effective_port
+    server.close()
+    thread.join(5)
+
+
+def post_all_at_once(port, path, bodies, headers) -> list[tuple[int, dict]]:
+    """POST each JSON body from its own thread, released together; (status, answer) in order."""
+    import http.client
+    import json
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    barrier = threading.Barrier(len(bodies))
+
+    def post(body):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        barrier.wait()
+        connection.request("POST", path, json.dumps(body), {**headers, "Content-Type": "application/json"})
+        response = connection.getresponse()
+        return response.status, json.loads(response.read())
+
+    with ThreadPoolExecutor(len(bodies)) as pool:
+        return list(pool.map(post, bodies))
+
+
+# Staff screens: operators, signing in through the form, and the audit entries a screen wrote.
+
+def csrf_of(page) -> str:
+    import re
+
+    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+
+
+def sign_in_as(testapp, seed, username, password, roles, outlets) -> str:
+    """Create an operator and sign in through the form; returns a CSRF token for the session."""
+    from lps_core.operators.services import create_operator
+
+    create_operator(seed.db, username, password, roles=roles, outlets=list(outlets), must_change_password=False)
+    seed.db.commit()
+    page = testapp.get("/login")
+    testapp.post("/login", {"username": username, "password": password, "csrf_token": csrf_of(page)}, status=303)
+    return csrf_of(testapp.get("/password"))
+
+
+def audited(db, action) -> list:
+    from sqlalchemy import select
+
+    from lps_core.audit.models import AuditEntry
+
+    db.rollback()  # see what the app committed since
+    return db.scalars(select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)).all()

@@ -1,32 +1,23 @@
 """The configuration, operator and audit screens: happy paths, errors beside the field, CSRF,
 outlet scope, and an audit entry for every write. Both databases."""
-import re
 
 import pytest
 from sqlalchemy import select
 
-from lps_core.audit.models import AuditEntry
 from lps_core.operators.models import Operator
 from lps_core.operators.services import create_operator
+from lps_core.testing import audited as audited_entries
+from lps_core.testing import sign_in_as
 
 PASSWORD = "admin-pass-123"
 
 
-def csrf_of(page):
-    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-
-
 def sign_in(testapp, seed, username="boss", roles=("administrator",), outlets=("all",)):
-    create_operator(seed.db, username, PASSWORD, roles=roles, outlets=list(outlets), must_change_password=False)
-    seed.db.commit()
-    page = testapp.get("/login")
-    testapp.post("/login", {"username": username, "password": PASSWORD, "csrf_token": csrf_of(page)}, status=303)
-    return csrf_of(testapp.get("/password"))
+    return sign_in_as(testapp, seed, username, PASSWORD, roles, outlets)
 
 
 def audited(seed, action):
-    seed.db.rollback()
-    return seed.db.scalars(select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)).all()
+    return audited_entries(seed.db, action)
 
 
 @pytest.fixture

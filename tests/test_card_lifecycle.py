@@ -1,20 +1,16 @@
 """Card types configured over the API, issuance with validity and uses, anonymous bearer cards,
 status changes, lost-card replacement, PINs with their lock-out, and renewal."""
-import http.client
-import json
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select, update
-from waitress.server import create_server
 
 from lps_core.cards.models import Card, CardType
 from lps_core.cards.pins import hash_pin
 from lps_core.cards.services import generate_pool
 from lps_core.ledger.models import STORED_VALUE, STORED_VALUE_BONUS, USES, Account, LedgerEntry
 from lps_core.ledger.services import credit, fingerprint_of, get_or_create_account
+from lps_core.testing import post_all_at_once
 from lps_core.timeutil import as_utc
 
 UTC = timezone.utc
@@ -321,28 +317,8 @@ def test_renewal_stops_at_the_card_types_end(testapp, manage, seed, db):
 CLIENTS = 5
 
 
-@pytest.fixture
-def server(wsgi_app, seed):
-    server = create_server(wsgi_app, host="127.0.0.1", port=0, threads=CLIENTS)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield server.effective_port
-    server.close()
-    thread.join(5)
-
-
 def post_at_once(port, headers, path, bodies):
-    barrier = threading.Barrier(len(bodies))
-
-    def post(body):
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        barrier.wait()
-        connection.request("POST", path, json.dumps(body), {**headers, "Content-Type": "application/json"})
-        response = connection.getresponse()
-        return response.status, json.loads(response.read())
-
-    with ThreadPoolExecutor(len(bodies)) as pool:
-        return list(pool.map(post, bodies))
+    return post_all_at_once(port, path, bodies, headers)
 
 
 def test_simultaneous_wrong_pins_are_each_counted(server, manage, seed, db):

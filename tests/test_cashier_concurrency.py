@@ -1,30 +1,16 @@
 """Simultaneous settlements on one stored-value card over real HTTP (waitress): never an
 overdraft, never a double settlement, never a drift. PostgreSQL locks rows; SQLite serializes."""
-import http.client
-import json
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import func, insert, select
-from waitress.server import create_server
 
 from lps_core.cards.models import CardType
 from lps_core.cashier.models import Settlement
 from lps_core.ledger.check import find_drift
 from lps_core.members.services import Enrolment, approve_member, enrol_member
+from lps_core.testing import SERVER_THREADS as CLIENTS
+from lps_core.testing import post_all_at_once as post_at_once
 
-CLIENTS = 20
-
-
-@pytest.fixture
-def server(wsgi_app, seed):
-    server = create_server(wsgi_app, host="127.0.0.1", port=0, threads=CLIENTS)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield server.effective_port
-    server.close()
-    thread.join(5)
 
 
 @pytest.fixture
@@ -37,18 +23,7 @@ def wallet_card(seed):
 
 
 def post_all_at_once(port, key, path, bodies):
-    barrier = threading.Barrier(len(bodies))
-
-    def post(body):
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        barrier.wait()
-        connection.request("POST", path, json.dumps(body),
-                           {"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
-        response = connection.getresponse()
-        return response.status, json.loads(response.read())
-
-    with ThreadPoolExecutor(len(bodies)) as pool:
-        return list(pool.map(post, bodies))
+    return post_at_once(port, path, bodies, {"Authorization": f"Bearer {key}"})
 
 
 def test_simultaneous_payments_never_overdraw_the_card(server, seed, wallet_card):

@@ -1,49 +1,24 @@
 """Real concurrency: threads posting over HTTP to a waitress server, and threads debiting one
 account, each in its own transaction. Runs on PostgreSQL (row locks) and on SQLite (BEGIN IMMEDIATE)."""
-import http.client
-import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from waitress.server import create_server
 
 from lps_core.earning.models import Bill
 from lps_core.errors import InsufficientBalance
 from lps_core.ledger import services as ledger
 from lps_core.ledger.check import find_drift
 from lps_core.ledger.models import LedgerEntry
+from lps_core.testing import SERVER_THREADS as CLIENTS
+from lps_core.testing import post_all_at_once as post_at_once
 from lps_core.timeutil import utcnow
-
-CLIENTS = 20
-
-
-@pytest.fixture
-def server(wsgi_app, seed):
-    server = create_server(wsgi_app, host="127.0.0.1", port=0, threads=CLIENTS)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield server.effective_port
-    server.close()
-    thread.join(5)
 
 
 def post_all_at_once(port, key, bodies):
-    barrier = threading.Barrier(len(bodies))
-
-    def post(body):
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        barrier.wait()
-        connection.request("POST", "/api/v1/transactions", json.dumps(body),
-                           {"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
-        response = connection.getresponse()
-        return response.status, json.loads(response.read())
-
-    with ThreadPoolExecutor(len(bodies)) as pool:
-        return list(pool.map(post, bodies))
+    return post_at_once(port, "/api/v1/transactions", bodies, {"Authorization": f"Bearer {key}"})
 
 
 def test_twenty_simultaneous_posts_of_one_bill_post_once(server, seed):

@@ -1,14 +1,12 @@
 """The desk screens: the cashier's screen (look-up, settle with mixed tenders, PIN, receipt,
 refund, deposits, top-ups, repayments) and rewards at the desk (redeem, collect, cancel, catalogue
 management). Happy paths, errors beside the field, CSRF, outlet scope and the audit log; both databases."""
-import re
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import insert, select, update
 
-from lps_core.audit.models import AuditEntry
 from lps_core.cards.luhn import with_check_digit
 from lps_core.cards.models import Card, CardType
 from lps_core.cards.pins import hash_pin
@@ -17,30 +15,22 @@ from lps_core.earning.services import OutletContext
 from lps_core.ledger import services as ledger
 from lps_core.members.models import Member, Tier
 from lps_core.members.services import Enrolment, approve_member, enrol_member
-from lps_core.operators.services import create_operator
 from lps_core.outlets.models import Outlet
 from lps_core.rewards import services as rewards
 from lps_core.rewards.models import Redemption, Reward
 from lps_core.timeutil import utcnow
+from lps_core.testing import audited as audited_entries
+from lps_core.testing import sign_in_as
 
 PASSWORD = "desk-pass-123"
 
 
-def csrf_of(page):
-    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-
-
 def sign_in(testapp, seed, username, roles=("cashier",), outlets=("REST",)):
-    create_operator(seed.db, username, PASSWORD, roles=roles, outlets=list(outlets), must_change_password=False)
-    seed.db.commit()
-    page = testapp.get("/login")
-    testapp.post("/login", {"username": username, "password": PASSWORD, "csrf_token": csrf_of(page)}, status=303)
-    return csrf_of(testapp.get("/password"))
+    return sign_in_as(testapp, seed, username, PASSWORD, roles, outlets)
 
 
 def audited(seed, action):
-    seed.db.rollback()
-    return seed.db.scalars(select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)).all()
+    return audited_entries(seed.db, action)
 
 
 @pytest.fixture
