@@ -199,9 +199,19 @@ def server(wsgi_app, seed):
     from waitress.server import create_server
 
     server = create_server(wsgi_app, host="127.0.0.1", port=0, threads=SERVER_THREADS)
-    thread = threading.Thread(target=server.run, daemon=True)
+    stopping = threading.Event()
+
+    def serve():
+        try:
+            server.run()
+        except OSError:  # closing the server can pull its socket from under the polling loop
+            if not stopping.is_set():
+                raise
+
+    thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     yield server.effective_port
+    stopping.set()
     server.close()
     thread.join(5)
 
