@@ -1,9 +1,12 @@
-"""Domain errors. Services raise them; the API turns each into a JSON answer naming the bad fields."""
+"""Domain errors. Services raise them; the API answers each as an RFC 9457 problem naming the bad fields."""
+
+PROBLEM_TYPE = "urn:lps:problem:"
 
 
 class LpsError(Exception):
     status = 400
     code = "error"
+    title = "The request failed"
 
     def __init__(self, message, fields=None):
         super().__init__(message)
@@ -11,7 +14,9 @@ class LpsError(Exception):
         self.fields = dict(fields or {})
 
     def as_json(self):
-        body = {"error": self.code, "message": self.message}
+        """An `application/problem+json` body: `code` and `fields` are LPS's extension members."""
+        body = {"type": PROBLEM_TYPE + self.code, "title": self.title, "status": self.status,
+                "detail": self.message, "code": self.code}
         if self.fields:
             body["fields"] = self.fields
         return body
@@ -22,6 +27,7 @@ class ValidationFailed(LpsError):
 
     status = 400
     code = "validation_failed"
+    title = "Invalid input"
 
 
 class Unprocessable(LpsError):
@@ -29,21 +35,25 @@ class Unprocessable(LpsError):
 
     status = 422
     code = "unprocessable"
+    title = "Cannot be used"
 
 
 class Unauthorized(LpsError):
     status = 401
     code = "unauthorized"
+    title = "Unauthorized"
 
 
 class NotFound(LpsError):
     status = 404
     code = "not_found"
+    title = "Not found"
 
 
 class Forbidden(LpsError):
     status = 403
     code = "forbidden"
+    title = "Not allowed"
 
 
 class Conflict(LpsError):
@@ -51,10 +61,27 @@ class Conflict(LpsError):
 
     status = 409
     code = "conflict"
+    title = "Conflicts with what is recorded"
 
 
 class InsufficientBalance(Conflict):
     code = "insufficient_balance"
+    title = "Insufficient balance"
+
+
+class MethodNotAllowed(LpsError):
+    status = 405
+    code = "method_not_allowed"
+    title = "Method not allowed"
+
+
+class ServiceUnavailable(LpsError):
+    """The database cannot be reached or did not answer in time; the client may retry later."""
+
+    status = 503
+    code = "service_unavailable"
+    title = "Service unavailable"
+    retry_after_seconds = 5
 
 
 class ConfigurationError(Exception):

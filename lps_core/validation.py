@@ -1,0 +1,304 @@
+"""The field types every input schema is built from, and the translation of their failures.
+
+One pydantic model per input (API body, query string, staff form) validates it and, through
+`model_json_schema`, describes it in the OpenAPI document, so the two cannot drift. Each type below
+checks the text before converting anything (a money string of a million digits is refused by its
+length, never multiplied), and states its rule in its JSON schema in a form that both Python's `re`
+and ECMAScript read the same way (`[0-9]`, never `\\d`, which matches full-width digits in Python).
+
+Failures become `ValidationFailed` with one message per field, named by its path
+(`tenders[0].amount`), in the words staff and integrators read: "must be a string", "is required".
+"""
+import re
+from datetime import date, datetime, timedelta, timezone
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from lps_core.errors import ValidationFailed
+
+MONEY_PATTERN = r"^[0-9]{1,12}(\.[0-9]{1,2})?$"
+POSITIVE_MONEY_PATTERN = r"^(?=.*[1-9])[0-9]{1,12}(\.[0-9]{1,2})?$"
+MONEY_DIGITS = 12
+# A text field: no NUL anywhere and at least one character that is not white space.
+TEXT_PATTERN = r"^[^\x00]*[^\x00\s][^\x00]*$"
+# Years a configuration or posting date may name; the exact window is checked by the services.
+YEAR_PATTERN = r"^20[0-9]{2}-"
+EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
+CONFIG_YEARS_AHEAD = 10
+INT32_MAX = 2**31 - 1
+INT64_MAX = 2**63 - 1
+MAX_JSON_DEPTH = 32
+
+_MONEY = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,2})?\Z")
+_MONEY_MESSAGE = 'must be a decimal string such as "123.45": up to 12 digits, a point and up to 2 decimals'
+
+
+def _fail(message: str):
+    return PydanticCustomError("lps", message)
+
+
+def _money_validator(*, positive: bool):
+    def to_cents(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, str):
+            if isinstance(value, (int, float)):
+                raise _fail(f'{_MONEY_MESSAGE}, not a JSON number (send "12.50", not 12.50)')
+            raise _fail(_MONEY_MESSAGE)
+        if len(value) > MONEY_DIGITS + 3 or not _MONEY.match(value):
+            raise _fail(_MONEY_MESSAGE)
+        whole, _, fraction = value.partition(".")
+        cents = int(whole) * 100 + int(fraction.ljust(2, "0") or "0")
+        if positive and cents == 0:
+            raise _fail("must be greater than 0")
+        return cents
+    return to_cents
+
+
+def _money_schema(pattern, description):
+    return {"type": "string", "pattern": pattern, "maxLength": MONEY_DIGITS + 3, "example": "380.00",
+            "description": description}
+
+
+# Money enters as a decimal string and is handed to the services as integer cents.
+Money = Annotated[int, PlainValidator(_money_validator(positive=True)),
+                  WithJsonSchema(_money_schema(POSITIVE_MONEY_PATTERN, "An amount greater than 0, as a decimal "
+                                                                      "string with at most 2 decimals"))]
+MoneyOrZero = Annotated[int, PlainValidator(_money_validator(positive=False)),
+                        WithJsonSchema(_money_schema(MONEY_PATTERN, "An amount (0 allowed), as a decimal string "
+                                                                    "with at most 2 decimals"))]
+
+
+def _check_text(value: Any, max_length: int) -> str:
+    if not isinstance(value, str):
+        raise _fail("must be a string")
+    if len(value) > max_length:
+        raise _fail(f"must be at most {max_length} characters")
+    if "\x00" in value:
+        raise _fail("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _fail("must be valid Unicode text (it holds a lone surrogate)") from None
+    stripped = value.strip()
+    if not stripped:
+        raise _fail("must not be empty")
+    return stripped
+
+
+def Text(max_length: int, *, description: str | None = None, example: str | None = None):  # noqa: N802 (a type)
+    """A trimmed, non-empty string of at most `max_length` characters: the length of its column."""
+    schema = {"type": "string", "minLength": 1, "maxLength": max_length, "pattern": TEXT_PATTERN}
+    if description:
+        schema["description"] = description
+    if example:
+        schema["example"] = example
+    return Annotated[str, PlainValidator(lambda value: _check_text(value, max_length)), WithJsonSchema(schema)]
+
+
+def Code(max_length: int = 32, *, description: str | None = None):  # noqa: N802 (a type)
+    """An identifier staff type (outlet, tier, card type, promotion code): letters, digits, - and _."""
+    pattern = rf"^[A-Za-z0-9_-]{{1,{max_length}}}$"
+    compiled = re.compile(rf"[A-Za-z0-9_-]{{1,{max_length}}}\Z")
+
+    def check(value: Any) -> str:
+        if not isinstance(value, str):
+            raise _fail("must be a string")
+        if not compiled.match(value):
+            raise _fail(f"must be 1 to {max_length} letters, digits, '-' or '_'")
+        return value
+    schema = {"type": "string", "pattern": pattern, "maxLength": max_length}
+    if description:
+        schema["description"] = description
+    return Annotated[str, PlainValidator(check), WithJsonSchema(schema)]
+
+
+def Int(minimum: int, maximum: int, *, description: str | None = None):  # noqa: N802 (a type)
+    """A whole number within its column's range; true/false and decimal strings are refused."""
+    def check(value: Any) -> int:
+        if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,19}", value):
+            value = int(value)  # query strings and forms carry numbers as text
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _fail("must be a whole number")
+        if not minimum <= value <= maximum:
+            raise _fail(f"must be a whole number from {minimum} to {maximum}")
+        return value
+    schema = {"type": "integer", "minimum": minimum, "maximum": maximum}
+    if description:
+        schema["description"] = description
+    return Annotated[int, PlainValidator(check), WithJsonSchema(schema)]
+
+
+def _timestamp_validator(*, not_after):
+    def check(value: Any) -> datetime:
+        if not isinstance(value, str) or len(value) > 40:
+            raise _fail("must be an ISO 8601 date-time such as 2026-05-01T19:30:00+08:00")
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError:
+            raise _fail("must be an ISO 8601 date-time such as 2026-05-01T19:30:00+08:00") from None
+        if parsed.tzinfo is None:
+            raise _fail("must include a time-zone offset, such as +08:00 or Z")
+        parsed = parsed.astimezone(timezone.utc)
+        latest = not_after()
+        if parsed < EARLIEST or parsed > latest:
+            raise PydanticCustomError("lps_range", "must lie between {earliest} and {latest}",
+                                      {"earliest": EARLIEST.date().isoformat(), "latest": latest.date().isoformat()})
+        return parsed
+    return check
+
+
+def _config_horizon() -> datetime:
+    now = datetime.now(timezone.utc)
+    return now.replace(year=now.year + CONFIG_YEARS_AHEAD) if not (now.month == 2 and now.day == 29) \
+        else now + timedelta(days=365 * CONFIG_YEARS_AHEAD)
+
+
+_TIMESTAMP_SCHEMA = {"type": "string", "format": "date-time", "pattern": YEAR_PATTERN,
+                     "example": "2026-05-01T19:30:00+08:00"}
+# When something happened at a till: with an offset, and not in the future beyond a clock skew. How far
+# back it may lie is a setting, checked by the service (422), since it differs per installation.
+FUTURE_SKEW = timedelta(minutes=5)
+PostingTime = Annotated[datetime, PlainValidator(_timestamp_validator(
+    not_after=lambda: datetime.now(timezone.utc) + FUTURE_SKEW)),
+    WithJsonSchema({**_TIMESTAMP_SCHEMA, "description": "With a time-zone offset; not in the future"})]
+# A date-time in configuration (a promotion's end, a rule's start): 2000-01-01 to ten years ahead.
+ConfigTime = Annotated[datetime, PlainValidator(_timestamp_validator(not_after=_config_horizon)),
+                       WithJsonSchema({**_TIMESTAMP_SCHEMA, "description": "With a time-zone offset; "
+                                                                           "from 2000 to ten years ahead"})]
+
+
+def _check_date(value: Any) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        raise _fail("must be a date such as 1990-05-17")
+    try:
+        parsed = date.fromisoformat(value)
+    except ValueError:
+        raise _fail("must be a real calendar date such as 1990-05-17") from None
+    if parsed.year < 1900 or parsed > date.today():
+        raise _fail("must lie between 1900-01-01 and today")
+    return parsed
+
+
+# A date in the past (a birthday): 1900-01-01 to today.
+PastDate = Annotated[date, PlainValidator(_check_date),
+                     WithJsonSchema({"type": "string", "format": "date", "pattern": r"^(19|20)[0-9]{2}-",
+                                     "example": "1990-05-17"})]
+
+
+class Body(BaseModel):
+    """Base of every JSON body: unknown fields are refused, and JSON types are taken as they are."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+
+
+class Query(BaseModel):
+    """Base of query strings and staff forms: every value arrives as text."""
+
+    model_config = ConfigDict(extra="forbid", strict=False, frozen=True, populate_by_name=True)
+
+
+class LenientQuery(Query):
+    """A query string or form that may carry fields of no interest (cache busters, a CSRF token)."""
+
+    model_config = ConfigDict(extra="ignore", strict=False, frozen=True, populate_by_name=True)
+
+
+# -- translating failures ------------------------------------------------------------------------
+
+_MESSAGES = {
+    "missing": "is required",
+    "extra_forbidden": "is not a known field",
+    "string_type": "must be a string",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "list_type": "must be a list",
+    "tuple_type": "must be a list",
+    "dict_type": "must be an object",
+    "model_type": "must be an object",
+    "model_attributes_type": "must be an object",
+    "json_type": "must be JSON",
+}
+
+
+def field_name(loc) -> str:
+    """`("tenders", 0, "amount")` as `tenders[0].amount`."""
+    name = ""
+    for part in loc:
+        if isinstance(part, int):
+            name += f"[{part}]"
+        else:
+            name += f".{part}" if name else str(part)
+    return name or "body"
+
+
+def _message(error) -> str:
+    kind = error["type"]
+    if kind in _MESSAGES:
+        return _MESSAGES[kind]
+    ctx = error.get("ctx") or {}
+    if kind in ("literal_error", "enum"):
+        return f"must be one of {ctx.get('expected', '').replace(chr(39), '')}"
+    if kind == "too_long":
+        return f"must have at most {ctx.get('max_length')} items"
+    if kind == "too_short":
+        return f"must have at least {ctx.get('min_length')} item{'s' if ctx.get('min_length') != 1 else ''}"
+    if kind.startswith("lps") or kind == "value_error":
+        return error["msg"].removeprefix("Value error, ")
+    return error["msg"][:1].lower() + error["msg"][1:]
+
+
+def failure(exc: ValidationError, message: str) -> ValidationFailed:
+    fields = {}
+    for error in exc.errors(include_url=False, include_input=False):
+        fields.setdefault(field_name(error["loc"]), _message(error))
+    return ValidationFailed(message, fields)
+
+
+def validate(model: type[BaseModel], data, *, message="the request has invalid fields"):
+    """`data` (a dict) checked against `model`; every bad field is named at once."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise failure(exc, message) from None
+
+
+def validate_json(model: type[BaseModel], raw: bytes, *, message="the request has invalid fields"):
+    """The JSON text `raw` checked against `model`, parsed once (strictly: "12" is not a number)."""
+    check_depth(raw)
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_input=False)
+        if errors and errors[0]["type"] == "json_invalid":
+            raise ValidationFailed("the body is not valid JSON", {"body": f"is not valid JSON: {errors[0]['msg']}"}) \
+                from None
+        if errors and errors[0]["type"] == "model_type" and not errors[0]["loc"]:
+            raise ValidationFailed("the body must be a JSON object", {"body": "must be a JSON object"}) from None
+        raise failure(exc, message) from None
+
+
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKET = re.compile(rb"[\[\]{}]")
+
+
+def check_depth(raw: bytes, limit: int = MAX_JSON_DEPTH) -> None:
+    """Refuses JSON nested deeper than `limit` before anything parses it recursively."""
+    depth = 0
+    for match in _BRACKET.finditer(_STRING.sub(b'""', raw)):
+        if match.group() in (b"[", b"{"):
+            depth += 1
+            if depth > limit:
+                raise ValidationFailed(f"the body is nested deeper than {limit} levels",
+                                       {"body": f"must not nest deeper than {limit} levels"})
+        else:
+            depth -= 1
+
+
+__all__ = ["Body", "Code", "ConfigTime", "Field", "Int", "LenientQuery", "Money", "MoneyOrZero", "PastDate",
+           "PostingTime", "Query", "Text", "check_depth", "failure", "validate", "validate_json"]
