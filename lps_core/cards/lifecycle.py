@@ -1,12 +1,21 @@
-"""A card's life after its number is made: selling anonymous bearer cards, status changes,
-replacing a lost card, PIN changes and resets, and renewal of its validity."""
+"""A card's life after its number is made: finding a card fit for a use, selling anonymous bearer
+cards, status changes, replacing a lost card, PIN changes and resets, and renewal of its validity."""
 from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from lps_core.cards.models import Card
+from lps_core.cards.models import Card, CardType
 from lps_core.cards.pins import hash_pin, verify_pin
-from lps_core.cards.services import claim_card, get_card_type, issue_values, normalize_card_no, open_card_accounts
+from lps_core.cards.products import CardUse, ensure_usable
+from lps_core.cards.services import (
+    CardView,
+    claim_card,
+    find_card,
+    get_card_type,
+    issue_values,
+    normalize_card_no,
+    open_card_accounts,
+)
 from lps_core.errors import Conflict, NotFound, Unprocessable, ValidationFailed
 from lps_core.ledger.models import Account
 from lps_core.timeutil import as_utc, isoformat, utcnow
@@ -24,6 +33,20 @@ TRANSITIONS = {
 }
 STAFF_STATUSES = ("active", "frozen", "lost", "cancelled")
 REPLACEABLE = ("active", "frozen", "lost")
+
+
+def card_for_purpose(db, raw_card_no, at, purpose, *, tz=None, field="card_no") -> CardView:
+    """The card, as earning and redemption read it, if it may be used for `purpose` at `at` by
+    the one rule of lps_core.cards.products.ensure_usable (status, validity, member)."""
+    card_no = normalize_card_no(raw_card_no, field)
+    card = find_card(db, card_no)
+    if card is None:
+        raise Unprocessable(f"card {card_no} is not known", {field: "no such card"})
+    windows = db.execute(select(Card.valid_from, Card.valid_to, CardType.valid_from, CardType.valid_to)
+                         .join(CardType, CardType.id == Card.card_type_id).where(Card.id == card.card_id)).one()
+    ensure_usable(CardUse(card.card_no, card.status, card.member_id is not None, card.member_status, *windows),
+                  at, purpose, tz=tz, field=field)
+    return card
 
 
 def locked_card(db, raw_card_no, field="card_no") -> Card:
@@ -102,6 +125,7 @@ def set_pin(db, raw_card_no, pin, *, old_pin=None, reset=False, now=None) -> Car
     if card.status not in ("active", "frozen"):
         raise Conflict(f"card {card.card_no} is {card.status}: its PIN cannot be changed" + _replaced_hint(db, card),
                        {"card_no": f"card is {card.status}"})
+    ensure_usable(card, now or utcnow(), "pin")
     if not reset and card.pin_hash is not None:
         if old_pin is None:
             raise ValidationFailed("old_pin is required to change a PIN (or a staff reset)", {"old_pin": "is required"})

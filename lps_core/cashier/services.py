@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from lps_core.cards.funds import card_balances, charge_credit, take_stored_value, take_uses
 from lps_core.cards.models import Card, CardType
 from lps_core.cards.pins import pin_needed, verify_pin
-from lps_core.cards.products import discount_rate, validity_problem
+from lps_core.cards.products import discount_rate, ensure_usable
 from lps_core.cards.services import normalize_card_no
 from lps_core.cashier.models import Settlement, SettlementRefund, SettlementTender
 from lps_core.cashier.requests import RefundRequest, SettleRequest
@@ -50,21 +50,15 @@ class Result:
     replayed: bool
 
 
-def card_for_use(db, raw_card_no, at, *, tz=None, field="card_no") -> tuple[Card, CardType]:
-    """The card row and its type, if the card may be used at `at`: active, inside its validity,
-    and its member (if it has one) active or dormant."""
+def card_for_use(db, raw_card_no, at, *, tz=None, field="card_no", purpose="settle") -> tuple[Card, CardType]:
+    """The card row and its type, if the card may be used for `purpose` at `at`, by the one rule of
+    lps_core.cards.products.ensure_usable: active, inside its validity, and its member (if it has
+    one) active or dormant."""
     card_no = normalize_card_no(raw_card_no, field)
     card = db.scalars(select(Card).where(Card.card_no == card_no)).one_or_none()
     if card is None:
         raise Unprocessable(f"card {card_no} is not known", {field: "no such card"})
-    if card.status != "active":
-        raise Unprocessable(f"card {card_no} is {card.status}", {field: f"card is {card.status}"})
-    problem = validity_problem(card, card.card_type, at, tz=tz)
-    if problem:
-        raise Unprocessable(f"card {card_no}: {problem}", {field: problem})
-    if card.member is not None and card.member.status not in ("active", "dormant"):
-        raise Unprocessable(f"the member of card {card_no} is {card.member.status}",
-                            {field: f"member is {card.member.status}"})
+    ensure_usable(card, at, purpose, tz=tz, field=field)
     return card, card.card_type
 
 

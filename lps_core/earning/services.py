@@ -11,14 +11,14 @@ from decimal import Decimal
 from sqlalchemy import func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from lps_core.cards.services import usable_card
+from lps_core.cards.lifecycle import card_for_purpose
 from lps_core.earning.bonuses import grant_referral_bonuses
 from lps_core.earning.formula import BillInput, BillLine
 from lps_core.earning.models import Bill, BillRefund, PromotionAward
 from lps_core.earning.pipeline import MemberContext, compute_points
 from lps_core.earning.programme import MemberFacts
 from lps_core.earning.promotions import record_awards
-from lps_core.errors import Conflict, Forbidden, NotFound, Unprocessable, ValidationFailed
+from lps_core.errors import Conflict, NotFound, Unprocessable, ValidationFailed
 from lps_core.ledger import services as ledger
 from lps_core.ledger.models import POINTS, Account, LedgerEntry
 from lps_core.money import format_cents, parse_amount
@@ -117,15 +117,15 @@ def clean_earn_request(data) -> EarnRequest:
 
 def earn_points_for_bill(db, plugins, programme, outlet: OutletContext, request: EarnRequest) -> EarnedBill:
     fingerprint = request.fingerprint()
+    occurred_at = request.occurred_at or utcnow()
     try:
-        card = usable_card(db, request.card_no)
+        card = card_for_purpose(db, request.card_no, occurred_at, "earn", tz=programme.timezone)
     except Unprocessable:
-        # A retry of a bill posted before the card was frozen still gets its first result.
+        # A retry of a bill posted before the card was frozen (or expired) still gets its first result.
         replay = _replay_bill(db, outlet, request.bill_no, fingerprint)
         if replay is None:
             raise
         return replay
-    occurred_at = request.occurred_at or utcnow()
     rule = programme.rules.rule_at(db, outlet.id, occurred_at)
     bill = BillInput(outlet.code, request.bill_no, request.amount_cents, occurred_at, request.items,
                      card.tier_code, card.card_type_code)
@@ -175,10 +175,8 @@ def reverse_bill(db, plugins, outlet: OutletContext, bill_id, *, amount_cents=No
     Without a refund_no a whole refund is keyed 'full', so retrying it replays; partial refunds
     should carry their own refund_no to be safe to retry."""
     bill = db.execute(select(Bill).where(Bill.id == bill_id).with_for_update()).scalar_one_or_none()
-    if bill is None:
+    if bill is None or bill.outlet_id != outlet.id:  # another outlet's bill is not there for this key
         raise NotFound(f"transaction {bill_id} does not exist", {"id": "no such transaction"})
-    if bill.outlet_id != outlet.id:
-        raise Forbidden(f"transaction {bill_id} belongs to another outlet", {"id": "belongs to another outlet"})
     refund_no = refund_no or ("full" if amount_cents is None else f"auto-{_count_refunds(db, bill.id) + 1}")
     fingerprint = ledger.fingerprint_of({"amount": amount_cents, "refund_no": refund_no})
     existing = db.execute(

@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from lps_core.cards.models import Card
-from lps_core.cards.services import usable_card
+from lps_core.cards.lifecycle import card_for_purpose
 from lps_core.errors import ConfigurationError, Conflict, InsufficientBalance, NotFound, Unprocessable
 from lps_core.ledger import services as ledger
 from lps_core.ledger.models import LedgerEntry
@@ -33,6 +33,8 @@ RATIO_SETTING = "lps.rewards.points_per_currency_unit"
 DEFAULT_RATIO = Decimal("100")
 REDEEM = "redeem"  # the ledger entry kind of a redemption's debit
 REDEMPTION_NO_DIGITS = 8
+# `outlets=ANY_OUTLET`: the caller works for every outlet of the group (staff with all outlets in scope).
+ANY_OUTLET = None
 # What staff may set on a reward, besides its code.
 REWARD_FIELDS = ("name", "category", "cost_cents", "points_price", "stock", "available_from", "available_to",
                  "allowed_tiers", "active", "voucher_valid_days")
@@ -187,7 +189,7 @@ class RedemptionView:
     replayed: bool = False
 
 
-def redeem(db, outlet, request: RedeemRequest, ratio: Decimal, now=None) -> RedemptionView:
+def redeem(db, outlet, request: RedeemRequest, ratio: Decimal, now=None, *, tz=None) -> RedemptionView:
     """Exchange a member's points for a reward: claim the request, take the stock, debit the points
     (oldest-expiring lots first). Idempotent on (outlet, request_no); all or nothing."""
     now = as_utc(now or utcnow())
@@ -195,7 +197,7 @@ def redeem(db, outlet, request: RedeemRequest, ratio: Decimal, now=None) -> Rede
     replay = _replay(db, outlet, request.request_no, fingerprint)
     if replay is not None:
         return replay
-    card = usable_card(db, request.card_no)
+    card = card_for_purpose(db, request.card_no, now, "redeem", tz=tz)
     reward = get_reward(db, request.reward_code, field="reward")
     _check_redeemable(reward, card, now)
     points = points_price(reward, ratio) * request.quantity
@@ -216,18 +218,23 @@ def redeem(db, outlet, request: RedeemRequest, ratio: Decimal, now=None) -> Rede
     return _view(db, redemption_id, points_balance=posting.balance_after)
 
 
-def get_redemption(db, number) -> RedemptionView:
+def get_redemption(db, number, *, outlets) -> RedemptionView:
+    """The redemption `number`, fenced by `outlets`: the ids of the outlets the caller works for (an
+    API key's one outlet, an operator's scope), or ANY_OUTLET. Another outlet's redemption is
+    answered exactly like an unknown number, so numbers cannot be probed."""
     redemption_id = redemption_id_of(number)
-    view = _view(db, redemption_id) if redemption_id is not None else None
-    if view is None:
-        raise NotFound(f"redemption {number} does not exist", {"no": "no such redemption"})
-    return view
+    found = db.scalar(_fenced(select(Redemption.id).where(Redemption.id == redemption_id), outlets)) \
+        if redemption_id is not None else None
+    if found is None:
+        raise _no_such_redemption(number)
+    return _view(db, found)
 
 
-def collect(db, number, now=None) -> RedemptionView:
-    """The guest picks up what they redeemed earlier: awaiting_pickup -> collected."""
+def collect(db, number, *, outlets, now=None) -> RedemptionView:
+    """The guest picks up what they redeemed earlier: awaiting_pickup -> collected. Fenced by
+    `outlets` as get_redemption is."""
     now = as_utc(now or utcnow())
-    redemption = _redemption_for_update(db, number)
+    redemption = _redemption_for_update(db, number, outlets)
     if redemption.status != AWAITING_PICKUP:
         raise Conflict(f"redemption {number} is {redemption.status}, not awaiting pick-up",
                        {"no": f"is {redemption.status}"})
@@ -239,11 +246,12 @@ def collect(db, number, now=None) -> RedemptionView:
     return _view(db, redemption.id)
 
 
-def cancel(db, number, reason, *, force=False, now=None) -> RedemptionView:
+def cancel(db, number, reason, *, outlets, force=False, now=None) -> RedemptionView:
     """Give the points back to the lots they came from and put the items back in stock. A collected
-    redemption is cancelled only with force (the goods came back, or the voucher was voided)."""
+    redemption is cancelled only with force (the goods came back, or the voucher was voided).
+    Fenced by `outlets` as get_redemption is."""
     now = as_utc(now or utcnow())
-    redemption = _redemption_for_update(db, number)
+    redemption = _redemption_for_update(db, number, outlets)
     if redemption.status == CANCELLED:
         raise Conflict(f"redemption {number} is already cancelled", {"no": "is already cancelled"})
     if redemption.status == COLLECTED and not force:
@@ -314,13 +322,23 @@ def _replay(db, outlet, request_no, fingerprint) -> RedemptionView | None:
     return _view(db, row.id, points_balance=balance, replayed=True)
 
 
-def _redemption_for_update(db, number) -> Redemption:
+def _redemption_for_update(db, number, outlets) -> Redemption:
     redemption_id = redemption_id_of(number)
-    redemption = db.scalar(select(Redemption).where(Redemption.id == redemption_id).with_for_update()) \
-        if redemption_id is not None else None
+    query = _fenced(select(Redemption).where(Redemption.id == redemption_id), outlets)
+    redemption = db.scalar(query.with_for_update()) if redemption_id is not None else None
     if redemption is None:
-        raise NotFound(f"redemption {number} does not exist", {"no": "no such redemption"})
+        raise _no_such_redemption(number)
     return redemption
+
+
+def _fenced(query, outlets):
+    """Only redemptions made at one of `outlets` (ids), unless ANY_OUTLET."""
+    return query if outlets is ANY_OUTLET else query.where(Redemption.outlet_id.in_(list(outlets)))
+
+
+def _no_such_redemption(number):
+    """The one answer for an unknown number and for another outlet's redemption."""
+    return NotFound(f"redemption {number} does not exist", {"no": "no such redemption"})
 
 
 def _view(db, redemption_id, *, points_balance=None, replayed=False) -> RedemptionView | None:

@@ -1,0 +1,113 @@
+"""Correctness rules that cut across earning, the cashier, rewards and tiers: one usability rule
+for cards on every path, bounded back-dating, ceilings per bill, refunds that take back all of a
+bill's activity, redemption numbers in the ledger, and rounding once at the end of the chain."""
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, insert, select, update
+
+from lps_core.cards.models import Card, CardType
+from lps_core.ledger import services as ledger
+from lps_core.ledger.check import find_drift
+from lps_core.ledger.models import LedgerEntry
+from lps_core.timeutil import utcnow
+
+
+@pytest.fixture
+def till(seed):
+    """An API key of REST for bills, the cashier, rewards and card management."""
+    return {"Authorization": f"Bearer {seed.api_key('REST', scopes=['transactions', 'cashier', 'rewards', 'cards.manage'])}"}
+
+
+@pytest.fixture
+def rewards_manager(seed):
+    return {"Authorization": f"Bearer {seed.api_key('REST', scopes=['rewards', 'rewards.manage'])}"}
+
+
+def entries(db):
+    db.rollback()  # a new snapshot: see what the app committed
+    return db.scalar(select(func.count()).select_from(LedgerEntry))
+
+
+def expire(seed, card_no, days_ago=1):
+    seed.db.execute(update(Card).where(Card.card_no == card_no)
+                    .values(valid_to=utcnow() - timedelta(days=days_ago)))
+    seed.db.commit()
+
+
+def prepaid_card(seed):
+    seed.db.execute(insert(CardType).values(code="prepaid", name="Prepaid", prefix="8801", stored_value=True,
+                                            credit_limit_cents=100000))
+    seed.db.commit()
+    from lps_core.members.services import Enrolment, approve_member, enrol_member
+
+    member_id = enrol_member(seed.db, Enrolment(name="Prepaid Guest", channel="desk", phone="+8613911113333"))
+    card_no = approve_member(seed.db, member_id, card_type_code="prepaid")
+    seed.db.commit()
+    return card_no
+
+
+# --- 1. One rule decides whether a card is usable -----------------------------------------------
+
+def test_an_expired_card_is_refused_on_every_path(testapp, seed, till, rewards_manager):
+    card_no = prepaid_card(seed)
+    account = seed.points_account(card_no)
+    ledger.credit(seed.db, account, 1000, kind=ledger.EARN, business_key="gift", fingerprint="gift",
+                  expires_at=utcnow() + timedelta(days=100))
+    seed.db.commit()
+    testapp.post_json("/api/v1/rewards", {"code": "MUG", "name": "Mug", "category": "item", "cost": "5.00"},
+                      headers=rewards_manager)
+    expire(seed, card_no)
+    expired = f"card expired on {(utcnow() - timedelta(days=1, microseconds=1)).date().isoformat()}"
+    before = entries(seed.db)
+
+    earn = testapp.post_json("/api/v1/transactions", {"card_no": card_no, "bill_no": "B1", "amount": "100.00"},
+                             headers=till, status=422).json
+    assert earn["fields"] == {"card_no": expired}
+    settle = testapp.post_json("/api/v1/settlements", {
+        "card_no": card_no, "bill_no": "S1", "tenders": [{"kind": "cash", "amount": "100.00"}],
+        "items": [{"sku": "STEAK", "category": "food", "qty": "1", "amount": "100.00"}]}, headers=till, status=422).json
+    assert settle["fields"] == {"card_no": expired}
+    deposit = testapp.post_json(f"/api/v1/cards/{card_no}/deposits",
+                                {"deposit_no": "D1", "amount": "100.00", "tender": "cash"}, headers=till, status=422).json
+    assert deposit["fields"] == {"card_no": expired}
+    redeem = testapp.post_json("/api/v1/redemptions", {"card_no": card_no, "reward": "MUG", "request_no": "R-1"},
+                               headers=till, status=422).json
+    assert redeem["fields"] == {"card_no": expired}
+    pin = testapp.post_json(f"/api/v1/cards/{card_no}/pin", {"pin": "1234", "reset": True}, headers=till,
+                            status=422).json
+    assert pin["fields"] == {"card_no": expired}
+    assert entries(seed.db) == before
+
+
+def test_the_rule_itself(seed):
+    from lps_core.cards.products import CardUse, ensure_usable, usability_problem
+    from lps_core.errors import Unprocessable
+
+    now = utcnow()
+    active = CardUse("8800000000000017", "active", True, "active")
+    assert usability_problem(active, now, "earn") is None
+    assert usability_problem(CardUse("1", "frozen", True, "active"), now, "earn") == "card is frozen"
+    assert usability_problem(CardUse("1", "frozen", True, "active"), now, "pin") is None
+    assert usability_problem(CardUse("1", "active", True, "suspended"), now, "settle") == "member is suspended"
+    assert usability_problem(CardUse("1", "active", True, "dormant"), now, "redeem") is None
+    assert usability_problem(CardUse("1", "active", True, "active", valid_from=now + timedelta(days=2)), now,
+                             "deposit").startswith("card is valid from ")
+    assert usability_problem(CardUse("1", "active", True, "active", type_valid_to=now), now, "settle") \
+        .startswith("card expired on ")
+    bearer = CardUse("8800000000000017", "active", False, None)
+    assert usability_problem(bearer, now, "settle") is None
+    with pytest.raises(Unprocessable) as refused:
+        ensure_usable(bearer, now, "redeem")
+    assert refused.value.fields == {"card_no": "card has no member"}
+    assert "None" not in refused.value.message and "bearer card" in refused.value.message
+
+
+def test_a_retry_of_a_bill_posted_before_the_card_expired_replays(testapp, seed, till):
+    card_no = seed.member_card()
+    body = {"card_no": card_no, "bill_no": "B1", "amount": "100.00"}
+    first = testapp.post_json("/api/v1/transactions", body, headers=till, status=201).json
+    expire(seed, card_no)
+    again = testapp.post_json("/api/v1/transactions", body, headers=till, status=200).json
+    assert again["replayed"] and again["points"] == first["points"]
+    assert find_drift(seed.db) == []
