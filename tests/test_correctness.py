@@ -111,3 +111,52 @@ def test_a_retry_of_a_bill_posted_before_the_card_expired_replays(testapp, seed,
     again = testapp.post_json("/api/v1/transactions", body, headers=till, status=200).json
     assert again["replayed"] and again["points"] == first["points"]
     assert find_drift(seed.db) == []
+
+
+# --- 4. Ceilings per bill ------------------------------------------------------------------------
+
+def test_a_bill_over_the_maximum_is_refused_and_points_are_capped(testapp, seed, till):
+    card_no = seed.member_card()
+    spa = {"Authorization": f"Bearer {seed.api_key('SPA', scopes=['transactions'])}"}
+    before = entries(seed.db)
+    huge = testapp.post_json("/api/v1/transactions", {"card_no": card_no, "bill_no": "B1",
+                                                      "amount": "99999999999.99"}, headers=till, status=422).json
+    assert huge["fields"] == {"amount": "must be at most 1000000.00"}
+    assert entries(seed.db) == before
+    # SPA earns 2 points per 1.00: the largest bill would earn 2,000,000, the ceiling is 1,000,000.
+    capped = testapp.post_json("/api/v1/transactions", {"card_no": card_no, "bill_no": "B2",
+                                                        "amount": "1000000.00"}, headers=spa, status=201).json
+    assert capped["points"] == 1_000_000
+    assert capped["breakdown"][-1] == {"step": "cap", "rule": "outlet_ceiling", "points": -1_000_000,
+                                       "description": "at most 1000000 points per bill at SPA"}
+    assert sum(line["points"] for line in capped["breakdown"]) == capped["points"]
+    settle = testapp.post_json("/api/v1/settlements", {
+        "card_no": card_no, "bill_no": "S1", "tenders": [{"kind": "cash", "amount": "2000000.00"}],
+        "items": [{"sku": "VILLA", "category": "rooms", "qty": "1", "amount": "2000000.00"}]},
+        headers=till, status=422).json
+    assert settle["fields"] == {"items": "must be at most 1000000.00"}
+
+
+def test_ceilings_are_configured_per_outlet(seed):
+    from lps_core.earning.limits import PostingLimits
+    from lps_core.earning.programme import Programme
+    from lps_core.earning.services import EarnRequest, OutletContext, earn_points_for_bill
+    from lps_core.errors import ConfigurationError, Unprocessable
+    from lps_core.outlets.models import Outlet
+
+    programme = Programme.from_settings({"lps.rules.cache_seconds": "0", "lps.earning.max_bill_amount": "5000.00",
+                                         "lps.earning.max_points_per_bill.REST": "300"})
+    card_no = seed.member_card()
+    rest = OutletContext(seed.db.scalar(select(Outlet.id).where(Outlet.code == "REST")), "REST")
+    spa = OutletContext(seed.db.scalar(select(Outlet.id).where(Outlet.code == "SPA")), "SPA")
+    earned = earn_points_for_bill(seed.db, seed.plugins, programme, rest, EarnRequest(card_no, "B1", 400000, None, ()))
+    assert earned.points == 300 and earned.breakdown[-1]["rule"] == "outlet_ceiling"
+    assert earn_points_for_bill(seed.db, seed.plugins, programme, spa,
+                                EarnRequest(card_no, "B2", 400000, None, ())).points == 8000
+    with pytest.raises(Unprocessable) as refused:
+        earn_points_for_bill(seed.db, seed.plugins, programme, spa, EarnRequest(card_no, "B3", 500001, None, ()))
+    assert refused.value.fields == {"amount": "must be at most 5000.00"}
+    for bad in ({"lps.earning.max_bill_amount": "lots"}, {"lps.earning.max_points_per_bill.SPA": "0"},
+                {"lps.postings.max_backdate_days": "-1"}):
+        with pytest.raises(ConfigurationError, match=next(iter(bad))):
+            PostingLimits.from_settings(bad)

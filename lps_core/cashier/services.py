@@ -84,6 +84,7 @@ def settle_bill(db, plugins, programme, outlet, request: SettleRequest) -> Resul
     tier = card.member.tier if card.member is not None else None
     lines = price_lines(card_type, tier, outlet.code, request.items)
     gross = sum(line["amount_cents"] for line in lines)
+    programme.limits.check_bill_amount(gross, outlet.code, field="items")
     discount = sum(line["discount_cents"] for line in lines)
     charged = gross - discount
     _check_tenders(request.tenders, charged, card, card_type)

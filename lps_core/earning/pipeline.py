@@ -1,5 +1,5 @@
 """From a bill to its points, step by step: formula -> spend band -> tier multiplier -> card-type
-multiplier -> promotions -> cap. Each step records the points it added, so the breakdown always
+multiplier -> promotions -> cap (the rule's, or the outlet's ceiling). Each step records the points it added, so the breakdown always
 adds up to the points, and a member who asks "why 380 points?" can be answered.
 
 The pipeline is pure: what it needs from the database (cumulative spend for period bands, whether
@@ -46,7 +46,9 @@ class NoFacts:
 
 
 def compute_points(plugins, rule: Rule, bill: BillInput, member: MemberContext, promotions=(), facts=None,
-                   tz=timezone.utc) -> Computation:
+                   tz=timezone.utc, *, ceiling: int | None = None) -> Computation:
+    """The points of `bill` and the breakdown that explains them. `ceiling` is the outlet's most
+    points per bill (lps.earning.max_points_per_bill); the lower of it and the rule's own cap applies."""
     facts = facts or NoFacts()
     result = plugins.formula(rule.formula).compute(bill, rule.formula_params)
     breakdown = [dict(step) for step in result.steps]
@@ -85,11 +87,22 @@ def compute_points(plugins, rule: Rule, bill: BillInput, member: MemberContext, 
         points += bonus
         awards.append((promotion, bonus))
 
-    if rule.max_points_per_bill is not None and points > rule.max_points_per_bill:
-        breakdown.append({"step": "cap", "rule": "max_points_per_bill", "points": rule.max_points_per_bill - points,
-                          "description": f"at most {rule.max_points_per_bill} points per bill"})
-        points = rule.max_points_per_bill
+    cap = _cap(rule, bill, ceiling)
+    if cap is not None and points > cap[0]:
+        breakdown.append({"step": "cap", "rule": cap[1], "points": cap[0] - points, "description": cap[2]})
+        points = cap[0]
     return Computation(points, breakdown, dict(result.qualifying), awards)
+
+
+def _cap(rule, bill, ceiling):
+    """(points, rule name, description) of the lower of the rule's cap and the outlet's ceiling."""
+    caps = []
+    if rule.max_points_per_bill is not None:
+        caps.append((rule.max_points_per_bill, "max_points_per_bill",
+                     f"at most {rule.max_points_per_bill} points per bill"))
+    if ceiling is not None:
+        caps.append((ceiling, "outlet_ceiling", f"at most {ceiling} points per bill at {bill.outlet_code}"))
+    return min(caps, key=lambda cap: cap[0], default=None)
 
 
 def promotion_applies(promotion, bill: BillInput, member: MemberContext, tz) -> bool:

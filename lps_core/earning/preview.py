@@ -32,6 +32,7 @@ def preview_bill(db, plugins, programme, outlet_code, bill: EarnRequest, *, card
     if not isinstance(outlet_code, str):
         raise ValidationFailed("outlet must be an outlet code", {"outlet": "must be text"})
     outlet_id = outlet_id_of(db, outlet_code)
+    programme.limits.check_bill_amount(bill.amount_cents, outlet_code)
     facts = NoFacts()
     if card_no is not None:
         card = get_card(db, card_no)
@@ -44,7 +45,7 @@ def preview_bill(db, plugins, programme, outlet_code, bill: EarnRequest, *, card
     bill_input = BillInput(outlet_code, bill.bill_no, bill.amount_cents, occurred_at, bill.items,
                            member.tier_code, member.card_type_code)
     computed = compute_points(plugins, rule, bill_input, member, programme.promotions.active(db), facts,
-                              programme.timezone)
+                              programme.timezone, ceiling=programme.limits.max_points_at(outlet_code))
     return Preview(outlet_code, rule.version, computed.points, computed.breakdown, computed.qualifying)
 
 

@@ -1,14 +1,16 @@
 """The programme's earning configuration for one process: rule versions, promotions and tiers (cached),
-the expiry policy and the time zone that weekdays and periods are counted in (lps.timezone)."""
+the expiry policy, the bounds on one posting (back-dating, ceilings per bill) and the time zone that
+weekdays and periods are counted in (lps.timezone)."""
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
 
 from lps_core.earning.models import Bill
+from lps_core.earning.limits import PostingLimits
 from lps_core.earning.promotions import PromotionBook, awarded_in_period
 from lps_core.earning.rules import RuleBook
 from lps_core.errors import ConfigurationError
@@ -44,6 +46,7 @@ class Programme:
     expiry: ExpiryPolicy
     timezone: ZoneInfo | timezone
     settings: dict  # the app settings, for the tier model and lifecycle settings
+    limits: PostingLimits = field(default_factory=PostingLimits)
 
     @classmethod
     def from_settings(cls, settings) -> "Programme":
@@ -54,7 +57,7 @@ class Programme:
             raise ConfigurationError(f"lps.timezone {name!r} is not a known time zone (e.g. Asia/Shanghai)") from None
         cache = float(settings.get("lps.rules.cache_seconds", 5))
         return cls(RuleBook(cache), PromotionBook(cache), TierBook(cache), ExpiryPolicy.from_settings(settings), tz,
-                   settings)
+                   settings, PostingLimits.from_settings(settings))
 
     def period_start(self, period, moment: datetime) -> datetime | None:
         """The start (as UTC) of the day, month or year holding `moment` in the programme's time zone."""

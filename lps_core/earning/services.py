@@ -116,6 +116,7 @@ def clean_earn_request(data) -> EarnRequest:
 
 
 def earn_points_for_bill(db, plugins, programme, outlet: OutletContext, request: EarnRequest) -> EarnedBill:
+    programme.limits.check_bill_amount(request.amount_cents, outlet.code)
     fingerprint = request.fingerprint()
     occurred_at = request.occurred_at or utcnow()
     try:
@@ -130,7 +131,8 @@ def earn_points_for_bill(db, plugins, programme, outlet: OutletContext, request:
     bill = BillInput(outlet.code, request.bill_no, request.amount_cents, occurred_at, request.items,
                      card.tier_code, card.card_type_code)
     computed = compute_points(plugins, rule, bill, member_context(card), programme.promotions.active(db),
-                              MemberFacts(db, programme, card.member_id), programme.timezone)
+                              MemberFacts(db, programme, card.member_id), programme.timezone,
+                              ceiling=programme.limits.max_points_at(outlet.code))
     nights, stays = int(computed.qualifying.get("nights", 0)), int(computed.qualifying.get("stays", 0))
 
     bill_id = db.scalar(CLAIM_BILL[db.get_bind().dialect.name], {
