@@ -6,7 +6,10 @@ Keys come from the settings, never from the code:
   newest first. New values are encrypted with the first; every key still decrypts, so a new key
   can be put in front and `lps pii rotate` then re-encrypts the old rows with it.
 - `lps.pii.index_key`: the secret of the blind indexes (HMAC-SHA256), at least 32 characters.
-  After changing it, `lps pii reindex` recomputes every index from the decrypted values.
+  After changing it, `lps pii rotate` recomputes every index from the decrypted values.
+- `lps.phone.default_region`: the region (ISO 3166 code, "CN" unless set) in which a phone number
+  written without its country code is read. Phone numbers are stored and indexed in E.164, so
+  "13800000042", "138-0000-0042" and "+86 138 0000 0042" are one number, +8613800000042.
 
 The keys are attached to the database engine's dialect, so the column types below find them
 without a global: code reads and writes plain text, queries compare `Member.phone_index == phone`
@@ -16,6 +19,7 @@ import hashlib
 import hmac
 import re
 
+import phonenumbers
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import String, Text
 from sqlalchemy.types import TypeDecorator
@@ -23,10 +27,37 @@ from sqlalchemy.types import TypeDecorator
 from lps_core.errors import ConfigurationError
 
 MIN_INDEX_KEY_LENGTH = 32
+DEFAULT_PHONE_REGION = "CN"
+# What a phone number may be written with: digits (full-width too), spaces, dashes, dots, brackets,
+# a leading +. Letters ("1-800-FLOWERS") are refused rather than read as digits.
+PHONE_TEXT = re.compile(r"^\s*\+?[\d\s().\-\uff08\uff09]{1,40}$")
+
+
+def phone_e164(text, region=DEFAULT_PHONE_REGION) -> str | None:
+    """The phone number in E.164 ("+8613800000042"), reading a number without a country code in
+    `region`; None when the text is not a valid phone number."""
+    if not isinstance(text, str) or not PHONE_TEXT.match(text):
+        return None
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_region_setting(settings) -> str:
+    """The checked `lps.phone.default_region`: a region phonenumbers knows, upper case."""
+    region = (settings.get("lps.phone.default_region") or DEFAULT_PHONE_REGION).strip().upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise ConfigurationError(f"lps.phone.default_region must be a region code such as CN or DE, "
+                                 f"not {settings.get('lps.phone.default_region')!r}")
+    return region
 
 
 class PiiKeys:
-    def __init__(self, fernet_keys, index_key: str):
+    def __init__(self, fernet_keys, index_key: str, phone_region: str = DEFAULT_PHONE_REGION):
         if not fernet_keys:
             raise ConfigurationError("lps.pii.keys must name at least one key (make one with `lps pii new-key`)")
         try:
@@ -37,6 +68,7 @@ class PiiKeys:
         if not index_key or len(index_key) < MIN_INDEX_KEY_LENGTH:
             raise ConfigurationError(f"lps.pii.index_key must be at least {MIN_INDEX_KEY_LENGTH} characters")
         self._index_key = index_key.encode()
+        self.phone_region = phone_region
 
     @classmethod
     def from_settings(cls, settings) -> "PiiKeys | None":
@@ -44,7 +76,8 @@ class PiiKeys:
         keys, index_key = settings.get("lps.pii.keys"), settings.get("lps.pii.index_key")
         if not keys and not index_key:
             return None
-        return cls(re.split(r"[\s,]+", (keys or "").strip()) if keys and keys.strip() else [], index_key or "")
+        return cls(re.split(r"[\s,]+", (keys or "").strip()) if keys and keys.strip() else [], index_key or "",
+                   phone_region_setting(settings))
 
     def encrypt(self, text: str) -> str:
         return self._fernet.encrypt(text.encode()).decode()
@@ -60,15 +93,20 @@ class PiiKeys:
         """The token re-encrypted with the newest key."""
         return self._fernet.rotate(token.encode()).decode()
 
+    def phone_e164(self, text) -> str | None:
+        """`text` in E.164, read in this installation's default region; None when not a phone number."""
+        return phone_e164(text, self.phone_region)
+
     def index(self, kind: str, text: str) -> str:
-        return hmac.new(self._index_key, f"{kind}:{normalize(kind, text)}".encode(), hashlib.sha256).hexdigest()
+        return hmac.new(self._index_key, f"{kind}:{self.normalize(kind, text)}".encode(), hashlib.sha256).hexdigest()
 
-
-def normalize(kind, text) -> str:
-    """The form looked up: a phone's digits (and a leading +), an ID number without spaces, upper case."""
-    if kind == "phone":
-        return re.sub(r"[^0-9+]", "", text)
-    return re.sub(r"\s", "", text).upper()
+    def normalize(self, kind, text) -> str:
+        """The form indexed and looked up: a phone number in E.164 (or, for text that is no valid
+        number, its digits and a leading +, which match nothing stored since 0011); an ID number
+        without spaces, upper case."""
+        if kind == "phone":
+            return self.phone_e164(text) or re.sub(r"[^0-9+]", "", text)
+        return re.sub(r"\s", "", text).upper()
 
 
 def new_key() -> str:
@@ -84,6 +122,11 @@ def keys_of(dialect) -> PiiKeys:
     if keys is None:
         raise ConfigurationError("personal data needs lps.pii.keys and lps.pii.index_key in the settings")
     return keys
+
+
+def phone_region_of(db) -> str:
+    """The default phone region of the database session's installation (lps.phone.default_region)."""
+    return keys_of(db.get_bind().dialect).phone_region
 
 
 class EncryptedText(TypeDecorator):

@@ -120,7 +120,9 @@ class Seed:
         from lps_core.members.models import Member, Tier
         from lps_core.members.services import Enrolment, approve_member, enrol_member
 
-        member_id = enrol_member(self.db, Enrolment(name=name, channel="desk", phone="+8613800000000"))
+        # Test members share one phone number: enrolled knowingly, as staff may after the duplicate warning.
+        member_id = enrol_member(self.db, Enrolment(name=name, channel="desk", phone="+8613800000000"),
+                                 force_duplicate_phone=True)
         card_no = approve_member(self.db, member_id)
         if tier:
             tier_id = self.db.scalar(select(Tier.id).where(Tier.code == tier))

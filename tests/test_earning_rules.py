@@ -256,13 +256,13 @@ def test_referral_bonus_for_two_levels_on_the_first_qualifying_bill(testapp, see
     }, headers=admin)
     grandparent = seed.member_card("Grandparent")
 
-    def enrol(name, referrer):
-        member = testapp.post_json("/api/v1/members", {"name": name, "phone": "+8613800000001", "channel": "web",
+    def enrol(name, referrer, phone):
+        member = testapp.post_json("/api/v1/members", {"name": name, "phone": phone, "channel": "web",
                                                        "referrer_card_no": referrer}, headers=admin, status=201).json
         return testapp.post_json(f"/api/v1/members/{member['id']}/approve", {}, headers=admin).json["card_no"]
 
-    parent = enrol("Parent", grandparent)
-    child = enrol("Child", parent)
+    parent = enrol("Parent", grandparent, "+8613800000001")
+    child = enrol("Child", parent, "+8613800000002")
     post_bill(testapp, admin, child, "C1", "20.00")    # below min_amount: no referral yet
     post_bill(testapp, admin, child, "C2", "80.00")    # first qualifying bill
     post_bill(testapp, admin, child, "C3", "80.00")    # not again

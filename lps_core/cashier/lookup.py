@@ -1,6 +1,10 @@
 """The cashier's look-up: find a card by its number, its holder's phone or name, and show what
 the cashier needs before settling: tier and discount, balances, uses, credit, validity, the tier's
-entitlements, and why the card cannot be used, if it cannot."""
+entitlements, and why the card cannot be used, if it cannot.
+
+A phone number is looked up in E.164 through its blind index, read in lps.phone.default_region
+when it has no country code: "13800000042", "138-0000-0042" and "+86 138 0000 0042" find the same
+member."""
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -14,7 +18,7 @@ from lps_core.cashier.documents import balances_json
 from lps_core.errors import ValidationFailed
 from lps_core.ledger.models import POINTS, Account
 from lps_core.members.models import Member
-from lps_core.pii import normalize
+from lps_core.pii import phone_e164, phone_region_of
 from lps_core.timeutil import as_utc, isoformat
 
 MAX_MATCHES = 20
@@ -33,9 +37,11 @@ def look_up(db, outlet_code, at, *, card_no=None, phone=None, name=None, tz=None
     else:
         query = query.join(Member, Member.id == Card.member_id).where(Card.status.not_in(RETIRED))
         if phone:
-            if len(normalize("phone", phone).lstrip("+")) < 6:
-                raise ValidationFailed("phone must have at least 6 digits", {"phone": "must have at least 6 digits"})
-            query = query.where(Member.phone_index == phone)  # a blind index: compared with the plain number
+            e164 = phone_e164(phone, phone_region_of(db))
+            if e164 is None:
+                raise ValidationFailed("phone is not a valid phone number",
+                                       {"phone": "must be a valid phone number, such as +86 138 0000 0000"})
+            query = query.where(Member.phone_index == e164)  # a blind index: compared with the plain number
         else:
             if len(name.strip()) < 2:
                 raise ValidationFailed("name must have at least 2 characters", {"name": "must have at least 2 characters"})

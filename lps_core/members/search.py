@@ -1,7 +1,9 @@
 """Finding members for the staff screens: any combination of card no., name, phone, ID number,
 tier, card type, enrolment outlet, enrolment dates, points balance and birthday month.
 
-Phone and ID number are encrypted at rest, so they match exactly through their blind index."""
+Phone and ID number are encrypted at rest, so they match exactly through their blind index; a phone
+number is looked up in E.164, read in the default region (lps.phone.default_region) when it has no
+country code, so "138-0000-0042" finds the member stored as +8613800000042."""
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -12,6 +14,7 @@ from lps_core.cards.models import Card, CardType
 from lps_core.ledger.models import POINTS, Account
 from lps_core.members.models import Member, Tier
 from lps_core.outlets.models import Outlet
+from lps_core.pii import DEFAULT_PHONE_REGION, phone_e164
 
 CRITERIA = ("card_no", "name", "phone", "id_number", "tier", "card_type", "outlet", "enrolled_from",
             "enrolled_to", "balance_min", "balance_max", "birthday_month", "status")
@@ -23,7 +26,7 @@ class Criteria:
     errors: dict  # criterion -> what is wrong with it
 
 
-def clean_criteria(params, timezone_=timezone.utc) -> Criteria:
+def clean_criteria(params, timezone_=timezone.utc, phone_region=DEFAULT_PHONE_REGION) -> Criteria:
     """Criteria from a query string; each bad one is named, the good ones still apply."""
     values, errors = {}, {}
     raw = {name: (params.get(name) or "").strip() for name in CRITERIA}
@@ -33,7 +36,11 @@ def clean_criteria(params, timezone_=timezone.utc) -> Criteria:
     if raw["card_no"]:
         values["card_no"] = raw["card_no"].replace(" ", "").replace("-", "")
     if raw["phone"]:
-        values["phone"] = re.sub(r"[ \-]", "", raw["phone"])
+        phone = phone_e164(raw["phone"], phone_region)
+        if phone is None:
+            errors["phone"] = "must be a valid phone number, such as +86 138 0000 0000"
+        else:
+            values["phone"] = phone
     if raw["id_number"]:
         values["id_number"] = raw["id_number"].upper()
     for name in ("enrolled_from", "enrolled_to"):

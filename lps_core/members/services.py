@@ -6,7 +6,8 @@ from datetime import date
 
 from sqlalchemy import delete, insert, select, update
 
-from lps_core.cards.services import find_card, issue_card, normalize_card_no
+from lps_core.cards.models import CardType
+from lps_core.cards.services import find_card, get_card_type, issue_card, normalize_card_no
 from lps_core.earning.bonuses import grant_enrolment_bonus
 from lps_core.errors import Conflict, NotFound, Unprocessable, ValidationFailed
 from lps_core.ledger.models import POINTS, Account
@@ -22,9 +23,9 @@ from lps_core.members.models import (
     MemberPreference,
     Tier,
 )
+from lps_core.pii import PHONE_TEXT, phone_e164, phone_region_of
 from lps_core.timeutil import utcnow
 
-PHONE = re.compile(r"^\+?[0-9][0-9 \-]{5,30}$")
 ID_NUMBER = re.compile(r"^[0-9A-Za-z\-]{5,32}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -42,8 +43,16 @@ class Enrolment:
     address: str | None = None
 
 
-def clean_enrolment(data) -> Enrolment:
-    """Validate an enrolment form or API body; every bad field is named at once."""
+def phone_problem(region) -> str:
+    return (f"must be a valid phone number, such as +86 138 0000 0000; a number without its country code "
+            f"is read as a number of {region}")
+
+
+def clean_enrolment(data, *, phone_region=None) -> Enrolment:
+    """Validate an enrolment form or API body; every bad field is named at once.
+
+    Given `phone_region` (lps.phone.default_region, see lps_core.pii.phone_region_of), the phone
+    number is checked and written in E.164 here; without it, enrol_member and update_profile do so."""
     if not isinstance(data, dict):
         raise ValidationFailed("the body must be a JSON object", {"body": "must be a JSON object"})
     errors, clean = {}, {}
@@ -61,10 +70,12 @@ def clean_enrolment(data) -> Enrolment:
         clean["channel"] = channel
     phone = data.get("phone")
     if phone is not None:
-        if not isinstance(phone, str) or not PHONE.match(phone.strip()):
+        if not isinstance(phone, str) or not PHONE_TEXT.match(phone):
             errors["phone"] = "must be a phone number of digits, optionally starting with +"
+        elif phone_region is not None and phone_e164(phone, phone_region) is None:
+            errors["phone"] = phone_problem(phone_region)
         else:
-            clean["phone"] = re.sub(r"[ \-]", "", phone.strip())
+            clean["phone"] = phone_e164(phone, phone_region) if phone_region else phone.strip()
     email = data.get("email")
     if email is not None:
         if not isinstance(email, str) or len(email) > 254 or not EMAIL.match(email.strip()):
@@ -113,9 +124,58 @@ def clean_enrolment(data) -> Enrolment:
     return Enrolment(**clean)
 
 
-def enrol_member(db, enrolment: Enrolment, outlet_id=None) -> int:
+# Members whose phone number a new enrolment must not silently share: a rejected enrolment or a
+# closed membership no longer holds its number.
+HOLDS_PHONE = ("pending", "active", "dormant", "suspended")
+DUPLICATES_NAMED = 3
+
+
+class DuplicatePhone(Conflict):
+    """An enrolment gives a phone number that a member already holds. It names the member (id and
+    name, never the number); the caller may enrol anyway with force_duplicate_phone."""
+
+    code = "duplicate_phone"
+    title = "The phone number belongs to a member already"
+
+    def __init__(self, existing):
+        self.existing = [{"id": member_id, "name": name} for member_id, name in existing]
+        named = ", ".join(f"member {member['id']} ({member['name']})" for member in self.existing)
+        super().__init__(f"this phone number already belongs to {named}: enrol anyway only if this is another "
+                         f"person sharing the number (force_duplicate_phone)",
+                         {"phone": f"already belongs to {named}"})
+
+    def as_json(self):
+        return {**super().as_json(), "existing_members": self.existing}
+
+
+def e164_phone(db, phone) -> str | None:
+    """The phone number in E.164, read in the installation's default region; ValidationFailed naming
+    `phone` when it is not a valid number."""
+    if phone is None:
+        return None
+    region = phone_region_of(db)
+    e164 = phone_e164(phone, region)
+    if e164 is None:
+        raise ValidationFailed("phone is not a valid phone number", {"phone": phone_problem(region)})
+    return e164
+
+
+def members_with_phone(db, phone, *, excluding=None) -> list[tuple[int, str]]:
+    """(id, name) of the members holding `phone` (any written form), newest first, at most a few."""
+    query = select(Member.id, Member.name).where(Member.phone_index == phone, Member.status.in_(HOLDS_PHONE))
+    if excluding is not None:
+        query = query.where(Member.id != excluding)
+    return [tuple(row) for row in db.execute(query.order_by(Member.id.desc()).limit(DUPLICATES_NAMED)).all()]
+
+
+def enrol_member(db, enrolment: Enrolment, outlet_id=None, *, force_duplicate_phone=False) -> int:
     """Record an enrolment from the desk or the website; it waits for approval. A referrer is
-    named by their card, which must be active."""
+    named by their card, which must be active.
+
+    The phone number is stored in E.164. One that a member already holds is refused with
+    DuplicatePhone (409, naming that member) unless `force_duplicate_phone` is true: staff have
+    checked that this is another person sharing the number."""
+    phone = e164_phone(db, enrolment.phone)
     referred_by = None
     if enrolment.referrer_card_no:
         referrer = find_card(db, enrolment.referrer_card_no)
@@ -123,10 +183,14 @@ def enrol_member(db, enrolment: Enrolment, outlet_id=None) -> int:
             raise Unprocessable("the referrer's card is not an active member's card",
                                 {"referrer_card_no": "no active member has this card"})
         referred_by = referrer.member_id
+    if phone is not None and not force_duplicate_phone:
+        existing = members_with_phone(db, phone)
+        if existing:
+            raise DuplicatePhone(existing)
     return db.scalar(insert(Member).values(
         name=enrolment.name, channel=enrolment.channel, email=enrolment.email,
         # Each personal value goes in twice: encrypted, and as its blind index for look-ups.
-        phone=enrolment.phone, phone_index=enrolment.phone, id_number=enrolment.id_number,
+        phone=phone, phone_index=phone, id_number=enrolment.id_number,
         id_number_index=enrolment.id_number, address=enrolment.address,
         birthday=enrolment.birthday, gender=enrolment.gender, status="pending", enrolled_outlet_id=outlet_id,
         referred_by_id=referred_by, created_at=utcnow(),
@@ -135,7 +199,11 @@ def enrol_member(db, enrolment: Enrolment, outlet_id=None) -> int:
 
 def approve_member(db, member_id, *, issuance="pool_then_generate", card_type_code=None, programme=None) -> str:
     """Activate a pending member at the lowest tier, open their points account, issue a card and,
-    given the programme, credit its enrolment bonuses."""
+    given the programme, credit its enrolment bonuses.
+
+    The card is of a member card type: an anonymous (bearer) card type is refused, whoever asks
+    (the screens offer none, and the API is refused the same way). Without a code, the first active
+    member card type is used."""
     member = db.execute(
         select(Member.id, Member.status).where(Member.id == member_id).with_for_update()
     ).one_or_none()
@@ -144,15 +212,32 @@ def approve_member(db, member_id, *, issuance="pool_then_generate", card_type_co
     if member.status != "pending":
         raise Conflict(f"member {member_id} is {member.status}, not pending approval",
                        {"status": f"is {member.status}"})
+    card_type = member_card_type(db, card_type_code)
     entry_tier = db.scalar(select(Tier.id).order_by(Tier.rank).limit(1))
     now = utcnow()
     db.execute(update(Member).where(Member.id == member_id)
                .values(status="active", approved_at=now, tier_id=entry_tier, tier_since=now))
     db.execute(insert(Account).values(kind=POINTS, member_id=member_id, balance=0))
-    card_no = issue_card(db, member_id, method=issuance, card_type_code=card_type_code)
+    card_no = issue_card(db, member_id, method=issuance, card_type_code=card_type.code)
     if programme is not None:
         grant_enrolment_bonus(db, programme, member_id, now)
     return card_no
+
+
+def member_card_type(db, code=None) -> CardType:
+    """The card type a named member may hold: `code` if it is not anonymous, or the first active
+    one that is not anonymous."""
+    if code is not None:
+        card_type = get_card_type(db, code)
+        if card_type.anonymous:
+            raise Unprocessable(f"card type {code!r} is an anonymous (bearer) card type: a named member cannot "
+                                f"hold it", {"card_type": "is an anonymous (bearer) card type: choose a member card type"})
+        return card_type
+    card_type = db.scalars(select(CardType).where(CardType.anonymous.is_(False), CardType.active.is_(True))
+                           .order_by(CardType.id).limit(1)).first()
+    if card_type is None:
+        raise Conflict("no member card type is defined yet", {"card_type": "define a card type that is not anonymous"})
+    return card_type
 
 
 def reject_member(db, member_id, reason, *, now=None) -> None:
@@ -177,12 +262,12 @@ PROFILE_FIELDS = ("name", "phone", "email", "birthday", "gender", "id_number", "
 PERSONAL_FIELDS = ("phone", "id_number", "address")
 
 
-def clean_profile(data) -> Enrolment:
+def clean_profile(data, *, phone_region=None) -> Enrolment:
     """Validate a profile edit with the enrolment's rules (name, phone or e-mail, ...); empty fields
     clear the optional values."""
     given = {field: data.get(field) for field in PROFILE_FIELDS}
     given = {field: value for field, value in given.items() if value not in (None, "")}
-    return clean_enrolment({**given, "channel": "desk"})
+    return clean_enrolment({**given, "channel": "desk"}, phone_region=phone_region)
 
 
 def profile_of(db, member_id) -> dict:
@@ -197,8 +282,9 @@ def update_profile(db, member_id, profile: Enrolment) -> tuple[dict, dict]:
     with personal data masked so the log does not hold it in clear."""
     before = profile_of(db, member_id)
     after = {field: getattr(profile, field) for field in PROFILE_FIELDS}
+    after["phone"] = e164_phone(db, profile.phone)
     db.execute(update(Member).where(Member.id == member_id).values(
-        **after, phone_index=profile.phone, id_number_index=profile.id_number))
+        **after, phone_index=after["phone"], id_number_index=profile.id_number))
     changed = [field for field in PROFILE_FIELDS if before[field] != after[field]]
     return ({field: _masked(field, before[field]) for field in changed},
             {field: _masked(field, after[field]) for field in changed})

@@ -24,8 +24,10 @@ from lps_core.members.models import (
     Member,
     Tier,
 )
+from lps_core.operators.access import MEMBER_ELSEWHERE, may_write_member
 from lps_core.operators.permissions import Permission
 from lps_core.outlets.models import Outlet
+from lps_core.pii import phone_region_of
 from lps_core.tiers.services import member_tier_status
 from lps_core.web.lists import paginate
 from lps_core.web.security import require_outlet
@@ -89,6 +91,16 @@ def _member(request, name="id") -> Member:
     return member
 
 
+def _member_to_change(request) -> Member:
+    """The member of the URL, if the operator may change them: every outlet serves a member, but
+    only their enrolment outlet's staff and programme-wide staff change their profile, family,
+    cards or points (lps_core.operators.access.may_write_member, which the API asks too)."""
+    member = _member(request)
+    if not may_write_member(request.identity, member.enrolled_outlet_id):
+        raise HTTPForbidden(MEMBER_ELSEWHERE)
+    return member
+
+
 def _fields(exc: LpsError, known, rename=None) -> dict:
     """The error's field messages under the form's own field names; any other goes under 'form'."""
     errors = {}
@@ -130,7 +142,8 @@ def _label(request):
 @view_config(route_name="members", renderer=TEMPLATES + "search.pt", permission=Permission.MEMBERS_VIEW)
 def member_search(request):
     db = request.dbsession
-    criteria = search.clean_criteria(request.params, request.registry["lps.programme"].timezone)
+    criteria = search.clean_criteria(request.params, request.registry["lps.programme"].timezone,
+                                     phone_region_of(db))
     params = {name: request.params.get(name, "") for name in search.CRITERIA}
     page = paginate(db, request, search.member_search(criteria.values), search.SORTS, "name", params=params)
     if criteria.errors:
@@ -167,6 +180,7 @@ def member_page(request, member, errors=None, form=None) -> dict:
         {"date": LedgerEntry.id, "points": LedgerEntry.amount}, "date", descending=True)
     return {
         "member": member,
+        "may_change": may_write_member(request.identity, member.enrolled_outlet_id),
         "label": _label(request),
         "tier_status": member_tier_status(db, request.registry.settings, member.id),
         "cards": cards,
@@ -197,7 +211,7 @@ def member_view(request):
 
 @view_config(route_name="members.edit", renderer=TEMPLATES + "edit.pt", permission=Permission.MEMBERS_EDIT)
 def member_edit(request):
-    member = _member(request)
+    member = _member_to_change(request)
     db = request.dbsession
     form = {field: ("" if value is None else str(value))
             for field, value in services.profile_of(db, member.id).items()}
@@ -205,7 +219,8 @@ def member_edit(request):
     if request.method == "POST":
         form = {field: request.POST.get(field, "") for field in services.PROFILE_FIELDS}
         try:
-            before, after = services.update_profile(db, member.id, services.clean_profile(form))
+            profile = services.clean_profile(form, phone_region=phone_region_of(db))
+            before, after = services.update_profile(db, member.id, profile)
         except LpsError as exc:
             errors = _fields(exc, services.PROFILE_FIELDS)
             _refused(request, exc)
@@ -234,7 +249,7 @@ def _members_card(request, member) -> Card:
 @view_config(route_name="members.card_status", request_method="POST", renderer=TEMPLATES + "member.pt",
              permission=Permission.CARDS_MANAGE)
 def card_status(request):
-    member = _member(request)
+    member = _member_to_change(request)
     card = _members_card(request, member)
     status, reason = request.POST.get("status"), (request.POST.get("reason") or "").strip()
     old_status = card.status
@@ -256,7 +271,7 @@ def card_status(request):
              permission=Permission.CARDS_MANAGE)
 def card_replace(request):
     """Report a card lost (if it is not already) and give the member a new one in its place."""
-    member = _member(request)
+    member = _member_to_change(request)
     card = _members_card(request, member)
     name = f"replace:{card.card_no}"
     reason = (request.POST.get("reason") or "").strip()[:200]
@@ -283,7 +298,7 @@ def card_replace(request):
 @view_config(route_name="members.adjust", request_method="POST", renderer=TEMPLATES + "member.pt",
              permission=Permission.POINTS_ADJUST)
 def adjust(request):
-    member = _member(request)
+    member = _member_to_change(request)
     raw = (request.POST.get("points") or "").strip()
     reason = request.POST.get("reason") or ""
     try:
@@ -327,7 +342,7 @@ def add_contact(request):
 @view_config(route_name="members.family", request_method="POST", renderer=TEMPLATES + "member.pt",
              permission=Permission.MEMBERS_EDIT)
 def add_family(request):
-    member = _member(request)
+    member = _member_to_change(request)
     try:
         added = services.add_family_member(request.dbsession, member.id, request.POST)
     except LpsError as exc:
@@ -339,7 +354,7 @@ def add_family(request):
 
 @view_config(route_name="members.family_remove", request_method="POST", permission=Permission.MEMBERS_EDIT)
 def remove_family(request):
-    member = _member(request)
+    member = _member_to_change(request)
     try:
         removed = services.remove_family_member(request.dbsession, member.id, int(request.matchdict["family_id"]))
     except (NotFound, ValueError):
@@ -373,23 +388,28 @@ def enrol(request):
     outlets = _outlets_in_scope(request)
     form = {field: "" for field in (*ENROL_FIELDS, "outlet")}
     form["outlet"] = outlets[0].code if len(outlets) == 1 else ""
-    errors = {}
+    errors, duplicates = {}, []
     if request.method == "POST":
         form = {field: request.POST.get(field, "") for field in form}
         given = {field: form[field].strip() for field in ENROL_FIELDS if form[field].strip()}
+        # Ticked only after the warning below: staff checked it is another person sharing the number.
+        force = request.POST.get("force_duplicate_phone") == "on"
         try:
             outlet_id = _chosen_outlet(request, required=True)
-            enrolment = services.clean_enrolment({**given, "channel": "desk"})
-            member_id = services.enrol_member(request.dbsession, enrolment, outlet_id)
+            enrolment = services.clean_enrolment({**given, "channel": "desk"},
+                                                 phone_region=phone_region_of(request.dbsession))
+            member_id = services.enrol_member(request.dbsession, enrolment, outlet_id, force_duplicate_phone=force)
         except LpsError as exc:
             errors = _fields(exc, (*ENROL_FIELDS, "outlet"))
+            duplicates = exc.existing if isinstance(exc, services.DuplicatePhone) else []
             _refused(request, exc)
         else:
             _audit(request, "member.enrol", ("member", member_id), None,
                    {"name": enrolment.name, "channel": "desk", "status": "pending"}, outlet_id)
             _flash(request, texts.ENROLLED)
             return HTTPSeeOther(request.route_url("members.view", id=member_id))
-    return {"form": form, "errors": errors, "outlets": outlets, "genders": GENDERS, "label": _label(request)}
+    return {"form": form, "errors": errors, "outlets": outlets, "genders": GENDERS, "label": _label(request),
+            "duplicates": duplicates}
 
 
 def approvals_page(request, errors=None) -> dict:
