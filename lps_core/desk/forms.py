@@ -13,10 +13,12 @@ ITEM_LINES = 5
 TENDER_LINES = 3
 
 
-def new_reference(prefix) -> str:
+def new_reference(prefix, timezone) -> str:
     """A fresh number for a bill, deposit or redemption request: readable, unique in practice
-    (time to the second plus random), and editable by the cashier before submitting."""
-    return f"{prefix}{utcnow():%Y%m%d%H%M%S}-{secrets.token_hex(2).upper()}"
+    (time to the second plus random), and editable by the cashier before submitting. The time is
+    the programme's local time (lps.timezone), so a bill made at 07:00 in Shanghai carries that
+    day's date, not yesterday's in UTC."""
+    return f"{prefix}{utcnow().astimezone(timezone):%Y%m%d%H%M%S}-{secrets.token_hex(2).upper()}"
 
 
 def whole_number(value):

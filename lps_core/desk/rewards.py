@@ -69,7 +69,7 @@ def desk_page(request, outlet, *, card_no=None, errors=None, failed_reward=None)
     answer = {"outlet": outlet, "outlets": outlets_in_scope(request), "card_no": card_no, "card": None,
               "page": page, "search": search, "rows": [reward_row(row[0], request) for row in page.items],
               "categories": CATEGORIES, "redemptions": [], "errors": errors or {}, "failed_reward": failed_reward,
-              "request_no": new_reference("RD"), "may_manage": request.has_permission(Permission.REWARDS_MANAGE)}
+              "request_no": new_reference("RD", request.registry["lps.programme"].timezone), "may_manage": request.has_permission(Permission.REWARDS_MANAGE)}
     if outlet is None or not card_no:
         return answer
     try:

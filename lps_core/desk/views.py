@@ -34,7 +34,7 @@ from lps_core.operators.permissions import Permission
 from lps_core.outlets.models import Outlet
 from lps_core.receipts import services as receipts
 from lps_core.receipts.views import RECEIPT_CSP, receipt_translator
-from lps_core.timeutil import parse_timestamp, utcnow
+from lps_core.timeutil import utcnow
 from lps_core.web.security import require_outlet
 
 CASHIER_PAGE = "lps_core.desk:templates/cashier.pt"
@@ -82,16 +82,6 @@ def money(request):
     return lambda amount: request.fmt.money(cents_of(amount))
 
 
-def day(request):
-    """For templates: an ISO 8601 time of the documents as a date in the page's locale."""
-    return lambda value: request.fmt.date(parse_timestamp(value)) if value else ""
-
-
-def moment(request):
-    """For templates: an ISO 8601 time of the documents as a local date and time."""
-    return lambda value: request.fmt.datetime(parse_timestamp(value)) if value else ""
-
-
 def errors_for(form, fields) -> dict:
     errors = {name: {} for name in FORM_FIELDS}
     errors[form] = dict(fields)
@@ -111,13 +101,14 @@ def cashier_page(request, outlet, *, card_no=None, errors=None, bill=None, value
     search = {"card_no": card_no or params.get("card_no", ""), "phone": "" if card_no else params.get("phone", ""),
               "name": "" if card_no else params.get("name", "")}
     errors = errors or errors_for("lookup", {})
+    zone = request.registry["lps.programme"].timezone
     page = {"outlet": outlet, "outlets": outlets_in_scope(request), "search": search,
-            "may_fund": request.has_permission(Permission.STORED_VALUE_DEPOSIT), "day": day(request),
+            "may_fund": request.has_permission(Permission.STORED_VALUE_DEPOSIT),
             "matches": [], "card": None, "errors": errors, "failed": failed,
             "money": money(request),
-            "values": {"deposit_no": new_reference("D"), "topup_no": new_reference("U"),
-                       "repayment_no": new_reference("P"), **(values or {})},
-            "bill": bill or {"bill_no": new_reference(f"{outlet.code}-") if outlet else "",
+            "values": {"deposit_no": new_reference("D", zone), "topup_no": new_reference("U", zone),
+                       "repayment_no": new_reference("P", zone), **(values or {})},
+            "bill": bill or {"bill_no": new_reference(f"{outlet.code}-", zone) if outlet else "",
                              "items": padded([], ITEM_LINES, ITEM_FIELDS),
                              "tenders": padded([], TENDER_LINES, TENDER_FIELDS)}}
     if outlet is None or not any(search.values()):
@@ -187,9 +178,9 @@ def settlement(request):
 
 def settlement_page(request, settlement_id, outlet, *, errors=None, values=None) -> dict:
     return {"doc": settlement_document(request.dbsession, settlement_id), "outlet": outlet,
-            "money": money(request), "when": moment(request), "may_refund": request.has_permission(Permission.CASHIER_REFUND),
+            "money": money(request), "may_refund": request.has_permission(Permission.CASHIER_REFUND),
             "errors": errors or errors_for("refund", {}),
-            "values": values or {"scope": "all", "refund_no": new_reference("RF")}}
+            "values": values or {"scope": "all", "refund_no": new_reference("RF", request.registry["lps.programme"].timezone)}}
 
 
 @view_config(route_name="cashier.refund", request_method="POST", renderer=SETTLEMENT_PAGE,

@@ -133,10 +133,6 @@ def undone_if_refused(request):
     savepoint.commit()
 
 
-def _label(request):
-    return lambda code: texts.label(request.localizer, code)
-
-
 # --- Search ----------------------------------------------------------------------------------------
 
 @view_config(route_name="members", renderer=TEMPLATES + "search.pt", permission=Permission.MEMBERS_VIEW)
@@ -149,7 +145,7 @@ def member_search(request):
     if criteria.errors:
         request.response.status = 400
     return {
-        "page": page, "form": params, "errors": criteria.errors, "label": _label(request),
+        "page": page, "form": params, "errors": criteria.errors,
         "searched": bool(criteria.values),
         "tiers": db.execute(select(Tier.code, Tier.name).order_by(Tier.rank)).all(),
         "card_types": db.execute(select(CardType.code, CardType.name).order_by(CardType.code)).all(),
@@ -181,7 +177,6 @@ def member_page(request, member, errors=None, form=None) -> dict:
     return {
         "member": member,
         "may_change": may_write_member(request.identity, member.enrolled_outlet_id),
-        "label": _label(request),
         "tier_status": member_tier_status(db, request.registry.settings, member.id),
         "cards": cards,
         "card_accounts": card_accounts,
@@ -229,7 +224,7 @@ def member_edit(request):
                 _audit(request, "member.edit", ("member", member.id), before, after, member.enrolled_outlet_id)
             _flash(request, texts.SAVED)
             return HTTPSeeOther(request.route_url("members.view", id=member.id))
-    return {"member": member, "form": form, "errors": errors, "genders": GENDERS, "label": _label(request)}
+    return {"member": member, "form": form, "errors": errors, "genders": GENDERS}
 
 
 def _refill(request, member, name, exc, known, rename=None):
@@ -408,8 +403,7 @@ def enrol(request):
                    {"name": enrolment.name, "channel": "desk", "status": "pending"}, outlet_id)
             _flash(request, texts.ENROLLED)
             return HTTPSeeOther(request.route_url("members.view", id=member_id))
-    return {"form": form, "errors": errors, "outlets": outlets, "genders": GENDERS, "label": _label(request),
-            "duplicates": duplicates}
+    return {"form": form, "errors": errors, "outlets": outlets, "genders": GENDERS, "duplicates": duplicates}
 
 
 def approvals_page(request, errors=None) -> dict:
@@ -438,7 +432,7 @@ def approvals_page(request, errors=None) -> dict:
         "card_types": db.execute(select(CardType.code, CardType.name)
                                  .where(CardType.active.is_(True), CardType.anonymous.is_(False))
                                  .order_by(CardType.id)).all(),
-        "errors": errors or {}, "label": _label(request),
+        "errors": errors or {},
     }
 
 

@@ -6,27 +6,28 @@ lps_core/locale, one domain per group of screens (`lps` for the shared layout an
 per feature); templates mark them with i18n:translate and Python code with the factories below.
 `make catalogs` extracts new messages and compiles the catalogs (docs/translating.md).
 
-Money, numbers and dates are formatted by Babel for the page's locale; times are shown in the
-programme's time zone (lps.timezone)."""
-from datetime import datetime
+Money, numbers and dates are formatted by Babel for the page's locale, in one format per locale
+(`Formatter`); times are shown in the programme's time zone (lps.timezone). Stored codes (statuses,
+kinds, roles) are named by `label(kind, value)` from lps_core.web.labels."""
+from datetime import date, datetime
 from decimal import Decimal
 
 from babel import Locale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_time
 from babel.numbers import format_currency, format_decimal
 from pyramid.events import BeforeRender, subscriber
 from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.i18n import TranslationString
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
 from lps_core.i18n import _
-from lps_core.timeutil import as_utc
+from lps_core.timeutil import as_utc, parse_timestamp
 
 LOCALES = {"en": "English", "zh_CN": "中文"}
 DEFAULT_LOCALE = "en"
 LOCALE_COOKIE = "_LOCALE_"
 CURRENCY_SETTING = "lps.currency"
-
 
 
 def negotiate_locale(request) -> str:
@@ -45,7 +46,15 @@ def negotiate_locale(request) -> str:
 
 
 class Formatter:
-    """Formats values for one page's locale; templates use it as `fmt`."""
+    """Formats values for one page's locale; templates use it as `fmt`, and it is the only place
+    that turns a date or time into text for a screen.
+
+    One format per locale: a date is the locale's medium date ("Nov 25, 2026", "2026年11月25日") and
+    a time adds the locale's short time of day to that same date ("Nov 25, 2026, 8:30 PM",
+    "2026年11月25日 20:30"), always in the programme's time zone."""
+
+    DATE_FORMAT = "medium"
+    TIME_FORMAT = "short"
 
     def __init__(self, locale_name, timezone, currency):
         self.locale = Locale.parse(locale_name)
@@ -61,16 +70,29 @@ class Formatter:
         return "" if value is None else format_decimal(value, locale=self.locale)
 
     def date(self, value) -> str:
-        if value is None:
+        """A date, or the local date of a moment."""
+        if value is None or value == "":
             return ""
+        if isinstance(value, str):
+            value = parse_timestamp(value) if "T" in value else date.fromisoformat(value)
         if isinstance(value, datetime):
-            value = as_utc(value).astimezone(self.timezone).date()
-        return format_date(value, format="medium", locale=self.locale)
+            value = self.local(value).date()
+        return format_date(value, format=self.DATE_FORMAT, locale=self.locale)
 
     def datetime(self, value) -> str:
-        if value is None:
+        """A moment (a datetime, or an ISO 8601 text as the documents carry) as local date and time."""
+        if value is None or value == "":
             return ""
-        return format_datetime(as_utc(value).astimezone(self.timezone), format="short", locale=self.locale)
+        if isinstance(value, str):
+            value = parse_timestamp(value)
+        local = self.local(value)
+        pattern = self.locale.datetime_formats[self.DATE_FORMAT]
+        return pattern.format(format_time(local, format=self.TIME_FORMAT, locale=self.locale),
+                              format_date(local.date(), format=self.DATE_FORMAT, locale=self.locale))
+
+    def local(self, value):
+        """A stored moment (UTC; naive from SQLite) in the programme's time zone."""
+        return as_utc(value).astimezone(self.timezone)
 
     def percent(self, rate) -> str:
         return "" if rate is None else format_decimal(Decimal(rate) * 100, locale=self.locale) + "%"
@@ -82,9 +104,16 @@ def formatter(request) -> Formatter:
                      registry.settings.get(CURRENCY_SETTING, "CNY"))
 
 
+def label(request, kind, value) -> str:
+    """The name of a stored code in the page's language; a code without a label, as it is."""
+    text = request.registry["lps.labels"].get(kind, value)
+    return request.localizer.translate(text) if isinstance(text, TranslationString) else str(text)
+
+
 @subscriber(BeforeRender)
 def template_helpers(event):
-    """`_` translates (in the `lps` domain unless a TranslationString says otherwise), `fmt` formats."""
+    """`_` translates (in the `lps` domain unless a TranslationString says otherwise), `fmt` formats,
+    `label(kind, value)` names a stored code (lps_core.web.labels)."""
     request = event.get("request")
     if request is None or event.get("renderer_name", "").endswith(".json") or "fmt" in event:
         return
@@ -92,6 +121,7 @@ def template_helpers(event):
     event["_"] = lambda text, mapping=None: localizer.translate(
         text if hasattr(text, "domain") else _(text, mapping=mapping))
     event["fmt"] = request.fmt
+    event["label"] = lambda kind, value: label(request, kind, value)
     event["locales"] = LOCALES
 
 
@@ -109,6 +139,7 @@ def switch_locale(request):
 
 
 def includeme(config):
+    config.include("lps_core.web.labels")
     config.add_translation_dirs("lps_core:locale/")
     config.set_locale_negotiator(negotiate_locale)
     config.add_request_method(formatter, "fmt", reify=True)
