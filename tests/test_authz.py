@@ -122,3 +122,76 @@ def test_outlet_scope_limits_what_a_role_allows(seed):
 def test_an_operator_who_must_change_the_password_may_do_nothing_yet(seed):
     operator = get_operator(seed.db, create_operator(seed.db, "newbie", PASSWORD, roles=["administrator"]))
     assert not operator_may(operator, Permission.VIEW_DASHBOARD)
+
+
+# --- Outlet fences: another outlet's resource is answered exactly like an unknown one -----------------
+
+def _same_answer(testapp, method, known, unknown, headers, **kw):
+    """The answers for another outlet's id (`known`) and for an id that exists nowhere (`unknown`)
+    are the same 404, once each id is blanked out of the text."""
+    def answer(path, number):
+        response = testapp.request(path, method=method, headers=headers, expect_errors=True, **kw)
+        return response.status_int, response.content_type, response.text.replace(number, "#")
+    first = answer(*known)
+    assert first == answer(*unknown)
+    assert first[0] == 404
+    return first
+
+
+def test_another_outlets_redemption_is_not_found_like_an_unknown_one(testapp, seed):
+    import json
+
+    from datetime import timedelta
+
+    from lps_core.ledger import services as ledger
+    from lps_core.timeutil import utcnow
+
+    card_no = seed.member_card()
+    ledger.credit(seed.db, seed.points_account(card_no), 5000, kind=ledger.EARN, business_key="gift",
+                  fingerprint="gift", expires_at=utcnow() + timedelta(days=30))
+    seed.db.commit()
+    rest = {"Authorization": f"Bearer {seed.api_key('REST', scopes=['rewards', 'rewards.manage'])}"}
+    spa = {"Authorization": f"Bearer {seed.api_key('SPA', scopes=['rewards'])}"}
+    testapp.post_json("/api/v1/rewards", {"code": "MUG", "name": "Mug", "category": "item", "cost": "5.00"},
+                      headers=rest, status=201)
+    made = testapp.post_json("/api/v1/redemptions", {"card_no": card_no, "reward": "MUG", "request_no": "R-1",
+                                                     "collection": "later"}, headers=rest, status=201).json
+    number, nowhere = made["no"], "R00009999"
+    body = json.dumps({"reason": "probing"}).encode()
+    json_kw = {"body": body, "content_type": "application/json"}
+    _same_answer(testapp, "GET", (f"/api/v1/redemptions/{number}", number),
+                 (f"/api/v1/redemptions/{nowhere}", nowhere), spa)
+    _same_answer(testapp, "POST", (f"/api/v1/redemptions/{number}/collect", number),
+                 (f"/api/v1/redemptions/{nowhere}/collect", nowhere), spa)
+    _same_answer(testapp, "POST", (f"/api/v1/redemptions/{number}/cancel", number),
+                 (f"/api/v1/redemptions/{nowhere}/cancel", nowhere), spa, **json_kw)
+    assert testapp.get(f"/api/v1/redemptions/{number}", headers=rest).json["status"] == "awaiting_pickup"
+    assert testapp.post_json(f"/api/v1/redemptions/{number}/cancel", {"reason": "changed mind"},
+                             headers=rest).json["status"] == "cancelled"
+
+
+def test_a_scoped_operator_finds_another_outlets_redemption_as_unknown(testapp, seed):
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from lps_core.earning.services import OutletContext
+    from lps_core.ledger import services as ledger
+    from lps_core.rewards import services as rewards
+    from lps_core.rewards.models import Reward
+    from lps_core.testing import sign_in_as
+    from lps_core.timeutil import utcnow
+
+    card_no = seed.member_card()
+    ledger.credit(seed.db, seed.points_account(card_no), 5000, kind=ledger.EARN, business_key="gift",
+                  fingerprint="gift", expires_at=utcnow() + timedelta(days=30))
+    seed.db.add(Reward(code="MUG", name="Mug", category="item", cost_cents=500, active=True))
+    spa_id = seed.db.scalar(select(Outlet.id).where(Outlet.code == "SPA"))
+    made = rewards.redeem(seed.db, OutletContext(spa_id, "SPA"),
+                          rewards.RedeemRequest(card_no, "MUG", 1, "R-1", False), Decimal(100))
+    seed.db.commit()
+    token = sign_in_as(testapp, seed, "cashier.rest", PASSWORD, ["cashier"], ["REST"])
+    for path in (f"/rewards/redemptions/{made.number}/collect", "/rewards/redemptions/R00009999/collect"):
+        testapp.post(path, {"csrf_token": token}, status=404)
+    with pytest.raises(Exception, match="does not exist"):
+        rewards.get_redemption(seed.db, made.number, outlets=[seed.db.scalar(select(Outlet.id).where(Outlet.code == "REST"))])
+    assert rewards.get_redemption(seed.db, made.number, outlets=rewards.ANY_OUTLET).status == "awaiting_pickup"

@@ -310,7 +310,7 @@ def test_redemptions_of_another_outlet_are_out_of_scope(testapp, seed, cashier, 
     made = rewards.redeem(seed.db, OutletContext(spa.id, "SPA"),
                           rewards.RedeemRequest(card_no, "MUG", 1, "R1", False), Decimal(100))
     seed.db.commit()
-    testapp.post(f"/rewards/redemptions/{made.number}/collect", {"csrf_token": cashier}, status=403)
+    testapp.post(f"/rewards/redemptions/{made.number}/collect", {"csrf_token": cashier}, status=404)
     testapp.get("/rewards", {"outlet": "SPA"}, status=403)
 
 

@@ -239,9 +239,9 @@ def test_the_layout_decides_the_template_paper_and_parts(testapp, seed, settled)
 def test_another_outlets_key_may_not_print_the_receipt(testapp, seed, settled):
     document, _, _ = settled
     spa = {"Authorization": f"Bearer {seed.api_key('SPA', scopes=['cashier'])}"}
-    answer = testapp.get(receipt_url(document), headers=spa, status=403).json
-    assert answer["fields"] == {"id": "another outlet's settlement"}
-    testapp.get(receipt_url(document) + "/prints", headers=spa, status=403)
+    answer = testapp.get(receipt_url(document), headers=spa, status=404).json
+    assert answer["fields"] == {"id": "no such settlement"}
+    testapp.get(receipt_url(document) + "/prints", headers=spa, status=404)
     rest = {"Authorization": f"Bearer {seed.api_key('REST', scopes=['cashier'])}"}
     assert testapp.get(receipt_url(document) + "/prints", headers=rest).json["prints"] == []
 

@@ -19,7 +19,7 @@ from lps_core.rewards.models import CATEGORIES, Reward
 from lps_core.rewards.views import clean_redeem_request, clean_reward
 from lps_core.timeutil import utcnow
 from lps_core.web.lists import paginate
-from lps_core.web.security import require_outlet
+from lps_core.web.security import outlet_scope
 
 DESK_PAGE = "lps_core.desk:templates/rewards.pt"
 MANAGE_PAGE = "lps_core.desk:templates/rewards_manage.pt"
@@ -123,13 +123,12 @@ def redeem(request):
 
 
 def _redemption_in_scope(request):
+    """The redemption, if made at an outlet of the operator's scope: 404 alike for another outlet's and an unknown one."""
     try:
-        redemption = rewards.get_redemption(request.dbsession, request.matchdict["no"])
+        redemption = rewards.get_redemption(request.dbsession, request.matchdict["no"], outlets=outlet_scope(request))
     except LpsError:
         raise HTTPNotFound("no such redemption") from None
-    outlet = request.dbsession.scalar(select(Outlet).where(Outlet.code == redemption.outlet_code))
-    require_outlet(request, outlet.id)
-    return redemption, outlet
+    return redemption, request.dbsession.scalar(select(Outlet).where(Outlet.code == redemption.outlet_code))
 
 
 def _redemption_failed(request, outlet, card_no, number, exc):
@@ -144,7 +143,7 @@ def _redemption_failed(request, outlet, card_no, number, exc):
 def collect(request):
     before, outlet = _redemption_in_scope(request)
     try:
-        after = rewards.collect(request.dbsession, before.number)
+        after = rewards.collect(request.dbsession, before.number, outlets=outlet_scope(request))
     except LpsError as exc:
         return _redemption_failed(request, outlet, before.card_no, before.number, exc)
     record(request.dbsession, actor=actor(request), action="redemption.collect", target=("redemption", after.number),
@@ -162,7 +161,8 @@ def cancel(request):
     try:
         if not reason or len(reason) > MAX_REASON:
             raise ValidationFailed("a reason is required", {"reason": f"is required: text of 1 to {MAX_REASON} characters"})
-        after = rewards.cancel(request.dbsession, before.number, reason, force=request.POST.get("force") == "on")
+        after = rewards.cancel(request.dbsession, before.number, reason, outlets=outlet_scope(request),
+                               force=request.POST.get("force") == "on")
     except LpsError as exc:
         return _redemption_failed(request, outlet, before.card_no, before.number, exc)
     record(request.dbsession, actor=actor(request), action="redemption.cancel", target=("redemption", after.number),

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, insert, select, update
 
 from lps_core.cashier.models import Settlement
-from lps_core.errors import Forbidden, NotFound, ValidationFailed
+from lps_core.errors import NotFound, ValidationFailed
 from lps_core.receipts.models import ReceiptLayout, ReceiptPrint
 from lps_core.receipts.template_registry import CORE_TEMPLATES
 from lps_core.timeutil import utcnow
@@ -138,13 +138,12 @@ def save_layout(db, outlet_id, layout: Layout) -> Layout:
 
 
 def settlement_outlet(db, settlement_id, outlet, *, lock=False) -> int:
-    """The settlement's outlet id, after checking that `outlet` (the API key's) is it."""
-    query = select(Settlement.outlet_id).where(Settlement.id == settlement_id)
+    """The settlement's outlet id, after checking that `outlet` (the API key's, the desk's) is it:
+    another outlet's settlement is answered exactly like an unknown one."""
+    query = select(Settlement.outlet_id).where(Settlement.id == settlement_id, Settlement.outlet_id == outlet.id)
     outlet_id = db.scalar(query.with_for_update() if lock else query)
     if outlet_id is None:
         raise NotFound(f"settlement {settlement_id} does not exist", {"id": "no such settlement"})
-    if outlet_id != outlet.id:
-        raise Forbidden("this settlement belongs to another outlet", {"id": "another outlet's settlement"})
     return outlet_id
 
 

@@ -201,22 +201,22 @@ def redeem(request):
 
 @view_config(route_name="api.redemption", request_method="GET", require_csrf=False, renderer="json")
 def show_redemption(request):
-    authenticate(request, "rewards")
-    return redemption_json(rewards.get_redemption(request.dbsession, request.matchdict["no"]))
+    outlet = authenticate(request, "rewards")
+    return redemption_json(rewards.get_redemption(request.dbsession, request.matchdict["no"], outlets=[outlet.id]))
 
 
 @view_config(route_name="api.redemption_collect", request_method="POST", require_csrf=False, renderer="json")
 def collect_redemption(request):
-    authenticate(request, "rewards")
+    outlet = authenticate(request, "rewards")
     errors = _unknown(json_body(request, optional=True), ())
     if errors:
         raise ValidationFailed("collecting takes no fields", errors)
-    return redemption_json(rewards.collect(request.dbsession, request.matchdict["no"]))
+    return redemption_json(rewards.collect(request.dbsession, request.matchdict["no"], outlets=[outlet.id]))
 
 
 @view_config(route_name="api.redemption_cancel", request_method="POST", require_csrf=False, renderer="json")
 def cancel_redemption(request):
-    authenticate(request, "rewards")
+    outlet = authenticate(request, "rewards")
     body = json_body(request)
     errors = _unknown(body, ("reason", "force"))
     reason = body.get("reason")
@@ -227,7 +227,7 @@ def cancel_redemption(request):
         errors["force"] = "must be true or false"
     if errors:
         raise ValidationFailed("the cancellation has invalid fields", errors)
-    view = rewards.cancel(request.dbsession, request.matchdict["no"], reason.strip(), force=force)
+    view = rewards.cancel(request.dbsession, request.matchdict["no"], reason.strip(), outlets=[outlet.id], force=force)
     return redemption_json(view)
 
 

@@ -70,3 +70,12 @@ def require_outlet(request, outlet_id):
     identity = request.identity
     if identity is None or not identity.covers_outlet(outlet_id):
         raise HTTPForbidden("this outlet is outside your scope")
+
+
+def outlet_scope(request):
+    """The ids of the outlets the signed-in operator works for, or None for every outlet: the
+    `outlets` fence that services take."""
+    identity = request.identity
+    if identity is None:
+        return frozenset()
+    return None if identity.all_outlets else identity.outlet_ids
