@@ -10,7 +10,7 @@ from lps_core.cards.models import Card, CardType
 from lps_core.ledger import services as ledger
 from lps_core.ledger.check import find_drift
 from lps_core.ledger.models import LedgerEntry
-from lps_core.timeutil import utcnow
+from lps_core.timeutil import isoformat, utcnow
 
 
 @pytest.fixture
@@ -160,3 +160,74 @@ def test_ceilings_are_configured_per_outlet(seed):
                 {"lps.postings.max_backdate_days": "-1"}):
         with pytest.raises(ConfigurationError, match=next(iter(bad))):
             PostingLimits.from_settings(bad)
+
+
+# --- 2. Back-dated bills -------------------------------------------------------------------------
+
+def test_back_dating_is_bounded_for_bills_settlements_deposits_and_repayments(testapp, seed, till):
+    card_no = prepaid_card(seed)
+    too_old = isoformat(utcnow() - timedelta(days=31))
+    refused = {"occurred_at": "must be at most 30 days in the past"}
+    before = entries(seed.db)
+    assert testapp.post_json("/api/v1/transactions", {"card_no": card_no, "bill_no": "B1", "amount": "10.00",
+                                                      "occurred_at": too_old}, headers=till, status=422).json["fields"] == refused
+    assert testapp.post_json("/api/v1/settlements", {
+        "card_no": card_no, "bill_no": "S1", "occurred_at": too_old, "tenders": [{"kind": "cash", "amount": "10.00"}],
+        "items": [{"sku": "TEA", "category": "drinks", "qty": "1", "amount": "10.00"}]},
+        headers=till, status=422).json["fields"] == refused
+    for path, number in (("deposits", "deposit_no"), ("credit-repayments", "repayment_no")):
+        assert testapp.post_json(f"/api/v1/cards/{card_no}/{path}", {number: "M1", "amount": "10.00", "tender": "cash",
+                                                                    "occurred_at": too_old},
+                                 headers=till, status=422).json["fields"] == refused
+    assert entries(seed.db) == before
+    recent = isoformat(utcnow() - timedelta(days=29))
+    testapp.post_json("/api/v1/transactions", {"card_no": card_no, "bill_no": "B2", "amount": "10.00",
+                                               "occurred_at": recent}, headers=till, status=201)
+
+
+def test_a_back_dated_bill_earns_at_the_tier_held_on_its_date(testapp, seed, till):
+    from lps_core.members.models import Member, Tier
+    from lps_core.tiers.models import TierChange
+
+    card_no = seed.member_card(tier="classic")
+    member_id = seed.db.scalar(select(Card.member_id).where(Card.card_no == card_no))
+    tier_ids = dict(seed.db.execute(select(Tier.code, Tier.id)).all())
+    seed.db.execute(update(Member).where(Member.id == member_id).values(tier_id=tier_ids["gold"]))
+    seed.db.execute(insert(TierChange).values(member_id=member_id, old_tier_id=tier_ids["classic"],
+                                              new_tier_id=tier_ids["gold"], reason="staff",
+                                              created_at=utcnow() - timedelta(days=5)))
+    seed.db.commit()
+    then = testapp.post_json("/api/v1/transactions", {"card_no": card_no, "bill_no": "B1", "amount": "100.00",
+                                                      "occurred_at": isoformat(utcnow() - timedelta(days=10))},
+                             headers=till).json
+    assert then["points"] == 100 and [line["step"] for line in then["breakdown"]] == ["formula"]
+    now = testapp.post_json("/api/v1/transactions", {"card_no": card_no, "bill_no": "B2", "amount": "100.00"},
+                            headers=till).json
+    assert now["points"] == 150 and now["breakdown"][-1]["rule"] == "gold"
+
+
+def test_a_back_dated_bill_whose_points_have_expired_creates_no_lot(seed):
+    from lps_core.earning.models import Bill
+    from lps_core.earning.programme import Programme
+    from lps_core.earning.services import EarnRequest, OutletContext, earn_points_for_bill
+    from lps_core.ledger.models import PointLot
+    from lps_core.outlets.models import Outlet
+    from lps_core.tiers.models import MemberActivity
+
+    programme = Programme.from_settings({"lps.rules.cache_seconds": "0", "lps.points.expiry_months": "1",
+                                         "lps.postings.max_backdate_days": "60"})
+    card_no = seed.member_card()
+    rest = OutletContext(seed.db.scalar(select(Outlet.id).where(Outlet.code == "REST")), "REST")
+    occurred = utcnow() - timedelta(days=45)
+    earned = earn_points_for_bill(seed.db, seed.plugins, programme, rest,
+                                  EarnRequest(card_no, "OLD-1", 10000, occurred, ()))
+    assert earned.points == 0 and earned.points_balance == 0
+    assert earned.breakdown[-1]["step"] == "expired" and earned.breakdown[-1]["points"] == -100
+    assert sum(line["points"] for line in earned.breakdown) == 0
+    assert seed.db.scalar(select(func.count()).select_from(PointLot)) == 0
+    assert seed.db.scalar(select(Bill.points).where(Bill.bill_no == "OLD-1")) == 0
+    assert seed.db.scalar(select(MemberActivity.spend_cents)) == 10000  # the spend still counts for tiers
+    fresh = earn_points_for_bill(seed.db, seed.plugins, programme, rest,
+                                 EarnRequest(card_no, "NEW-1", 10000, utcnow() - timedelta(days=20), ()))
+    assert fresh.points == 100 and seed.db.scalar(select(func.count()).select_from(PointLot)) == 1
+    assert find_drift(seed.db) == []

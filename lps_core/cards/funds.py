@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from lps_core.cards.models import Card, CardType
 from lps_core.cards.products import ensure_usable
+from lps_core.earning.limits import PostingLimits
 from lps_core.errors import Conflict, InsufficientBalance, Unprocessable
 from lps_core.ledger import services as ledger
 from lps_core.ledger.models import CREDIT, STORED_VALUE, STORED_VALUE_BONUS, USES, Account, LedgerEntry
@@ -85,8 +86,10 @@ def deposit_bonus_for(card_type: CardType, amount_cents: int) -> int:
 
 
 def deposit(db, card: Card, card_type: CardType, outlet, *, deposit_no, amount_cents, tender,
-            occurred_at: datetime, reference=None) -> CardMovement:
-    """Put money on a stored-value card, with the type's deposit bonus as bonus value."""
+            occurred_at: datetime, reference=None, limits: PostingLimits | None = None) -> CardMovement:
+    """Put money on a stored-value card, with the type's deposit bonus as bonus value. `occurred_at`
+    may lie at most limits.max_backdate_days in the past (the built-in default without `limits`)."""
+    (limits or PostingLimits()).check_occurred_at(occurred_at)
     ensure_usable(card, occurred_at, "deposit")
     if not card_type.stored_value:
         raise Unprocessable(f"card type {card_type.code} does not hold stored value",
@@ -110,8 +113,9 @@ def deposit(db, card: Card, card_type: CardType, outlet, *, deposit_no, amount_c
 
 
 def top_up_uses(db, card: Card, card_type: CardType, outlet, *, topup_no, uses, price_cents, tender,
-                occurred_at: datetime) -> CardMovement:
+                occurred_at: datetime, limits: PostingLimits | None = None) -> CardMovement:
     """Add uses to a count card (the price paid is recorded in the entry's note, not as stored value)."""
+    (limits or PostingLimits()).check_occurred_at(occurred_at)
     ensure_usable(card, occurred_at, "top_up")
     if card_type.initial_uses is None:
         raise Unprocessable(f"card type {card_type.code} is not a count card",
@@ -126,8 +130,9 @@ def top_up_uses(db, card: Card, card_type: CardType, outlet, *, topup_no, uses, 
 
 
 def repay_credit(db, card: Card, card_type: CardType, outlet, *, repayment_no, amount_cents, tender,
-                 occurred_at: datetime) -> CardMovement:
+                 occurred_at: datetime, limits: PostingLimits | None = None) -> CardMovement:
     """Pay back what the card owes on its credit line; never more than is owed."""
+    (limits or PostingLimits()).check_occurred_at(occurred_at)
     ensure_usable(card, occurred_at, "repay")
     account_id = card_account(db, card.id, CREDIT)
     fingerprint = ledger.fingerprint_of({"card": card.id, "amount": amount_cents, "tender": tender})

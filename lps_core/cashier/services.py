@@ -31,6 +31,7 @@ from lps_core.errors import Conflict, Forbidden, NotFound, Unprocessable, Valida
 from lps_core.ledger import services as ledger
 from lps_core.ledger.models import POINTS, Account, LedgerEntry
 from lps_core.money import format_cents
+from lps_core.tiers.services import tier_held_at
 from lps_core.timeutil import utcnow
 
 MONEY_FROM_CARD = ("stored_value", "credit")
@@ -80,8 +81,12 @@ def settle_bill(db, plugins, programme, outlet, request: SettleRequest) -> Resul
     if replay:
         return replay
     occurred_at = request.occurred_at or utcnow()
+    programme.limits.check_occurred_at(request.occurred_at)
     card, card_type = card_for_use(db, request.card_no, occurred_at, tz=programme.timezone)
     tier = card.member.tier if card.member is not None else None
+    if card.member is not None and request.occurred_at is not None:
+        changed, held = tier_held_at(db, card.member_id, occurred_at)
+        tier = held if changed else tier
     lines = price_lines(card_type, tier, outlet.code, request.items)
     gross = sum(line["amount_cents"] for line in lines)
     programme.limits.check_bill_amount(gross, outlet.code, field="items")

@@ -8,6 +8,7 @@ from lps_core.earning.promotions import record_awards
 from lps_core.ledger import services as ledger
 from lps_core.ledger.models import POINTS, Account
 from lps_core.members.models import Member
+from lps_core.timeutil import utcnow
 
 
 def grant_enrolment_bonus(db, programme, member_id, at) -> int:
@@ -46,10 +47,11 @@ def _credit(db, programme, promotion, member_id, points, key, at, bill_id, note)
         select(Account.id).join(Member, Member.id == Account.member_id)
         .where(Account.member_id == member_id, Account.kind == POINTS, Member.status == "active")
     ).scalar_one_or_none()
-    if account is None:
-        return 0
+    expires_at = programme.expiry.lot_expires_at(at)
+    if account is None or expires_at <= utcnow():
+        return 0  # no active member to credit, or a back-dated bonus that would have expired already
     posting = ledger.credit(db, account, points, kind="bonus", business_key=key, fingerprint=key, occurred_at=at,
-                            expires_at=programme.expiry.lot_expires_at(at), note=note,
+                            expires_at=expires_at, note=note,
                             breakdown=[{"step": "promotion", "rule": promotion.code, "points": points,
                                         "description": note}])
     if posting.replayed:

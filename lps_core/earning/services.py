@@ -4,7 +4,7 @@ A bill is claimed by inserting its row with ON CONFLICT DO NOTHING on (outlet, b
 simultaneous posts of one bill exactly one inserts and posts; the others wait for it to commit and
 then replay its result, or get a Conflict when their content differs.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -23,7 +23,7 @@ from lps_core.ledger import services as ledger
 from lps_core.ledger.models import POINTS, Account, LedgerEntry
 from lps_core.money import format_cents, parse_amount
 from lps_core.tiers.activity import record_activity
-from lps_core.tiers.services import reactivate_if_dormant, upgrade_if_qualified
+from lps_core.tiers.services import reactivate_if_dormant, tier_held_at, upgrade_if_qualified
 from lps_core.timeutil import isoformat, parse_timestamp, utcnow
 
 MAX_ITEMS = 500
@@ -116,23 +116,31 @@ def clean_earn_request(data) -> EarnRequest:
 
 
 def earn_points_for_bill(db, plugins, programme, outlet: OutletContext, request: EarnRequest) -> EarnedBill:
-    programme.limits.check_bill_amount(request.amount_cents, outlet.code)
     fingerprint = request.fingerprint()
-    occurred_at = request.occurred_at or utcnow()
+    now = utcnow()
+    occurred_at = request.occurred_at or now
     try:
+        programme.limits.check_bill_amount(request.amount_cents, outlet.code)
+        programme.limits.check_occurred_at(request.occurred_at, now=now)
         card = card_for_purpose(db, request.card_no, occurred_at, "earn", tz=programme.timezone)
     except Unprocessable:
-        # A retry of a bill posted before the card was frozen (or expired) still gets its first result.
+        # A retry of a bill posted before the card was frozen (or expired, or before the bill grew
+        # too old to post) still gets its first result.
         replay = _replay_bill(db, outlet, request.bill_no, fingerprint)
         if replay is None:
             raise
         return replay
+    if request.occurred_at is not None:
+        card = card_at_tier_of(db, card, occurred_at)
     rule = programme.rules.rule_at(db, outlet.id, occurred_at)
     bill = BillInput(outlet.code, request.bill_no, request.amount_cents, occurred_at, request.items,
                      card.tier_code, card.card_type_code)
     computed = compute_points(plugins, rule, bill, member_context(card), programme.promotions.active(db),
                               MemberFacts(db, programme, card.member_id), programme.timezone,
                               ceiling=programme.limits.max_points_at(outlet.code))
+    expires_at = programme.expiry.lot_expires_at(occurred_at)
+    if computed.points > 0 and expires_at <= now:
+        _drop_expired_points(computed, occurred_at, expires_at, programme.timezone)
     nights, stays = int(computed.qualifying.get("nights", 0)), int(computed.qualifying.get("stays", 0))
 
     bill_id = db.scalar(CLAIM_BILL[db.get_bind().dialect.name], {
@@ -147,7 +155,7 @@ def earn_points_for_bill(db, plugins, programme, outlet: OutletContext, request:
     posting = ledger.append_credit(
         db, card.points_account_id, computed.points, account_kind=POINTS, kind=ledger.EARN,
         business_key=f"earn:{outlet.id}:{request.bill_no}", fingerprint=fingerprint,
-        occurred_at=occurred_at, expires_at=programme.expiry.lot_expires_at(occurred_at),
+        occurred_at=occurred_at, expires_at=expires_at,
         outlet_id=outlet.id, bill_id=bill_id, breakdown=computed.breakdown,
     )
     record_awards(db, [{"promotion_id": promotion.id, "member_id": card.member_id, "bill_id": bill_id,
@@ -164,6 +172,28 @@ def earn_points_for_bill(db, plugins, programme, outlet: OutletContext, request:
                         computed.points, posting.balance_after, computed.breakdown)
     plugins.hook.lps_on_points_posted(dbsession=db, posting=posting, bill=earned)
     return earned
+
+
+def card_at_tier_of(db, card, moment):
+    """The card as it earns at `moment`: with the tier its member held then, if it has changed since."""
+    if card.member_id is None:
+        return card
+    changed, tier = tier_held_at(db, card.member_id, moment)
+    if not changed:
+        return card
+    return replace(card, tier_code=tier.code if tier else None, tier_multiplier=tier.multiplier if tier else 1)
+
+
+def _drop_expired_points(computed, occurred_at, expires_at, tz):
+    """A back-dated bill whose points would already have expired earns none: no lot is created that
+    has expired before it exists. One breakdown line takes the points away, so the lines add up."""
+    expired_on = (expires_at - timedelta(microseconds=1)).astimezone(tz).date().isoformat()
+    computed.breakdown.append({
+        "step": "expired", "rule": "points_expiry", "points": -computed.points,
+        "description": f"points of a bill of {occurred_at.astimezone(tz).date().isoformat()} expired on "
+                       f"{expired_on}, before the bill was posted"})
+    computed.points = 0
+    computed.awards = []
 
 
 def member_context(card) -> MemberContext:

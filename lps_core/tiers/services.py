@@ -279,6 +279,18 @@ def upgrade_if_qualified(db, plugins, settings, member_id, now=None, tiers=None)
     return _change_tier(db, plugins, member_id, current, qualified, "qualified", now)
 
 
+def tier_held_at(db, member_id, moment) -> tuple[bool, Tier | None]:
+    """The tier the member held at `moment`, from the tier history: (True, that tier, or None for
+    no tier) when their tier changed after `moment`, (False, None) when it has not changed since, so
+    their current tier applies. A back-dated bill earns at the tier of its own date with this."""
+    row = db.execute(select(TierChange.old_tier_id).where(TierChange.member_id == member_id,
+                                                          TierChange.created_at > as_utc(moment))
+                     .order_by(TierChange.created_at, TierChange.id).limit(1)).one_or_none()
+    if row is None:
+        return False, None
+    return True, db.get(Tier, row.old_tier_id) if row.old_tier_id is not None else None
+
+
 def reactivate_if_dormant(db, member_id) -> bool:
     """A dormant member who earns again is active again; True if they were dormant. One statement."""
     result = db.execute(update(Member).where(Member.id == member_id, Member.status == "dormant")
