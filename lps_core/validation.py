@@ -11,12 +11,13 @@ Failures become `ValidationFailed` with one message per field, named by its path
 """
 import re
 from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from lps_core.errors import ValidationFailed
+from lps_core.errors import Unprocessable, ValidationFailed
 
 MONEY_PATTERN = r"^[0-9]{1,12}(\.[0-9]{1,2})?$"
 POSITIVE_MONEY_PATTERN = r"^(?=.*[1-9])[0-9]{1,12}(\.[0-9]{1,2})?$"
@@ -32,27 +33,65 @@ INT64_MAX = 2**63 - 1
 MAX_JSON_DEPTH = 32
 
 _MONEY = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,2})?\Z")
-_MONEY_MESSAGE = 'must be a decimal string such as "123.45": up to 12 digits, a point and up to 2 decimals'
+_MONEY_MESSAGE = 'must be a decimal string such as "123.45": digits, then optionally a point and 1 or 2 digits'
 
 
 def _fail(message: str):
     return PydanticCustomError("lps", message)
 
 
+class OutOfRange(Exception):
+    """A well-formed value outside the window the document cannot state exactly (a date more than ten
+    years ahead, a quantity over the maximum). It escapes pydantic, and `validate` answers it as 422
+    naming the field: 400 is kept for input that does not match the document."""
+
+    def __init__(self, info, message):
+        super().__init__(message)
+        self.field = info.field_name or "body"
+        self.message = message
+
+
 def _money_validator(*, positive: bool):
     def to_cents(value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, str):
-            if isinstance(value, (int, float)):
-                raise _fail(f'{_MONEY_MESSAGE}, not a JSON number (send "12.50", not 12.50)')
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                raise _fail('must be a decimal string such as "12.50", not a JSON number')
             raise _fail(_MONEY_MESSAGE)
         if len(value) > MONEY_DIGITS + 3 or not _MONEY.match(value):
-            raise _fail(_MONEY_MESSAGE)
+            raise _fail(_money_mistake(value, positive))
         whole, _, fraction = value.partition(".")
         cents = int(whole) * 100 + int(fraction.ljust(2, "0") or "0")
         if positive and cents == 0:
             raise _fail("must be greater than 0")
         return cents
     return to_cents
+
+
+def _money_mistake(text: str, positive: bool) -> str:
+    """What is wrong with a money string, said precisely (the text is never converted)."""
+    if text != text.strip():
+        return "must not have spaces around it"
+    if text.startswith("-"):
+        return "must be greater than 0" if positive else "must not be negative"
+    if text.startswith("+"):
+        return "must not carry a sign"
+    if "e" in text.lower() and not text.lower().startswith(("n", "i")):
+        return "must not use an exponent"
+    if "_" in text or "," in text:
+        return "must not contain separators such as '_' or ','"
+    if any(char.isdigit() and not char.isascii() for char in text):
+        return "must use the digits 0 to 9"
+    whole, point, fraction = text.partition(".")
+    if point and not whole:
+        return "must have a digit before the point"
+    if point and not fraction:
+        return "must have 1 or 2 digits after the point"
+    if whole.isascii() and whole.isdigit() and (not point or fraction.isascii() and fraction.isdigit()):
+        if len(fraction) > 2:
+            return "must have at most 2 decimal places"
+        if len(whole) > MONEY_DIGITS:
+            return f"must have at most {MONEY_DIGITS} digits before the point"
+    return _MONEY_MESSAGE
 
 
 def _money_schema(pattern, description):
@@ -129,8 +168,29 @@ def Int(minimum: int, maximum: int, *, description: str | None = None):  # noqa:
     return Annotated[int, PlainValidator(check), WithJsonSchema(schema)]
 
 
+_QUANTITY = re.compile(r"[0-9]{1,6}(?:\.[0-9]{1,3})?\Z")
+MAX_QUANTITY = 100_000
+
+
+def _check_quantity(value: Any, info) -> Decimal:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not _QUANTITY.match(value):
+        raise _fail('must be a whole number or a decimal string such as "1.5" (at most 3 decimals)')
+    quantity = Decimal(value)
+    if not 0 < quantity <= MAX_QUANTITY:
+        raise OutOfRange(info, f"must be greater than 0 and at most {MAX_QUANTITY}")
+    return quantity
+
+
+# A line's quantity (nights, portions, kilos): a JSON integer or a decimal string, never a float.
+Quantity = Annotated[Decimal, PlainValidator(_check_quantity), WithJsonSchema({"anyOf": [
+    {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY},
+    {"type": "string", "pattern": r"^(?=.*[1-9])[0-9]{1,6}(\.[0-9]{1,3})?$", "example": "1.5"}]})]
+
+
 def _timestamp_validator(*, not_after):
-    def check(value: Any) -> datetime:
+    def check(value: Any, info) -> datetime:
         if not isinstance(value, str) or len(value) > 40:
             raise _fail("must be an ISO 8601 date-time such as 2026-05-01T19:30:00+08:00")
         try:
@@ -142,8 +202,8 @@ def _timestamp_validator(*, not_after):
         parsed = parsed.astimezone(timezone.utc)
         latest = not_after()
         if parsed < EARLIEST or parsed > latest:
-            raise PydanticCustomError("lps_range", "must lie between {earliest} and {latest}",
-                                      {"earliest": EARLIEST.date().isoformat(), "latest": latest.date().isoformat()})
+            raise OutOfRange(info, f"must lie between {EARLIEST.date().isoformat()} and "
+                                 f"{latest.isoformat(timespec='seconds')}")
         return parsed
     return check
 
@@ -168,7 +228,7 @@ ConfigTime = Annotated[datetime, PlainValidator(_timestamp_validator(not_after=_
                                                                            "from 2000 to ten years ahead"})]
 
 
-def _check_date(value: Any) -> date:
+def _check_date(value: Any, info) -> date:
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
     if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
@@ -178,7 +238,7 @@ def _check_date(value: Any) -> date:
     except ValueError:
         raise _fail("must be a real calendar date such as 1990-05-17") from None
     if parsed.year < 1900 or parsed > date.today():
-        raise _fail("must lie between 1900-01-01 and today")
+        raise OutOfRange(info, "must lie between 1900-01-01 and today")
     return parsed
 
 
@@ -186,6 +246,10 @@ def _check_date(value: Any) -> date:
 PastDate = Annotated[date, PlainValidator(_check_date),
                      WithJsonSchema({"type": "string", "format": "date", "pattern": r"^(19|20)[0-9]{2}-",
                                      "example": "1990-05-17"})]
+
+
+# A row id in a path or a query: the range of the id column (PostgreSQL integer).
+Id = Int(1, INT32_MAX, description="An id")
 
 
 class Body(BaseModel):
@@ -243,7 +307,7 @@ def _message(error) -> str:
         return _MESSAGES[kind]
     ctx = error.get("ctx") or {}
     if kind in ("literal_error", "enum"):
-        return f"must be one of {ctx.get('expected', '').replace(chr(39), '')}"
+        return "must be one of: " + ", ".join(re.findall(r"'([^']*)'", str(ctx.get("expected", ""))))
     if kind == "too_long":
         return f"must have at most {ctx.get('max_length')} items"
     if kind == "too_short":
@@ -266,6 +330,13 @@ def validate(model: type[BaseModel], data, *, message="the request has invalid f
         return model.model_validate(data)
     except ValidationError as exc:
         raise failure(exc, message) from None
+    except OutOfRange as exc:
+        raise Unprocessable(f"{exc.field} is out of range", {exc.field: exc.message}) from None
+
+
+def unprocessable(field: str, message: str) -> Unprocessable:
+    """A well-formed body whose fields do not agree (the items add up to more than the amount): 422."""
+    return Unprocessable(f"{field} {message}", {field: message})
 
 
 def validate_json(model: type[BaseModel], raw: bytes, *, message="the request has invalid fields"):
@@ -273,6 +344,8 @@ def validate_json(model: type[BaseModel], raw: bytes, *, message="the request ha
     check_depth(raw)
     try:
         return model.model_validate_json(raw)
+    except OutOfRange as exc:
+        raise Unprocessable(f"{exc.field} is out of range", {exc.field: exc.message}) from None
     except ValidationError as exc:
         errors = exc.errors(include_url=False, include_input=False)
         if errors and errors[0]["type"] == "json_invalid":
@@ -300,5 +373,5 @@ def check_depth(raw: bytes, limit: int = MAX_JSON_DEPTH) -> None:
             depth -= 1
 
 
-__all__ = ["Body", "Code", "ConfigTime", "Field", "Int", "LenientQuery", "Money", "MoneyOrZero", "PastDate",
+__all__ = ["Body", "Code", "Id", "Quantity", "ConfigTime", "Field", "Int", "LenientQuery", "Money", "MoneyOrZero", "PastDate",
            "PostingTime", "Query", "Text", "check_depth", "failure", "validate", "validate_json"]

@@ -7,6 +7,7 @@ from lps_core.cards.luhn import with_check_digit
 from lps_core.earning.models import Bill
 from lps_core.ledger.check import find_drift
 from lps_core.ledger.models import LedgerEntry
+from lps_core.validation import _MONEY_MESSAGE as MONEY_MESSAGE
 
 
 @pytest.fixture
@@ -56,7 +57,7 @@ def test_approving_an_unknown_member_is_404(testapp, auth):
     ({"name": "A", "channel": "web"}, {"phone": "give a phone number or an e-mail address"}),
     ({"name": "A", "email": "not-an-address", "channel": "web"}, {"email": "must be an e-mail address"}),
     ({"name": "A", "phone": "+8613800000001", "channel": "web", "birthday": "1990-13-01"},
-     {"birthday": "must be a date as YYYY-MM-DD"}),
+     {"birthday": "must be a real calendar date such as 1990-05-17"}),
     ({"name": "A", "phone": "+8613800000001", "channel": "web", "vip": True}, {"vip": "is not a known field"}),
 ])
 def test_enrolment_validation_names_the_field(testapp, auth, body, fields):
@@ -125,7 +126,7 @@ def test_reversal_of_spent_points_is_refused_with_the_balance(testapp, seed, aut
     ledger.debit(seed.db, seed.points_account(card_no), 90, business_key="redeem-1", fingerprint="x")
     seed.db.commit()
     error = testapp.post_json(f"/api/v1/transactions/{earned['id']}/reversal", {}, headers=auth, status=409).json
-    assert error["error"] == "insufficient_balance"
+    assert error["code"] == "insufficient_balance"
 
 
 def test_ledger_is_paginated_newest_first(testapp, auth, card_no):
@@ -141,16 +142,28 @@ def test_ledger_is_paginated_newest_first(testapp, auth, card_no):
 
 @pytest.mark.parametrize("override, fields", [
     ({"amount": "-5"}, {"amount": "must be greater than 0"}),
-    ({"amount": "abc"}, {"amount": "must be a decimal string such as \"123.45\""}),
+    ({"amount": "abc"}, {"amount": MONEY_MESSAGE}),
     ({"amount": "1.005"}, {"amount": "must have at most 2 decimal places"}),
-    ({"amount": "NaN"}, {"amount": "must be a finite number"}),
-    ({"amount": True}, {"amount": "must be a decimal string such as \"123.45\""}),
-    ({"bill_no": ""}, {"bill_no": "is required"}),
+    ({"amount": "NaN"}, {"amount": MONEY_MESSAGE}),
+    ({"amount": True}, {"amount": MONEY_MESSAGE}),
+    ({"amount": 12.5}, {"amount": "must be a decimal string such as \"12.50\", not a JSON number"}),
+    ({"amount": "1e300000"}, {"amount": "must not use an exponent"}),
+    ({"amount": "1_000"}, {"amount": "must not contain separators such as '_' or ','"}),
+    ({"amount": "\uff11\uff10"}, {"amount": "must use the digits 0 to 9"}),
+    ({"amount": "+10"}, {"amount": "must not carry a sign"}),
+    ({"amount": "10."}, {"amount": "must have 1 or 2 digits after the point"}),
+    ({"amount": ".5"}, {"amount": "must have a digit before the point"}),
+    ({"amount": " 10"}, {"amount": "must not have spaces around it"}),
+    ({"amount": "1" * 13}, {"amount": "must have at most 12 digits before the point"}),
+    ({"bill_no": ""}, {"bill_no": "must not be empty"}),
+    ({"bill_no": "B\u0000"}, {"bill_no": "must not contain NUL characters"}),
+    ({"bill_no": "B" * 65}, {"bill_no": "must be at most 64 characters"}),
+    ({"card_no": 8800000000000013}, {"card_no": "must be a string"}),
     ({"occurred_at": "yesterday"}, {"occurred_at": "must be an ISO 8601 date-time such as 2026-05-01T19:30:00+08:00"}),
     ({"occurred_at": "2026-01-01T10:00:00"}, {"occurred_at": "must include a time-zone offset, such as +08:00 or Z"}),
-    ({"occurred_at": "2999-01-01T10:00:00Z"}, {"occurred_at": "is in the future"}),
-    ({"items": [{"sku": "A", "amount": "500.00"}]}, {"items": "the items add up to more than the bill amount"}),
-    ({"items": [{"amount": "1.00"}]}, {"items": "line 0: sku is required (at most 64 characters)"}),
+    ({"items": [{"amount": "1.00"}]}, {"items[0].sku": "is required"}),
+    ({"items": [{"sku": "A", "amount": "1.00", "qty": 1.5}]},
+     {"items[0].qty": 'must be a whole number or a decimal string such as "1.5" (at most 3 decimals)'}),
     ({"tip": "1"}, {"tip": "is not a known field"}),
 ])
 def test_bad_transaction_fields_are_named(testapp, auth, card_no, override, fields):
@@ -158,9 +171,52 @@ def test_bad_transaction_fields_are_named(testapp, auth, card_no, override, fiel
     assert testapp.post_json("/api/v1/transactions", body, headers=auth, status=400).json["fields"] == fields
 
 
-def test_exact_json_numbers_are_accepted_as_money(testapp, auth, card_no):
-    testapp.post("/api/v1/transactions", f'{{"card_no": "{card_no}", "bill_no": "N1", "amount": 12.30}}',
-                 headers={**auth, "Content-Type": "application/json"}, status=201)
+@pytest.mark.parametrize(("override", "fields"), [
+    ({"occurred_at": "2099-01-01T10:00:00Z"}, "occurred_at"),
+    ({"items": [{"sku": "A", "amount": "500.00"}]}, "items"),
+    ({"items": [{"sku": "A", "amount": "1.00", "qty": "200000"}]}, "qty"),
+])
+def test_well_formed_but_unusable_transaction_fields_answer_422(testapp, auth, card_no, override, fields):
+    body = {"card_no": card_no, "bill_no": "B1", "amount": "100.00", **override}
+    assert set(testapp.post_json("/api/v1/transactions", body, headers=auth, status=422).json["fields"]) == {fields}
+
+
+def test_json_numbers_are_refused_as_money_before_anything_is_converted(testapp, seed, auth, card_no):
+    for raw, field in (("12.30", "amount"), ("1e300000", "amount"), ("1" + "0" * 5000, "body")):
+        answer = testapp.post("/api/v1/transactions", f'{{"card_no": "{card_no}", "bill_no": "N1", "amount": {raw}}}',
+                              headers={**auth, "Content-Type": "application/json"}, status=400)
+        assert answer.content_type == "application/problem+json"
+        assert set(answer.json["fields"]) == {field}
+    assert seed.db.scalar(select(func.count()).select_from(LedgerEntry)) == 0
+
+
+def test_deep_nesting_and_bad_json_answer_400_not_500(testapp, auth):
+    headers = {**auth, "Content-Type": "application/json"}
+    deep = '{"items": ' + "[" * 5000 + "]" * 5000 + "}"
+    assert testapp.post("/api/v1/transactions", deep, headers=headers, status=400).json["fields"] == {
+        "body": "must not nest deeper than 32 levels"}
+    assert testapp.post("/api/v1/transactions", '{"a": ', headers=headers, status=400).json["code"] == \
+        "validation_failed"
+    assert testapp.post("/api/v1/transactions", "[1]", headers=headers, status=400).json["fields"] == {
+        "body": "must be a JSON object"}
+
+
+@pytest.mark.parametrize("path", ["/api/v1/transactions/99999999999", "/api/v1/transactions/abc",
+                                  "/api/v1/transactions/0", "/api/v1/transactions/-1"])
+def test_path_ids_out_of_the_column_range_answer_404(testapp, auth, path):
+    assert testapp.get(path, headers=auth, status=404).json["code"] == "not_found"
+
+
+@pytest.mark.parametrize("query", ["page=99999999999", "page=0", "per_page=201", "page=1.5", "account=cash"])
+def test_ledger_query_out_of_range_answers_400(testapp, auth, card_no, query):
+    answer = testapp.get(f"/api/v1/cards/{card_no}/ledger?{query}", headers=auth, status=400)
+    assert set(answer.json["fields"]) == {query.split("=")[0]}
+
+
+def test_the_bearer_scheme_is_case_insensitive(testapp, seed, card_no):
+    key = seed.api_key()
+    for scheme in ("bearer", "BEARER", "Bearer"):
+        testapp.get(f"/api/v1/cards/{card_no}", headers={"Authorization": f"{scheme} {key}"}, status=200)
 
 
 def test_mistyped_unknown_and_inactive_cards(testapp, seed, auth, card_no):
@@ -187,7 +243,7 @@ def test_malformed_oversize_and_non_object_bodies(testapp, auth):
     assert testapp.post("/api/v1/transactions", "[1, 2]", headers=headers, status=400).json["fields"] == {
         "body": "must be a JSON object"}
     big = '{"card_no": "' + "1" * 70000 + '"}'
-    assert testapp.post("/api/v1/transactions", big, headers=headers, status=413).json["error"] == "body_too_large"
+    assert testapp.post("/api/v1/transactions", big, headers=headers, status=413).json["code"] == "body_too_large"
 
 
 def test_authentication_and_outlet_authorization(testapp, seed, auth, card_no):
@@ -196,8 +252,11 @@ def test_authentication_and_outlet_authorization(testapp, seed, auth, card_no):
                        status=401).headers["WWW-Authenticate"].startswith("Bearer")
     earned = post_bill(testapp, auth, card_no)
     spa = {"Authorization": f"Bearer {seed.api_key('SPA')}"}
-    testapp.post_json(f"/api/v1/transactions/{earned['id']}/reversal", {}, headers=spa, status=403)
-    testapp.get(f"/api/v1/transactions/{earned['id']}", headers=spa, status=403)
+    # Another outlet's bill answers exactly as a bill that does not exist.
+    other = testapp.post_json(f"/api/v1/transactions/{earned['id']}/reversal", {}, headers=spa, status=404).json
+    unknown = testapp.post_json("/api/v1/transactions/999999/reversal", {}, headers=spa, status=404).json
+    assert {**other, "detail": ""} == {**unknown, "detail": ""}
+    testapp.get(f"/api/v1/transactions/{earned['id']}", headers=spa, status=404)
     website = {"Authorization": f"Bearer {seed.api_key('REST', scopes=('members',))}"}
     testapp.post_json("/api/v1/members/1/approve", {}, headers=website, status=403)
     post_bill(testapp, website, card_no, bill_no="B9", status=403)
@@ -213,8 +272,11 @@ def test_a_revoked_key_is_refused(testapp, seed, card_no):
 
 
 def test_unknown_routes_and_methods_answer_json(testapp, auth):
-    assert testapp.get("/api/v1/nothing", status=404).json["error"] == "not_found"
-    assert testapp.get("/api/v1/transactions", headers=auth, status=404).json["error"] == "not_found"
+    assert testapp.get("/api/v1/nothing", status=404).json["code"] == "not_found"
+    wrong_method = testapp.get("/api/v1/transactions", headers=auth, status=405)
+    assert wrong_method.json["code"] == "method_not_allowed"
+    assert wrong_method.headers["Allow"] == "POST"
+    assert wrong_method.content_type == "application/problem+json"
 
 
 def test_nothing_drifts_after_a_day_of_business(testapp, seed, auth, card_no):

@@ -1,10 +1,13 @@
 """The JSON API under /api/v1: the contract that websites, tills and partner systems code against."""
+from lps_core.api.operations import ApiOperations, IApiOperations, add_api_operations
 from lps_core.apikeys.services import ApiKeyChecker
 
 
 def includeme(config):
     settings = config.get_settings()
     config.registry["lps.api.keys"] = ApiKeyChecker(settings["lps.api.key_cache_seconds"])
+    config.registry.registerUtility(ApiOperations(), IApiOperations)
+    config.add_directive("add_api_operations", add_api_operations)
     config.add_route("api.openapi", "/api/v1/openapi.json")
     config.add_route("api.members", "/api/v1/members")
     config.add_route("api.member_approve", "/api/v1/members/{id}/approve")
@@ -14,5 +17,9 @@ def includeme(config):
     config.add_route("api.transactions", "/api/v1/transactions")
     config.add_route("api.transaction", "/api/v1/transactions/{id}")
     config.add_route("api.transaction_reversal", "/api/v1/transactions/{id}/reversal")
+
+    from lps_core.api.openapi import OPERATIONS, SCHEMAS
+
+    config.add_api_operations(OPERATIONS, SCHEMAS)
     config.scan("lps_core.api.views")
     config.scan("lps_core.api.errors")

@@ -1,36 +1,66 @@
-"""Every API failure is a JSON body with a code, a message and the bad fields; never a traceback."""
+"""Every API failure is an RFC 9457 problem (`application/problem+json`) naming the bad fields; never a
+traceback. A path that exists answers 405 with `Allow` for a method it does not have."""
 import logging
 
 from pyramid.httpexceptions import HTTPException
+from pyramid.interfaces import IRoutesMapper
 from pyramid.view import exception_view_config, notfound_view_config
 
-from lps_core.errors import LpsError
+from lps_core.api.operations import operations_of
+from lps_core.errors import LpsError, MethodNotAllowed, NotFound, ServiceUnavailable
 
 log = logging.getLogger(__name__)
+PROBLEM_JSON = "application/problem+json"
 
 
-@exception_view_config(LpsError, renderer="json")
+def problem(request, error: LpsError):
+    """Renders `error` as the response's problem body (status, content type and headers set)."""
+    response = request.response
+    response.status = error.status
+    response.content_type = PROBLEM_JSON
+    if error.status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="lps"'
+    if isinstance(error, ServiceUnavailable):
+        response.headers["Retry-After"] = str(error.retry_after_seconds)
+    return error.as_json()
+
+
+@exception_view_config(LpsError, renderer="json", path_info=r"^/api/")
 def lps_error(exc, request):
-    request.response.status = exc.status
-    if exc.status == 401:
-        request.response.headers["WWW-Authenticate"] = 'Bearer realm="lps"'
-    return exc.as_json()
+    return problem(request, exc)
 
 
 @notfound_view_config(renderer="json", path_info=r"^/api/")
 def api_not_found(request):
-    request.response.status = 404
-    return {"error": "not_found", "message": f"no API resource at {request.path}"}
+    allowed = _allowed_methods(request)
+    if allowed:
+        request.response.headers["Allow"] = ", ".join(allowed)
+        return problem(request, MethodNotAllowed(f"{request.method} is not allowed on {request.path}; "
+                                                 f"use {', '.join(allowed)}", {"method": request.method}))
+    return problem(request, NotFound(f"no API resource at {request.path}"))
 
 
 @exception_view_config(HTTPException, renderer="json", path_info=r"^/api/")
 def api_http_error(exc, request):
-    request.response.status = exc.status
-    return {"error": exc.title.lower().replace(" ", "_"), "message": exc.explanation or exc.title}
+    error = LpsError(exc.explanation or exc.title)
+    error.status, error.code, error.title = exc.code, exc.title.lower().replace(" ", "_"), exc.title
+    return problem(request, error)
 
 
 @exception_view_config(Exception, renderer="json", path_info=r"^/api/")
 def api_internal_error(exc, request):
     log.exception("unhandled error in %s %s", request.method, request.path)
-    request.response.status = 500
-    return {"error": "internal_error", "message": "the server failed to handle this request; it was logged"}
+    error = LpsError("the server failed to handle this request; it was logged")
+    error.status, error.code, error.title = 500, "internal_error", "Internal error"
+    return problem(request, error)
+
+
+def _allowed_methods(request):
+    operations = operations_of(request.registry)
+    methods = set()
+    for route in request.registry.getUtility(IRoutesMapper).get_routes():
+        if route.match(request.path_info) is not None:
+            methods.update(operations.methods(route.name))
+    if request.method in methods:
+        return []
+    return sorted(methods)

@@ -1,23 +1,21 @@
-"""Reading API requests: the bearer key, the JSON body and query parameters, each checked."""
-import json
-from decimal import Decimal
-
-from lps_core.errors import Forbidden, LpsError, Unauthorized, ValidationFailed
-
-MAX_BODY_BYTES = 64 * 1024
+"""Authenticating API requests by their bearer key. Input is read through lps_core.api.operations."""
+from lps_core.errors import Forbidden, Unauthorized
 
 
-class BodyTooLarge(LpsError):
-    status = 413
-    code = "body_too_large"
+def bearer_key(request) -> str | None:
+    """The key of an `Authorization: Bearer <key>` header; the scheme's case does not matter (RFC 9110)."""
+    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        return None
+    return key.strip()
 
 
 def authenticate(request, scope):
     """The OutletContext of the request's API key, if the key is live and carries `scope`."""
-    header = request.headers.get("Authorization", "")
-    if not header.startswith("Bearer ") or not header[7:].strip():
+    key = bearer_key(request)
+    if key is None:
         raise Unauthorized("send an API key as 'Authorization: Bearer <key>'", {"Authorization": "missing"})
-    checked = request.registry["lps.api.keys"].check(request.dbsession, header[7:].strip())
+    checked = request.registry["lps.api.keys"].check(request.dbsession, key)
     if checked is None:
         raise Unauthorized("the API key is not valid or has been revoked", {"Authorization": "invalid key"})
     outlet, scopes = checked
@@ -26,10 +24,16 @@ def authenticate(request, scope):
     return outlet
 
 
+# TRANSITIONAL: the readers below serve the views not yet moved to lps_core.api.operations; they go
+# when the last view reads its input through its operation's schema.
 def json_body(request, *, optional=False):
-    """The parsed JSON object of the body; numbers with a fraction become Decimal, never float."""
-    if request.content_length and request.content_length > MAX_BODY_BYTES:
-        raise BodyTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes", {"body": "too large"})
+    import json
+    from decimal import Decimal
+
+    from lps_core.api.operations import MAX_BODY_BYTES, BodyTooLarge
+    from lps_core.errors import ValidationFailed
+    from lps_core.validation import check_depth
+
     raw = request.body_file.read(MAX_BODY_BYTES + 1)
     if len(raw) > MAX_BODY_BYTES:
         raise BodyTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes", {"body": "too large"})
@@ -37,6 +41,7 @@ def json_body(request, *, optional=False):
         if optional:
             return {}
         raise ValidationFailed("the body must be a JSON object", {"body": "is empty"})
+    check_depth(raw)
     try:
         data = json.loads(raw, parse_float=Decimal)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -46,10 +51,13 @@ def json_body(request, *, optional=False):
     return data
 
 
-def int_param(value, name, *, minimum=1, maximum=None, default=None):
+def int_param(value, name, *, minimum=1, maximum=2**31 - 1, default=None):
+    from lps_core.errors import ValidationFailed
+
     if value is None:
         return default
-    if not str(value).isdigit() or int(value) < minimum or (maximum is not None and int(value) > maximum):
-        bound = f"{minimum} to {maximum}" if maximum is not None else f"at least {minimum}"
-        raise ValidationFailed(f"{name} must be an integer {bound}", {name: f"must be an integer {bound}"})
-    return int(value)
+    text = str(value)
+    if not text.isascii() or not text.isdigit() or len(text) > 10 or not minimum <= int(text) <= maximum:
+        raise ValidationFailed(f"{name} must be an integer {minimum} to {maximum}",
+                               {name: f"must be an integer {minimum} to {maximum}"})
+    return int(text)

@@ -1,0 +1,254 @@
+"""Input schemas of cards: a card number or card type code in a path, the ledger's query, card type
+configuration (API and configuration screen), and the bodies of a card's status, replacement, PIN and
+renewal. Rules the document cannot state (an unknown outlet, a repeated override, dates that must
+follow each other on the stored card type) are checked after the fields, and answer 422."""
+import re
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import ConfigDict, PlainValidator, WithJsonSchema, model_validator
+from pydantic_core import PydanticCustomError
+
+from lps_core.cards.lifecycle import STAFF_STATUSES
+from lps_core.cards.services import normalize_card_no
+from lps_core.errors import ValidationFailed
+from lps_core.ledger.models import POINTS, STORED_VALUE
+from lps_core.money import format_cents
+from lps_core.validation import (
+    Body, Code, ConfigTime, Field, Int, LenientQuery, Money, MoneyOrZero, Query, Text, unprocessable,
+)
+
+MAX_LIST = 100
+MAX_USES = 100_000
+MAX_VALIDITY_DAYS = 36_600
+REASON_MAX = 200
+# Optional card type fields that `null` clears on a change; for the others `null` means "left out".
+CLEARABLE = frozenset({"initial_uses", "uses_outlets", "credit_limit", "validity_days", "valid_from", "valid_to"})
+
+CardNo = Text(40, description="Card number with its check digit; spaces and dashes are ignored")
+
+
+def _fail(message: str):
+    return PydanticCustomError("lps", message)
+
+
+def _path_card_no(value: Any) -> str:
+    """A card number in a path, normalised (digits only, check digit verified): anything else names no
+    card, and read_path answers it with 404."""
+    if not isinstance(value, str) or len(value) > 40:
+        raise _fail("must be a card number")
+    try:
+        return normalize_card_no(value)
+    except ValidationFailed as exc:
+        raise _fail(next(iter(exc.fields.values()), exc.message)) from None
+
+
+PathCardNo = Annotated[str, PlainValidator(_path_card_no), WithJsonSchema({
+    "type": "string", "maxLength": 40, "pattern": r"^[ -]*([0-9][ -]*){8,32}$",
+    "description": "Card number with its check digit; spaces and dashes are ignored"})]
+
+
+def DecimalText(maximum: int, places: int, example: str):  # noqa: N802 (a type)
+    """A decimal string from 0 to `maximum` (1 or 100) with at most `places` decimals ("0.15"); never a
+    JSON number. The pattern is the whole rule, so the document and the check cannot disagree."""
+    below = {1: "0", 100: "[1-9]?[0-9]"}[maximum]
+    pattern = rf"^({maximum}(\.0{{1,{places}}})?|{below}(\.[0-9]{{1,{places}}})?)$"
+    exact = re.compile(pattern[1:-1] + r"\Z")
+    shaped = re.compile(r"[0-9]{1,8}(?:\.([0-9]{1,12}))?\Z")
+    spelled = f'must be a decimal string such as "{example}"'
+
+    def check(value: Any) -> Decimal:
+        if not isinstance(value, str):
+            raise _fail(spelled + (" (a string, not a JSON number)" if isinstance(value, (int, float)) else ""))
+        if exact.match(value):
+            return Decimal(value)
+        shape = shaped.match(value)
+        if shape is None:
+            raise _fail(spelled)
+        if shape.group(1) and len(shape.group(1)) > places:
+            raise _fail(f"must have at most {places} decimal places")
+        raise _fail(f"must be from 0 to {maximum}")
+    return Annotated[Decimal, PlainValidator(check), WithJsonSchema(
+        {"type": "string", "pattern": pattern, "example": example,
+         "description": f"A decimal from 0 to {maximum} with at most {places} decimal places"})]
+
+
+Rate = DecimalText(1, 4, "0.15")
+
+
+def _check_prefix(value: Any) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{1,8}", value):
+        raise _fail("must be 1 to 8 digits")
+    return value
+
+
+Prefix = Annotated[str, PlainValidator(_check_prefix), WithJsonSchema(
+    {"type": "string", "pattern": "^[0-9]{1,8}$", "description": "Digits new card numbers start with"})]
+
+
+def _check_pin(value: Any) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4,6}", value):
+        raise _fail("must be 4 to 6 digits")
+    return value
+
+
+Pin = Annotated[str, PlainValidator(_check_pin), WithJsonSchema({"type": "string", "pattern": "^[0-9]{4,6}$"})]
+
+
+# --- Card types -----------------------------------------------------------------------------------
+
+class DiscountOverrideIn(Body):
+    """A discount rate for one outlet, one item category, or both."""
+
+    model_config = ConfigDict(json_schema_extra={
+        "anyOf": [{"required": ["outlet"], "properties": {"outlet": {"type": "string"}}},
+                  {"required": ["category"], "properties": {"category": {"type": "string"}}}]})
+
+    outlet: Code() | None = None
+    category: Text(64) | None = None
+    rate: Rate
+
+    @model_validator(mode="after")
+    def _names_where(self):
+        if self.outlet is None and self.category is None:
+            raise _fail("needs an outlet, a category or both")
+        return self
+
+    def stored(self) -> dict:
+        return {key: value for key, value in (("outlet", self.outlet), ("category", self.category))
+                if value is not None} | {"rate": decimal_text(self.rate)}
+
+
+class DepositBonusIn(Body):
+    """A deposit of at least `min_deposit` earns `bonus` of bonus stored value."""
+
+    min_deposit: Money
+    bonus: Money
+
+
+class CardTypeChangeIn(Body):
+    """The fields of a card type that may change; those left out keep their value. `null` clears the
+    optional ones (initial_uses, uses_outlets, credit_limit, validity_days, valid_from, valid_to) and
+    leaves the others as they are."""
+
+    name: Text(100) | None = None
+    prefix: Prefix | None = None
+    points_multiplier: DecimalText(100, 3, "1.5") | None = None
+    discount_rate: Rate | None = None
+    discount_overrides: list[DiscountOverrideIn] | None = Field(None, max_length=MAX_LIST)
+    stored_value: bool | None = None
+    deposit_bonuses: list[DepositBonusIn] | None = Field(None, max_length=MAX_LIST)
+    initial_uses: Int(1, MAX_USES) | None = None
+    uses_outlets: list[Code()] | None = Field(None, min_length=1, max_length=MAX_LIST,
+                                              description="Outlets where uses count; null: every outlet")
+    credit_limit: MoneyOrZero | None = None
+    credit_warning_ratio: DecimalText(1, 3, "0.8") | None = None
+    validity_days: Int(1, MAX_VALIDITY_DAYS) | None = None
+    valid_from: ConfigTime | None = None
+    valid_to: ConfigTime | None = None
+    anonymous: bool | None = None
+    pin_required: bool | None = None
+    active: bool | None = None
+
+    @model_validator(mode="after")
+    def _no_repeats(self):
+        seen = set()
+        for index, override in enumerate(self.discount_overrides or ()):
+            if (override.outlet, override.category) in seen:
+                raise unprocessable(f"discount_overrides[{index}]", f"repeats outlet {override.outlet} and "
+                                                                    f"category {override.category}")
+            seen.add((override.outlet, override.category))
+        minimums = set()
+        for index, step in enumerate(self.deposit_bonuses or ()):
+            if step.min_deposit in minimums:
+                raise unprocessable(f"deposit_bonuses[{index}].min_deposit",
+                                    f"repeats min_deposit {format_cents(step.min_deposit)}")
+            minimums.add(step.min_deposit)
+        return self
+
+    def values(self) -> dict:
+        """The given fields as column values (credit_limit as credit_limit_cents, lists as stored)."""
+        values = {}
+        for name in self.model_fields_set:
+            value = getattr(self, name)
+            if value is None and name not in CLEARABLE:
+                continue
+            if name == "discount_overrides":
+                value = [override.stored() for override in value]
+            elif name == "deposit_bonuses":
+                value = [{"min_deposit": format_cents(step.min_deposit), "bonus": format_cents(step.bonus)}
+                         for step in sorted(value, key=lambda step: step.min_deposit)]
+            elif name == "uses_outlets" and value is not None:
+                value = sorted(set(value))
+            values["credit_limit_cents" if name == "credit_limit" else name] = value
+        return values
+
+
+class CardTypeIn(CardTypeChangeIn):
+    """A new card type (product). Fields left out take their defaults."""
+
+    code: Code(description="Cannot change once created")
+    name: Text(100)
+    prefix: Prefix
+
+
+class CardTypePath(Query):
+    code: Code(description="Card type code")
+
+
+# --- A card's life ----------------------------------------------------------------------------------
+
+class CardPath(Query):
+    card_no: PathCardNo
+
+
+class LedgerQuery(LenientQuery):
+    account: Literal[POINTS, STORED_VALUE] = POINTS
+    page: Int(1, 100_000) = 1
+    per_page: Int(1, 200) = 50
+
+
+class AnonymousSaleIn(Body):
+    card_type: Code(description="An anonymous card type")
+    pin: Pin
+    card_no: CardNo | None = Field(None, description="An unissued pool card to sell; default: the pool's oldest")
+
+
+class StatusChangeIn(Body):
+    status: Literal[STAFF_STATUSES]
+    reason: Text(REASON_MAX)
+
+
+class ReplacementIn(Body):
+    reason: Text(REASON_MAX)
+    card_no: CardNo | None = Field(None, description="An unissued pool card of the same type to use")
+
+
+class PinChangeIn(Body):
+    pin: Pin
+    old_pin: Pin | None = Field(None, description="The current PIN; needed unless `reset`")
+    reset: bool = Field(False, description="Staff reset: no old PIN, lifts the lock-out")
+
+
+class RenewalIn(Body):
+    """Exactly one of `valid_to` and `days`."""
+
+    model_config = ConfigDict(json_schema_extra={
+        "oneOf": [{"required": ["valid_to"], "properties": {"valid_to": {"type": "string"}}},
+                  {"required": ["days"], "properties": {"days": {"type": "integer"}}}]})
+
+    valid_to: ConfigTime | None = None
+    days: Int(1, MAX_VALIDITY_DAYS, description="From the current end, or from now if it has ended") | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self):
+        if (self.valid_to is None) == (self.days is None):
+            raise ValidationFailed("give exactly one of valid_to and days",
+                                   {"valid_to": "give exactly one of valid_to and days",
+                                    "days": "give exactly one of valid_to and days"})
+        return self
+
+
+def decimal_text(value) -> str | None:
+    """A decimal as the shortest exact string: 0.1500 -> "0.15", 1.000 -> "1"."""
+    return format(Decimal(value).normalize(), "f") if value is not None else None
