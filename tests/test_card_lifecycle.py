@@ -16,7 +16,7 @@ from lps_core.timeutil import as_utc
 UTC = timezone.utc
 SPA_CARD = {
     "code": "spa10", "name": "Spa ten sessions", "prefix": "8810", "discount_rate": "0.1",
-    "discount_overrides": [{"outlet": "SPA", "category": "treatment", "rate": "0.15"}, {"category": "retail", "rate": 0.05}],
+    "discount_overrides": [{"outlet": "SPA", "category": "treatment", "rate": "0.15"}, {"category": "retail", "rate": "0.05"}],
     "stored_value": True, "deposit_bonuses": [{"min_deposit": "1000", "bonus": "100.00"}],
     "initial_uses": 10, "uses_outlets": ["SPA"], "credit_limit": "500.00", "credit_warning_ratio": "0.75",
     "validity_days": 365, "pin_required": True,
@@ -42,6 +42,8 @@ def balances(db, card_no) -> dict:
 
 # Card types
 
+CARD_TYPE_MESSAGES = ("prefix", "discount_rate", "points_multiplier", "discount_overrides[0].rate", "credit_warning_ratio")
+
 def test_create_read_list_and_change_a_card_type(testapp, manage):
     created = testapp.post_json("/api/v1/card-types", SPA_CARD, headers=manage, status=201).json
     assert created == {
@@ -62,21 +64,26 @@ def test_create_read_list_and_change_a_card_type(testapp, manage):
 
 def test_every_bad_card_type_field_is_named_at_once(testapp, manage):
     body = {"code": "bad code", "prefix": "88a", "discount_rate": "1.5", "points_multiplier": "0.12345",
-            "discount_overrides": [{"outlet": "GYM", "rate": "0.1"}], "deposit_bonuses": [{"min_deposit": "-1", "bonus": "1"}],
+            "discount_overrides": [{"outlet": "GYM", "rate": 0.1}], "deposit_bonuses": [{"min_deposit": "-1", "bonus": "1"}],
             "initial_uses": 0, "uses_outlets": ["NOPE"], "credit_limit": "12.345", "credit_warning_ratio": "2",
             "validity_days": 1.5, "valid_from": "2026-01-01", "anonymous": "yes", "colour": "red"}
-    error = testapp.post_json("/api/v1/card-types", body, headers=manage, status=400).json
-    assert error["fields"] == {
-        "code": "must be 1 to 32 letters, digits, '-' or '_'", "name": "is required", "prefix": "must be 1 to 8 digits",
-        "discount_rate": "must be from 0 to 1", "points_multiplier": "must have at most 3 decimal places",
-        "discount_overrides": "outlet GYM does not exist",
-        "deposit_bonuses": "item 1: amounts must be greater than 0",
-        "initial_uses": "must be a whole number from 1 to 100000, or null", "uses_outlets": "outlet NOPE does not exist",
-        "credit_limit": "must have at most 2 decimal places", "credit_warning_ratio": "must be from 0 to 1",
-        "validity_days": "must be a whole number from 1 to 36600, or null",
-        "valid_from": "must include a time-zone offset, such as +08:00 or Z", "anonymous": "must be true or false",
-        "colour": "unknown field",
-    }
+    fields = testapp.post_json("/api/v1/card-types", body, headers=manage, status=400).json["fields"]
+    assert {name: message for name, message in fields.items() if name in CARD_TYPE_MESSAGES} == {
+        "prefix": "must be 1 to 8 digits", "discount_rate": "must be from 0 to 1",
+        "points_multiplier": "must have at most 3 decimal places",
+        "discount_overrides[0].rate": 'must be a decimal string such as "0.15" (a string, not a JSON number)',
+        "credit_warning_ratio": "must be from 0 to 1"}
+    assert set(fields) == {*CARD_TYPE_MESSAGES, "code", "name", "deposit_bonuses[0].min_deposit", "initial_uses",
+                           "credit_limit", "validity_days", "valid_from", "anonymous", "colour"}
+
+
+def test_unknown_outlets_in_a_card_type_are_422(testapp, manage):
+    body = {"code": "gym", "name": "Gym", "prefix": "66", "discount_overrides": [{"outlet": "GYM", "rate": "0.1"}],
+            "initial_uses": 5, "uses_outlets": ["NOPE", "SPA", "ZZZ"]}
+    error = testapp.post_json("/api/v1/card-types", body, headers=manage, status=422).json
+    assert error["fields"] == {"discount_overrides": "outlet GYM does not exist",
+                               "uses_outlets": "outlet NOPE, ZZZ do not exist"}
+    testapp.get("/api/v1/card-types/gym", headers=manage, status=404)
 
 
 def test_card_type_rules_that_span_fields(testapp, manage):
@@ -84,13 +91,19 @@ def test_card_type_rules_that_span_fields(testapp, manage):
             "valid_to": "2026-05-01T00:00:00Z", "deposit_bonuses": [{"min_deposit": "100", "bonus": "5"}],
             "discount_overrides": [{"rate": "0.1"}]}
     error = testapp.post_json("/api/v1/card-types", body, headers=manage, status=400).json
-    assert error["fields"] == {"valid_to": "must be after valid_from",
-                               "deposit_bonuses": "need stored_value to be true",
-                               "discount_overrides": "item 1: needs an outlet, a category or both"}
+    assert error["fields"] == {"discount_overrides[0]": "needs an outlet, a category or both"}
+    body["discount_overrides"] = [{"category": "spa", "rate": "0.1"}, {"category": "spa", "rate": "0.2"}]
+    error = testapp.post_json("/api/v1/card-types", body, headers=manage, status=422).json
+    assert error["fields"] == {"discount_overrides[1]": "repeats outlet None and category spa"}
+    body["discount_overrides"] = []
+    error = testapp.post_json("/api/v1/card-types", body, headers=manage, status=422).json
+    assert error["fields"] == {"valid_to": "must be after valid_from", "deposit_bonuses": "need stored_value to be true"}
+    assert testapp.put_json("/api/v1/card-types/standard", {"uses_outlets": ["SPA"], "initial_uses": None},
+                            headers=manage, status=422).json["fields"] == {"uses_outlets": "need initial_uses"}
     assert testapp.post_json("/api/v1/card-types", {"code": "standard", "name": "S", "prefix": "1"},
                              headers=manage, status=409).json["fields"] == {"code": "is taken"}
     assert testapp.put_json("/api/v1/card-types/standard", {"code": "other"}, headers=manage,
-                            status=400).json["fields"] == {"code": "cannot be changed"}
+                            status=400).json["fields"] == {"code": "is not a known field"}
     testapp.get("/api/v1/card-types/none", headers=manage, status=404)
 
 
@@ -150,7 +163,7 @@ def test_selling_an_anonymous_card(testapp, manage, db, seed):
 
 def test_anonymous_sale_checks_its_fields_and_the_type(testapp, manage):
     error = testapp.post_json("/api/v1/cards/anonymous", {"pin": "12", "extra": 1}, headers=manage, status=400).json
-    assert error["fields"] == {"card_type": "is required", "pin": "must be 4 to 6 digits", "extra": "unknown field"}
+    assert error["fields"] == {"card_type": "is required", "pin": "must be 4 to 6 digits", "extra": "is not a known field"}
     error = testapp.post_json("/api/v1/cards/anonymous", {"card_type": "standard", "pin": "1234"},
                               headers=manage, status=422).json
     assert error["fields"] == {"card_type": "is not anonymous"}
@@ -181,13 +194,13 @@ def test_forbidden_status_changes_are_409(testapp, manage, seed, path, refused):
         testapp.post_json(f"/api/v1/cards/{card_no}/status", {"status": status, "reason": "x"}, headers=manage)
     error = testapp.post_json(f"/api/v1/cards/{card_no}/status", {"status": refused, "reason": "x"},
                               headers=manage, status=409).json
-    assert error["message"] == f"card {card_no} is {path[-1]} and cannot become {refused}"
+    assert error["detail"] == f"card {card_no} is {path[-1]} and cannot become {refused}"
 
 
 def test_status_body_is_checked(testapp, manage, seed):
     card_no = seed.member_card()
     error = testapp.post_json(f"/api/v1/cards/{card_no}/status", {"status": "replaced"}, headers=manage, status=400).json
-    assert error["fields"] == {"status": "must be one of active, frozen, lost, cancelled", "reason": "is required"}
+    assert error["fields"] == {"status": "must be one of: active, frozen, lost, cancelled", "reason": "is required"}
 
 
 # Replacement
@@ -229,7 +242,7 @@ def test_replacing_a_lost_card_moves_balances_and_refuses_the_old_number(testapp
                                 headers=manage, status=422).json
     assert refused["fields"] == {"card_no": "card is replaced"}
     again = testapp.post_json(f"/api/v1/cards/{old}/replace", {"reason": "lost"}, headers=manage, status=409).json
-    assert again["message"].endswith(f"it was replaced by {pooled}")
+    assert again["detail"].endswith(f"it was replaced by {pooled}")
 
 
 def test_replacement_without_a_pool_card_takes_a_new_number(testapp, manage, seed, db):
@@ -252,7 +265,7 @@ def test_pin_set_change_lockout_and_staff_reset(testapp, manage, seed, db):
     card_no = seed.member_card()
     url = f"/api/v1/cards/{card_no}/pin"
     assert testapp.post_json(url, {"pin": "1234"}, headers=manage).json["pin_set"] is True
-    assert testapp.post_json(url, {"pin": "5678"}, headers=manage, status=400).json["fields"] == {"old_pin": "is required"}
+    assert testapp.post_json(url, {"pin": "5678"}, headers=manage, status=422).json["fields"] == {"old_pin": "is required"}
     for left in (4, 3, 2, 1):
         error = testapp.post_json(url, {"pin": "5678", "old_pin": "0000"}, headers=manage, status=403).json
         assert error["fields"] == {"old_pin": f"wrong PIN, {left} {'try' if left == 1 else 'tries'} left"}
@@ -273,7 +286,7 @@ def test_pin_body_is_checked(testapp, manage, seed):
     error = testapp.post_json(f"/api/v1/cards/{card_no}/pin", {"pin": "12345678", "reset": "yes", "old_pin": 1234},
                               headers=manage, status=400).json
     assert error["fields"] == {"pin": "must be 4 to 6 digits", "reset": "must be true or false",
-                               "old_pin": "must be the current PIN as a string"}
+                               "old_pin": "must be 4 to 6 digits"}
 
 
 # Renewal
@@ -286,9 +299,9 @@ def test_renewal_by_days_and_to_a_date(testapp, manage, seed, db):
     assert testapp.post_json(url, {"days": 31}, headers=manage).json["valid_to"] == "2030-02-01T00:00:00Z"
     assert testapp.post_json(url, {"valid_to": "2031-01-01T00:00:00+08:00"},
                              headers=manage).json["valid_to"] == "2030-12-31T16:00:00Z"
-    error = testapp.post_json(url, {"valid_to": "2030-06-01T00:00:00Z"}, headers=manage, status=400).json
+    error = testapp.post_json(url, {"valid_to": "2030-06-01T00:00:00Z"}, headers=manage, status=422).json
     assert error["fields"] == {"valid_to": "must extend beyond 2030-12-31T16:00:00Z"}
-    error = testapp.post_json(url, {"days": 1, "valid_to": "2040-01-01T00:00:00Z"}, headers=manage, status=400).json
+    error = testapp.post_json(url, {"days": 1, "valid_to": "2035-01-01T00:00:00Z"}, headers=manage, status=400).json
     assert set(error["fields"]) == {"days", "valid_to"}
 
 

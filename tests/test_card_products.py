@@ -8,10 +8,12 @@ import transaction
 from sqlalchemy import select, update
 
 from lps_core.cards.models import Card
-from lps_core.cards.pins import MAX_PIN_FAILURES, clean_pin, hash_pin, pin_needed, verify_pin
+from lps_core.cards.pins import MAX_PIN_FAILURES, hash_pin, pin_needed, verify_pin
 from lps_core.cards.products import discount_rate, validity_problem
+from lps_core.cards.schemas import PinChangeIn
 from lps_core.db import get_session_factory
 from lps_core.errors import Forbidden, ValidationFailed
+from lps_core.validation import validate
 
 UTC = timezone.utc
 OVERRIDES = [
@@ -65,11 +67,11 @@ def test_validity_dates_in_the_programme_time_zone():
     assert message == "card is valid from 2026-12-01"
 
 
-@pytest.mark.parametrize("pin", ["123", "1234567", "12a4", 1234, None, "١٢٣٤"])
+@pytest.mark.parametrize("pin", ["123", "1234567", "12a4", 1234, None, "١٢٣٤", "１２３４", " 1234", "1234\n", True])
 def test_bad_pins_name_the_field(pin):
     with pytest.raises(ValidationFailed) as failure:
-        clean_pin(pin, field="new_pin")
-    assert failure.value.fields == {"new_pin": "must be 4 to 6 digits"}
+        validate(PinChangeIn, {"pin": pin})
+    assert failure.value.fields == {"pin": "must be 4 to 6 digits"}
 
 
 def test_pin_needed():

@@ -1,15 +1,19 @@
 """Programme-wide products: tiers and their benefits, card types, and card number pools. Anyone
 with the configuration permission (the card permission for pools) may look; only an operator of
 every outlet may change them."""
+import json
+import re
+
 from pyramid.httpexceptions import HTTPNotFound
 from pyramid.view import view_config
 from sqlalchemy import func, or_, select
 
 from lps_core.admin.forms import (
-    audit, code_list, dgettext, done, from_local_input, invalid, json_field, local_input, require_all_outlets,
-    shown_json, text, whole_or_text,
+    audit, code_list, dgettext, done, from_local_input, invalid, local_input, require_all_outlets, shown_json, text,
+    whole_or_text,
 )
 from lps_core.cards import types as card_types
+from lps_core.cards.schemas import CardTypeChangeIn, CardTypeIn
 from lps_core.cards.models import Card, CardType
 from lps_core.cards.services import generate_pool
 from lps_core.errors import LpsError
@@ -17,10 +21,12 @@ from lps_core.members.models import Tier
 from lps_core.operators.permissions import Permission
 from lps_core.tiers.editing import tier_values, update_tier
 from lps_core.tiers.services import QUALIFICATION_KEYS
+from lps_core.validation import check_depth, validate
 from lps_core.web.lists import paginate
 
 MAX_POOL_BATCH = 10_000
 FLAGS = ("stored_value", "anonymous", "pin_required", "active")
+INVALID = "the card type has invalid fields"
 
 
 # --- Tiers ---------------------------------------------------------------------------------------------
@@ -92,10 +98,8 @@ def new_card_type(request):
     if request.method == "POST":
         form, body = _posted_card_type(request, errors)
         body["code"] = form["code"]
-        try:
-            card_type = card_types.create_card_type(request.dbsession, body)
-        except LpsError as exc:
-            errors.update(exc.fields)
+        card_type = _saved(request, errors, lambda: card_types.create_card_type(
+            request.dbsession, validate(CardTypeIn, body, message=INVALID)))
         if not errors:
             audit(request, "card_type.create", ("card_type", card_type.code),
                   after=card_types.card_type_json(card_type))
@@ -116,10 +120,8 @@ def edit_card_type(request):
     if request.method == "POST":
         require_all_outlets(request)
         form, body = _posted_card_type(request, errors)
-        try:
-            card_types.update_card_type(db, card_type.code, body)
-        except LpsError as exc:
-            errors.update(exc.fields)
+        _saved(request, errors, lambda: card_types.update_card_type(
+            db, card_type.code, validate(CardTypeChangeIn, body, message=INVALID)))
         if not errors:
             audit(request, "card_type.edit", ("card_type", card_type.code), before=before,
                   after=card_types.card_type_json(card_type))
@@ -136,8 +138,8 @@ def edit_card_type(request):
 
 
 def _posted_card_type(request, errors):
-    """The form as typed and the body for the card type service (fields left empty are left out
-    when they have a default, and cleared when they are optional)."""
+    """The form as typed, and the body for the card type schema with each field of its type: a field
+    left empty is left out when it has a default (or keeps its value), and cleared when it is optional."""
     timezone = request.registry["lps.programme"].timezone
     form = {name: text(request, name) for name in (
         "code", "name", "prefix", "points_multiplier", "discount_rate", "discount_overrides", "deposit_bonuses",
@@ -147,8 +149,8 @@ def _posted_card_type(request, errors):
     body = {name: form[name] for name in ("name", "prefix", "points_multiplier", "discount_rate",
                                           "credit_warning_ratio") if form[name]}
     body.update({
-        "discount_overrides": json_field(request, "discount_overrides", errors, []),
-        "deposit_bonuses": json_field(request, "deposit_bonuses", errors, []),
+        "discount_overrides": _json_list(form, "discount_overrides", errors),
+        "deposit_bonuses": _json_list(form, "deposit_bonuses", errors),
         "initial_uses": whole_or_text(form["initial_uses"]), "validity_days": whole_or_text(form["validity_days"]),
         "uses_outlets": code_list(form["uses_outlets"]), "credit_limit": form["credit_limit"] or None,
         "valid_from": from_local_input(form["valid_from"], timezone),
@@ -156,6 +158,34 @@ def _posted_card_type(request, errors):
         **{flag: form[flag] for flag in FLAGS},
     })
     return form, body
+
+
+def _json_list(form, name, errors) -> list:
+    """A field holding a JSON list (empty: none). Numbers are kept as the text typed, so "0.15" and
+    0.15 are the same rate, and never pass through a float."""
+    raw = form[name]
+    if not raw:
+        return []
+    try:
+        check_depth(raw.encode("utf-8", "surrogatepass"))
+        return json.loads(raw, parse_float=str, parse_int=str)
+    except LpsError as exc:
+        errors[name] = exc.fields["body"]
+    except ValueError:
+        errors[name] = dgettext("lps_config", "must be valid JSON")
+    return []
+
+
+def _saved(request, errors, save):
+    """What `save` returns when the schema and the service accept the form; otherwise None, with each
+    problem beside its form field ("deposit_bonuses[0].bonus" beside deposit_bonuses)."""
+    try:
+        return save()
+    except LpsError as exc:
+        for name, message in exc.fields.items():
+            field = re.split(r"[.\[]", name, maxsplit=1)[0]
+            errors.setdefault(field, message if field == name else f"{name}: {message}")
+    return None
 
 
 # --- Card number pools ---------------------------------------------------------------------------------

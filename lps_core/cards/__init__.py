@@ -11,4 +11,8 @@ def includeme(config):
     config.add_route("api.card_replace", "/api/v1/cards/{card_no}/replace")
     config.add_route("api.card_pin", "/api/v1/cards/{card_no}/pin")
     config.add_route("api.card_renew", "/api/v1/cards/{card_no}/renew")
+
+    from lps_core.cards.openapi import OPERATIONS, SCHEMAS
+
+    config.add_api_operations(OPERATIONS, SCHEMAS)
     config.scan("lps_core.cards.views")

@@ -60,7 +60,7 @@ def locked_card(db, raw_card_no, field="card_no") -> Card:
 
 def sell_anonymous_card(db, card_type_code, pin, *, card_no=None, outlet_id=None, now=None) -> Card:
     """Sell a bearer card of an anonymous card type over the counter: active, no member, protected
-    by `pin` (already checked with clean_pin), its stored value account open and empty. Takes the
+    by `pin` (already checked by its schema), its stored value account open and empty. Takes the
     pool card `card_no` when given (the one in the guest's hand), else the pool's oldest or a new number."""
     now = now or utcnow()
     card_type = get_card_type(db, card_type_code)
@@ -118,7 +118,7 @@ def replace_card(db, raw_card_no, reason, *, new_card_no=None, outlet_id=None, n
 
 
 def set_pin(db, raw_card_no, pin, *, old_pin=None, reset=False, now=None) -> Card:
-    """Set or change a card's PIN (`pin` already checked with clean_pin). Changing a PIN needs the
+    """Set or change a card's PIN (`pin` already checked by its schema). Changing a PIN needs the
     old one, checked like any PIN (wrong ones count towards the lock-out); a staff `reset` needs
     no old PIN and lifts the lock-out."""
     card = locked_card(db, raw_card_no)
@@ -128,7 +128,7 @@ def set_pin(db, raw_card_no, pin, *, old_pin=None, reset=False, now=None) -> Car
     ensure_usable(card, now or utcnow(), "pin")
     if not reset and card.pin_hash is not None:
         if old_pin is None:
-            raise ValidationFailed("old_pin is required to change a PIN (or a staff reset)", {"old_pin": "is required"})
+            raise Unprocessable("old_pin is required to change a PIN (or a staff reset)", {"old_pin": "is required"})
         verify_pin(db, card, old_pin, field="old_pin", now=now)
     card.pin_hash, card.pin_failures, card.pin_locked_until = hash_pin(pin), 0, None
     db.flush()
@@ -149,7 +149,7 @@ def renew_card(db, raw_card_no, *, valid_to=None, days=None, now=None) -> Card:
         valid_to = max(current, now) + timedelta(days=days) if current else now + timedelta(days=days)
     if valid_to <= now or (current and valid_to <= current):
         after = isoformat(max(current, now)) if current else isoformat(now)
-        raise ValidationFailed(f"{field} must extend the card beyond {after}", {field: f"must extend beyond {after}"})
+        raise Unprocessable(f"{field} must extend the card beyond {after}", {field: f"must extend beyond {after}"})
     type_end = card.card_type.valid_to
     if type_end is not None and valid_to > as_utc(type_end):
         raise Unprocessable(f"card type {card.card_type.code} ends on {isoformat(type_end)}: a card cannot outlive it",

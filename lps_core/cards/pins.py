@@ -26,13 +26,6 @@ def hash_pin(pin: str) -> str:
     return _hasher.hash(pin)
 
 
-def clean_pin(value, field="pin") -> str:
-    """The PIN as a string of 4 to 6 digits; ValidationFailed naming `field` otherwise."""
-    if not isinstance(value, str) or not value.isdigit() or not value.isascii() or not 4 <= len(value) <= 6:
-        raise ValidationFailed(f"{field} must be 4 to 6 digits", {field: "must be 4 to 6 digits"})
-    return value
-
-
 def pin_needed(card, card_type) -> bool:
     """Whether using the card asks for its PIN: the type requires one, the card is an anonymous
     bearer card, or the holder chose to set one."""
