@@ -9,6 +9,18 @@ from lps_core.cards.services import ISSUANCE_METHODS
 from lps_core.errors import ConfigurationError
 from lps_core.pii import PiiKeys
 
+
+def app_factory(global_config, **settings):
+    """The PasteDeploy entry point (`use = egg:lps`): the app of lps_core.main(), or, when the
+    configuration is wrong, an exit with one line that names the setting instead of a traceback."""
+    from lps_core import main
+
+    try:
+        return main(global_config, **settings)
+    except ConfigurationError as exc:
+        raise SystemExit(f"lps: configuration error: {exc}") from None
+
+
 FROM_ENVIRONMENT = {"LPS_DATABASE_URL": "sqlalchemy.url", "LPS_SESSION_SECRET": "lps.session.secret",
                     "LPS_PII_KEYS": "lps.pii.keys", "LPS_PII_INDEX_KEY": "lps.pii.index_key"}
 

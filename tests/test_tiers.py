@@ -20,8 +20,8 @@ from lps_core.tiers import services as tiers
 from lps_core.tiers.activity import record_activity
 from lps_core.tiers.jobs import evaluate_tiers, parse_now, run_tier_job
 from lps_core.tiers.models import TierChange, TierEvaluation
+from lps_core.tiers.points_threshold import PointsThresholdModel
 from lps_core.testing import PII_SETTINGS
-from lps_points_tiers import PointsThresholdModel
 
 NOW = datetime(2025, 6, 15, 12, tzinfo=timezone.utc)
 HOTEL_TIERS = {

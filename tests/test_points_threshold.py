@@ -5,7 +5,7 @@ import pytest
 from zope.interface.verify import verifyObject
 
 from lps_core.interfaces import ITierModel
-from lps_points_tiers import PointsThresholdModel
+from lps_core.tiers.points_threshold import PointsThresholdModel
 
 TIERS = [
     {"code": "BLUE"},

@@ -1,4 +1,9 @@
-"""The "points_threshold" tier model: a member reaches the highest tier whose threshold they meet.
+"""The "points_threshold" tier model, LPS's default: a member reaches the highest tier whose
+threshold they meet.
+
+It ships with LPS and is registered like any plugin, under the name `points_tiers` in the
+entry-point group `lps` (setup.cfg), so `lps.plugins.disabled = points_tiers` switches it off
+and another plugin can provide a different model for `lps.tiers.model`.
 
 `qualify(activity, tiers)` takes:
 - activity: a mapping of counters over the qualification window: points, spend_cents, nights,
