@@ -231,3 +231,30 @@ def test_a_back_dated_bill_whose_points_have_expired_creates_no_lot(seed):
                                  EarnRequest(card_no, "NEW-1", 10000, utcnow() - timedelta(days=20), ()))
     assert fresh.points == 100 and seed.db.scalar(select(func.count()).select_from(PointLot)) == 1
     assert find_drift(seed.db) == []
+
+
+# --- 6. Redemption numbers in the ledger and in messages -----------------------------------------
+
+def test_redemption_entries_and_messages_carry_the_redemption_number(testapp, seed, till, rewards_manager):
+    card_no = seed.member_card()
+    ledger.credit(seed.db, seed.points_account(card_no), 2000, kind=ledger.EARN, business_key="gift",
+                  fingerprint="gift", expires_at=utcnow() + timedelta(days=100))
+    seed.db.commit()
+    testapp.post_json("/api/v1/rewards", {"code": "MUG", "name": "Mug", "category": "item", "cost": "5.00"},
+                      headers=rewards_manager)
+    made = testapp.post_json("/api/v1/redemptions", {"card_no": card_no, "reward": "MUG", "request_no": "REQ-7",
+                                                     "collection": "later"}, headers=till, status=201).json
+    number = made["no"]
+    assert number.startswith("R") and len(number) == 9
+    seed.db.rollback()
+    notes = seed.db.scalars(select(LedgerEntry.note).where(LedgerEntry.kind == "redeem")).all()
+    assert notes == [f"redemption {number}: reward MUG"]
+    typed = str(int(number[1:]))  # staff may type 7 for R00000007
+    testapp.post_json(f"/api/v1/redemptions/{typed}/cancel", {"reason": "changed mind"}, headers=till)
+    again = testapp.post_json(f"/api/v1/redemptions/{typed}/collect", headers=till, status=409).json
+    assert number in str(again) and f"redemption {typed} " not in str(again)
+    unknown = testapp.get("/api/v1/redemptions/99", headers=till, status=404).json
+    assert "R00000099" in str(unknown)
+    seed.db.rollback()
+    assert seed.db.scalar(select(LedgerEntry.note).where(LedgerEntry.kind == "reversal")) == \
+        f"cancelled redemption {number}"

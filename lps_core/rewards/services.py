@@ -213,7 +213,7 @@ def redeem(db, outlet, request: RedeemRequest, ratio: Decimal, now=None, *, tz=N
         return _replay(db, outlet, request.request_no, fingerprint)  # a simultaneous request claimed it first
     _take_stock(db, reward, request.quantity)
     posting = _debit_points(db, card, reward, points, f"redeem:{outlet.id}:{request.request_no}", fingerprint,
-                            outlet.id, now)
+                            outlet.id, now, redemption_no(redemption_id))
     db.execute(update(Redemption).where(Redemption.id == redemption_id).values(entry_id=posting.entry_id))
     return _view(db, redemption_id, points_balance=posting.balance_after)
 
@@ -235,6 +235,7 @@ def collect(db, number, *, outlets, now=None) -> RedemptionView:
     `outlets` as get_redemption is."""
     now = as_utc(now or utcnow())
     redemption = _redemption_for_update(db, number, outlets)
+    number = redemption_no(redemption.id)  # as staff know it, however it was typed
     if redemption.status != AWAITING_PICKUP:
         raise Conflict(f"redemption {number} is {redemption.status}, not awaiting pick-up",
                        {"no": f"is {redemption.status}"})
@@ -252,6 +253,7 @@ def cancel(db, number, reason, *, outlets, force=False, now=None) -> RedemptionV
     Fenced by `outlets` as get_redemption is."""
     now = as_utc(now or utcnow())
     redemption = _redemption_for_update(db, number, outlets)
+    number = redemption_no(redemption.id)  # as staff know it, however it was typed
     if redemption.status == CANCELLED:
         raise Conflict(f"redemption {number} is already cancelled", {"no": "is already cancelled"})
     if redemption.status == COLLECTED and not force:
@@ -261,7 +263,7 @@ def cancel(db, number, reason, *, outlets, force=False, now=None) -> RedemptionV
                .values(stock=Reward.stock + redemption.quantity))
     posting = ledger.reverse(db, redemption.entry_id, business_key=f"redeem-cancel:{redemption.id}",
                              fingerprint=ledger.fingerprint_of({"redemption": redemption.id}), occurred_at=now,
-                             note=f"cancelled redemption {redemption_no(redemption.id)}")
+                             note=f"cancelled redemption {number}")
     redemption.status, redemption.cancelled_at, redemption.cancel_reason = CANCELLED, now, reason
     db.flush()
     return _view(db, redemption.id, points_balance=posting.balance_after)
@@ -296,13 +298,13 @@ def _take_stock(db, reward, quantity):
         raise Conflict(f"reward {reward.code} is out of stock", {"quantity": "more than the stock left"})
 
 
-def _debit_points(db, card, reward, points, business_key, fingerprint, outlet_id, now):
+def _debit_points(db, card, reward, points, business_key, fingerprint, outlet_id, now, number):
     try:
         if card.points_account_id is None:
             raise InsufficientBalance("no points account", {"amount": "only 0 available"})
         return ledger.debit(db, card.points_account_id, points, kind=REDEEM, business_key=business_key,
                             fingerprint=fingerprint, occurred_at=now, outlet_id=outlet_id,
-                            note=f"reward {reward.code}", now=now)
+                            note=f"redemption {number}: reward {reward.code}", now=now)
     except InsufficientBalance as exc:
         available = exc.fields.get("amount", "").removeprefix("only ").removesuffix(" available") or "0"
         raise InsufficientBalance(f"reward {reward.code} costs {points} points; the member has {available}",
@@ -338,7 +340,9 @@ def _fenced(query, outlets):
 
 def _no_such_redemption(number):
     """The one answer for an unknown number and for another outlet's redemption."""
-    return NotFound(f"redemption {number} does not exist", {"no": "no such redemption"})
+    redemption_id = redemption_id_of(number)
+    shown = redemption_no(redemption_id) if redemption_id is not None else number.strip()
+    return NotFound(f"redemption {shown} does not exist", {"no": "no such redemption"})
 
 
 def _view(db, redemption_id, *, points_balance=None, replayed=False) -> RedemptionView | None:
