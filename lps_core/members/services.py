@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy import delete, insert, select, update
 
-from lps_core.cards.models import CardType
+from lps_core.cards.models import Card, CardType
 from lps_core.cards.services import find_card, get_card_type, issue_card, normalize_card_no
 from lps_core.earning.bonuses import grant_enrolment_bonus
 from lps_core.errors import Conflict, NotFound, Unprocessable, ValidationFailed
@@ -23,6 +23,7 @@ from lps_core.members.models import (
     MemberPreference,
     Tier,
 )
+from lps_core.operators.access import require_member_write
 from lps_core.pii import PHONE_TEXT, phone_e164, phone_region_of
 from lps_core.timeutil import utcnow
 
@@ -294,6 +295,22 @@ def _masked(field, value):
     if field not in PERSONAL_FIELDS or value is None:
         return value
     return "*" * max(0, len(value) - 4) + value[-4:] if field != "address" else "(address)"
+
+
+def require_card_holder_write(db, scope, raw_card_no) -> None:
+    """For the card API (status, replacement): the member-write rule of
+    lps_core.operators.access.may_write_member applied to the member holding the card, so that an
+    outlet's API key changes the cards of its own members and of members enrolled at no outlet,
+    as the member screens allow its staff. A card without a member, or an unknown number, is left
+    to the service that follows."""
+    try:
+        card_no = normalize_card_no(raw_card_no)
+    except ValidationFailed:
+        return
+    holder = db.execute(select(Member.id, Member.enrolled_outlet_id).join(Card, Card.member_id == Member.id)
+                        .where(Card.card_no == card_no)).one_or_none()
+    if holder is not None:
+        require_member_write(scope, holder.id, holder.enrolled_outlet_id)
 
 
 # --- Points adjustments --------------------------------------------------------------------------
