@@ -245,9 +245,15 @@ def test_create_and_edit_a_card_type(testapp, seed, admin):
     change = audited(seed, "card_type.edit")[-1]
     assert change.before["active"] is True and change.after["active"] is False and change.after["name"] == "Prepaid plus"
     bad = testapp.post("/config/card-types/prepaid", {**form, "prefix": "88a", "discount_rate": "2",
-                                                      "uses_outlets": "NOWHERE"}, status=400)
-    for field in ("prefix", "discount_rate", "uses_outlets"):
+                                                      "deposit_bonuses": '[{"min_deposit": "x", "bonus": 1}]',
+                                                      "discount_overrides": "[" * 40 + "]" * 40}, status=400)
+    for field in ("prefix", "discount_rate", "deposit_bonuses", "discount_overrides"):
         assert bad.html.select_one(f"#{field}")["aria-invalid"] == "true", field
+    assert "deposit_bonuses[0].min_deposit: " in bad.text
+    bad = testapp.post("/config/card-types/prepaid", {**form, "uses_outlets": "NOWHERE"}, status=400)
+    assert bad.html.select_one("#uses_outlets")["aria-invalid"] == "true"
+    assert "outlet NOWHERE does not exist" in bad.text
+    assert audited(seed, "card_type.edit")[-1].id == change.id  # nothing refused was saved
     assert "Prepaid plus" in testapp.get("/config/card-types", {"q": "prep"}).text
 
 

@@ -13,9 +13,11 @@ from lps_core.errors import LpsError
 from lps_core.operators.permissions import Permission
 from lps_core.outlets.models import Outlet, Property
 from lps_core.outlets.services import save_outlet
+from lps_core.receipts.schemas import ReceiptLayoutIn
 from lps_core.receipts.services import FIELDS as RECEIPT_FIELDS
-from lps_core.receipts.services import PAPERS, clean_layout, get_layout, save_layout
+from lps_core.receipts.services import PAPERS, get_layout, save_layout
 from lps_core.web.lists import paginate
+from lps_core.validation import validate
 from lps_core.web.security import require_outlet
 
 SORTS = {"code": Outlet.code, "name": Outlet.name, "property": Property.code}
@@ -175,7 +177,8 @@ def receipt_layout(request):
                 "logo": text(request, "logo"), "paper": text(request, "paper"), "template": text(request, "template"),
                 "fields": request.POST.getall("fields")}
         try:
-            saved = save_layout(db, outlet.id, clean_layout(form, templates))
+            given = {name: value for name, value in form.items() if not isinstance(value, str) or value.strip()}
+            saved = save_layout(db, outlet.id, validate(ReceiptLayoutIn, given).layout(templates))
         except LpsError as exc:
             errors = invalid(request, exc.fields)
         else:

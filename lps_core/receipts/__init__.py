@@ -11,4 +11,8 @@ def includeme(config):
     config.add_route("api.receipt_layout", "/api/v1/outlets/{code}/receipt-layout")
     config.add_route("api.settlement_receipt", "/api/v1/settlements/{id}/receipt")
     config.add_route("api.settlement_receipt_prints", "/api/v1/settlements/{id}/receipt/prints")
+
+    from lps_core.receipts.openapi import OPERATIONS, SCHEMAS
+
+    config.add_api_operations(OPERATIONS, SCHEMAS)
     config.scan("lps_core.receipts.views")

@@ -1,20 +1,17 @@
-"""Receipt layouts and printing: validating a layout, choosing the template, counting reprints and
-rendering a settlement document to HTML. No `request` here; the views pass in what they resolved.
+"""Receipt layouts and printing: storing a layout (lps_core.receipts.schemas checks it), choosing the
+template, counting reprints and rendering a settlement document to HTML. No `request` here; the views
+pass in what they resolved.
 
 Staff text (header, footer) reaches the templates only as plain strings, which Chameleon's ${}
 escapes; templates never render it with `structure:`, because Chameleon expressions run Python.
 """
-import base64
-import binascii
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone, tzinfo
-from urllib.parse import urlsplit
 
 from sqlalchemy import func, insert, select, update
 
 from lps_core.cashier.models import Settlement
-from lps_core.errors import NotFound, ValidationFailed
+from lps_core.errors import NotFound
 from lps_core.receipts.models import ReceiptLayout, ReceiptPrint
 from lps_core.receipts.template_registry import CORE_TEMPLATES
 from lps_core.timeutil import utcnow
@@ -22,11 +19,6 @@ from lps_core.timeutil import utcnow
 PAPERS = ("80mm", "a4")
 # The parts of a receipt a layout can switch off; outlet, bill no. and totals always show.
 FIELDS = ("member", "card", "tier", "items", "discount", "tenders", "points", "balances", "refunds", "signature")
-TEXT_MAX = 500
-LOGO_MAX = 48_000  # a data: URI of a small logo; the whole request body is at most 64 KiB
-LOGO_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")  # no SVG: it can carry script
-DATA_URI = re.compile(r"^data:(?P<type>[a-z/+.-]+);base64,(?P<data>[A-Za-z0-9+/=]+)$")
-LAYOUT_KEYS = ("header_text", "footer_text", "logo", "paper", "template", "fields")
 
 
 @dataclass(frozen=True)
@@ -63,67 +55,6 @@ def get_layout(db, outlet_id) -> Layout:
     if row is None:
         return Layout()
     return Layout(row.header_text, row.footer_text, row.logo, row.paper, row.template, tuple(row.fields), True)
-
-
-def clean_layout(body, template_names) -> Layout:
-    """A Layout from a PUT body; fields left out take their defaults. Every bad field is named at once."""
-    problems = {name: "unknown field" for name in sorted(set(body) - set(LAYOUT_KEYS))}
-    values = {}
-    for name in ("header_text", "footer_text"):
-        value = body.get(name)
-        if value is not None and not isinstance(value, str):
-            problems[name] = "must be text"
-        elif value is not None and len(value) > TEXT_MAX:
-            problems[name] = f"must be at most {TEXT_MAX} characters"
-        else:
-            values[name] = value.strip() if value and value.strip() else None
-    try:
-        values["logo"] = _clean_logo(body.get("logo"))
-    except ValueError as exc:
-        problems["logo"] = str(exc)
-    paper = body.get("paper", Layout.paper)
-    if paper not in PAPERS:
-        problems["paper"] = f"must be one of {', '.join(PAPERS)}"
-    else:
-        values["paper"] = paper
-    template = body.get("template", CORE_TEMPLATES.get(paper, Layout.template))
-    if not isinstance(template, str) or template not in template_names:
-        problems["template"] = f"must be one of the receipt templates: {', '.join(sorted(template_names))}"
-    else:
-        values["template"] = template
-    shown = body.get("fields", list(FIELDS))
-    if not isinstance(shown, list) or not all(isinstance(name, str) for name in shown):
-        problems["fields"] = f"must be a list among {', '.join(FIELDS)}"
-    elif set(shown) - set(FIELDS):
-        problems["fields"] = (f"unknown: {', '.join(sorted(set(shown) - set(FIELDS)))}; "
-                              f"choose among {', '.join(FIELDS)}")
-    else:
-        values["fields"] = tuple(name for name in FIELDS if name in shown)
-    if problems:
-        raise ValidationFailed(f"the receipt layout is not valid: {', '.join(problems)}", problems)
-    return Layout(**values, customised=True)
-
-
-def _clean_logo(value):
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise ValueError("must be an https:// URL or a data: URI of an image")
-    if len(value) > LOGO_MAX:
-        raise ValueError(f"must be at most {LOGO_MAX} characters")
-    if value.startswith("data:"):
-        match = DATA_URI.match(value)
-        if not match or match["type"] not in LOGO_TYPES:
-            raise ValueError(f"a data: URI must be base64 of one of {', '.join(LOGO_TYPES)}")
-        try:
-            base64.b64decode(match["data"], validate=True)
-        except binascii.Error:
-            raise ValueError("the data: URI's base64 is not valid") from None
-        return value
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc or any(c in value for c in " \"'<>\\\n\r\t"):
-        raise ValueError("must be an http(s):// URL or a data: URI of an image")
-    return value
 
 
 def save_layout(db, outlet_id, layout: Layout) -> Layout:

@@ -1,14 +1,15 @@
 """Receipt API views: an outlet's receipt layout (scope outlets.manage), and printing a
-settlement's receipt with the list of its prints (scope cashier). Thin: parse, call a service, shape.
+settlement's receipt with the list of its prints (scope cashier). Thin: read the input through its
+operation's schema, call a service, shape.
 A receipt prints in the language of the staff member's screen (request.locale_name: the language
 switch's cookie, else the browser's Accept-Language)."""
 from pyramid.i18n import TranslationString
 from pyramid.response import Response
 from pyramid.view import view_config
 
-from lps_core.api.request import authenticate, int_param, json_body
+from lps_core.api.operations import read_body, read_path, read_query
+from lps_core.api.request import authenticate
 from lps_core.earning.rules import outlet_id_of
-from lps_core.errors import ValidationFailed
 from lps_core.receipts import services as receipts
 from lps_core.timeutil import isoformat
 
@@ -19,7 +20,7 @@ RECEIPT_CSP = "default-src 'none'; img-src https: http: data:; style-src 'unsafe
 @view_config(route_name="api.receipt_layout", request_method="GET", require_csrf=False, renderer="json")
 def get_receipt_layout(request):
     authenticate(request, "outlets.manage")
-    code = request.matchdict["code"]
+    code = read_path(request).code
     layout = receipts.get_layout(request.dbsession, outlet_id_of(request.dbsession, code))
     return {"outlet": code, **layout.as_json()}
 
@@ -27,9 +28,9 @@ def get_receipt_layout(request):
 @view_config(route_name="api.receipt_layout", request_method="PUT", require_csrf=False, renderer="json")
 def put_receipt_layout(request):
     authenticate(request, "outlets.manage")
-    code = request.matchdict["code"]
+    code = read_path(request).code
     outlet_id = outlet_id_of(request.dbsession, code)
-    layout = receipts.clean_layout(json_body(request), request.registry["lps.receipt_templates"])
+    layout = read_body(request).layout(request.registry["lps.receipt_templates"])
     receipts.save_layout(request.dbsession, outlet_id, layout)
     return {"outlet": code, **layout.as_json()}
 
@@ -37,14 +38,8 @@ def put_receipt_layout(request):
 @view_config(route_name="api.settlement_receipt", request_method="GET", require_csrf=False)
 def settlement_receipt(request):
     outlet = authenticate(request, "cashier")
-    settlement_id = int_param(request.matchdict["id"], "id")
-    unknown = sorted(set(request.params) - {"paper"})
-    paper = request.params.get("paper")
-    problems = {name: "unknown parameter" for name in unknown}
-    if paper is not None and paper not in receipts.PAPERS:
-        problems["paper"] = f"must be one of {', '.join(receipts.PAPERS)}"
-    if problems:
-        raise ValidationFailed(f"bad query parameter(s): {', '.join(problems)}", problems)
+    settlement_id = read_path(request).id
+    paper = read_query(request).paper
     printed = receipts.print_receipt(
         request.dbsession, request.registry["lps.receipt_templates"], settlement_id, outlet, paper,
         macros=request.registry["lps.receipt_macros"], time_zone=request.registry["lps.programme"].timezone,
@@ -69,7 +64,7 @@ def receipt_translator(request):
 @view_config(route_name="api.settlement_receipt_prints", request_method="GET", require_csrf=False, renderer="json")
 def settlement_receipt_prints(request):
     outlet = authenticate(request, "cashier")
-    settlement_id = int_param(request.matchdict["id"], "id")
+    settlement_id = read_path(request).id
     prints = receipts.list_prints(request.dbsession, settlement_id, outlet)
     return {"settlement_id": settlement_id,
             "prints": [{"copy": row.is_copy, "copy_no": row.copy_no, "paper": row.paper, "template": row.template,

@@ -1,0 +1,87 @@
+"""Input schemas of receipts: an outlet's receipt layout (API and configuration screen), a settlement
+in a path, and the paper a receipt prints on. Whether a template is registered depends on the plugins
+installed, so it is checked against the registry when the layout is built (422)."""
+import base64
+import binascii
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import PlainValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from lps_core.receipts.services import FIELDS, PAPERS, Layout
+from lps_core.receipts.template_registry import CORE_TEMPLATES
+from lps_core.validation import Body, Code, Field, Id, Query, Text, unprocessable
+
+TEXT_MAX = 500
+LOGO_MAX = 48_000  # a data: URI of a small logo; the whole request body is at most 64 KiB
+LOGO_TYPES = ("png", "jpeg", "gif", "webp")  # no SVG: it can carry script
+# The whole rule of a logo, in a pattern both Python and ECMAScript read alike: an http(s) URL with a
+# host and no white space, quotes, angle brackets or backslashes, or a data: URI of base64 that decodes.
+UNSAFE = r"\x00-\x20\x22\x27<>\x5c"  # control characters, space, quotes, angle brackets, backslash
+LOGO_PATTERN = (rf"^(?:https?://[^{UNSAFE}/?#]+(?:[/?#][^{UNSAFE}]*)?"
+                r"|data:image/(?:" + "|".join(LOGO_TYPES) + r");base64,"
+                r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{4}))$")
+_LOGO = re.compile(LOGO_PATTERN[1:-1] + r"\Z")
+
+Paper = Literal[PAPERS]
+
+
+def _check_logo(value: Any) -> str:
+    if not isinstance(value, str):
+        raise PydanticCustomError("lps", "must be an http(s):// URL or a data: URI of an image")
+    if len(value) > LOGO_MAX:
+        raise PydanticCustomError("lps", f"must be at most {LOGO_MAX} characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise PydanticCustomError("lps", "must be valid Unicode text (it holds a lone surrogate)") from None
+    if not _LOGO.match(value):
+        if value.startswith("data:"):
+            raise PydanticCustomError("lps", "a data: URI must be base64 of one of "
+                                             + ", ".join(f"image/{kind}" for kind in LOGO_TYPES))
+        raise PydanticCustomError("lps", "must be an http(s):// URL or a data: URI of an image")
+    if value.startswith("data:"):
+        try:
+            base64.b64decode(value.partition(",")[2], validate=True)
+        except binascii.Error:  # the pattern admits only valid base64; kept as a second lock
+            raise PydanticCustomError("lps", "the data: URI's base64 is not valid") from None
+    return value
+
+
+Logo = Annotated[str, PlainValidator(_check_logo), WithJsonSchema({
+    "type": "string", "maxLength": LOGO_MAX, "pattern": LOGO_PATTERN,
+    "description": "An http(s) URL, or a data: URI (base64) of a PNG, JPEG, GIF or WebP image"})]
+
+
+class ReceiptLayoutIn(Body):
+    """An outlet's receipt layout; fields left out take their defaults."""
+
+    header_text: Text(TEXT_MAX, description="Plain text, shown as typed (escaped); new lines are kept") | None = None
+    footer_text: Text(TEXT_MAX) | None = None
+    logo: Logo | None = None
+    paper: Paper = "80mm"
+    template: Text(64, description="A registered receipt template (lps-80mm, lps-a4, or a plugin's); default: "
+                                   "LPS's template for the paper") | None = None
+    fields: list[Literal[FIELDS]] = Field(list(FIELDS), max_length=len(FIELDS) * 2,
+                                          description="The parts shown; outlet, bill no., time and totals always show")
+
+    def layout(self, template_names) -> Layout:
+        """The Layout to save; a template that no installed plugin provides is refused (422)."""
+        template = self.template or CORE_TEMPLATES[self.paper]
+        if template not in template_names:
+            raise unprocessable("template", f"must be one of the receipt templates: {', '.join(sorted(template_names))}")
+        return Layout(self.header_text, self.footer_text, self.logo, self.paper, template,
+                      tuple(name for name in FIELDS if name in self.fields), customised=True)
+
+
+class OutletPath(Query):
+    code: Code(description="Outlet code")
+
+
+class SettlementPath(Query):
+    id: Id
+
+
+class ReceiptQuery(Query):
+    paper: Paper | None = Field(None, description="Paper size; default the outlet layout's paper")
