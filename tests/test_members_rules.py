@@ -285,6 +285,23 @@ def test_an_outlets_api_key_changes_only_cards_of_its_own_members(db, seed):
     require_card_holder_write(db, api_key_scope(OutletContext(outlet_id(db, "REST"), "REST")), card_no)
 
 
+def test_the_card_api_changes_only_cards_of_the_keys_own_members(testapp, seed):
+    db = seed.db
+    card_no = seed.member_card("Rest Guest")
+    member_id = db.scalar(select(Card.member_id).where(Card.card_no == card_no))
+    db.execute(update(Member).where(Member.id == member_id).values(enrolled_outlet_id=outlet_id(db, "REST")))
+    db.commit()
+    spa = {"Authorization": f"Bearer {seed.api_key('SPA', scopes=['cards.manage'])}"}
+    rest = {"Authorization": f"Bearer {seed.api_key('REST', scopes=['cards.manage'])}"}
+    refused = testapp.post_json(f"/api/v1/cards/{card_no}/status", {"status": "frozen", "reason": "x"}, headers=spa,
+                                status=403).json
+    assert f"member {member_id}" in refused["detail"]
+    testapp.post_json(f"/api/v1/cards/{card_no}/replace", {"reason": "lost"}, headers=spa, status=403)
+    assert fresh(db, select(Card.status).where(Card.card_no == card_no)) == "active"
+    testapp.post_json(f"/api/v1/cards/{card_no}/status", {"status": "frozen", "reason": "asked"}, headers=rest)
+    assert fresh(db, select(Card.status).where(Card.card_no == card_no)) == "frozen"
+
+
 def test_outlet_staff_serve_every_member_but_change_only_their_outlets_members(testapp, seed):
     db = seed.db
     card_no = seed.member_card("Rest Guest")

@@ -6,6 +6,8 @@ from lps_core.api.operations import read_body, read_path
 from lps_core.api.request import authenticate
 from lps_core.cards import lifecycle
 from lps_core.cards import types as card_types
+from lps_core.members.services import require_card_holder_write
+from lps_core.operators.access import api_key_scope
 from lps_core.timeutil import isoformat
 
 
@@ -63,9 +65,10 @@ def sell_anonymous_card(request):
 
 @view_config(route_name="api.card_status", request_method="POST", require_csrf=False, renderer="json")
 def change_status(request):
-    authenticate(request, "cards.manage")
+    outlet = authenticate(request, "cards.manage")
     card_no = read_path(request).card_no
     change = read_body(request)
+    require_card_holder_write(request.dbsession, api_key_scope(outlet), card_no)
     return card_state_json(lifecycle.change_status(request.dbsession, card_no, change.status, change.reason))
 
 
@@ -74,6 +77,7 @@ def replace_card(request):
     outlet = authenticate(request, "cards.manage")
     old_no = read_path(request).card_no
     replacement = read_body(request)
+    require_card_holder_write(request.dbsession, api_key_scope(outlet), old_no)
     card = lifecycle.replace_card(request.dbsession, old_no, replacement.reason, new_card_no=replacement.card_no,
                                   outlet_id=outlet.id)
     request.response.status = 201
