@@ -2,6 +2,7 @@
 for cards on every path, bounded back-dating, ceilings per bill, refunds that take back all of a
 bill's activity, redemption numbers in the ledger, and rounding once at the end of the chain."""
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, insert, select, update
@@ -258,3 +259,34 @@ def test_redemption_entries_and_messages_carry_the_redemption_number(testapp, se
     seed.db.rollback()
     assert seed.db.scalar(select(LedgerEntry.note).where(LedgerEntry.kind == "reversal")) == \
         f"cancelled redemption {number}"
+
+
+# --- 5. Refunds take back all of a stay's activity -----------------------------------------------
+
+def test_a_refund_takes_back_the_nights_stays_and_bill_it_counted(seed):
+    from lps_core.earning.formula import BillLine
+    from lps_core.earning.programme import Programme
+    from lps_core.earning.services import EarnRequest, OutletContext, earn_points_for_bill, reverse_bill
+    from lps_core.outlets.services import save_outlet
+    from lps_core.tiers.models import MemberActivity
+
+    rooms_id = save_outlet(seed.db, seed.plugins, code="ROOMS", name="Rooms", property_code="T", formula="rooms",
+                           params={})
+    programme = Programme.from_settings({"lps.rules.cache_seconds": "0"})
+    card_no = seed.member_card()
+    rooms = OutletContext(rooms_id, "ROOMS")
+    stay = EarnRequest(card_no, "FOLIO-1", 90000, None, (BillLine("DLX", "room", Decimal(3), 90000),))
+    earned = earn_points_for_bill(seed.db, seed.plugins, programme, rooms, stay)
+
+    def activity():
+        return tuple(seed.db.execute(select(MemberActivity.points, MemberActivity.spend_cents, MemberActivity.nights,
+                                            MemberActivity.stays, MemberActivity.bills)).one())
+
+    assert activity() == (900, 90000, 3, 1, 1)
+    reverse_bill(seed.db, seed.plugins, rooms, earned.id, amount_cents=30000, refund_no="R1")  # one night of three
+    assert activity() == (600, 60000, 2, 1, 1)
+    reverse_bill(seed.db, seed.plugins, rooms, earned.id, amount_cents=45000, refund_no="R2")
+    assert activity() == (150, 15000, 1, 1, 1)  # 2.5 nights back in all: whole nights, on running totals
+    reverse_bill(seed.db, seed.plugins, rooms, earned.id, refund_no="R3")  # the rest
+    assert activity() == (0, 0, 0, 0, 0)
+    assert find_drift(seed.db) == []

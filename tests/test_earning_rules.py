@@ -346,11 +346,11 @@ def test_a_bill_counts_as_activity_and_a_refund_takes_it_back(testapp, seed, adm
     from lps_core.tiers.models import MemberActivity
 
     card_no = seed.member_card()
-    at = datetime(2026, 3, 15, 12, tzinfo=timezone.utc)
+    at = (datetime.now(timezone.utc) - timedelta(days=3)).replace(microsecond=0)
     earned = post_bill(testapp, admin, card_no, "A1", "250.00", occurred_at=at.isoformat())
     testapp.post_json(f"/api/v1/transactions/{earned['id']}/reversal", {"amount": "50.00"}, headers=admin)
     row = seed.db.execute(select(MemberActivity.month, MemberActivity.points, MemberActivity.spend_cents,
                                  MemberActivity.bills)).one()
-    assert tuple(row) == (datetime(2026, 3, 1).date(), 200, 20000, 1)
+    assert tuple(row) == (at.date().replace(day=1), 200, 20000, 1)
     touched = seed.db.scalar(select(Member.last_activity_at))
     assert touched.replace(tzinfo=timezone.utc) == at

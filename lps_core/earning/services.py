@@ -249,11 +249,23 @@ def reverse_bill(db, plugins, outlet: OutletContext, bill_id, *, amount_cents=No
     ).returning(BillRefund.id))
     if balance is None:
         balance = _points_balance_of_member_bill(db, bill)
-    record_activity(db, bill.member_id, bill.occurred_at, points=-points, spend_cents=-amount_cents)
+    record_activity(db, bill.member_id, bill.occurred_at, points=-points, spend_cents=-amount_cents,
+                    **_activity_taken_back(bill, refunded_cents, amount_cents))
     refund = Refund(refund_id, bill.id, refund_no, amount_cents, points, balance)
     if points > 0:
         plugins.hook.lps_on_points_reversed(dbsession=db, posting=posting, bill=refund)
     return refund
+
+
+def _activity_taken_back(bill, refunded_cents, amount_cents) -> dict:
+    """The nights, stays and bill that a refund takes back from the member's activity, pro rata on
+    running totals like the points: a whole refund takes back everything the bill counted, and
+    partial refunds add up to exactly that. A stay or a bill counts until the last cent is refunded."""
+    def share(count):
+        return count * (refunded_cents + amount_cents) // bill.amount_cents - count * refunded_cents // bill.amount_cents
+
+    return {"nights": -share(bill.qualifying_nights or 0), "stays": -share(bill.qualifying_stays or 0),
+            "bills": -share(1)}
 
 
 def _reverse_bonuses_of_bill(db, bill, refunded_cents, amount_cents, refund_no, fingerprint):
