@@ -43,12 +43,18 @@ def extract(domain):
     catalog = _run_lingua(domain, templates)
     from_python = _run_lingua(domain, python)
     if domain != "lps":
-        undomained = {message.id for message in _run_lingua("-no-domain-", python)}
-        from_python = [message for message in from_python if message.id not in undomained]
+        undomained = {_key(message) for message in _run_lingua("-no-domain-", python)}
+        from_python = [message for message in from_python if _key(message) not in undomained]
     for message in from_python:
-        if message.id and message.id not in catalog:
+        if message.id and catalog.get(message.id, message.context) is None:
             catalog[message.id] = message
     return catalog
+
+
+def _key(message):
+    """A message's identity: its text and its context (msgctxt), so that "active" of a card and
+    "active" of a promotion are two messages with two translations."""
+    return message.id, message.context
 
 
 def _run_lingua(domain, sources):
@@ -106,15 +112,16 @@ def problems() -> list[str]:
     """Texts without a translation, and compiled catalogs that differ from their .po."""
     found = []
     for domain in domains():
-        wanted = {message.id for message in extract(domain) if message.id}
+        wanted = {_key(message) for message in extract(domain) if message.id}
         for locale in LOCALES:
             catalog = read_catalog(locale, domain)
             if catalog is None:
                 found.append(f"{locale}/{domain}.po is missing: run `make catalogs`")
                 continue
-            translated = {message.id for message in catalog if message.id and message.string and not message.fuzzy}
+            translated = {_key(message) for message in catalog if message.id and message.string and not message.fuzzy}
             found.extend(f"{locale}/{domain}.po has no translation of {message_id!r}"
-                         for message_id in sorted(wanted - translated, key=str))
+                         + (f" (context {context!r})" if context else "")
+                         for message_id, context in sorted(wanted - translated, key=str))
             mo = po_path(locale, domain).with_suffix(".mo")
             if not mo.exists() or mo.read_bytes() != compiled(catalog):
                 found.append(f"{locale}/{domain}.mo is not compiled from its .po: run `make catalogs`")

@@ -147,6 +147,7 @@ LABELS: dict[str, dict[str, TranslationString]] = {
         "promotion": pgettext("breakdown step", "Promotion"),
         "cap": pgettext("breakdown step", "Cap per bill"),
         "rounding": pgettext("breakdown step", "Rounding"),
+        "expired": pgettext("breakdown step", "Already expired"),
     },
     "redemption status": {
         "collected": pgettext("redemption status", "Collected"),
