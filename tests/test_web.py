@@ -7,7 +7,7 @@ import pytest
 from lps_core.operators.services import MAX_FAILED_LOGINS, create_operator
 from lps_core.operators.throttle import ADDRESS_MAX_FAILURES
 from lps_core.web import security
-from lps_core.testing import PII_SETTINGS
+from lps_core.testing import PII_SETTINGS, audited
 
 PASSWORD = "first-pass-123"
 
@@ -42,8 +42,10 @@ def test_sign_in_shows_the_landing_page_and_sign_out_ends_the_session(testapp, o
 
 def test_the_session_cookie_is_httponly_and_samesite(testapp, operator):
     response = sign_in(testapp, "alice", PASSWORD)
-    cookie = response.headers["Set-Cookie"]
-    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    cookies = response.headers.getall("Set-Cookie")
+    assert any(cookie.startswith("lps_staff=") for cookie in cookies)
+    for cookie in cookies:
+        assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
 def test_a_form_without_its_csrf_token_is_refused(testapp, operator):
@@ -57,10 +59,11 @@ def test_a_wrong_password_is_answered_beside_the_form(testapp, operator):
     assert sign_in(testapp, "nobody", "wrong-pass-123", status=400).text.count("not right") == 1
 
 
-def test_repeated_failures_lock_the_account(testapp, operator):
+def test_repeated_failures_lock_the_account(testapp, seed, operator):
     for _ in range(MAX_FAILED_LOGINS):
         sign_in(testapp, "alice", "wrong-pass-123", status=400)
-    assert "locked" in sign_in(testapp, "alice", PASSWORD, status=400).text
+    assert "not right" in sign_in(testapp, "alice", PASSWORD, status=400).text  # the right password, but locked
+    assert audited(seed.db, "operator.sign_in_failed")[-1].after == {"reason": "account locked"}
 
 
 def test_a_new_operator_must_choose_a_password_first(testapp, seed):
@@ -136,6 +139,11 @@ def test_the_session_cookie_is_secure_when_configured(database_url):
     from lps_core import main
 
     wsgi = main({}, **{**PII_SETTINGS, "sqlalchemy.url": database_url, "lps.session.secure": "true", "lps.session.secret": "x" * 64})
-    cookie = TestApp(wsgi).get("/login").headers["Set-Cookie"]  # the session that carries the CSRF token
+    app = TestApp(wsgi, extra_environ={"wsgi.url_scheme": "https", "HTTP_HOST": "localhost"})
+    cookie = app.get("/login").headers["Set-Cookie"]  # the session that carries the CSRF token
+    forgotten = app.post("/logout", {"csrf_token": csrf_of(app.get("/login"))}, headers={"Referer": "https://localhost/"},
+                         status=303).headers.getall("Set-Cookie")
     wsgi.registry["db_engine"].dispose()
     assert "secure" in cookie.lower() and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    staff = [c for c in forgotten if c.startswith("lps_staff=")]
+    assert staff and "secure" in staff[0].lower() and "HttpOnly" in staff[0]

@@ -1,5 +1,5 @@
-"""Operators (staff accounts) with argon2 password hashes, their roles and outlet scope, and the
-failed sign-ins per client address that throttle password guessing."""
+"""Operators (staff accounts) with argon2 password hashes, their roles and outlet scope, their
+signed-in sessions, and the failed sign-ins per client address that throttle password guessing."""
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, false, func
@@ -50,3 +50,17 @@ class LoginFailure(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     address: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class StaffSession(Base):
+    """A signed-in staff session. The browser's cookie holds a random token; only its SHA-256 is
+    stored, so the table cannot be used to sign in. Deleting the row ends the session for good."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id", ondelete="CASCADE"), index=True)
+    address: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -1,5 +1,9 @@
 """Operators: creating them with roles and an outlet scope, passwords and their policy, sign-in
-with lock-out per account and throttling per client address. Every change is audited."""
+with lock-out per account and throttling per client address. Every change is audited.
+
+A failed sign-in gives one answer, in about the same time, whether the user name is unknown, the
+account disabled or locked, or the password wrong: the password is always checked with argon2
+(against a dummy hash when there is no account), so neither the words nor the time tell which."""
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -13,6 +17,7 @@ from lps_core.i18n import _
 from lps_core.operators.access import OperatorIdentity
 from lps_core.operators.models import Operator, OperatorScope
 from lps_core.operators.roles import HQ_ROLES, ROLES
+from lps_core.operators.sessions import end_sessions
 from lps_core.operators.throttle import address_throttled, note_failure
 from lps_core.outlets.models import Outlet, Property
 from lps_core.timeutil import as_utc, utcnow
@@ -21,7 +26,11 @@ MIN_PASSWORD_LENGTH = 10
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
 ALL_OUTLETS = "all"
+# The one answer to every failed sign-in but a throttled address: it tells nothing about the account.
+REFUSED = _("The user name or password is not right.")
 _hasher = PasswordHasher()
+# Checked against when there is no account, so an unknown user name costs the same argon2 work.
+_DUMMY_HASH = _hasher.hash("no such operator: a password nobody types")
 
 
 @dataclass(frozen=True)
@@ -156,29 +165,35 @@ def _write_scope(db, operator_id, outlet_ids, property_ids):
 
 
 def set_active(db, operator_id, active: bool, *, actor, address=None):
-    """Disable an operator (they can no longer sign in, and an open session ends) or enable them again."""
+    """Disable an operator (they can no longer sign in, and every session of theirs ends) or enable them again."""
     before = db.scalar(select(Operator.active).where(Operator.id == operator_id))
     if before is None:
         raise NotFound(f"no operator {operator_id}", {"operator": "no such operator"})
     db.execute(update(Operator).where(Operator.id == operator_id).values(active=active))
+    if not active:
+        end_sessions(db, operator_id)
     record(db, actor=actor, action="operator.enable" if active else "operator.disable",
            target=("operator", operator_id), address=address, before={"active": before}, after={"active": active})
 
 
 def set_password(db, operator_id, password, *, must_change_password=False, actor=SYSTEM, address=None):
+    """A new password; every session of the operator ends (the caller starts a fresh one for the
+    operator who changed their own password)."""
     username = db.scalar(select(Operator.username).where(Operator.id == operator_id))
     check_password_policy(password, username)
     db.execute(update(Operator).where(Operator.id == operator_id).values(
         password_hash=_hasher.hash(password), must_change_password=must_change_password,
         failed_logins=0, locked_until=None))
+    end_sessions(db, operator_id)
     record(db, actor=actor, action="operator.password", target=("operator", operator_id), address=address,
            after={"must_change_password": must_change_password})
 
 
 def sign_in(db, username, password, *, address=None) -> SignIn:
-    """Check a password. After MAX_FAILED_LOGINS failures the account is locked for LOCKOUT, and
-    the answer does not tell whether the user name exists. An address that failed too often
-    (throttle.py) is refused before any password is checked. Every attempt is audited."""
+    """Check a password. After MAX_FAILED_LOGINS failures the account is locked for LOCKOUT. An
+    unknown user name, a disabled or locked account and a wrong password get the same answer
+    after the same argon2 work; the audit entry records the real reason. An address that failed
+    too often (throttle.py) is refused before any password is checked. Every attempt is audited."""
     username = (username or "").strip().lower()[:64]
     now = utcnow()
     attempt = Actor.operator(None, username or "-")
@@ -186,22 +201,20 @@ def sign_in(db, username, password, *, address=None) -> SignIn:
         record(db, actor=attempt, action="operator.sign_in_throttled", target=None, address=address)
         return SignIn(error=_("Too many failed sign-ins from this address: wait 15 minutes, then try again."),
                       throttled=True)
-    refused = SignIn(error=_("The user name or password is not right."))
+    refused = SignIn(error=REFUSED)
     operator = db.execute(select(Operator).where(Operator.username == username).with_for_update()).scalar_one_or_none()
+    password_right = _password_matches(operator.password_hash if operator else _DUMMY_HASH, password)
     if operator is None or not operator.active:
-        return _failed(db, attempt, None, address, now, refused)
+        return _failed(db, attempt, None, address, now, refused, "unknown or disabled operator")
     attempt = Actor.operator(operator.id, operator.username)
     if operator.locked_until and as_utc(operator.locked_until) > now:
-        return _failed(db, attempt, operator.id, address, now,
-                       SignIn(error=_("Too many failed attempts: this account is locked for a few minutes.")))
-    try:
-        _hasher.verify(operator.password_hash, password or "")
-    except (VerificationError, InvalidHashError):
+        return _failed(db, attempt, operator.id, address, now, refused, "account locked")
+    if not password_right:
         failures = operator.failed_logins + 1
         locked = now + LOCKOUT if failures >= MAX_FAILED_LOGINS else None
         db.execute(update(Operator).where(Operator.id == operator.id)
                    .values(failed_logins=0 if locked else failures, locked_until=locked))
-        return _failed(db, attempt, operator.id, address, now, refused)
+        return _failed(db, attempt, operator.id, address, now, refused, "wrong password")
     values = {"failed_logins": 0, "locked_until": None, "last_login_at": now}
     if _hasher.check_needs_rehash(operator.password_hash):
         values["password_hash"] = _hasher.hash(password)
@@ -210,10 +223,17 @@ def sign_in(db, username, password, *, address=None) -> SignIn:
     return SignIn(operator.id, operator.must_change_password)
 
 
-def _failed(db, actor, operator_id, address, now, answer):
+def _password_matches(password_hash, password) -> bool:
+    try:
+        return _hasher.verify(password_hash, password or "")
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _failed(db, actor, operator_id, address, now, answer, reason):
     note_failure(db, address, now)
     record(db, actor=actor, action="operator.sign_in_failed", address=address,
-           target=("operator", operator_id) if operator_id else None, after={"reason": answer.error})
+           target=("operator", operator_id) if operator_id else None, after={"reason": reason})
     return answer
 
 

@@ -1,4 +1,4 @@
-"""Staff web screens: sessions, sign-in, CSRF on every form, and the landing page.
+"""Staff web screens: sessions, sign-in, CSRF on every form, security headers, and the landing page.
 
 The screens themselves (cashier, members, configuration) arrive feature by feature; this package
 holds what they share: the layout, the session and the security policy."""
@@ -26,9 +26,10 @@ def includeme(config):
         secret, cookie_name="lps_session", httponly=True, samesite="Lax",
         secure=asbool(settings.get("lps.session.secure", False)),
         timeout=None,  # the security policy ends idle sessions itself, so it can say why
-    ))
+    ))  # CSRF token and flash messages only: who is signed in lives on the server (security.py)
     config.set_default_csrf_options(require_csrf=True)
-    config.set_security_policy(StaffSecurityPolicy(settings["lps.session.idle_timeout"]))
+    config.set_security_policy(StaffSecurityPolicy(settings["lps.session.idle_timeout"],
+                                                   secure=asbool(settings.get("lps.session.secure", False))))
     config.include("lps_core.web.i18n")
     config.add_static_view("static", "lps_core.web:static", cache_max_age=3600)
     config.add_route("home", "/")

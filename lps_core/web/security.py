@@ -1,44 +1,56 @@
 """Who is signed in and what they may do on the staff screens.
 
-The signed session cookie carries the operator id and when the operator was last seen; a session
-idle for longer than `lps.session.idle_timeout` seconds is ended with a message. A view declares
-the permission it needs (`@view_config(..., permission=Permission.X)`), which the operator's roles
-must grant; a view about one outlet also calls `require_outlet(request, outlet_id)`."""
+Staff sessions live on the server (lps_core.operators.sessions): the `lps_staff` cookie holds only
+a random token, looked up on every request, so signing out, a password change or disabling the
+operator ends a session even in a browser that kept the cookie. A session idle for longer than
+`lps.session.idle_timeout` seconds is ended with a message. Pyramid's own signed session
+(`lps_session`) carries only the CSRF token and flash messages, never who is signed in.
+
+A view declares the permission it needs (`@view_config(..., permission=Permission.X)`), which the
+operator's roles must grant; a view about one outlet also calls `require_outlet(request, outlet_id)`."""
 import time
+from datetime import datetime, timezone
 
 from pyramid.httpexceptions import HTTPForbidden
 from pyramid.security import Allowed, Denied
+from webob.cookies import make_cookie
 
 from lps_core.i18n import _
 from lps_core.operators.access import operator_may
 from lps_core.operators.services import get_operator
+from lps_core.operators.sessions import check_session, end_session, start_session
 
-# Seen-time is rewritten at most this often, so not every request re-sends the cookie.
-SEEN_RESOLUTION = 60
+COOKIE_NAME = "lps_staff"
+_UNSET = object()
 
 
 def clock() -> float:
     return time.time()
 
 
+def _now() -> datetime:
+    return datetime.fromtimestamp(clock(), timezone.utc)
+
+
 class StaffSecurityPolicy:
-    def __init__(self, idle_seconds):
+    def __init__(self, idle_seconds, *, secure=False):
         self.idle_seconds = idle_seconds
+        self.secure = secure
 
     def identity(self, request):
-        session = request.session
-        operator_id = session.get("operator_id")
-        if operator_id is None:
-            return None
-        now = clock()
-        seen = session.get("seen", 0)
-        if now - seen > self.idle_seconds:
-            session.invalidate()
-            session.flash(_("You were signed out after a while without activity. Please sign in again."))
-            return None
-        if now - seen > SEEN_RESOLUTION:
-            session["seen"] = now
-        return get_operator(request.dbsession, operator_id)
+        """The signed-in operator (an OperatorIdentity) or None; looked up once per request."""
+        cached = request.__dict__.get("_lps_identity", _UNSET)
+        if cached is not _UNSET:
+            return cached
+        identity = None
+        check = check_session(request.dbsession, request.cookies.get(COOKIE_NAME), _now(), self.idle_seconds)
+        if check.idle:
+            request.session.invalidate()
+            request.session.flash(_("You were signed out after a while without activity. Please sign in again."))
+        elif check.operator_id is not None:
+            identity = get_operator(request.dbsession, check.operator_id)
+        request.__dict__["_lps_identity"] = identity
+        return identity
 
     def authenticated_userid(self, request):
         identity = request.identity
@@ -55,14 +67,24 @@ class StaffSecurityPolicy:
         return Denied(f"no role of {identity.username} grants {permission}")
 
     def remember(self, request, userid, **kw):
-        request.session.invalidate()  # a fresh session on sign-in: no session fixation
-        request.session["operator_id"] = userid
-        request.session["seen"] = clock()
-        return []
+        """Start a new server session (a fresh token and CSRF token: no session fixation)."""
+        request.session.invalidate()
+        token = start_session(request.dbsession, userid, _now(), address=request.client_addr,
+                              idle_seconds=self.idle_seconds)
+        request.__dict__.pop("_lps_identity", None)
+        return [("Set-Cookie", self._cookie(token))]
 
     def forget(self, request, **kw):
+        """End this browser's server session, whatever becomes of its cookie."""
+        end_session(request.dbsession, request.cookies.get(COOKIE_NAME))
         request.session.invalidate()
-        return []
+        request.__dict__["_lps_identity"] = None
+        return [("Set-Cookie", self._cookie(None))]
+
+    def _cookie(self, token):
+        """The session cookie: the token only, for the browser session; empty and expired to forget."""
+        return make_cookie(COOKIE_NAME, token or "", max_age=None if token else 0, path="/", secure=self.secure,
+                           httponly=True, samesite="Lax")
 
 
 def require_outlet(request, outlet_id):

@@ -87,8 +87,10 @@ def change_password(request):
             except ValidationFailed as exc:
                 errors.update(exc.fields)
         if not errors:
+            # Every session of the operator ended with the old password; this browser gets a new one.
+            headers = remember(request, request.identity.id)
             request.session.flash(_("Your password has been changed."))
-            return HTTPSeeOther(request.route_url("home"))
+            return HTTPSeeOther(request.route_url("home"), headers=headers)
         request.response.status = 400
     return {"errors": errors}
 
