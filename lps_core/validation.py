@@ -135,6 +135,22 @@ def Text(max_length: int, *, description: str | None = None, example: str | None
     return Annotated[str, PlainValidator(lambda value: _check_text(value, max_length)), WithJsonSchema(schema)]
 
 
+_EMAIL = re.compile(r"[^@\s\x00]{1,64}@[^@\s\x00.]+(?:\.[^@\s\x00.]+)+\Z")
+
+
+def _check_email(value: Any) -> str:
+    if not isinstance(value, str):
+        raise _fail("must be a string")
+    if len(value) > 254 or not _EMAIL.match(value):
+        raise _fail("must be an e-mail address such as li.wei@example.com")
+    return value.lower()
+
+
+Email = Annotated[str, PlainValidator(_check_email), WithJsonSchema({
+    "type": "string", "maxLength": 254, "pattern": r"^[^@\s\x00]{1,64}@[^@\s\x00.]+(\.[^@\s\x00.]+)+$",
+    "example": "li.wei@example.com"})]
+
+
 def Code(max_length: int = 32, *, description: str | None = None):  # noqa: N802 (a type)
     """An identifier staff type (outlet, tier, card type, promotion code): letters, digits, - and _."""
     pattern = rf"^[A-Za-z0-9_-]{{1,{max_length}}}$"
@@ -157,6 +173,8 @@ def Int(minimum: int, maximum: int, *, description: str | None = None):  # noqa:
     def check(value: Any) -> int:
         if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,19}", value):
             value = int(value)  # query strings and forms carry numbers as text
+        elif isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
+            value = int(value)  # JSON Schema counts 3.0 as an integer, so the API does too
         if isinstance(value, bool) or not isinstance(value, int):
             raise _fail("must be a whole number")
         if not minimum <= value <= maximum:
@@ -373,5 +391,5 @@ def check_depth(raw: bytes, limit: int = MAX_JSON_DEPTH) -> None:
             depth -= 1
 
 
-__all__ = ["Body", "Code", "Id", "Quantity", "ConfigTime", "Field", "Int", "LenientQuery", "Money", "MoneyOrZero", "PastDate",
+__all__ = ["Body", "Code", "Email", "Id", "Quantity", "ConfigTime", "Field", "Int", "LenientQuery", "Money", "MoneyOrZero", "PastDate",
            "PostingTime", "Query", "Text", "check_depth", "failure", "validate", "validate_json"]

@@ -54,14 +54,21 @@ def test_approving_an_unknown_member_is_404(testapp, auth):
 @pytest.mark.parametrize("body, fields", [
     ({"phone": "+8613800000001", "channel": "web"}, {"name": "is required"}),
     ({"name": "A", "phone": "+8613800000001", "channel": "fax"}, {"channel": "must be one of: desk, web"}),
-    ({"name": "A", "channel": "web"}, {"phone": "give a phone number or an e-mail address"}),
-    ({"name": "A", "email": "not-an-address", "channel": "web"}, {"email": "must be an e-mail address"}),
+    ({"name": "A", "email": "not-an-address", "channel": "web"},
+     {"email": "must be an e-mail address such as li.wei@example.com"}),
+    ({"name": "A\u0000", "email": "a@b.cn", "channel": "web"}, {"name": "must not contain NUL characters"}),
+    ({"name": "A" * 201, "email": "a@b.cn", "channel": "web"}, {"name": "must be at most 200 characters"}),
     ({"name": "A", "phone": "+8613800000001", "channel": "web", "birthday": "1990-13-01"},
      {"birthday": "must be a real calendar date such as 1990-05-17"}),
     ({"name": "A", "phone": "+8613800000001", "channel": "web", "vip": True}, {"vip": "is not a known field"}),
 ])
 def test_enrolment_validation_names_the_field(testapp, auth, body, fields):
     assert testapp.post_json("/api/v1/members", body, headers=auth, status=400).json["fields"] == fields
+
+
+def test_an_enrolment_without_phone_or_email_is_well_formed_but_unusable(testapp, auth):
+    answer = testapp.post_json("/api/v1/members", {"name": "A", "channel": "web"}, headers=auth, status=422)
+    assert answer.json["fields"] == {"phone": "give a phone number or an e-mail address"}
 
 
 def test_earn_with_items_excludes_tax_and_applies_the_tier(testapp, seed, auth):

@@ -10,7 +10,7 @@ from lps_core.cards.models import Card
 from lps_core.cards.services import get_card
 from lps_core.earning import services as earning
 from lps_core.earning.models import Bill, BillRefund
-from lps_core.errors import NotFound
+from lps_core.errors import NotFound, Unprocessable, ValidationFailed
 from lps_core.ledger.models import POINTS, Account, LedgerEntry
 from lps_core.ledger.services import EARN
 from lps_core.members import services as members
@@ -31,11 +31,16 @@ def openapi(request):
 @view_config(route_name="api.members", request_method="POST", require_csrf=False, renderer="json")
 def enrol_member(request):
     outlet = authenticate(request, "members")
-    fields = read_body(request).model_dump(exclude_none=True, exclude={"force_duplicate_phone"})
+    body = read_body(request)
+    fields = body.model_dump(exclude_none=True, exclude={"force_duplicate_phone"})
     if "birthday" in fields:
         fields["birthday"] = fields["birthday"].isoformat()
-    enrolment = members.clean_enrolment(fields)
-    member_id = members.enrol_member(request.dbsession, enrolment, outlet_id=outlet.id)
+    try:
+        enrolment = members.clean_enrolment(fields)
+    except ValidationFailed as exc:  # the body matched its schema: what the domain refuses now is 422
+        raise Unprocessable(exc.message, exc.fields) from None
+    member_id = members.enrol_member(request.dbsession, enrolment, outlet_id=outlet.id,
+                                     force_duplicate_phone=body.force_duplicate_phone)
     request.response.status = 201
     return {"id": member_id, "status": "pending"}
 
