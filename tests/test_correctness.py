@@ -290,3 +290,44 @@ def test_a_refund_takes_back_the_nights_stays_and_bill_it_counted(seed):
     reverse_bill(seed.db, seed.plugins, rooms, earned.id, refund_no="R3")  # the rest
     assert activity() == (0, 0, 0, 0, 0)
     assert find_drift(seed.db) == []
+
+
+# --- 3. Rounding once at the end of the chain ----------------------------------------------------
+
+def _chain(plugins, rounding, mode="floor"):
+    from lps_core.earning.formula import BillInput
+    from lps_core.earning.pipeline import MemberContext, compute_points
+    from lps_core.earning.rules import Band, Rule
+
+    rule = Rule(1, 1, 1, utcnow() - timedelta(days=1), "base_rate", {},
+                (Band(0, None, Decimal("1.5")),), "bill", None, mode, None)
+    member = MemberContext(1, "silver", Decimal("1.2"), "platinum", Decimal("1.1"))
+    return compute_points(plugins, rule, BillInput("REST", "B", 12345, utcnow()), member, rounding=rounding)
+
+
+def test_the_chain_is_exact_and_rounded_once_at_the_end(plugins):
+    # 123 base points -> band x1.5 = 184.5 -> silver x1.2 = 221.4 -> card x1.1 = 243.54 -> 243
+    once = _chain(plugins, "once")
+    assert once.points == 243
+    assert [(line["step"], line.get("exact"), line["points"]) for line in once.breakdown] == [
+        ("formula", None, 123), ("band", "61.5", 61), ("tier", "36.9", 37), ("card_type", "22.14", 22),
+        ("rounding", "-0.54", 0)]
+    assert sum(line["points"] for line in once.breakdown) == once.points
+    assert sum(Decimal(line.get("exact", line["points"])) for line in once.breakdown) == once.points
+    assert once.breakdown[-1]["description"] == "243.54 rounded down to 243, once at the end"
+    # Each step floored on its own loses a point: 184, then 220 (220.8), then 242.
+    per_step = _chain(plugins, "per_step")
+    assert per_step.points == 242
+    assert [(line["step"], line["points"]) for line in per_step.breakdown] == [
+        ("formula", 123), ("band", 61), ("tier", 36), ("card_type", 22)]
+    assert _chain(plugins, "once", "half_up").points == 244
+
+
+def test_per_step_rounding_is_a_programme_setting(seed):
+    from lps_core.earning.programme import Programme
+    from lps_core.errors import ConfigurationError
+
+    assert Programme.from_settings({}).rounding == "once"
+    assert Programme.from_settings({"lps.earning.rounding": "per_step"}).rounding == "per_step"
+    with pytest.raises(ConfigurationError, match="lps.earning.rounding"):
+        Programme.from_settings({"lps.earning.rounding": "sometimes"})

@@ -1,18 +1,29 @@
 """From a bill to its points, step by step: formula -> spend band -> tier multiplier -> card-type
-multiplier -> promotions -> cap (the rule's, or the outlet's ceiling). Each step records the points it added, so the breakdown always
-adds up to the points, and a member who asks "why 380 points?" can be answered.
+multiplier -> promotions -> cap (the rule's, or the outlet's ceiling). Each step records the points it
+added, so the breakdown always adds up to the points, and a member who asks "why 380 points?" can be
+answered.
+
+Rounding (lps.earning.rounding): `once` (the default) carries the exact value through the chain and
+rounds once, at the end, by the rule's rounding mode; each line keeps its exact contribution in
+`exact` (when it is not a whole number) and a `rounding` line shows what rounding took or gave.
+A line's whole `points` are what it moved the rounded running total by, so they add up to the
+points. `per_step` rounds after every multiplication, by the same mode.
 
 The pipeline is pure: what it needs from the database (cumulative spend for period bands, whether
 this is the member's first bill, what a promotion already gave the member) comes from `facts`."""
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, localcontext
 
 from lps_core.earning.formula import BillInput
 from lps_core.earning.rules import Rule
 from lps_core.money import format_cents
 
 ROUNDING_MODES = {"floor": ROUND_FLOOR, "half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN}
+ROUNDING_WORDS = {"floor": "down", "half_up": "half up", "half_even": "half to even"}
+# When the chain is rounded: once at the end (exact through the chain), or after every step.
+ROUNDING_STRATEGIES = ("once", "per_step")
+PRECISION = 60  # digits: products of points and multipliers stay exact
 
 
 @dataclass(frozen=True)
@@ -46,24 +57,44 @@ class NoFacts:
 
 
 def compute_points(plugins, rule: Rule, bill: BillInput, member: MemberContext, promotions=(), facts=None,
-                   tz=timezone.utc, *, ceiling: int | None = None) -> Computation:
+                   tz=timezone.utc, *, ceiling: int | None = None, rounding: str = "once") -> Computation:
     """The points of `bill` and the breakdown that explains them. `ceiling` is the outlet's most
-    points per bill (lps.earning.max_points_per_bill); the lower of it and the rule's own cap applies."""
-    facts = facts or NoFacts()
+    points per bill (lps.earning.max_points_per_bill); the lower of it and the rule's own cap applies.
+    `rounding` is one of ROUNDING_STRATEGIES; the rule's `rounding` names the mode."""
+    with localcontext() as context:
+        context.prec = PRECISION
+        return _compute(plugins, rule, bill, member, promotions, facts or NoFacts(), tz, ceiling,
+                        rounding == "once")
+
+
+def _compute(plugins, rule, bill, member, promotions, facts, tz, ceiling, exact) -> Computation:
     result = plugins.formula(rule.formula).compute(bill, rule.formula_params)
     breakdown = [dict(step) for step in result.steps]
-    points = result.points
     mode = ROUNDING_MODES[rule.rounding]
+    total = Decimal(result.points)  # the running total: exact, or rounded at each step
+    shown = int(result.points)  # the whole points of the lines so far: the running total, rounded
+
+    def add(line, contribution) -> int:
+        """Append a line for `contribution`; its whole points are what it moves the rounded total by."""
+        nonlocal total, shown
+        total += contribution
+        rounded = int(total.to_integral_value(rounding=mode))
+        line["points"] = rounded - shown
+        if exact and contribution != contribution.to_integral_value():
+            line["exact"] = _number(contribution)
+        breakdown.append(line)
+        shown = rounded
+        return line["points"]
 
     def multiply(step, rule_name, multiplier, description):
-        nonlocal points
         multiplier = Decimal(multiplier)
-        if multiplier == 1 or points == 0:
+        if multiplier == 1 or total == 0:
             return
-        new_points = int((points * multiplier).to_integral_value(rounding=mode))
-        breakdown.append({"step": step, "rule": rule_name, "points": new_points - points,
-                          "description": f"{description} x{_number(multiplier)}"})
-        points = new_points
+        product = total * multiplier
+        if not exact:
+            product = product.to_integral_value(rounding=mode)
+        add({"step": step, "rule": rule_name, "description": f"{description} x{_number(multiplier)}"},
+            product - total)
 
     if rule.bands:
         basis = bill.amount_cents
@@ -81,17 +112,19 @@ def compute_points(plugins, rule: Rule, bill: BillInput, member: MemberContext, 
                  f"{member.card_type_code} card multiplier")
 
     awards = []
-    for promotion, bonus in _winning_promotions(promotions, bill, member, points, mode, facts, tz):
-        breakdown.append({"step": "promotion", "rule": promotion.code, "points": bonus,
-                          "description": _describe(promotion, bonus)})
-        points += bonus
-        awards.append((promotion, bonus))
+    for promotion, bonus in _winning_promotions(promotions, bill, member, total, mode, facts, tz, exact):
+        given = add({"step": "promotion", "rule": promotion.code, "description": _describe(promotion, bonus)},
+                    Decimal(bonus))
+        awards.append((promotion, given))
 
     cap = _cap(rule, bill, ceiling)
-    if cap is not None and points > cap[0]:
-        breakdown.append({"step": "cap", "rule": cap[1], "points": cap[0] - points, "description": cap[2]})
-        points = cap[0]
-    return Computation(points, breakdown, dict(result.qualifying), awards)
+    if cap is not None and total > cap[0]:
+        add({"step": "cap", "rule": cap[1], "description": cap[2]}, cap[0] - total)
+    if exact and total != shown:
+        breakdown.append({"step": "rounding", "rule": rule.rounding, "points": 0, "exact": _number(shown - total),
+                          "description": f"{_number(total)} rounded {ROUNDING_WORDS[rule.rounding]} to {shown}, "
+                                         "once at the end"})
+    return Computation(shown, breakdown, dict(result.qualifying), awards)
 
 
 def _cap(rule, bill, ceiling):
@@ -123,7 +156,7 @@ def promotion_applies(promotion, bill: BillInput, member: MemberContext, tz) -> 
     return minimum is None or bill.amount_cents >= int(Decimal(minimum) * 100)
 
 
-def _winning_promotions(promotions, bill, member, points, mode, facts, tz):
+def _winning_promotions(promotions, bill, member, points, mode, facts, tz, exact=False):
     candidates = []
     for promotion in promotions:
         if promotion.kind not in ("multiplier", "bonus", "sku_bonus", "first_stay"):
@@ -132,7 +165,7 @@ def _winning_promotions(promotions, bill, member, points, mode, facts, tz):
             continue
         if promotion.kind == "first_stay" and not facts.is_first_bill(promotion):
             continue
-        bonus = _bonus(promotion, bill, points, mode)
+        bonus = _bonus(promotion, bill, points, mode, exact)
         if promotion.cap_per_bill is not None:
             bonus = min(bonus, promotion.cap_per_bill)
         if promotion.cap_per_member is not None and bonus > 0:
@@ -153,14 +186,16 @@ def _winning_promotions(promotions, bill, member, points, mode, facts, tz):
     return sorted(winners, key=lambda c: (-c[0].priority, c[0].code))
 
 
-def _bonus(promotion, bill, points, mode) -> int:
+def _bonus(promotion, bill, points, mode, exact=False):
+    """The promotion's points on `points` so far: exact (a Decimal) for a multiplier when the chain is
+    rounded once at the end, else whole points."""
     if promotion.kind == "multiplier":
         share = Decimal(1)
         if promotion.filters_products and bill.amount_cents:
             matching = sum(line.amount_cents for line in bill.items if promotion.line_matches(line))
             share = Decimal(matching) / Decimal(bill.amount_cents)
         extra = points * (Decimal(promotion.params["multiplier"]) - 1) * share
-        return int(extra.to_integral_value(rounding=mode))
+        return extra if exact else int(extra.to_integral_value(rounding=mode))
     if promotion.kind == "sku_bonus":
         units = sum(line.qty for line in bill.items if promotion.line_matches(line))
         return int(units) * promotion.params["points"]

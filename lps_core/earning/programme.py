@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from lps_core.earning.models import Bill
 from lps_core.earning.limits import PostingLimits
+from lps_core.earning.pipeline import ROUNDING_STRATEGIES
 from lps_core.earning.promotions import PromotionBook, awarded_in_period
 from lps_core.earning.rules import RuleBook
 from lps_core.errors import ConfigurationError
@@ -47,6 +48,7 @@ class Programme:
     timezone: ZoneInfo | timezone
     settings: dict  # the app settings, for the tier model and lifecycle settings
     limits: PostingLimits = field(default_factory=PostingLimits)
+    rounding: str = "once"  # lps.earning.rounding: once at the end of the chain, or per_step
 
     @classmethod
     def from_settings(cls, settings) -> "Programme":
@@ -56,8 +58,12 @@ class Programme:
         except (ZoneInfoNotFoundError, ValueError):
             raise ConfigurationError(f"lps.timezone {name!r} is not a known time zone (e.g. Asia/Shanghai)") from None
         cache = float(settings.get("lps.rules.cache_seconds", 5))
+        rounding = str(settings.get("lps.earning.rounding") or "once").strip()
+        if rounding not in ROUNDING_STRATEGIES:
+            raise ConfigurationError(f"lps.earning.rounding must be one of {', '.join(ROUNDING_STRATEGIES)}, "
+                                     f"not {rounding!r}")
         return cls(RuleBook(cache), PromotionBook(cache), TierBook(cache), ExpiryPolicy.from_settings(settings), tz,
-                   settings, PostingLimits.from_settings(settings))
+                   settings, PostingLimits.from_settings(settings), rounding)
 
     def period_start(self, period, moment: datetime) -> datetime | None:
         """The start (as UTC) of the day, month or year holding `moment` in the programme's time zone."""

@@ -137,7 +137,7 @@ def earn_points_for_bill(db, plugins, programme, outlet: OutletContext, request:
                      card.tier_code, card.card_type_code)
     computed = compute_points(plugins, rule, bill, member_context(card), programme.promotions.active(db),
                               MemberFacts(db, programme, card.member_id), programme.timezone,
-                              ceiling=programme.limits.max_points_at(outlet.code))
+                              ceiling=programme.limits.max_points_at(outlet.code), rounding=programme.rounding)
     expires_at = programme.expiry.lot_expires_at(occurred_at)
     if computed.points > 0 and expires_at <= now:
         _drop_expired_points(computed, occurred_at, expires_at, programme.timezone)
