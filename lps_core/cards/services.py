@@ -95,21 +95,6 @@ def get_card(db, raw_card_no, field="card_no") -> CardView:
     return card
 
 
-def usable_card(db, raw_card_no, field="card_no") -> CardView:
-    """A card that may earn and spend now: known, active and held by an active (or dormant, who
-    becomes active again by earning) member."""
-    card_no = normalize_card_no(raw_card_no, field)
-    card = find_card(db, card_no)
-    if card is None:
-        raise Unprocessable(f"card {card_no} is not known", {field: "no such card"})
-    if card.status != "active":
-        raise Unprocessable(f"card {card_no} is {card.status}", {field: f"card is {card.status}"})
-    if card.member_status not in ("active", "dormant"):
-        raise Unprocessable(f"the member of card {card_no} is {card.member_status}",
-                            {field: f"member is {card.member_status}"})
-    return card
-
-
 def get_card_type(db, code=None) -> CardType:
     """The named card type, or the first one defined when no code is given."""
     query = select(CardType)
