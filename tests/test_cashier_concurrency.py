@@ -37,7 +37,7 @@ def test_simultaneous_payments_never_overdraw_the_card(server, seed, wallet_card
     statuses = sorted(status for status, _ in results)
     assert statuses == [201] * 10 + [409] * 10
     refused = [answer for status, answer in results if status == 409]
-    assert all(answer["error"] == "insufficient_balance" for answer in refused)
+    assert all(answer["code"] == "insufficient_balance" for answer in refused)
     assert min(answer["balances"]["stored_value"] for status, answer in results if status == 201) == "0.00"
     assert seed.db.scalar(select(func.count()).select_from(Settlement)) == 10
     assert find_drift(seed.db) == []

@@ -10,4 +10,8 @@ def includeme(config):
     config.add_route("api.card_deposits", "/api/v1/cards/{card_no}/deposits")
     config.add_route("api.card_uses", "/api/v1/cards/{card_no}/uses")
     config.add_route("api.card_repayments", "/api/v1/cards/{card_no}/credit-repayments")
+
+    from lps_core.cashier.openapi import OPERATIONS, SCHEMAS
+
+    config.add_api_operations(OPERATIONS, SCHEMAS)
     config.scan("lps_core.cashier.views")

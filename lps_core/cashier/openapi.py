@@ -1,73 +1,66 @@
-"""The OpenAPI description of the cashier's /api/v1 routes, merged into lps_core.api.openapi.DOCUMENT."""
-from lps_core.api.openapi_parts import CARD_NO, DECIMAL, errors, json_content, path_param
+"""The cashier's API operations (look-up, settlements, refunds, value put on a card) and the schemas
+of their answers. Request schemas come from lps_core.cashier.schemas, which validate the input."""
+from lps_core.api.document import answer, problems
+from lps_core.api.openapi import DECIMAL
+from lps_core.api.operations import Operation
+from lps_core.cashier.schemas import (
+    CardPath,
+    CreditRepaymentIn,
+    DepositIn,
+    LookupQuery,
+    RefundIn,
+    SettleIn,
+    SettlementPath,
+    UsesTopUpIn,
+)
 
-SETTLEMENT_ID = path_param("id", "Settlement id", "integer")
 NULLABLE_DECIMAL = {**DECIMAL, "nullable": True}
-TENDER_KINDS = ["stored_value", "credit", "uses", "cash", "bank_card", "voucher", "other"]
-DEPOSIT_TENDERS = ["cash", "bank_card", "transfer", "other"]
 
 
-def _movement(number_field, summary, description, extra=None, required=("amount",)):
-    properties = {number_field: {"type": "string", "maxLength": 64, "description": "The till's own number: "
-                                 "the same number again replays, with other content it is a 409"},
-                  "amount": DECIMAL, "tender": {"type": "string", "enum": DEPOSIT_TENDERS},
-                  "reference": {"type": "string", "maxLength": 64}, "occurred_at": {"type": "string",
-                                                                                   "format": "date-time"},
-                  **(extra or {})}
-    return {"post": {
-        "summary": summary, "description": description, "parameters": [CARD_NO],
-        "requestBody": {"required": True, "content": {"application/json": {"schema": {
-            "type": "object", "required": [number_field, "tender", *required], "properties": properties}}}},
-        "responses": {"201": {"description": "Posted", "content": json_content("CardMovement")},
-                      "200": {"description": "Replayed", "content": json_content("CardMovement")},
-                      **errors(400, 401, 403, 409, 422)},
-    }}
+def _movement(route, operation_id, summary, body, description):
+    return Operation(route, "post", operation_id, summary,
+                     {"201": answer("Posted", "CardMovement"), "200": answer("Replay of an earlier identical post",
+                                                                            "CardMovement"),
+                      **problems(401, 403, 404, 409, 413, 422)},
+                     scope="cashier", body=body, path=CardPath,
+                     description=description + " Idempotent on the till's number at the outlet: the same body "
+                                               "again answers 200, other content with the same number 409.")
 
 
-PATHS = {
-    "/api/v1/cashier/lookup": {"get": {
-        "summary": "Find cards by card number, phone or member name (exactly one)", "operationId": "lookUp",
-        "parameters": [{"name": name, "in": "query", "schema": {"type": "string"}}
-                       for name in ("card_no", "phone", "name")],
-        "responses": {"200": {"description": "Up to 20 matching cards", "content": json_content("LookUp")},
-                      **errors(400, 401, 403)},
-    }},
-    "/api/v1/settlements": {"post": {
-        "summary": "Settle a bill with a card: discount, mixed tenders, points", "operationId": "settle",
-        "description": "Idempotent on (outlet, bill_no). Everything or nothing: when one tender fails "
-                       "(insufficient balance, wrong PIN, no credit left) nothing is posted.",
-        "requestBody": {"required": True, "content": json_content("SettleRequest")},
-        "responses": {"201": {"description": "Settled", "content": json_content("Settlement")},
-                      "200": {"description": "Replayed", "content": json_content("Settlement")},
-                      **errors(400, 401, 403, 409, 413, 422)},
-    }},
-    "/api/v1/settlements/{id}": {"get": {
-        "summary": "A settlement of the key's outlet", "operationId": "getSettlement", "parameters": [SETTLEMENT_ID],
-        "responses": {"200": {"description": "The settlement", "content": json_content("Settlement")},
-                      **errors(400, 401, 403, 404)},
-    }},
-    "/api/v1/settlements/{id}/refunds": {"post": {
-        "summary": "Refund all or part of a settlement", "operationId": "refundSettlement",
-        "description": "Each tender gets its share back pro rata; points are taken back pro rata. Without an "
-                       "amount the rest is refunded (refund_no defaults to 'full'); a partial refund needs a "
-                       "refund_no.",
-        "parameters": [SETTLEMENT_ID],
-        "requestBody": {"required": False, "content": {"application/json": {"schema": {"type": "object", "properties": {
-            "refund_no": {"type": "string", "maxLength": 64}, "amount": DECIMAL,
-            "reason": {"type": "string", "maxLength": 200}, "operator": {"type": "string", "maxLength": 64}}}}}},
-        "responses": {"201": {"description": "Refunded", "content": json_content("SettlementRefund")},
-                      "200": {"description": "Replayed", "content": json_content("SettlementRefund")},
-                      **errors(400, 401, 403, 404, 409)},
-    }},
-    "/api/v1/cards/{card_no}/deposits": _movement(
-        "deposit_no", "Deposit money on a stored-value card",
-        "The card type's deposit bonus (the highest step reached) is added as bonus value."),
-    "/api/v1/cards/{card_no}/uses": _movement(
-        "topup_no", "Add uses to a count card", "`amount` is the price paid, recorded with the top-up.",
-        {"uses": {"type": "integer", "minimum": 1, "maximum": 10000}}, required=("uses",)),
-    "/api/v1/cards/{card_no}/credit-repayments": _movement(
-        "repayment_no", "Repay a card's credit line", "Never more than the card owes."),
-}
+OPERATIONS = [
+    Operation("api.cashier_lookup", "get", "lookUp", "Find cards by card number, phone or member name (exactly one)",
+              {"200": answer("Up to 20 matching cards", "LookUp"), **problems(401, 403, 422)},
+              scope="cashier", query=LookupQuery,
+              description="Give exactly one of `card_no`, `phone` or `name` (422 otherwise). A phone number "
+                          "without a country code is read in the programme's region."),
+    Operation("api.settlements", "post", "settle", "Settle a bill with a card: discount, mixed tenders, points",
+              {"201": answer("Settled", "Settlement"), "200": answer("Replay of an earlier identical post",
+                                                                     "Settlement"),
+               **problems(401, 403, 409, 413, 422)},
+              scope="cashier", body=SettleIn,
+              description="Idempotent on (outlet, bill_no). Everything or nothing: when one tender fails "
+                          "(insufficient balance, wrong PIN, no credit left) nothing is posted. 422 when `amount` "
+                          "differs from the sum of the items, when stored_value, credit or uses appears twice, "
+                          "when the card number fails its check digit, or the card cannot be used."),
+    Operation("api.settlement", "get", "getSettlement", "A settlement of the key's outlet",
+              {"200": answer("The settlement", "Settlement"), **problems(401, 403, 404)},
+              scope="cashier", path=SettlementPath,
+              description="Another outlet's settlement answers 404, as an unknown one does."),
+    Operation("api.settlement_refunds", "post", "refundSettlement", "Refund all or part of a settlement",
+              {"201": answer("Refunded", "SettlementRefund"), "200": answer("Replay of an earlier identical refund",
+                                                                            "SettlementRefund"),
+               **problems(401, 403, 404, 409, 413, 422)},
+              scope="cashier", body=RefundIn, body_required=False, path=SettlementPath,
+              description="Each tender gets its share back pro rata; points are taken back pro rata. Without an "
+                          "amount the rest is refunded (refund_no defaults to 'full'); a partial refund needs a "
+                          "refund_no."),
+    _movement("api.card_deposits", "depositOnCard", "Deposit money on a stored-value card", DepositIn,
+              "The card type's deposit bonus (the highest step reached) is added as bonus value."),
+    _movement("api.card_uses", "topUpCardUses", "Add uses to a count card", UsesTopUpIn,
+              "`amount` is the price paid, recorded with the top-up."),
+    _movement("api.card_repayments", "repayCardCredit", "Repay a card's credit line", CreditRepaymentIn,
+              "Never more than the card owes (409)."),
+]
 
 BALANCES = {"type": "object", "properties": {
     "points": {"type": "integer", "nullable": True}, "stored_value": NULLABLE_DECIMAL,
@@ -75,22 +68,6 @@ BALANCES = {"type": "object", "properties": {
     "credit_used": NULLABLE_DECIMAL, "credit_limit": NULLABLE_DECIMAL, "credit_left": NULLABLE_DECIMAL}}
 
 SCHEMAS = {
-    "SettleRequest": {"type": "object", "required": ["card_no", "bill_no", "tenders"], "properties": {
-        "card_no": {"type": "string"}, "bill_no": {"type": "string", "maxLength": 64},
-        "amount": {**DECIMAL, "description": "The bill before discount, when it has no items"},
-        "items": {"type": "array", "maxItems": 500, "items": {"type": "object", "required": ["amount"], "properties": {
-            "sku": {"type": "string"}, "category": {"type": "string"}, "qty": {"type": "string", "default": "1"},
-            "amount": {**DECIMAL, "description": "The line's total before discount"}}}},
-        "tenders": {"type": "array", "minItems": 1, "maxItems": 10, "items": {
-            "type": "object", "required": ["kind", "amount"], "properties": {
-                "kind": {"type": "string", "enum": TENDER_KINDS},
-                "amount": {**DECIMAL, "description": "The part of the discounted bill this tender pays"},
-                "uses": {"type": "integer", "minimum": 1, "description": "uses tenders only; default 1"},
-                "reference": {"type": "string", "maxLength": 64}}}},
-        "pin": {"type": "string", "pattern": r"^\d{4,6}$",
-                "description": "Needed for stored_value or credit tenders when the card has a PIN"},
-        "occurred_at": {"type": "string", "format": "date-time"},
-        "operator": {"type": "string", "maxLength": 64}}},
     "Settlement": {"type": "object", "properties": {
         "id": {"type": "integer"}, "bill_no": {"type": "string"}, "occurred_at": {"type": "string"},
         "operator": {"type": "string", "nullable": True},
@@ -110,10 +87,16 @@ SCHEMAS = {
     "LookUp": {"type": "object", "properties": {
         "outlet": {"type": "string"}, "matches": {"type": "array", "items": {"type": "object", "properties": {
             "card_no": {"type": "string"}, "status": {"type": "string"}, "usable": {"type": "boolean"},
-            "warnings": {"type": "array", "items": {"type": "string"}}, "discount_rate": {"type": "string"},
+            "warnings": {"type": "array", "items": {"type": "string"}},
+            "card_type": {"type": "object", "properties": {
+                "code": {"type": "string"}, "name": {"type": "string"}, "anonymous": {"type": "boolean"}}},
+            "discount_rate": {"type": "string"},
+            "discount_overrides": {"type": "array", "items": {"type": "object"}},
             "member": {"type": "object", "nullable": True}, "tier": {"type": "object", "nullable": True},
-            "balances": BALANCES, "pin_needed": {"type": "boolean"}}}}}},
+            "balances": BALANCES, "valid_from": {"type": "string", "nullable": True},
+            "valid_to": {"type": "string", "nullable": True}, "pin_needed": {"type": "boolean"}}}}}},
     "CardMovement": {"type": "object", "properties": {
-        "card_no": {"type": "string"}, "outlet": {"type": "string"}, "amount": DECIMAL,
+        "card_no": {"type": "string"}, "outlet": {"type": "string"}, "deposit_no": {"type": "string"},
+        "topup_no": {"type": "string"}, "repayment_no": {"type": "string"}, "amount": DECIMAL,
         "bonus": DECIMAL, "uses": {"type": "integer"}, "balances": BALANCES, "replayed": {"type": "boolean"}}},
 }

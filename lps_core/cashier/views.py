@@ -1,14 +1,15 @@
-"""Cashier API: look-up, settle, refund, and putting value on a card at the till."""
+"""Cashier API: look-up, settle, refund, and putting value on a card at the till. Input is read
+through the operations of lps_core.cashier.openapi, so it is validated by the schemas the document shows."""
 from pyramid.view import view_config
 
-from lps_core.api.request import authenticate, int_param, json_body
+from lps_core.api.operations import read_body, read_path, read_query
+from lps_core.api.request import authenticate
 from lps_core.cards.funds import deposit, repay_credit, top_up_uses
 from lps_core.cashier import services
 from lps_core.cashier.documents import balances_json, refund_json, settlement_document
 from lps_core.cashier.lookup import look_up
 from lps_core.cashier.models import Settlement, SettlementRefund
-from lps_core.cashier.requests import clean_movement_request, clean_refund_request, clean_settle_request
-from lps_core.errors import Forbidden, NotFound
+from lps_core.errors import NotFound
 from lps_core.money import format_cents
 from lps_core.timeutil import utcnow
 
@@ -16,17 +17,16 @@ from lps_core.timeutil import utcnow
 @view_config(route_name="api.cashier_lookup", request_method="GET", require_csrf=False, renderer="json")
 def lookup(request):
     outlet = authenticate(request, "cashier")
-    params = request.params
-    matches = look_up(request.dbsession, outlet.code, utcnow(), card_no=params.get("card_no"),
-                      phone=params.get("phone"), name=params.get("name"),
-                      tz=request.registry["lps.programme"].timezone)
+    query = read_query(request)
+    matches = look_up(request.dbsession, outlet.code, utcnow(), card_no=query.card_no, phone=query.phone,
+                      name=query.name, tz=request.registry["lps.programme"].timezone)
     return {"outlet": outlet.code, "matches": matches}
 
 
 @view_config(route_name="api.settlements", request_method="POST", require_csrf=False, renderer="json")
 def settle(request):
     outlet = authenticate(request, "cashier")
-    settle_request = clean_settle_request(json_body(request))
+    settle_request = read_body(request).settle_request()
     registry = request.registry
     result = services.settle_bill(request.dbsession, registry["lps.plugins"], registry["lps.programme"], outlet,
                                   settle_request)
@@ -43,8 +43,8 @@ def get_settlement(request):
 @view_config(route_name="api.settlement_refunds", request_method="POST", require_csrf=False, renderer="json")
 def refund(request):
     outlet = authenticate(request, "cashier")
-    settlement_id = int_param(request.matchdict["id"], "id")
-    refund_request = clean_refund_request(json_body(request, optional=True))
+    settlement_id = _own_settlement(request, outlet).id
+    refund_request = read_body(request).refund_request()
     result = services.refund_settlement(request.dbsession, request.registry["lps.plugins"], outlet, settlement_id,
                                         refund_request)
     request.response.status = 200 if result.replayed else 201
@@ -55,37 +55,37 @@ def refund(request):
 
 @view_config(route_name="api.card_deposits", request_method="POST", require_csrf=False, renderer="json")
 def card_deposit(request):
-    return _movement(request, "deposit_no", lambda db, card, card_type, outlet, body, at: deposit(
+    return _movement(request, "deposit_no", "deposit", lambda db, card, card_type, outlet, body, at, limits: deposit(
         db, card, card_type, outlet, deposit_no=body.reference_no, amount_cents=body.amount_cents,
-        tender=body.tender, reference=body.reference, occurred_at=at))
+        tender=body.tender, reference=body.reference, occurred_at=at, limits=limits))
 
 
 @view_config(route_name="api.card_uses", request_method="POST", require_csrf=False, renderer="json")
 def card_top_up(request):
-    return _movement(request, "topup_no", lambda db, card, card_type, outlet, body, at: top_up_uses(
+    return _movement(request, "topup_no", "top_up", lambda db, card, card_type, outlet, body, at, limits: top_up_uses(
         db, card, card_type, outlet, topup_no=body.reference_no, uses=body.uses, price_cents=body.amount_cents,
-        tender=body.tender, occurred_at=at), uses=True)
+        tender=body.tender, occurred_at=at, limits=limits))
 
 
 @view_config(route_name="api.card_repayments", request_method="POST", require_csrf=False, renderer="json")
 def card_repayment(request):
-    return _movement(request, "repayment_no", lambda db, card, card_type, outlet, body, at: repay_credit(
+    return _movement(request, "repayment_no", "repay", lambda db, card, card_type, outlet, body, at, limits: repay_credit(
         db, card, card_type, outlet, repayment_no=body.reference_no, amount_cents=body.amount_cents,
-        tender=body.tender, occurred_at=at))
+        tender=body.tender, occurred_at=at, limits=limits))
 
 
-def _movement(request, number_field, post, *, uses=False):
+def _movement(request, number_field, purpose, post):
     outlet = authenticate(request, "cashier")
-    body = clean_movement_request(json_body(request), number_field=number_field, uses=uses)
+    card_no = read_path(request).card_no
+    body = read_body(request).movement()
     at = body.occurred_at or utcnow()
-    db = request.dbsession
-    card, card_type = services.card_for_use(db, request.matchdict["card_no"], at,
-                                            tz=request.registry["lps.programme"].timezone)
-    movement = post(db, card, card_type, outlet, body, at)
+    db, programme = request.dbsession, request.registry["lps.programme"]
+    card, card_type = services.card_for_use(db, card_no, at, tz=programme.timezone, purpose=purpose)
+    movement = post(db, card, card_type, outlet, body, at, programme.limits)
     request.response.status = 200 if movement.replayed else 201
     answer = {"card_no": movement.card_no, number_field: movement.reference_no, "outlet": outlet.code,
               "balances": balances_json(movement.balances), "replayed": movement.replayed}
-    if uses:
+    if body.uses is not None:
         answer.update(uses=movement.amount, amount=format_cents(body.amount_cents))
     else:
         answer["amount"] = format_cents(movement.amount)
@@ -95,9 +95,9 @@ def _movement(request, number_field, post, *, uses=False):
 
 
 def _own_settlement(request, outlet) -> Settlement:
-    settlement = request.dbsession.get(Settlement, int_param(request.matchdict["id"], "id"))
-    if settlement is None:
-        raise NotFound("no such settlement", {"id": "no such settlement"})
-    if settlement.outlet_id != outlet.id:
-        raise Forbidden("the settlement belongs to another outlet", {"id": "belongs to another outlet"})
+    """The settlement of the path, if it is this outlet's: another outlet's answers as an unknown one."""
+    settlement_id = read_path(request).id
+    settlement = request.dbsession.get(Settlement, settlement_id)
+    if settlement is None or settlement.outlet_id != outlet.id:
+        raise NotFound(f"no settlement {settlement_id} at this outlet", {"id": "no such settlement"})
     return settlement

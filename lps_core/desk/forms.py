@@ -2,6 +2,7 @@
 screens and the API share one set of rules. Blank form lines are left out; numbers the services
 expect as integers are converted when they are whole numbers and passed on as text otherwise, so
 the services name the bad field."""
+import re
 import secrets
 
 from lps_core.timeutil import utcnow
@@ -56,8 +57,9 @@ def settle_body(params, operator) -> tuple[dict, dict]:
     body = {
         "card_no": text_or_none(params.get("card_no")),
         "bill_no": text_or_none(params.get("bill_no")),
-        "items": [{"sku": line["sku"] or None, "category": line["category"] or None,
-                   "qty": line["qty"] or "1", "amount": line["amount"] or None} for line in items],
+        "items": [{key: value for key, value in (("sku", line["sku"]), ("category", line["category"]),
+                                                 ("qty", line["qty"] or "1"), ("amount", line["amount"])) if value}
+                  for line in items],
         "tenders": [{key: value for key, value in (("kind", line["kind"]), ("amount", line["amount"] or "0"),
                                                    ("uses", whole_number(line["uses"])),
                                                    ("reference", line["reference"] or None))
@@ -68,6 +70,24 @@ def settle_body(params, operator) -> tuple[dict, dict]:
     shown = {"bill_no": params.get("bill_no", ""), "items": padded(items, ITEM_LINES, ITEM_FIELDS),
              "tenders": padded(tenders, TENDER_LINES, TENDER_FIELDS)}
     return {name: value for name, value in body.items() if value is not None}, shown
+
+
+def settle_form_fields(fields) -> dict:
+    """The settlement schema's errors named as the form shows them: a tender's beside its row
+    ("tenders[1]": "amount must be greater than 0"), an item's under the items ("line 2: qty ...")."""
+    shown = {}
+    for name, message in (fields or {}).items():
+        line = re.fullmatch(r"(items|tenders)\[([0-9]+)\]\.?(.*)", name)
+        if line is None:
+            shown.setdefault(name, message)
+            continue
+        lines, index, part = line.groups()
+        about = f"{part} {message}" if part else message
+        if lines == "tenders":
+            shown.setdefault(f"tenders[{index}]", about)
+        else:
+            shown.setdefault("items", f"line {int(index) + 1}: {about}")
+    return shown
 
 
 def refund_body(params, operator) -> dict:

@@ -15,7 +15,13 @@ from lps_core.cashier import services
 from lps_core.cashier.documents import balances_json, settlement_document
 from lps_core.cashier.lookup import look_up
 from lps_core.cashier.models import Settlement
-from lps_core.cashier.requests import clean_movement_request, clean_refund_request, clean_settle_request
+from lps_core.cashier.schemas import (
+    CreditRepaymentIn,
+    DepositIn,
+    RefundIn,
+    SettleIn,
+    UsesTopUpIn,
+)
 from lps_core.desk.forms import (
     ITEM_FIELDS,
     ITEM_LINES,
@@ -26,6 +32,7 @@ from lps_core.desk.forms import (
     padded,
     refund_body,
     settle_body,
+    settle_form_fields,
 )
 from lps_core.desk.outlets import chosen_outlet, context_of, outlets_in_scope
 from lps_core.desk.texts import cents_of, dgettext
@@ -35,6 +42,7 @@ from lps_core.outlets.models import Outlet
 from lps_core.receipts import services as receipts
 from lps_core.receipts.views import RECEIPT_CSP, receipt_translator
 from lps_core.timeutil import utcnow
+from lps_core.validation import validate
 from lps_core.web.security import require_outlet
 
 CASHIER_PAGE = "lps_core.desk:templates/cashier.pt"
@@ -48,16 +56,16 @@ FORM_FIELDS = {
     "repay": ("repayment_no", "amount", "tender"),
     "refund": ("scope", "amount", "refund_no", "reason"),
 }
-MOVEMENTS = {  # form -> (number field, service call, uses?)
+MOVEMENTS = {  # form -> (number field, service call, schema)
     "deposit": ("deposit_no", lambda db, card, card_type, outlet, body, at: deposit(
         db, card, card_type, outlet, deposit_no=body.reference_no, amount_cents=body.amount_cents,
-        tender=body.tender, reference=body.reference, occurred_at=at), False),
+        tender=body.tender, reference=body.reference, occurred_at=at), DepositIn),
     "top_up": ("topup_no", lambda db, card, card_type, outlet, body, at: top_up_uses(
         db, card, card_type, outlet, topup_no=body.reference_no, uses=body.uses, price_cents=body.amount_cents,
-        tender=body.tender, occurred_at=at), True),
+        tender=body.tender, occurred_at=at), UsesTopUpIn),
     "repay": ("repayment_no", lambda db, card, card_type, outlet, body, at: repay_credit(
         db, card, card_type, outlet, repayment_no=body.reference_no, amount_cents=body.amount_cents,
-        tender=body.tender, occurred_at=at), False),
+        tender=body.tender, occurred_at=at), CreditRepaymentIn),
 }
 
 
@@ -70,11 +78,12 @@ def flash(request, message):
     request.session.flash(request.localizer.translate(message))
 
 
-def form_failed(request, exc: LpsError, form) -> dict:
-    """Keep nothing of the failed request, answer 400, and sort its errors for the template."""
+def form_failed(request, exc: LpsError, form, fields=None) -> dict:
+    """Keep nothing of the failed request, answer 400, and sort its errors (or `fields`, the errors
+    named as the form shows them) for the template."""
     request.tm.doom()
     request.response.status = 400
-    return errors_for(form, exc.fields or {"": exc.message})
+    return errors_for(form, fields or exc.fields or {"": exc.message})
 
 
 def money(request):
@@ -144,10 +153,10 @@ def settle(request):
     registry, db = request.registry, request.dbsession
     try:
         result = services.settle_bill(db, registry["lps.plugins"], registry["lps.programme"], context_of(outlet),
-                                      clean_settle_request(body))
+                                      validate(SettleIn, body).settle_request())
     except LpsError as exc:
-        return cashier_page(request, outlet, card_no=body.get("card_no"), errors=form_failed(request, exc, "settle"),
-                            bill=shown, failed="settle")
+        errors = form_failed(request, exc, "settle", settle_form_fields(exc.fields))
+        return cashier_page(request, outlet, card_no=body.get("card_no"), errors=errors, bill=shown, failed="settle")
     if not result.replayed:
         document = settlement_document(db, result.id)
         record(db, actor=actor(request), action="settlement.create", target=("settlement", result.id),
@@ -191,7 +200,8 @@ def refund(request):
     before = settlement_document(db, settlement_id)["refundable"]
     try:
         result = services.refund_settlement(db, request.registry["lps.plugins"], context_of(outlet), settlement_id,
-                                            clean_refund_request(refund_body(request.POST, request.identity.username)))
+                                            validate(RefundIn, refund_body(request.POST, request.identity.username))
+                                            .refund_request())
     except LpsError as exc:
         errors = form_failed(request, exc, "refund")
         return settlement_page(request, settlement_id, outlet, errors=errors, values=dict(request.POST))
@@ -225,13 +235,12 @@ def receipt(request):
 
 
 def _movement(request, form):
-    number_field, post, uses = MOVEMENTS[form]
+    number_field, post, schema = MOVEMENTS[form]
     outlet = _outlet_or_back(request)
     card_no = request.matchdict["card_no"]
     db = request.dbsession
     try:
-        body = clean_movement_request(movement_body(request.POST, number_field, uses=uses),
-                                      number_field=number_field, uses=uses)
+        body = validate(schema, movement_body(request.POST, number_field, uses=schema is UsesTopUpIn)).movement()
         at = utcnow()
         card, card_type = services.card_for_use(db, card_no, at, tz=request.registry["lps.programme"].timezone)
         before = balances_json(card_balances(db, card, card_type))

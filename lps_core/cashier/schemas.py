@@ -1,0 +1,304 @@
+"""Input schemas of the cashier: the look-up, a settlement, its refund, and value put on a card
+(deposit, top-up of uses, credit repayment). The API and the desk's cashier screen validate with
+these same models, and the OpenAPI document is generated from them.
+
+What JSON Schema can state is stated in the document and refused with 400: a tender's kind, a
+money tender's amount above 0, `uses` on a uses tender only, `amount` when a bill has no items, a
+`refund_no` with a partial refund. What it cannot state is refused with 422 naming the field: a
+mistyped check digit, an `amount` that differs from the sum of the items, an account tender
+(stored_value, credit, uses) given twice, and a look-up that names not exactly one of card_no,
+phone or name.
+"""
+import re
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    PlainValidator,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from lps_core.cards.funds import DEPOSIT_TENDERS
+from lps_core.cards.luhn import luhn_valid
+from lps_core.cashier.models import ACCOUNT_TENDERS, TENDER_KINDS
+from lps_core.cashier.requests import (
+    Item,
+    MovementRequest,
+    RefundRequest,
+    SettleRequest,
+    Tender,
+)
+from lps_core.errors import Unprocessable
+from lps_core.validation import (
+    POSITIVE_MONEY_PATTERN,
+    Body,
+    Field,
+    Id,
+    Int,
+    LenientQuery,
+    Money,
+    MoneyOrZero,
+    PostingTime,
+    Quantity,
+    Query,
+    Text,
+    unprocessable,
+)
+
+MAX_ITEMS = 500
+MAX_TENDERS = 10
+MAX_USES_PER_TENDER = 1000
+MAX_USES_PER_TOP_UP = 10_000
+CARD_NO_LENGTH = 40
+_CARD_NO = re.compile(r"[ -]*(?:[0-9][ -]*){8,32}\Z")
+_PIN = re.compile(r"[0-9]{4,6}\Z")
+
+
+def _fail(message):
+    return PydanticCustomError("lps", message)
+
+
+def _check_card_no(value: Any) -> str:
+    if not isinstance(value, str):
+        raise _fail("must be a string")
+    if len(value) > CARD_NO_LENGTH or not _CARD_NO.match(value):
+        raise _fail("must be 8 to 32 digits (spaces and dashes between them are ignored)")
+    return value.replace(" ", "").replace("-", "")
+
+
+# A card number as printed or swiped, handed on as its digits. Its check digit is checked once the
+# whole input is valid (check_digit): a mistyped number matches the document, so it is a 422.
+CARD_NO_SCHEMA = {"type": "string", "maxLength": CARD_NO_LENGTH, "pattern": r"^[ -]*([0-9][ -]*){8,32}$",
+                  "example": "8800000000000018",
+                  "description": "Card number, 8 to 32 digits with its Luhn check digit; spaces and dashes are ignored"}
+CardNo = Annotated[str, PlainValidator(_check_card_no), WithJsonSchema(CARD_NO_SCHEMA)]
+
+
+def check_digit(card_no: str | None, field: str = "card_no") -> None:
+    if card_no is not None and not luhn_valid(card_no):
+        raise Unprocessable(f"{field} {card_no} fails its check digit: the number is mistyped",
+                            {field: "check digit does not match: the number is mistyped"})
+
+
+def _check_pin(value: Any) -> str:
+    if not isinstance(value, str) or not _PIN.match(value):
+        raise _fail("must be 4 to 6 digits")
+    return value
+
+
+Pin = Annotated[str, PlainValidator(_check_pin), WithJsonSchema({
+    "type": "string", "pattern": "^[0-9]{4,6}$",
+    "description": "Needed for stored_value or credit tenders when the card has a PIN"})]
+
+
+def _at_least_two(value: str) -> str:
+    if len(value) < 2:
+        raise _fail("must have at least 2 characters")
+    return value
+
+
+NameSearch = Annotated[Text(200), AfterValidator(_at_least_two), WithJsonSchema({
+    "type": "string", "minLength": 2, "maxLength": 200, "pattern": r"^\s*[^\x00\s][^\x00]*[^\x00\s]\s*$",
+    "description": "Any part of the member's name, at least 2 characters"})]
+TenderKind = Literal[TENDER_KINDS]
+DepositTender = Literal[DEPOSIT_TENDERS]
+Reference = Text(64, description="A slip or transaction number of the till")
+
+
+# -- look-up ------------------------------------------------------------------------------------
+
+class LookupQuery(LenientQuery):
+    """Exactly one of card_no, phone or name (OpenAPI cannot say "exactly one": 422 otherwise)."""
+
+    card_no: CardNo | None = None
+    phone: Text(32, description="In E.164 or as dialled in the programme's region") | None = None
+    name: NameSearch | None = None
+
+    @model_validator(mode="after")
+    def exactly_one(self):
+        check_digit(self.card_no)
+        if sum(value is not None for value in (self.card_no, self.phone, self.name)) != 1:
+            raise unprocessable("card_no", "give exactly one of card_no, phone or name")
+        return self
+
+
+# -- settlement ---------------------------------------------------------------------------------
+
+class ItemIn(Body):
+    sku: Text(64) | None = None
+    category: Text(64, description="Decides the card type's discount override") | None = None
+    qty: Quantity = Decimal(1)
+    amount: MoneyOrZero = Field(description="The line's total before discount")
+
+    def item(self) -> Item:
+        return Item(self.sku, self.category, Decimal(self.qty), self.amount)
+
+
+class TenderIn(Body):
+    """One way the discounted bill is paid. A uses tender may pay 0.00 (the uses were prepaid)."""
+
+    model_config = ConfigDict(json_schema_extra={
+        "if": {"properties": {"kind": {"const": "uses"}}},
+        "else": {"properties": {"amount": {"pattern": POSITIVE_MONEY_PATTERN}, "uses": {"type": "null"}}}})
+
+    kind: TenderKind
+    amount: MoneyOrZero = Field(description="The part of the discounted bill this tender pays; above 0 "
+                                            "except for a uses tender")
+    uses: Int(1, MAX_USES_PER_TENDER, description="uses tenders only; default 1") | None = None
+    reference: Reference | None = None
+
+    @field_validator("amount")
+    @classmethod
+    def _money_tenders_pay_something(cls, amount, info: ValidationInfo):
+        if amount == 0 and info.data.get("kind", "uses") != "uses":
+            raise _fail("must be greater than 0")
+        return amount
+
+    @field_validator("uses")
+    @classmethod
+    def _uses_only_on_a_uses_tender(cls, uses, info: ValidationInfo):
+        if uses is not None and info.data.get("kind", "uses") != "uses":
+            raise _fail("applies only to a uses tender")
+        return uses
+
+    def tender(self) -> Tender:
+        uses = (self.uses or 1) if self.kind == "uses" else None
+        return Tender(self.kind, self.amount, uses, self.reference)
+
+
+class SettleIn(Body):
+    """A bill paid with a card: its items (or one amount), the tenders and the PIN. Idempotent on
+    (outlet, bill_no)."""
+
+    model_config = ConfigDict(json_schema_extra={"anyOf": [
+        {"required": ["items"], "properties": {"items": {"type": "array"}}},
+        {"required": ["amount"], "properties": {"amount": {"type": "string"}}}]})
+
+    card_no: CardNo
+    bill_no: Text(64)
+    items: list[ItemIn] | None = Field(None, min_length=1, max_length=MAX_ITEMS)
+    amount: Money | None = Field(None, validate_default=True,
+                                 description="The bill before discount; required when it has no items, and "
+                                             "then it is one line without a category")
+    tenders: list[TenderIn] = Field(min_length=1, max_length=MAX_TENDERS)
+    pin: Pin | None = None
+    occurred_at: PostingTime | None = None
+    operator: Text(64) | None = None
+
+    @field_validator("amount")
+    @classmethod
+    def _amount_without_items(cls, amount, info: ValidationInfo):
+        if amount is None and "items" in info.data and info.data["items"] is None:
+            raise _fail("is required when the bill has no items")
+        return amount
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        check_digit(self.card_no)
+        if self.items is not None and self.amount is not None and self.amount != sum(i.amount for i in self.items):
+            raise unprocessable("amount", "differs from the sum of the items; send one or the other")
+        seen = set()
+        for index, tender in enumerate(self.tenders):
+            if tender.kind in ACCOUNT_TENDERS:
+                if tender.kind in seen:
+                    raise unprocessable(f"tenders[{index}]", f"{tender.kind} is given twice: stored_value, credit "
+                                                             "and uses may each appear once")
+                seen.add(tender.kind)
+        return self
+
+    def settle_request(self) -> SettleRequest:
+        items = tuple(item.item() for item in self.items) if self.items is not None \
+            else (Item(None, None, Decimal(1), self.amount),)
+        return SettleRequest(self.card_no, self.bill_no, items, tuple(t.tender() for t in self.tenders), self.pin,
+                             self.occurred_at, self.operator)
+
+
+class RefundIn(Body):
+    """Without `amount`, what is left is refunded (its refund_no is "full"); a partial refund needs a
+    refund_no, so that retrying it is safe."""
+
+    model_config = ConfigDict(json_schema_extra={
+        "if": {"required": ["amount"], "properties": {"amount": {"type": "string"}}},
+        "then": {"required": ["refund_no"], "properties": {"refund_no": {"type": "string"}}}})
+
+    amount: Money | None = None
+    refund_no: Text(64) | None = Field(None, validate_default=True)
+    reason: Text(200) | None = None
+    operator: Text(64) | None = None
+
+    @field_validator("refund_no")
+    @classmethod
+    def _partial_refunds_are_numbered(cls, refund_no, info: ValidationInfo):
+        if refund_no is None and info.data.get("amount") is not None:
+            raise _fail("is required for a partial refund, so that retrying it is safe")
+        return refund_no
+
+    def refund_request(self) -> RefundRequest:
+        return RefundRequest(self.refund_no or "full", self.amount, self.reason, self.operator)
+
+
+class SettlementPath(Query):
+    id: Id
+
+
+# -- value put on a card ------------------------------------------------------------------------
+
+TillNumber = Text(64, description="The till's own number: the same number again replays, with other content "
+                                  "it is a 409")
+
+
+class DepositIn(Body):
+    """Money put on a stored-value card; the card type's deposit bonus is added as bonus value."""
+
+    deposit_no: TillNumber
+    amount: Money
+    tender: DepositTender
+    reference: Reference | None = None
+    occurred_at: PostingTime | None = None
+
+    def movement(self) -> MovementRequest:
+        return MovementRequest(self.deposit_no, self.amount, None, self.tender, self.reference, self.occurred_at)
+
+
+class UsesTopUpIn(Body):
+    """Uses added to a count card; `amount` is the price paid, recorded with the top-up."""
+
+    topup_no: TillNumber
+    uses: Int(1, MAX_USES_PER_TOP_UP)
+    amount: MoneyOrZero = Field(0, description="The price paid; 0.00 when nothing was paid")
+    tender: DepositTender
+    occurred_at: PostingTime | None = None
+
+    def movement(self) -> MovementRequest:
+        return MovementRequest(self.topup_no, self.amount, self.uses, self.tender, None, self.occurred_at)
+
+
+class CreditRepaymentIn(Body):
+    """What the card owes on its credit line, paid back; never more than is owed (409)."""
+
+    repayment_no: TillNumber
+    amount: Money
+    tender: DepositTender
+    occurred_at: PostingTime | None = None
+
+    def movement(self) -> MovementRequest:
+        return MovementRequest(self.repayment_no, self.amount, None, self.tender, None, self.occurred_at)
+
+
+def _check_path_card_no(value: Any) -> str:
+    number = _check_card_no(value)
+    if not luhn_valid(number):
+        raise _fail("check digit does not match: the number is mistyped")
+    return number
+
+
+class CardPath(Query):
+    """A card number in a path: one that is malformed or fails its check digit names no card (404)."""
+
+    card_no: Annotated[str, PlainValidator(_check_path_card_no), WithJsonSchema(CARD_NO_SCHEMA)]
