@@ -3,6 +3,7 @@ import argparse
 import json
 import os
 import sys
+from importlib.metadata import PackageNotFoundError, version
 
 from lps_core.errors import ConfigurationError, LpsError
 from lps_core.operators.roles import ROLES
@@ -26,8 +27,17 @@ def main(argv=None):
 
 
 def build_parser():
+def installed_version() -> str:
+    """The version of the installed distribution `lps` (setup.cfg), as pip reports it."""
+    try:
+        return version("lps")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
     parser = argparse.ArgumentParser(prog="lps", description="LPS loyalty programme system")
     parser.add_argument("-c", "--config", default=os.environ.get("LPS_CONFIG", DEFAULT_CONFIG),
+    parser.add_argument("--version", action="version", version=f"lps {installed_version()}")
                         help=f"PasteDeploy ini file (default: $LPS_CONFIG or {DEFAULT_CONFIG})")
     commands = parser.add_subparsers(title="commands")
 

@@ -111,7 +111,7 @@ def load_plugins(settings, extra_plugins=()) -> PluginRegistry:
             _register(pm, name, plugin)
     missing = [name for name in split_names(settings.get("lps.plugins.required")) if not pm.has_plugin(name)]
     if missing:
-        raise PluginError(f"required plugin(s) not installed or disabled: {', '.join(missing)}")
+        raise PluginError(f"required plugin(s) not installed or disabled: {', '.join(missing)} (lps.plugins.required)")
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:

@@ -264,3 +264,27 @@ def audited(db, action) -> list:
 
     db.rollback()  # see what the app committed since
     return db.scalars(select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)).all()
+
+
+# The end of every run: which groups of tests were skipped, and why.
+
+def pytest_terminal_summary(terminalreporter):
+    """One line per skip reason: how many tests, in which modules. A run that skipped nothing says so."""
+    groups = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        if isinstance(report.longrepr, tuple):
+            path, _, reason = report.longrepr
+        else:
+            path, reason = report.nodeid, str(report.longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        module = report.nodeid.split("::", 1)[0] or path
+        count, modules = groups.get(reason, (0, set()))
+        groups[reason] = (count + 1, modules | {module})
+    if not terminalreporter.stats.get("passed") and not groups:
+        return
+    terminalreporter.section("skipped tests, by reason")
+    if not groups:
+        terminalreporter.line("no test was skipped")
+    for reason, (count, modules) in sorted(groups.items(), key=lambda item: -item[1][0]):
+        shown = ", ".join(sorted(modules)[:4]) + (f" and {len(modules) - 4} more" if len(modules) > 4 else "")
+        terminalreporter.line(f"{count:5d} skipped ({shown}): {reason}")

@@ -3,6 +3,7 @@
 These tests read files only; they need no database.
 """
 import argparse
+import ast
 import inspect
 import re
 from pathlib import Path
@@ -59,3 +60,196 @@ def test_every_cli_command_is_in_install_md(command):
 @pytest.mark.parametrize("path", sorted(DOCUMENT["paths"]))
 def test_every_api_path_is_in_api_md(path):
     assert path in read("api.md"), f"docs/api.md does not describe {path}"
+
+
+# --- Settings: every lps.* setting the code reads is in docs/configuration.md ----------------------
+
+ROOT = DOCS.parent
+SETTING = re.compile(r"lps\.[a-z0-9_]+(?:\.[a-z0-9_]+)*\.?")
+
+
+def code_files():
+    """LPS's own modules and those of the plugins and drivers shipped with it."""
+    for folder in [ROOT / "lps_core", *ROOT.glob("plugins/*/lps_*"), *ROOT.glob("drivers/*/lps_*")]:
+        yield from folder.rglob("*.py")
+
+
+def _is_settings(node) -> bool:
+    return "settings" in ast.unparse(node)
+
+
+def settings_read_by_the_code() -> tuple[set, set]:
+    """(settings, prefixes): the names read from the settings, and the prefixes of names that are
+    composed at run time (f"lps.points.{key}", PREFIX + key, per-outlet keys).
+
+    A name is read from the settings when it is the key of a subscript or of .get/.setdefault/.pop
+    on an expression that names `settings`, or an argument of a call that is also given
+    `settings` (helpers such as `_positive_int(settings, "lps.session.idle_timeout", 1800)`).
+    Registry keys (registry["lps.programme"]) and logger names are not settings."""
+    trees = [ast.parse(path.read_text(encoding="utf-8")) for path in code_files()]
+    constants = {}
+    for tree in trees:
+        for node in tree.body:
+            if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+                    and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+                    and SETTING.fullmatch(node.value.value)):
+                constants[node.targets[0].id] = node.value.value
+
+    def resolve(node):
+        """("name", value) for a whole name, ("prefix", value) for a composed one, or None."""
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and SETTING.fullmatch(node.value):
+            return ("prefix" if node.value.endswith(".") else "name", node.value)
+        if isinstance(node, ast.Name) and node.id in constants:
+            return resolve(ast.Constant(constants[node.id]))
+        if isinstance(node, ast.JoinedStr) and node.values and isinstance(node.values[0], (ast.Constant, ast.FormattedValue)):
+            first = node.values[0]
+            text = first.value if isinstance(first, ast.Constant) else None
+            if isinstance(first, ast.FormattedValue):
+                found = resolve(first.value)
+                text = found[1] if found else None
+            if text and SETTING.fullmatch(text) and len(node.values) > 1:
+                return ("prefix", text if text.endswith(".") else text + ".")
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            found = resolve(node.left)
+            if found:
+                return ("prefix", found[1] if found[1].endswith(".") else found[1] + ".")
+        return None
+
+    names, prefixes = set(), set()
+    for tree in trees:
+        for node in ast.walk(tree):
+            keys = []
+            if isinstance(node, ast.Subscript) and _is_settings(node.value):
+                keys = [node.slice]
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args \
+                    and node.func.attr in ("get", "setdefault", "pop") and _is_settings(node.func.value):
+                keys = [node.args[0]]
+            elif isinstance(node, ast.Call) and any(_is_settings(arg) for arg in node.args):
+                keys = [arg for arg in node.args if not _is_settings(arg)]
+            for key in keys:
+                found = resolve(key)
+                if found:
+                    (names if found[0] == "name" else prefixes).add(found[1])
+    return names, prefixes
+
+
+def documented_settings() -> set:
+    return set(re.findall(r"`(lps\.[^`\s]+)`", read("configuration.md")))
+
+
+def test_the_settings_scan_finds_settings_of_every_kind():
+    names, prefixes = settings_read_by_the_code()
+    # a literal key, a constant, a helper's argument, the plugins' own and composed names
+    assert {"lps.timezone", "lps.currency", "lps.session.idle_timeout", "lps.members.dormant_after_months",
+            "lps.pii.keys", "lps.postings.max_backdate_days"} <= names
+    assert {"lps.points.", "lps.email."} <= prefixes
+    assert not {"lps.programme", "lps.plugins", "lps.labels"} & names, "registry keys are not settings"
+
+
+@pytest.mark.parametrize("setting", sorted(settings_read_by_the_code()[0]))
+def test_every_setting_read_by_the_code_is_in_configuration_md(setting):
+    assert setting in documented_settings(), f"docs/configuration.md does not describe the setting {setting}"
+
+
+@pytest.mark.parametrize("prefix", sorted(settings_read_by_the_code()[1]))
+def test_every_family_of_settings_is_in_configuration_md(prefix):
+    assert any(name.startswith(prefix) for name in documented_settings()), \
+        f"docs/configuration.md describes no setting {prefix}*"
+
+
+# --- docs/plugins.md names only modules that exist ----------------------------------------------
+
+# Names that look like modules but are not: a parameter of the point-exchange example.
+NOT_MODULES = {"lps_points"}
+
+
+def module_names_in(text) -> set:
+    """Dotted names of LPS's and the plugins' modules: `lps_core.x.y`, `lps_email`, `lps_rooms.X`...;
+    hook names (`lps_earning_formulas`, `lps_on_<event>`) are not modules."""
+    names = set(re.findall(r"\b(lps_core(?:\.[A-Za-z_]\w*)*)", text))
+    names |= set(re.findall(r"\b(lps_[a-z0-9_]+(?:\.[A-Za-z_]\w*)+)", text))
+    names |= set(re.findall(r"(?:`|import |from )(lps_[a-z0-9_]+)\b", text))
+    hooks = set(hook_names())
+    return {name for name in names
+            if name.split(".")[0] not in hooks and not name.startswith("lps_on_") and name not in NOT_MODULES}
+
+
+def importable(name) -> bool:
+    """A module, or an attribute of a module (lps_core.interfaces.ITierModel)."""
+    import importlib
+
+    parts = name.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            module = importlib.import_module(".".join(parts[:cut]))
+        except ModuleNotFoundError:
+            continue
+        target = module
+        for attribute in parts[cut:]:
+            if not hasattr(target, attribute):
+                return False
+            target = getattr(target, attribute)
+        return True
+    return False
+
+
+def test_plugins_md_names_modules():
+    assert {"lps_core.interfaces", "lps_core.ledger.services"} <= module_names_in(read("plugins.md"))
+
+
+@pytest.mark.parametrize("name", sorted(module_names_in(read("plugins.md"))))
+def test_every_module_plugins_md_names_exists(name):
+    assert importable(name), f"docs/plugins.md names {name}, which does not exist"
+
+
+# --- The README's demo output is what `lps demo` prints ------------------------------------------
+
+DEMO_OUTPUTS = {
+    "README.md": r"Its output ends like this:\n\n```text\n(.*?)\n```",
+    "docs/install.md": r"```console\n\$ lps demo\n(.*?)\n```",
+}
+
+
+def shown_demo_output(name) -> list[str]:
+    text = (ROOT / name).read_text(encoding="utf-8")
+    block = re.search(DEMO_OUTPUTS[name], text, re.DOTALL)
+    assert block, f"{name} has no block of `lps demo` output"
+    return block.group(1).split("\n")
+
+
+@pytest.fixture(scope="module")
+def demo_output(tmp_path_factory) -> list[str]:
+    """What `lps demo` prints on a fresh SQLite database, as `make run` runs it."""
+    import subprocess
+    import sys
+
+    from lps_core.testing import PII_INI_LINES
+
+    folder = tmp_path_factory.mktemp("demo")
+    ini = folder / "demo.ini"
+    ini.write_text("[app:main]\nuse = egg:lps\nsqlalchemy.url = sqlite:///%(here)s/lps.sqlite\n"
+                   f"lps.plugins.required = base_rate\n{PII_INI_LINES}", encoding="utf-8")
+    lps = Path(sys.executable).parent / "lps"
+    subprocess.run([lps, "-c", ini, "db", "upgrade"], check=True, capture_output=True)
+    return subprocess.run([lps, "-c", ini, "demo"], check=True, capture_output=True,
+                          text=True).stdout.rstrip("\n").split("\n")
+
+
+@pytest.mark.parametrize("name", sorted(DEMO_OUTPUTS))
+def test_the_docs_show_what_lps_demo_prints(demo_output, name):
+    """Line by line, the API key aside; a line "  ..." in the docs stands for lines left out."""
+    shown = shown_demo_output(name)
+    key = re.compile(r"lps_[0-9a-f]{12}_[A-Za-z0-9_-]{43}")
+    printed = [key.sub("<key>", line) for line in demo_output]
+    position, after_gap = 0, False
+    for line in shown:
+        if line.strip() == "...":
+            after_gap = True
+            continue
+        expected = key.sub("<key>", line)
+        assert expected in printed[position:], \
+            f"{name} shows {line!r}, which `lps demo` no longer prints (after line {position})"
+        skipped = printed[position:].index(expected)
+        assert skipped == 0 or after_gap, f"`lps demo` prints {printed[position]!r} where {name} shows {line!r}"
+        position, after_gap = position + skipped + 1, False
+    assert position == len(printed), f"{name} leaves out the end of what `lps demo` prints"
