@@ -26,7 +26,6 @@ def main(argv=None):
         return 1
 
 
-def build_parser():
 def installed_version() -> str:
     """The version of the installed distribution `lps` (setup.cfg), as pip reports it."""
     try:
@@ -35,9 +34,10 @@ def installed_version() -> str:
         return "unknown (not installed)"
 
 
+def build_parser():
     parser = argparse.ArgumentParser(prog="lps", description="LPS loyalty programme system")
-    parser.add_argument("-c", "--config", default=os.environ.get("LPS_CONFIG", DEFAULT_CONFIG),
     parser.add_argument("--version", action="version", version=f"lps {installed_version()}")
+    parser.add_argument("-c", "--config", default=os.environ.get("LPS_CONFIG", DEFAULT_CONFIG),
                         help=f"PasteDeploy ini file (default: $LPS_CONFIG or {DEFAULT_CONFIG})")
     commands = parser.add_subparsers(title="commands")
 
