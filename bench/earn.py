@@ -176,7 +176,7 @@ def load_data(url, members, workers=1):
         for code, name, rank, multiplier in TIERS:
             db.execute(insert(Tier).values(code=code, name=name, rank=rank, multiplier=Decimal(multiplier)))
         db.execute(insert(CardType).values(code="standard", name="Standard member card", prefix="8800"))
-        return create_api_key(db, "BENCH", label="bench")
+        return create_api_key(db, "BENCH", ("transactions",), label="bench")
 
     key = run_in_transaction(factory, reference_data)
 

@@ -5,6 +5,7 @@ import os
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
+from lps_core.apikeys.scopes import DEFAULT_SCOPES, SCOPES
 from lps_core.errors import ConfigurationError, LpsError
 from lps_core.operators.roles import ROLES
 
@@ -52,9 +53,10 @@ def build_parser():
     apikey = commands.add_parser("apikey", help="API keys").add_subparsers(title="apikey commands")
     create = apikey.add_parser("create", help="create a key for an outlet; prints it as the last line")
     create.add_argument("--outlet", required=True, help="outlet code")
-    create.add_argument("--scope", action="append",
-                        help="a scope to grant (repeatable; default: members, members.approve, cards.read, "
-                             "transactions; rules.manage and tiers.manage only when asked for)")
+    create.add_argument("--scope", action="append", choices=SCOPES, metavar="SCOPE",
+                        help=f"a scope to grant, repeatable: {', '.join(SCOPES)}. "
+                             f"Default (least privilege): {', '.join(DEFAULT_SCOPES)}; "
+                             "every other scope only when named")
     create.add_argument("--label")
     create.set_defaults(run=cmd_apikey_create)
     revoke = apikey.add_parser("revoke", help="revoke a key by its prefix (the part after lps_)")
@@ -160,7 +162,7 @@ def cmd_demo(args):
 
 
 def cmd_apikey_create(args):
-    from lps_core.apikeys.services import DEFAULT_SCOPES, create_api_key
+    from lps_core.apikeys.services import create_api_key
 
     env = Environment(args.config)
     key = env.transaction(lambda db: create_api_key(db, args.outlet, tuple(args.scope or DEFAULT_SCOPES), args.label))

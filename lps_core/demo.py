@@ -59,6 +59,9 @@ MEMBERS = [
     ("Anna Schmidt", "+491700000003", "anna.schmidt@example.com", date(1978, 11, 25), "female", "classic"),
 ]
 DEMO_KEY_LABEL = "demo"
+# Named, not the (least-privilege) default: the README's curl session enrols, approves, earns,
+# refunds, reads the ledger, deposits and settles; the rewards guide redeems.
+DEMO_KEY_SCOPES = ("members", "members.approve", "cards.read", "transactions", "cashier", "rewards")
 # A known password, for a demo on one's own machine only: `lps demo` resets it on every run.
 DEMO_ADMIN = ("admin", "welcome-lps-2026")
 # One demo operator per other role (user name = role), with the same password, and their outlets.
@@ -104,7 +107,7 @@ def load_demo(db, plugins, settings) -> list[str]:
     cards.append(_prepaid_member(db, settings))
     db.execute(update(ApiKey).where(ApiKey.label == DEMO_KEY_LABEL, ApiKey.revoked_at.is_(None))
                .values(revoked_at=utcnow()))
-    key = create_api_key(db, "REST", label=DEMO_KEY_LABEL)
+    key = create_api_key(db, "REST", DEMO_KEY_SCOPES, label=DEMO_KEY_LABEL)
     username, password = DEMO_ADMIN
     _demo_operator(db, username, password, "administrator", ["all"])
     staff = []

@@ -195,3 +195,66 @@ def test_a_scoped_operator_finds_another_outlets_redemption_as_unknown(testapp, 
     with pytest.raises(Exception, match="does not exist"):
         rewards.get_redemption(seed.db, made.number, outlets=[seed.db.scalar(select(Outlet.id).where(Outlet.code == "REST"))])
     assert rewards.get_redemption(seed.db, made.number, outlets=rewards.ANY_OUTLET).status == "awaiting_pickup"
+
+
+def test_another_outlets_settlement_is_not_found_like_an_unknown_one(testapp, seed):
+    import json
+
+    card_no = seed.member_card()
+    rest = {"Authorization": f"Bearer {seed.api_key('REST', scopes=['cashier'])}"}
+    spa = {"Authorization": f"Bearer {seed.api_key('SPA', scopes=['cashier'])}"}
+    settled = testapp.post_json("/api/v1/settlements", {
+        "card_no": card_no, "bill_no": "B-1", "items": [{"sku": "TEA", "category": "drinks", "amount": "40.00"}],
+        "tenders": [{"kind": "cash", "amount": "40.00"}]}, headers=rest, status=201).json
+    number, nowhere = str(settled["id"]), "99999"
+    refund = {"body": json.dumps({"refund_no": "RF-1", "amount": "10.00", "reason": "probing"}).encode(),
+              "content_type": "application/json"}
+    for suffix, method, kw in (("", "GET", {}), ("/refunds", "POST", refund), ("/receipt", "GET", {}),
+                               ("/receipt/prints", "GET", {})):
+        _same_answer(testapp, method, (f"/api/v1/settlements/{number}{suffix}", number),
+                     (f"/api/v1/settlements/{nowhere}{suffix}", nowhere), spa, **kw)
+    assert testapp.get(f"/api/v1/settlements/{number}", headers=rest).json["refundable"] == "40.00"
+
+
+# --- API key scopes: least privilege by default, and the docs say what the code does ------------------
+
+def _scopes_after_without_scope(text, where):
+    """The backticked scopes that follow 'without `--scope`... gets' in a page of the docs."""
+    match = re.search(r"without\s+`--scope`\s+gets\s+((?:`[a-z.]+`(?:,\s+|\s+and\s+)?)+)", text)
+    assert match, f"{where} does not say what a key created without --scope gets"
+    return tuple(re.findall(r"`([a-z.]+)`", match.group(1)))
+
+
+def test_the_default_scopes_are_least_privilege_and_the_docs_and_cli_say_so(capsys):
+    from pathlib import Path
+
+    from lps_core.apikeys.scopes import DEFAULT_SCOPES, SCOPES
+    from lps_core.cli import build_parser
+
+    assert set(DEFAULT_SCOPES) == {"members", "cards.read"}  # enrolment and look-up; nothing that spends
+    docs = Path(__file__).parent.parent / "docs"
+    for page in ("api.md", "configuration.md", "install.md"):
+        assert _scopes_after_without_scope((docs / page).read_text(encoding="utf-8"), page) == DEFAULT_SCOPES, page
+    table = (docs / "configuration.md").read_text(encoding="utf-8").split("## API keys and scopes", 1)[1]
+    assert tuple(re.findall(r"^\| `([a-z.]+)` \|", table, re.M)) == SCOPES, "configuration.md lists every scope once"
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["apikey", "create", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert f"Default (least privilege): {', '.join(DEFAULT_SCOPES)};" in help_text
+    assert all(scope in help_text for scope in SCOPES)
+
+
+def test_a_key_created_without_scopes_cannot_spend_settle_or_redeem(testapp, seed):
+    from lps_core.apikeys.services import create_api_key
+
+    key = create_api_key(seed.db, "REST")
+    seed.db.commit()
+    website = {"Authorization": f"Bearer {key}"}
+    card_no = seed.member_card()
+    testapp.get(f"/api/v1/cards/{card_no}", headers=website, status=200)
+    for method, path in (("POST", "/api/v1/transactions"), ("POST", "/api/v1/settlements"),
+                         ("GET", f"/api/v1/cashier/lookup?name=Test"), ("POST", "/api/v1/redemptions"),
+                         ("POST", "/api/v1/members/1/approve")):
+        answer = testapp.request(path, method=method, headers=website, expect_errors=True,
+                                 **({"body": b"{}", "content_type": "application/json"} if method == "POST" else {}))
+        assert answer.status_int == 403, (method, path, answer.status_int)

@@ -1,8 +1,10 @@
 """Staff sign-in: sessions and their idle timeout, CSRF on every form, the password policy, the
-forced password change, the lock-out per account and the throttle per client address."""
+forced password change, the lock-out per account, the throttle per client address, and the
+security headers of every screen."""
 import re
 
 import pytest
+from webtest import TestApp
 
 from lps_core.operators.services import MAX_FAILED_LOGINS, create_operator
 from lps_core.operators.throttle import ADDRESS_MAX_FAILURES
@@ -147,3 +149,53 @@ def test_the_session_cookie_is_secure_when_configured(database_url):
     assert "secure" in cookie.lower() and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     staff = [c for c in forgotten if c.startswith("lps_staff=")]
     assert staff and "secure" in staff[0].lower() and "HttpOnly" in staff[0]
+
+
+# --- Security headers ---------------------------------------------------------------------------------
+
+def test_staff_pages_send_security_headers_and_are_not_stored(testapp, operator):
+    from lps_core.web.headers import CONTENT_SECURITY_POLICY
+
+    pages = {"sign-in": testapp.get("/login"), "dashboard": sign_in(testapp, "alice", PASSWORD).follow(),
+             "forbidden redirect": TestApp(testapp.app).get("/", status=303)}
+    for name, page in pages.items():
+        headers = page.headers
+        assert headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY, name
+        assert headers["X-Content-Type-Options"] == "nosniff", name
+        assert headers["Referrer-Policy"] == "same-origin", name
+        assert headers["Cache-Control"] == "no-store", name
+    policy = dict(part.strip().split(" ", 1) for part in CONTENT_SECURITY_POLICY.split(";"))
+    assert policy["frame-ancestors"] == "'none'" and policy["script-src"] == "'self'"
+    assert policy["style-src"] == "'self'" and "unsafe-inline" not in CONTENT_SECURITY_POLICY
+    static = testapp.get(pages["dashboard"].html.select_one("script[src]")["src"])
+    assert static.headers["X-Content-Type-Options"] == "nosniff" and "no-store" not in static.headers["Cache-Control"]
+
+
+def test_a_pages_own_policy_is_kept_and_framing_is_still_refused(testapp):
+    from pyramid.events import NewResponse
+    from pyramid.request import Request
+    from pyramid.response import Response
+
+    from lps_core.web.headers import add_security_headers
+
+    response = Response(headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"})
+    add_security_headers(NewResponse(Request.blank("/cashier/settlements/1/receipt"), response))
+    assert response.headers["Content-Security-Policy"] == \
+        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+    api = Response(json={})
+    add_security_headers(NewResponse(Request.blank("/api/v1/openapi.json"), api))
+    assert "Content-Security-Policy" not in api.headers and api.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_no_staff_template_has_inline_script_style_or_event_handler():
+    """The policy allows no inline code: a template that brings some back would break in browsers."""
+    from pathlib import Path
+
+    import lps_core
+
+    root = Path(lps_core.__file__).parent
+    inline = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|<style\b|\sstyle=\"|\son[a-z]+=\"|javascript:", re.I)
+    found = [f"{path.relative_to(root)}: {match.group(0)}"
+             for path in root.rglob("*.pt") if "receipts" not in path.parts  # receipts have their own policy
+             for match in inline.finditer(path.read_text(encoding="utf-8"))]
+    assert found == []

@@ -14,15 +14,11 @@ import time
 from sqlalchemy import insert, select, update
 
 from lps_core.apikeys.models import ApiKey
+from lps_core.apikeys.scopes import DEFAULT_SCOPES, SCOPES
 from lps_core.earning.services import OutletContext
 from lps_core.errors import NotFound, ValidationFailed
 from lps_core.outlets.models import Outlet
 from lps_core.timeutil import utcnow
-
-SCOPES = ("members", "members.approve", "cards.read", "transactions", "cashier", "rewards",
-          "rules.manage", "tiers.manage", "cards.manage", "rewards.manage", "outlets.manage")
-# What a till or website key gets unless other scopes are asked for: configuration scopes never by default.
-DEFAULT_SCOPES = ("members", "members.approve", "cards.read", "transactions", "cashier", "rewards")
 
 
 def _hash(secret: str) -> str:
@@ -30,7 +26,8 @@ def _hash(secret: str) -> str:
 
 
 def create_api_key(db, outlet_code, scopes=DEFAULT_SCOPES, label=None) -> str:
-    """Store a new key for an outlet and return it in clear text: the only time it is ever seen."""
+    """Store a new key for an outlet and return it in clear text: the only time it is ever seen.
+    Without `scopes` it gets DEFAULT_SCOPES only."""
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown or not scopes:
         raise ValidationFailed(f"scopes must be among {', '.join(SCOPES)}", {"scope": f"unknown: {unknown}"})

@@ -27,7 +27,7 @@ from lps_core.cashier.models import Settlement, SettlementRefund, SettlementTend
 from lps_core.cashier.requests import RefundRequest, SettleRequest
 from lps_core.earning.formula import BillLine
 from lps_core.earning.services import EarnRequest, earn_points_for_bill, reverse_bill
-from lps_core.errors import Conflict, Forbidden, NotFound, Unprocessable, ValidationFailed
+from lps_core.errors import Conflict, NotFound, Unprocessable, ValidationFailed
 from lps_core.ledger import services as ledger
 from lps_core.ledger.models import POINTS, Account, LedgerEntry
 from lps_core.money import format_cents
@@ -126,14 +126,13 @@ def settle_bill(db, plugins, programme, outlet, request: SettleRequest) -> Resul
 
 
 def refund_settlement(db, plugins, outlet, settlement_id, request: RefundRequest) -> Result:
-    """Refund all or part of a settlement; never more than is left of it."""
+    """Refund all or part of a settlement of `outlet`; never more than is left of it. Another
+    outlet's settlement is answered exactly like an unknown one."""
     settlement = db.execute(
-        select(Settlement).where(Settlement.id == settlement_id).with_for_update()
+        select(Settlement).where(Settlement.id == settlement_id, Settlement.outlet_id == outlet.id).with_for_update()
     ).scalar_one_or_none()
     if settlement is None:
         raise NotFound(f"settlement {settlement_id} does not exist", {"id": "no such settlement"})
-    if settlement.outlet_id != outlet.id:
-        raise Forbidden(f"settlement {settlement_id} belongs to another outlet", {"id": "belongs to another outlet"})
     fingerprint = ledger.fingerprint_of({"amount": request.amount_cents, "refund_no": request.refund_no})
     existing = db.execute(select(SettlementRefund.id, SettlementRefund.fingerprint).where(
         SettlementRefund.settlement_id == settlement.id, SettlementRefund.refund_no == request.refund_no)).one_or_none()

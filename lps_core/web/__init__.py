@@ -31,6 +31,7 @@ def includeme(config):
     config.set_security_policy(StaffSecurityPolicy(settings["lps.session.idle_timeout"],
                                                    secure=asbool(settings.get("lps.session.secure", False))))
     config.include("lps_core.web.i18n")
+    config.include("lps_core.web.headers")
     config.add_static_view("static", "lps_core.web:static", cache_max_age=3600)
     config.add_route("home", "/")
     config.add_route("login", "/login")
