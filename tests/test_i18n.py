@@ -232,10 +232,14 @@ def chinese_admin(testapp, seed):
 
 @pytest.fixture
 def programme(seed):
-    """A member with points and a ledger, a pending enrolment, a reward, a promotion and a card number pool."""
+    """A member with points and a ledger, a pending enrolment, a reward, a promotion, a card number
+    pool and a tier's qualification."""
+    from sqlalchemy import update
+
     from lps_core.cards.services import generate_pool
     from lps_core.earning.promotions import clean_promotion, save_promotion
     from lps_core.ledger import services as ledger
+    from lps_core.members.models import Tier
     from lps_core.members.services import Enrolment, enrol_member
     from lps_core.rewards import services as rewards
 
@@ -248,6 +252,7 @@ def programme(seed):
                                              "params": {"multiplier": "2"}, "starts_at": "2026-01-01T00:00:00Z",
                                              "ends_at": "2030-01-01T00:00:00Z"}))
     generate_pool(seed.db, 3, card_type_code="standard")
+    seed.db.execute(update(Tier).where(Tier.code == "silver").values(qualification={"points": 5000, "nights": 10}))
     seed.db.commit()
     return card_no
 
@@ -278,6 +283,8 @@ def test_every_list_screen_is_chinese_down_to_its_pager_and_codes(testapp, seed,
         assert "第" in text and "页" in text
     cells = [" ".join(cell.get_text().split()) for cell in page.html.select("main td, main dd, main option, .badge")]
     assert not [cell for cell in cells if cell in RAW_CODES], "codes shown as stored"
+    if path == "/config/tiers":
+        assert f"{chinese(LABELS['qualification']['points'])} 5000" in page.text
     shown = " ".join(cell.get_text() for cell in page.html.select("main td, main dd, main li, main small"))
     assert not re.search(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}", shown), "a time shown as ISO 8601"
 
