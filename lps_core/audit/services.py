@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, insert, select
 
+from lps_core.audit.masking import cleaned, without_secrets
 from lps_core.audit.models import AuditEntry
 from lps_core.errors import ValidationFailed
 from lps_core.timeutil import utcnow
@@ -32,18 +33,67 @@ class Actor:
 SYSTEM = Actor("system", "system")
 
 
+RECORDED = "lps.audit.recorded"
+
+
 def record(db, *, actor, action, target, before=None, after=None, address=None, outlet_id=None) -> int:
     """Add an entry to the audit log in the caller's transaction; returns its id.
 
+    `action` is a code such as "member.edit" (lps_core.audit.actions gives it a human name);
     `target` is (type, id), e.g. ("operator", 7), or None; `before` and `after` are JSON-able
-    dicts of the values that changed (Decimal and datetime are written as text)."""
+    dicts (Decimal and datetime are written as text). Only what changed is kept: a field equal on
+    both sides, or blank on both, is left out, and so is a blank field of a new thing. Then staff
+    secrets are dropped and personal data is masked (lps_core.audit.masking), whoever the caller."""
     target_type, target_id = target if target else (None, None)
-    return db.scalar(insert(AuditEntry).values(
+    before, after = changes(_jsonable(before), _jsonable(after))
+    entry_id = db.scalar(insert(AuditEntry).values(
         at=utcnow(), actor_kind=actor.kind, actor_id=actor.id, actor_name=actor.name[:100],
         address=address, action=action, target_type=target_type,
         target_id=None if target_id is None else str(target_id)[:200],
-        before=_jsonable(before), after=_jsonable(after), outlet_id=outlet_id,
+        before=cleaned(before), after=cleaned(after), outlet_id=outlet_id,
     ).returning(AuditEntry.id))
+    info = getattr(db, "info", None)
+    if info is not None:
+        info[RECORDED] = info.get(RECORDED, 0) + 1
+    return entry_id
+
+
+def recorded_in(db) -> bool:
+    """Whether this session has recorded an entry: a request whose view recorded its business
+    action gets no second, generic entry from the tweens."""
+    return bool(getattr(db, "info", {}).get(RECORDED))
+
+
+def changes(before, after):
+    """(before, after) reduced to what an auditor needs; None for an empty side.
+
+    For a change (both sides given as dicts), the fields that differ, each with its old and new
+    value, an empty one (None) included: "was empty" is part of the change. For a new thing (one
+    side only), every field that has a value: blank form fields are left out. Compared in clear
+    with secrets already dropped, so a masked value that looks the same on both sides
+    ("138****0042") still shows that it changed."""
+    before, after = without_secrets(before), without_secrets(after)
+    if isinstance(before, dict) and isinstance(after, dict):
+        names = [name for name in dict.fromkeys([*before, *after])
+                 if _pruned(before.get(name)) != _pruned(after.get(name))]
+        return ({name: before[name] for name in names if name in before} or None,
+                {name: after[name] for name in names if name in after} or None)
+    return _pruned(before) or None, _pruned(after) or None
+
+
+def _pruned(value):
+    """The value without blank fields ("", None, empty lists and dicts), at any depth."""
+    if isinstance(value, dict):
+        value = {name: _pruned(item) for name, item in value.items()}
+        return {name: item for name, item in value.items() if not _blank(item)}
+    if isinstance(value, list):
+        return [item for item in (_pruned(item) for item in value) if not _blank(item)]
+    return value
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, (str, list, dict)) and not (value.strip() if isinstance(value, str)
+                                                                            else value))
 
 
 def _jsonable(value):
@@ -55,6 +105,8 @@ def _jsonable(value):
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, str):
+        return str(value)  # a TranslationString is kept as its plain text
     return value
 
 

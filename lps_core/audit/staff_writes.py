@@ -1,16 +1,20 @@
-"""Records every successful write made on the staff screens in the audit log: the safety net under
-the before/after entries the screens record themselves.
+"""Records a successful write made on the staff screens that recorded no entry of its own: the
+safety net under the business entries ("member.edit" with its before and after) that the screens
+and services record themselves. So each action gives one entry, and none is forgotten.
 
 A tween between pyramid_tm and the view, like api_writes.py: it sees the response while the
 request's transaction is still open, so a POST that fails (status 400 and up, or an exception)
-records nothing. The entry names the signed-in operator, the route, the URL's parameters and the
-form's fields, without the CSRF token and without any field whose name mentions a password, a PIN,
-a secret or a confirmation (a "confirm" field repeats a new password)."""
-from lps_core.audit.services import Actor, record
+records nothing. The entry names the signed-in operator, the action (the route's name, or the
+business code of a route listed in ROUTE_ACTIONS), the URL's parameters and the form's filled-in
+fields. lps_core.audit.services.record drops the secrets among them (passwords, PINs, the CSRF
+token, a "confirm" field) and masks personal data."""
+from lps_core.audit.services import Actor, record, recorded_in
 
 MAX_FIELD_TEXT = 200
-SECRET_WORDS = ("password", "pin", "secret", "confirm")
-NOT_RECORDED = frozenset({"csrf_token"})
+# Routes whose POST is an action with a business name; the others are recorded under their route.
+ROUTE_ACTIONS = {"logout": "operator.sign_out"}
+# POSTs that change nothing: a language choice, a preview of a bill's points.
+NOT_RECORDED = frozenset({"locale", "config.preview"})
 
 
 def staff_write_tween_factory(handler, registry):
@@ -20,7 +24,8 @@ def staff_write_tween_factory(handler, registry):
         # Who it is must be known before the view runs: signing out ends the session.
         operator = request.identity
         response = handler(request)
-        if operator is not None and response.status_code < 400 and request.matched_route is not None:
+        if (operator is not None and response.status_code < 400 and request.matched_route is not None
+                and request.matched_route.name not in NOT_RECORDED and not recorded_in(request.dbsession)):
             record_staff_write(request, operator)
         return response
 
@@ -30,17 +35,17 @@ def staff_write_tween_factory(handler, registry):
 def record_staff_write(request, operator):
     matchdict = request.matchdict or {}
     route = request.matched_route.name
-    record(request.dbsession, actor=Actor.operator(operator.id, operator.username), action=route,
+    record(request.dbsession, actor=Actor.operator(operator.id, operator.username),
+           action=ROUTE_ACTIONS.get(route, route),
            target=(route, ",".join(f"{k}={v}" for k, v in sorted(matchdict.items()))) if matchdict else None,
            after=form_fields(request.POST), address=request.client_addr)
 
 
 def form_fields(form) -> dict:
-    """The posted fields worth keeping: a list where a field was sent more than once, a file by its name."""
+    """The posted fields: a list where a field was sent more than once, a file by its name. Blank
+    fields and secrets are left out later, by `record`."""
     fields = {}
     for name, values in form.dict_of_lists().items():
-        if name in NOT_RECORDED or any(word in name.lower() for word in SECRET_WORDS):
-            continue
         values = [_plain(value) for value in values]
         fields[name] = values[0] if len(values) == 1 else values
     return fields

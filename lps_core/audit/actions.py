@@ -1,0 +1,157 @@
+"""Human names for audit entries: what an action code means ("card.status" to frozen is "Card
+frozen"), what a field is called, and how a value reads, for the audit screen and its CSV export.
+
+The action code stays in the log for filtering; the name is chosen when the entry is shown, in the
+reader's language. A code that no name is known for (a plugin's, say) is shown as it is."""
+import json
+
+from pyramid.i18n import TranslationString
+
+
+def dgettext(domain, message) -> TranslationString:
+    """A text of the audit screen's domain (the catalog extractor files it under `domain` only)."""
+    return TranslationString(message, domain=domain)
+
+
+ACTIONS = {
+    "operator.create": dgettext("lps_config", "Operator created"),
+    "operator.roles": dgettext("lps_config", "Operator's roles and outlets changed"),
+    "operator.enable": dgettext("lps_config", "Operator enabled"),
+    "operator.disable": dgettext("lps_config", "Operator disabled"),
+    "operator.password": dgettext("lps_config", "Password changed"),
+    "operator.sign_in": dgettext("lps_config", "Signed in"),
+    "operator.sign_in_failed": dgettext("lps_config", "Sign-in refused"),
+    "operator.sign_in_throttled": dgettext("lps_config", "Sign-in throttled"),
+    "operator.sign_out": dgettext("lps_config", "Signed out"),
+    "member.enrol": dgettext("lps_config", "Member enrolled"),
+    "member.edit": dgettext("lps_config", "Member edited"),
+    "member.approve": dgettext("lps_config", "Member approved"),
+    "member.reject": dgettext("lps_config", "Enrolment rejected"),
+    "member.contact": dgettext("lps_config", "Contact logged"),
+    "member.family.add": dgettext("lps_config", "Family member added"),
+    "member.family.remove": dgettext("lps_config", "Family member removed"),
+    "member.preferences": dgettext("lps_config", "Preferences changed"),
+    "member.tier_purchase": dgettext("lps_config", "Tier purchased"),
+    "member.tier_floor": dgettext("lps_config", "Tier floor set"),
+    "points.adjust": dgettext("lps_config", "Points adjusted"),
+    "card.status": dgettext("lps_config", "Card status changed"),
+    "card.replace": dgettext("lps_config", "Card replaced"),
+    "card.renew": dgettext("lps_config", "Card renewed"),
+    "card.pin": dgettext("lps_config", "Card PIN set"),
+    "card.issue_anonymous": dgettext("lps_config", "Anonymous card issued"),
+    "card.deposit": dgettext("lps_config", "Money deposited on a card"),
+    "card.top_up": dgettext("lps_config", "Uses topped up"),
+    "card.repayment": dgettext("lps_config", "Credit repaid"),
+    "cards.pool_generate": dgettext("lps_config", "Card numbers generated"),
+    "settlement.create": dgettext("lps_config", "Bill settled"),
+    "settlement.refund": dgettext("lps_config", "Bill refunded"),
+    "transaction.create": dgettext("lps_config", "Bill posted"),
+    "transaction.reverse": dgettext("lps_config", "Bill reversed"),
+    "receipt.print": dgettext("lps_config", "Receipt printed"),
+    "redemption.create": dgettext("lps_config", "Reward redeemed"),
+    "redemption.collect": dgettext("lps_config", "Reward collected"),
+    "redemption.cancel": dgettext("lps_config", "Redemption cancelled"),
+    "reward.create": dgettext("lps_config", "Reward created"),
+    "reward.edit": dgettext("lps_config", "Reward edited"),
+    "reward.restock": dgettext("lps_config", "Reward restocked"),
+    "outlet.create": dgettext("lps_config", "Outlet created"),
+    "outlet.edit": dgettext("lps_config", "Outlet edited"),
+    "outlet.rule_version": dgettext("lps_config", "Earning rule changed"),
+    "outlet.receipt_layout": dgettext("lps_config", "Receipt layout changed"),
+    "tier.edit": dgettext("lps_config", "Tier edited"),
+    "card_type.create": dgettext("lps_config", "Card type created"),
+    "card_type.edit": dgettext("lps_config", "Card type edited"),
+    "promotion.create": dgettext("lps_config", "Promotion created"),
+    "promotion.edit": dgettext("lps_config", "Promotion edited"),
+    "promotion.active": dgettext("lps_config", "Promotion ended or resumed"),
+}
+
+# Some codes read better once the new value is known.
+CARD_STATUS_NAMES = {
+    "frozen": dgettext("lps_config", "Card frozen"),
+    "active": dgettext("lps_config", "Card unfrozen"),
+    "lost": dgettext("lps_config", "Card reported lost"),
+    "cancelled": dgettext("lps_config", "Card cancelled"),
+}
+PROMOTION_ENDED = dgettext("lps_config", "Promotion ended")
+PROMOTION_RESUMED = dgettext("lps_config", "Promotion resumed")
+PASSWORD_RESET = dgettext("lps_config", "Password reset (to be changed at the next sign-in)")
+
+
+def action_name(action, after=None):
+    """The human name of an entry's action: a TranslationString, or the code itself when unknown."""
+    after = after or {}
+    if action == "card.status" and after.get("status") in CARD_STATUS_NAMES:
+        return CARD_STATUS_NAMES[after["status"]]
+    if action == "promotion.active" and isinstance(after.get("active"), bool):
+        return PROMOTION_RESUMED if after["active"] else PROMOTION_ENDED
+    if action == "operator.password" and after.get("must_change_password") is True:
+        return PASSWORD_RESET
+    return ACTIONS.get(action, action)
+
+
+FIELDS = {
+    "name": dgettext("lps_config", "Name"),
+    "phone": dgettext("lps_config", "Phone"),
+    "email": dgettext("lps_config", "E-mail"),
+    "birthday": dgettext("lps_config", "Birthday"),
+    "gender": dgettext("lps_config", "Gender"),
+    "id_number": dgettext("lps_config", "ID number"),
+    "address": dgettext("lps_config", "Address"),
+    "status": dgettext("lps_config", "Status"),
+    "reason": dgettext("lps_config", "Reason"),
+    "note": dgettext("lps_config", "Note"),
+    "channel": dgettext("lps_config", "Channel"),
+    "card_no": dgettext("lps_config", "Card number"),
+    "card_type": dgettext("lps_config", "Card type"),
+    "points": dgettext("lps_config", "Points"),
+    "points_balance": dgettext("lps_config", "Points balance"),
+    "amount": dgettext("lps_config", "Amount"),
+    "roles": dgettext("lps_config", "Roles"),
+    "outlets": dgettext("lps_config", "Outlets"),
+    "active": dgettext("lps_config", "Active"),
+    "username": dgettext("lps_config", "User name"),
+    "display_name": dgettext("lps_config", "Display name"),
+    "must_change_password": dgettext("lps_config", "Must change the password"),
+}
+YES = dgettext("lps_config", "yes")
+NO = dgettext("lps_config", "no")
+NOTHING = "—"
+
+
+def field_name(name):
+    """A field's human name: a TranslationString when known, else the name with spaces."""
+    return FIELDS.get(name) or name.replace("_", " ").capitalize()
+
+
+def changed_fields(before, after) -> list[tuple]:
+    """(field, before, after) for each field of an entry, as stored (already masked), in order."""
+    before, after = before or {}, after or {}
+    if not isinstance(before, dict) or not isinstance(after, dict):
+        return [("", before or None, after or None)]
+    return [(name, before.get(name), after.get(name)) for name in dict.fromkeys([*before, *after])]
+
+
+def shown_value(value, translate=str) -> str:
+    """A stored value as text: yes/no, lists joined with commas, anything nested as compact JSON."""
+    if value is None or value == "":
+        return NOTHING
+    if isinstance(value, bool):
+        return translate(YES if value else NO)
+    if isinstance(value, list) and all(not isinstance(item, (dict, list)) for item in value):
+        return ", ".join(shown_value(item, translate) for item in value)
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)
+
+
+def changes_text(before, after, translate=str) -> str:
+    """The entry's changes on one line, e.g. "Phone: 138****0042 → 139****0043; Status: active → frozen";
+    a field that had no value before shows its new value alone ("Name: Wang Fang")."""
+    parts = []
+    for name, old, new in changed_fields(before, after):
+        label = translate(field_name(name)) if name else ""
+        change = shown_value(new, translate) if old is None else \
+            f"{shown_value(old, translate)} → {shown_value(new, translate)}"
+        parts.append(f"{label}: {change}" if label else change)
+    return "; ".join(parts)
