@@ -23,6 +23,9 @@ def test_switch_to_chinese_and_back(page, sign_in):
     assert chinese("Sign out") in page.inner_text("form.signout button")
     page.goto("/")  # another page keeps the chosen language
     assert chinese("Dashboard") in nav.inner_text()
+    page.goto("/members")  # a list: its pager too
+    pager = page.inner_text("nav.pager")
+    assert "页" in pager and not any("a" <= letter.lower() <= "z" for letter in pager)
 
     page.click("header .languages a[hreflang=en]")
     page.wait_for_load_state()
