@@ -130,12 +130,18 @@ def test_issuing_sets_validity_and_opens_the_uses(db, seed):
 
 
 def test_an_inactive_card_type_is_not_issued(db, seed):
-    from lps_core.errors import Unprocessable
+    from lps_core.errors import Conflict, Unprocessable
+    from lps_core.members.services import Enrolment, approve_member, enrol_member
 
     db.execute(update(CardType).where(CardType.code == "standard").values(active=False))
     db.commit()
+    member_id = enrol_member(db, Enrolment(name="Late", channel="desk", email="late@example.com"))
+    db.commit()
     with pytest.raises(Unprocessable, match="no longer issued"):
-        seed.member_card()
+        approve_member(db, member_id, card_type_code="standard")
+    db.rollback()
+    with pytest.raises(Conflict, match="no member card type"):  # nor chosen when no type is named
+        approve_member(db, member_id)
 
 
 def test_a_type_without_validity_gives_open_cards(db, seed):
