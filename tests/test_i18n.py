@@ -14,7 +14,7 @@ import pytest
 from pyramid.i18n import TranslationString, make_localizer
 
 from lps_core import catalogs
-from lps_core.timeutil import utcnow
+from lps_core.timeutil import as_utc, utcnow
 from lps_core.web.i18n import Formatter
 from lps_core.web.labels import LABELS
 
@@ -346,3 +346,29 @@ def test_the_cashier_screen_proposes_a_bill_number_of_the_local_day(database_url
     local_days = {moment.astimezone(ZoneInfo(zone)).strftime("%Y%m%d") for moment in (before, after)}
     assert bill_no.startswith("REST-") and bill_no[5:13] in local_days
     assert bill_no[5:13] not in {moment.strftime("%Y%m%d") for moment in (before, after)}
+
+
+def test_a_rewards_window_is_shown_in_the_programmes_time_zone_and_saves_back_unchanged(database_url, seed):
+    """The edit form shows a reward's times with the programme's offset (not UTC, not naive from
+    SQLite), so saving the form unchanged keeps them."""
+    from sqlalchemy import select
+    from webtest import TestApp
+
+    from lps_core import main
+    from lps_core.rewards import services as rewards
+    from lps_core.rewards.models import Reward
+    from lps_core.testing import PII_SETTINGS, sign_in_as
+
+    opens = datetime(2026, 1, 1, tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(timezone.utc)  # stored in UTC
+    rewards.create_reward(seed.db, "SPA", {"name": "Spa hour", "category": "item", "cost_cents": 8000,
+                                           "available_from": opens, "available_to": opens + timedelta(days=365)})
+    seed.db.commit()
+    app = TestApp(main({}, **{"sqlalchemy.url": database_url, "lps.timezone": "Asia/Shanghai", **PII_SETTINGS}))
+    sign_in_as(app, seed, "mei", "marketing-pass-123", ("marketing",), ("all",))
+    form = app.get("/rewards/manage/SPA").forms["edit-reward"]
+    assert form["available_from"].value == "2026-01-01T00:00+08:00"
+    assert form["available_to"].value == "2027-01-01T00:00+08:00"
+    form.submit(status=303)
+    seed.db.expire_all()
+    saved = seed.db.scalar(select(Reward).where(Reward.code == "SPA"))
+    assert as_utc(saved.available_from) == opens and as_utc(saved.available_to) == opens + timedelta(days=365)

@@ -179,14 +179,15 @@ def reward_values(reward) -> dict:
     return {name: getattr(reward, name) for name in rewards.REWARD_FIELDS}
 
 
-def form_of(reward) -> dict:
-    """The edit form's values from a reward."""
+def form_of(reward, fmt) -> dict:
+    """The edit form's values from a reward; times in the programme's time zone (`fmt`, the page's
+    Formatter), with their offset."""
     return {"code": reward.code, "name": reward.name, "category": reward.category,
             "cost": f"{reward.cost_cents // 100}.{reward.cost_cents % 100:02d}",
             "points_price": reward.points_price or "", "stock": "" if reward.stock is None else reward.stock,
             "voucher_valid_days": reward.voucher_valid_days or "", "active": reward.active,
-            "available_from": reward.available_from.isoformat() if reward.available_from else "",
-            "available_to": reward.available_to.isoformat() if reward.available_to else "",
+            "available_from": fmt.form_moment(reward.available_from),
+            "available_to": fmt.form_moment(reward.available_to),
             "allowed_tiers": ", ".join(reward.allowed_tiers or [])}
 
 
@@ -232,7 +233,7 @@ def _reward(request):
              permission=Permission.REWARDS_MANAGE)
 def edit(request):
     reward = _reward(request)
-    return {"reward": reward_row(reward, request), "form": form_of(reward), "errors": {}, "categories": CATEGORIES}
+    return {"reward": reward_row(reward, request), "form": form_of(reward, request.fmt), "errors": {}, "categories": CATEGORIES}
 
 
 @view_config(route_name="rewards.edit", request_method="POST", renderer=EDIT_PAGE,
@@ -273,7 +274,7 @@ def restock(request):
     except LpsError as exc:
         request.tm.doom()
         request.response.status = 400
-        return {"reward": reward_row(reward, request), "form": form_of(reward), "errors": exc.fields,
+        return {"reward": reward_row(reward, request), "form": form_of(reward, request.fmt), "errors": exc.fields,
                 "categories": CATEGORIES, "add": request.POST.get("add", "")}
     record(db, actor=actor(request), action="reward.restock", target=("reward", reward.code),
            before={"stock": before}, after={"stock": reward.stock}, address=request.client_addr)

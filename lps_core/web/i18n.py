@@ -90,6 +90,11 @@ class Formatter:
         return pattern.format(format_time(local, format=self.TIME_FORMAT, locale=self.locale),
                               format_date(local.date(), format=self.DATE_FORMAT, locale=self.locale))
 
+    def form_moment(self, value) -> str:
+        """A moment as the text of a form field: ISO 8601 in the programme's time zone, to the
+        minute, with its offset ("2026-01-01T08:00+08:00"), so that it goes back in unchanged."""
+        return "" if value is None else self.local(value).isoformat(timespec="minutes")
+
     def local(self, value):
         """A stored moment (UTC; naive from SQLite) in the programme's time zone."""
         return as_utc(value).astimezone(self.timezone)
