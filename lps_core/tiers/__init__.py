@@ -13,4 +13,7 @@ def includeme(config):
     config.add_route("api.member_tier", "/api/v1/members/{id}/tier")
     config.add_route("api.member_tier_purchase", "/api/v1/members/{id}/tier-purchase")
     config.add_route("api.member_tier_floor", "/api/v1/members/{id}/tier-floor")
+    from lps_core.tiers.openapi import OPERATIONS, SCHEMAS
+
+    config.add_api_operations(OPERATIONS, SCHEMAS)
     config.scan("lps_core.tiers.views")

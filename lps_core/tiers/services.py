@@ -316,7 +316,7 @@ def set_tier_floor(db, plugins, member_id, tier_code, expires_at, now=None) -> F
         raise ValidationFailed("expires_at must be a date-time", {"expires_at": "must be a date-time"})
     expires_at = as_utc(expires_at)
     if expires_at <= now:
-        raise ValidationFailed("expires_at must be in the future", {"expires_at": "must be in the future"})
+        raise Unprocessable("expires_at must be in the future", {"expires_at": "must be in the future"})
     member = _member_for_update(db, member_id)
     if member.status not in TIERED_STATUSES:
         raise Conflict(f"member {member_id} is {member.status}", {"id": f"member is {member.status}"})

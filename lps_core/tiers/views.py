@@ -1,17 +1,12 @@
 """Tier API views: the programme's tiers and benefits, a member's tier and progress, buying a
 higher tier with points, and staff floors. Thin: parse and validate, call a service, shape JSON."""
-from datetime import datetime
-
 from pyramid.view import view_config
 
-from lps_core.api.request import authenticate, int_param, json_body
-from lps_core.errors import ValidationFailed
+from lps_core.api.operations import read_body, read_path
+from lps_core.api.request import authenticate
 from lps_core.money import format_cents
 from lps_core.tiers import services as tiers
 from lps_core.timeutil import isoformat
-
-PURCHASE_NO_MAX = 64
-
 
 def tier_json(tier, *, full=False):
     if tier is None:
@@ -47,7 +42,7 @@ def list_tiers(request):
 @view_config(route_name="api.member_tier", request_method="GET", require_csrf=False, renderer="json")
 def member_tier(request):
     authenticate(request, "cards.read")
-    member_id = int_param(request.matchdict["id"], "id")
+    member_id = read_path(request).id
     status = tiers.member_tier_status(request.dbsession, request.registry.settings, member_id)
     floor, next_tier = status["floor"], status["next"]
     return {
@@ -73,13 +68,10 @@ def member_tier(request):
 @view_config(route_name="api.member_tier_purchase", request_method="POST", require_csrf=False, renderer="json")
 def purchase_tier(request):
     outlet = authenticate(request, "members")
-    member_id = int_param(request.matchdict["id"], "id")
-    body = json_body(request)
-    _reject_unknown(body, ("tier", "purchase_no"))
-    tier_code = _text(body, "tier", 32)
-    purchase_no = _text(body, "purchase_no", PURCHASE_NO_MAX)
-    result = tiers.purchase_tier(request.dbsession, request.registry["lps.plugins"], member_id, tier_code,
-                                 f"tier_purchase:{member_id}:{purchase_no}")
+    member_id = read_path(request).id
+    body = read_body(request)
+    result = tiers.purchase_tier(request.dbsession, request.registry["lps.plugins"], member_id, body.tier,
+                                 f"tier_purchase:{member_id}:{body.purchase_no}")
     request.response.status = 200 if result.replayed else 201
     return {"member_id": member_id, "tier": result.tier, "points": result.points,
             "points_balance": result.points_balance, "outlet": outlet.code, "replayed": result.replayed}
@@ -88,42 +80,9 @@ def purchase_tier(request):
 @view_config(route_name="api.member_tier_floor", request_method="POST", require_csrf=False, renderer="json")
 def set_tier_floor(request):
     authenticate(request, "tiers.manage")
-    member_id = int_param(request.matchdict["id"], "id")
-    body = json_body(request)
-    _reject_unknown(body, ("tier", "expires_at"))
-    tier_code = _text(body, "tier", 32)
-    expires_at = _moment(body, "expires_at")
-    result = tiers.set_tier_floor(request.dbsession, request.registry["lps.plugins"], member_id, tier_code,
-                                  expires_at)
+    member_id = read_path(request).id
+    body = read_body(request)
+    result = tiers.set_tier_floor(request.dbsession, request.registry["lps.plugins"], member_id, body.tier,
+                                  body.expires_at)
     return {"member_id": member_id, "floor": {"tier": result.floor_tier, "expires_at": isoformat(result.expires_at)},
             "tier": result.change.new_tier if result.change else None, "raised": result.change is not None}
-
-
-def _reject_unknown(body, known):
-    unknown = sorted(set(body) - set(known))
-    if unknown:
-        raise ValidationFailed(f"unknown field(s): {', '.join(unknown)}", {name: "unknown field" for name in unknown})
-
-
-def _text(body, name, max_length):
-    value = body.get(name)
-    if value is None:
-        raise ValidationFailed(f"{name} is required", {name: "is required"})
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationFailed(f"{name} must be non-empty text", {name: "must be non-empty text"})
-    if len(value.strip()) > max_length:
-        raise ValidationFailed(f"{name} must be at most {max_length} characters",
-                               {name: f"must be at most {max_length} characters"})
-    return value.strip()
-
-
-def _moment(body, name):
-    value = _text(body, name, 40)
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        raise ValidationFailed(f"{name} must be an ISO 8601 date-time with an offset",
-                               {name: "must be an ISO 8601 date-time with an offset, e.g. 2026-03-31T23:59:59+08:00"})
-    return moment
