@@ -145,7 +145,7 @@ def test_too_few_points_is_a_409_naming_points_and_writes_nothing(testapp, seed,
     give_points(seed, card_no, 499, days=100)
     add_reward(testapp, manager)
     answer = redeem(testapp, desk, card_no, "P-1", status=409)
-    assert answer["error"] == "insufficient_balance"
+    assert answer["code"] == "insufficient_balance"
     assert answer["fields"] == {"points": "needs 500 points, the member has 499"}
     assert fresh(seed.db, select(Reward.stock)) == 10
     assert fresh(seed.db, select(func.count()).select_from(Redemption)) == 0
