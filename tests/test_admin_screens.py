@@ -82,7 +82,7 @@ def test_the_audit_log_is_searchable_and_shows_before_and_after(testapp, seed, a
     rows = page.html.select("table.audit tbody tr")
     assert len(rows) == 1 and "operator.roles" in rows[0].text
     changed = [" ".join(item.text.split()) for item in rows[0].select("ul.diff li")]
-    assert changed == ["Roles cashier → front_desk", "Outlets REST → SPA"]
+    assert changed == ["Roles Cashier → Front desk", "Outlets REST → SPA"]
     assert len(testapp.get("/audit", {"action": "operator.", "sort": "at"}).html.select("table.audit tbody tr")) >= 2
     bad = testapp.get("/audit", {"since": "yesterday"}, status=400)
     assert bad.html.select_one("#since")["aria-invalid"] == "true"

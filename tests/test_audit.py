@@ -208,7 +208,7 @@ def test_a_full_desk_flow_leaves_no_personal_data_or_secret_in_the_audit_table(t
                                                  "id_number": API_ID_NUMBER, "address": API_STREET},
                              headers=auth, status=201).json
     testapp.post_json(f"/api/v1/members/{made['id']}/approve", {}, headers=auth, status=200)
-    testapp.post("/logout", {"csrf_token": token}, status=303)
+    testapp.post("/logout", {"csrf_token": csrf_of(testapp.get("/password"))}, status=303)  # a new session's
 
     cells = every_audit_cell(seed.db)
     actions = {entry.action for entry in entries(seed.db)}
@@ -299,6 +299,20 @@ def test_an_edit_records_one_entry_with_only_the_changed_fields_and_a_human_name
     testapp.get("/locale/zh_CN")
     chinese = testapp.get("/audit", {"action": "member.edit"})
     assert chinese.html.select_one("table.audit td.what").contents[0].strip() == zh_cn("Member edited")
+    status = testapp.get("/audit", {"action": "card.status"}).html.select_one("table.audit ul.diff li")
+    assert status.select_one(".field").text == zh_cn("Status") and "frozen" not in status.text  # named, not the code
+
+
+def test_times_in_a_diff_read_as_the_locale_writes_them_and_as_iso_in_the_file(testapp, seed):
+    sign_in_as(testapp, seed, "boss", ADMIN_PASSWORD, ["administrator"], ["all"])
+    record(seed.db, actor=SYSTEM, action="promotion.edit", target=("promotion", 1),
+           before={"ends_at": "2030-01-01T00:00:00+00:00"}, after={"ends_at": "2031-06-30T00:00:00+00:00"})
+    seed.db.commit()
+    [change] = testapp.get("/audit", {"action": "promotion.edit"}).html.select("table.audit ul.diff li")
+    text_ = " ".join(change.text.split())
+    assert text_.startswith("Ends at Jan 1, 2030, ") and " → Jun 30, 2031, " in text_ and "T00:00" not in text_
+    export = testapp.get("/audit", {"action": "promotion.edit", "format": "csv"}).body.decode("utf-8")
+    assert "Ends at: 2030-01-01T00:00:00+00:00 → 2031-06-30T00:00:00+00:00" in export
 
 
 def zh_cn(message) -> str:

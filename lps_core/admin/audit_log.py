@@ -4,7 +4,8 @@ service stored them: personal data already masked, secrets never there. The same
 to CSV. An operator scoped to some outlets sees only the entries of those outlets."""
 import csv
 import io
-from datetime import datetime, time, timedelta
+import re
+from datetime import date, datetime, time, timedelta
 
 from pyramid.renderers import render_to_response
 from pyramid.response import Response
@@ -12,7 +13,7 @@ from pyramid.view import view_config
 from sqlalchemy import func, select
 
 from lps_core.admin.forms import dgettext
-from lps_core.audit.actions import ACTIONS, action_name, changed_fields, changes_text, field_name, shown_value
+from lps_core.audit.actions import ACTIONS, action_name, changed_fields, field_name, shown_value, value_kind
 from lps_core.audit.models import AuditEntry
 from lps_core.audit.services import audit_conditions
 from lps_core.operators.permissions import Permission
@@ -25,6 +26,8 @@ MAX_EXPORT_ROWS = 100_000
 EXPORT_BATCH = 1_000
 # A cell that a spreadsheet would read as a formula is written with a leading apostrophe.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _search(request):
@@ -57,8 +60,7 @@ def audit_log(request, errors=None):
         "page": page, "search": search, "errors": errors,
         "actions": _action_choices(translate, search["action"]),
         "export_url": request.route_path("audit", _query={**{k: v for k, v in search.items() if v}, "format": "csv"}),
-        "action_name": action_name, "changes": changed_fields, "field_name": field_name,
-        "shown": lambda value: shown_value(value, translate),
+        "action_name": action_name, "changes": lambda entry: changes(request, entry),
     }
 
 
@@ -91,7 +93,8 @@ def audit_log_csv(request):
             entry.actor_name, entry.actor_kind, entry.address or "",
             translate(action_name(entry.action, entry.after)), entry.action,
             " ".join(str(part) for part in (entry.target_type, entry.target_id) if part is not None),
-            changes_text(entry.before, entry.after, translate),
+            "; ".join(name + ": " + (new if old is None else f"{old} → {new}") if name else f"{old} → {new}"
+                      for name, old, new in changes(request, entry, iso_times=True)),
         )])
     day = utcnow().astimezone(timezone).strftime("%Y%m%d")
     response = Response(out.getvalue().encode("utf-8"), content_type="text/csv", charset="utf-8")
@@ -105,6 +108,39 @@ CSV_COLUMNS = (
     dgettext("lps_config", "Address"), dgettext("lps_config", "Action"), dgettext("lps_config", "Action code"),
     dgettext("lps_config", "Target"), dgettext("lps_config", "Changes"),
 )
+
+
+def changes(request, entry, iso_times=False) -> list[tuple]:
+    """(field's name, before, after) as text, in the reader's language: codes by their labels, times
+    and dates in the programme's time zone as the page's locale writes them (ISO 8601 for a file).
+    `before` is None for a field that had no value before: the change shows the new value alone."""
+    translate, labels = request.localizer.translate, request.registry["lps.labels"]
+    shown = []
+    for name, old, new in changed_fields(entry.before, entry.after):
+        kind = value_kind(entry.action, entry.target_type, name)
+
+        def name_code(value, kind=kind):
+            if kind is not None and isinstance(value, str) and kind in labels.table:
+                return translate(labels.get(kind, value))
+            return str(value) if iso_times else _local_time(request, value)
+
+        shown.append((translate(field_name(name)) if name else "",
+                      None if old is None else shown_value(old, name_code, translate),
+                      shown_value(new, name_code, translate)))
+    return shown
+
+
+def _local_time(request, value) -> str:
+    """A stored ISO 8601 time or date as the page's locale writes it; any other value as it is."""
+    text = str(value)
+    try:
+        if ISO_TIME.match(text):
+            return request.fmt.datetime(datetime.fromisoformat(text))
+        if ISO_DATE.fullmatch(text):
+            return request.fmt.date(date.fromisoformat(text))
+    except ValueError:
+        pass
+    return text
 
 
 def _cell(value) -> str:

@@ -97,7 +97,7 @@ FIELDS = {
     "birthday": dgettext("lps_config", "Birthday"),
     "gender": dgettext("lps_config", "Gender"),
     "id_number": dgettext("lps_config", "ID number"),
-    "address": dgettext("lps_config", "Address"),
+    "address": dgettext("lps_config", "Postal address"),
     "status": dgettext("lps_config", "Status"),
     "reason": dgettext("lps_config", "Reason"),
     "note": dgettext("lps_config", "Note"),
@@ -118,10 +118,25 @@ YES = dgettext("lps_config", "yes")
 NO = dgettext("lps_config", "no")
 NOTHING = "—"
 
+# Which stored codes a field holds, as a kind of lps_core.web.labels ("card status"), so that the
+# screen names them as everywhere else: by field, or by field and the entry's target type.
+VALUE_KINDS = {"roles": "role", "gender": "gender", "formula": "formula"}
+VALUE_KINDS_BY_TARGET = {
+    ("status", "card"): "card status", ("status", "member"): "member status",
+    ("status", "redemption"): "redemption status", ("channel", "member"): "contact channel",
+}
+VALUE_KINDS_BY_ACTION = {("channel", "member.enrol"): "enrolment channel"}
+
 
 def field_name(name):
     """A field's human name: a TranslationString when known, else the name with spaces."""
     return FIELDS.get(name) or name.replace("_", " ").capitalize()
+
+
+def value_kind(action, target_type, name) -> str | None:
+    """The labels' kind of the codes that field `name` of an entry holds, or None."""
+    return (VALUE_KINDS_BY_ACTION.get((name, action)) or VALUE_KINDS_BY_TARGET.get((name, target_type))
+            or VALUE_KINDS.get(name))
 
 
 def changed_fields(before, after) -> list[tuple]:
@@ -132,26 +147,15 @@ def changed_fields(before, after) -> list[tuple]:
     return [(name, before.get(name), after.get(name)) for name in dict.fromkeys([*before, *after])]
 
 
-def shown_value(value, translate=str) -> str:
-    """A stored value as text: yes/no, lists joined with commas, anything nested as compact JSON."""
+def shown_value(value, name_code=str, translate=str) -> str:
+    """A stored value as text: yes/no, codes by their names (`name_code`), lists joined with commas,
+    anything nested as compact JSON."""
     if value is None or value == "":
         return NOTHING
     if isinstance(value, bool):
         return translate(YES if value else NO)
     if isinstance(value, list) and all(not isinstance(item, (dict, list)) for item in value):
-        return ", ".join(shown_value(item, translate) for item in value)
+        return ", ".join(shown_value(item, name_code, translate) for item in value)
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return str(value)
-
-
-def changes_text(before, after, translate=str) -> str:
-    """The entry's changes on one line, e.g. "Phone: 138****0042 → 139****0043; Status: active → frozen";
-    a field that had no value before shows its new value alone ("Name: Wang Fang")."""
-    parts = []
-    for name, old, new in changed_fields(before, after):
-        label = translate(field_name(name)) if name else ""
-        change = shown_value(new, translate) if old is None else \
-            f"{shown_value(old, translate)} → {shown_value(new, translate)}"
-        parts.append(f"{label}: {change}" if label else change)
-    return "; ".join(parts)
+    return name_code(value)
