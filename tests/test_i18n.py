@@ -372,3 +372,14 @@ def test_a_rewards_window_is_shown_in_the_programmes_time_zone_and_saves_back_un
     seed.db.expire_all()
     saved = seed.db.scalar(select(Reward).where(Reward.code == "SPA"))
     assert as_utc(saved.available_from) == opens and as_utc(saved.available_to) == opens + timedelta(days=365)
+
+
+def test_the_configuration_forms_name_their_choices_in_chinese(testapp, seed):
+    chinese_admin(testapp, seed)
+    form = testapp.get("/config/promotions/new").html
+    rules = testapp.get("/config/outlets/REST/rules").html
+    for page, field, kind in ((form, "kind", "promotion kind"), (form, "stacking", "promotion stacking"),
+                              (form, "cap_period", "cap period"), (rules, "rounding", "rounding"),
+                              (rules, "band_basis", "band basis"), (rules, "band_period", "band period")):
+        options = {option["value"]: option.text for option in page.select(f"select#{field} option") if option["value"]}
+        assert options and options == {value: chinese(LABELS[kind][value]) for value in options}, field

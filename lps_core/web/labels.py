@@ -174,15 +174,6 @@ LABELS: dict[str, dict[str, TranslationString]] = {
         "nights": pgettext("qualification", "nights"),
         "stays": pgettext("qualification", "stays"),
     },
-    "balance": {
-        "points": pgettext("balance", "Points"),
-        "stored_value": pgettext("balance", "Stored value"),
-        "bonus_value": pgettext("balance", "Bonus value"),
-        "uses": pgettext("balance", "Uses left"),
-        "credit_used": pgettext("balance", "Credit used"),
-        "credit_limit": pgettext("balance", "Credit limit"),
-        "credit_left": pgettext("balance", "Credit left"),
-    },
     # Earning formulas come from plugins, which name theirs with config.add_labels("formula", ...).
     "formula": {},
 }
