@@ -4,7 +4,8 @@
 Creates a fresh database, loads members with cards through LPS's own services, serves
 config/production.ini with waitress (one process, or one per core behind nginx), drives it with
 `wrk` (or a lean Python keep-alive client when wrk is missing), checks the ledger afterwards and
-compares the throughput with /work/shared/tools/pgbench-reference. See bench/README.md.
+compares the throughput with the PostgreSQL reference tool ../shared/tools/pgbench-reference
+(relative to the project root; $LPS_PGBENCH_REFERENCE names another). See bench/README.md.
 
     .venv/bin/python bench/earn.py --mode both
 """
@@ -29,9 +30,24 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION_INI = ROOT / "config" / "production.ini"
-PGBENCH_REFERENCE = "/work/shared/tools/pgbench-reference"
+PGBENCH_REFERENCE = Path(os.environ.get("LPS_PGBENCH_REFERENCE")
+                         or ROOT.parent / "shared" / "tools" / "pgbench-reference")
 BIN = Path(sys.executable).parent
 BENCH_SECRET = secrets.token_hex(32)  # staff-session secret for the bench's servers only
+
+
+def _bench_pii_settings() -> dict:
+    """Keys of personal data for the bench's own databases: those of the environment
+    (LPS_PII_KEYS, LPS_PII_INDEX_KEY) or new ones for this run, put into the environment so that
+    the servers the bench starts read the same keys."""
+    from cryptography.fernet import Fernet
+
+    os.environ.setdefault("LPS_PII_KEYS", Fernet.generate_key().decode())
+    os.environ.setdefault("LPS_PII_INDEX_KEY", secrets.token_urlsafe(32))
+    return {"lps.pii.keys": os.environ["LPS_PII_KEYS"], "lps.pii.index_key": os.environ["LPS_PII_INDEX_KEY"]}
+
+
+BENCH_PII = _bench_pii_settings()
 TIERS = [("classic", "Classic", 0, "1"), ("silver", "Silver", 1, "1.2"), ("gold", "Gold", 2, "1.5"),
          ("diamond", "Diamond", 3, "2")]
 
@@ -164,7 +180,7 @@ def load_data(url, members, workers=1):
     from lps_core.outlets.services import ensure_property, save_outlet
     from lps_core.plugins import load_plugins
 
-    engine = get_engine({"sqlalchemy.url": url, "sqlalchemy.pool_size": str(workers + 1)})
+    engine = get_engine({"sqlalchemy.url": url, "sqlalchemy.pool_size": str(workers + 1), **BENCH_PII})
     upgrade(engine)
     factory = get_session_factory(engine)
     plugins = load_plugins({})
@@ -232,7 +248,7 @@ def verify(url):
     from lps_core.ledger.check import find_drift
     from lps_core.ledger.models import LedgerEntry
 
-    engine = get_engine({"sqlalchemy.url": url})
+    engine = get_engine({"sqlalchemy.url": url, **BENCH_PII})
     result = run_in_transaction(get_session_factory(engine), lambda db: {
         "drift": [str(d) for d in find_drift(db)],
         "bills": db.scalar(select(func.count()).select_from(Bill)),
@@ -296,10 +312,10 @@ def write_ini(tmp, threads, url, source=PRODUCTION_INI, settings=()):
         text, n = re.subn(rf"(?m)^{re.escape(name)}\s*=.*$", lambda _: f"{name} = {value.strip()}", text)
         if not n:
             text = text.replace("[app:main]\n", f"[app:main]\n{name} = {value.strip()}\n", 1)
-    # production.ini reads %(ENV_LPS_DATABASE_URL)s, but neither pserve nor `lps` (plaster_pastedeploy
-    # 1.0) puts the environment into the interpolation defaults, so it fails to load as is.
-    # The bench writes the URL in (pserve ... ENV_LPS_DATABASE_URL=<url> works as well).
-    # Every other %(ENV_X)s is taken from the environment, or gets a random bench-only value (secrets).
+    # production.ini takes the URL and the secrets from the environment (start_waitress sets them).
+    # An older ini file of the %(ENV_X)s kind, which plaster_pastedeploy does not fill in from the
+    # environment, gets the URL written in, and every other %(ENV_X)s from the environment or a
+    # random bench-only value (secrets).
     def env_value(match):
         name = match.group(1)
         value = url if name == "LPS_DATABASE_URL" else os.environ.get(name) or secrets.token_hex(24)
@@ -595,6 +611,9 @@ def main(argv=None):
     modes = ("single", "nginx") if args.mode == "both" else (args.mode,)
     if "nginx" in modes and not (shutil.which("nginx") or os.path.exists("/usr/sbin/nginx")):
         parser.error("nginx is not installed: apt-get install nginx (or use --mode single)")
+    if args.pgbench_seconds and not os.access(PGBENCH_REFERENCE, os.X_OK):
+        parser.error(f"no PostgreSQL reference tool at {PGBENCH_REFERENCE}: set LPS_PGBENCH_REFERENCE "
+                     "or skip it with --pgbench-seconds 0")
 
     from sqlalchemy.engine import make_url
 
@@ -618,7 +637,7 @@ def main(argv=None):
             results.append(run_mode(args, mode, tmp, ini, url, key, cards))
         if args.pgbench_seconds:
             log(f"pgbench-reference {args.pgbench_seconds} s")
-            out = subprocess.run([PGBENCH_REFERENCE, str(args.pgbench_seconds)], capture_output=True, text=True,
+            out = subprocess.run([str(PGBENCH_REFERENCE), str(args.pgbench_seconds)], capture_output=True, text=True,
                                  check=True).stdout
             pgbench_tps = float(out.strip().splitlines()[-1].split()[1])
     except KeyboardInterrupt:

@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import re
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -121,10 +122,19 @@ def database_exists(server, name):
     return bool(found)
 
 
+def pii_settings() -> list[str]:
+    """Keys of personal data for the ini: the environment's (LPS_PII_KEYS, LPS_PII_INDEX_KEY), or new
+    ones for this run. The jobs read no personal data, so any keys will do."""
+    from cryptography.fernet import Fernet
+
+    return [f"lps.pii.keys = {os.environ.get('LPS_PII_KEYS') or Fernet.generate_key().decode()}",
+            f"lps.pii.index_key = {os.environ.get('LPS_PII_INDEX_KEY') or secrets.token_urlsafe(32)}"]
+
+
 def write_ini(directory, url, args):
     path = Path(directory) / "bench-jobs.ini"
     path.write_text("\n".join([
-        "[app:main]", "use = egg:lps", f"sqlalchemy.url = {url}",
+        "[app:main]", "use = egg:lps", f"sqlalchemy.url = {url}", *pii_settings(),
         "lps.points.expiry_policy = months_after_earn", "lps.points.expiry_months = 18",
         f"lps.points.inactivity_months = {args.inactivity_months}", "lps.points.expiry_warning_days = 30",
         "lps.tiers.window = rolling_12_months", f"lps.members.dormant_after_months = {args.dormant_months}",
