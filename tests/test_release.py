@@ -4,9 +4,16 @@ answers, and a configuration error at start-up is one line that names the settin
 The full install (the wheels of LPS and its plugins in a fresh virtualenv, PostgreSQL, every staff
 screen) is .ci/wheel-smoke, run by .ci/run.
 """
+import http.client
+import os
+import re
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import textwrap
+import time
 import zipfile
 from email.parser import Parser
 from importlib.metadata import entry_points
@@ -114,3 +121,96 @@ def test_a_configuration_error_at_pserve_start_up_is_one_line(tmp_path, settings
     assert started.returncode == 1
     assert started.stderr.strip() == message
     assert "Traceback" not in started.stdout + started.stderr
+
+
+# --- The install paths of docs/install.md and docs/deployment.md, as written ---------------------
+# The commands run as the pages give them. Only what names this machine changes: the virtualenv
+# (this one, with LPS installed), the database (a fresh SQLite file: creating a PostgreSQL role
+# needs a superuser and a password prompt), /opt/lps and /etc/lps paths, and the port.
+
+def shell_blocks(text) -> list[str]:
+    """The ```sh blocks of a Markdown text, without their indentation."""
+    return [textwrap.dedent(block) for block in re.findall(r"(?m)^[ ]*```sh\n(.*?)^[ ]*```", text, re.DOTALL)]
+
+
+def section(name, heading) -> str:
+    text = (ROOT / "docs" / name).read_text(encoding="utf-8")
+    start = text.index(heading)
+    following = re.search(r"(?m)^#{1,2} ", text[start + len(heading):])
+    return text[start:start + len(heading) + following.start()] if following else text[start:]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def serves_the_sign_in_page(command, env, cwd) -> str:
+    """Starts `command` (a pserve), waits for /login over HTTPS as nginx forwards it, stops it."""
+    port = free_port()
+    server = subprocess.Popen(["bash", "-c", command.replace("6543", str(port))], env=env, cwd=cwd,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                connection.request("GET", "/login", headers={"X-Forwarded-Proto": "https"})
+                return f"{connection.getresponse().status}"
+            except OSError:
+                time.sleep(0.3)
+        return f"not serving: {server.communicate(timeout=10)[0] if server.poll() is not None else 'timeout'}"
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(20)
+
+
+def test_install_md_postgresql_steps_work_as_written(tmp_path):
+    blocks = shell_blocks(section("install.md", "## PostgreSQL"))
+    (environment,) = [block for block in blocks if "export LPS_DATABASE_URL=" in block]
+    (start,) = [block for block in blocks if "db upgrade" in block]
+    database = f"sqlite:///{tmp_path}/lps.sqlite"
+    script = re.sub(r"(?m)^export LPS_DATABASE_URL=.*$", f"export LPS_DATABASE_URL={database}", environment)
+    script = script.replace(".venv/bin/", f"{BIN}/")
+    upgrade, serve = [line.replace(".venv/bin/", f"{BIN}/") for line in start.strip().splitlines()]
+    env = {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(tmp_path)}
+    exported = subprocess.run(["bash", "-ec", f"{script}\n{upgrade}\nenv"], env=env, cwd=ROOT, check=True,
+                              capture_output=True, text=True).stdout
+    variables = dict(line.split("=", 1) for line in exported.splitlines() if line.startswith("LPS_"))
+    assert set(variables) == {"LPS_DATABASE_URL", "LPS_SESSION_SECRET", "LPS_PII_KEYS", "LPS_PII_INDEX_KEY"}
+    assert serves_the_sign_in_page(serve, {**env, **variables}, ROOT) == "200"
+
+
+def test_deployment_md_environment_file_and_processes_work_as_written(tmp_path):
+    text = (ROOT / "docs" / "deployment.md").read_text(encoding="utf-8")
+    local = {"/opt/lps/venv/bin/": f"{BIN}/", "/opt/lps/config/production.ini": str(ROOT / "config" / "production.ini"),
+             "/etc/lps/lps.env": str(tmp_path / "lps.env")}
+
+    def here(line):
+        for path, replacement in local.items():
+            line = line.replace(path, replacement)
+        return line
+
+    env = {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(tmp_path)}
+    (env_file,) = [block for block in shell_blocks(section("deployment.md", "## 2.")) if "LPS_SESSION_SECRET=" in block]
+    lines = []
+    for line in env_file.strip().splitlines():  # fill in each "<output of: COMMAND>" by running it
+        name, _, value = line.partition("=")
+        made = re.fullmatch(r"<output of: (.*)>", value)
+        if name == "LPS_DATABASE_URL":
+            value = f"sqlite:///{tmp_path}/lps.sqlite"
+        elif made:
+            value = subprocess.run(["bash", "-c", here(made.group(1))], env=env, check=True, capture_output=True,
+                                   text=True).stdout.strip()
+        lines.append(f"{name}={value}")
+    (tmp_path / "lps.env").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (migrate,) = [block for block in shell_blocks(section("deployment.md", "## 3.")) if "db upgrade" in block]
+    listed = subprocess.run(["bash", "-ec", here(migrate)], env=env, check=True, capture_output=True, text=True).stdout
+    assert '"base_rate"' in listed and '"points_tiers"' in listed
+    (processes,) = [block for block in shell_blocks(section("deployment.md", "## 4.")) if "pserve" in block]
+    first = here(processes.strip().splitlines()[0])
+    assert first.endswith("http_port=6543")
+    environment = dict(line.split("=", 1) for line in lines)
+    assert serves_the_sign_in_page(f"{BIN}/{first}", {**env, **environment}, tmp_path) == "200"
