@@ -149,6 +149,25 @@ def test_settlement_errors_are_shown_beside_the_tender_and_pin_with_the_form_kep
     assert "must add up to 90.00" in totals.text
 
 
+def test_malformed_bill_lines_are_named_beside_their_row_by_the_settlement_schema(testapp, seed, cashier):
+    card_no = card_of(seed, "Zheng Hao")
+    page = testapp.get("/cashier", {"card_no": card_no})
+    form = fill_bill(bill_form(page), [("STEAK", "food", "1", "100.00"), ("WINE", "drinks", "1e5", "10.")],
+                     [("cash", "1e300000"), ("credit", "0")])
+    bad = form.submit(status=400)
+    assert "amount must not use an exponent" in bad.html.select_one("#tenders").text
+    assert bad.html.select_one("#tender-0-amount")["aria-invalid"] == "true"
+    assert bad.html.select_one("#tender-1-amount")["aria-invalid"] == "true"
+    assert "line 2: qty must be a whole number" in bad.text
+    assert bill_form(bad)["item-1-qty"].value == "1e5" and bill_form(bad)["tender-0-amount"].value == "1e300000"
+    assert seed.db.scalar(select(Settlement.id)) is None
+    form = fill_bill(bill_form(bad), [("STEAK", "food", "1", "100.00"), ("WINE", "drinks", "2", "10.00")],
+                     [("cash", "50.00"), ("credit", "49.00")])
+    assert form.submit(status=303).follow().status_int == 200
+    seed.db.rollback()
+    assert seed.db.scalar(select(Settlement.charged_cents)) == 9900
+
+
 def test_a_cashier_of_one_outlet_cannot_act_for_another(testapp, seed, cashier):
     card_no = card_of(seed, "Sun Li")
     testapp.get("/cashier", {"outlet": "SPA", "card_no": card_no}, status=403)
