@@ -147,6 +147,18 @@ def test_a_post_without_a_signed_in_operator_records_no_staff_entry(testapp, see
     assert [entry.action for entry in entries(seed.db)] == ["operator.sign_in_failed"]
 
 
+def test_a_password_typed_into_the_user_name_field_does_not_reach_the_log(testapp, seed):
+    create_operator(seed.db, "alice", PASSWORD, roles=["cashier"], outlets=["REST"], must_change_password=False)
+    seed.db.commit()
+    page = testapp.get("/login")
+    testapp.post("/login", {"username": PASSWORD, "password": "", "csrf_token": csrf_of(page)}, status=400)
+    testapp.post("/login", {"username": "alice", "password": "wrong-pass-123", "csrf_token": csrf_of(page)},
+                 status=400)
+    failed = entries(seed.db, "operator.sign_in_failed")
+    assert [entry.actor_name for entry in failed] == [PASSWORD[:2] + "***", "alice"]  # an account's name is kept
+    assert not [cell for cell in every_audit_cell(seed.db) if PASSWORD in cell]
+
+
 def test_a_generic_entry_keeps_lists_and_filled_in_fields_and_drops_secrets(seed):
     from webob.multidict import MultiDict
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, insert, select
 
-from lps_core.audit.masking import cleaned, without_secrets
+from lps_core.audit.masking import HIDDEN, cleaned, without_secrets
 from lps_core.audit.models import AuditEntry
 from lps_core.errors import ValidationFailed
 from lps_core.timeutil import utcnow
@@ -34,6 +34,7 @@ SYSTEM = Actor("system", "system")
 
 
 RECORDED = "lps.audit.recorded"
+UNKNOWN_NAME_KEPT = 2
 
 
 def record(db, *, actor, action, target, before=None, after=None, address=None, outlet_id=None) -> int:
@@ -43,11 +44,12 @@ def record(db, *, actor, action, target, before=None, after=None, address=None, 
     `target` is (type, id), e.g. ("operator", 7), or None; `before` and `after` are JSON-able
     dicts (Decimal and datetime are written as text). Only what changed is kept: a field equal on
     both sides, or blank on both, is left out, and so is a blank field of a new thing. Then staff
-    secrets are dropped and personal data is masked (lps_core.audit.masking), whoever the caller."""
+    secrets are dropped and personal data is masked (lps_core.audit.masking), whoever the caller;
+    a user name that no operator has is kept only in part."""
     target_type, target_id = target if target else (None, None)
     before, after = changes(_jsonable(before), _jsonable(after))
     entry_id = db.scalar(insert(AuditEntry).values(
-        at=utcnow(), actor_kind=actor.kind, actor_id=actor.id, actor_name=actor.name[:100],
+        at=utcnow(), actor_kind=actor.kind, actor_id=actor.id, actor_name=_actor_name(actor),
         address=address, action=action, target_type=target_type,
         target_id=None if target_id is None else str(target_id)[:200],
         before=cleaned(before), after=cleaned(after), outlet_id=outlet_id,
@@ -56,6 +58,14 @@ def record(db, *, actor, action, target, before=None, after=None, address=None, 
     if info is not None:
         info[RECORDED] = info.get(RECORDED, 0) + 1
     return entry_id
+
+
+def _actor_name(actor) -> str:
+    """The actor's name; for an operator no account has (a failed sign-in with an unknown user name),
+    only its first 2 characters: what was typed into the name field is often a password."""
+    if actor.kind == "operator" and actor.id is None and actor.name != "-":
+        return actor.name[:UNKNOWN_NAME_KEPT] + HIDDEN
+    return actor.name[:100]
 
 
 def recorded_in(db) -> bool:
