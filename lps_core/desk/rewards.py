@@ -11,20 +11,21 @@ from lps_core.desk.forms import new_reference, reward_body, whole_number
 from lps_core.desk.outlets import chosen_outlet, context_of, outlets_in_scope
 from lps_core.desk.texts import dgettext
 from lps_core.desk.views import actor, flash
-from lps_core.errors import LpsError, ValidationFailed
+from lps_core.errors import LpsError
 from lps_core.operators.permissions import Permission
 from lps_core.outlets.models import Outlet
 from lps_core.rewards import services as rewards
 from lps_core.rewards.models import CATEGORIES, Reward
-from lps_core.rewards.views import clean_redeem_request, clean_reward
+from lps_core.rewards.schemas import CancellationIn, RedemptionIn, RestockIn, RewardChangeIn, RewardIn
+from lps_core.rewards.views import check_tiers
 from lps_core.timeutil import utcnow
+from lps_core.validation import validate
 from lps_core.web.lists import paginate
 from lps_core.web.security import outlet_scope
 
 DESK_PAGE = "lps_core.desk:templates/rewards.pt"
 MANAGE_PAGE = "lps_core.desk:templates/rewards_manage.pt"
 EDIT_PAGE = "lps_core.desk:templates/reward_edit.pt"
-MAX_REASON = 500
 
 
 def ratio(request):
@@ -105,7 +106,7 @@ def redeem(request):
             "quantity": whole_number(params.get("quantity")) or 1, "collection": params.get("collection", "now")}
     db = request.dbsession
     try:
-        made = rewards.redeem(db, context_of(outlet), clean_redeem_request(body), ratio(request))
+        made = rewards.redeem(db, context_of(outlet), validate(RedemptionIn, body).redeem_request(), ratio(request))
     except LpsError as exc:
         request.tm.doom()
         request.response.status = 400
@@ -157,12 +158,12 @@ def collect(request):
              permission=Permission.REWARDS_REDEEM)
 def cancel(request):
     before, outlet = _redemption_in_scope(request)
-    reason = request.POST.get("reason", "").strip()
+    reason = request.POST.get("reason", "")
     try:
-        if not reason or len(reason) > MAX_REASON:
-            raise ValidationFailed("a reason is required", {"reason": f"is required: text of 1 to {MAX_REASON} characters"})
+        cancellation = validate(CancellationIn, {"reason": reason, "force": request.POST.get("force") == "on"})
+        reason = cancellation.reason
         after = rewards.cancel(request.dbsession, before.number, reason, outlets=outlet_scope(request),
-                               force=request.POST.get("force") == "on")
+                               force=cancellation.force)
     except LpsError as exc:
         return _redemption_failed(request, outlet, before.card_no, before.number, exc)
     record(request.dbsession, actor=actor(request), action="redemption.cancel", target=("redemption", after.number),
@@ -209,8 +210,8 @@ def manage(request):
 def create(request):
     db = request.dbsession
     try:
-        code, values = clean_reward(db, reward_body(request.POST, creating=True), creating=True)
-        reward = rewards.create_reward(db, code, values)
+        new = validate(RewardIn, reward_body(request.POST, creating=True), message="the reward has invalid fields")
+        reward = rewards.create_reward(db, new.code, check_tiers(db, new.values()))
     except LpsError as exc:
         request.tm.doom()
         request.response.status = 400
@@ -243,8 +244,9 @@ def save(request):
     db = request.dbsession
     before = reward_values(reward)
     try:
-        _code, values = clean_reward(db, reward_body(request.POST, creating=False), creating=False)
-        reward = rewards.update_reward(db, reward.code, values)
+        change = validate(RewardChangeIn, reward_body(request.POST, creating=False),
+                          message="the reward has invalid fields")
+        reward = rewards.update_reward(db, reward.code, check_tiers(db, change.values()))
     except LpsError as exc:
         request.tm.doom()
         request.response.status = 400
@@ -266,10 +268,8 @@ def restock(request):
     reward = _reward(request)
     db = request.dbsession
     before = reward.stock
-    add = whole_number(request.POST.get("add"))
     try:
-        if not isinstance(add, int) or not 1 <= add <= 1_000_000:
-            raise ValidationFailed("add must be a whole number", {"add": "must be a whole number from 1 to 1000000"})
+        add = validate(RestockIn, {"add": whole_number(request.POST.get("add"))}).add
         reward = rewards.restock(db, reward.code, add)
     except LpsError as exc:
         request.tm.doom()

@@ -15,4 +15,7 @@ def includeme(config):
     config.add_route("api.redemption_collect", "/api/v1/redemptions/{no}/collect")
     config.add_route("api.redemption_cancel", "/api/v1/redemptions/{no}/cancel")
     config.add_route("api.card_redemptions", "/api/v1/cards/{card_no}/redemptions")
+    from lps_core.rewards.openapi import OPERATIONS, SCHEMAS
+
+    config.add_api_operations(OPERATIONS, SCHEMAS)
     config.scan("lps_core.rewards.views")

@@ -1,116 +1,78 @@
-"""The OpenAPI description of this feature's /api/v1 routes, merged into lps_core.api.openapi.DOCUMENT."""
-from lps_core.api.openapi_parts import CARD_NO, DECIMAL, errors, json_content, path_param
+"""The rewards API's operations and the schemas of their answers."""
+from lps_core.api.document import answer, problems
+from lps_core.api.operations import Operation
+from lps_core.rewards.schemas import (
+    CancellationIn,
+    CardRedemptionsPath,
+    CollectionIn,
+    RedemptionIn,
+    RedemptionPageQuery,
+    RedemptionPath,
+    RestockIn,
+    RewardChangeIn,
+    RewardIn,
+    RewardListQuery,
+    RewardPath,
+)
 
-CODE = path_param("code", "Reward code")
-NO = path_param("no", "Redemption number, such as R00000042")
+DECIMAL = {"type": "string", "pattern": r"^-?[0-9]+\.[0-9]{2}$", "example": "380.00"}
 TIMESTAMP = {"type": "string", "format": "date-time", "nullable": True}
-PAGING = [
-    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
-    {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}},
-]
 CATEGORY = {"type": "string", "enum": ["item", "room_night", "fnb_voucher"]}
 REWARD_FIELDS = {
-    "name": {"type": "string", "maxLength": 200},
+    "name": {"type": "string"},
     "category": CATEGORY,
-    "cost": {**DECIMAL, "description": "What the reward costs the hotel; the points price derives from it"},
-    "points_price": {"type": "integer", "minimum": 1, "nullable": True,
-                     "description": "Overrides the derived price; null derives it again"},
-    "stock": {"type": "integer", "minimum": 0, "nullable": True, "description": "null = unlimited"},
+    "cost": DECIMAL,
+    "stock": {"type": "integer", "nullable": True, "description": "null = unlimited"},
     "available_from": TIMESTAMP,
     "available_to": TIMESTAMP,
     "allowed_tiers": {"type": "array", "items": {"type": "string"}, "nullable": True,
                       "description": "Tier codes that may redeem; null = every tier"},
-    "active": {"type": "boolean", "default": True},
-    "voucher_valid_days": {"type": "integer", "minimum": 1, "maximum": 3650, "nullable": True,
-                           "description": "Required for room_night and fnb_voucher: days an issued voucher is valid"},
+    "active": {"type": "boolean"},
+    "voucher_valid_days": {"type": "integer", "nullable": True},
 }
 
-PATHS = {
-    "/api/v1/rewards": {
-        "get": {
-            "summary": "The rewards catalogue with points prices", "operationId": "listRewards",
-            "description": "Scope rewards. Only active rewards inside their window, unless all=1 (scope "
-                           "rewards.manage).",
-            "parameters": [{"name": "category", "in": "query", "schema": CATEGORY},
-                           {"name": "all", "in": "query", "schema": {"type": "string", "enum": ["1"]}}],
-            "responses": {"200": {"description": "The catalogue", "content": json_content("RewardCatalogue")},
-                          **errors(400, 401, 403)},
-        },
-        "post": {
-            "summary": "Add a reward (scope rewards.manage)", "operationId": "createReward",
-            "requestBody": {"required": True, "content": json_content("RewardInput")},
-            "responses": {"201": {"description": "Added", "content": json_content("Reward")},
-                          **errors(400, 401, 403, 409, 413, 422)},
-        },
-    },
-    "/api/v1/rewards/{code}": {
-        "get": {
-            "summary": "One reward (scope rewards)", "operationId": "getReward", "parameters": [CODE],
-            "responses": {"200": {"description": "The reward", "content": json_content("Reward")},
-                          **errors(401, 403, 404)},
-        },
-        "put": {
-            "summary": "Change a reward (scope rewards.manage); fields left out keep their values",
-            "operationId": "updateReward", "parameters": [CODE],
-            "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                "type": "object", "properties": REWARD_FIELDS, "additionalProperties": False}}}},
-            "responses": {"200": {"description": "Changed", "content": json_content("Reward")},
-                          **errors(400, 401, 403, 404, 413, 422)},
-        },
-    },
-    "/api/v1/rewards/{code}/stock": {"post": {
-        "summary": "Restock a reward (scope rewards.manage)", "operationId": "restockReward", "parameters": [CODE],
-        "requestBody": {"required": True, "content": {"application/json": {"schema": {
-            "type": "object", "required": ["add"], "properties": {"add": {"type": "integer", "minimum": 1}}}}}},
-        "responses": {"200": {"description": "Restocked", "content": json_content("Reward")},
-                      **errors(400, 401, 403, 404, 409)},
-    }},
-    "/api/v1/redemptions": {"post": {
-        "summary": "Redeem points for a reward (scope rewards)", "operationId": "redeemReward",
-        "description": "Idempotent on (outlet, request_no): the same body again answers 200 with the first "
-                       "result; another body with the same request_no answers 409. Too few points, no stock "
-                       "left: 409.",
-        "requestBody": {"required": True, "content": json_content("RedemptionRequest")},
-        "responses": {"201": {"description": "Redeemed", "content": json_content("Redemption")},
-                      "200": {"description": "Replay of an earlier identical request",
-                              "content": json_content("Redemption")},
-                      **errors(400, 401, 403, 404, 409, 413, 422)},
-    }},
-    "/api/v1/redemptions/{no}": {"get": {
-        "summary": "One redemption (scope rewards)", "operationId": "getRedemption", "parameters": [NO],
-        "responses": {"200": {"description": "The redemption", "content": json_content("Redemption")},
-                      **errors(401, 403, 404)},
-    }},
-    "/api/v1/redemptions/{no}/collect": {"post": {
-        "summary": "The guest picks the reward up (scope rewards)", "operationId": "collectRedemption",
-        "parameters": [NO],
-        "responses": {"200": {"description": "Collected", "content": json_content("Redemption")},
-                      **errors(400, 401, 403, 404, 409)},
-    }},
-    "/api/v1/redemptions/{no}/cancel": {"post": {
-        "summary": "Cancel a redemption: points and stock go back (scope rewards)",
-        "operationId": "cancelRedemption", "parameters": [NO],
-        "requestBody": {"required": True, "content": {"application/json": {"schema": {
-            "type": "object", "required": ["reason"], "properties": {
-                "reason": {"type": "string", "maxLength": 500},
-                "force": {"type": "boolean", "default": False,
-                          "description": "Needed to cancel a redemption already collected"}}}}}},
-        "responses": {"200": {"description": "Cancelled", "content": json_content("Redemption")},
-                      **errors(400, 401, 403, 404, 409)},
-    }},
-    "/api/v1/cards/{card_no}/redemptions": {"get": {
-        "summary": "A member's redemptions, newest first (scope rewards)", "operationId": "listCardRedemptions",
-        "parameters": [CARD_NO, *PAGING],
-        "responses": {"200": {"description": "A page of redemptions", "content": json_content("RedemptionPage")},
-                      **errors(400, 401, 403, 404)},
-    }},
-}
+OPERATIONS = [
+    Operation("api.rewards", "get", "listRewards", "The rewards catalogue with points prices",
+              {"200": answer("The catalogue", "RewardCatalogue"), **problems(401, 403)},
+              scope="rewards", query=RewardListQuery,
+              description="Only active rewards inside their window, unless all=1 (scope rewards.manage too)."),
+    Operation("api.rewards", "post", "createReward", "Add a reward",
+              {"201": answer("Added", "Reward"), **problems(401, 403, 409, 413, 422)},
+              scope="rewards.manage", body=RewardIn),
+    Operation("api.reward", "get", "getReward", "One reward",
+              {"200": answer("The reward", "Reward"), **problems(401, 403, 404)},
+              scope="rewards", path=RewardPath),
+    Operation("api.reward", "put", "updateReward", "Change a reward; fields left out keep their values",
+              {"200": answer("Changed", "Reward"), **problems(401, 403, 404, 413, 422)},
+              scope="rewards.manage", body=RewardChangeIn, path=RewardPath),
+    Operation("api.reward_stock", "post", "restockReward", "Restock a reward",
+              {"200": answer("Restocked", "Reward"), **problems(401, 403, 404, 409, 413, 422)},
+              scope="rewards.manage", body=RestockIn, path=RewardPath),
+    Operation("api.redemptions", "post", "redeemReward", "Redeem points for a reward",
+              {"201": answer("Redeemed", "Redemption"),
+               "200": answer("Replay of an earlier identical request", "Redemption"),
+               **problems(401, 403, 404, 409, 413, 422)},
+              scope="rewards", body=RedemptionIn,
+              description="Idempotent on (outlet, request_no): the same body again answers 200 with the first "
+                          "result; another body with the same request_no answers 409. Too few points, no stock "
+                          "left: 409."),
+    Operation("api.redemption", "get", "getRedemption", "One redemption of the key's outlet",
+              {"200": answer("The redemption", "Redemption"), **problems(401, 403, 404)},
+              scope="rewards", path=RedemptionPath),
+    Operation("api.redemption_collect", "post", "collectRedemption", "The guest picks the reward up",
+              {"200": answer("Collected", "Redemption"), **problems(401, 403, 404, 409, 413)},
+              scope="rewards", body=CollectionIn, body_required=False, path=RedemptionPath),
+    Operation("api.redemption_cancel", "post", "cancelRedemption", "Cancel a redemption: points and stock go back",
+              {"200": answer("Cancelled", "Redemption"), **problems(401, 403, 404, 409, 413)},
+              scope="rewards", body=CancellationIn, path=RedemptionPath),
+    Operation("api.card_redemptions", "get", "listCardRedemptions", "A member's redemptions, newest first",
+              {"200": answer("A page of redemptions", "RedemptionPage"), **problems(401, 403, 404)},
+              scope="rewards", path=CardRedemptionsPath, query=RedemptionPageQuery),
+]
 
 SCHEMAS = {
-    "RewardInput": {"type": "object", "required": ["code", "name", "category", "cost"], "additionalProperties": False,
-                    "properties": {"code": {"type": "string", "pattern": r"^[A-Za-z0-9_.-]{1,32}$"}, **REWARD_FIELDS}},
     "Reward": {"type": "object", "properties": {
-        "code": {"type": "string"}, **REWARD_FIELDS, "cost": DECIMAL,
+        "code": {"type": "string"}, **REWARD_FIELDS,
         "points_price": {"type": "integer", "description": "The price in points now in force"},
         "points_price_override": {"type": "integer", "nullable": True},
         "available": {"type": "boolean", "description": "Active and inside its window now"},
@@ -118,14 +80,6 @@ SCHEMAS = {
     "RewardCatalogue": {"type": "object", "properties": {
         "points_per_currency_unit": {"type": "string", "example": "100"},
         "rewards": {"type": "array", "items": {"$ref": "#/components/schemas/Reward"}},
-    }},
-    "RedemptionRequest": {"type": "object", "required": ["card_no", "reward", "request_no"],
-                          "additionalProperties": False, "properties": {
-        "card_no": {"type": "string"},
-        "reward": {"type": "string", "description": "Reward code"},
-        "quantity": {"type": "integer", "minimum": 1, "maximum": 99, "default": 1},
-        "request_no": {"type": "string", "maxLength": 64, "description": "The desk's idempotency key"},
-        "collection": {"type": "string", "enum": ["now", "later"], "default": "now"},
     }},
     "Redemption": {"type": "object", "properties": {
         "no": {"type": "string", "example": "R00000042"},
@@ -143,8 +97,17 @@ SCHEMAS = {
         "cancelled_at": TIMESTAMP,
         "cancel_reason": {"type": "string", "nullable": True},
         "points_balance": {"type": "integer", "description": "After redeeming or cancelling (not on GET)"},
+        "consumed": {"type": "array", "items": {"$ref": "#/components/schemas/ConsumedLot"},
+                     "description": "The lots the redemption's debit took its points from, oldest-expiring "
+                                    "first; a cancellation gives them back to the same lots"},
         "replayed": {"type": "boolean"},
     }},
+    "ConsumedLot": {"type": "object", "properties": {
+        "lot_id": {"type": "integer"},
+        "earn_entry_id": {"type": "integer", "description": "The ledger entry that created the lot"},
+        "bill_no": {"type": "string", "nullable": True, "description": "The bill that earned it, if a bill did"},
+        "points": {"type": "integer", "description": "Points taken from the lot"},
+        "lot_expires_at": {"type": "string", "format": "date-time"}}},
     "RedemptionPage": {"type": "object", "properties": {
         "card_no": {"type": "string"}, "page": {"type": "integer"}, "per_page": {"type": "integer"},
         "total": {"type": "integer"},

@@ -17,7 +17,7 @@ from lps_core.cards.models import Card
 from lps_core.cards.lifecycle import card_for_purpose
 from lps_core.errors import ConfigurationError, Conflict, InsufficientBalance, NotFound, Unprocessable
 from lps_core.ledger import services as ledger
-from lps_core.ledger.models import LedgerEntry
+from lps_core.ledger.models import LedgerEntry, LotAllocation, PointLot
 from lps_core.outlets.models import Outlet
 from lps_core.rewards.models import (
     AWAITING_PICKUP,
@@ -126,7 +126,11 @@ def restock(db, code, add: int) -> Reward:
     reward = get_reward(db, code)
     if reward.stock is None:
         raise Conflict(f"reward {code!r} has unlimited stock", {"add": "the stock is unlimited; set one with PUT"})
-    db.execute(update(Reward).where(Reward.id == reward.id).values(stock=Reward.stock + add))
+    # The stock column is a 32-bit integer: a restock that would overflow it is refused, not stored.
+    added = db.execute(update(Reward).where(Reward.id == reward.id, Reward.stock <= 2**31 - 1 - add)
+                       .values(stock=Reward.stock + add))
+    if added.rowcount == 0:
+        raise Unprocessable(f"reward {code!r} cannot hold that much stock", {"add": "the stock would exceed 2147483647"})
     db.refresh(reward)
     return reward
 
@@ -267,6 +271,40 @@ def cancel(db, number, reason, *, outlets, force=False, now=None) -> RedemptionV
     redemption.status, redemption.cancelled_at, redemption.cancel_reason = CANCELLED, now, reason
     db.flush()
     return _view(db, redemption.id, points_balance=posting.balance_after)
+
+
+@dataclass(frozen=True)
+class Consumed:
+    """What a redemption's debit took from one lot: the lot, the earn entry that created it (and its
+    bill, if a bill earned it), the points taken and when the lot expires."""
+
+    redemption_id: int
+    lot_id: int
+    earn_entry_id: int
+    bill_no: str | None
+    points: int
+    lot_expires_at: datetime
+
+
+def consumed_lots(db, redemption_ids) -> dict[int, list[Consumed]]:
+    """The lots each redemption's debit consumed, oldest-expiring first, by redemption id (one query)."""
+    from lps_core.earning.models import Bill
+
+    found = {redemption_id: [] for redemption_id in redemption_ids}
+    if not found:
+        return found
+    rows = db.execute(
+        select(Redemption.id, PointLot.id, PointLot.entry_id, Bill.bill_no, LotAllocation.amount,
+               PointLot.expires_at)
+        .join(LotAllocation, LotAllocation.entry_id == Redemption.entry_id)
+        .join(PointLot, PointLot.id == LotAllocation.lot_id)
+        .join(LedgerEntry, LedgerEntry.id == PointLot.entry_id)
+        .outerjoin(Bill, Bill.id == LedgerEntry.bill_id)
+        .where(Redemption.id.in_(list(found)))
+        .order_by(Redemption.id, PointLot.expires_at, PointLot.id))
+    for redemption_id, lot_id, entry_id, bill_no, points, expires_at in rows:
+        found[redemption_id].append(Consumed(redemption_id, lot_id, entry_id, bill_no, points, as_utc(expires_at)))
+    return found
 
 
 def member_redemptions(db, member_id, *, page=1, per_page=50) -> tuple[int, list[RedemptionView]]:
