@@ -125,7 +125,7 @@ class Environment:
         loader.setup_logging()
         self.config_uri = config_uri
         self.settings = apply_environment(loader.get_settings("app:main"))
-        self.engine = get_engine(self.settings)
+        self.engine = get_engine(self.settings, statement_timeout=False)  # migrations and jobs may run long
         self.session_factory = get_session_factory(self.engine)
         self._plugins = None
 

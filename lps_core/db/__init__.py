@@ -1,21 +1,59 @@
-"""Engine and session set-up: one request, one transaction (pyramid_tm + zope.sqlalchemy)."""
+"""Engine and session set-up: one request, one transaction (pyramid_tm + zope.sqlalchemy), and the
+timeouts that keep a database outage from hanging the server."""
 import transaction
 import zope.sqlalchemy
 from sqlalchemy import engine_from_config, event
 from sqlalchemy.orm import sessionmaker
 
 from lps_core.db.meta import Base  # noqa: F401  (re-exported for models and migrations)
+from lps_core.db.watchdog import StatementWatchdog
+from lps_core.errors import ConfigurationError
 from lps_core.pii import PiiKeys, attach
 
+# (setting, default, what it bounds): seconds to connect, milliseconds a statement may run (0 for no
+# limit), seconds to wait for a free connection of the pool.
+CONNECT_TIMEOUT = "lps.db.connect_timeout"
+STATEMENT_TIMEOUT = "lps.db.statement_timeout_ms"
+POOL_TIMEOUT = "pool_timeout"
+DEFAULTS = {CONNECT_TIMEOUT: 5, STATEMENT_TIMEOUT: 15000, POOL_TIMEOUT: 5}
 
-def get_engine(settings, prefix="sqlalchemy.", *, immediate=True):
+
+def get_engine(settings, prefix="sqlalchemy.", *, immediate=True, statement_timeout=True):
     """The engine. On SQLite `immediate=False` leaves transactions deferred: only for a test's own
-    session, whose reads must not hold the write lock that the app under test needs."""
-    engine = engine_from_config(settings, prefix)
+    session, whose reads must not hold the write lock that the app under test needs.
+
+    On PostgreSQL, connecting gives up after `lps.db.connect_timeout` seconds, a statement after
+    `lps.db.statement_timeout_ms` (the server cancels it; when the server does not answer at all,
+    the statement watchdog closes the connection a connect timeout later), and waiting for a
+    pooled connection after `sqlalchemy.pool_timeout` seconds. `statement_timeout=False` is for
+    `lps` commands (migrations, batch jobs), whose statements may rightly run long."""
+    connect_timeout = _whole_number(settings, CONNECT_TIMEOUT, minimum=1)
+    statement_ms = _whole_number(settings, STATEMENT_TIMEOUT, minimum=0) if statement_timeout else 0
+    options, connect_args = {}, {}
+    if str(settings.get(prefix + "url", "")).startswith("postgresql"):
+        options[prefix + POOL_TIMEOUT] = _whole_number(settings, prefix + POOL_TIMEOUT, minimum=1,
+                                                       default=DEFAULTS[POOL_TIMEOUT])
+        connect_args["connect_timeout"] = connect_timeout
+        if statement_ms:
+            connect_args["options"] = f"-c statement_timeout={statement_ms}"
+    engine = engine_from_config({**settings, **options}, prefix, connect_args=connect_args)
     attach(engine, PiiKeys.from_settings(settings))
     if engine.dialect.name == "sqlite":
         _make_sqlite_serializable(engine, immediate)
+    elif statement_ms:
+        StatementWatchdog(statement_ms / 1000 + connect_timeout).attach(engine)
     return engine
+
+
+def _whole_number(settings, key, *, minimum, default=None):
+    raw = settings.get(key, DEFAULTS.get(key, default))
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        value = None
+    if value is None or value < minimum:
+        raise ConfigurationError(f"{key} must be a whole number of at least {minimum}, not {raw!r}")
+    return value
 
 
 def _make_sqlite_serializable(engine, immediate=True):
@@ -56,8 +94,12 @@ def includeme(config):
     settings = config.get_settings()
     # PostgreSQL serialization failures and deadlocks (SQLSTATE 40xxx) re-run the whole request.
     settings.setdefault("retry.attempts", 3)
+    # No user on the transaction's note: it would look up the staff session on every request, even
+    # for static files and the OpenAPI document, which must answer while the database is down.
+    settings.setdefault("tm.annotate_user", False)
     config.include("pyramid_tm")
     config.include("pyramid_retry")
+    config.include("lps_core.db.outage")
 
     engine = get_engine(settings)
     session_factory = get_session_factory(engine)
