@@ -313,3 +313,13 @@ def test_a_retry_after_the_card_was_frozen_still_replays(testapp, seed, auth, ca
     seed.db.execute(update(Card).where(Card.card_no == card_no).values(status="frozen"))
     seed.db.commit()
     assert post_bill(testapp, auth, card_no, bill_no="F1", status=200)["id"] == first["id"]
+
+
+def test_a_key_approves_only_members_enrolled_at_its_outlet_or_at_none(testapp, seed):
+    rest = {"Authorization": f"Bearer {seed.api_key('REST')}"}
+    spa = {"Authorization": f"Bearer {seed.api_key('SPA')}"}
+    member = testapp.post_json("/api/v1/members", {"name": "A", "email": "a@example.com", "channel": "desk"},
+                               headers=rest, status=201).json
+    refused = testapp.post_json(f"/api/v1/members/{member['id']}/approve", {}, headers=spa, status=403).json
+    assert set(refused["fields"]) == {"id"}
+    testapp.post_json(f"/api/v1/members/{member['id']}/approve", {}, headers=rest, status=200)

@@ -14,7 +14,9 @@ from lps_core.errors import NotFound, Unprocessable, ValidationFailed
 from lps_core.ledger.models import POINTS, Account, LedgerEntry
 from lps_core.ledger.services import EARN
 from lps_core.members import services as members
+from lps_core.members.models import Member
 from lps_core.money import format_cents
+from lps_core.operators.access import api_key_scope, require_member_write
 from lps_core.outlets.models import Outlet
 from lps_core.timeutil import isoformat
 
@@ -47,9 +49,11 @@ def enrol_member(request):
 
 @view_config(route_name="api.member_approve", request_method="POST", require_csrf=False, renderer="json")
 def approve_member(request):
-    authenticate(request, "members.approve")
+    outlet = authenticate(request, "members.approve")
     member_id = read_path(request).id
     card_type = read_body(request).card_type
+    home_outlet_id = request.dbsession.scalar(select(Member.enrolled_outlet_id).where(Member.id == member_id))
+    require_member_write(api_key_scope(outlet), member_id, home_outlet_id)
     card_no = members.approve_member(request.dbsession, member_id, card_type_code=card_type,
                                      issuance=request.registry.settings["lps.cards.issuance"],
                                      programme=request.registry["lps.programme"])
