@@ -173,6 +173,8 @@ BAD_ACTIONS = [
     ("status", {"reason": 1}, "reason"),
     ("replace", {"card_no": 8800000000000013}, "card_no"),
     ("replace", {"card_no": "8" * 41}, "card_no"),
+    ("replace", {"card_no": "88a0000000000013"}, "card_no"),
+    ("replace", {"card_no": "1234567"}, "card_no"),
     ("replace", {"reason": ""}, "reason"),
     ("pin", {"pin": 1234}, "pin"),
     ("pin", {"pin": "\uff11\uff12\uff13\uff14"}, "pin"),
@@ -221,9 +223,20 @@ def test_anonymous_sales_name_their_bad_fields(testapp, manage, unchanged):
                         ({"card_type": "standard", "pin": "1234", "card_no": "\x00"}, "card_no")):
         answer = testapp.post_json("/api/v1/cards/anonymous", body, headers=manage, status=400)
         assert set(answer.json["fields"]) == {field}
-    for body, field in (({"card_type": "nope", "pin": "1234"}, "card_type"),
-                        ({"card_type": "standard", "pin": "1234"}, "card_type")):
-        testapp.post_json("/api/v1/cards/anonymous", body, headers=manage, status=(404, 422))
+    for body in ({"card_type": "nope", "pin": "1234"}, {"card_type": "standard", "pin": "1234"}):
+        answer = testapp.post_json("/api/v1/cards/anonymous", body, headers=manage, status=(404, 422))
+        assert set(answer.json["fields"]) == {"card_type"}
+
+
+def test_a_mistyped_pool_card_is_well_formed_and_names_no_card(testapp, manage, card_no, unchanged):
+    """The check digit is not in the document's pattern: a mistyped number answers 422, never 400."""
+    answer = testapp.post_json(f"/api/v1/cards/{card_no}/replace", {"reason": "lost", "card_no": mistyped(card_no)},
+                               headers=manage, status=422)
+    assert answer.json["fields"] == {"card_no": "check digit does not match: the number is mistyped"}
+    answer = testapp.post_json("/api/v1/cards/anonymous", {"card_type": "standard", "pin": "1234",
+                                                           "card_no": "8800-0000-0000-0014"}, headers=manage,
+                               status=422)
+    assert set(answer.json["fields"]) == {"card_no"}
 
 
 # --- Receipts ---------------------------------------------------------------------------------------
@@ -234,6 +247,7 @@ def test_anonymous_sales_name_their_bad_fields(testapp, manage, unchanged):
     ({"footer_text": ["a"]}, "footer_text"),
     ({"logo": "javascript:alert(1)"}, "logo"),
     ({"logo": "https://x.example/a b.png"}, "logo"),
+    ({"logo": "https://x.example/\u6807\u5fd7.png"}, "logo"),
     ({"logo": "https://x.example/\"onerror=\"alert(1)"}, "logo"),
     ({"logo": "data:image/png;base64,AAA"}, "logo"),
     ({"logo": "data:image/svg+xml;base64,PHN2Zz4="}, "logo"),
@@ -296,6 +310,7 @@ def test_the_document_refuses_exactly_what_the_server_refuses_as_malformed(testa
         [True, True, False, False]
     layout = request_schema(document, "/api/v1/outlets/{code}/receipt-layout", "put")
     assert layout.is_valid({"logo": "data:image/png;base64,iVBORw0KGgo=", "template": "fancy", "fields": []})
+    assert layout.is_valid({"logo": "https://x.example/%E6%A0%87.png?size=2&v=[1]", "header_text": "\u6b22\u8fce"})
     assert not layout.is_valid({"logo": "data:image/png;base64,not base64!"})
     parameters = document["paths"]["/api/v1/settlements/{id}/receipt"]["get"]["parameters"]
     assert {(p["name"], p["in"]) for p in parameters} == {("id", "path"), ("paper", "query")}

@@ -11,7 +11,7 @@ from pydantic_core import PydanticCustomError
 
 from lps_core.cards.lifecycle import STAFF_STATUSES
 from lps_core.cards.services import normalize_card_no
-from lps_core.errors import ValidationFailed
+from lps_core.errors import Unprocessable, ValidationFailed
 from lps_core.ledger.models import POINTS, STORED_VALUE
 from lps_core.money import format_cents
 from lps_core.validation import (
@@ -25,27 +25,45 @@ REASON_MAX = 200
 # Optional card type fields that `null` clears on a change; for the others `null` means "left out".
 CLEARABLE = frozenset({"initial_uses", "uses_outlets", "credit_limit", "validity_days", "valid_from", "valid_to"})
 
-CardNo = Text(40, description="Card number with its check digit; spaces and dashes are ignored")
+# A card number as typed: 8 to 32 digits, with the spaces and dashes printed on the card. Its check
+# digit is not in the pattern: a mistyped number is well formed, and names no card.
+CARD_NUMBER_PATTERN = r"^[ -]*([0-9][ -]*){8,32}$"
+_CARD_NUMBER = re.compile(r"[ -]*(?:[0-9][ -]*){8,32}\Z")
 
 
 def _fail(message: str):
     return PydanticCustomError("lps", message)
 
 
+def _card_number(value: Any) -> str:
+    if not isinstance(value, str) or len(value) > 40 or not _CARD_NUMBER.match(value):
+        raise _fail("must be a card number: 8 to 32 digits (spaces and dashes are ignored)")
+    return value
+
+
 def _path_card_no(value: Any) -> str:
     """A card number in a path, normalised (digits only, check digit verified): anything else names no
     card, and read_path answers it with 404."""
-    if not isinstance(value, str) or len(value) > 40:
-        raise _fail("must be a card number")
     try:
-        return normalize_card_no(value)
+        return normalize_card_no(_card_number(value))
     except ValidationFailed as exc:
         raise _fail(next(iter(exc.fields.values()), exc.message)) from None
 
 
-PathCardNo = Annotated[str, PlainValidator(_path_card_no), WithJsonSchema({
-    "type": "string", "maxLength": 40, "pattern": r"^[ -]*([0-9][ -]*){8,32}$",
-    "description": "Card number with its check digit; spaces and dashes are ignored"})]
+_CARD_NUMBER_SCHEMA = {"type": "string", "maxLength": 40, "pattern": CARD_NUMBER_PATTERN,
+                       "description": "Card number with its check digit; spaces and dashes are ignored"}
+CardNo = Annotated[str, PlainValidator(_card_number), WithJsonSchema(_CARD_NUMBER_SCHEMA)]
+PathCardNo = Annotated[str, PlainValidator(_path_card_no), WithJsonSchema(_CARD_NUMBER_SCHEMA)]
+
+
+def card_no_named(raw: str | None, field="card_no") -> str | None:
+    """A well-formed card number in a body, normalised; a wrong check digit names no card (422)."""
+    if raw is None:
+        return None
+    try:
+        return normalize_card_no(raw, field)
+    except ValidationFailed as exc:
+        raise Unprocessable(exc.message, exc.fields) from None
 
 
 def DecimalText(maximum: int, places: int, example: str):  # noqa: N802 (a type)

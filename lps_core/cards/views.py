@@ -6,6 +6,7 @@ from lps_core.api.operations import read_body, read_path
 from lps_core.api.request import authenticate
 from lps_core.cards import lifecycle
 from lps_core.cards import types as card_types
+from lps_core.cards.schemas import card_no_named
 from lps_core.members.services import require_card_holder_write
 from lps_core.operators.access import api_key_scope
 from lps_core.timeutil import isoformat
@@ -57,8 +58,8 @@ def update_card_type(request):
 def sell_anonymous_card(request):
     outlet = authenticate(request, "cards.manage")
     sale = read_body(request)
-    card = lifecycle.sell_anonymous_card(request.dbsession, sale.card_type, sale.pin, card_no=sale.card_no,
-                                         outlet_id=outlet.id)
+    card = lifecycle.sell_anonymous_card(request.dbsession, sale.card_type, sale.pin,
+                                         card_no=card_no_named(sale.card_no), outlet_id=outlet.id)
     request.response.status = 201
     return card_state_json(card)
 
@@ -78,8 +79,8 @@ def replace_card(request):
     old_no = read_path(request).card_no
     replacement = read_body(request)
     require_card_holder_write(request.dbsession, api_key_scope(outlet), old_no)
-    card = lifecycle.replace_card(request.dbsession, old_no, replacement.reason, new_card_no=replacement.card_no,
-                                  outlet_id=outlet.id)
+    card = lifecycle.replace_card(request.dbsession, old_no, replacement.reason,
+                                  new_card_no=card_no_named(replacement.card_no), outlet_id=outlet.id)
     request.response.status = 201
     return {**card_state_json(card), "replaces": old_no}
 

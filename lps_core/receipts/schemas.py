@@ -17,9 +17,10 @@ TEXT_MAX = 500
 LOGO_MAX = 48_000  # a data: URI of a small logo; the whole request body is at most 64 KiB
 LOGO_TYPES = ("png", "jpeg", "gif", "webp")  # no SVG: it can carry script
 # The whole rule of a logo, in a pattern both Python and ECMAScript read alike: an http(s) URL with a
-# host and no white space, quotes, angle brackets or backslashes, or a data: URI of base64 that decodes.
-UNSAFE = r"\x00-\x20\x22\x27<>\x5c"  # control characters, space, quotes, angle brackets, backslash
-LOGO_PATTERN = (rf"^(?:https?://[^{UNSAFE}/?#]+(?:[/?#][^{UNSAFE}]*)?"
+# host, in the characters RFC 3986 allows (ASCII, so the longest logo fits in a request; no quote,
+# space, angle bracket or backslash), or a data: URI of base64 that decodes.
+URL_CHARS = r"A-Za-z0-9._~%!$&()*+,;=:@\[\]-"
+LOGO_PATTERN = (rf"^(?:https?://[{URL_CHARS}]+(?:[/?#][/?#{URL_CHARS}]*)?"
                 r"|data:image/(?:" + "|".join(LOGO_TYPES) + r");base64,"
                 r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{4}))$")
 _LOGO = re.compile(LOGO_PATTERN[1:-1] + r"\Z")
@@ -32,10 +33,6 @@ def _check_logo(value: Any) -> str:
         raise PydanticCustomError("lps", "must be an http(s):// URL or a data: URI of an image")
     if len(value) > LOGO_MAX:
         raise PydanticCustomError("lps", f"must be at most {LOGO_MAX} characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise PydanticCustomError("lps", "must be valid Unicode text (it holds a lone surrogate)") from None
     if not _LOGO.match(value):
         if value.startswith("data:"):
             raise PydanticCustomError("lps", "a data: URI must be base64 of one of "
@@ -70,7 +67,8 @@ class ReceiptLayoutIn(Body):
         """The Layout to save; a template that no installed plugin provides is refused (422)."""
         template = self.template or CORE_TEMPLATES[self.paper]
         if template not in template_names:
-            raise unprocessable("template", f"must be one of the receipt templates: {', '.join(sorted(template_names))}")
+            raise unprocessable("template",
+                                f"must be one of the receipt templates: {', '.join(sorted(template_names))}")
         return Layout(self.header_text, self.footer_text, self.logo, self.paper, template,
                       tuple(name for name in FIELDS if name in self.fields), customised=True)
 
