@@ -20,19 +20,27 @@ class Tier(Base):
 
     `qualification` maps counters to thresholds, for example {"nights": 25, "spend": "5000.00"}; the
     tier model plugin (lps.tiers.model) decides how they combine. `purchase_points`, when set, is
-    what a member of a lower tier pays in points to move up to this one."""
+    what a member of a lower tier pays in points to move up to this one. `qualification_mode` says
+    whether any one criterion is enough or all are needed. A retired tier keeps its row for the
+    history that names it, but has no rank (lps_core.tiers.configuration)."""
 
     __tablename__ = "tiers"
+    __table_args__ = (
+        CheckConstraint("qualification_mode IN ('any', 'all')", name="qualification_mode"),
+        CheckConstraint("(retired_at IS NULL) = (rank IS NOT NULL)", name="retired_without_rank"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(100))
-    rank: Mapped[int] = mapped_column(unique=True)
+    rank: Mapped[int | None] = mapped_column(unique=True)
     multiplier: Mapped[Decimal] = mapped_column(Numeric(6, 3), default=Decimal("1"))
     discount_rate: Mapped[Decimal] = mapped_column(Numeric(5, 4), default=Decimal("0"))
     entitlements: Mapped[list] = mapped_column(JSON, default=list)
     qualification: Mapped[dict] = mapped_column(JSON, default=dict)
     purchase_points: Mapped[int | None] = mapped_column(BigInteger)
+    qualification_mode: Mapped[str] = mapped_column(String(3), default="any", server_default="any")
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Member(Base):

@@ -32,15 +32,12 @@ def upgrade():
 
 
 def downgrade():
-    op.execute("DELETE FROM tiers WHERE retired_at IS NOT NULL AND id NOT IN "
-               "(SELECT tier_id FROM members WHERE tier_id IS NOT NULL) AND id NOT IN "
-               "(SELECT tier_floor_id FROM members WHERE tier_floor_id IS NOT NULL) AND id NOT IN "
-               "(SELECT old_tier_id FROM tier_changes WHERE old_tier_id IS NOT NULL) AND id NOT IN "
-               "(SELECT new_tier_id FROM tier_changes WHERE new_tier_id IS NOT NULL)")
-    op.execute("UPDATE tiers SET rank = -id WHERE rank IS NULL")
     with op.batch_alter_table('tiers', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('ck_tiers_retired_without_rank'), type_='check')
         batch_op.drop_constraint(batch_op.f('ck_tiers_qualification_mode'), type_='check')
+    # A retired tier gets a rank again, out of the way of the tiers in use (the older schema has none).
+    op.execute("UPDATE tiers SET rank = -id WHERE rank IS NULL")
+    with op.batch_alter_table('tiers', schema=None) as batch_op:
         batch_op.alter_column('rank', existing_type=sa.Integer(), nullable=False)
         batch_op.drop_column('retired_at')
         batch_op.drop_column('qualification_mode')
