@@ -12,6 +12,7 @@ import time
 from datetime import datetime, timezone
 
 from pyramid.httpexceptions import HTTPForbidden
+from pyramid.interfaces import ISecurityPolicy
 from pyramid.security import Allowed, Denied
 from webob.cookies import make_cookie
 
@@ -72,19 +73,28 @@ class StaffSecurityPolicy:
         token = start_session(request.dbsession, userid, _now(), address=request.client_addr,
                               idle_seconds=self.idle_seconds)
         request.__dict__.pop("_lps_identity", None)
-        return [("Set-Cookie", self._cookie(token))]
+        return [("Set-Cookie", self.session_cookie(token))]
 
     def forget(self, request, **kw):
         """End this browser's server session, whatever becomes of its cookie."""
         end_session(request.dbsession, request.cookies.get(COOKIE_NAME))
         request.session.invalidate()
         request.__dict__["_lps_identity"] = None
-        return [("Set-Cookie", self._cookie(None))]
+        return [("Set-Cookie", self.session_cookie(None))]
 
-    def _cookie(self, token):
+    def session_cookie(self, token):
         """The session cookie: the token only, for the browser session; empty and expired to forget."""
         return make_cookie(COOKIE_NAME, token or "", max_age=None if token else 0, path="/", secure=self.secure,
                            httponly=True, samesite="Lax")
+
+
+def dead_session_cookie(request) -> list:
+    """Headers that drop the browser's session cookie when it names no live session (so the next
+    request neither looks it up again nor repeats the idle message); none otherwise."""
+    policy = request.registry.queryUtility(ISecurityPolicy)
+    if COOKIE_NAME not in request.cookies or request.identity is not None or not isinstance(policy, StaffSecurityPolicy):
+        return []
+    return [("Set-Cookie", policy.session_cookie(None))]
 
 
 def require_outlet(request, outlet_id):

@@ -14,6 +14,7 @@ from lps_core.operators.services import set_password, sign_in
 from lps_core.outlets.models import Outlet
 from lps_core.operators.permissions import Permission
 from lps_core.timeutil import utcnow
+from lps_core.web.security import dead_session_cookie
 
 
 @view_config(route_name="home", renderer="lps_core.web:templates/home.pt", permission=Permission.VIEW_DASHBOARD)
@@ -102,7 +103,9 @@ def forbidden(exc, request):
         request.override_renderer = "json"
         return {"error": "forbidden", "message": str(exc)}
     if request.identity is None:
-        return HTTPSeeOther(request.route_url("login", _query={"next": request.path_qs}))
+        # A cookie whose session ended (signed out elsewhere, idle, password changed) is dropped.
+        return HTTPSeeOther(request.route_url("login", _query={"next": request.path_qs}),
+                            headers=dead_session_cookie(request))
     if request.identity.must_change_password:
         return HTTPSeeOther(request.route_url("password"))
     request.response.status = 403
