@@ -94,7 +94,7 @@ def test_card_type_rules_that_span_fields(testapp, manage):
     assert error["fields"] == {"discount_overrides[0]": "needs an outlet, a category or both"}
     body["discount_overrides"] = [{"category": "spa", "rate": "0.1"}, {"category": "spa", "rate": "0.2"}]
     error = testapp.post_json("/api/v1/card-types", body, headers=manage, status=422).json
-    assert error["fields"] == {"discount_overrides[1]": "repeats outlet None and category spa"}
+    assert error["fields"] == {"discount_overrides[1]": "repeats the override for category spa"}
     body["discount_overrides"] = []
     error = testapp.post_json("/api/v1/card-types", body, headers=manage, status=422).json
     assert error["fields"] == {"valid_to": "must be after valid_from", "deposit_bonuses": "need stored_value to be true"}

@@ -173,8 +173,9 @@ class CardTypeChangeIn(Body):
         seen = set()
         for index, override in enumerate(self.discount_overrides or ()):
             if (override.outlet, override.category) in seen:
-                raise unprocessable(f"discount_overrides[{index}]", f"repeats outlet {override.outlet} and "
-                                                                    f"category {override.category}")
+                where = " and ".join(f"{key} {value}" for key, value in (("outlet", override.outlet),
+                                                                        ("category", override.category)) if value)
+                raise unprocessable(f"discount_overrides[{index}]", f"repeats the override for {where}")
             seen.add((override.outlet, override.category))
         minimums = set()
         for index, step in enumerate(self.deposit_bonuses or ()):
