@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, text
 
+from lps_core.audit.actions import ACTIONS
 from lps_core.audit.models import AuditEntry
 from lps_core.audit.services import SYSTEM, Actor, record, search_audit
 from lps_core.cards.models import Card
@@ -226,6 +227,7 @@ def test_a_full_desk_flow_leaves_no_personal_data_or_secret_in_the_audit_table(t
     actions = {entry.action for entry in entries(seed.db)}
     assert {"member.enrol", "member.approve", "member.edit", "points.adjust", "member.contact", "member.family.add",
             "card.status", "operator.password", "operator.sign_out"} <= actions
+    assert actions <= set(ACTIONS), "an action without a human name (a route's name)"
     clear = [PHONE, NEW_PHONE, "+86" + PHONE, ID_NUMBER, NEW_ID_NUMBER, STREET, NEW_STREET, EMAIL, NEW_EMAIL,
              BIRTHDAY, "2015-03-02", API_PHONE, API_ID_NUMBER, API_STREET, ADMIN_PASSWORD, new_password, token,
              key, key.split("_", 2)[2]]
