@@ -67,9 +67,12 @@ def card_no_named(raw: str | None, field="card_no") -> str | None:
 
 
 def DecimalText(maximum: int, places: int, example: str):  # noqa: N802 (a type)
-    """A decimal string from 0 to `maximum` (1 or 100) with at most `places` decimals ("0.15"); never a
-    JSON number. The pattern is the whole rule, so the document and the check cannot disagree."""
-    below = {1: "0", 100: "[1-9]?[0-9]"}[maximum]
+    """A decimal string from 0 to `maximum` (1, 10, 100...) with at most `places` decimals ("0.15");
+    never a JSON number. The pattern is the whole rule, so the document and the check cannot disagree."""
+    digits = len(str(maximum)) - 1
+    if maximum != 10 ** digits:
+        raise ValueError(f"DecimalText needs a power of ten as its maximum, not {maximum}")
+    below = f"(0|[1-9][0-9]{{0,{digits - 1}}})" if digits else "0"
     pattern = rf"^({maximum}(\.0{{1,{places}}})?|{below}(\.[0-9]{{1,{places}}})?)$"
     exact = re.compile(pattern[1:-1] + r"\Z")
     shaped = re.compile(r"[0-9]{1,8}(?:\.([0-9]{1,12}))?\Z")
