@@ -429,7 +429,8 @@ def test_api_member_tier_shows_progress(api, programme):
     assert body["tier"]["code"] == "silver" and body["floor"] is None
     assert body["activity"] == {"points": 0, "spend": "1000.00", "nights": 20, "stays": 0, "bills": 0}
     assert body["next_tier"] == {"tier": {"code": "gold", "name": "Gold", "rank": 2},
-                                 "needs": {"nights": 5, "spend": "4000.00", "points": 20000}, "progress": 0.8}
+                                 "needs": {"nights": 5, "spend": "4000.00", "points": 20000}, "mode": "any",
+                                 "progress": 0.8}
     assert api.get("/api/v1/members/999999/tier", status=404).json["fields"] == {"id": "no such member"}
 
 

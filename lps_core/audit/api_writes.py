@@ -70,13 +70,17 @@ def api_write_tween_factory(handler, registry):
     return api_write_tween
 
 
-def record_api_write(request, response):
+def api_actor(request) -> tuple[Actor, int | None]:
+    """Who writes through the API: the request's key (its prefix and label) and the key's outlet. A
+    view that records its own entry (with a before and after) names its actor with this."""
     key = _api_key(request)
     if key is None:  # a write that needs no key would be a bug; record it as such rather than drop it
-        actor, outlet_id = Actor("api_key", "unknown"), None
-    else:
-        actor = Actor.api_key(key.id, f"{key.prefix} ({key.label})" if key.label else key.prefix)
-        outlet_id = key.outlet_id
+        return Actor("api_key", "unknown"), None
+    return Actor.api_key(key.id, f"{key.prefix} ({key.label})" if key.label else key.prefix), key.outlet_id
+
+
+def record_api_write(request, response):
+    actor, outlet_id = api_actor(request)
     route = request.matched_route.name
     matchdict = request.matchdict or {}
     summary = _summary(response)

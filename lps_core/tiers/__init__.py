@@ -1,15 +1,19 @@
-"""Tiers: qualification, immediate upgrades, annual re-evaluation, floors, purchases, lifecycle."""
+"""Tiers: qualification, immediate upgrades, annual re-evaluation, floors, purchases, lifecycle, and
+the programme's tiers as configuration."""
 
 
 def includeme(config):
-    """The tier API: GET /api/v1/tiers, GET /api/v1/members/{id}/tier, POST .../tier-purchase and
-    POST .../tier-floor. Checks the tier settings at start-up."""
+    """The tier API: the programme's tiers (list, create, change, reorder, retire), a member's tier,
+    buying a tier and staff floors. Checks the tier settings at start-up."""
     from lps_core.tiers.services import tier_model
 
     plugins = config.registry.get("lps.plugins")
     if plugins is not None:
         tier_model(plugins, config.get_settings())
     config.add_route("api.tiers", "/api/v1/tiers")
+    config.add_route("api.tier_order", "/api/v1/tier-order")
+    config.add_route("api.tier", "/api/v1/tiers/{code}")
+    config.add_route("api.tier_retire", "/api/v1/tiers/{code}/retire")
     config.add_route("api.member_tier", "/api/v1/members/{id}/tier")
     config.add_route("api.member_tier_purchase", "/api/v1/members/{id}/tier-purchase")
     config.add_route("api.member_tier_floor", "/api/v1/members/{id}/tier-floor")

@@ -2,13 +2,39 @@
 from lps_core.api.document import answer, problems
 from lps_core.api.operations import Operation
 from lps_core.members.schemas import MemberPath
-from lps_core.tiers.schemas import TierFloorIn, TierPurchaseIn
+from lps_core.tiers.schemas import TierChangeIn, TierFloorIn, TierIn, TierOrderIn, TierPath, TierPurchaseIn
 
 DECIMAL = {"type": "string", "pattern": r"^-?[0-9]+\.[0-9]{2}$", "example": "380.00"}
 
 OPERATIONS = [
     Operation("api.tiers", "get", "listTiers", "The programme's tiers with benefits and qualification",
-              {"200": answer("Tiers, lowest first", "TierList"), **problems(401, 403)}, scope="cards.read"),
+              {"200": answer("Tiers in use, lowest first", "TierList"), **problems(401, 403)}, scope="cards.read"),
+    Operation("api.tiers", "post", "createTier", "Add a tier to the programme",
+              {"201": answer("Created", "Tier"), **problems(401, 403, 409, 413, 422)},
+              scope="tiers.manage", body=TierIn,
+              description="The new tier goes directly above `above`, or at the top. A code already used, "
+                          "even by a retired tier, answers 409. Members move into it by qualifying, buying "
+                          "it, a floor or the next evaluation."),
+    Operation("api.tier", "get", "getTier", "One tier, retired or not",
+              {"200": answer("The tier", "Tier"), **problems(401, 403, 404)}, scope="cards.read", path=TierPath),
+    Operation("api.tier", "patch", "changeTier", "Rename a tier or change its benefits, qualification or price",
+              {"200": answer("Changed", "Tier"), **problems(401, 403, 404, 409, 413, 422)},
+              scope="tiers.manage", body=TierChangeIn, path=TierPath,
+              description="Fields left out keep their value; null clears purchase_points (not for sale) and "
+                          "qualification (not reached by activity). A retired tier answers 409."),
+    Operation("api.tier_order", "post", "reorderTiers", "Put the tiers in use in a new order, lowest first",
+              {"200": answer("The new order", "TierOrder"), **problems(401, 403, 409, 413, 422)},
+              scope="tiers.manage", body=TierOrderIn,
+              description="`codes` names every tier in use once, the entry tier first. The tiers keep the "
+                          "set of ranks they hold between them. No member moves: the next evaluation "
+                          "(lps jobs tiers) places members by the new order."),
+    Operation("api.tier_retire", "post", "retireTier", "Retire a tier; its members move down one tier",
+              {"200": answer("Retired", "RetiredTier"), **problems(401, 403, 404, 409)},
+              scope="tiers.manage", path=TierPath,
+              description="Every member holding the tier moves to the next lower tier in use (the next "
+                          "higher one when the lowest tier is retired), with a tier change of reason "
+                          "'retired'; floors on it move the same way. The last tier in use, or a tier "
+                          "already retired, answers 409."),
     Operation("api.member_tier", "get", "getMemberTier",
               "A member's tier, floor, activity in the window and progress to the next tier",
               {"200": answer("The member's tier", "MemberTier"), **problems(401, 403, 404)},
@@ -29,17 +55,29 @@ OPERATIONS = [
 
 SCHEMAS = {
     "TierRef": {"type": "object", "properties": {
-        "code": {"type": "string"}, "name": {"type": "string"}, "rank": {"type": "integer"}}},
+        "code": {"type": "string"}, "name": {"type": "string"}, "rank": {"type": "integer", "nullable": True}}},
     "Tier": {"type": "object", "properties": {
-        "code": {"type": "string"}, "name": {"type": "string"}, "rank": {"type": "integer"},
+        "code": {"type": "string"}, "name": {"type": "string"},
+        "rank": {"type": "integer", "nullable": True, "description": "Its place, lowest first; none when retired"},
         "benefits": {"type": "object", "properties": {
             "multiplier": {"type": "string", "example": "1.500"},
             "discount_rate": {"type": "string", "example": "0.1000"},
             "entitlements": {"type": "array", "items": {"type": "string"}}}},
-        "qualification": {"type": "object", "nullable": True, "description": "Any one is enough",
+        "qualification": {"type": "object", "nullable": True,
+                          "description": "The minimum of each criterion; qualification_mode says how they combine",
                           "properties": {"points": {"type": "integer"}, "spend": DECIMAL,
                                          "nights": {"type": "integer"}, "stays": {"type": "integer"}}},
-        "purchase_points": {"type": "integer", "nullable": True}}},
+        "qualification_mode": {"type": "string", "enum": ["any", "all"],
+                               "description": "any: one criterion reached is enough; all: every one is needed"},
+        "purchase_points": {"type": "integer", "nullable": True},
+        "retired_at": {"type": "string", "format": "date-time", "nullable": True,
+                       "description": "Set on a retired tier, which has no rank"}}},
+    "TierOrder": {"type": "object", "properties": {
+        "tiers": {"type": "array", "items": {"$ref": "#/components/schemas/TierRef"}}}},
+    "RetiredTier": {"type": "object", "properties": {
+        "code": {"type": "string"}, "retired_at": {"type": "string", "format": "date-time"},
+        "moved_to": {"type": "string", "description": "The tier its members and floors moved to"},
+        "members_moved": {"type": "integer"}, "floors_moved": {"type": "integer"}}},
     "TierList": {"type": "object", "properties": {
         "model": {"type": "string"},
         "window": {"type": "string", "enum": ["calendar_year", "rolling_12_months"]},
@@ -59,7 +97,9 @@ SCHEMAS = {
             "stays": {"type": "integer"}, "bills": {"type": "integer"}}},
         "next_tier": {"type": "object", "nullable": True, "properties": {
             "tier": {"$ref": "#/components/schemas/TierRef"},
-            "needs": {"type": "object", "description": "What is still missing per criterion (any one)"},
+            "needs": {"type": "object", "description": "What is still missing per criterion"},
+            "mode": {"type": "string", "enum": ["any", "all"],
+                     "description": "any: one criterion reached is enough; all: every one is needed"},
             "progress": {"type": "number", "minimum": 0, "maximum": 1}}}}},
     "TierPurchase": {"type": "object", "properties": {
         "member_id": {"type": "integer"}, "tier": {"type": "string"}, "points": {"type": "integer"},

@@ -10,9 +10,11 @@ and another plugin can provide a different model for `lps.tiers.model`.
   stays (a missing counter counts as 0, other keys are ignored);
 - tiers: the programme's tiers ordered from lowest to highest, each a mapping or an object with
   `code` and `threshold`, a mapping from counter to the minimum that qualifies, for example
-  {"points": 5000} or {"nights": 25, "spend_cents": 500000}. Any one counter reaching its minimum
-  is enough. The lowest tier is where everyone starts, so its threshold is ignored and may be left
-  out; every other tier needs a threshold of non-negative integers.
+  {"points": 5000} or {"nights": 25, "spend_cents": 500000}, and optionally `mode`: "any" (the
+  default: any one counter reaching its minimum is enough) or "all" (every counter named must reach
+  its minimum, e.g. 100 nights and a spend of 23,000.00). The lowest tier is where everyone starts,
+  so its threshold is ignored and may be left out; every other tier needs a threshold of
+  non-negative integers.
 
 It returns the code of the highest tier met. A higher tier may be met while a lower one is not
 (30 nights but few points), so every tier is checked, not only up to the first one missed.
@@ -24,13 +26,14 @@ batch of members in one statement. There every tier also needs its integer `rank
 """
 from collections.abc import Mapping
 
-from sqlalchemy import case, literal, or_
+from sqlalchemy import and_, case, literal, or_
 from zope.interface import implementer
 
 from lps_core import hookimpl
 from lps_core.interfaces import ISetBasedTierModel
 
 COUNTERS = ("points", "spend_cents", "nights", "stays")
+MODES = ("any", "all")
 
 
 def _field(tier, name):
@@ -52,8 +55,16 @@ def _threshold(tier, code) -> dict:
     return dict(threshold)
 
 
-def _meets(activity, threshold) -> bool:
-    return any((activity.get(counter) or 0) >= minimum for counter, minimum in threshold.items())
+def _mode(tier, code) -> str:
+    mode = _field(tier, "mode") or "any"
+    if mode not in MODES:
+        raise ValueError(f"tier {code!r}: mode must be one of {', '.join(MODES)}, not {mode!r}")
+    return mode
+
+
+def _meets(activity, threshold, mode) -> bool:
+    reached = ((activity.get(counter) or 0) >= minimum for counter, minimum in threshold.items())
+    return all(reached) if mode == "all" else any(reached)
 
 
 def _codes(tiers) -> list:
@@ -81,7 +92,7 @@ class PointsThresholdModel:
         codes = _codes(tiers)
         qualified = codes[0]
         for tier, code in zip(tiers[1:], codes[1:]):
-            if _meets(activity, _threshold(tier, code)):
+            if _meets(activity, _threshold(tier, code), _mode(tier, code)):
                 qualified = code
         return qualified
 
@@ -92,7 +103,8 @@ class PointsThresholdModel:
             return literal(entry_rank)
         whens = []
         for tier, code in reversed(list(zip(tiers[1:], codes[1:]))):  # the highest tier met wins
-            met = or_(*[counters[counter] >= minimum for counter, minimum in _threshold(tier, code).items()])
+            reached = [counters[counter] >= minimum for counter, minimum in _threshold(tier, code).items()]
+            met = and_(*reached) if _mode(tier, code) == "all" else or_(*reached)
             whens.append((met, _rank(tier, code)))
         return case(*whens, else_=entry_rank)
 

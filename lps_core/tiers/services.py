@@ -32,17 +32,24 @@ QUALIFYING_COUNTERS = ("points", "spend_cents", "nights", "stays")
 QUALIFICATION_KEYS = {"points": "points", "spend": "spend_cents", "nights": "nights", "stays": "stays"}
 # Member statuses whose tier moves: a dormant member keeps earning status as soon as they come back.
 TIERED_STATUSES = ("active", "dormant")
+# How a tier's criteria combine: any one reached is enough, or every one named is needed.
+QUALIFICATION_MODES = ("any", "all")
+# The tier at which the bill that qualifies a member for a higher tier earns its points.
+UPGRADE_BILL_EARNS_AT = ("old", "new")
 
 
 @dataclass(frozen=True)
 class TierSettings:
-    """`lps.tiers.model`, `lps.tiers.window`, `lps.members.dormant_after_months` and
-    `lps.members.close_after_months` (0 turns a lifecycle rule off)."""
+    """`lps.tiers.model`, `lps.tiers.window`, `lps.members.dormant_after_months`,
+    `lps.members.close_after_months` (0 turns a lifecycle rule off) and
+    `lps.tiers.upgrade_bill_earns_at`: `old` (the bill that lifts a member to a higher tier earns at
+    the tier they held when it was presented, the default) or `new` (it earns at the tier it reaches)."""
 
     model: str = "points_threshold"
     window: str = "rolling_12_months"
     dormant_after_months: int = 0
     close_after_months: int = 0
+    upgrade_bill_earns_at: str = "old"
 
 
 def tier_settings(settings) -> TierSettings:
@@ -52,12 +59,16 @@ def tier_settings(settings) -> TierSettings:
     window = str(settings.get("lps.tiers.window") or TierSettings.window).strip()
     if window not in WINDOWS:
         raise ConfigurationError(f"lps.tiers.window must be one of {', '.join(WINDOWS)}, not {window!r}")
+    earns_at = str(settings.get("lps.tiers.upgrade_bill_earns_at") or TierSettings.upgrade_bill_earns_at).strip()
+    if earns_at not in UPGRADE_BILL_EARNS_AT:
+        raise ConfigurationError("lps.tiers.upgrade_bill_earns_at must be one of "
+                                 f"{', '.join(UPGRADE_BILL_EARNS_AT)}, not {earns_at!r}")
     dormant = _months(settings, "lps.members.dormant_after_months")
     close = _months(settings, "lps.members.close_after_months")
     if dormant and close and close <= dormant:
         raise ConfigurationError("lps.members.close_after_months must be more than "
                                  f"lps.members.dormant_after_months ({close} <= {dormant})")
-    return TierSettings(model, window, dormant, close)
+    return TierSettings(model, window, dormant, close, earns_at)
 
 
 def _months(settings, key) -> int:
@@ -108,8 +119,9 @@ def current_window(window, now) -> tuple[date, date]:
 @dataclass(frozen=True)
 class TierSpec:
     """A tier as tier models see it: `threshold` maps counters (points, spend_cents, nights, stays)
-    to the minimum that qualifies; an empty threshold means the tier is not reached by activity
-    (the entry tier, or a tier only bought or granted by staff)."""
+    to the minimum that qualifies, and `mode` says whether any one of them is enough ("any") or all
+    are needed ("all"); an empty threshold means the tier is not reached by activity (the entry
+    tier, or a tier only bought or granted by staff)."""
 
     id: int
     code: str
@@ -121,6 +133,7 @@ class TierSpec:
     qualification: dict = field(default_factory=dict)
     threshold: dict = field(default_factory=dict)
     purchase_points: int | None = None
+    mode: str = "any"
 
 
 def threshold_of(code, qualification) -> dict:
@@ -149,13 +162,18 @@ def threshold_of(code, qualification) -> dict:
 
 
 def load_tiers(db) -> list[TierSpec]:
-    """The programme's tiers, lowest rank first."""
+    """The programme's tiers in use (retired ones left out), lowest rank first."""
     rows = db.execute(select(Tier.id, Tier.code, Tier.name, Tier.rank, Tier.multiplier, Tier.discount_rate,
-                             Tier.entitlements, Tier.qualification, Tier.purchase_points)
-                      .order_by(Tier.rank)).all()
-    return [TierSpec(row.id, row.code, row.name, row.rank, row.multiplier, row.discount_rate,
-                     list(row.entitlements or []), dict(row.qualification or {}),
-                     threshold_of(row.code, row.qualification), row.purchase_points) for row in rows]
+                             Tier.entitlements, Tier.qualification, Tier.purchase_points, Tier.qualification_mode)
+                      .where(Tier.retired_at.is_(None)).order_by(Tier.rank)).all()
+    return [tier_spec(row) for row in rows]
+
+
+def tier_spec(row) -> TierSpec:
+    """A tier row (or a row of its columns) as tier models and the API see it."""
+    return TierSpec(row.id, row.code, row.name, row.rank, row.multiplier, row.discount_rate,
+                    list(row.entitlements or []), dict(row.qualification or {}),
+                    threshold_of(row.code, row.qualification), row.purchase_points, row.qualification_mode)
 
 
 def qualifying_tiers(tiers) -> list[TierSpec]:
@@ -199,7 +217,12 @@ class TierChangeResult:
 
 
 def _change_tier(db, plugins, member_id, old_tier, new_tier, reason, now):
-    """Move the member from `old_tier`; None (nothing written) if their tier moved meanwhile."""
+    """Move the member from `old_tier`; None (nothing written) if their tier moved meanwhile, or if
+    `new_tier` was retired meanwhile (the tier list may come from a cache). The tier row is read with a
+    share lock: retiring takes it for update, so a member is never moved onto a tier being retired."""
+    retired = db.execute(select(Tier.retired_at).where(Tier.id == new_tier.id).with_for_update(read=True)).one_or_none()
+    if retired is None or retired.retired_at is not None:
+        return None
     moved = db.execute(update(Member).where(Member.id == member_id,
                                             Member.tier_id.is_not_distinct_from(old_tier.id if old_tier else None))
                        .values(tier_id=new_tier.id, tier_since=now))
@@ -277,6 +300,24 @@ def upgrade_if_qualified(db, plugins, settings, member_id, now=None, tiers=None)
     if current is not None and qualified.rank <= current.rank:
         return None
     return _change_tier(db, plugins, member_id, current, qualified, "qualified", now)
+
+
+def tier_reached_by_bill(db, plugins, settings, member_id, moment, tiers, bill) -> TierSpec | None:
+    """The higher tier that a bill not yet recorded lifts the member to, or None.
+
+    `bill` holds the bill's own counters (points, spend_cents, nights, stays). They are added to the
+    window's sums as upgrade_if_qualified will see them once the bill is recorded, so the two agree.
+    With lps.tiers.upgrade_bill_earns_at = new, the earning computes the bill's points at this tier."""
+    start, end = current_window(tier_settings(settings).window, as_utc(moment))
+    member = db.execute(MEMBER_IN_WINDOW, {"member_id": member_id, "start": start, "end": end}).one_or_none()
+    if member is None or member.status not in TIERED_STATUSES or not tiers:
+        return None
+    activity = {name: int(getattr(member, name)) + int(bill.get(name, 0)) for name in QUALIFYING_COUNTERS}
+    qualified = qualified_tier(tier_model(plugins, settings), activity, tiers)
+    current = _by_id(tiers, member.tier_id)
+    if current is not None and qualified.rank <= current.rank:
+        return None
+    return qualified
 
 
 def tier_held_at(db, member_id, moment) -> tuple[bool, Tier | None]:
@@ -410,9 +451,10 @@ def member_tier_status(db, settings, member_id, now=None) -> dict:
     if above:
         tier = above[0]
         needs = {counter: max(0, minimum - activity[counter]) for counter, minimum in tier.threshold.items()}
-        progress = max((min(1.0, activity[counter] / minimum) if minimum else 1.0)
-                       for counter, minimum in tier.threshold.items())
-        next_tier = {"tier": tier, "needs": needs, "progress": round(progress, 4)}
+        shares = [(min(1.0, activity[counter] / minimum) if minimum else 1.0)
+                  for counter, minimum in tier.threshold.items()]
+        progress = min(shares) if tier.mode == "all" else max(shares)
+        next_tier = {"tier": tier, "needs": needs, "mode": tier.mode, "progress": round(progress, 4)}
     return {
         "member_id": member_id, "status": member.status, "tier": current,
         "since": as_utc(member.tier_since) if member.tier_since else None,

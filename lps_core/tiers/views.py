@@ -1,14 +1,19 @@
-"""Tier API views: the programme's tiers and benefits, a member's tier and progress, buying a
-higher tier with points, and staff floors. Thin: parse and validate, call a service, shape JSON."""
+"""Tier API views: the programme's tiers and benefits (and their configuration: create, change,
+reorder, retire, each audited), a member's tier and progress, buying a higher tier with points, and
+staff floors. Thin: parse and validate, call a service, shape JSON."""
 from pyramid.view import view_config
 
 from lps_core.api.operations import read_body, read_path
 from lps_core.api.request import authenticate
+from lps_core.audit.api_writes import api_actor
+from lps_core.audit.services import record
 from lps_core.money import format_cents
+from lps_core.tiers import configuration
 from lps_core.tiers import services as tiers
 from lps_core.timeutil import isoformat
 
-def tier_json(tier, *, full=False):
+
+def tier_json(tier, *, full=False, retired_at=None):
     if tier is None:
         return None
     brief = {"code": tier.code, "name": tier.name, "rank": tier.rank}
@@ -22,7 +27,9 @@ def tier_json(tier, *, full=False):
         "benefits": {"multiplier": str(tier.multiplier), "discount_rate": str(tier.discount_rate),
                      "entitlements": tier.entitlements},
         "qualification": qualification or None,
+        "qualification_mode": tier.mode,
         "purchase_points": tier.purchase_points,
+        "retired_at": isoformat(retired_at) if retired_at else None,
     }
 
 
@@ -60,6 +67,7 @@ def member_tier(request):
             "needs": {("spend" if counter == "spend_cents" else counter):
                       (format_cents(left) if counter == "spend_cents" else left)
                       for counter, left in next_tier["needs"].items()},
+            "mode": next_tier["mode"],
             "progress": next_tier["progress"],
         } if next_tier else None,
     }
@@ -86,3 +94,64 @@ def set_tier_floor(request):
                                   body.expires_at)
     return {"member_id": member_id, "floor": {"tier": result.floor_tier, "expires_at": isoformat(result.expires_at)},
             "tier": result.change.new_tier if result.change else None, "raised": result.change is not None}
+
+
+# --- The programme's tiers as configuration ------------------------------------------------------
+
+def _audit(request, action, code, before=None, after=None):
+    actor, outlet_id = api_actor(request)
+    record(request.dbsession, actor=actor, action=action, target=("tier", code) if code else None, before=before,
+           after=after,
+           address=request.client_addr, outlet_id=outlet_id)
+
+
+def _one_tier_json(db, code):
+    tier = configuration.tier_by_code(db, code)
+    return tier_json(tiers.tier_spec(tier), full=True, retired_at=tier.retired_at)
+
+
+@view_config(route_name="api.tiers", request_method="POST", require_csrf=False, renderer="json")
+def create_tier(request):
+    authenticate(request, "tiers.manage")
+    body = read_body(request)
+    after = configuration.create_tier(request.dbsession, body)
+    _audit(request, "tier.create", body.code, after=after)
+    request.response.status = 201
+    return _one_tier_json(request.dbsession, body.code)
+
+
+@view_config(route_name="api.tier", request_method="GET", require_csrf=False, renderer="json")
+def get_tier(request):
+    authenticate(request, "cards.read")
+    return _one_tier_json(request.dbsession, read_path(request).code)
+
+
+@view_config(route_name="api.tier", request_method="PATCH", require_csrf=False, renderer="json")
+def change_tier(request):
+    authenticate(request, "tiers.manage")
+    code = read_path(request).code
+    body = read_body(request)
+    before, after = configuration.update_tier(request.dbsession, code, body)
+    _audit(request, "tier.edit", code, before=before, after=after)
+    return _one_tier_json(request.dbsession, code)
+
+
+@view_config(route_name="api.tier_order", request_method="POST", require_csrf=False, renderer="json")
+def reorder_tiers(request):
+    authenticate(request, "tiers.manage")
+    body = read_body(request)
+    before, after = configuration.reorder_tiers(request.dbsession, body.codes)
+    _audit(request, "tier.reorder", None, before={"order": before}, after={"order": after})
+    return {"tiers": [tier_json(tier) for tier in tiers.load_tiers(request.dbsession)]}
+
+
+@view_config(route_name="api.tier_retire", request_method="POST", require_csrf=False, renderer="json")
+def retire_tier(request):
+    authenticate(request, "tiers.manage")
+    code = read_path(request).code
+    result = configuration.retire_tier(request.dbsession, request.registry["lps.plugins"], code)
+    _audit(request, "tier.retire", code, before={"retired": False},
+           after={"retired": True, "moved_to": result.moved_to, "members_moved": result.members_moved,
+                  "floors_moved": result.floors_moved})
+    return {"code": result.code, "retired_at": isoformat(result.retired_at), "moved_to": result.moved_to,
+            "members_moved": result.members_moved, "floors_moved": result.floors_moved}
