@@ -23,7 +23,9 @@ from lps_core.ledger import services as ledger
 from lps_core.ledger.models import POINTS, Account, LedgerEntry
 from lps_core.money import format_cents, parse_amount
 from lps_core.tiers.activity import record_activity
-from lps_core.tiers.services import reactivate_if_dormant, tier_held_at, upgrade_if_qualified
+from lps_core.tiers.services import (
+    reactivate_if_dormant, tier_held_at, tier_reached_by_bill, tier_settings, upgrade_if_qualified,
+)
 from lps_core.timeutil import isoformat, parse_timestamp, utcnow
 
 MAX_ITEMS = 500
@@ -133,11 +135,18 @@ def earn_points_for_bill(db, plugins, programme, outlet: OutletContext, request:
     if request.occurred_at is not None:
         card = card_at_tier_of(db, card, occurred_at)
     rule = programme.rules.rule_at(db, outlet.id, occurred_at)
-    bill = BillInput(outlet.code, request.bill_no, request.amount_cents, occurred_at, request.items,
-                     card.tier_code, card.card_type_code)
-    computed = compute_points(plugins, rule, bill, member_context(card), programme.promotions.active(db),
-                              MemberFacts(db, programme, card.member_id), programme.timezone,
-                              ceiling=programme.limits.max_points_at(outlet.code), rounding=programme.rounding)
+
+    def points_at_tier_of(card):
+        bill = BillInput(outlet.code, request.bill_no, request.amount_cents, occurred_at, request.items,
+                         card.tier_code, card.card_type_code)
+        return bill, compute_points(plugins, rule, bill, member_context(card), programme.promotions.active(db),
+                                    MemberFacts(db, programme, card.member_id), programme.timezone,
+                                    ceiling=programme.limits.max_points_at(outlet.code), rounding=programme.rounding)
+
+    bill, computed = points_at_tier_of(card)
+    if card.member_id is not None and tier_settings(programme.settings).upgrade_bill_earns_at == "new":
+        card, bill, computed = _at_the_tier_the_bill_reaches(db, plugins, programme, card, bill, computed,
+                                                             points_at_tier_of)
     expires_at = programme.expiry.lot_expires_at(occurred_at)
     if computed.points > 0 and expires_at <= now:
         _drop_expired_points(computed, occurred_at, expires_at, programme.timezone)
@@ -172,6 +181,22 @@ def earn_points_for_bill(db, plugins, programme, outlet: OutletContext, request:
                         computed.points, posting.balance_after, computed.breakdown)
     plugins.hook.lps_on_points_posted(dbsession=db, posting=posting, bill=earned)
     return earned
+
+
+def _at_the_tier_the_bill_reaches(db, plugins, programme, card, bill, computed, points_at_tier_of):
+    """lps.tiers.upgrade_bill_earns_at = new: a bill that lifts the member to a higher tier earns at
+    that tier (the upgrade itself still happens after the bill is recorded, in upgrade_if_qualified).
+    Its points at the higher tier may lift it further still, so this repeats until the tier holds."""
+    tiers = programme.tiers.all(db)
+    for _ in tiers:
+        reached = tier_reached_by_bill(db, plugins, programme.settings, card.member_id, bill.occurred_at, tiers, {
+            "points": computed.points, "spend_cents": bill.amount_cents,
+            "nights": int(computed.qualifying.get("nights", 0)), "stays": int(computed.qualifying.get("stays", 0))})
+        if reached is None or reached.code == card.tier_code:
+            break
+        card = replace(card, tier_code=reached.code, tier_multiplier=reached.multiplier)
+        bill, computed = points_at_tier_of(card)
+    return card, bill, computed
 
 
 def card_at_tier_of(db, card, moment):
