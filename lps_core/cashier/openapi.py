@@ -3,8 +3,8 @@ of their answers. Request schemas come from lps_core.cashier.schemas, which vali
 from lps_core.api.document import answer, problems
 from lps_core.api.openapi import DECIMAL
 from lps_core.api.operations import Operation
+from lps_core.cards.schemas import CardPath
 from lps_core.cashier.schemas import (
-    CardPath,
     CreditRepaymentIn,
     DepositIn,
     LookupQuery,

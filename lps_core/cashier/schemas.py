@@ -9,14 +9,12 @@ mistyped check digit, an `amount` that differs from the sum of the items, an acc
 (stored_value, credit, uses) given twice, and a look-up that names not exactly one of card_no,
 phone or name.
 """
-import re
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
     ConfigDict,
-    PlainValidator,
     ValidationInfo,
     WithJsonSchema,
     field_validator,
@@ -25,7 +23,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from lps_core.cards.funds import DEPOSIT_TENDERS
-from lps_core.cards.luhn import luhn_valid
+from lps_core.cards.schemas import CardNo, Pin, card_no_named
 from lps_core.cashier.models import ACCOUNT_TENDERS, TENDER_KINDS
 from lps_core.cashier.requests import (
     Item,
@@ -34,7 +32,6 @@ from lps_core.cashier.requests import (
     SettleRequest,
     Tender,
 )
-from lps_core.errors import Unprocessable
 from lps_core.validation import (
     POSITIVE_MONEY_PATTERN,
     Body,
@@ -55,46 +52,10 @@ MAX_ITEMS = 500
 MAX_TENDERS = 10
 MAX_USES_PER_TENDER = 1000
 MAX_USES_PER_TOP_UP = 10_000
-CARD_NO_LENGTH = 40
-_CARD_NO = re.compile(r"[ -]*(?:[0-9][ -]*){8,32}\Z")
-_PIN = re.compile(r"[0-9]{4,6}\Z")
 
 
 def _fail(message):
     return PydanticCustomError("lps", message)
-
-
-def _check_card_no(value: Any) -> str:
-    if not isinstance(value, str):
-        raise _fail("must be a string")
-    if len(value) > CARD_NO_LENGTH or not _CARD_NO.match(value):
-        raise _fail("must be 8 to 32 digits (spaces and dashes between them are ignored)")
-    return value.replace(" ", "").replace("-", "")
-
-
-# A card number as printed or swiped, handed on as its digits. Its check digit is checked once the
-# whole input is valid (check_digit): a mistyped number matches the document, so it is a 422.
-CARD_NO_SCHEMA = {"type": "string", "maxLength": CARD_NO_LENGTH, "pattern": r"^[ -]*([0-9][ -]*){8,32}$",
-                  "example": "8800000000000018",
-                  "description": "Card number, 8 to 32 digits with its Luhn check digit; spaces and dashes are ignored"}
-CardNo = Annotated[str, PlainValidator(_check_card_no), WithJsonSchema(CARD_NO_SCHEMA)]
-
-
-def check_digit(card_no: str | None, field: str = "card_no") -> None:
-    if card_no is not None and not luhn_valid(card_no):
-        raise Unprocessable(f"{field} {card_no} fails its check digit: the number is mistyped",
-                            {field: "check digit does not match: the number is mistyped"})
-
-
-def _check_pin(value: Any) -> str:
-    if not isinstance(value, str) or not _PIN.match(value):
-        raise _fail("must be 4 to 6 digits")
-    return value
-
-
-Pin = Annotated[str, PlainValidator(_check_pin), WithJsonSchema({
-    "type": "string", "pattern": "^[0-9]{4,6}$",
-    "description": "Needed for stored_value or credit tenders when the card has a PIN"})]
 
 
 def _at_least_two(value: str) -> str:
@@ -121,8 +82,8 @@ class LookupQuery(LenientQuery):
     name: NameSearch | None = None
 
     @model_validator(mode="after")
-    def exactly_one(self):
-        check_digit(self.card_no)
+    def _exactly_one(self):
+        card_no_named(self.card_no)
         if sum(value is not None for value in (self.card_no, self.phone, self.name)) != 1:
             raise unprocessable("card_no", "give exactly one of card_no, phone or name")
         return self
@@ -187,7 +148,7 @@ class SettleIn(Body):
                                  description="The bill before discount; required when it has no items, and "
                                              "then it is one line without a category")
     tenders: list[TenderIn] = Field(min_length=1, max_length=MAX_TENDERS)
-    pin: Pin | None = None
+    pin: Pin | None = Field(None, description="Needed for stored_value or credit tenders when the card has a PIN")
     occurred_at: PostingTime | None = None
     operator: Text(64) | None = None
 
@@ -200,7 +161,7 @@ class SettleIn(Body):
 
     @model_validator(mode="after")
     def _consistent(self):
-        check_digit(self.card_no)
+        card_no_named(self.card_no)
         if self.items is not None and self.amount is not None and self.amount != sum(i.amount for i in self.items):
             raise unprocessable("amount", "differs from the sum of the items; send one or the other")
         seen = set()
@@ -215,7 +176,7 @@ class SettleIn(Body):
     def settle_request(self) -> SettleRequest:
         items = tuple(item.item() for item in self.items) if self.items is not None \
             else (Item(None, None, Decimal(1), self.amount),)
-        return SettleRequest(self.card_no, self.bill_no, items, tuple(t.tender() for t in self.tenders), self.pin,
+        return SettleRequest(card_no_named(self.card_no), self.bill_no, items, tuple(t.tender() for t in self.tenders), self.pin,
                              self.occurred_at, self.operator)
 
 
@@ -289,16 +250,3 @@ class CreditRepaymentIn(Body):
 
     def movement(self) -> MovementRequest:
         return MovementRequest(self.repayment_no, self.amount, None, self.tender, None, self.occurred_at)
-
-
-def _check_path_card_no(value: Any) -> str:
-    number = _check_card_no(value)
-    if not luhn_valid(number):
-        raise _fail("check digit does not match: the number is mistyped")
-    return number
-
-
-class CardPath(Query):
-    """A card number in a path: one that is malformed or fails its check digit names no card (404)."""
-
-    card_no: Annotated[str, PlainValidator(_check_path_card_no), WithJsonSchema(CARD_NO_SCHEMA)]
