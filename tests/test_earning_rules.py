@@ -134,22 +134,30 @@ def test_promotion_conditions(plugins):
     assert [s["step"] for s in computed.breakdown] == ["formula"]
 
 
-@pytest.mark.parametrize("data, fields", [
-    ({"ends_at": "2020-01-01T00:00:00Z", "starts_at": "2021-01-01T00:00:00Z"},
+@pytest.mark.parametrize("data, status, fields", [
+    ({"ends_at": "2020-01-01T00:00:00Z", "starts_at": "2021-01-01T00:00:00Z"}, 422,
      {"ends_at": "must be after starts_at: the window ends before it starts"}),
-    ({"kind": "multiplier", "params": {"multiplier": "1"}},
+    ({"kind": "multiplier", "params": {"multiplier": "1"}}, 422,
      {"params": "multiplier must be a number above 1 and at most 100, e.g. \"2\" for double points"}),
-    ({"stacking": "exclusive"}, {"exclusive_group": "is required for exclusive promotions"}),
-    ({"weekdays": [0]}, {"weekdays": "must be a list of ISO weekdays, 1 = Monday to 7 = Sunday, or null for every day"}),
-    ({"cap_per_member": 100}, {"cap_period": "must be one of: day, month, year, promotion with cap_per_member"}),
-    ({"kind": "lottery"}, {"kind": "must be one of: multiplier, bonus, sku_bonus, first_stay, enrolment, referral"}),
+    ({"kind": "multiplier", "params": {"multiplier": 2}}, 422,
+     {"params": "multiplier must be a decimal string such as \"2\" (a string, not a JSON number)"}),
+    ({"kind": "bonus", "params": {"points": 5, "extra": 1}}, 422, {"params": "extra is not a known field"}),
+    ({"stacking": "exclusive"}, 422, {"exclusive_group": "is required for exclusive promotions"}),
+    ({"weekdays": [0]}, 400, {"weekdays[0]": "must be a whole number from 1 to 7"}),
+    ({"cap_per_member": 100}, 422, {"cap_period": "must be one of: day, month, year, promotion with cap_per_member"}),
+    ({"kind": "lottery"}, 400, {"kind": "must be one of: multiplier, bonus, sku_bonus, first_stay, enrolment, referral"}),
+    ({"ends_at": "9999-12-31T00:00:00Z"}, 422, None),
 ])
-def test_promotion_validation_names_the_field(data, fields):
-    from lps_core.errors import ValidationFailed
+def test_promotion_validation_names_the_field(data, status, fields):
+    from lps_core.errors import LpsError
 
-    with pytest.raises(ValidationFailed) as error:
+    with pytest.raises(LpsError) as error:
         promotion(**data)
-    assert error.value.fields == fields
+    assert error.value.status == status
+    if fields is None:
+        assert set(error.value.fields) == set(data)
+    else:
+        assert error.value.fields == fields
 
 
 @settings(max_examples=200, deadline=None)
@@ -195,23 +203,36 @@ def test_a_new_rule_version_applies_from_its_date_and_never_changes_history(test
     assert [v["version"] for v in versions] == [1, 2]
 
 
-@pytest.mark.parametrize("body, fields", [
-    ({"bands": [{"from": "0", "to": "2000", "multiplier": "1"}, {"from": "1500", "multiplier": "2"}]},
-     {"bands": "bands overlap at 1500.00"}),
-    ({"bands": [{"from": "3000", "to": "2000", "multiplier": "1"}]},
-     {"bands": "band 0 ends (2000.00) before it starts (3000.00)"}),
-    ({"formula": "moon_phase"}, {"formula": "no plugin provides the earning formula 'moon_phase'"}),
-    ({"rounding": "up"}, {"rounding": "must be one of: floor, half_up, half_even"}),
-    ({"band_basis": "period_spend"},
+@pytest.mark.parametrize("body, status, fields", [
+    ({"bands": [{"from": "0", "to": "2000", "multiplier": "1"}, {"from": "1500", "multiplier": "2"}]}, 422,
+     {"bands": "overlap at 1500.00"}),
+    ({"bands": [{"from": "3000", "to": "2000", "multiplier": "1"}]}, 422,
+     {"bands[0].to": "ends (2000.00) before it starts (3000.00)"}),
+    ({"bands": [{"from": "0", "multiplier": 2}]}, 400,
+     {"bands[0].multiplier": 'must be a decimal string such as "1.5" (a string, not a JSON number)'}),
+    ({"bands": [{"from": "0", "multiplier": "101"}]}, 400, {"bands[0].multiplier": "must be from 0 to 100"}),
+    ({"formula": "moon_phase"}, 422, {"formula": "no plugin provides the earning formula 'moon_phase'"}),
+    ({"formula_params": {"points_per_unit": "-1"}}, 422, {"formula_params": "points_per_unit must be greater than 0"}),
+    ({"rounding": "up"}, 400, {"rounding": "must be one of: floor, half_up, half_even"}),
+    ({"band_basis": "period_spend"}, 422,
      {"band_period": "must be one of: month, year when band_basis is period_spend"}),
-    ({"effective_from": "1969-12-31T00:00:00Z"}, None),
+    ({"max_points_per_bill": 0}, 400, {"max_points_per_bill": "must be a whole number from 1 to 1000000000000"}),
+    ({"effective_from": "1969-12-31T00:00:00Z"}, 422, None),
 ])
-def test_rule_validation_names_the_field(testapp, admin, body, fields):
-    answer = testapp.post_json("/api/v1/outlets/REST/rules", body, headers=admin, status=(400, 409)).json
+def test_rule_validation_names_the_field(testapp, admin, body, status, fields):
+    answer = testapp.post_json("/api/v1/outlets/REST/rules", body, headers=admin, status=status).json
     if fields is None:
-        assert answer["fields"]["effective_from"].startswith("must be at or after")
+        assert answer["fields"]["effective_from"].startswith("must lie between 2000-01-01 and ")
     else:
         assert {k: v.split(" (installed")[0] for k, v in answer["fields"].items()} == fields
+
+
+def test_a_version_may_not_take_effect_before_the_latest(testapp, admin):
+    testapp.post_json("/api/v1/outlets/REST/rules", {"effective_from": "2030-01-01T00:00:00Z"}, headers=admin,
+                      status=201)
+    answer = testapp.post_json("/api/v1/outlets/REST/rules", {"effective_from": "2029-12-31T00:00:00+08:00"},
+                               headers=admin, status=409).json
+    assert answer["fields"]["effective_from"].startswith("must be at or after")
 
 
 def test_configuration_needs_the_rules_scope(testapp, seed):
@@ -309,7 +330,8 @@ def test_preview_posts_nothing_and_explains(testapp, seed, admin):
     assert seed.db.scalar(select(func.count()).select_from(LedgerEntry)) == 0
     spa = testapp.post_json("/api/v1/preview", {"amount": "10.00", "outlet": "SPA"}, headers=admin).json
     assert spa["points"] == 20
-    testapp.post_json("/api/v1/preview", {"amount": "10.00", "tier": "platinum"}, headers=admin, status=400)
+    unknown = testapp.post_json("/api/v1/preview", {"amount": "10.00", "tier": "platinum"}, headers=admin, status=422)
+    assert unknown.json["fields"] == {"tier": "no such tier"}
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

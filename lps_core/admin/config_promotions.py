@@ -16,10 +16,11 @@ from lps_core.earning.preview import preview_bill
 from lps_core.earning.promotions import (
     CAP_PERIODS, KINDS, LIST_FIELDS, STACKING, clean_promotion, save_promotion, view_of,
 )
-from lps_core.earning.services import clean_earn_request
+from lps_core.earning.schemas import PreviewIn
 from lps_core.errors import LpsError
 from lps_core.members.models import Tier
 from lps_core.operators.permissions import Permission
+from lps_core.validation import validate
 from lps_core.web.lists import paginate
 from lps_core.web.security import require_outlet
 
@@ -197,9 +198,9 @@ def preview(request):
         else:
             require_outlet(request, outlet.id)
             try:
-                bill = clean_earn_request({"bill_no": "preview", "card_no": "preview", "amount": form["amount"]})
+                bill = validate(PreviewIn, {name: value for name, value in form.items() if value})
                 result = preview_bill(db, request.registry["lps.plugins"], request.registry["lps.programme"],
-                                      outlet.code, bill, tier=form["tier"] or None, card_type=form["card_type"] or None)
+                                      outlet.code, bill.earn_request(), tier=bill.tier, card_type=bill.card_type)
             except LpsError as exc:
                 errors.update(exc.fields)
         if errors:

@@ -2,15 +2,16 @@
 translated message, and the outlets an operator may see."""
 import json
 from datetime import datetime
-from decimal import Decimal
 
 from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPSeeOther
 from pyramid.i18n import TranslationString
 from sqlalchemy import select
 
 from lps_core.audit.services import Actor, record
+from lps_core.errors import ValidationFailed
 from lps_core.outlets.models import Outlet
 from lps_core.timeutil import as_utc
+from lps_core.validation import check_depth
 
 
 
@@ -103,15 +104,19 @@ def role_label(role):
 
 
 def json_field(request, name, errors, default):
-    """A form field holding JSON (numbers read as Decimal, never float); a bad one goes into `errors`."""
+    """A form field holding JSON, parsed as the API parses a body (its depth checked first), for the
+    same schema to check; a bad one goes into `errors`."""
     raw = text(request, name)
     if not raw:
         return default
     try:
-        return json.loads(raw, parse_float=Decimal)
+        check_depth(raw.encode("utf-8", "surrogatepass"))
+        return json.loads(raw)
+    except ValidationFailed as exc:
+        errors[name] = exc.fields["body"]
     except ValueError:
         errors[name] = dgettext("lps_config", "must be valid JSON")
-        return default
+    return default
 
 
 def shown_json(value) -> str:

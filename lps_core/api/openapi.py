@@ -59,8 +59,12 @@ SCHEMAS = {
         "stored_value_balance": DECIMAL,
     }},
     "BreakdownStep": {"type": "object", "properties": {
-        "step": {"type": "string", "example": "formula"}, "rule": {"type": "string"},
-        "description": {"type": "string"}, "points": {"type": "integer"}}},
+        "step": {"type": "string", "example": "formula",
+                 "description": "formula, band, tier, card_type, promotion, cap, rounding or expired"},
+        "rule": {"type": "string"}, "description": {"type": "string"}, "points": {"type": "integer"},
+        "exact": {"type": "string", "example": "12.5",
+                  "description": "The step's exact contribution, a fractional share, before the one rounding "
+                                 "step (absent when the step rounds on its own)"}}},
     "Transaction": {"type": "object", "properties": {
         "id": {"type": "integer"}, "outlet": {"type": "string"}, "bill_no": {"type": "string"},
         "amount": DECIMAL, "points": {"type": "integer"}, "points_balance": {"type": "integer"},

@@ -7,4 +7,7 @@ def includeme(config):
     config.add_route("api.promotions", "/api/v1/promotions")
     config.add_route("api.promotion", "/api/v1/promotions/{code}")
     config.add_route("api.preview", "/api/v1/preview")
+    from lps_core.earning.openapi import OPERATIONS, SCHEMAS
+
+    config.add_api_operations(OPERATIONS, SCHEMAS)
     config.scan("lps_core.earning.views")

@@ -11,7 +11,7 @@ from lps_core.earning.pipeline import MemberContext, NoFacts, compute_points
 from lps_core.earning.programme import MemberFacts
 from lps_core.earning.rules import outlet_id_of
 from lps_core.earning.services import EarnRequest, member_context
-from lps_core.errors import ValidationFailed
+from lps_core.errors import Unprocessable
 from lps_core.members.models import Tier
 from lps_core.timeutil import utcnow
 
@@ -27,10 +27,8 @@ class Preview:
 
 def preview_bill(db, plugins, programme, outlet_code, bill: EarnRequest, *, card_no=None, tier=None,
                  card_type=None) -> Preview:
-    """What `bill` (validated by clean_earn_request) earns at `outlet_code`: for the member holding
+    """What `bill` (validated by earning.schemas.PreviewIn) earns at `outlet_code`: for the member holding
     `card_no`, or without a card for a member of `tier` holding a card of `card_type` (both optional)."""
-    if not isinstance(outlet_code, str):
-        raise ValidationFailed("outlet must be an outlet code", {"outlet": "must be text"})
     outlet_id = outlet_id_of(db, outlet_code)
     programme.limits.check_bill_amount(bill.amount_cents, outlet_code)
     facts = NoFacts()
@@ -55,11 +53,12 @@ def hypothetical_member(db, tier_code, card_type_code) -> MemberContext:
     if tier_code is not None:
         tier = db.execute(select(Tier.code, Tier.multiplier).where(Tier.code == tier_code)).one_or_none()
         if tier is None:
-            raise ValidationFailed(f"tier {tier_code!r} does not exist", {"tier": "no such tier"})
+            raise Unprocessable(f"tier {tier_code!r} does not exist", {"tier": "no such tier"})
     if card_type_code is not None:
         card_type = db.execute(select(CardType.code, CardType.points_multiplier)
                                .where(CardType.code == card_type_code)).one_or_none()
         if card_type is None:
-            raise ValidationFailed(f"card type {card_type_code!r} does not exist", {"card_type": "no such card type"})
+            raise Unprocessable(f"card type {card_type_code!r} does not exist",
+                                {"card_type": "no such card type"})
     return MemberContext(None, tier.code if tier else None, tier.multiplier if tier else 1,
                          card_type.code if card_type else None, card_type.points_multiplier if card_type else 1)

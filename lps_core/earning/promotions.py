@@ -15,21 +15,18 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import func, insert, select
 
 from lps_core.earning.models import Promotion, PromotionAward
-from lps_core.errors import Conflict, NotFound, ValidationFailed
-from lps_core.timeutil import as_utc, isoformat, parse_timestamp, utcnow
+from lps_core.errors import Conflict, NotFound
+from lps_core.timeutil import as_utc, isoformat, utcnow
 
 KINDS = ("multiplier", "bonus", "sku_bonus", "first_stay", "enrolment", "referral")
 BILL_KINDS = ("multiplier", "bonus", "sku_bonus", "first_stay")
 STACKING = ("stack", "best_of", "exclusive")
 CAP_PERIODS = ("day", "month", "year", "promotion")
 LIST_FIELDS = ("outlets", "categories", "skus", "tiers", "card_types")
-FIELDS = ("code", "name", "kind", "params", "starts_at", "ends_at", "weekdays", "stacking", "exclusive_group",
-          "priority", "cap_per_bill", "cap_per_member", "cap_period", "active", *LIST_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -82,124 +79,15 @@ def view_of(row) -> PromotionView:
                          row.exclusive_group, row.priority, row.cap_per_bill, row.cap_per_member, row.cap_period)
 
 
-def clean_promotion(data, *, existing=None) -> dict:
-    """Validate a promotion body; every bad field is named. With `existing`, absent fields keep
-    their stored values (for PATCH)."""
-    if not isinstance(data, dict):
-        raise ValidationFailed("the body must be a JSON object", {"body": "must be a JSON object"})
-    errors = {name: "is not a known field" for name in set(data) - set(FIELDS)}
-    merged = {**(existing.as_json() if existing else {"stacking": "stack", "priority": 0, "params": {},
-                                                       "active": True}), **data}
-    merged.setdefault("active", True)
-    clean = {}
-    code = merged.get("code")
-    if not isinstance(code, str) or not 1 <= len(code.strip()) <= 32:
-        errors["code"] = "is required, at most 32 characters"
-    else:
-        clean["code"] = code.strip()
-    name = merged.get("name")
-    if not isinstance(name, str) or not 1 <= len(name.strip()) <= 200:
-        errors["name"] = "is required, at most 200 characters"
-    else:
-        clean["name"] = name.strip()
-    kind = merged.get("kind")
-    if kind not in KINDS:
-        errors["kind"] = f"must be one of: {', '.join(KINDS)}"
-    else:
-        clean["kind"] = kind
-        try:
-            clean["params"] = _clean_params(kind, merged.get("params") or {})
-        except ValueError as exc:
-            errors["params"] = str(exc)
-    for name in ("starts_at", "ends_at"):
-        try:
-            clean[name] = parse_timestamp(merged.get(name))
-        except ValueError as exc:
-            errors[name] = str(exc)
-    if "starts_at" in clean and "ends_at" in clean and clean["ends_at"] <= clean["starts_at"]:
-        errors["ends_at"] = "must be after starts_at: the window ends before it starts"
-    for name in LIST_FIELDS:
-        value = merged.get(name)
-        if value is not None and (not isinstance(value, list) or not value
-                                  or not all(isinstance(v, str) and v for v in value)):
-            errors[name] = "must be a non-empty list of codes, or null for all"
-        else:
-            clean[name] = value
-    weekdays = merged.get("weekdays")
-    if weekdays is not None and (not isinstance(weekdays, list) or not weekdays
-                                 or not all(isinstance(d, int) and not isinstance(d, bool) and 1 <= d <= 7
-                                            for d in weekdays)):
-        errors["weekdays"] = "must be a list of ISO weekdays, 1 = Monday to 7 = Sunday, or null for every day"
-    else:
-        clean["weekdays"] = weekdays
-    if merged.get("stacking") not in STACKING:
-        errors["stacking"] = f"must be one of: {', '.join(STACKING)}"
-    else:
-        clean["stacking"] = merged["stacking"]
-    group = merged.get("exclusive_group")
-    if clean.get("stacking") == "exclusive" and (not isinstance(group, str) or not group):
-        errors["exclusive_group"] = "is required for exclusive promotions"
-    clean["exclusive_group"] = group if clean.get("stacking") == "exclusive" else None
-    priority = merged.get("priority")
-    if isinstance(priority, bool) or not isinstance(priority, int):
-        errors["priority"] = "must be a whole number"
-    else:
-        clean["priority"] = priority
-    for name in ("cap_per_bill", "cap_per_member"):
-        value = merged.get(name)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
-            errors[name] = "must be a positive whole number of points, or null"
-        else:
-            clean[name] = value
-    period = merged.get("cap_period")
-    if merged.get("cap_per_member") is not None and period not in CAP_PERIODS:
-        errors["cap_period"] = f"must be one of: {', '.join(CAP_PERIODS)} with cap_per_member"
-    clean["cap_period"] = period if merged.get("cap_per_member") is not None else None
-    if not isinstance(merged.get("active"), bool):
-        errors["active"] = "must be true or false"
-    else:
-        clean["active"] = merged["active"]
-    if errors:
-        raise ValidationFailed("the promotion has invalid fields", errors)
-    return clean
+def clean_promotion(data: dict, *, existing=None) -> dict:
+    """A promotion's values from `data` (an API body or the configuration form's fields), checked by
+    lps_core.earning.schemas: malformed fields 400, fields that do not fit together 422. With
+    `existing` (a PromotionView), fields left out keep its values."""
+    from lps_core.earning.schemas import PromotionChangeIn, PromotionIn
+    from lps_core.validation import validate
 
-
-def _clean_params(kind, params):
-    if not isinstance(params, dict):
-        raise ValueError("must be an object")
-    expected = {"multiplier": {"multiplier"}, "bonus": {"points"}, "sku_bonus": {"points"},
-                "first_stay": {"points", "min_amount"}, "enrolment": {"points"},
-                "referral": {"levels", "min_amount"}}[kind]
-    unknown = sorted(set(params) - expected)
-    if unknown:
-        raise ValueError(f"unknown parameter(s) for {kind}: {', '.join(unknown)}")
-    clean = {}
-    if kind == "multiplier":
-        try:
-            multiplier = Decimal(str(params.get("multiplier")))
-        except InvalidOperation:
-            multiplier = Decimal(0)
-        if not multiplier.is_finite() or not 1 < multiplier <= 100:
-            raise ValueError("multiplier must be a number above 1 and at most 100, e.g. \"2\" for double points")
-        clean["multiplier"] = str(multiplier)
-    elif kind == "referral":
-        levels = params.get("levels")
-        if not isinstance(levels, list) or not 1 <= len(levels) <= 5 or not all(_positive_int(v) for v in levels):
-            raise ValueError("levels must list 1 to 5 positive point amounts: the referrer's, then their referrer's...")
-        clean["levels"] = levels
-    else:
-        if not _positive_int(params.get("points")):
-            raise ValueError("points must be a positive whole number")
-        clean["points"] = params["points"]
-    if "min_amount" in params:
-        from lps_core.money import format_cents, parse_amount
-
-        clean["min_amount"] = format_cents(parse_amount(params["min_amount"], allow_zero=True))
-    return clean
-
-
-def _positive_int(value):
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+    model = PromotionChangeIn if existing is not None else PromotionIn
+    return validate(model, data, message="the promotion has invalid fields").values(existing)
 
 
 def save_promotion(db, clean, promotion_id=None) -> PromotionView:

@@ -5,16 +5,15 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import func, insert, select
 
 from lps_core.earning.models import EarningRule
-from lps_core.errors import Conflict, NotFound, ValidationFailed
+from lps_core.errors import Conflict, NotFound
 from lps_core.money import format_cents, parse_amount
 from lps_core.outlets.models import Outlet
-from lps_core.plugins import PluginError
-from lps_core.timeutil import as_utc, isoformat, parse_timestamp, utcnow
+from lps_core.timeutil import as_utc, isoformat, utcnow
 
 ROUNDINGS = ("floor", "half_up", "half_even")
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -79,86 +78,14 @@ def rule_from_row(row) -> Rule:
                 row.max_points_per_bill)
 
 
-def clean_rule(plugins, data, *, partial_of: Rule | None = None) -> dict:
-    """Validate a rule body; every bad field is named. Fields left out keep `partial_of`'s values."""
-    if not isinstance(data, dict):
-        raise ValidationFailed("the body must be a JSON object", {"body": "must be a JSON object"})
-    errors = {name: "is not a known field" for name in set(data) - set(RULE_FIELDS)}
-    base = partial_of.as_json() if partial_of else {"formula_params": {}, "bands": [], "band_basis": "bill",
-                                                    "band_period": None, "rounding": "floor",
-                                                    "max_points_per_bill": None}
-    merged = {**base, **data}
-    clean = {}
-    formula = merged.get("formula")
-    if not isinstance(formula, str) or not formula:
-        errors["formula"] = "is required"
-    else:
-        try:
-            clean["formula_params"] = plugins.formula(formula).validate_params(merged.get("formula_params") or {})
-            clean["formula"] = formula
-        except PluginError as exc:
-            errors["formula"] = str(exc)
-        except ValueError as exc:
-            errors["formula_params"] = str(exc)
-    try:
-        clean["bands"] = _clean_bands(merged.get("bands") or [])
-    except ValueError as exc:
-        errors["bands"] = str(exc)
-    for name, choices in (("band_basis", BAND_BASES), ("rounding", ROUNDINGS)):
-        if merged.get(name) not in choices:
-            errors[name] = f"must be one of: {', '.join(choices)}"
-        else:
-            clean[name] = merged[name]
-    period = merged.get("band_period")
-    if merged.get("band_basis") == "period_spend" and period not in BAND_PERIODS:
-        errors["band_period"] = f"must be one of: {', '.join(BAND_PERIODS)} when band_basis is period_spend"
-    clean["band_period"] = period if merged.get("band_basis") == "period_spend" else None
-    cap = merged.get("max_points_per_bill")
-    if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap <= 0):
-        errors["max_points_per_bill"] = "must be a positive whole number of points, or null"
-    clean["max_points_per_bill"] = cap
-    clean["effective_from"] = None
-    if data.get("effective_from") is not None:
-        try:
-            clean["effective_from"] = parse_timestamp(data["effective_from"])
-        except ValueError as exc:
-            errors["effective_from"] = str(exc)
-    note = data.get("note")
-    if note is not None and (not isinstance(note, str) or len(note) > 500):
-        errors["note"] = "must be text of at most 500 characters"
-    clean["note"] = note
-    if errors:
-        raise ValidationFailed("the earning rule has invalid fields", errors)
-    return clean
+def clean_rule(plugins, data: dict, *, partial_of: Rule | None = None) -> dict:
+    """A rule version's values from `data` (an API body or the configuration form's fields), checked by
+    lps_core.earning.schemas.RuleIn: malformed fields 400, what the formula plugin or the other
+    fields refuse 422. Fields left out keep `partial_of`'s values."""
+    from lps_core.earning.schemas import RuleIn
+    from lps_core.validation import validate
 
-
-def _clean_bands(bands) -> list[dict]:
-    if not isinstance(bands, list):
-        raise ValueError("must be a list of {from, to, multiplier}")
-    parsed = []
-    for index, band in enumerate(bands):
-        if not isinstance(band, dict) or set(band) - {"from", "to", "multiplier"}:
-            raise ValueError(f"band {index} must be an object with from, to (optional) and multiplier")
-        try:
-            low = parse_amount(band.get("from", "0"), allow_zero=True)
-            high = parse_amount(band["to"]) if band.get("to") is not None else None
-        except ValueError as exc:
-            raise ValueError(f"band {index}: from and to {exc}") from None
-        try:
-            multiplier = Decimal(str(band.get("multiplier")))
-        except InvalidOperation:
-            multiplier = Decimal(-1)
-        if not multiplier.is_finite() or multiplier < 0 or multiplier > 100:
-            raise ValueError(f"band {index}: multiplier must be a number from 0 to 100")
-        if high is not None and high <= low:
-            raise ValueError(f"band {index} ends ({format_cents(high)}) before it starts ({format_cents(low)})")
-        parsed.append((low, high, multiplier))
-    parsed.sort(key=lambda band: band[0])
-    for (_, high, _), (next_low, _, _) in zip(parsed, parsed[1:]):
-        if high is None or high > next_low:
-            raise ValueError(f"bands overlap at {format_cents(next_low)}")
-    return [{"from": format_cents(low), "to": format_cents(high) if high is not None else None,
-             "multiplier": str(multiplier)} for low, high, multiplier in parsed]
+    return validate(RuleIn, data, message="the earning rule has invalid fields").clean(plugins, partial_of)
 
 
 def add_rule_version(db, outlet_id, clean: dict) -> Rule:

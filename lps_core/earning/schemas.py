@@ -1,22 +1,53 @@
-"""Input schemas of earning: a bill posted by a till, its reversal, and a preview."""
-from pydantic import model_validator
+"""Input schemas of earning: a bill posted by a till, its reversal, a preview, and the earning
+configuration (rule versions of an outlet, promotions) of the API and the configuration screens.
 
+Rules and promotions carry free-form parameters (a formula plugin's, a promotion kind's). They are
+bounded here (properties, nesting, text length, number size) and then checked by their owner: the
+formula plugin's validate_params, or the kind's parameter model; what those refuse is well formed,
+so it answers 422 naming `formula_params` or `params`."""
+import math
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, PlainValidator, ValidationError, WithJsonSchema, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from lps_core.cards.schemas import DecimalText
 from lps_core.earning.formula import BillLine
+from lps_core.earning.promotions import CAP_PERIODS, KINDS, LIST_FIELDS, STACKING
+from lps_core.earning.rules import BAND_BASES, BAND_PERIODS, ROUNDINGS
 from lps_core.earning.services import EarnRequest
+from lps_core.errors import Unprocessable
+from lps_core.money import format_cents
+from lps_core.plugins import PluginError
 from lps_core.validation import (
     Body,
+    Code,
+    ConfigTime,
     Field,
     Id,
+    Int,
     Money,
     MoneyOrZero,
     PostingTime,
     Quantity,
     Query,
     Text,
+    failure,
     unprocessable,
 )
 
 MAX_ITEMS = 500
+MAX_BANDS = 50
+MAX_CODES = 100
+MAX_POINTS = 10**12
+MAX_PRIORITY = 10_000
+# Free-form parameters: at most this many names per object, this deep, this long a text, this large a number.
+MAX_PARAMS = 32
+MAX_PARAM_DEPTH = 3
+MAX_PARAM_TEXT = 200
+MAX_PARAM_NAME = 64
+MAX_PARAM_LIST = 100
+MAX_PARAM_NUMBER = 10**12
 
 
 class BillItemIn(Body):
@@ -58,3 +89,327 @@ class ReversalIn(Body):
 
 class TransactionPath(Query):
     id: Id
+
+
+class PreviewIn(Body):
+    """A hypothetical bill: the points it would earn, computed as earning would, posting nothing. With
+    `card_no`, for that card's member (their tier, card type and history); without, for a member of
+    `tier` holding a card of `card_type` (both optional)."""
+
+    outlet: Code(description="Default: the key's outlet") | None = None
+    amount: Money
+    occurred_at: PostingTime | None = None
+    items: list[BillItemIn] | None = Field(None, max_length=MAX_ITEMS)
+    card_no: Text(40, description="A real member's card: their tier, card type, history") | None = None
+    tier: Code() | None = None
+    card_type: Code() | None = None
+
+    @model_validator(mode="after")
+    def items_within_amount(self):
+        if self.items and sum(item.amount for item in self.items) > self.amount:
+            raise unprocessable("items", "add up to more than the bill amount")
+        return self
+
+    def earn_request(self) -> EarnRequest:
+        """The bill as earning takes it; a preview needs no bill or card number to post."""
+        return EarnRequest("preview", "preview", self.amount, self.occurred_at,
+                           tuple(item.line() for item in self.items or ()))
+
+
+# --- Free-form parameters -------------------------------------------------------------------------
+
+def _fail(message: str):
+    return PydanticCustomError("lps", message)
+
+
+def _check_param(value: Any, depth: int, where: str):
+    """A parameter value: text, a number, true/false, null, or (while `depth` allows) a list or an
+    object of such values. Returns it unchanged."""
+    prefix = f"{where}: " if where else ""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        if len(value) > MAX_PARAM_TEXT:
+            raise _fail(f"{prefix}must be at most {MAX_PARAM_TEXT} characters")
+        if "\x00" in value:
+            raise _fail(f"{prefix}must not contain NUL characters")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise _fail(f"{prefix}must be valid Unicode text (it holds a lone surrogate)") from None
+        return value
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and not math.isfinite(value) or abs(value) > MAX_PARAM_NUMBER:
+            raise _fail(f"{prefix}must be a number from -{MAX_PARAM_NUMBER} to {MAX_PARAM_NUMBER}")
+        return value
+    if isinstance(value, (list, dict)) and depth <= 0:
+        raise _fail(f"{prefix}nests too deep (at most {MAX_PARAM_DEPTH} levels)")
+    if isinstance(value, list):
+        if len(value) > MAX_PARAM_LIST:
+            raise _fail(f"{prefix}must have at most {MAX_PARAM_LIST} items")
+        return [_check_param(item, depth - 1, f"{where}[{index}]") for index, item in enumerate(value)]
+    if isinstance(value, dict):
+        return _check_object(value, depth, where)
+    raise _fail(f"{prefix}must be text, a number, true, false, null, a list or an object")
+
+
+def _check_object(value: dict, depth: int, where: str) -> dict:
+    if len(value) > MAX_PARAMS:
+        raise _fail(f"{where + ': ' if where else ''}must have at most {MAX_PARAMS} names")
+    checked = {}
+    for name, item in value.items():
+        if not isinstance(name, str) or not 1 <= len(name) <= MAX_PARAM_NAME or "\x00" in name:
+            raise _fail(f"{where + ': ' if where else ''}names must be 1 to {MAX_PARAM_NAME} characters")
+        checked[name] = _check_param(item, depth - 1, f"{where}.{name}" if where else name)
+    return checked
+
+
+def _check_params(value: Any) -> dict:
+    if not isinstance(value, dict):
+        raise _fail("must be an object")
+    return _check_object(value, MAX_PARAM_DEPTH, "")
+
+
+def _param_schema(depth: int) -> dict:
+    scalars = [{"type": "string", "maxLength": MAX_PARAM_TEXT, "pattern": "^[^\\x00]*$"},
+               {"type": "number", "minimum": -MAX_PARAM_NUMBER, "maximum": MAX_PARAM_NUMBER},
+               {"type": "boolean"}, {"type": "null"}]
+    if depth > 0:
+        inner = _param_schema(depth - 1)
+        scalars += [{"type": "array", "maxItems": MAX_PARAM_LIST, "items": inner}, _object_schema(inner)]
+    return {"anyOf": scalars}
+
+
+def _object_schema(values: dict) -> dict:
+    return {"type": "object", "maxProperties": MAX_PARAMS,
+            "propertyNames": {"minLength": 1, "maxLength": MAX_PARAM_NAME, "pattern": "^[^\\x00]*$"},
+            "additionalProperties": values}
+
+
+# An object of parameters: names of 1 to 64 characters, values text (at most 200 characters), numbers
+# (at most 10^12 either way), true/false, null, or lists and objects of them, nested at most 3 deep.
+Params = Annotated[dict, PlainValidator(_check_params), WithJsonSchema({
+    **_object_schema(_param_schema(MAX_PARAM_DEPTH - 1)),
+    "description": f"Free-form parameters, bounded: at most {MAX_PARAMS} names per object, nested at most "
+                   f"{MAX_PARAM_DEPTH} deep, text of at most {MAX_PARAM_TEXT} characters, numbers of at most "
+                   f"{MAX_PARAM_NUMBER}"})]
+
+
+def _refusal(model: type[BaseModel], value: dict, field: str) -> dict | BaseModel:
+    """`value` checked by `model`; what it refuses answers 422 naming `field`, with the parameter."""
+    try:
+        return model.model_validate(value)
+    except ValidationError as exc:
+        fields = failure(exc, "").fields
+        raise unprocessable(field, "; ".join(f"{name} {message}" for name, message in fields.items())) from None
+
+
+# --- Earning rules --------------------------------------------------------------------------------
+
+Multiplier = DecimalText(100, 4, "1.5")
+
+
+class BandIn(Body):
+    """Spend from `from` (inclusive) up to `to` (exclusive; left out or null: no upper end)."""
+
+    from_: MoneyOrZero = Field(0, alias="from")
+    to: Money | None = Field(None, description="Exclusive; null: no upper end")
+    multiplier: Multiplier
+
+
+class RuleIn(Body):
+    """A new version of an outlet's earning rule. Fields left out keep the current version's values
+    (an outlet's first version needs `formula`); `null` clears band_period, max_points_per_bill and
+    note. `formula_params` are checked by the formula plugin."""
+
+    formula: Code(64, description="An installed formula plugin, such as base_rate") | None = None
+    formula_params: Params | None = None
+    bands: list[BandIn] | None = Field(None, max_length=MAX_BANDS)
+    band_basis: Literal[BAND_BASES] | None = None
+    band_period: Literal[BAND_PERIODS] | None = Field(None, description="Needed when band_basis is period_spend")
+    rounding: Literal[ROUNDINGS] | None = None
+    max_points_per_bill: Int(1, MAX_POINTS) | None = None
+    effective_from: ConfigTime | None = Field(None, description="Default: now (an outlet's first version: always)")
+    note: Text(500) | None = None
+
+    @model_validator(mode="after")
+    def _bands_in_order(self):
+        bands = sorted(self.bands or (), key=lambda band: band.from_)
+        for index, band in enumerate(self.bands or ()):
+            if band.to is not None and band.to <= band.from_:
+                raise unprocessable(f"bands[{index}].to", f"ends ({format_cents(band.to)}) before it starts "
+                                                          f"({format_cents(band.from_)})")
+        for band, following in zip(bands, bands[1:]):
+            if band.to is None or band.to > following.from_:
+                raise unprocessable("bands", f"overlap at {format_cents(following.from_)}")
+        return self
+
+    def clean(self, plugins, partial_of=None) -> dict:
+        """The version's column values: the given fields over `partial_of`'s (the current version),
+        the formula's parameters as its plugin cleans them. What the plugin refuses is 422."""
+        base = partial_of.as_json() if partial_of else {"formula": None, "formula_params": {}, "bands": [],
+                                                        "band_basis": "bill", "band_period": None,
+                                                        "rounding": "floor", "max_points_per_bill": None}
+        given = {name: getattr(self, name) for name in self.model_fields_set}
+        if "bands" in given:
+            given["bands"] = [{"from": format_cents(band.from_),
+                               "to": format_cents(band.to) if band.to is not None else None,
+                               "multiplier": str(band.multiplier)}
+                              for band in sorted(given["bands"] or (), key=lambda band: band.from_)]
+        for name in ("formula", "band_basis", "rounding"):
+            if given.get(name, "") is None:
+                del given[name]  # null: left out
+        merged = {**base, **given}
+        if merged["formula"] is None:
+            raise unprocessable("formula", "is required for an outlet's first rule version")
+        try:
+            params = plugins.formula(merged["formula"]).validate_params(merged["formula_params"] or {})
+        except PluginError as exc:
+            raise unprocessable("formula", str(exc)) from None
+        except (ValueError, TypeError, ArithmeticError) as exc:
+            raise unprocessable("formula_params", str(exc)) from None
+        period_spend = merged["band_basis"] == "period_spend"
+        if period_spend and merged["band_period"] is None:
+            raise unprocessable("band_period", f"must be one of: {', '.join(BAND_PERIODS)} when band_basis is "
+                                               "period_spend")
+        return {"formula": merged["formula"], "formula_params": params, "bands": merged["bands"] or [],
+                "band_basis": merged["band_basis"], "band_period": merged["band_period"] if period_spend else None,
+                "rounding": merged["rounding"], "max_points_per_bill": merged["max_points_per_bill"],
+                "effective_from": self.effective_from, "note": self.note}
+
+
+class OutletPath(Query):
+    code: Code(description="Outlet code")
+
+
+# --- Promotions -------------------------------------------------------------------------------------
+
+Points = Int(1, MAX_POINTS)
+
+
+class MultiplierParams(Body):
+    multiplier: DecimalText(100, 4, "2")
+
+    @field_validator("multiplier")
+    @classmethod
+    def _above_one(cls, multiplier):
+        if multiplier <= 1:
+            raise ValueError('must be a number above 1 and at most 100, e.g. "2" for double points')
+        return multiplier
+
+    def stored(self) -> dict:
+        return {"multiplier": str(self.multiplier)}
+
+
+class PointsParams(Body):
+    points: Points
+
+    def stored(self) -> dict:
+        return {"points": self.points}
+
+
+class FirstStayParams(PointsParams):
+    min_amount: MoneyOrZero | None = None
+
+    def stored(self) -> dict:
+        return {"points": self.points} | ({"min_amount": format_cents(self.min_amount)}
+                                          if self.min_amount is not None else {})
+
+
+class ReferralParams(Body):
+    levels: list[Points] = Field(min_length=1, max_length=5, description="The referrer's points, then their "
+                                                                         "referrer's...")
+    min_amount: MoneyOrZero | None = None
+
+    def stored(self) -> dict:
+        return {"levels": list(self.levels)} | ({"min_amount": format_cents(self.min_amount)}
+                                                if self.min_amount is not None else {})
+
+
+PROMOTION_PARAMS = {"multiplier": MultiplierParams, "bonus": PointsParams, "sku_bonus": PointsParams,
+                    "first_stay": FirstStayParams, "enrolment": PointsParams, "referral": ReferralParams}
+# Optional promotion fields that `null` clears on a change; for the others `null` means "left out".
+PROMOTION_CLEARABLE = frozenset({*LIST_FIELDS, "weekdays", "exclusive_group", "cap_per_bill", "cap_per_member",
+                                 "cap_period"})
+Codes = list[Text(64)] | None
+
+
+class PromotionChangeIn(Body):
+    """The fields of a promotion that may change; those left out keep their value, `null` clears the
+    optional ones (the lists: "all"; exclusive_group; the caps). `params` are checked against the
+    kind: multiplier {"multiplier": "2"}; bonus, sku_bonus, enrolment {"points"}; first_stay
+    {"points", "min_amount"?}; referral {"levels": [...], "min_amount"?}."""
+
+    code: Code(32, description="Cannot change; may be repeated") | None = None
+    name: Text(200) | None = None
+    kind: Literal[KINDS] | None = None
+    params: Params | None = Field(None, examples=[{"multiplier": "2"}])
+    starts_at: ConfigTime | None = None
+    ends_at: ConfigTime | None = None
+    outlets: Codes = Field(None, min_length=1, max_length=MAX_CODES, description="null: every outlet")
+    categories: Codes = Field(None, min_length=1, max_length=MAX_CODES, description="null: every category")
+    skus: Codes = Field(None, min_length=1, max_length=MAX_CODES, description="null: every SKU")
+    tiers: Codes = Field(None, min_length=1, max_length=MAX_CODES, description="null: every tier")
+    card_types: Codes = Field(None, min_length=1, max_length=MAX_CODES, description="null: every card type")
+    weekdays: list[Int(1, 7)] | None = Field(None, min_length=1, max_length=7,
+                                              description="ISO weekdays, 1 = Monday; null: every day")
+    stacking: Literal[STACKING] | None = None
+    exclusive_group: Text(32) | None = Field(None, description="Needed when stacking is exclusive")
+    priority: Int(-MAX_PRIORITY, MAX_PRIORITY) | None = None
+    cap_per_bill: Points | None = None
+    cap_per_member: Points | None = None
+    cap_period: Literal[CAP_PERIODS] | None = Field(None, description="Needed with cap_per_member")
+    active: bool | None = None
+
+    def values(self, existing=None) -> dict:
+        """The promotion's column values: the given fields over `existing`'s (a PromotionView) or the
+        defaults. What does not fit together is 422 naming the field."""
+        base = existing.as_json() if existing is not None else {
+            "stacking": "stack", "priority": 0, "params": {}, "exclusive_group": None, "cap_per_bill": None,
+            "cap_per_member": None, "cap_period": None, **dict.fromkeys((*LIST_FIELDS, "weekdays"))}
+        base.pop("id", None)
+        if existing is not None:
+            base["starts_at"], base["ends_at"] = existing.starts_at, existing.ends_at
+        given = {name: getattr(self, name) for name in self.model_fields_set}
+        for name, value in list(given.items()):
+            if value is None and name not in PROMOTION_CLEARABLE:
+                del given[name]
+        if existing is not None and given.get("code", existing.code) != existing.code:
+            raise unprocessable("code", "cannot change")
+        if existing is None and "active" not in given:
+            given["active"] = True
+        clean = {**base, **given}
+        errors = {}
+        try:
+            clean["params"] = _refusal(PROMOTION_PARAMS[clean["kind"]], clean.get("params") or {}, "params").stored()
+        except Unprocessable as exc:
+            errors.update(exc.fields)
+        if clean["ends_at"] <= clean["starts_at"]:
+            errors["ends_at"] = "must be after starts_at: the window ends before it starts"
+        if clean["stacking"] == "exclusive" and clean["exclusive_group"] is None:
+            errors["exclusive_group"] = "is required for exclusive promotions"
+        if clean["cap_per_member"] is not None and clean["cap_period"] is None:
+            errors["cap_period"] = f"must be one of: {', '.join(CAP_PERIODS)} with cap_per_member"
+        if errors:
+            raise Unprocessable("the promotion's fields do not fit together", errors)
+        if clean["stacking"] != "exclusive":
+            clean["exclusive_group"] = None
+        if clean["cap_per_member"] is None:
+            clean["cap_period"] = None
+        return clean
+
+
+class PromotionIn(PromotionChangeIn):
+    """A new promotion; fields left out take their defaults (stack, priority 0, no caps, every outlet,
+    day, product, tier and card type; active)."""
+
+    code: Code(32)
+    name: Text(200)
+    kind: Literal[KINDS]
+    params: Params = Field(examples=[{"multiplier": "2"}])
+    starts_at: ConfigTime
+    ends_at: ConfigTime
+
+
+class PromotionPath(Query):
+    code: Code(32, description="Promotion code")

@@ -18,17 +18,15 @@ from lps_core.earning.models import Bill, BillRefund, PromotionAward
 from lps_core.earning.pipeline import MemberContext, compute_points
 from lps_core.earning.programme import MemberFacts
 from lps_core.earning.promotions import record_awards
-from lps_core.errors import Conflict, NotFound, Unprocessable, ValidationFailed
+from lps_core.errors import Conflict, NotFound, Unprocessable
 from lps_core.ledger import services as ledger
 from lps_core.ledger.models import POINTS, Account, LedgerEntry
-from lps_core.money import format_cents, parse_amount
+from lps_core.money import format_cents
 from lps_core.tiers.activity import record_activity
 from lps_core.tiers.services import (
     reactivate_if_dormant, tier_held_at, tier_reached_by_bill, tier_settings, upgrade_if_qualified,
 )
-from lps_core.timeutil import isoformat, parse_timestamp, utcnow
-
-MAX_ITEMS = 500
+from lps_core.timeutil import isoformat, utcnow
 
 
 def _claim_bill_statement(dialect):
@@ -38,7 +36,6 @@ def _claim_bill_statement(dialect):
 
 
 CLAIM_BILL = {"postgresql": _claim_bill_statement(postgresql), "sqlite": _claim_bill_statement(sqlite)}
-FUTURE_TOLERANCE = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -87,34 +84,6 @@ class Refund:
     points: int
     points_balance: int
     replayed: bool = False
-
-
-def clean_earn_request(data) -> EarnRequest:
-    """Validate a POST /transactions body; every bad field is named at once."""
-    if not isinstance(data, dict):
-        raise ValidationFailed("the body must be a JSON object", {"body": "must be a JSON object"})
-    errors = {}
-    card_no = data.get("card_no")
-    if not isinstance(card_no, str) or not card_no.strip():
-        errors["card_no"] = "is required"
-    bill_no = data.get("bill_no")
-    if not isinstance(bill_no, str) or not bill_no.strip():
-        errors["bill_no"] = "is required"
-    elif len(bill_no.strip()) > 64:
-        errors["bill_no"] = "must be at most 64 characters"
-    amount_cents = _field(errors, "amount", lambda: parse_amount(data["amount"]) if "amount" in data
-                          else _missing())
-    occurred_at = None
-    if data.get("occurred_at") is not None:
-        occurred_at = _field(errors, "occurred_at", lambda: _parse_time(data["occurred_at"]))
-    items = _field(errors, "items", lambda: _parse_items(data.get("items") or []))
-    if items and amount_cents and sum(i.amount_cents for i in items) > amount_cents:
-        errors["items"] = "the items add up to more than the bill amount"
-    for name in sorted(set(data) - {"card_no", "bill_no", "amount", "occurred_at", "items"}):
-        errors[name] = "is not a known field"
-    if errors:
-        raise ValidationFailed("the transaction has invalid fields", errors)
-    return EarnRequest(card_no.strip(), bill_no.strip(), amount_cents, occurred_at, items)
 
 
 def earn_points_for_bill(db, plugins, programme, outlet: OutletContext, request: EarnRequest) -> EarnedBill:
@@ -346,50 +315,3 @@ def _count_refunds(db, bill_id):
 
 def _line_json(line: BillLine):
     return {"sku": line.sku, "category": line.category, "qty": str(line.qty), "amount": format_cents(line.amount_cents)}
-
-
-def _missing():
-    raise ValueError("is required")
-
-
-def _field(errors, name, parse):
-    try:
-        return parse()
-    except ValueError as exc:
-        errors[name] = str(exc)
-        return None
-
-
-def _parse_time(value) -> datetime:
-    parsed = parse_timestamp(value)
-    if parsed > utcnow() + FUTURE_TOLERANCE:
-        raise ValueError("is in the future")
-    return parsed
-
-
-def _parse_items(value) -> tuple[BillLine, ...]:
-    if not isinstance(value, list):
-        raise ValueError("must be a list of {sku, category, qty, amount}")
-    if len(value) > MAX_ITEMS:
-        raise ValueError(f"must have at most {MAX_ITEMS} lines")
-    lines = []
-    for index, item in enumerate(value):
-        if not isinstance(item, dict):
-            raise ValueError(f"line {index} must be an object")
-        sku, category = item.get("sku"), item.get("category", "")
-        if not isinstance(sku, str) or not sku.strip() or len(sku) > 64:
-            raise ValueError(f"line {index}: sku is required (at most 64 characters)")
-        if not isinstance(category, str) or len(category) > 64:
-            raise ValueError(f"line {index}: category must be text of at most 64 characters")
-        try:
-            qty = Decimal(str(item.get("qty", 1)))
-        except ArithmeticError:
-            raise ValueError(f"line {index}: qty must be a number") from None
-        if not qty.is_finite() or qty <= 0:
-            raise ValueError(f"line {index}: qty must be a positive number")
-        try:
-            amount = parse_amount(item.get("amount"), allow_zero=True)
-        except ValueError as exc:
-            raise ValueError(f"line {index}: amount {exc}") from None
-        lines.append(BillLine(sku.strip(), category.strip(), qty, amount))
-    return tuple(lines)

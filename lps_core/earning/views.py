@@ -1,20 +1,20 @@
-"""Configuring earning over the API (scope rules.manage) and previewing a bill (scope transactions)."""
+"""Configuring earning over the API (scope rules.manage) and previewing a bill (scope transactions).
+Thin: read the input through the operation's schema, call a service, shape JSON."""
 from pyramid.view import view_config
 
-from lps_core.api.request import authenticate, json_body
+from lps_core.api.operations import read_body, read_path
+from lps_core.api.request import authenticate
 from lps_core.earning.preview import preview_bill
-from lps_core.earning.promotions import clean_promotion, get_promotion, list_promotions, save_promotion
-from lps_core.earning.rules import add_rule_version, clean_rule, outlet_id_of, rules_of_outlet
-from lps_core.earning.services import clean_earn_request
-from lps_core.errors import ValidationFailed
+from lps_core.earning.promotions import get_promotion, list_promotions, save_promotion
+from lps_core.earning.rules import add_rule_version, outlet_id_of, rules_of_outlet
 
 
 @view_config(route_name="api.outlet_rules", request_method="GET", require_csrf=False, renderer="json")
 def outlet_rules(request):
     authenticate(request, "rules.manage")
-    outlet_id = outlet_id_of(request.dbsession, request.matchdict["code"])
-    return {"outlet": request.matchdict["code"],
-            "versions": [rule.as_json() for rule in rules_of_outlet(request.dbsession, outlet_id)]}
+    code = read_path(request).code
+    outlet_id = outlet_id_of(request.dbsession, code)
+    return {"outlet": code, "versions": [rule.as_json() for rule in rules_of_outlet(request.dbsession, outlet_id)]}
 
 
 @view_config(route_name="api.outlet_rules", request_method="POST", require_csrf=False, renderer="json")
@@ -22,11 +22,11 @@ def add_outlet_rule(request):
     """A new version; fields left out keep the current version's values."""
     authenticate(request, "rules.manage")
     db = request.dbsession
-    outlet_id = outlet_id_of(db, request.matchdict["code"])
+    outlet_id = outlet_id_of(db, read_path(request).code)
+    body = read_body(request)
     versions = rules_of_outlet(db, outlet_id)
-    clean = clean_rule(request.registry["lps.plugins"], json_body(request),
-                       partial_of=versions[-1] if versions else None)
-    rule = add_rule_version(db, outlet_id, clean)
+    rule = add_rule_version(db, outlet_id, body.clean(request.registry["lps.plugins"],
+                                                      partial_of=versions[-1] if versions else None))
     request.registry["lps.programme"].rules.forget(outlet_id)
     request.response.status = 201
     return rule.as_json()
@@ -41,7 +41,7 @@ def promotions(request):
 @view_config(route_name="api.promotions", request_method="POST", require_csrf=False, renderer="json")
 def create_promotion(request):
     authenticate(request, "rules.manage")
-    promotion = save_promotion(request.dbsession, clean_promotion(json_body(request)))
+    promotion = save_promotion(request.dbsession, read_body(request).values())
     request.registry["lps.programme"].promotions.forget()
     request.response.status = 201
     return promotion.as_json()
@@ -50,35 +50,26 @@ def create_promotion(request):
 @view_config(route_name="api.promotion", request_method="GET", require_csrf=False, renderer="json")
 def promotion(request):
     authenticate(request, "rules.manage")
-    return get_promotion(request.dbsession, request.matchdict["code"]).as_json()
+    return get_promotion(request.dbsession, read_path(request).code).as_json()
 
 
 @view_config(route_name="api.promotion", request_method="PATCH", require_csrf=False, renderer="json")
 def change_promotion(request):
     """Change or end a promotion (e.g. {"active": false} or a new ends_at). Points already given stay."""
     authenticate(request, "rules.manage")
-    existing = get_promotion(request.dbsession, request.matchdict["code"])
-    body = json_body(request)
-    if "code" in body and body["code"] != existing.code:
-        raise ValidationFailed("a promotion's code cannot change", {"code": "cannot change"})
-    promotion = save_promotion(request.dbsession, clean_promotion(body, existing=existing), existing.id)
+    existing = get_promotion(request.dbsession, read_path(request).code)
+    promotion = save_promotion(request.dbsession, read_body(request).values(existing), existing.id)
     request.registry["lps.programme"].promotions.forget()
     return promotion.as_json()
 
 
 @view_config(route_name="api.preview", request_method="POST", require_csrf=False, renderer="json")
 def preview(request):
-    """Points for a hypothetical bill, computed exactly as earning would, without posting anything.
-
-    Body: the transaction fields (card_no optional, bill_no optional) plus `outlet` (default: the
-    key's outlet) and, without a card, `tier` and `card_type` to try."""
+    """Points for a hypothetical bill, computed exactly as earning would, without posting anything."""
     outlet = authenticate(request, "transactions")
-    body = json_body(request)
-    extra = {name: body.pop(name) for name in ("outlet", "tier", "card_type", "card_no") if name in body}
-    # The bill is validated as a real one would be; it needs a bill and card number only to be posted.
-    earn_request = clean_earn_request({"bill_no": "preview", "card_no": "preview", **body})
+    body = read_body(request)
     result = preview_bill(request.dbsession, request.registry["lps.plugins"], request.registry["lps.programme"],
-                          extra.get("outlet", outlet.code), earn_request, card_no=extra.get("card_no"),
-                          tier=extra.get("tier"), card_type=extra.get("card_type"))
+                          body.outlet or outlet.code, body.earn_request(), card_no=body.card_no, tier=body.tier,
+                          card_type=body.card_type)
     return {"outlet": result.outlet, "rule_version": result.rule_version, "points": result.points,
             "breakdown": result.breakdown, "qualifying": result.qualifying}
