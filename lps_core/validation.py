@@ -217,9 +217,12 @@ def _timestamp_validator(*, not_after):
             raise _fail("must be an ISO 8601 date-time such as 2026-05-01T19:30:00+08:00") from None
         if parsed.tzinfo is None:
             raise _fail("must include a time-zone offset, such as +08:00 or Z")
-        parsed = parsed.astimezone(timezone.utc)
         latest = not_after()
-        if parsed < EARLIEST or parsed > latest:
+        try:
+            parsed = parsed.astimezone(timezone.utc)
+        except OverflowError:  # year 9999 behind UTC, year 1 ahead of it: outside any window
+            parsed = None
+        if parsed is None or parsed < EARLIEST or parsed > latest:
             raise OutOfRange(info, f"must lie between {EARLIEST.date().isoformat()} and "
                                  f"{latest.isoformat(timespec='seconds')}")
         return parsed
