@@ -351,6 +351,36 @@ def test_every_action_and_field_name_has_its_chinese():
         assert name.domain == "lps_config" and zh_cn(str(name))
 
 
+def test_a_form_sent_twice_is_one_action_and_one_entry(testapp, seed):
+    token = sign_in_as(testapp, seed, "boss", ADMIN_PASSWORD, ["administrator"], ["all"])
+    seed.db.rollback()
+    member_id = seed.db.scalar(select(Member.id).join(Card, Card.member_id == Member.id)
+                               .where(Card.card_no == seed.member_card("Wang Fang")))
+    before = len(entries(seed.db))
+    form = {"csrf_token": token, "points": "300", "outlet": "REST", "reason": "goodwill", "request_key": "once"}
+    testapp.post(f"/members/{member_id}/points", form, status=303)
+    testapp.post(f"/members/{member_id}/points", form, status=303)  # answered from the first posting
+    assert [entry.action for entry in entries(seed.db)[before:]] == ["points.adjust"]
+
+
+def test_the_session_counts_its_writes(seed):
+    from sqlalchemy import update
+
+    from lps_core.audit.services import writes_in
+
+    db = seed.db
+    db.rollback()
+    start = writes_in(db)
+    db.scalar(select(Member.id))
+    assert writes_in(db) == start
+    db.execute(update(Outlet).where(Outlet.code == "REST").values(name="Restaurant"))
+    db.execute(text("UPDATE outlets SET name = name WHERE code = 'SPA'"))
+    assert writes_in(db) == start + 2
+    db.get(Outlet, db.scalar(select(Outlet.id).where(Outlet.code == "REST"))).name = "The restaurant"
+    db.flush()
+    assert writes_in(db) == start + 3
+
+
 def test_the_audit_page_fits_a_tablet_without_scrolling_sideways(testapp, seed):
     """The layout's rules: a fixed table layout at full width, long values wrap, no overflow box."""
     sign_in_as(testapp, seed, "boss", ADMIN_PASSWORD, ["administrator"], ["all"])

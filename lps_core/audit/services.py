@@ -1,9 +1,11 @@
 """Recording audit entries and searching them."""
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import TextClause, event, func, insert, select
+from sqlalchemy.orm import Session
 
 from lps_core.audit.masking import HIDDEN, cleaned, without_secrets
 from lps_core.audit.models import AuditEntry
@@ -34,6 +36,8 @@ SYSTEM = Actor("system", "system")
 
 
 RECORDED = "lps.audit.recorded"
+WRITES = "lps.audit.writes"
+TEXT_WRITE = re.compile(r"\s*(insert|update|delete|merge)\b", re.IGNORECASE)
 UNKNOWN_NAME_KEPT = 2
 
 
@@ -66,6 +70,30 @@ def _actor_name(actor) -> str:
     if actor.kind == "operator" and actor.id is None and actor.name != "-":
         return actor.name[:UNKNOWN_NAME_KEPT] + HIDDEN
     return actor.name[:100]
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _count_statement_writes(state):
+    statement = state.statement
+    if state.is_insert or state.is_update or state.is_delete or (
+            isinstance(statement, TextClause) and TEXT_WRITE.match(statement.text)):
+        _count_write(state.session)
+
+
+@event.listens_for(Session, "after_flush")
+def _count_flushed_writes(session, flush_context):
+    if session.new or session.dirty or session.deleted:
+        _count_write(session)
+
+
+def _count_write(session):
+    session.info[WRITES] = session.info.get(WRITES, 0) + 1
+
+
+def writes_in(db) -> int:
+    """How many writing statements (and flushes) this session has run: a request that wrote
+    nothing (a form sent again, answered from its first result) is no action to record."""
+    return getattr(db, "info", {}).get(WRITES, 0)
 
 
 def recorded_in(db) -> bool:

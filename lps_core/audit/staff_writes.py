@@ -1,6 +1,8 @@
 """Records a successful write made on the staff screens that recorded no entry of its own: the
 safety net under the business entries ("member.edit" with its before and after) that the screens
-and services record themselves. So each action gives one entry, and none is forgotten.
+and services record themselves. So each action gives one entry, and none is forgotten. A POST
+that wrote nothing (a form sent twice, answered from its first result) records nothing, except
+for the routes of ROUTE_ACTIONS, which are actions in themselves (signing out).
 
 A tween between pyramid_tm and the view, like api_writes.py: it sees the response while the
 request's transaction is still open, so a POST that fails (status 400 and up, or an exception)
@@ -8,7 +10,7 @@ records nothing. The entry names the signed-in operator, the action (the route's
 business code of a route listed in ROUTE_ACTIONS), the URL's parameters and the form's filled-in
 fields. lps_core.audit.services.record drops the secrets among them (passwords, PINs, the CSRF
 token, a "confirm" field) and masks personal data."""
-from lps_core.audit.services import Actor, record, recorded_in
+from lps_core.audit.services import Actor, record, recorded_in, writes_in
 
 MAX_FIELD_TEXT = 200
 # Routes whose POST is an action with a business name; the others are recorded under their route.
@@ -21,11 +23,15 @@ def staff_write_tween_factory(handler, registry):
     def staff_write_tween(request):
         if request.method != "POST" or request.path.startswith("/api/"):
             return handler(request)
-        # Who it is must be known before the view runs: signing out ends the session.
+        # Who it is must be known before the view runs: signing out ends the session. Looking the
+        # session up may write (its last use), so the view's own writes are counted from here.
         operator = request.identity
+        writes = writes_in(request.dbsession)
         response = handler(request)
-        if (operator is not None and response.status_code < 400 and request.matched_route is not None
-                and request.matched_route.name not in NOT_RECORDED and not recorded_in(request.dbsession)):
+        route = request.matched_route.name if request.matched_route is not None else None
+        if (operator is not None and response.status_code < 400 and route is not None and route not in NOT_RECORDED
+                and not recorded_in(request.dbsession)
+                and (route in ROUTE_ACTIONS or writes_in(request.dbsession) > writes)):
             record_staff_write(request, operator)
         return response
 
