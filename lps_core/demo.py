@@ -20,15 +20,19 @@ from lps_core.operators.services import create_operator, set_password
 from lps_core.outlets.models import Outlet
 from lps_core.outlets.services import ensure_property, save_outlet
 from lps_core.rewards.models import Reward
+from lps_core.tiers.configuration import create_tier
+from lps_core.tiers.schemas import TierIn
 from lps_core.timeutil import utcnow
+from lps_core.validation import validate
 
-# code, name, rank, multiplier, discount, entitlements, qualification (any one criterion suffices)
+# Lowest first, each created above the one before it through the tier configuration service: code,
+# name, multiplier, discount, entitlements, qualification (any one criterion suffices).
 TIERS = [
-    ("classic", "Classic", 0, "1", "0", [], {}),
-    ("silver", "Silver", 1, "1.2", "0.05", ["late check-out 13:00"], {"points": 5000, "nights": 10}),
-    ("gold", "Gold", 2, "1.5", "0.10", ["late check-out 14:00", "room upgrade"],
+    ("classic", "Classic", "1", "0", [], None),
+    ("silver", "Silver", "1.2", "0.05", ["late check-out 13:00"], {"points": 5000, "nights": 10}),
+    ("gold", "Gold", "1.5", "0.10", ["late check-out 14:00", "room upgrade"],
      {"points": 20000, "nights": 25, "spend": "50000.00"}),
-    ("diamond", "Diamond", 3, "2", "0.15", ["late check-out 16:00", "room upgrade", "lounge"],
+    ("diamond", "Diamond", "2", "0.15", ["late check-out 16:00", "room upgrade", "lounge"],
      {"points": 60000, "nights": 60}),
 ]
 OUTLETS = [
@@ -75,11 +79,11 @@ def load_demo(db, plugins, settings) -> list[str]:
     ensure_property(db, "GDH", "Grand Demo Hotel")
     for code, name, params in OUTLETS:
         save_outlet(db, plugins, code=code, name=name, property_code="GDH", formula="base_rate", params=params)
-    for code, name, rank, multiplier, discount, entitlements, qualification in TIERS:
+    for code, name, multiplier, discount, entitlements, qualification in TIERS:
         if db.scalar(select(Tier.id).where(Tier.code == code)) is None:
-            db.execute(insert(Tier).values(code=code, name=name, rank=rank, multiplier=Decimal(multiplier),
-                                           discount_rate=Decimal(discount), entitlements=entitlements,
-                                           qualification=qualification))
+            create_tier(db, validate(TierIn, {"code": code, "name": name, "multiplier": multiplier,
+                                              "discount_rate": discount, "entitlements": entitlements,
+                                              "qualification": qualification}))
     if db.scalar(select(CardType.id).where(CardType.code == "standard")) is None:
         db.execute(insert(CardType).values(code="standard", name="Standard member card", prefix="8800"))
     for code, name, prefix, features in CARD_TYPES:

@@ -4,7 +4,7 @@ every outlet may change them."""
 import json
 import re
 
-from pyramid.httpexceptions import HTTPNotFound
+from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
 from sqlalchemy import func, or_, select
 
@@ -16,10 +16,13 @@ from lps_core.cards import types as card_types
 from lps_core.cards.schemas import CardTypeChangeIn, CardTypeIn
 from lps_core.cards.models import Card, CardType
 from lps_core.cards.services import generate_pool
-from lps_core.errors import LpsError
-from lps_core.members.models import Tier
+from lps_core.errors import LpsError, NotFound
+from lps_core.members.models import Member, Tier
 from lps_core.operators.permissions import Permission
-from lps_core.tiers.editing import tier_values, update_tier
+from lps_core.tiers.configuration import (
+    create_tier, reorder_tiers, retire_tier, tier_values, tiers_in_use, update_tier,
+)
+from lps_core.tiers.schemas import TierChangeIn, TierIn, TierOrderIn
 from lps_core.tiers.services import QUALIFICATION_KEYS
 from lps_core.validation import check_depth, validate
 from lps_core.web.lists import paginate
@@ -31,15 +34,66 @@ INVALID = "the card type has invalid fields"
 
 # --- Tiers ---------------------------------------------------------------------------------------------
 
+TIER_INVALID = "the tier has invalid fields"
+TIER_FORM_FIELDS = ("name", "multiplier", "discount_rate", "qualification_mode", "purchase_points",
+                    *(f"q_{key}" for key in QUALIFICATION_KEYS))
+
+
 @view_config(route_name="config.tiers", renderer="lps_core.admin:templates/tiers.pt", permission=Permission.CONFIG_MANAGE)
 def list_tiers(request):
+    """The tiers in use in their order (searchable, sortable), each movable up or down, then the
+    retired ones."""
     search = {"q": request.params.get("q", "").strip()}
-    query = select(Tier)
+    query = select(Tier).where(Tier.retired_at.is_(None))
     if search["q"]:
         query = query.where(or_(Tier.code.ilike(f"%{search['q']}%"), Tier.name.ilike(f"%{search['q']}%")))
     page = paginate(request.dbsession, request, query, {"rank": Tier.rank, "code": Tier.code, "name": Tier.name},
                     "rank", params=search)
-    return {"page": page, "search": search}
+    retired = request.dbsession.scalars(select(Tier).where(Tier.retired_at.is_not(None))
+                                        .order_by(Tier.retired_at.desc(), Tier.code)).all()
+    return {"page": page, "search": search, "retired": retired,
+            "in_use": [tier.code for tier in tiers_in_use(request.dbsession)]}
+
+
+@view_config(route_name="config.tier_order", request_method="POST", permission=Permission.CONFIG_MANAGE)
+def move_tier(request):
+    """Move one tier a place up or down the ladder (the order of the list of tiers)."""
+    require_all_outlets(request)
+    db = request.dbsession
+    order = [tier.code for tier in tiers_in_use(db)]
+    code, direction = request.POST.get("code", ""), request.POST.get("move", "")
+    if code not in order or direction not in ("up", "down"):
+        raise HTTPBadRequest("name a tier in use and move it up or down")
+    index = order.index(code)
+    other = index + 1 if direction == "up" else index - 1
+    if 0 <= other < len(order):
+        order[index], order[other] = order[other], order[index]
+        before, after = reorder_tiers(db, validate(TierOrderIn, {"codes": order}).codes)
+        audit(request, "tier.reorder", None, before={"order": before}, after={"order": after})
+    return done(request, dgettext("lps_config", "Tier order saved."), "config.tiers")
+
+
+@view_config(route_name="config.tier_new", renderer="lps_core.admin:templates/tier_form.pt",
+             permission=Permission.CONFIG_MANAGE)
+def new_tier(request):
+    require_all_outlets(request)
+    db = request.dbsession
+    ladder = tiers_in_use(db)
+    form = {"code": "", "name": "", "multiplier": "1", "discount_rate": "0", "entitlements": "",
+            "qualification_mode": "any", "purchase_points": "", "above": ladder[-1].code if ladder else "",
+            **{f"q_{key}": "" for key in QUALIFICATION_KEYS}}
+    errors = {}
+    if request.method == "POST":
+        form, body = _posted_tier(request)
+        form["code"], form["above"] = text(request, "code"), text(request, "above")
+        body.update({"code": form["code"], **({"above": form["above"]} if form["above"] else {})})
+        after = _saved(request, errors, lambda: create_tier(db, validate(TierIn, body, message=TIER_INVALID)))
+        if not errors:
+            audit(request, "tier.create", ("tier", form["code"]), after=after)
+            return done(request, dgettext("lps_config", "Tier created."), "config.tier", code=form["code"])
+        invalid(request, errors)
+    return {"tier": None, "form": form, "errors": errors, "qualification_keys": QUALIFICATION_KEYS,
+            "ladder": ladder, "retiring": None}
 
 
 @view_config(route_name="config.tier", renderer="lps_core.admin:templates/tier_form.pt",
@@ -55,21 +109,68 @@ def edit_tier(request):
     errors = {}
     if request.method == "POST":
         require_all_outlets(request)
-        form = {name: text(request, name) for name in form if name != "qualification"}
-        form["entitlements"] = request.POST.get("entitlements", "")
-        qualification = {key: form[f"q_{key}"] if key == "spend" else whole_or_text(form[f"q_{key}"])
-                         for key in QUALIFICATION_KEYS if form[f"q_{key}"]}
-        body = {"name": form["name"], "multiplier": form["multiplier"], "discount_rate": form["discount_rate"],
-                "entitlements": [line.strip() for line in form["entitlements"].splitlines() if line.strip()],
-                "qualification": qualification, "purchase_points": whole_or_text(form["purchase_points"])}
-        try:
-            before, after = update_tier(db, tier.code, body)
-        except LpsError as exc:
-            errors = invalid(request, exc.fields)
-        else:
-            audit(request, "tier.edit", ("tier", tier.code), before=before, after=after)
+        form, body = _posted_tier(request)
+        saved = _saved(request, errors, lambda: update_tier(
+            db, tier.code, validate(TierChangeIn, body, message=TIER_INVALID)))
+        if not errors:
+            audit(request, "tier.edit", ("tier", tier.code), before=saved[0], after=saved[1])
             return done(request, dgettext("lps_config", "Tier saved."), "config.tier", code=tier.code)
-    return {"tier": tier, "form": form, "errors": errors, "qualification_keys": QUALIFICATION_KEYS}
+        invalid(request, errors)
+    return {"tier": tier, "form": form, "errors": errors, "qualification_keys": QUALIFICATION_KEYS,
+            "ladder": [], "retiring": _retiring(db, tier)}
+
+
+@view_config(route_name="config.tier_retire", request_method="POST", permission=Permission.CONFIG_MANAGE)
+def retire(request):
+    """Retire a tier once staff confirm it; its members and floors move as the tier page said."""
+    require_all_outlets(request)
+    code = request.matchdict["code"]
+    if request.POST.get("confirm") != "1":
+        request.session.flash(request.localizer.translate(
+            dgettext("lps_config", "Tick the box to confirm that the tier is to be retired.")))
+        return HTTPSeeOther(request.route_url("config.tier", code=code))
+    try:
+        result = retire_tier(request.dbsession, request.registry["lps.plugins"], code)
+    except NotFound:
+        raise HTTPNotFound() from None
+    except LpsError as exc:
+        request.session.flash(request.localizer.translate(exc.message))
+        return HTTPSeeOther(request.route_url("config.tier", code=code))
+    audit(request, "tier.retire", ("tier", code), before={"retired": False},
+          after={"retired": True, "moved_to": result.moved_to, "members_moved": result.members_moved,
+                 "floors_moved": result.floors_moved})
+    return done(request, dgettext("lps_config", "Tier ${code} retired: ${count} members moved to ${tier}.",
+                                  mapping={"code": code, "count": result.members_moved, "tier": result.moved_to}),
+                "config.tiers")
+
+
+def _posted_tier(request):
+    """The tier form as typed, and the body for the tier schema: an empty qualification field is left
+    out (all empty: the tier is not reached by activity), an empty price clears it (not for sale)."""
+    form = {name: text(request, name) for name in TIER_FORM_FIELDS}
+    form["entitlements"] = request.POST.get("entitlements", "")
+    qualification = {key: form[f"q_{key}"] if key == "spend" else whole_or_text(form[f"q_{key}"])
+                     for key in QUALIFICATION_KEYS if form[f"q_{key}"]}
+    body = {"name": form["name"], "multiplier": form["multiplier"], "discount_rate": form["discount_rate"],
+            "entitlements": [line.strip() for line in form["entitlements"].splitlines() if line.strip()],
+            "qualification": qualification or None,
+            "purchase_points": whole_or_text(form["purchase_points"]) if form["purchase_points"] else None}
+    if form["qualification_mode"]:
+        body["qualification_mode"] = form["qualification_mode"]
+    return form, body
+
+
+def _retiring(db, tier):
+    """What retiring the tier would do, for the confirmation on its page; None when it cannot be."""
+    if tier.retired_at is not None:
+        return None
+    ladder = tiers_in_use(db)
+    if len(ladder) < 2:
+        return None
+    index = next(index for index, candidate in enumerate(ladder) if candidate.id == tier.id)
+    successor = ladder[index - 1] if index > 0 else ladder[1]
+    holders = db.scalar(select(func.count(Member.id)).where(Member.tier_id == tier.id))
+    return {"moved_to": successor, "members": holders}
 
 
 # --- Card types ----------------------------------------------------------------------------------------

@@ -7,8 +7,8 @@ from pyramid.view import view_config
 from sqlalchemy import or_, select
 
 from lps_core.admin.forms import (
-    audit, code_list, dgettext, done, from_local_input, invalid, json_field, local_input, shown_json, text,
-    visible_outlets, whole_or_text,
+    audit, code_list, dgettext, done, form_errors, from_local_input, invalid, json_field, local_input, shown_json,
+    text, visible_outlets, whole_or_text,
 )
 from lps_core.cards.models import CardType
 from lps_core.earning.models import Promotion
@@ -139,7 +139,7 @@ def _save(request, body, errors, existing=None):
     try:
         clean = clean_promotion(body, existing=existing)
     except LpsError as exc:
-        errors.update(exc.fields)
+        errors.update(form_errors(exc.fields))
         return None
     if not _within_scope(request, clean["outlets"]):
         errors["outlets"] = dgettext("lps_config", "name only outlets in your scope")
@@ -170,7 +170,7 @@ def _form_page(request, form, errors, row):
     db = request.dbsession
     return {"form": form, "errors": errors, "promotion": row, "kinds": KINDS, "stackings": STACKING,
             "cap_periods": CAP_PERIODS, "weekdays": WEEKDAYS, "list_fields": LIST_FIELDS,
-            "tiers": db.scalars(select(Tier.code).order_by(Tier.rank)).all(),
+            "tiers": db.scalars(select(Tier.code).where(Tier.retired_at.is_(None)).order_by(Tier.rank)).all(),
             "card_types": db.scalars(select(CardType.code).order_by(CardType.code)).all()}
 
 
@@ -206,5 +206,5 @@ def preview(request):
         if errors:
             request.response.status = 400
     return {"form": form, "errors": errors, "result": result, "outlets": outlets, "step_labels": STEP_LABELS,
-            "tiers": db.execute(select(Tier.code, Tier.name).order_by(Tier.rank)).all(),
+            "tiers": db.execute(select(Tier.code, Tier.name).where(Tier.retired_at.is_(None)).order_by(Tier.rank)).all(),
             "card_types": db.execute(select(CardType.code, CardType.name).order_by(CardType.code)).all()}

@@ -214,7 +214,7 @@ def approve_member(db, member_id, *, issuance="pool_then_generate", card_type_co
         raise Conflict(f"member {member_id} is {member.status}, not pending approval",
                        {"status": f"is {member.status}"})
     card_type = member_card_type(db, card_type_code)
-    entry_tier = db.scalar(select(Tier.id).order_by(Tier.rank).limit(1))
+    entry_tier = db.scalar(select(Tier.id).where(Tier.retired_at.is_(None)).order_by(Tier.rank).limit(1))
     now = utcnow()
     db.execute(update(Member).where(Member.id == member_id)
                .values(status="active", approved_at=now, tier_id=entry_tier, tier_since=now))

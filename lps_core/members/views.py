@@ -147,7 +147,7 @@ def member_search(request):
     return {
         "page": page, "form": params, "errors": criteria.errors,
         "searched": bool(criteria.values),
-        "tiers": db.execute(select(Tier.code, Tier.name).order_by(Tier.rank)).all(),
+        "tiers": db.execute(select(Tier.code, Tier.name).where(Tier.retired_at.is_(None)).order_by(Tier.rank)).all(),
         "card_types": db.execute(select(CardType.code, CardType.name).order_by(CardType.code)).all(),
         "outlets": db.execute(select(Outlet.code, Outlet.name).order_by(Outlet.code)).all(),
     }
