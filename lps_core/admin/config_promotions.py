@@ -7,8 +7,8 @@ from pyramid.view import view_config
 from sqlalchemy import or_, select
 
 from lps_core.admin.forms import (
-    audit, code_list, dgettext, done, from_local_input, invalid, json_field, local_input, shown_json, text,
-    visible_outlets, whole_or_text,
+    audit, code_list, dgettext, done, form_errors, from_local_input, invalid, json_field, local_input, shown_json,
+    text, visible_outlets, whole_or_text,
 )
 from lps_core.cards.models import CardType
 from lps_core.earning.models import Promotion
@@ -139,7 +139,7 @@ def _save(request, body, errors, existing=None):
     try:
         clean = clean_promotion(body, existing=existing)
     except LpsError as exc:
-        errors.update(exc.fields)
+        errors.update(form_errors(exc.fields))
         return None
     if not _within_scope(request, clean["outlets"]):
         errors["outlets"] = dgettext("lps_config", "name only outlets in your scope")
