@@ -266,6 +266,18 @@ def test_the_service_masks_whatever_a_caller_passes(seed):
     }
 
 
+def test_a_change_keeps_only_what_differs_and_a_new_thing_only_what_is_filled_in():
+    from lps_core.audit.services import changes
+
+    assert changes({"name": "A", "email": None, "note": "", "roles": ["x"]},
+                   {"name": "B", "email": "", "note": None, "roles": ["x"]}) == ({"name": "A"}, {"name": "B"})
+    assert changes({"email": "a@b.cn", "phone": None}, {"email": "", "phone": "139"}) == (
+        {"email": "a@b.cn", "phone": None}, {"email": "", "phone": "139"})  # cleared, and set where it was empty
+    assert changes(None, {"name": "A", "email": "", "family": [{"name": "B", "birthday": None}], "tags": []}) == (
+        None, {"name": "A", "family": [{"name": "B"}]})
+    assert changes({"name": "A"}, {"name": "A"}) == (None, None)
+
+
 def test_the_masks():
     from lps_core.audit.masking import looks_personal, mask_email, mask_id_number, mask_phone
 

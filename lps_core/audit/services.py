@@ -113,10 +113,16 @@ def changes(before, after):
     before, after = without_secrets(before), without_secrets(after)
     if isinstance(before, dict) and isinstance(after, dict):
         names = [name for name in dict.fromkeys([*before, *after])
-                 if _pruned(before.get(name)) != _pruned(after.get(name))]
+                 if not _same(before.get(name), after.get(name))]
         return ({name: before[name] for name in names if name in before} or None,
                 {name: after[name] for name in names if name in after} or None)
     return _pruned(before) or None, _pruned(after) or None
+
+
+def _same(old, new) -> bool:
+    """Whether two values are alike for an auditor: equal without their blanks, or both blank."""
+    old, new = _pruned(old), _pruned(new)
+    return old == new or (_blank(old) and _blank(new))
 
 
 def _pruned(value):
@@ -130,8 +136,9 @@ def _pruned(value):
 
 
 def _blank(value) -> bool:
-    return value is None or (isinstance(value, (str, list, dict)) and not (value.strip() if isinstance(value, str)
-                                                                            else value))
+    if isinstance(value, str):
+        return not value.strip()
+    return value is None or value == [] or value == {}
 
 
 def _jsonable(value):
