@@ -5,7 +5,8 @@ from pyramid.view import view_config
 from sqlalchemy import or_, select
 
 from lps_core.admin.forms import (
-    audit, dgettext, done, from_local_input, invalid, json_field, optional, outlet_or_404, require_all_outlets,
+    audit, dgettext, done, form_errors, from_local_input, invalid, json_field, optional, outlet_or_404,
+    require_all_outlets,
     shown_json, text, whole_or_text,
 )
 from lps_core.earning.rules import BAND_BASES, BAND_PERIODS, ROUNDINGS, add_rule_version, clean_rule, rules_of_outlet
@@ -65,7 +66,7 @@ def new_outlet(request):
             try:
                 outlet_id = _save(request, form, params)
             except LpsError as exc:
-                errors = exc.fields
+                errors = form_errors(exc.fields)
             else:
                 audit(request, "outlet.create", ("outlet", outlet_id), outlet_id=outlet_id,
                       after={"code": form["code"], "name": form["name"], "property": form["property"],
@@ -144,7 +145,7 @@ def outlet_rules(request):
         try:
             clean = clean_rule(request.registry["lps.plugins"], body)
         except LpsError as exc:
-            errors.update(exc.fields)
+            errors.update(form_errors(exc.fields))
         if not errors:
             try:
                 rule = add_rule_version(db, outlet.id, clean)

@@ -1,6 +1,7 @@
 """What the configuration screens share: reading form fields, the audit actor, flashing a
 translated message, and the outlets an operator may see."""
 import json
+import re
 from datetime import datetime
 
 from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPSeeOther
@@ -117,6 +118,17 @@ def json_field(request, name, errors, default):
     except ValueError:
         errors[name] = dgettext("lps_config", "must be valid JSON")
     return default
+
+
+def form_errors(fields: dict) -> dict:
+    """A schema's errors by form field: `bands[0].from` and `weekdays[1]` are told beside `bands` and
+    `weekdays`, the part inside named in the message."""
+    errors = {}
+    for name, message in fields.items():
+        top = re.split(r"[.\[]", name, maxsplit=1)[0]
+        inside = name[len(top):].lstrip(".")
+        errors.setdefault(top, f"{inside}: {message}" if inside else message)
+    return errors
 
 
 def shown_json(value) -> str:

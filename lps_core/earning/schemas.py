@@ -6,6 +6,7 @@ bounded here (properties, nesting, text length, number size) and then checked by
 formula plugin's validate_params, or the kind's parameter model; what those refuse is well formed,
 so it answers 422 naming `formula_params` or `params`."""
 import math
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, PlainValidator, ValidationError, WithJsonSchema, field_validator, model_validator
@@ -137,6 +138,8 @@ def _check_param(value: Any, depth: int, where: str):
             value.encode("utf-8")
         except UnicodeEncodeError:
             raise _fail(f"{prefix}must be valid Unicode text (it holds a lone surrogate)") from None
+        if _spelled_as_huge_number(value):
+            raise _fail(f"{prefix}must be a plain decimal such as \"1.5\": no exponent, NaN or Infinity")
         return value
     if isinstance(value, (int, float)):
         if isinstance(value, float) and not math.isfinite(value) or abs(value) > MAX_PARAM_NUMBER:
@@ -151,6 +154,15 @@ def _check_param(value: Any, depth: int, where: str):
     if isinstance(value, dict):
         return _check_object(value, depth, where)
     raise _fail(f"{prefix}must be text, a number, true, false, null, a list or an object")
+
+
+def _spelled_as_huge_number(text: str) -> bool:
+    """A number in text that plugins would read as a Decimal of any size ("1e300000", "NaN")."""
+    try:
+        number = Decimal(text.strip())
+    except (InvalidOperation, ValueError):
+        return False
+    return not number.is_finite() or "e" in text.lower()
 
 
 def _check_object(value: dict, depth: int, where: str) -> dict:

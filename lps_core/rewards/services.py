@@ -130,7 +130,8 @@ def restock(db, code, add: int) -> Reward:
     added = db.execute(update(Reward).where(Reward.id == reward.id, Reward.stock <= 2**31 - 1 - add)
                        .values(stock=Reward.stock + add))
     if added.rowcount == 0:
-        raise Unprocessable(f"reward {code!r} cannot hold that much stock", {"add": "the stock would exceed 2147483647"})
+        raise Unprocessable(f"reward {code!r} cannot hold that much stock",
+                            {"add": "the stock would exceed 2147483647"})
     db.refresh(reward)
     return reward
 
