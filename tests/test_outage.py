@@ -105,9 +105,10 @@ def postgresql_url(database_url):
     return database_url
 
 
-@pytest.fixture
-def outage(postgresql_url, seed):
-    """(proxy, the app's WebTest client through it, an API key, a member's card number)."""
+@pytest.fixture(params=["no pre-ping", "pre-ping"])
+def outage(request, postgresql_url, seed):
+    """(proxy, the app's WebTest client through it, an API key, a member's card number); with and
+    without the pool's pre-ping, which reaches the driver by another way."""
     from lps_core import main
 
     url = make_url(postgresql_url)
@@ -115,7 +116,8 @@ def outage(postgresql_url, seed):
     proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
     wsgi = main({}, **{**PII_SETTINGS, "sqlalchemy.url": proxied, "lps.api.key_cache_seconds": "0",
                        "lps.db.connect_timeout": str(CONNECT_TIMEOUT),
-                       "lps.db.statement_timeout_ms": str(STATEMENT_TIMEOUT_MS), "sqlalchemy.pool_timeout": "2"})
+                       "lps.db.statement_timeout_ms": str(STATEMENT_TIMEOUT_MS), "sqlalchemy.pool_timeout": "2",
+                       "sqlalchemy.pool_pre_ping": str(request.param == "pre-ping").lower()})
     key, card_no = seed.api_key("REST", scopes=["cards.read"]), seed.member_card()
     yield proxy, TestApp(wsgi), {"Authorization": f"Bearer {key}"}, card_no
     proxy.close()

@@ -29,7 +29,7 @@ class StatementWatchdog:
         self._thread = None
 
     def attach(self, engine):
-        """Watch every statement, COMMIT and ROLLBACK of `engine` (PostgreSQL only)."""
+        """Watch every statement, COMMIT, ROLLBACK and pre-ping of `engine` (PostgreSQL only)."""
         event.listen(engine, "before_cursor_execute", self._before_execute)
         event.listen(engine, "after_cursor_execute", self._after_execute)
         event.listen(engine, "handle_error", self._after_error)
@@ -40,6 +40,17 @@ class StatementWatchdog:
         event.listen(engine.pool, "checkin", self._off_pool)
         event.listen(engine.pool, "close", self._off_pool)
         event.listen(engine.pool, "invalidate", self._off_pool_invalidated)
+        # The pool's pre-ping (sqlalchemy.pool_pre_ping) goes to the driver without engine events.
+        ping = engine.dialect.do_ping
+
+        def watched_ping(dbapi_connection):
+            self._start(dbapi_connection)
+            try:
+                return ping(dbapi_connection)
+            finally:
+                self._stop(dbapi_connection)
+
+        engine.dialect.do_ping = watched_ping
 
     # --- bookkeeping, on the request's thread -----------------------------------------------------
 
