@@ -315,6 +315,7 @@ def test_an_edit_records_one_entry_with_only_the_changed_fields_and_a_human_name
     [row] = page.html.select("table.audit tbody tr")
     assert row.select_one("td.what").contents[0].strip() == "Member edited"
     assert row.select_one("td.what code").text == "member.edit"
+    assert row.select_one("td.target").text.split() == ["Member", str(member_id)]
     assert [" ".join(item.text.split()) for item in row.select("ul.diff li")] == ["Name Wang Fang → Wang Fang-Li"]
     frozen = testapp.get("/audit", {"action": "card.status"}).html.select_one("table.audit tbody tr")
     assert frozen.select_one("td.what").contents[0].strip() == "Card frozen"
@@ -357,9 +358,9 @@ def zh_cn(message) -> str:
 
 
 def test_every_action_and_field_name_has_its_chinese():
-    from lps_core.audit.actions import ACTIONS, CARD_STATUS_NAMES, FIELDS
+    from lps_core.audit.actions import ACTIONS, CARD_STATUS_NAMES, FIELDS, TARGETS
 
-    for name in (*ACTIONS.values(), *CARD_STATUS_NAMES.values(), *FIELDS.values()):
+    for name in (*ACTIONS.values(), *CARD_STATUS_NAMES.values(), *FIELDS.values(), *TARGETS.values()):
         assert name.domain == "lps_config" and zh_cn(str(name))
 
 

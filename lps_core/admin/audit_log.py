@@ -13,7 +13,15 @@ from pyramid.view import view_config
 from sqlalchemy import func, select
 
 from lps_core.admin.forms import dgettext
-from lps_core.audit.actions import ACTIONS, action_name, changed_fields, field_name, shown_value, value_kind
+from lps_core.audit.actions import (
+    ACTIONS,
+    action_name,
+    changed_fields,
+    field_name,
+    shown_value,
+    target_name,
+    value_kind,
+)
 from lps_core.audit.models import AuditEntry
 from lps_core.audit.services import audit_conditions
 from lps_core.operators.permissions import Permission
@@ -60,7 +68,7 @@ def audit_log(request, errors=None):
         "page": page, "search": search, "errors": errors,
         "actions": _action_choices(translate, search["action"]),
         "export_url": request.route_path("audit", _query={**{k: v for k, v in search.items() if v}, "format": "csv"}),
-        "action_name": action_name, "changes": lambda entry: changes(request, entry),
+        "action_name": action_name, "target_name": target_name, "changes": lambda entry: changes(request, entry),
     }
 
 
@@ -92,7 +100,7 @@ def audit_log_csv(request):
             as_utc(entry.at).astimezone(timezone).isoformat(sep=" ", timespec="seconds"),
             entry.actor_name, entry.actor_kind, entry.address or "",
             translate(action_name(entry.action, entry.after)), entry.action,
-            " ".join(str(part) for part in (entry.target_type, entry.target_id) if part is not None),
+            " ".join(part for part in (translate(target_name(entry.target_type)), entry.target_id or "") if part),
             "; ".join(name + ": " + (new if old is None else f"{old} → {new}") if name else f"{old} → {new}"
                       for name, old, new in changes(request, entry, iso_times=True)),
         )])

@@ -93,6 +93,27 @@ def action_name(action, after=None):
     return ACTIONS.get(action, action)
 
 
+# What an entry's target is, by its type; a type not listed is shown as stored.
+TARGETS = {
+    "member": dgettext("lps_config", "Member"),
+    "card": dgettext("lps_config", "Card"),
+    "operator": dgettext("lps_config", "Operator"),
+    "settlement": dgettext("lps_config", "Settlement"),
+    "transaction": dgettext("lps_config", "Transaction"),
+    "redemption": dgettext("lps_config", "Redemption"),
+    "reward": dgettext("lps_config", "Reward"),
+    "outlet": dgettext("lps_config", "Outlet"),
+    "promotion": dgettext("lps_config", "Promotion"),
+    "tier": dgettext("lps_config", "Tier"),
+    "card_type": dgettext("lps_config", "Card type"),
+}
+
+
+def target_name(target_type):
+    """The human name of a target type: a TranslationString when known, else the type itself."""
+    return TARGETS.get(target_type, target_type or "")
+
+
 FIELDS = {
     "name": dgettext("lps_config", "Name"),
     "phone": dgettext("lps_config", "Phone"),
@@ -116,6 +137,7 @@ FIELDS = {
     "username": dgettext("lps_config", "User name"),
     "display_name": dgettext("lps_config", "Display name"),
     "must_change_password": dgettext("lps_config", "Must change the password"),
+    "contact_id": dgettext("lps_config", "Contact record"),
 }
 YES = dgettext("lps_config", "yes")
 NO = dgettext("lps_config", "no")

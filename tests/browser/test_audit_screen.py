@@ -22,8 +22,13 @@ def test_the_audit_log_fits_a_tablet_and_exports_csv(page, sign_in, expect):
     table = page.locator("table.audit").bounding_box()
     assert table["x"] >= 0 and table["x"] + table["width"] <= TABLET["width"]
 
+    page.goto("/locale/zh_CN?next=/audit")  # Chinese texts are wider: still no sideways scrolling
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    widths = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert widths[0] <= widths[1], f"the Chinese page scrolls sideways at 1024 px: {widths}"
+
     with page.expect_download() as download:
         page.click("#export")
     assert download.value.suggested_filename.startswith("audit-log-")
     text = open(download.value.path(), encoding="utf-8-sig").read()
-    assert text.splitlines()[0].startswith("Time,Who,") and "member.contact" in text
+    assert text.splitlines()[0].startswith("时间,操作人,") and "member.contact" in text
