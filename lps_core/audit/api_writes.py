@@ -52,6 +52,8 @@ API_ACTIONS = {
     "api.card_redemptions": ("redemption.create", "redemption"),
     "api.redemption_collect": ("redemption.collect", "redemption"),
     "api.redemption_cancel": ("redemption.cancel", "redemption"),
+    "api.vouchers": ("voucher.issue", "voucher"),
+    "api.voucher_void": ("voucher.void", "voucher"),
 }
 # POSTs that write nothing: a bill's points explained before it is posted.
 NOT_RECORDED = frozenset({"api.preview"})
