@@ -70,6 +70,17 @@ def build_parser():
     generate.add_argument("--type", dest="card_type", help="card type code (default: the first type)")
     generate.set_defaults(run=cmd_cards_generate)
 
+    vouchers = commands.add_parser("vouchers", help="vouchers").add_subparsers(title="vouchers commands")
+    issue = vouchers.add_parser("issue", help="issue vouchers; prints one code a line")
+    issue.add_argument("--count", type=int, required=True, help="how many (1 to 10000)")
+    issue.add_argument("--value", required=True, help="face value, a decimal such as 50.00")
+    issue.add_argument("--valid-to", required=True,
+                       help="last valid day (YYYY-MM-DD, through its end in lps.timezone) or an ISO 8601 "
+                            "date-time with offset (excluded)")
+    issue.add_argument("--valid-from", help="first valid day or date-time (default: now)")
+    issue.add_argument("--outlet", help="the outlet that alone takes them (default: every outlet)")
+    issue.set_defaults(run=cmd_vouchers_issue)
+
     ledger = commands.add_parser("ledger", help="the ledger").add_subparsers(title="ledger commands")
     check = ledger.add_parser("check", help="verify every balance equals the sum of its ledger; exit 1 on drift")
     check.set_defaults(run=cmd_ledger_check)
@@ -189,6 +200,18 @@ def cmd_cards_generate(args):
     for number in numbers:
         print(number)
     print(f"{len(numbers)} unissued card numbers added to the pool", file=sys.stderr)
+
+
+def cmd_vouchers_issue(args):
+    from lps_core.vouchers.services import issue_from_command_line
+
+    env = Environment(args.config)
+    codes = env.transaction(lambda db: issue_from_command_line(
+        db, env.settings, count=args.count, value=args.value, valid_to=args.valid_to, valid_from=args.valid_from,
+        outlet_code=args.outlet))
+    for code in codes:
+        print(code)
+    print(f"{len(codes)} vouchers of {args.value} issued", file=sys.stderr)
 
 
 def cmd_ledger_check(args):

@@ -85,6 +85,8 @@ def _returned_json(returned: dict) -> dict:
             shaped[name.removesuffix("_cents")] = format_cents(returned[name])
     if "uses" in returned:
         shaped["uses"] = returned["uses"]
+    if "voucher_reinstated" in returned:
+        shaped["voucher_reinstated"] = returned["voucher_reinstated"]
     return shaped
 
 

@@ -7,10 +7,15 @@ left), nothing at all is posted.
 
 The discount comes first: each line gets the better of the card type's rate (for the outlet and
 the line's category) and the tier's rate. Points are then earned, by the outlet's earning rules,
-on what was paid with money: the charged total less what uses and bonus value paid.
+on what was paid with money: the charged total less what uses and bonus value paid, and less what
+vouchers paid unless lps.vouchers.earn_points is true.
+
+A voucher tender names a voucher of lps_core.vouchers by its code in `reference`; it is checked
+before anything is posted and spent (once, whatever races it) inside this same transaction.
 
 A refund sends each tender's share back to where it came from, in proportion to what is still
-unrefunded of each, and takes back the points (and bonus points of the bill) pro rata.
+unrefunded of each, and takes back the points (and bonus points of the bill) pro rata. A voucher
+goes back (issued again) with the refund that returns the whole of its tender.
 """
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -27,12 +32,13 @@ from lps_core.cashier.models import Settlement, SettlementRefund, SettlementTend
 from lps_core.cashier.requests import RefundRequest, SettleRequest
 from lps_core.earning.formula import BillLine
 from lps_core.earning.services import EarnRequest, earn_points_for_bill, reverse_bill
-from lps_core.errors import Conflict, NotFound, Unprocessable, ValidationFailed
+from lps_core.errors import Conflict, NotFound, Unprocessable
 from lps_core.ledger import services as ledger
 from lps_core.ledger.models import POINTS, Account, LedgerEntry
 from lps_core.money import format_cents
 from lps_core.tiers.services import tier_held_at
 from lps_core.timeutil import utcnow
+from lps_core.vouchers.services import check_voucher_tender, redeem_voucher, reinstate_voucher, vouchers_earn_points
 
 MONEY_FROM_CARD = ("stored_value", "credit")
 
@@ -93,6 +99,7 @@ def settle_bill(db, plugins, programme, outlet, request: SettleRequest) -> Resul
     discount = sum(line["discount_cents"] for line in lines)
     charged = gross - discount
     _check_tenders(request.tenders, charged, card, card_type)
+    vouchers = _check_vouchers(db, outlet, request.tenders, occurred_at)
     if any(t.kind in MONEY_FROM_CARD for t in request.tenders) and pin_needed(card, card_type):
         verify_pin(db, card, request.pin)
 
@@ -106,11 +113,18 @@ def settle_bill(db, plugins, programme, outlet, request: SettleRequest) -> Resul
         return _replay(db, outlet, request.bill_no, fingerprint)
 
     rows, not_earning = [], 0
+    vouchers_earn = vouchers_earn_points(programme.settings)
     for position, tender in enumerate(request.tenders):
         row = _take_tender(db, plugins, card, card_type, outlet, tender, position, settlement_id,
                            f"settle:{outlet.id}:{request.bill_no}:{position}", fingerprint, occurred_at)
+        if position in vouchers:
+            redeem_voucher(db, vouchers[position].id, settlement_id, f"tenders[{position}]")
+            row["reference"] = vouchers[position].code
         rows.append(row)
-        not_earning += tender.amount_cents if tender.kind == "uses" else row.get("bonus_cents") or 0
+        if tender.kind == "uses" or (tender.kind == "voucher" and not vouchers_earn):
+            not_earning += tender.amount_cents
+        else:
+            not_earning += row.get("bonus_cents") or 0
     db.execute(SettlementTender.__table__.insert(), rows)
 
     basis = charged - not_earning
@@ -199,7 +213,7 @@ def _replay(db, outlet, bill_no, fingerprint) -> Result | None:
 def _check_tenders(tenders, charged, card, card_type):
     paid = sum(t.amount_cents for t in tenders)
     if paid != charged:
-        raise ValidationFailed(
+        raise Unprocessable(
             f"the tenders add up to {format_cents(paid)}, but the bill is {format_cents(charged)} after discount",
             {"tenders": f"must add up to {format_cents(charged)}"})
     for index, tender in enumerate(tenders):
@@ -208,6 +222,21 @@ def _check_tenders(tenders, charged, card, card_type):
             raise Unprocessable(f"card {card.card_no} holds no stored value", {field: "this card holds no stored value"})
         if tender.kind == "uses" and card_type.initial_uses is None:
             raise Unprocessable(f"card {card.card_no} is not a count card", {field: "this card has no uses"})
+
+
+def _check_vouchers(db, outlet, tenders, at) -> dict:
+    """The voucher of each voucher tender, by position, each checked (lps_core.vouchers.services);
+    one voucher named by two tenders is refused."""
+    vouchers = {}
+    for position, tender in enumerate(tenders):
+        if tender.kind == "voucher":
+            voucher = check_voucher_tender(db, outlet.id, tender.reference, tender.amount_cents, at,
+                                           f"tenders[{position}]")
+            if any(other.id == voucher.id for other in vouchers.values()):
+                raise Unprocessable(f"voucher {voucher.code} is named twice",
+                                    {f"tenders[{position}].reference": "this voucher is already a tender of this bill"})
+            vouchers[position] = voucher
+    return vouchers
 
 
 def _take_tender(db, plugins, card, card_type, outlet, tender, position, settlement_id, key, fingerprint,
@@ -256,6 +285,10 @@ def _return_tender(db, card, tender, share, earlier, key, fingerprint, *, full) 
         if uses_back:
             ledger.reverse(db, tender.entry_id, uses_back, business_key=key, fingerprint=fingerprint)
         returned["uses"] = uses_back
+    elif tender.kind == "voucher":
+        whole_tender_back = share > 0 and earlier + share == tender.amount_cents
+        returned["voucher_reinstated"] = whole_tender_back and reinstate_voucher(db, tender.settlement_id,
+                                                                                 tender.reference)
     return returned
 
 
