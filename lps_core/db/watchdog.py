@@ -24,8 +24,10 @@ class StatementWatchdog:
     def __init__(self, deadline_seconds: float, check_every: float = 0.25):
         self.deadline_seconds = deadline_seconds
         self.check_every = check_every
-        self._running = {}  # id(dbapi connection) -> (started, weak reference to it, its socket's fileno)
-        self._lock = threading.Lock()
+        # id(dbapi connection) -> (started, weak reference to it, its socket's fileno). Each entry is
+        # set or removed in one step under the GIL; the watching thread reads a copy.
+        self._running = {}
+        self._lock = threading.Lock()  # only for starting the thread
         self._thread = None
 
     def attach(self, engine):
@@ -58,9 +60,9 @@ class StatementWatchdog:
         fileno = _fileno_of(dbapi_connection)
         if fileno is None:  # a closed connection: nothing to watch
             return
-        with self._lock:
-            self._running[id(dbapi_connection)] = (time.monotonic(), weakref.ref(dbapi_connection), fileno)
-        self._ensure_thread()
+        self._running[id(dbapi_connection)] = (time.monotonic(), weakref.ref(dbapi_connection), fileno)
+        if self._thread is None:
+            self._start_thread()
 
     def _stop(self, dbapi_connection):
         self._running.pop(id(dbapi_connection), None)
@@ -99,28 +101,30 @@ class StatementWatchdog:
 
     # --- the watching thread ----------------------------------------------------------------------
 
-    def _ensure_thread(self):
-        if self._thread is None or not self._thread.is_alive():
-            with self._lock:
-                if self._thread is None or not self._thread.is_alive():
-                    self._thread = threading.Thread(target=self._watch, name="lps-db-watchdog", daemon=True)
-                    self._thread.start()
+    def _start_thread(self):
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._watch, name="lps-db-watchdog", daemon=True)
+                self._thread.start()
 
     def _watch(self):
         while True:
             time.sleep(self.check_every)
-            now = time.monotonic()
-            with self._lock:
-                overdue = [(key, connection, fileno) for key, (started, connection, fileno) in self._running.items()
-                           if now - started > self.deadline_seconds]
-                for key, _, _ in overdue:
-                    del self._running[key]
-            for _, connection, fileno in overdue:
-                # Only a socket that is still this connection's: never one the number was reused for.
-                if connection() is not None and _fileno_of(connection()) == fileno:
-                    log.warning("the database gave no answer for %.0f s: closing that connection",
-                                self.deadline_seconds)
-                    cut_off(fileno)
+            try:
+                self._cut_off_overdue(time.monotonic())
+            except Exception:  # never let the watch end
+                log.exception("the database watchdog failed a round")
+
+    def _cut_off_overdue(self, now):
+        for key, entry in list(self._running.items()):
+            started, connection, fileno = entry
+            if now - started <= self.deadline_seconds or self._running.get(key) is not entry:
+                continue
+            self._running.pop(key, None)
+            # Only a socket that is still this connection's: never one the number was reused for.
+            if connection() is not None and _fileno_of(connection()) == fileno:
+                log.warning("the database gave no answer for %.0f s: closing that connection", self.deadline_seconds)
+                cut_off(fileno)
 
 
 def _dbapi_connection_of(conn):
