@@ -378,3 +378,27 @@ def test_settlements_racing_for_one_voucher_take_it_once(server, seed, engine):
     row = voucher_row(seed.db, code)
     assert (row.status, row.settlement_id) == ("redeemed", winner["id"])
     assert find_drift(seed.db) == []
+
+
+def test_the_cashier_screen_takes_a_voucher_once_and_names_a_used_one_beside_its_tender(testapp, seed, rest):
+    from lps_core.testing import sign_in_as
+
+    card_no = seed.member_card()
+    code = issue(testapp, rest)["vouchers"][0]["code"]
+    sign_in_as(testapp, seed, "carla", "desk-pass-123", ("cashier",), ("REST",))
+
+    def submit(status):
+        form = testapp.get("/cashier", {"card_no": card_no}).forms["bill"]
+        form["item-0-amount"] = "80.00"
+        form["tender-0-kind"], form["tender-0-amount"], form["tender-0-reference"] = "voucher", "50.00", code
+        form["tender-1-kind"], form["tender-1-amount"] = "cash", "30.00"
+        return form.submit(status=status)
+
+    done = submit(303).follow()
+    assert "The bill is settled." in done.text
+    assert voucher_row(seed.db, code).status == "redeemed"
+    before = counts(seed.db)
+    refused = submit(400)
+    assert "already redeemed" in refused.html.select_one("#tenders").text
+    assert refused.html.select_one("#tender-0-amount")["aria-invalid"] == "true"
+    assert counts(seed.db) == before
