@@ -224,7 +224,7 @@ Multiplier = DecimalText(100, 4, "1.5")
 class BandIn(Body):
     """Spend from `from` (inclusive) up to `to` (exclusive; left out or null: no upper end)."""
 
-    from_: MoneyOrZero = Field(0, alias="from")
+    from_: MoneyOrZero = Field("0", alias="from", validate_default=True)
     to: Money | None = Field(None, description="Exclusive; null: no upper end")
     multiplier: Multiplier
 
