@@ -1,7 +1,7 @@
 """Tiers as configuration: create, rename, reorder and retire tiers through the API and the screen,
 all-of versus any-of qualification, and the tier at which the upgrading bill earns. Both databases."""
-import json
-from datetime import datetime, timedelta, timezone
+import threading
+from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import func, literal, select, update
@@ -10,7 +10,7 @@ from lps_core.apikeys.models import ApiKey
 from lps_core.cards.models import Card
 from lps_core.earning.programme import Programme
 from lps_core.earning.services import EarnRequest, OutletContext, earn_points_for_bill
-from lps_core.errors import ConfigurationError
+from lps_core.errors import ConfigurationError, Unprocessable
 from lps_core.ledger.models import LedgerEntry
 from lps_core.members.models import Member, Tier
 from lps_core.outlets.models import Outlet
@@ -221,6 +221,46 @@ def test_a_member_is_never_moved_onto_a_retired_tier_from_a_stale_list(api, seed
     assert tiers.upgrade_if_qualified(seed.db, seed.plugins, {}, member_id, now, stale) is None
     seed.db.commit()
     assert tier_of(seed.db, member_id) == "classic"
+
+
+def test_tiers_created_and_reordered_at_the_same_time_each_get_their_own_rank(engine, seed):
+    """Eight staff add a tier at the same moment while another reorders: every change waits for the
+    one before it (the ladder is locked), so no two tiers share a rank and none is lost."""
+    from lps_core.db import get_session_factory, run_in_transaction
+    from lps_core.tiers.configuration import create_tier, reorder_tiers
+    from lps_core.tiers.schemas import TierIn
+    from lps_core.validation import validate
+
+    factory = get_session_factory(engine)
+    start = threading.Barrier(9)
+    failures = []
+
+    def add(code):
+        start.wait()
+        try:
+            run_in_transaction(factory, lambda db: create_tier(db, validate(TierIn, {"code": code, "name": code})))
+        except Exception as exc:  # noqa: BLE001 (reported below)
+            failures.append(exc)
+
+    def reorder():
+        start.wait()
+        try:
+            run_in_transaction(factory, lambda db: reorder_tiers(
+                db, [code for code in ["silver", "classic", "gold"] + sorted(
+                    tier.code for tier in db.scalars(select(Tier).where(Tier.code.like("t%"))))]))
+        except Exception as exc:  # noqa: BLE001
+            failures.append(exc)
+
+    threads = [threading.Thread(target=add, args=(f"t{n}",)) for n in range(8)] + [threading.Thread(target=reorder)]
+    [thread.start() for thread in threads]
+    [thread.join() for thread in threads]
+    ranks = [rank for (rank,) in read(seed.db, select(Tier.rank).where(Tier.retired_at.is_(None)), scalar=False)]
+    assert len(ranks) == 11 and len(set(ranks)) == 11
+    assert sorted(codes(seed.db)) == sorted(["classic", "silver", "gold", *(f"t{n}" for n in range(8))])
+    # the reorder either ran first (naming no new tier) or saw the ones committed before it; if a
+    # tier was created between its read and its lock, it answers 422 naming the tier left out
+    assert all(isinstance(failure, Unprocessable) and failure.fields["codes"].startswith("leaves out ")
+               for failure in failures), failures
 
 
 def test_tier_configuration_needs_the_tiers_manage_scope(api, seed):

@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from lps_core.errors import Conflict, NotFound, Unprocessable
 from lps_core.members.models import Member, Tier
@@ -33,7 +34,7 @@ def tier_values(tier: Tier) -> dict:
 
 
 def tier_by_code(db, code, *, for_update=False) -> Tier:
-    query = select(Tier).where(Tier.code == code)
+    query = select(Tier).where(Tier.code == code).execution_options(populate_existing=True)
     tier = db.scalar(query.with_for_update() if for_update else query)
     if tier is None:
         raise NotFound(f"tier {code!r} does not exist", {"code": "no such tier"})
@@ -43,8 +44,13 @@ def tier_by_code(db, code, *, for_update=False) -> Tier:
 def tiers_in_use(db, *, for_update=False) -> list[Tier]:
     """The tiers not retired, lowest rank first. Locked: every change of the ladder takes them in this
     order, so two staff reordering at once wait for each other instead of mixing their orders."""
-    query = select(Tier).where(Tier.retired_at.is_(None)).order_by(Tier.rank)
-    return list(db.scalars(query.with_for_update() if for_update else query))
+    query = select(Tier).where(Tier.retired_at.is_(None)).order_by(Tier.rank) \
+        .execution_options(populate_existing=True)
+    if for_update:
+        # Under READ COMMITTED the locking read sees the ladder as it was when it began waiting;
+        # read it again once the locks are held, to see what the change before this one committed.
+        db.execute(select(Tier.id).where(Tier.retired_at.is_(None)).with_for_update()).all()
+    return list(db.scalars(query))
 
 
 def create_tier(db, new: TierIn) -> dict:
@@ -66,8 +72,11 @@ def create_tier(db, new: TierIn) -> dict:
     values.pop("code", None)
     top = max((tier.rank for tier in ladder), default=-1) + 1
     tier = Tier(code=new.code, rank=top, **values)
-    db.add(tier)
-    db.flush()
+    try:
+        with db.begin_nested():  # the first tier of an empty ladder has no row to lock: two may race
+            db.add(tier)
+    except IntegrityError:
+        raise Conflict("the tiers changed at the same time; try again", {"code": "was taken meanwhile"}) from None
     _rank_in_order(db, ladder[:position] + [tier] + ladder[position:])
     return tier_values(tier)
 
