@@ -29,15 +29,15 @@ CODE_PREFIX = "V"
 CODE_RANDOM_CHARACTERS = 12  # about 59 bits: a voucher is a bearer instrument, so its code is not guessable
 MAX_CODE_LENGTH = 32
 MAX_ISSUE_COUNT = 10_000
-EARN_POINTS_SETTING = "lps.vouchers.earn_points"
 
 
 def vouchers_earn_points(settings) -> bool:
     """`lps.vouchers.earn_points`: whether the part of a bill paid with vouchers earns points (false
     unless set). A value that is neither true nor false raises ConfigurationError at start-up."""
-    value = (settings or {}).get(EARN_POINTS_SETTING, "false")
+    settings = settings or {}
+    value = settings.get("lps.vouchers.earn_points", "false")
     if str(value).strip().lower() not in truthy | falsey:
-        raise ConfigurationError(f"{EARN_POINTS_SETTING} must be true or false, not {value!r}")
+        raise ConfigurationError(f"lps.vouchers.earn_points must be true or false, not {value!r}")
     return asbool(value)
 
 
