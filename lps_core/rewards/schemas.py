@@ -12,7 +12,7 @@ from lps_core.cards.schemas import PathCardNo
 from lps_core.rewards.models import CATEGORIES
 from lps_core.rewards.services import RedeemRequest, redemption_no
 from lps_core.validation import (
-    INT32_MAX, Body, ConfigTime, Field, Int, LenientQuery, MoneyOrZero, Query, Text, unprocessable,
+    INT32_MAX, Body, ConfigTime, Field, Int, LenientQuery, MoneyOrZero, Query, Text,
 )
 
 MAX_QUANTITY = 99
@@ -93,10 +93,7 @@ class RewardChangeIn(Body):
             if name == "allowed_tiers" and value is not None:
                 value = sorted(set(value))
             values["cost_cents" if name == "cost" else name] = value
-        if values.get("available_from") and values.get("available_to") \
-                and values["available_to"] <= values["available_from"]:
-            raise unprocessable("available_to", "must be after available_from")
-        return values
+        return values  # rules across fields (a window that ends before it starts) are the service's
 
 
 class RewardIn(RewardChangeIn):
