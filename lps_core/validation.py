@@ -20,10 +20,14 @@ from pydantic_core import PydanticCustomError
 from lps_core.errors import Unprocessable, ValidationFailed
 
 MONEY_PATTERN = r"^[0-9]{1,12}(\.[0-9]{1,2})?$"
-POSITIVE_MONEY_PATTERN = r"^(?=.*[1-9])[0-9]{1,12}(\.[0-9]{1,2})?$"
 MONEY_DIGITS = 12
 # A text field: no NUL anywhere and at least one character that is not white space.
-TEXT_PATTERN = r"^[^\x00]*[^\x00\s][^\x00]*$"
+# White space as ECMAScript's \s defines it, spelled out: Python's \s and str.strip() also take
+# \x1c-\x1f and \x85, which a JSON Schema validator would count as text.
+WHITESPACE = " \t\n\v\f\r\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
+             "\u2028\u2029\u202f\u205f\u3000\ufeff"
+_SPACE_CLASS = r"\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+TEXT_PATTERN = rf"^[^\x00]*[^\x00{_SPACE_CLASS}][^\x00]*$"
 # Years a configuration or posting date may name; the exact window is checked by the services.
 YEAR_PATTERN = r"^20[0-9]{2}-"
 EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
@@ -40,15 +44,12 @@ def _fail(message: str):
     return PydanticCustomError("lps", message)
 
 
-class OutOfRange(Exception):
-    """A well-formed value outside the window the document cannot state exactly (a date more than ten
-    years ahead, a quantity over the maximum). It escapes pydantic, and `validate` answers it as 422
-    naming the field: 400 is kept for input that does not match the document."""
-
-    def __init__(self, info, message):
-        super().__init__(message)
-        self.field = info.field_name or "body"
-        self.message = message
+def unusable(message: str):
+    """A well-formed value outside what the document can state exactly (a date more than ten years
+    ahead, an amount of 0, a quantity over the maximum): `validate` answers a body whose only faults
+    are these with 422, naming each field by its path; 400 is kept for input that does not match the
+    document."""
+    return PydanticCustomError("lps_unusable", message)
 
 
 def _money_validator(*, positive: bool):
@@ -62,7 +63,7 @@ def _money_validator(*, positive: bool):
         whole, _, fraction = value.partition(".")
         cents = int(whole) * 100 + int(fraction.ljust(2, "0") or "0")
         if positive and cents == 0:
-            raise _fail("must be greater than 0")
+            raise unusable("must be greater than 0")
         return cents
     return to_cents
 
@@ -101,7 +102,8 @@ def _money_schema(pattern, description):
 
 # Money enters as a decimal string and is handed to the services as integer cents.
 Money = Annotated[int, PlainValidator(_money_validator(positive=True)),
-                  WithJsonSchema(_money_schema(POSITIVE_MONEY_PATTERN, "An amount greater than 0, as a decimal "
+                  WithJsonSchema(_money_schema(MONEY_PATTERN, "An amount greater than 0 (0 is refused with 422), "
+                                                              "as a decimal "
                                                                       "string with at most 2 decimals"))]
 MoneyOrZero = Annotated[int, PlainValidator(_money_validator(positive=False)),
                         WithJsonSchema(_money_schema(MONEY_PATTERN, "An amount (0 allowed), as a decimal string "
@@ -119,7 +121,7 @@ def _check_text(value: Any, max_length: int) -> str:
         value.encode("utf-8")
     except UnicodeEncodeError:
         raise _fail("must be valid Unicode text (it holds a lone surrogate)") from None
-    stripped = value.strip()
+    stripped = value.strip(WHITESPACE)
     if not stripped:
         raise _fail("must not be empty")
     return stripped
@@ -170,9 +172,10 @@ def Code(max_length: int = 32, *, description: str | None = None):  # noqa: N802
 
 def Int(minimum: int, maximum: int, *, description: str | None = None):  # noqa: N802 (a type)
     """A whole number within its column's range; true/false and decimal strings are refused."""
-    def check(value: Any) -> int:
-        if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,19}", value):
-            value = int(value)  # query strings and forms carry numbers as text
+    def check(value: Any, info) -> int:
+        strict = (info.config or {}).get("strict", False)
+        if not strict and isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,19}", value):
+            value = int(value)  # query strings and forms carry numbers as text; JSON bodies do not
         elif isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
             value = int(value)  # JSON Schema counts 3.0 as an integer, so the API does too
         if isinstance(value, bool) or not isinstance(value, int):
@@ -190,25 +193,27 @@ _QUANTITY = re.compile(r"[0-9]{1,6}(?:\.[0-9]{1,3})?\Z")
 MAX_QUANTITY = 100_000
 
 
-def _check_quantity(value: Any, info) -> Decimal:
+def _check_quantity(value: Any) -> Decimal:
+    if isinstance(value, float) and value.is_integer() and 0 <= value <= MAX_QUANTITY:
+        value = int(value)  # JSON Schema counts 2.0 as an integer
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str) or not _QUANTITY.match(value):
         raise _fail('must be a whole number or a decimal string such as "1.5" (at most 3 decimals)')
     quantity = Decimal(value)
     if not 0 < quantity <= MAX_QUANTITY:
-        raise OutOfRange(info, f"must be greater than 0 and at most {MAX_QUANTITY}")
+        raise unusable(f"must be greater than 0 and at most {MAX_QUANTITY}")
     return quantity
 
 
 # A line's quantity (nights, portions, kilos): a JSON integer or a decimal string, never a float.
 Quantity = Annotated[Decimal, PlainValidator(_check_quantity), WithJsonSchema({"anyOf": [
     {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY},
-    {"type": "string", "pattern": r"^(?=.*[1-9])[0-9]{1,6}(\.[0-9]{1,3})?$", "example": "1.5"}]})]
+    {"type": "string", "pattern": r"^[0-9]{1,6}(\.[0-9]{1,3})?$", "example": "1.5"}]})]
 
 
 def _timestamp_validator(*, not_after):
-    def check(value: Any, info) -> datetime:
+    def check(value: Any) -> datetime:
         if not isinstance(value, str) or len(value) > 40:
             raise _fail("must be an ISO 8601 date-time such as 2026-05-01T19:30:00+08:00")
         try:
@@ -223,7 +228,7 @@ def _timestamp_validator(*, not_after):
         except OverflowError:  # year 9999 behind UTC, year 1 ahead of it: outside any window
             parsed = None
         if parsed is None or parsed < EARLIEST or parsed > latest:
-            raise OutOfRange(info, f"must lie between {EARLIEST.date().isoformat()} and "
+            raise unusable(f"must lie between {EARLIEST.date().isoformat()} and "
                                  f"{latest.isoformat(timespec='seconds')}")
         return parsed
     return check
@@ -235,7 +240,8 @@ def _config_horizon() -> datetime:
         else now + timedelta(days=365 * CONFIG_YEARS_AHEAD)
 
 
-_TIMESTAMP_SCHEMA = {"type": "string", "format": "date-time", "pattern": YEAR_PATTERN,
+_TIMESTAMP_SCHEMA = {"type": "string", "format": "date-time",
+                     "pattern": YEAR_PATTERN + r".*([Zz]|[+-][0-9]{2}:[0-9]{2})$",
                      "example": "2026-05-01T19:30:00+08:00"}
 # When something happened at a till: with an offset, and not in the future beyond a clock skew. How far
 # back it may lie is a setting, checked by the service (422), since it differs per installation.
@@ -249,7 +255,7 @@ ConfigTime = Annotated[datetime, PlainValidator(_timestamp_validator(not_after=_
                                                                            "from 2000 to ten years ahead"})]
 
 
-def _check_date(value: Any, info) -> date:
+def _check_date(value: Any) -> date:
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
     if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
@@ -259,7 +265,7 @@ def _check_date(value: Any, info) -> date:
     except ValueError:
         raise _fail("must be a real calendar date such as 1990-05-17") from None
     if parsed.year < 1900 or parsed > date.today():
-        raise OutOfRange(info, "must lie between 1900-01-01 and today")
+        raise unusable("must lie between 1900-01-01 and today")
     return parsed
 
 
@@ -338,10 +344,15 @@ def _message(error) -> str:
     return error["msg"][:1].lower() + error["msg"][1:]
 
 
-def failure(exc: ValidationError, message: str) -> ValidationFailed:
+def failure(exc: ValidationError, message: str) -> ValidationFailed | Unprocessable:
+    """400 naming every bad field; 422 when the only faults are values the document allows but LPS
+    cannot use (see `unusable`)."""
+    errors = exc.errors(include_url=False, include_input=False)
     fields = {}
-    for error in exc.errors(include_url=False, include_input=False):
+    for error in errors:
         fields.setdefault(field_name(error["loc"]), _message(error))
+    if all(error["type"] == "lps_unusable" for error in errors):
+        return Unprocessable("the request cannot be used as it is", fields)
     return ValidationFailed(message, fields)
 
 
@@ -351,8 +362,6 @@ def validate(model: type[BaseModel], data, *, message="the request has invalid f
         return model.model_validate(data)
     except ValidationError as exc:
         raise failure(exc, message) from None
-    except OutOfRange as exc:
-        raise Unprocessable(f"{exc.field} is out of range", {exc.field: exc.message}) from None
 
 
 def unprocessable(field: str, message: str) -> Unprocessable:
@@ -365,8 +374,6 @@ def validate_json(model: type[BaseModel], raw: bytes, *, message="the request ha
     check_depth(raw)
     try:
         return model.model_validate_json(raw)
-    except OutOfRange as exc:
-        raise Unprocessable(f"{exc.field} is out of range", {exc.field: exc.message}) from None
     except ValidationError as exc:
         errors = exc.errors(include_url=False, include_input=False)
         if errors and errors[0]["type"] == "json_invalid":
@@ -394,5 +401,6 @@ def check_depth(raw: bytes, limit: int = MAX_JSON_DEPTH) -> None:
             depth -= 1
 
 
-__all__ = ["Body", "Code", "Email", "Id", "Quantity", "ConfigTime", "Field", "Int", "LenientQuery", "Money", "MoneyOrZero", "PastDate",
-           "PostingTime", "Query", "Text", "check_depth", "failure", "validate", "validate_json"]
+__all__ = ["Body", "Code", "ConfigTime", "Email", "Field", "Id", "Int", "LenientQuery", "Money", "MoneyOrZero",
+           "PastDate", "PostingTime", "Quantity", "Query", "Text", "check_depth", "failure", "validate",
+           "validate_json"]

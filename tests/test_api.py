@@ -181,7 +181,8 @@ def test_bad_transaction_fields_are_named(testapp, auth, card_no, override, fiel
 @pytest.mark.parametrize(("override", "fields"), [
     ({"occurred_at": "2099-01-01T10:00:00Z"}, "occurred_at"),
     ({"items": [{"sku": "A", "amount": "500.00"}]}, "items"),
-    ({"items": [{"sku": "A", "amount": "1.00", "qty": "200000"}]}, "qty"),
+    ({"items": [{"sku": "A", "amount": "1.00", "qty": "200000"}]}, "items[0].qty"),
+    ({"amount": "0.00"}, "amount"),
 ])
 def test_well_formed_but_unusable_transaction_fields_answer_422(testapp, auth, card_no, override, fields):
     body = {"card_no": card_no, "bill_no": "B1", "amount": "100.00", **override}
@@ -232,7 +233,7 @@ def test_mistyped_unknown_and_inactive_cards(testapp, seed, auth, card_no):
     from lps_core.cards.models import Card
 
     typo = card_no[:-1] + str((int(card_no[-1]) + 1) % 10)
-    assert post_bill(testapp, auth, typo, status=400)["fields"] == {
+    assert post_bill(testapp, auth, typo, status=422)["fields"] == {
         "card_no": "check digit does not match: the number is mistyped"}
     unknown = with_check_digit("880099999999999")
     assert post_bill(testapp, auth, unknown, status=422)["fields"] == {"card_no": "no such card"}

@@ -12,7 +12,7 @@ from lps_core.cards.pins import MAX_PIN_FAILURES, hash_pin, pin_needed, verify_p
 from lps_core.cards.products import discount_rate, validity_problem
 from lps_core.cards.schemas import PinChangeIn
 from lps_core.db import get_session_factory
-from lps_core.errors import Forbidden, ValidationFailed
+from lps_core.errors import Forbidden, Unprocessable, ValidationFailed
 from lps_core.validation import validate
 
 UTC = timezone.utc
@@ -128,8 +128,8 @@ def test_a_right_pin_clears_earlier_failures(engine, db, pin_card):
 
 
 def test_a_missing_pin_is_a_field_error_and_no_pin_is_asked_when_none_is_needed(engine, db, seed, pin_card):
-    with pytest.raises(ValidationFailed) as failure:
+    with pytest.raises(Unprocessable) as failure:
         check_in_a_request(engine, pin_card, None)
-    assert failure.value.fields == {"pin": "is required"}
+    assert failure.value.fields == {"pin": "is required for this card"}
     check_in_a_request(engine, seed.member_card("No Pin"), None)
     assert card_row(db, pin_card).pin_failures == 0

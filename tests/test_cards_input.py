@@ -95,7 +95,6 @@ BAD_CARD_TYPES = [
     ({"discount_overrides": [{"category": "x"}]}, "discount_overrides[0].rate"),
     ({"discount_overrides": {"category": "x", "rate": "0.1"}}, "discount_overrides"),
     ({"discount_overrides": [{"category": "x", "rate": "0.1"}] * 101}, "discount_overrides"),
-    ({"deposit_bonuses": [{"min_deposit": "0.00", "bonus": "1.00"}]}, "deposit_bonuses[0].min_deposit"),
     ({"deposit_bonuses": [{"min_deposit": 100, "bonus": "1.00"}]}, "deposit_bonuses[0].min_deposit"),
     ({"colour": "red"}, "colour"),
 ]
@@ -116,6 +115,7 @@ def test_malformed_card_types_answer_400_naming_the_field(testapp, manage, uncha
     ({"deposit_bonuses": [{"min_deposit": "100.00", "bonus": "1.00"}, {"min_deposit": "100", "bonus": "2.00"}]},
      "deposit_bonuses[1].min_deposit"),
     ({"stored_value": False}, "deposit_bonuses"),
+    ({"deposit_bonuses": [{"min_deposit": "0.00", "bonus": "1.00"}]}, "deposit_bonuses[0].min_deposit"),
 ])
 def test_well_formed_but_unusable_card_types_answer_422(testapp, manage, unchanged, override, field):
     answer = testapp.post_json("/api/v1/card-types", {**GOOD_TYPE, **override}, headers=manage, status=422)

@@ -150,7 +150,7 @@ def test_a_failing_tender_posts_nothing(testapp, auth, seed, products):
 
 def test_tenders_must_add_up_to_the_discounted_bill(testapp, auth, seed, products):
     card_no = card_of(seed, "Zhao Lei", "prepaid")
-    error = settle(testapp, auth, card_no, [{"kind": "cash", "amount": "100.00"}], status=400)
+    error = settle(testapp, auth, card_no, [{"kind": "cash", "amount": "100.00"}], status=422)
     assert error["fields"] == {"tenders": "must add up to 90.00"}
 
 
@@ -159,7 +159,6 @@ def test_tenders_must_add_up_to_the_discounted_bill(testapp, auth, seed, product
     ([{"kind": "gold_bars", "amount": "1.00"}],
      {"tenders[0].kind": "must be one of: stored_value, credit, uses, cash, bank_card, voucher, other"}),
     ([{"kind": "cash", "amount": "-1"}], {"tenders[0].amount": "must not be negative"}),
-    ([{"kind": "cash", "amount": "0.00"}], {"tenders[0].amount": "must be greater than 0"}),
     ([{"kind": "cash", "amount": "1.005"}], {"tenders[0].amount": "must have at most 2 decimal places"}),
     ([{"kind": "cash", "amount": 90}], {"tenders[0].amount": 'must be a decimal string such as "12.50", not a JSON number'}),
     ([{"kind": "cash", "amount": "90.00", "uses": 2}], {"tenders[0].uses": "applies only to a uses tender"}),
@@ -168,6 +167,12 @@ def test_tenders_must_add_up_to_the_discounted_bill(testapp, auth, seed, product
 def test_bad_tenders_are_named(testapp, auth, seed, products, tenders, fields):
     card_no = card_of(seed, "Zhao Lei", "prepaid")
     assert settle(testapp, auth, card_no, tenders, status=400)["fields"] == fields
+
+
+def test_a_money_tender_of_nothing_is_well_formed_but_unusable(testapp, auth, seed, products):
+    card_no = card_of(seed, "Zhao Lei", "prepaid")
+    refused = settle(testapp, auth, card_no, [{"kind": "cash", "amount": "0.00"}], status=422)
+    assert refused["fields"] == {"tenders[0].amount": "must be greater than 0"}
 
 
 def test_an_account_tender_given_twice_is_refused_by_name(testapp, auth, seed, products):
@@ -260,7 +265,7 @@ def test_a_pin_protected_card_needs_its_pin_and_a_wrong_pin_posts_nothing(testap
     count = entries(seed.db)
     seed.db.commit()
     tenders = [{"kind": "stored_value", "amount": "90.00"}]
-    assert settle(testapp, auth, card_no, tenders, status=400)["fields"] == {"pin": "is required"}
+    assert settle(testapp, auth, card_no, tenders, status=422)["fields"] == {"pin": "is required for this card"}
     assert settle(testapp, auth, card_no, tenders, pin="1111", status=403)["fields"] == {"pin": "wrong PIN, 4 tries left"}
     assert entries(seed.db) == count
     failures = seed.db.scalar(select(Card.pin_failures).where(Card.card_no == card_no))

@@ -153,7 +153,7 @@ def test_bad_configuration_and_reward_paths_answer_404(testapp, seed, admin, man
     ({"card_type": "a\x00"}, 400, "card_type"),
     ({"items": [{"sku": "A", "amount": "20.00"}]}, 422, "items"),
     ({"items": [{"sku": "A", "amount": "1.00", "qty": 2**31}]}, 400, "items[0].qty"),
-    ({"items": [{"sku": "A", "amount": "1.00", "qty": "100001"}]}, 422, "qty"),
+    ({"items": [{"sku": "A", "amount": "1.00", "qty": "100001"}]}, 422, "items[0].qty"),
     ({"occurred_at": "2099-01-01T00:00:00Z"}, 422, "occurred_at"),
     ({"bill_no": "B1"}, 400, "bill_no"),
 ])

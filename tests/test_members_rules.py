@@ -86,7 +86,7 @@ def test_an_invalid_phone_number_is_refused_naming_phone(testapp, seed):
     refused = testapp.post_json("/api/v1/members", {"name": "A", "phone": "12345", "channel": "desk"},
                                 headers=auth, status=(400, 422)).json
     assert list(refused["fields"]) == ["phone"] and "valid phone number" in refused["fields"]["phone"]
-    looked_up = testapp.get("/api/v1/cashier/lookup", {"phone": "12345"}, headers=auth, status=400).json
+    looked_up = testapp.get("/api/v1/cashier/lookup", {"phone": "12345"}, headers=auth, status=422).json
     assert list(looked_up["fields"]) == ["phone"]
     assert fresh(seed.db, select(Member.id)) is None
 

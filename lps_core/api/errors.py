@@ -56,11 +56,13 @@ def api_internal_error(exc, request):
 
 
 def _allowed_methods(request):
+    """The methods of the API path that `request.path_info` names. Where several patterns match
+    (/cards/anonymous and /cards/{card_no}), the one with the fewest placeholders names the path."""
     operations = operations_of(request.registry)
-    methods = set()
-    for route in request.registry.getUtility(IRoutesMapper).get_routes():
-        if route.match(request.path_info) is not None:
-            methods.update(operations.methods(route.name))
-    if request.method in methods:
+    matching = [route for route in request.registry.getUtility(IRoutesMapper).get_routes()
+                if operations.methods(route.name) and route.match(request.path_info) is not None]
+    if not matching:
         return []
-    return sorted(methods)
+    route = min(matching, key=lambda route: route.pattern.count("{"))
+    methods = operations.methods(route.name)
+    return [] if request.method in methods else methods

@@ -13,7 +13,7 @@ from sqlalchemy import case, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from lps_core.cards.models import Card
-from lps_core.errors import Forbidden, ValidationFailed
+from lps_core.errors import Forbidden, Unprocessable
 from lps_core.timeutil import as_utc, isoformat, utcnow
 
 MAX_PIN_FAILURES = 5  # consecutive wrong PINs before the card is locked
@@ -41,7 +41,7 @@ def verify_pin(db, card, pin, *, field="pin", now=None) -> None:
     if not pin_needed(card, card.card_type):
         return
     if pin is None or pin == "":
-        raise ValidationFailed(f"{field} is required for this card", {field: "is required"})
+        raise Unprocessable(f"{field} is required for this card", {field: "is required for this card"})
     if card.pin_locked_until is not None and as_utc(card.pin_locked_until) > now:
         until = isoformat(card.pin_locked_until)
         raise Forbidden(f"the card is locked after {MAX_PIN_FAILURES} wrong PINs until {until}",

@@ -36,7 +36,9 @@ def _fail(message: str):
 
 
 def _card_number(value: Any) -> str:
-    if not isinstance(value, str) or len(value) > 40 or not _CARD_NUMBER.match(value):
+    if not isinstance(value, str):
+        raise _fail("must be a string")
+    if len(value) > 40 or not _CARD_NUMBER.match(value):
         raise _fail("must be a card number: 8 to 32 digits (spaces and dashes are ignored)")
     return value
 

@@ -15,7 +15,7 @@ from lps_core.cards.pins import pin_needed
 from lps_core.cards.products import discount_rate, validity_problem
 from lps_core.cards.services import normalize_card_no
 from lps_core.cashier.documents import balances_json
-from lps_core.errors import ValidationFailed
+from lps_core.errors import Unprocessable, ValidationFailed
 from lps_core.ledger.models import POINTS, Account
 from lps_core.members.models import Member
 from lps_core.pii import phone_e164, phone_region_of
@@ -39,7 +39,7 @@ def look_up(db, outlet_code, at, *, card_no=None, phone=None, name=None, tz=None
         if phone:
             e164 = phone_e164(phone, phone_region_of(db))
             if e164 is None:
-                raise ValidationFailed("phone is not a valid phone number",
+                raise Unprocessable("phone is not a valid phone number",
                                        {"phone": "must be a valid phone number, such as +86 138 0000 0000"})
             query = query.where(Member.phone_index == e164)  # a blind index: compared with the plain number
         else:

@@ -33,7 +33,6 @@ from lps_core.cashier.requests import (
     Tender,
 )
 from lps_core.validation import (
-    POSITIVE_MONEY_PATTERN,
     Body,
     Field,
     Id,
@@ -46,6 +45,7 @@ from lps_core.validation import (
     Query,
     Text,
     unprocessable,
+    unusable,
 )
 
 MAX_ITEMS = 500
@@ -106,7 +106,7 @@ class TenderIn(Body):
 
     model_config = ConfigDict(json_schema_extra={
         "if": {"properties": {"kind": {"const": "uses"}}},
-        "else": {"properties": {"amount": {"pattern": POSITIVE_MONEY_PATTERN}, "uses": {"type": "null"}}}})
+        "else": {"properties": {"uses": {"type": "null"}}}})
 
     kind: TenderKind
     amount: MoneyOrZero = Field(description="The part of the discounted bill this tender pays; above 0 "
@@ -118,7 +118,7 @@ class TenderIn(Body):
     @classmethod
     def _money_tenders_pay_something(cls, amount, info: ValidationInfo):
         if amount == 0 and info.data.get("kind", "uses") != "uses":
-            raise _fail("must be greater than 0")
+            raise unusable("must be greater than 0")
         return amount
 
     @field_validator("uses")

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, PlainValidator, ValidationError, WithJsonSchema, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from lps_core.cards.schemas import DecimalText
+from lps_core.cards.schemas import CardNo, DecimalText, card_no_named
 from lps_core.earning.formula import BillLine
 from lps_core.earning.promotions import CAP_PERIODS, KINDS, LIST_FIELDS, STACKING
 from lps_core.earning.rules import BAND_BASES, BAND_PERIODS, ROUNDINGS
@@ -64,11 +64,16 @@ class BillItemIn(Body):
 class TransactionIn(Body):
     """A bill to earn points for. Idempotent on (outlet, bill_no)."""
 
-    card_no: Text(40)
+    card_no: CardNo
     bill_no: Text(64)
     amount: Money
     occurred_at: PostingTime | None = None
     items: list[BillItemIn] | None = Field(None, max_length=MAX_ITEMS)
+
+    @field_validator("card_no")
+    @classmethod
+    def check_digit(cls, card_no):
+        return card_no_named(card_no)
 
     @model_validator(mode="after")
     def items_within_amount(self):

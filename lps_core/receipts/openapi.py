@@ -2,7 +2,8 @@
 the schemas of their answers; the request schemas are the models of lps_core.receipts.schemas."""
 from lps_core.api.document import answer, problems
 from lps_core.api.operations import Operation
-from lps_core.receipts.schemas import OutletPath, ReceiptLayoutIn, ReceiptQuery, SettlementPath
+from lps_core.cashier.schemas import SettlementPath
+from lps_core.receipts.schemas import OutletPath, ReceiptLayoutIn, ReceiptQuery
 from lps_core.receipts.services import FIELDS, PAPERS
 
 OPERATIONS = [

@@ -11,7 +11,7 @@ from pydantic_core import PydanticCustomError
 
 from lps_core.receipts.services import FIELDS, PAPERS, Layout
 from lps_core.receipts.template_registry import CORE_TEMPLATES
-from lps_core.validation import Body, Code, Field, Id, Query, Text, unprocessable
+from lps_core.validation import Body, Code, Field, Query, Text, unprocessable
 
 TEXT_MAX = 500
 LOGO_MAX = 48_000  # a data: URI of a small logo; the whole request body is at most 64 KiB
@@ -75,10 +75,6 @@ class ReceiptLayoutIn(Body):
 
 class OutletPath(Query):
     code: Code(description="Outlet code")
-
-
-class SettlementPath(Query):
-    id: Id
 
 
 class ReceiptQuery(Query):
