@@ -1,27 +1,23 @@
-"""Money is carried as integer cents; it enters and leaves the API as a decimal string."""
-from decimal import Decimal, InvalidOperation
+"""Money is carried as integer cents; it leaves the API as a decimal string. Client input is read by
+lps_core.validation.Money; `parse_amount` reads amounts LPS stored itself (card type steps, rule bands)
+and settings, with the same rule: the text is checked before anything converts it."""
+import re
 
-MAX_CENTS = 10**13  # 100 billion currency units: far above any bill, well inside BIGINT
+_AMOUNT = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,2})?\Z")
 
 
 def parse_amount(value, *, allow_zero=False) -> int:
-    """Cents from a decimal string such as "123.45" (or an exact JSON number, which the API parses as
-    Decimal, never float); raises ValueError with a message for the field."""
-    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
-        raise ValueError("must be a decimal string such as \"123.45\"")
-    try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ValueError("must be a decimal string such as \"123.45\"") from None
-    if not amount.is_finite():
-        raise ValueError("must be a finite number")
-    if amount.as_tuple().exponent < -2:
-        raise ValueError("must have at most 2 decimal places")
-    cents = int(amount * 100)
-    if cents < 0 or (cents == 0 and not allow_zero):
-        raise ValueError("must be greater than 0" if not allow_zero else "must not be negative")
-    if cents >= MAX_CENTS:
-        raise ValueError("is too large")
+    """Cents from a decimal string such as "123.45" (or a whole number of units); raises ValueError
+    with a message for the field."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ValueError('must be a decimal string such as "123.45"')
+    text = str(value).strip()
+    if not _AMOUNT.match(text):
+        raise ValueError('must be a decimal string such as "123.45": up to 12 digits and 2 decimals')
+    whole, _, fraction = text.partition(".")
+    cents = int(whole) * 100 + int(fraction.ljust(2, "0") or "0")
+    if cents == 0 and not allow_zero:
+        raise ValueError("must be greater than 0")
     return cents
 
 
