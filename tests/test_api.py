@@ -324,3 +324,22 @@ def test_a_key_approves_only_members_enrolled_at_its_outlet_or_at_none(testapp, 
     refused = testapp.post_json(f"/api/v1/members/{member['id']}/approve", {}, headers=spa, status=403).json
     assert set(refused["fields"]) == {"id"}
     testapp.post_json(f"/api/v1/members/{member['id']}/approve", {}, headers=rest, status=200)
+
+
+def test_every_api_view_has_its_declared_operation_and_every_operation_its_view(testapp):
+    from lps_core.api.operations import operations_of
+
+    registry = testapp.app.registry
+    views = set()
+    for item in registry.introspector.get_category("views"):
+        view = item["introspectable"]
+        route = view["route_name"] or ""
+        if route.startswith("api."):
+            methods = view["request_methods"]
+            methods = (methods,) if isinstance(methods, str) else methods or ("GET",)
+            views.update((route, method.lower()) for method in methods)
+    declared = {(operation.route, operation.method.lower()) for operation in operations_of(registry)}
+    assert views == declared
+    document = testapp.get("/api/v1/openapi.json").json
+    assert document["openapi"] == "3.1.0"
+    assert sum(len(methods) for methods in document["paths"].values()) == len(declared)
