@@ -106,9 +106,14 @@ class PreviewIn(Body):
     amount: Money
     occurred_at: PostingTime | None = None
     items: list[BillItemIn] | None = Field(None, max_length=MAX_ITEMS)
-    card_no: Text(40, description="A real member's card: their tier, card type, history") | None = None
+    card_no: CardNo | None = Field(None, description="A real member's card: their tier, card type, history")
     tier: Code() | None = None
     card_type: Code() | None = None
+
+    @field_validator("card_no")
+    @classmethod
+    def check_digit(cls, card_no):
+        return card_no_named(card_no)
 
     @model_validator(mode="after")
     def items_within_amount(self):

@@ -5,10 +5,10 @@ stock) are checked by the services and answer 422 or 409."""
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import PlainValidator, WithJsonSchema
+from pydantic import PlainValidator, WithJsonSchema, field_validator
 from pydantic_core import PydanticCustomError
 
-from lps_core.cards.schemas import PathCardNo
+from lps_core.cards.schemas import CardNo, PathCardNo, card_no_named
 from lps_core.rewards.models import CATEGORIES
 from lps_core.rewards.services import RedeemRequest, redemption_no
 from lps_core.validation import (
@@ -124,12 +124,17 @@ class RewardPath(Query):
 class RedemptionIn(Body):
     """Idempotent on (outlet, request_no)."""
 
-    card_no: Text(40)
+    card_no: CardNo
     reward: RewardCode = Field(description="Reward code")
     quantity: Int(1, MAX_QUANTITY) = 1
     request_no: Text(64, description="The desk's idempotency key")
     collection: Literal["now", "later"] = Field("now", description="now: collected at the desk; later: awaiting "
                                                                    "pick-up")
+
+    @field_validator("card_no")
+    @classmethod
+    def check_digit(cls, card_no):
+        return card_no_named(card_no)
 
     def redeem_request(self) -> RedeemRequest:
         return RedeemRequest(self.card_no, self.reward, self.quantity, self.request_no, self.collection == "now")
