@@ -18,6 +18,7 @@ from lps_core.members.models import Member
 from lps_core.money import format_cents
 from lps_core.operators.access import api_key_scope, require_member_write
 from lps_core.outlets.models import Outlet
+from lps_core.pii import phone_region_of
 from lps_core.timeutil import isoformat
 
 
@@ -38,7 +39,7 @@ def enrol_member(request):
     if "birthday" in fields:
         fields["birthday"] = fields["birthday"].isoformat()
     try:
-        enrolment = members.clean_enrolment(fields)
+        enrolment = members.clean_enrolment(fields, phone_region=phone_region_of(request.dbsession))
     except ValidationFailed as exc:  # the body matched its schema: what the domain refuses now is 422
         raise Unprocessable(exc.message, exc.fields) from None
     member_id = members.enrol_member(request.dbsession, enrolment, outlet_id=outlet.id,
