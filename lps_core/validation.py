@@ -38,7 +38,8 @@ _MONEY = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,2})?\Z")
 _MONEY_MESSAGE = 'must be a decimal string such as "123.45": digits, then optionally a point and 1 or 2 digits'
 
 
-def _fail(message: str):
+def invalid(message: str):
+    """A field's failure in the words of `message` ("must be a string"): 400 naming the field."""
     return PydanticCustomError("lps", message)
 
 
@@ -54,10 +55,10 @@ def _money_validator(*, positive: bool):
     def to_cents(value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, str):
             if isinstance(value, (int, float)) and not isinstance(value, bool):
-                raise _fail('must be a decimal string such as "12.50", not a JSON number')
-            raise _fail(_MONEY_MESSAGE)
+                raise invalid('must be a decimal string such as "12.50", not a JSON number')
+            raise invalid(_MONEY_MESSAGE)
         if len(value) > MONEY_DIGITS + 3 or not _MONEY.match(value):
-            raise _fail(_money_mistake(value, positive))
+            raise invalid(_money_mistake(value, positive))
         whole, _, fraction = value.partition(".")
         cents = int(whole) * 100 + int(fraction.ljust(2, "0") or "0")
         if positive and cents == 0:
@@ -110,18 +111,18 @@ MoneyOrZero = Annotated[int, PlainValidator(_money_validator(positive=False)),
 
 def _check_text(value: Any, max_length: int) -> str:
     if not isinstance(value, str):
-        raise _fail("must be a string")
+        raise invalid("must be a string")
     if len(value) > max_length:
-        raise _fail(f"must be at most {max_length} characters")
+        raise invalid(f"must be at most {max_length} characters")
     if "\x00" in value:
-        raise _fail("must not contain NUL characters")
+        raise invalid("must not contain NUL characters")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise _fail("must be valid Unicode text (it holds a lone surrogate)") from None
+        raise invalid("must be valid Unicode text (it holds a lone surrogate)") from None
     stripped = value.strip(WHITESPACE)
     if not stripped:
-        raise _fail("must not be empty")
+        raise invalid("must not be empty")
     return stripped
 
 
@@ -141,9 +142,9 @@ _EMAIL = re.compile(_EMAIL_PATTERN)
 
 def _check_email(value: Any) -> str:
     if not isinstance(value, str):
-        raise _fail("must be a string")
+        raise invalid("must be a string")
     if len(value) > 254 or not _EMAIL.fullmatch(value):
-        raise _fail("must be an e-mail address such as li.wei@example.com")
+        raise invalid("must be an e-mail address such as li.wei@example.com")
     return value.lower()
 
 
@@ -159,9 +160,9 @@ def Code(max_length: int = 32, *, description: str | None = None):  # noqa: N802
 
     def check(value: Any) -> str:
         if not isinstance(value, str):
-            raise _fail("must be a string")
+            raise invalid("must be a string")
         if not compiled.match(value):
-            raise _fail(f"must be 1 to {max_length} letters, digits, '-' or '_'")
+            raise invalid(f"must be 1 to {max_length} letters, digits, '-' or '_'")
         return value
     schema = {"type": "string", "pattern": pattern, "maxLength": max_length}
     if description:
@@ -178,9 +179,9 @@ def Int(minimum: int, maximum: int, *, description: str | None = None):  # noqa:
         elif isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
             value = int(value)  # JSON Schema counts 3.0 as an integer, so the API does too
         if isinstance(value, bool) or not isinstance(value, int):
-            raise _fail("must be a whole number")
+            raise invalid("must be a whole number")
         if not minimum <= value <= maximum:
-            raise _fail(f"must be a whole number from {minimum} to {maximum}")
+            raise invalid(f"must be a whole number from {minimum} to {maximum}")
         return value
     schema = {"type": "integer", "minimum": minimum, "maximum": maximum}
     if description:
@@ -198,7 +199,7 @@ def _check_quantity(value: Any) -> Decimal:
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str) or not _QUANTITY.match(value):
-        raise _fail('must be a whole number or a decimal string such as "1.5" (at most 3 decimals)')
+        raise invalid('must be a whole number or a decimal string such as "1.5" (at most 3 decimals)')
     quantity = Decimal(value)
     if not 0 < quantity <= MAX_QUANTITY:
         raise unusable(f"must be greater than 0 and at most {MAX_QUANTITY}")
@@ -214,13 +215,13 @@ Quantity = Annotated[Decimal, PlainValidator(_check_quantity), WithJsonSchema({"
 def _timestamp_validator(*, not_after):
     def check(value: Any) -> datetime:
         if not isinstance(value, str) or len(value) > 40:
-            raise _fail("must be an ISO 8601 date-time such as 2026-05-01T19:30:00+08:00")
+            raise invalid("must be an ISO 8601 date-time such as 2026-05-01T19:30:00+08:00")
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
         except ValueError:
-            raise _fail("must be an ISO 8601 date-time such as 2026-05-01T19:30:00+08:00") from None
+            raise invalid("must be an ISO 8601 date-time such as 2026-05-01T19:30:00+08:00") from None
         if parsed.tzinfo is None:
-            raise _fail("must include a time-zone offset, such as +08:00 or Z")
+            raise invalid("must include a time-zone offset, such as +08:00 or Z")
         latest = not_after()
         try:
             parsed = parsed.astimezone(timezone.utc)
@@ -259,11 +260,11 @@ def _check_date(value: Any) -> date:
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
     if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
-        raise _fail("must be a date such as 1990-05-17")
+        raise invalid("must be a date such as 1990-05-17")
     try:
         parsed = date.fromisoformat(value)
     except ValueError:
-        raise _fail("must be a real calendar date such as 1990-05-17") from None
+        raise invalid("must be a real calendar date such as 1990-05-17") from None
     if parsed.year < 1900 or parsed > date.today():
         raise unusable("must lie between 1900-01-01 and today")
     return parsed
@@ -283,6 +284,12 @@ class Body(BaseModel):
     """Base of every JSON body: unknown fields are refused, and JSON types are taken as they are."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+
+    def given(self, clearable=frozenset()) -> dict:
+        """The fields a change names, as given. `null` clears a field in `clearable` and means "left
+        out" for the others, so a change can empty an optional value but never a required one."""
+        return {name: getattr(self, name) for name in self.model_fields_set
+                if getattr(self, name) is not None or name in clearable}
 
 
 class Query(BaseModel):
@@ -402,5 +409,6 @@ def check_depth(raw: bytes, limit: int = MAX_JSON_DEPTH) -> None:
 
 
 __all__ = ["Body", "Code", "ConfigTime", "Email", "Field", "Id", "Int", "LenientQuery", "Money", "MoneyOrZero",
+           "invalid",
            "PastDate", "PostingTime", "Quantity", "Query", "Text", "check_depth", "failure", "validate",
            "validate_json"]

@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, PlainValidator, WithJsonSchema, model_validator
-from pydantic_core import PydanticCustomError
 
 from lps_core.cards.lifecycle import STAFF_STATUSES
 from lps_core.cards.services import normalize_card_no
@@ -15,7 +14,18 @@ from lps_core.errors import Unprocessable, ValidationFailed
 from lps_core.ledger.models import POINTS, STORED_VALUE
 from lps_core.money import format_cents
 from lps_core.validation import (
-    Body, Code, ConfigTime, Field, Int, LenientQuery, Money, MoneyOrZero, Query, Text, unprocessable,
+    Body,
+    Code,
+    ConfigTime,
+    Field,
+    Int,
+    LenientQuery,
+    Money,
+    MoneyOrZero,
+    Query,
+    Text,
+    invalid,
+    unprocessable,
 )
 
 MAX_LIST = 100
@@ -31,15 +41,12 @@ CARD_NUMBER_PATTERN = r"^[ -]*([0-9][ -]*){8,32}$"
 _CARD_NUMBER = re.compile(r"[ -]*(?:[0-9][ -]*){8,32}\Z")
 
 
-def _fail(message: str):
-    return PydanticCustomError("lps", message)
-
 
 def _card_number(value: Any) -> str:
     if not isinstance(value, str):
-        raise _fail("must be a string")
+        raise invalid("must be a string")
     if len(value) > 40 or not _CARD_NUMBER.match(value):
-        raise _fail("must be a card number: 8 to 32 digits (spaces and dashes are ignored)")
+        raise invalid("must be a card number: 8 to 32 digits (spaces and dashes are ignored)")
     return value
 
 
@@ -49,7 +56,7 @@ def _path_card_no(value: Any) -> str:
     try:
         return normalize_card_no(_card_number(value))
     except ValidationFailed as exc:
-        raise _fail(next(iter(exc.fields.values()), exc.message)) from None
+        raise invalid(next(iter(exc.fields.values()), exc.message)) from None
 
 
 _CARD_NUMBER_SCHEMA = {"type": "string", "maxLength": 40, "pattern": CARD_NUMBER_PATTERN,
@@ -82,15 +89,15 @@ def DecimalText(maximum: int, places: int, example: str):  # noqa: N802 (a type)
 
     def check(value: Any) -> Decimal:
         if not isinstance(value, str):
-            raise _fail(spelled + (" (a string, not a JSON number)" if isinstance(value, (int, float)) else ""))
+            raise invalid(spelled + (" (a string, not a JSON number)" if isinstance(value, (int, float)) else ""))
         if exact.match(value):
             return Decimal(value)
         shape = shaped.match(value)
         if shape is None:
-            raise _fail(spelled)
+            raise invalid(spelled)
         if shape.group(1) and len(shape.group(1)) > places:
-            raise _fail(f"must have at most {places} decimal places")
-        raise _fail(f"must be from 0 to {maximum}")
+            raise invalid(f"must have at most {places} decimal places")
+        raise invalid(f"must be from 0 to {maximum}")
     return Annotated[Decimal, PlainValidator(check), WithJsonSchema(
         {"type": "string", "pattern": pattern, "example": example,
          "description": f"A decimal from 0 to {maximum} with at most {places} decimal places"})]
@@ -101,7 +108,7 @@ Rate = DecimalText(1, 4, "0.15")
 
 def _check_prefix(value: Any) -> str:
     if not isinstance(value, str) or not re.fullmatch(r"[0-9]{1,8}", value):
-        raise _fail("must be 1 to 8 digits")
+        raise invalid("must be 1 to 8 digits")
     return value
 
 
@@ -111,7 +118,7 @@ Prefix = Annotated[str, PlainValidator(_check_prefix), WithJsonSchema(
 
 def _check_pin(value: Any) -> str:
     if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4,6}", value):
-        raise _fail("must be 4 to 6 digits")
+        raise invalid("must be 4 to 6 digits")
     return value
 
 
@@ -134,7 +141,7 @@ class DiscountOverrideIn(Body):
     @model_validator(mode="after")
     def _names_where(self):
         if self.outlet is None and self.category is None:
-            raise _fail("needs an outlet, a category or both")
+            raise invalid("needs an outlet, a category or both")
         return self
 
     def stored(self) -> dict:
@@ -192,19 +199,17 @@ class CardTypeChangeIn(Body):
 
     def values(self) -> dict:
         """The given fields as column values (credit_limit as credit_limit_cents, lists as stored)."""
-        values = {}
-        for name in self.model_fields_set:
-            value = getattr(self, name)
-            if value is None and name not in CLEARABLE:
-                continue
-            if name == "discount_overrides":
-                value = [override.stored() for override in value]
-            elif name == "deposit_bonuses":
-                value = [{"min_deposit": format_cents(step.min_deposit), "bonus": format_cents(step.bonus)}
-                         for step in sorted(value, key=lambda step: step.min_deposit)]
-            elif name == "uses_outlets" and value is not None:
-                value = sorted(set(value))
-            values["credit_limit_cents" if name == "credit_limit" else name] = value
+        values = self.given(CLEARABLE)
+        if "discount_overrides" in values:
+            values["discount_overrides"] = [override.stored() for override in values["discount_overrides"]]
+        if "deposit_bonuses" in values:
+            values["deposit_bonuses"] = [
+                {"min_deposit": format_cents(step.min_deposit), "bonus": format_cents(step.bonus)}
+                for step in sorted(values["deposit_bonuses"], key=lambda step: step.min_deposit)]
+        if values.get("uses_outlets") is not None:
+            values["uses_outlets"] = sorted(set(values["uses_outlets"]))
+        if "credit_limit" in values:
+            values["credit_limit_cents"] = values.pop("credit_limit")
         return values
 
 

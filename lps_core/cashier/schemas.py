@@ -20,7 +20,6 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
 
 from lps_core.cards.funds import DEPOSIT_TENDERS
 from lps_core.cards.schemas import CardNo, Pin, card_no_named
@@ -44,6 +43,7 @@ from lps_core.validation import (
     Quantity,
     Query,
     Text,
+    invalid,
     unprocessable,
     unusable,
 )
@@ -54,13 +54,10 @@ MAX_USES_PER_TENDER = 1000
 MAX_USES_PER_TOP_UP = 10_000
 
 
-def _fail(message):
-    return PydanticCustomError("lps", message)
-
 
 def _at_least_two(value: str) -> str:
     if len(value) < 2:
-        raise _fail("must have at least 2 characters")
+        raise invalid("must have at least 2 characters")
     return value
 
 
@@ -125,7 +122,7 @@ class TenderIn(Body):
     @classmethod
     def _uses_only_on_a_uses_tender(cls, uses, info: ValidationInfo):
         if uses is not None and info.data.get("kind", "uses") != "uses":
-            raise _fail("applies only to a uses tender")
+            raise invalid("applies only to a uses tender")
         return uses
 
     def tender(self) -> Tender:
@@ -156,7 +153,7 @@ class SettleIn(Body):
     @classmethod
     def _amount_without_items(cls, amount, info: ValidationInfo):
         if amount is None and "items" in info.data and info.data["items"] is None:
-            raise _fail("is required when the bill has no items")
+            raise invalid("is required when the bill has no items")
         return amount
 
     @model_validator(mode="after")
@@ -197,7 +194,7 @@ class RefundIn(Body):
     @classmethod
     def _partial_refunds_are_numbered(cls, refund_no, info: ValidationInfo):
         if refund_no is None and info.data.get("amount") is not None:
-            raise _fail("is required for a partial refund, so that retrying it is safe")
+            raise invalid("is required for a partial refund, so that retrying it is safe")
         return refund_no
 
     def refund_request(self) -> RefundRequest:

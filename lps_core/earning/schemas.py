@@ -9,8 +9,14 @@ import math
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, PlainValidator, ValidationError, WithJsonSchema, field_validator, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import (
+    BaseModel,
+    PlainValidator,
+    ValidationError,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from lps_core.cards.schemas import CardNo, DecimalText, card_no_named
 from lps_core.earning.formula import BillLine
@@ -34,6 +40,7 @@ from lps_core.validation import (
     Query,
     Text,
     failure,
+    invalid,
     unprocessable,
 )
 
@@ -61,16 +68,14 @@ class BillItemIn(Body):
         return BillLine(self.sku, self.category or "", self.qty, self.amount)
 
 
-class TransactionIn(Body):
-    """A bill to earn points for. Idempotent on (outlet, bill_no)."""
+class BillIn(Body):
+    """What a bill and a preview of one share: the amount, when, the lines, and the card's check digit."""
 
-    card_no: CardNo
-    bill_no: Text(64)
     amount: Money
     occurred_at: PostingTime | None = None
     items: list[BillItemIn] | None = Field(None, max_length=MAX_ITEMS)
 
-    @field_validator("card_no")
+    @field_validator("card_no", check_fields=False)
     @classmethod
     def check_digit(cls, card_no):
         return card_no_named(card_no)
@@ -81,9 +86,18 @@ class TransactionIn(Body):
             raise unprocessable("items", "add up to more than the bill amount")
         return self
 
+    def lines(self) -> tuple[BillLine, ...]:
+        return tuple(item.line() for item in self.items or ())
+
+
+class TransactionIn(BillIn):
+    """A bill to earn points for. Idempotent on (outlet, bill_no)."""
+
+    card_no: CardNo
+    bill_no: Text(64)
+
     def earn_request(self) -> EarnRequest:
-        return EarnRequest(self.card_no, self.bill_no, self.amount, self.occurred_at,
-                           tuple(item.line() for item in self.items or ()))
+        return EarnRequest(self.card_no, self.bill_no, self.amount, self.occurred_at, self.lines())
 
 
 class ReversalIn(Body):
@@ -97,40 +111,22 @@ class TransactionPath(Query):
     id: Id
 
 
-class PreviewIn(Body):
+class PreviewIn(BillIn):
     """A hypothetical bill: the points it would earn, computed as earning would, posting nothing. With
     `card_no`, for that card's member (their tier, card type and history); without, for a member of
     `tier` holding a card of `card_type` (both optional)."""
 
     outlet: Code(description="Default: the key's outlet") | None = None
-    amount: Money
-    occurred_at: PostingTime | None = None
-    items: list[BillItemIn] | None = Field(None, max_length=MAX_ITEMS)
     card_no: CardNo | None = Field(None, description="A real member's card: their tier, card type, history")
     tier: Code() | None = None
     card_type: Code() | None = None
 
-    @field_validator("card_no")
-    @classmethod
-    def check_digit(cls, card_no):
-        return card_no_named(card_no)
-
-    @model_validator(mode="after")
-    def items_within_amount(self):
-        if self.items and sum(item.amount for item in self.items) > self.amount:
-            raise unprocessable("items", "add up to more than the bill amount")
-        return self
-
     def earn_request(self) -> EarnRequest:
         """The bill as earning takes it; a preview needs no bill or card number to post."""
-        return EarnRequest("preview", "preview", self.amount, self.occurred_at,
-                           tuple(item.line() for item in self.items or ()))
+        return EarnRequest("preview", "preview", self.amount, self.occurred_at, self.lines())
 
 
 # --- Free-form parameters -------------------------------------------------------------------------
-
-def _fail(message: str):
-    return PydanticCustomError("lps", message)
 
 
 def _check_param(value: Any, depth: int, where: str):
@@ -141,29 +137,29 @@ def _check_param(value: Any, depth: int, where: str):
         return value
     if isinstance(value, str):
         if len(value) > MAX_PARAM_TEXT:
-            raise _fail(f"{prefix}must be at most {MAX_PARAM_TEXT} characters")
+            raise invalid(f"{prefix}must be at most {MAX_PARAM_TEXT} characters")
         if "\x00" in value:
-            raise _fail(f"{prefix}must not contain NUL characters")
+            raise invalid(f"{prefix}must not contain NUL characters")
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            raise _fail(f"{prefix}must be valid Unicode text (it holds a lone surrogate)") from None
+            raise invalid(f"{prefix}must be valid Unicode text (it holds a lone surrogate)") from None
         if _spelled_as_huge_number(value):
-            raise _fail(f"{prefix}must be a plain decimal such as \"1.5\": no exponent, NaN or Infinity")
+            raise invalid(f"{prefix}must be a plain decimal such as \"1.5\": no exponent, NaN or Infinity")
         return value
     if isinstance(value, (int, float)):
         if isinstance(value, float) and not math.isfinite(value) or abs(value) > MAX_PARAM_NUMBER:
-            raise _fail(f"{prefix}must be a number from -{MAX_PARAM_NUMBER} to {MAX_PARAM_NUMBER}")
+            raise invalid(f"{prefix}must be a number from -{MAX_PARAM_NUMBER} to {MAX_PARAM_NUMBER}")
         return value
     if isinstance(value, (list, dict)) and depth <= 0:
-        raise _fail(f"{prefix}nests too deep (at most {MAX_PARAM_DEPTH} levels)")
+        raise invalid(f"{prefix}nests too deep (at most {MAX_PARAM_DEPTH} levels)")
     if isinstance(value, list):
         if len(value) > MAX_PARAM_LIST:
-            raise _fail(f"{prefix}must have at most {MAX_PARAM_LIST} items")
+            raise invalid(f"{prefix}must have at most {MAX_PARAM_LIST} items")
         return [_check_param(item, depth - 1, f"{where}[{index}]") for index, item in enumerate(value)]
     if isinstance(value, dict):
         return _check_object(value, depth, where)
-    raise _fail(f"{prefix}must be text, a number, true, false, null, a list or an object")
+    raise invalid(f"{prefix}must be text, a number, true, false, null, a list or an object")
 
 
 def _spelled_as_huge_number(text: str) -> bool:
@@ -177,18 +173,18 @@ def _spelled_as_huge_number(text: str) -> bool:
 
 def _check_object(value: dict, depth: int, where: str) -> dict:
     if len(value) > MAX_PARAMS:
-        raise _fail(f"{where + ': ' if where else ''}must have at most {MAX_PARAMS} names")
+        raise invalid(f"{where + ': ' if where else ''}must have at most {MAX_PARAMS} names")
     checked = {}
     for name, item in value.items():
         if not isinstance(name, str) or not 1 <= len(name) <= MAX_PARAM_NAME or "\x00" in name:
-            raise _fail(f"{where + ': ' if where else ''}names must be 1 to {MAX_PARAM_NAME} characters")
+            raise invalid(f"{where + ': ' if where else ''}names must be 1 to {MAX_PARAM_NAME} characters")
         checked[name] = _check_param(item, depth - 1, f"{where}.{name}" if where else name)
     return checked
 
 
 def _check_params(value: Any) -> dict:
     if not isinstance(value, dict):
-        raise _fail("must be an object")
+        raise invalid("must be an object")
     return _check_object(value, MAX_PARAM_DEPTH, "")
 
 
@@ -392,10 +388,7 @@ class PromotionChangeIn(Body):
         base.pop("id", None)
         if existing is not None:
             base["starts_at"], base["ends_at"] = existing.starts_at, existing.ends_at
-        given = {name: getattr(self, name) for name in self.model_fields_set}
-        for name, value in list(given.items()):
-            if value is None and name not in PROMOTION_CLEARABLE:
-                del given[name]
+        given = self.given(PROMOTION_CLEARABLE)
         if existing is not None and given.get("code", existing.code) != existing.code:
             raise unprocessable("code", "cannot change")
         if existing is None and "active" not in given:

@@ -7,11 +7,10 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import PlainValidator, WithJsonSchema
-from pydantic_core import PydanticCustomError
 
 from lps_core.receipts.services import FIELDS, PAPERS, Layout
 from lps_core.receipts.template_registry import CORE_TEMPLATES
-from lps_core.validation import Body, Code, Field, Query, Text, unprocessable
+from lps_core.validation import Body, Code, Field, Query, Text, invalid, unprocessable
 
 TEXT_MAX = 500
 LOGO_MAX = 48_000  # a data: URI of a small logo; the whole request body is at most 64 KiB
@@ -30,19 +29,19 @@ Paper = Literal[PAPERS]
 
 def _check_logo(value: Any) -> str:
     if not isinstance(value, str):
-        raise PydanticCustomError("lps", "must be an http(s):// URL or a data: URI of an image")
+        raise invalid("must be an http(s):// URL or a data: URI of an image")
     if len(value) > LOGO_MAX:
-        raise PydanticCustomError("lps", f"must be at most {LOGO_MAX} characters")
+        raise invalid(f"must be at most {LOGO_MAX} characters")
     if not _LOGO.match(value):
         if value.startswith("data:"):
-            raise PydanticCustomError("lps", "a data: URI must be base64 of one of "
+            raise invalid("a data: URI must be base64 of one of "
                                              + ", ".join(f"image/{kind}" for kind in LOGO_TYPES))
-        raise PydanticCustomError("lps", "must be an http(s):// URL or a data: URI of an image")
+        raise invalid("must be an http(s):// URL or a data: URI of an image")
     if value.startswith("data:"):
         try:
             base64.b64decode(value.partition(",")[2], validate=True)
         except binascii.Error:  # the pattern admits only valid base64; kept as a second lock
-            raise PydanticCustomError("lps", "the data: URI's base64 is not valid") from None
+            raise invalid("the data: URI's base64 is not valid") from None
     return value
 
 

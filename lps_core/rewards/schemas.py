@@ -6,13 +6,21 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import PlainValidator, WithJsonSchema, field_validator
-from pydantic_core import PydanticCustomError
 
 from lps_core.cards.schemas import CardNo, PathCardNo, card_no_named
 from lps_core.rewards.models import CATEGORIES
 from lps_core.rewards.services import RedeemRequest, redemption_no
 from lps_core.validation import (
-    INT32_MAX, Body, ConfigTime, Field, Int, LenientQuery, MoneyOrZero, Query, Text,
+    INT32_MAX,
+    Body,
+    ConfigTime,
+    Field,
+    Int,
+    LenientQuery,
+    MoneyOrZero,
+    Query,
+    Text,
+    invalid,
 )
 
 MAX_QUANTITY = 99
@@ -29,15 +37,12 @@ Category = Literal[CATEGORIES]
 _REWARD_CODE = re.compile(r"[A-Za-z0-9_.-]{1,32}\Z")
 
 
-def _fail(message: str):
-    return PydanticCustomError("lps", message)
-
 
 def _reward_code(value: Any) -> str:
     if not isinstance(value, str):
-        raise _fail("must be a string")
+        raise invalid("must be a string")
     if not _REWARD_CODE.match(value):
-        raise _fail("must be 1 to 32 letters, digits, '.', '_' or '-'")
+        raise invalid("must be 1 to 32 letters, digits, '.', '_' or '-'")
     return value
 
 
@@ -52,7 +57,7 @@ def _redemption_no(value: Any) -> str:
     else names no redemption (read_path answers it with 404)."""
     match = _REDEMPTION_NO.match(value.strip()) if isinstance(value, str) else None
     if match is None or not 1 <= int(match.group(1)) <= INT32_MAX:
-        raise _fail("must be a redemption number such as R00000042")
+        raise invalid("must be a redemption number such as R00000042")
     return redemption_no(int(match.group(1)))
 
 
@@ -85,14 +90,12 @@ class RewardChangeIn(Body):
 
     def values(self) -> dict:
         """The given fields as the reward's column values (cost as cost_cents)."""
-        values = {}
-        for name in self.model_fields_set - {"code"}:
-            value = getattr(self, name)
-            if value is None and name not in CLEARABLE:
-                continue
-            if name == "allowed_tiers" and value is not None:
-                value = sorted(set(value))
-            values["cost_cents" if name == "cost" else name] = value
+        values = self.given(CLEARABLE)
+        values.pop("code", None)
+        if values.get("allowed_tiers") is not None:
+            values["allowed_tiers"] = sorted(set(values["allowed_tiers"]))
+        if "cost" in values:
+            values["cost_cents"] = values.pop("cost")
         return values  # rules across fields (a window that ends before it starts) are the service's
 
 

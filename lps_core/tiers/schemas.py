@@ -65,14 +65,9 @@ class TierChangeIn(Body):
 
     def values(self) -> dict:
         """The given fields as column values."""
-        values = {}
-        for name in self.model_fields_set:
-            value = getattr(self, name)
-            if value is None and name not in CLEARABLE:
-                continue
-            if name == "qualification":
-                value = value.stored() if value is not None else {}
-            values[name] = value
+        values = self.given(CLEARABLE)
+        if "qualification" in values:
+            values["qualification"] = values["qualification"].stored() if values["qualification"] is not None else {}
         return values
 
 

@@ -6,9 +6,18 @@ import re
 from typing import Annotated, Any
 
 from pydantic import PlainValidator, WithJsonSchema, model_validator
-from pydantic_core import PydanticCustomError
 
-from lps_core.validation import Body, ConfigTime, Field, Int, Money, Query, Text, unprocessable
+from lps_core.validation import (
+    Body,
+    ConfigTime,
+    Field,
+    Int,
+    Money,
+    Query,
+    Text,
+    invalid,
+    unprocessable,
+)
 from lps_core.vouchers.services import MAX_CODE_LENGTH, Issue, normalize_code
 
 MAX_ISSUED_PER_REQUEST = 100
@@ -19,10 +28,10 @@ _CODE = re.compile(rf"[A-Za-z0-9-]{{1,{MAX_CODE_LENGTH + 8}}}\Z")
 def _voucher_code(value: Any) -> str:
     """A voucher's code as printed or typed (case and dashes do not matter), as stored."""
     if not isinstance(value, str) or not _CODE.match(value):
-        raise PydanticCustomError("lps", "must be a voucher code such as V2ABCD3EFGH4J: letters, digits and '-'")
+        raise invalid("must be a voucher code such as V2ABCD3EFGH4J: letters, digits and '-'")
     code = normalize_code(value)
     if not 1 <= len(code) <= MAX_CODE_LENGTH:
-        raise PydanticCustomError("lps", f"must have 1 to {MAX_CODE_LENGTH} letters and digits")
+        raise invalid(f"must have 1 to {MAX_CODE_LENGTH} letters and digits")
     return code
 
 
