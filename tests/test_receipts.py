@@ -274,8 +274,9 @@ def test_a_receipt_prints_in_the_language_of_the_staff_members_screen(testapp, s
     english = testapp.get(receipt_url(document, paper), headers={**cashier, "Accept-Language": "en-GB"}).text
     for text in ("Receipt B-1001", "Bill no.", "Cashier", "Total", "To pay", "Cash", "Points earned", "Signature"):
         assert text in english, f"{text!r} missing"
-    assert "签名" not in english
+    assert "签名" not in english and '<html lang="en"' in english
     chinese = testapp.get(receipt_url(document, paper), headers={**cashier, "Accept-Language": "zh-CN,zh;q=0.9"}).text
+    assert '<html lang="zh-CN"' in chinese
     for text in ("小票 B-1001", "单号", "收银员", "会员", "合计", "应付", "现金", "银行卡", "本次积分",
                  "本次消费后余额", "签名", "副本", "(第 1 份副本)"):
         assert text in chinese, f"{text!r} missing"

@@ -28,11 +28,6 @@ SORTS = {"code": Promotion.code, "name": Promotion.name, "starts": Promotion.sta
 WEEKDAYS = ((1, dgettext("lps_config", "Mon")), (2, dgettext("lps_config", "Tue")), (3, dgettext("lps_config", "Wed")),
             (4, dgettext("lps_config", "Thu")), (5, dgettext("lps_config", "Fri")), (6, dgettext("lps_config", "Sat")),
             (7, dgettext("lps_config", "Sun")))
-STEP_LABELS = {
-    "formula": dgettext("lps_config", "Outlet formula"), "band": dgettext("lps_config", "Spend band"),
-    "tier": dgettext("lps_config", "Tier multiplier"), "card_type": dgettext("lps_config", "Card multiplier"),
-    "promotion": dgettext("lps_config", "Promotion"), "cap": dgettext("lps_config", "Cap per bill"),
-}
 
 
 @view_config(route_name="config.promotions", renderer="lps_core.admin:templates/promotions.pt",
@@ -205,6 +200,6 @@ def preview(request):
                 errors.update(exc.fields)
         if errors:
             request.response.status = 400
-    return {"form": form, "errors": errors, "result": result, "outlets": outlets, "step_labels": STEP_LABELS,
+    return {"form": form, "errors": errors, "result": result, "outlets": outlets,
             "tiers": db.execute(select(Tier.code, Tier.name).where(Tier.retired_at.is_(None)).order_by(Tier.rank)).all(),
             "card_types": db.execute(select(CardType.code, CardType.name).order_by(CardType.code)).all()}

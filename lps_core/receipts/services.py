@@ -79,10 +79,10 @@ def settlement_outlet(db, settlement_id, outlet, *, lock=False) -> int:
 
 
 def print_receipt(db, templates, settlement_id, outlet, paper=None, *, macros, time_zone: tzinfo = timezone.utc,
-                  translate=None) -> PrintedReceipt:
+                  translate=None, language="en") -> PrintedReceipt:
     """Render the settlement's receipt and record the print: the first is the original, every
     later one a numbered COPY. The settlement row is locked, so two tills never both print an original.
-    `translate` (see render_receipt) prints the labels in the staff member's language."""
+    `translate` (see render_receipt) prints the labels in the staff member's `language`."""
     from lps_core.cashier.documents import settlement_document
 
     outlet_id = settlement_outlet(db, settlement_id, outlet, lock=True)
@@ -94,7 +94,8 @@ def print_receipt(db, templates, settlement_id, outlet, paper=None, *, macros, t
     copy_no = db.scalar(select(func.count()).select_from(ReceiptPrint)
                         .where(ReceiptPrint.settlement_id == settlement_id))
     html = render_receipt(templates[name], settlement_document(db, settlement_id), layout,
-                          paper=paper, copy_no=copy_no, macros=macros, time_zone=time_zone, translate=translate)
+                          paper=paper, copy_no=copy_no, macros=macros, time_zone=time_zone, translate=translate,
+                          language=language)
     printed = PrintedReceipt(html, copy_no, paper, name)
     db.execute(insert(ReceiptPrint).values(settlement_id=settlement_id, copy_no=copy_no, paper=paper,
                                            template=name, printed_at=printed.printed_at))
@@ -108,14 +109,15 @@ def list_prints(db, settlement_id, outlet) -> list[ReceiptPrint]:
 
 
 def render_receipt(template, document, layout: Layout, *, paper, copy_no, macros, time_zone: tzinfo = timezone.utc,
-                   translate=None) -> str:
+                   translate=None, language="en") -> str:
     """The receipt as an HTML page. The template gets the settlement document as `doc`, the
     layout's choices as `layout`, and `receipt`: values prepared for printing.
 
     `translate` is Chameleon's translation function, `translate(msgid, domain=None, mapping=None,
     default=None, context=None, target_language=None) -> str`, for the labels (domain lps_receipts);
-    without it they print in English."""
+    without it they print in English. `receipt["language"]` is the page's `lang` (a BCP 47 tag)."""
     receipt = {
+        "language": language.replace("_", "-"),
         "paper": paper,
         "copy_no": copy_no,
         "is_copy": copy_no > 0,

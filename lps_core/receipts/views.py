@@ -43,7 +43,7 @@ def settlement_receipt(request):
     printed = receipts.print_receipt(
         request.dbsession, request.registry["lps.receipt_templates"], settlement_id, outlet, paper,
         macros=request.registry["lps.receipt_macros"], time_zone=request.registry["lps.programme"].timezone,
-        translate=receipt_translator(request))
+        translate=receipt_translator(request), language=request.locale_name)
     response = Response(printed.html, content_type="text/html", charset="utf-8")
     response.headers.update({"Cache-Control": "no-store", "Content-Security-Policy": RECEIPT_CSP,
                              "X-LPS-Receipt-Copy": str(printed.copy_no),
