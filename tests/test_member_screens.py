@@ -3,7 +3,7 @@ desk and the approval queue; each signed in as operators of different roles and 
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from lps_core.audit.models import AuditEntry
 from lps_core.cards.models import Card
@@ -269,3 +269,99 @@ def test_the_dashboard_shows_panels_by_role(testapp, seed):
     assert page.html.select_one("#postings .figure").text.strip() == "1" and "120" in page.html.select_one("#postings").text
     assert page.html.select_one("#pending") is not None
     assert card_no in page.html.select_one("#alerts").text
+
+
+# --- Hostile input on every member form -----------------------------------------------------------
+
+NUL, LONG = "a\x00b", "x" * 10_000
+# form -> (path under the member's page, a valid form, the element showing each field's error)
+MEMBER_FORMS = {
+    "family": ("/family", {"name": "Wang Xiao", "relation": "child", "birthday": "2015-06-01"},
+               {"name": "#family-name", "relation": "#family-relation", "birthday": "#family-birthday"}),
+    "preferences": ("/preferences", {"room": "high floor", "pillow": "soft", "dietary": "none"},
+                    {"room": "#preference-room", "pillow": "#preference-pillow", "dietary": "#preference-dietary"}),
+    "contact": ("/contacts", {"channel": "phone", "note": "called"},
+                {"note": "#contact-note", "channel": "#contact-channel"}),
+    "adjust": ("/points", {"points": "500", "reason": "goodwill", "outlet": "REST", "request_key": "k"},
+               {"points": "#adjust-points", "reason": "#adjust-reason", "outlet": "#adjust-outlet"}),
+    "status": ("/cards/{card}/status", {"status": "frozen", "reason": "asked"},
+               {"reason": "#status-reason-{card}"}),
+    "replace": ("/cards/{card}/replace", {"reason": "lost", "outlet": "REST"},
+                {"reason": "#replace-reason-{card}", "new_card_no": "#replace-new-{card}",
+                 "outlet": "#replace-outlet-{card}"}),
+    "edit": ("/edit", {"name": "Wang Fang", "phone": "+8613800000000", "gender": "female"},
+             {"name": "#name", "email": "#email", "birthday": "#birthday", "id_number": "#id_number",
+              "address": "#address", "phone": "#phone"}),
+}
+HOSTILE = [
+    ("family", "name", NUL), ("family", "relation", LONG), ("family", "birthday", "2015-02-30"),
+    ("family", "birthday", "yesterday"), ("family", "birthday", "9999-12-31"),
+    ("preferences", "room", NUL), ("preferences", "dietary", LONG),
+    ("contact", "note", NUL), ("contact", "note", LONG), ("contact", "channel", "fax\x00"),
+    ("adjust", "points", "five hundred"), ("adjust", "points", str(10**30)), ("adjust", "points", "-" + str(10**30)),
+    ("adjust", "points", "1e3"), ("adjust", "points", "５００"), ("adjust", "points", "12.5"), ("adjust", "points", "0"),
+    ("adjust", "reason", NUL), ("adjust", "reason", LONG), ("adjust", "outlet", "RE\x00ST"),
+    ("status", "reason", NUL), ("status", "reason", LONG),
+    ("replace", "reason", LONG), ("replace", "new_card_no", NUL), ("replace", "new_card_no", LONG),
+    ("replace", "outlet", LONG),
+    ("edit", "name", NUL), ("edit", "name", LONG), ("edit", "email", "a\x00@example.com"),
+    ("edit", "birthday", "1990-13-01"), ("edit", "birthday", "tomorrow"), ("edit", "id_number", LONG),
+    ("edit", "address", NUL), ("edit", "phone", "five five five"), ("edit", "phone", LONG),
+]
+
+
+def stored(db, member_id):
+    """What a refused form must leave as it was: the member, their cards, points and what the desk keeps."""
+    db.rollback()
+    member = db.get(Member, member_id)
+    return ({field: getattr(member, field) for field in ("name", "phone", "email", "birthday", "id_number", "address")},
+            db.execute(select(Card.card_no, Card.status).where(Card.member_id == member_id).order_by(Card.id)).all(),
+            db.execute(select(LedgerEntry.id)).all(), db.execute(select(FamilyMember.id)).all(),
+            db.execute(select(MemberPreference.key, MemberPreference.value)).all(),
+            db.execute(select(ContactLogEntry.id)).all(), db.execute(select(AuditEntry.id)).all())
+
+
+@pytest.mark.parametrize(("form", "field", "value"), HOSTILE,
+                         ids=[f"{form}-{field}-{value[:12].encode('unicode_escape', 'backslashreplace').decode()}"
+                              for form, field, value in HOSTILE])
+def test_a_hostile_value_is_refused_beside_its_field_and_nothing_is_stored(testapp, seed, manager, form, field, value):
+    card_no = seed.member_card("Wang Fang")
+    member = member_of(seed.db, card_no)
+    path, valid, shown = MEMBER_FORMS[form]
+    before = stored(seed.db, member.id)
+    page = testapp.post(f"/members/{member.id}{path.format(card=card_no)}",
+                        {"csrf_token": manager, **valid, field: value}, expect_errors=True)
+    assert 400 <= page.status_int < 500
+    assert page.html.select_one(shown[field].format(card=card_no))["aria-invalid"] == "true"
+    assert stored(seed.db, member.id) == before
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("name", NUL), ("name", LONG), ("birthday", "1990-02-30"), ("birthday", "the fifth"), ("address", LONG),
+    ("id_number", "11010519491231002X\x00"), ("email", LONG + "@example.com"), ("referrer_card_no", NUL),
+    ("outlet", NUL), ("gender", "robot")])
+def test_a_hostile_enrolment_is_refused_beside_its_field_and_nobody_is_enrolled(testapp, seed, manager, field, value):
+    seed.db.rollback()
+    members = seed.db.scalar(select(func.count(Member.id)))
+    page = testapp.post("/members/new", {"csrf_token": manager, "outlet": "REST", "name": "Zhao Min",
+                                         "phone": "+8613700001111", field: value}, expect_errors=True)
+    assert 400 <= page.status_int < 500
+    if field != "gender":
+        assert page.html.select_one(f"#{field}")["aria-invalid"] == "true"
+    else:
+        assert "must be one of" in page.text
+    seed.db.rollback()
+    assert seed.db.scalar(select(func.count(Member.id))) == members
+
+
+def test_the_desk_enrolment_and_the_api_share_one_schema(testapp, seed, manager):
+    """The same bad values are refused with the same messages on the screen and on the API."""
+    from lps_core.members.schemas import EnrolmentIn
+    from lps_core.validation import validate
+    from lps_core.errors import ValidationFailed
+    with pytest.raises(ValidationFailed) as refused:
+        validate(EnrolmentIn, {"name": NUL, "channel": "desk", "id_number": "x!"})
+    page = testapp.post("/members/new", {"csrf_token": manager, "outlet": "REST", "name": NUL, "phone": "+8613700001111",
+                                         "id_number": "x!"}, status=400)
+    for message in refused.value.fields.values():
+        assert message in page.text

@@ -1,12 +1,42 @@
-"""Input schemas of members: enrolment (API and desk) and approval."""
-from typing import Literal
+"""Input schemas of members: enrolment (API and desk) and approval, and the member screens' forms."""
+import re
+from typing import Annotated, Any, Literal
 
-from lps_core.members.models import ENROLMENT_CHANNELS, GENDERS
-from pydantic import model_validator
+from pydantic import PlainValidator, WithJsonSchema, model_validator
+from pydantic_core import PydanticCustomError
 
-from lps_core.validation import Body, Code, Email, Field, Id, PastDate, Query, Text, unprocessable
+from lps_core.members.models import CONTACT_CHANNELS, ENROLMENT_CHANNELS, GENDERS
+from lps_core.validation import (
+    WHITESPACE,
+    Body,
+    Code,
+    Email,
+    Field,
+    Id,
+    Int,
+    LenientQuery,
+    PastDate,
+    Query,
+    Text,
+    unprocessable,
+    validate,
+)
 
 Channel = Literal[ENROLMENT_CHANNELS]
+_ID_NUMBER = re.compile(r"[0-9A-Za-z-]{5,32}\Z")
+
+
+def _check_id_number(value: Any) -> str:
+    if not isinstance(value, str):
+        raise PydanticCustomError("lps", "must be a string")
+    if not _ID_NUMBER.match(value):
+        raise PydanticCustomError("lps", "must be 5 to 32 letters, digits or dashes")
+    return value.upper()
+
+
+# An identity document's number, kept in capitals (its blind index is of the capitals too).
+IdNumber = Annotated[str, PlainValidator(_check_id_number), WithJsonSchema({
+    "type": "string", "pattern": "^[0-9A-Za-z-]{5,32}$", "maxLength": 32, "example": "11010519491231002X"})]
 Gender = Literal[GENDERS]
 
 
@@ -20,7 +50,7 @@ class EnrolmentIn(Body):
     email: Email | None = None
     birthday: PastDate | None = None
     gender: Gender = "unspecified"
-    id_number: Text(32) | None = None
+    id_number: IdNumber | None = None
     address: Text(500) | None = None
     referrer_card_no: Text(40, description="Card of the member who referred them") | None = None
     force_duplicate_phone: bool = Field(False, description="Enrol even if another member has this phone number")
@@ -38,3 +68,90 @@ class ApprovalIn(Body):
 
 class MemberPath(Query):
     id: Id
+
+
+# --- Staff forms of the member screens -------------------------------------------------------------
+# A form carries text, and an empty field is an absent one: `filled` keeps the fields staff typed
+# something into, for the model to check (a required one left empty is then "is required").
+
+def filled(params, names) -> dict:
+    """The fields `names` of a form that are not blank; a value that is not text (a file) is kept
+    for the model to refuse."""
+    given = {}
+    for name in names:
+        value = params.get(name)
+        if isinstance(value, str):
+            value = value.strip(WHITESPACE)
+        if value is None or value == "":
+            continue
+        given[name] = value
+    return given
+
+
+PROFILE_FIELDS = ("name", "phone", "email", "birthday", "gender", "id_number", "address")
+ENROL_FIELDS = (*PROFILE_FIELDS, "referrer_card_no")
+
+
+def enrolment_form(params, names=ENROL_FIELDS) -> dict:
+    """The enrolment (or profile) form as the fields of the API's enrolment body, for the same model
+    (EnrolmentIn, through lps_core.members.services.clean_enrolment) to check both."""
+    return {**filled(params, names), "channel": "desk"}
+
+
+MAX_ADJUSTMENT = 10_000_000
+
+
+class AdjustmentForm(LenientQuery):
+    """Points added (positive) or taken away (negative) by hand, with a reason."""
+
+    points: Int(-MAX_ADJUSTMENT, MAX_ADJUSTMENT)
+    reason: Text(500)
+    outlet: Code() | None = None
+    request_key: Text(64) | None = None
+
+    @model_validator(mode="after")
+    def not_zero(self):
+        if self.points == 0:
+            raise unprocessable("points", f"must be a whole number other than 0, at most {MAX_ADJUSTMENT} either way")
+        return self
+
+
+class FamilyMemberForm(LenientQuery):
+    name: Text(200)
+    relation: Text(50)
+    birthday: PastDate | None = None
+
+
+class PreferencesForm(LenientQuery):
+    """The free-text preferences; an empty one is removed."""
+
+    room: Text(500) | None = None
+    pillow: Text(500) | None = None
+    dietary: Text(500) | None = None
+
+
+class ContactForm(LenientQuery):
+    channel: Literal[CONTACT_CHANNELS]
+    note: Text(4000)
+
+
+class CardStatusForm(LenientQuery):
+    status: Literal["frozen", "active"]
+    reason: Text(200)
+
+
+class CardReplacementForm(LenientQuery):
+    reason: Text(200)
+    new_card_no: Text(32) | None = None
+    outlet: Code() | None = None
+
+
+class OutletForm(LenientQuery):
+    """The outlet a form is done for (its code; the view checks it is in the operator's scope)."""
+
+    outlet: Code() | None = None
+
+
+def read_form(model, params):
+    """`params` (a form) checked by `model`, its blank fields left out."""
+    return validate(model, filled(params, model.model_fields), message="the form has invalid fields")

@@ -1,21 +1,28 @@
 """Members: enrolment and approval (or rejection), profile changes, points adjustments by staff,
 and what the desk keeps about a member (family, preferences, contact log)."""
-import re
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import delete, insert, select, update
 
 from lps_core.cards.models import Card, CardType
-from lps_core.cards.services import find_card, get_card_type, issue_card, normalize_card_no
+from lps_core.cards.services import (
+    find_card,
+    get_card_type,
+    issue_card,
+    normalize_card_no,
+)
 from lps_core.earning.bonuses import grant_enrolment_bonus
 from lps_core.errors import Conflict, NotFound, Unprocessable, ValidationFailed
 from lps_core.ledger.models import POINTS, Account
-from lps_core.ledger.services import Posting, credit, debit, fingerprint_of, get_or_create_account
+from lps_core.ledger.services import (
+    Posting,
+    credit,
+    debit,
+    fingerprint_of,
+    get_or_create_account,
+)
 from lps_core.members.models import (
-    CONTACT_CHANNELS,
-    ENROLMENT_CHANNELS,
-    GENDERS,
     PREFERENCE_KEYS,
     ContactLogEntry,
     FamilyMember,
@@ -23,12 +30,16 @@ from lps_core.members.models import (
     MemberPreference,
     Tier,
 )
+from lps_core.members.schemas import (
+    PROFILE_FIELDS,
+    EnrolmentIn,
+    FamilyMemberForm,
+    PreferencesForm,
+)
 from lps_core.operators.access import require_member_write
 from lps_core.pii import PHONE_TEXT, phone_e164, phone_region_of
 from lps_core.timeutil import utcnow
-
-ID_NUMBER = re.compile(r"^[0-9A-Za-z\-]{5,32}$")
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+from lps_core.validation import validate
 
 
 @dataclass(frozen=True)
@@ -50,79 +61,41 @@ def phone_problem(region) -> str:
 
 
 def clean_enrolment(data, *, phone_region=None) -> Enrolment:
-    """Validate an enrolment form or API body; every bad field is named at once.
+    """An enrolment, checked by its schema (EnrolmentIn, the same for the API and the desk; `data`
+    is the model or its fields), as the domain keeps it.
 
     Given `phone_region` (lps.phone.default_region, see lps_core.pii.phone_region_of), the phone
-    number is checked and written in E.164 here; without it, enrol_member and update_profile do so."""
-    if not isinstance(data, dict):
-        raise ValidationFailed("the body must be a JSON object", {"body": "must be a JSON object"})
-    errors, clean = {}, {}
-    name = data.get("name")
-    if not isinstance(name, str) or not name.strip():
-        errors["name"] = "is required"
-    elif len(name.strip()) > 200:
-        errors["name"] = "must be at most 200 characters"
-    else:
-        clean["name"] = name.strip()
-    channel = data.get("channel")
-    if channel not in ENROLMENT_CHANNELS:
-        errors["channel"] = f"must be one of: {', '.join(ENROLMENT_CHANNELS)}"
-    else:
-        clean["channel"] = channel
-    phone = data.get("phone")
-    if phone is not None:
-        if not isinstance(phone, str) or not PHONE_TEXT.match(phone):
-            errors["phone"] = "must be a phone number of digits, optionally starting with +"
-        elif phone_region is not None and phone_e164(phone, phone_region) is None:
-            errors["phone"] = phone_problem(phone_region)
-        else:
-            clean["phone"] = phone_e164(phone, phone_region) if phone_region else phone.strip()
-    email = data.get("email")
-    if email is not None:
-        if not isinstance(email, str) or len(email) > 254 or not EMAIL.match(email.strip()):
-            errors["email"] = "must be an e-mail address"
-        else:
-            clean["email"] = email.strip().lower()
-    if "phone" not in clean and "email" not in clean and "phone" not in errors and "email" not in errors:
-        errors["phone"] = "give a phone number or an e-mail address"
-    birthday = data.get("birthday")
-    if birthday is not None:
-        try:
-            clean["birthday"] = date.fromisoformat(birthday)
-            if not date(1900, 1, 1) <= clean["birthday"] <= date.today():
-                errors["birthday"] = "must be between 1900-01-01 and today"
-        except (TypeError, ValueError):
-            errors["birthday"] = "must be a date as YYYY-MM-DD"
-    gender = data.get("gender", "unspecified")
-    if gender not in GENDERS:
-        errors["gender"] = f"must be one of: {', '.join(GENDERS)}"
-    else:
-        clean["gender"] = gender
-    id_number = data.get("id_number")
-    if id_number is not None:
-        if not isinstance(id_number, str) or not ID_NUMBER.match(id_number.strip()):
-            errors["id_number"] = "must be 5 to 32 letters, digits or dashes"
-        else:
-            clean["id_number"] = id_number.strip().upper()
-    address = data.get("address")
-    if address is not None:
-        if not isinstance(address, str) or not address.strip() or len(address.strip()) > 500:
-            errors["address"] = "must be text of at most 500 characters"
-        else:
-            clean["address"] = address.strip()
-    referrer = data.get("referrer_card_no")
-    if referrer is not None:
-        try:
-            clean["referrer_card_no"] = normalize_card_no(referrer, "referrer_card_no")
-        except ValidationFailed as exc:
-            errors.update(exc.fields)
-    unknown = sorted(set(data) - {"name", "channel", "phone", "email", "birthday", "gender", "referrer_card_no",
-                                 "id_number", "address"})
-    for field in unknown:
-        errors[field] = "is not a known field"
+    number is checked and written in E.164 here; without it, enrol_member and update_profile do so.
+    The referrer's card number is normalised (its check digit checked)."""
+    try:
+        body = data if isinstance(data, EnrolmentIn) else validate(EnrolmentIn, data,
+                                                                   message="the enrolment has invalid fields")
+    except ValidationFailed as exc:  # every bad field at once: the domain's too, where the shape is right
+        domain = _domain_problems(data.get("phone"), data.get("referrer_card_no"), phone_region)[0]
+        raise ValidationFailed(exc.message, {**domain, **exc.fields}) from None
+    clean = body.model_dump(exclude={"force_duplicate_phone"})
+    errors, normalised = _domain_problems(body.phone, body.referrer_card_no, phone_region)
     if errors:
         raise ValidationFailed("the enrolment has invalid fields", errors)
-    return Enrolment(**clean)
+    return Enrolment(**{**clean, **normalised})
+
+
+def _domain_problems(phone, referrer_card_no, phone_region) -> tuple[dict, dict]:
+    """(errors, normalised values) of the phone number and the referrer's card number."""
+    errors, normalised = {}, {}
+    if isinstance(phone, str):
+        if phone_region is not None and phone_e164(phone, phone_region) is None:
+            errors["phone"] = phone_problem(phone_region)
+        elif phone_region is not None:
+            normalised["phone"] = phone_e164(phone, phone_region)
+        elif not PHONE_TEXT.match(phone):
+            errors["phone"] = "must be a phone number of digits, optionally starting with +"
+    if isinstance(referrer_card_no, str):
+        try:
+            normalised["referrer_card_no"] = normalize_card_no(referrer_card_no, "referrer_card_no")
+        except ValidationFailed as exc:
+            errors.update(exc.fields)
+    return errors, normalised
 
 
 # Members whose phone number a new enrolment must not silently share: a rejected enrolment or a
@@ -259,16 +232,7 @@ def reject_member(db, member_id, reason, *, now=None) -> None:
 
 # --- Profile --------------------------------------------------------------------------------------
 
-PROFILE_FIELDS = ("name", "phone", "email", "birthday", "gender", "id_number", "address")
 PERSONAL_FIELDS = ("phone", "id_number", "address")
-
-
-def clean_profile(data, *, phone_region=None) -> Enrolment:
-    """Validate a profile edit with the enrolment's rules (name, phone or e-mail, ...); empty fields
-    clear the optional values."""
-    given = {field: data.get(field) for field in PROFILE_FIELDS}
-    given = {field: value for field, value in given.items() if value not in (None, "")}
-    return clean_enrolment({**given, "channel": "desk"}, phone_region=phone_region)
 
 
 def profile_of(db, member_id) -> dict:
@@ -316,23 +280,13 @@ def require_card_holder_write(db, scope, raw_card_no) -> None:
 # --- Points adjustments --------------------------------------------------------------------------
 
 ADJUSTMENT = "adjustment"
-MAX_ADJUSTMENT = 10_000_000
 
 
 def adjust_points(db, programme, member_id, points, reason, *, request_key, outlet_id=None, now=None) -> Posting:
-    """Add (points > 0) or take away (points < 0) points by hand, with a mandatory reason.
+    """Add (points > 0) or take away (points < 0) points by hand, with a mandatory reason (both
+    checked by lps_core.members.schemas.AdjustmentForm).
 
     `request_key` names this adjustment (the form's one-time key), so a form sent twice posts once."""
-    errors = {}
-    if isinstance(points, bool) or not isinstance(points, int) or points == 0 or abs(points) > MAX_ADJUSTMENT:
-        errors["points"] = f"must be a whole number other than 0, at most {MAX_ADJUSTMENT} either way"
-    reason = reason.strip() if isinstance(reason, str) else ""
-    if not reason:
-        errors["reason"] = "is required"
-    elif len(reason) > 500:
-        errors["reason"] = "must be at most 500 characters"
-    if errors:
-        raise ValidationFailed("the adjustment has invalid fields", errors)
     status = db.scalar(select(Member.status).where(Member.id == member_id))
     if status is None:
         raise NotFound(f"member {member_id} does not exist", {"id": "no such member"})
@@ -352,25 +306,9 @@ def adjust_points(db, programme, member_id, points, reason, *, request_key, outl
 
 # --- Family, preferences, contact log ------------------------------------------------------------
 
-def add_family_member(db, member_id, data) -> dict:
-    """Record a family member ({name, relation, birthday?}); returns what was written."""
-    errors, clean = {}, {}
-    for field, limit in (("name", 200), ("relation", 50)):
-        value = (data.get(field) or "").strip()
-        if not value:
-            errors[field] = "is required"
-        elif len(value) > limit:
-            errors[field] = f"must be at most {limit} characters"
-        clean[field] = value
-    birthday = (data.get("birthday") or "").strip()
-    clean["birthday"] = None
-    if birthday:
-        try:
-            clean["birthday"] = date.fromisoformat(birthday)
-        except ValueError:
-            errors["birthday"] = "must be a date as YYYY-MM-DD"
-    if errors:
-        raise ValidationFailed("the family member has invalid fields", errors)
+def add_family_member(db, member_id, family: FamilyMemberForm) -> dict:
+    """Record a family member; returns what was written."""
+    clean = family.model_dump()
     clean["id"] = db.scalar(insert(FamilyMember).values(member_id=member_id, **clean, created_at=utcnow())
                             .returning(FamilyMember.id))
     return clean
@@ -390,14 +328,11 @@ def preferences_of(db, member_id) -> dict:
                            .where(MemberPreference.member_id == member_id)).all())
 
 
-def set_preferences(db, member_id, values: dict) -> tuple[dict, dict]:
-    """Set the free-text preferences (room, pillow, dietary); an empty value removes one. Returns
+def set_preferences(db, member_id, values: PreferencesForm) -> tuple[dict, dict]:
+    """Set the free-text preferences (room, pillow, dietary); an absent value removes one. Returns
     (before, after) of the keys that changed."""
-    errors = {key: "must be at most 500 characters" for key in PREFERENCE_KEYS if len((values.get(key) or "").strip()) > 500}
-    if errors:
-        raise ValidationFailed("a preference is too long", errors)
     before = preferences_of(db, member_id)
-    after = {key: (values.get(key) or "").strip() for key in PREFERENCE_KEYS}
+    after = {key: getattr(values, key) or "" for key in PREFERENCE_KEYS}
     now = utcnow()
     for key, value in after.items():
         if before.get(key, "") == value:
@@ -410,17 +345,8 @@ def set_preferences(db, member_id, values: dict) -> tuple[dict, dict]:
 
 
 def add_contact(db, member_id, channel, note, *, operator_id, operator_name, contacted_at=None) -> int:
-    """Add an entry to the member's contact log; returns its id."""
-    errors = {}
-    if channel not in CONTACT_CHANNELS:
-        errors["channel"] = f"must be one of: {', '.join(CONTACT_CHANNELS)}"
-    note = note.strip() if isinstance(note, str) else ""
-    if not note:
-        errors["note"] = "is required"
-    elif len(note) > 4000:
-        errors["note"] = "must be at most 4000 characters"
-    if errors:
-        raise ValidationFailed("the contact has invalid fields", errors)
+    """Add an entry to the member's contact log (channel and note checked by
+    lps_core.members.schemas.ContactForm); returns its id."""
     return db.scalar(insert(ContactLogEntry).values(
         member_id=member_id, channel=channel, note=note, operator_id=operator_id, operator_name=operator_name,
         contacted_at=contacted_at or utcnow()).returning(ContactLogEntry.id))

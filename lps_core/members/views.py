@@ -24,6 +24,19 @@ from lps_core.members.models import (
     Member,
     Tier,
 )
+from lps_core.members.schemas import (
+    ENROL_FIELDS,
+    PROFILE_FIELDS,
+    AdjustmentForm,
+    CardReplacementForm,
+    CardStatusForm,
+    ContactForm,
+    FamilyMemberForm,
+    OutletForm,
+    PreferencesForm,
+    enrolment_form,
+    read_form,
+)
 from lps_core.operators.access import MEMBER_ELSEWHERE, may_write_member
 from lps_core.operators.permissions import Permission
 from lps_core.outlets.models import Outlet
@@ -66,10 +79,10 @@ def _outlets_in_scope(request):
     return request.dbsession.execute(query).all()
 
 
-def _chosen_outlet(request, field="outlet", required=None):
-    """The outlet picked in the form, which must be in the operator's scope. Required unless the
-    operator works for the whole group (then no outlet means head office)."""
-    code = (request.POST.get(field) or "").strip()
+def _chosen_outlet(request, code, field="outlet", required=None):
+    """The outlet picked in the form (`code`, checked by the form's model), which must be in the
+    operator's scope. Required unless the operator works for the whole group (then no outlet means
+    head office)."""
     if not code:
         if required or (required is None and not request.identity.all_outlets):
             raise ValidationFailed("choose an outlet", {field: texts.OUTLET_REQUIRED})
@@ -212,12 +225,14 @@ def member_edit(request):
             for field, value in services.profile_of(db, member.id).items()}
     errors = {}
     if request.method == "POST":
-        form = {field: request.POST.get(field, "") for field in services.PROFILE_FIELDS}
+        form = {field: request.POST.get(field, "") for field in PROFILE_FIELDS}
         try:
-            profile = services.clean_profile(form, phone_region=phone_region_of(db))
+            # The enrolment's rules; an empty optional field clears its value.
+            profile = services.clean_enrolment(enrolment_form(request.POST, PROFILE_FIELDS),
+                                               phone_region=phone_region_of(db))
             before, after = services.update_profile(db, member.id, profile)
         except LpsError as exc:
-            errors = _fields(exc, services.PROFILE_FIELDS)
+            errors = _fields(exc, PROFILE_FIELDS)
             _refused(request, exc)
         else:
             if after:
@@ -246,18 +261,14 @@ def _members_card(request, member) -> Card:
 def card_status(request):
     member = _member_to_change(request)
     card = _members_card(request, member)
-    status, reason = request.POST.get("status"), (request.POST.get("reason") or "").strip()
     old_status = card.status
     try:
-        if status not in CARD_STATUS_ACTIONS:
-            raise ValidationFailed("unknown status", {"status": "must be frozen or active"})
-        if not reason:
-            raise ValidationFailed("a reason is required", {"reason": texts.REQUIRED})
-        lifecycle.change_status(request.dbsession, card.card_no, status, reason[:200])
+        wanted = read_form(CardStatusForm, request.POST)
+        lifecycle.change_status(request.dbsession, card.card_no, wanted.status, wanted.reason)
     except LpsError as exc:
         return _refill(request, member, f"card:{card.card_no}", exc, ("status", "reason"))
     _audit(request, "card.status", ("card", card.card_no), {"status": old_status},
-           {"status": status, "reason": reason[:200]})
+           {"status": wanted.status, "reason": wanted.reason})
     _flash(request, texts.CARD_CHANGED)
     return HTTPSeeOther(request.route_url("members.view", id=member.id))
 
@@ -269,18 +280,16 @@ def card_replace(request):
     member = _member_to_change(request)
     card = _members_card(request, member)
     name = f"replace:{card.card_no}"
-    reason = (request.POST.get("reason") or "").strip()[:200]
-    new_card_no = (request.POST.get("new_card_no") or "").strip() or None
     old_status = card.status
     db = request.dbsession
     try:
-        outlet_id = _chosen_outlet(request)
-        if not reason:
-            raise ValidationFailed("a reason is required", {"reason": texts.REQUIRED})
+        wanted = read_form(CardReplacementForm, request.POST)
+        reason = wanted.reason
+        outlet_id = _chosen_outlet(request, wanted.outlet)
         with undone_if_refused(request):
             if card.status in ("active", "frozen"):
                 lifecycle.change_status(db, card.card_no, "lost", reason)
-            new_card = lifecycle.replace_card(db, card.card_no, reason, new_card_no=new_card_no,
+            new_card = lifecycle.replace_card(db, card.card_no, reason, new_card_no=wanted.new_card_no,
                                               outlet_id=outlet_id)
     except LpsError as exc:
         return _refill(request, member, name, exc, ("reason", "new_card_no", "outlet"), {"card_no": "new_card_no"})
@@ -294,24 +303,21 @@ def card_replace(request):
              permission=Permission.POINTS_ADJUST)
 def adjust(request):
     member = _member_to_change(request)
-    raw = (request.POST.get("points") or "").strip()
-    reason = request.POST.get("reason") or ""
     try:
-        outlet_id = _chosen_outlet(request)
-        try:
-            points = int(raw.replace("+", "", 1))
-        except ValueError:
-            raise ValidationFailed("points must be a whole number",
-                                   {"points": texts.WHOLE_NUMBER, **({} if reason.strip() else {"reason": texts.REQUIRED})})
+        # "+500" reads as 500: staff type the sign of an addition too.
+        raw = request.POST.get("points")
+        wanted = read_form(AdjustmentForm, {**request.POST, "points": raw.strip().removeprefix("+")}
+                      if isinstance(raw, str) else request.POST)
+        outlet_id = _chosen_outlet(request, wanted.outlet)
         with undone_if_refused(request):
             posting = services.adjust_points(
-                request.dbsession, request.registry["lps.programme"], member.id, points, reason,
-                request_key=(request.POST.get("request_key") or uuid.uuid4().hex)[:64], outlet_id=outlet_id)
+                request.dbsession, request.registry["lps.programme"], member.id, wanted.points, wanted.reason,
+                request_key=wanted.request_key or uuid.uuid4().hex, outlet_id=outlet_id)
     except LpsError as exc:
         return _refill(request, member, "adjust", exc, ("points", "reason", "outlet"), {"amount": "points"})
     if not posting.replayed:
         _audit(request, "points.adjust", ("member", member.id), {"points_balance": posting.balance_after - posting.amount},
-               {"points_balance": posting.balance_after, "points": posting.amount, "reason": reason.strip(),
+               {"points_balance": posting.balance_after, "points": posting.amount, "reason": wanted.reason,
                 "entry_id": posting.entry_id}, outlet_id)
     _flash(request, texts.ADJUSTED)
     return HTTPSeeOther(request.route_url("members.view", id=member.id))
@@ -321,15 +327,15 @@ def adjust(request):
              permission=Permission.MEMBERS_EDIT)
 def add_contact(request):
     member = _member(request)
-    channel, note = request.POST.get("channel"), request.POST.get("note")
     try:
-        contact_id = services.add_contact(request.dbsession, member.id, channel, note,
+        contact = read_form(ContactForm, request.POST)
+        contact_id = services.add_contact(request.dbsession, member.id, contact.channel, contact.note,
                                           operator_id=request.identity.id,
                                           operator_name=request.identity.display_name)
     except LpsError as exc:
         return _refill(request, member, "contact", exc, ("channel", "note"))
     _audit(request, "member.contact", ("member", member.id), None,
-           {"contact_id": contact_id, "channel": channel, "note": note.strip()})
+           {"contact_id": contact_id, "channel": contact.channel, "note": contact.note})
     _flash(request, texts.CONTACT_ADDED)
     return HTTPSeeOther(request.route_url("members.view", id=member.id, _anchor="contacts"))
 
@@ -339,7 +345,7 @@ def add_contact(request):
 def add_family(request):
     member = _member_to_change(request)
     try:
-        added = services.add_family_member(request.dbsession, member.id, request.POST)
+        added = services.add_family_member(request.dbsession, member.id, read_form(FamilyMemberForm, request.POST))
     except LpsError as exc:
         return _refill(request, member, "family", exc, ("name", "relation", "birthday"))
     _audit(request, "member.family.add", ("member", member.id), None, {"family": added})
@@ -364,7 +370,7 @@ def remove_family(request):
 def preferences(request):
     member = _member(request)
     try:
-        before, after = services.set_preferences(request.dbsession, member.id, request.POST)
+        before, after = services.set_preferences(request.dbsession, member.id, read_form(PreferencesForm, request.POST))
     except LpsError as exc:
         return _refill(request, member, "preferences", exc, PREFERENCE_KEYS)
     if after:
@@ -375,9 +381,6 @@ def preferences(request):
 
 # --- Enrolment and approval ------------------------------------------------------------------------
 
-ENROL_FIELDS = ("name", "phone", "email", "birthday", "gender", "id_number", "address", "referrer_card_no")
-
-
 @view_config(route_name="members.enrol", renderer=TEMPLATES + "enrol.pt", permission=Permission.MEMBERS_ENROL)
 def enrol(request):
     outlets = _outlets_in_scope(request)
@@ -386,12 +389,11 @@ def enrol(request):
     errors, duplicates = {}, []
     if request.method == "POST":
         form = {field: request.POST.get(field, "") for field in form}
-        given = {field: form[field].strip() for field in ENROL_FIELDS if form[field].strip()}
         # Ticked only after the warning below: staff checked it is another person sharing the number.
         force = request.POST.get("force_duplicate_phone") == "on"
         try:
-            outlet_id = _chosen_outlet(request, required=True)
-            enrolment = services.clean_enrolment({**given, "channel": "desk"},
+            outlet_id = _chosen_outlet(request, read_form(OutletForm, request.POST).outlet, required=True)
+            enrolment = services.clean_enrolment(enrolment_form(request.POST),
                                                  phone_region=phone_region_of(request.dbsession))
             member_id = services.enrol_member(request.dbsession, enrolment, outlet_id, force_duplicate_phone=force)
         except LpsError as exc:
