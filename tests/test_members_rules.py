@@ -342,3 +342,19 @@ def test_outlet_staff_serve_every_member_but_change_only_their_outlets_members(t
     testapp.post(f"{url}/cards/{card_no}/status", {"csrf_token": rest, "status": "frozen", "reason": "asked"},
                  status=303)
     assert fresh(db, select(Card.status).where(Card.card_no == card_no)) == "frozen"
+
+
+def test_renewal_pin_reset_and_tier_floor_over_the_api_follow_the_member_write_rule(testapp, seed):
+    db = seed.db
+    card_no = seed.member_card("Rest Regular")
+    member_id = db.scalar(select(Card.member_id).where(Card.card_no == card_no))
+    db.execute(update(Member).where(Member.id == member_id).values(enrolled_outlet_id=outlet_id(db, "REST")))
+    db.commit()
+    spa = {"Authorization": f"Bearer {seed.api_key('SPA', scopes=['cards.manage', 'tiers.manage'])}"}
+    testapp.post_json(f"/api/v1/cards/{card_no}/renew", {"days": 30}, headers=spa, status=403)
+    testapp.post_json(f"/api/v1/cards/{card_no}/pin", {"pin": "1234", "reset": True}, headers=spa, status=403)
+    testapp.post_json(f"/api/v1/members/{member_id}/tier-floor",
+                      {"tier": "gold", "expires_at": "2030-01-01T00:00:00Z"}, headers=spa, status=403)
+    rest = {"Authorization": f"Bearer {seed.api_key('REST', scopes=['cards.manage', 'tiers.manage'])}"}
+    testapp.post_json(f"/api/v1/members/{member_id}/tier-floor",
+                      {"tier": "gold", "expires_at": "2030-01-01T00:00:00Z"}, headers=rest, status=200)

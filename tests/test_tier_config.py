@@ -254,13 +254,13 @@ def test_tiers_created_and_reordered_at_the_same_time_each_get_their_own_rank(en
     threads = [threading.Thread(target=add, args=(f"t{n}",)) for n in range(8)] + [threading.Thread(target=reorder)]
     [thread.start() for thread in threads]
     [thread.join() for thread in threads]
-    ranks = [rank for (rank,) in read(seed.db, select(Tier.rank).where(Tier.retired_at.is_(None)), scalar=False)]
-    assert len(ranks) == 11 and len(set(ranks)) == 11
-    assert sorted(codes(seed.db)) == sorted(["classic", "silver", "gold", *(f"t{n}" for n in range(8))])
     # the reorder either ran first (naming no new tier) or saw the ones committed before it; if a
     # tier was created between its read and its lock, it answers 422 naming the tier left out
     assert all(isinstance(failure, Unprocessable) and failure.fields["codes"].startswith("leaves out ")
                for failure in failures), failures
+    ranks = [rank for (rank,) in read(seed.db, select(Tier.rank).where(Tier.retired_at.is_(None)), scalar=False)]
+    assert len(ranks) == 11 and len(set(ranks)) == 11
+    assert sorted(codes(seed.db)) == sorted(["classic", "silver", "gold", *(f"t{n}" for n in range(8))])
 
 
 def test_tier_configuration_needs_the_tiers_manage_scope(api, seed):

@@ -87,17 +87,20 @@ def replace_card(request):
 
 @view_config(route_name="api.card_pin", request_method="POST", require_csrf=False, renderer="json")
 def set_pin(request):
-    authenticate(request, "cards.manage")
+    outlet = authenticate(request, "cards.manage")
     card_no = read_path(request).card_no
     change = read_body(request)
+    if change.reset:  # a staff reset, not the holder changing their own PIN: the member-write rule
+        require_card_holder_write(request.dbsession, api_key_scope(outlet), card_no)
     card = lifecycle.set_pin(request.dbsession, card_no, change.pin, old_pin=change.old_pin, reset=change.reset)
     return card_state_json(card)
 
 
 @view_config(route_name="api.card_renew", request_method="POST", require_csrf=False, renderer="json")
 def renew_card(request):
-    authenticate(request, "cards.manage")
+    outlet = authenticate(request, "cards.manage")
     card_no = read_path(request).card_no
     renewal = read_body(request)
+    require_card_holder_write(request.dbsession, api_key_scope(outlet), card_no)
     card = lifecycle.renew_card(request.dbsession, card_no, valid_to=renewal.valid_to, days=renewal.days)
     return card_state_json(card)

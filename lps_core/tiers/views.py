@@ -2,12 +2,15 @@
 reorder, retire, each audited), a member's tier and progress, buying a higher tier with points, and
 staff floors. Thin: parse and validate, call a service, shape JSON."""
 from pyramid.view import view_config
+from sqlalchemy import select
 
 from lps_core.api.operations import read_body, read_path
 from lps_core.api.request import authenticate
 from lps_core.audit.api_writes import api_actor
 from lps_core.audit.services import record
+from lps_core.members.models import Member
 from lps_core.money import format_cents
+from lps_core.operators.access import api_key_scope, require_member_write
 from lps_core.tiers import configuration
 from lps_core.tiers import services as tiers
 from lps_core.timeutil import isoformat
@@ -87,9 +90,11 @@ def purchase_tier(request):
 
 @view_config(route_name="api.member_tier_floor", request_method="POST", require_csrf=False, renderer="json")
 def set_tier_floor(request):
-    authenticate(request, "tiers.manage")
+    outlet = authenticate(request, "tiers.manage")
     member_id = read_path(request).id
     body = read_body(request)
+    home_outlet_id = request.dbsession.scalar(select(Member.enrolled_outlet_id).where(Member.id == member_id))
+    require_member_write(api_key_scope(outlet), member_id, home_outlet_id)
     result = tiers.set_tier_floor(request.dbsession, request.registry["lps.plugins"], member_id, body.tier,
                                   body.expires_at)
     return {"member_id": member_id, "floor": {"tier": result.floor_tier, "expires_at": isoformat(result.expires_at)},
