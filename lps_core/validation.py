@@ -6,8 +6,9 @@ checks the text before converting anything (a money string of a million digits i
 length, never multiplied), and states its rule in its JSON schema in a form that both Python's `re`
 and ECMAScript read the same way (`[0-9]`, never `\\d`, which matches full-width digits in Python).
 
-Failures become `ValidationFailed` with one message per field, named by its path
+Failures become `ValidationFailed` (400) with one message per field, named by its path
 (`tenders[0].amount`), in the words staff and integrators read: "must be a string", "is required".
+A value the document allows but LPS cannot use (see `unusable`) makes it `Unprocessable` (422).
 """
 import re
 from datetime import date, datetime, timedelta, timezone
@@ -21,9 +22,9 @@ from lps_core.errors import Unprocessable, ValidationFailed
 
 MONEY_PATTERN = r"^[0-9]{1,12}(\.[0-9]{1,2})?$"
 MONEY_DIGITS = 12
-# A text field: no NUL anywhere and at least one character that is not white space.
 # White space as ECMAScript's \s defines it, spelled out: Python's \s and str.strip() also take
-# \x1c-\x1f and \x85, which a JSON Schema validator would count as text.
+# \x1c-\x1f and \x85, which a JSON Schema validator would count as text. A text field has no NUL
+# anywhere and at least one character that is not white space.
 WHITESPACE = " \t\n\v\f\r\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
              "\u2028\u2029\u202f\u205f\u3000\ufeff"
 _SPACE_CLASS = r"\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
@@ -101,9 +102,8 @@ def _money_schema(pattern, description):
 
 # Money enters as a decimal string and is handed to the services as integer cents.
 Money = Annotated[int, PlainValidator(_money_validator(positive=True)),
-                  WithJsonSchema(_money_schema(MONEY_PATTERN, "An amount greater than 0 (0 is refused with 422), "
-                                                              "as a decimal "
-                                                                      "string with at most 2 decimals"))]
+                  WithJsonSchema(_money_schema(MONEY_PATTERN, "An amount greater than 0 (0 is refused with 422), as "
+                                                              "a decimal string with at most 2 decimals"))]
 MoneyOrZero = Annotated[int, PlainValidator(_money_validator(positive=False)),
                         WithJsonSchema(_money_schema(MONEY_PATTERN, "An amount (0 allowed), as a decimal string "
                                                                     "with at most 2 decimals"))]
@@ -149,8 +149,7 @@ def _check_email(value: Any) -> str:
 
 
 Email = Annotated[str, PlainValidator(_check_email), WithJsonSchema({
-    "type": "string", "maxLength": 254, "pattern": _EMAIL_PATTERN,
-    "example": "li.wei@example.com"})]
+    "type": "string", "maxLength": 254, "pattern": _EMAIL_PATTERN, "example": "li.wei@example.com"})]
 
 
 def Code(max_length: int = 32, *, description: str | None = None):  # noqa: N802 (a type)
@@ -229,7 +228,7 @@ def _timestamp_validator(*, not_after):
             parsed = None
         if parsed is None or parsed < EARLIEST or parsed > latest:
             raise unusable(f"must lie between {EARLIEST.date().isoformat()} and "
-                                 f"{latest.isoformat(timespec='seconds')}")
+                           f"{latest.isoformat(timespec='seconds')}")
         return parsed
     return check
 
@@ -242,8 +241,7 @@ def _config_horizon() -> datetime:
 
 # RFC 3339's date-time, which the format names, always carries an offset; a pattern saying so again
 # would make generators of valid examples discard most of what they make.
-_TIMESTAMP_SCHEMA = {"type": "string", "format": "date-time",
-                     "example": "2026-05-01T19:30:00+08:00"}
+_TIMESTAMP_SCHEMA = {"type": "string", "format": "date-time", "example": "2026-05-01T19:30:00+08:00"}
 # When something happened at a till: with an offset, and not in the future beyond a clock skew. How far
 # back it may lie is a setting, checked by the service (422), since it differs per installation.
 FUTURE_SKEW = timedelta(minutes=5)
@@ -272,8 +270,7 @@ def _check_date(value: Any) -> date:
 
 # A date in the past (a birthday): 1900-01-01 to today.
 PastDate = Annotated[date, PlainValidator(_check_date),
-                     WithJsonSchema({"type": "string", "format": "date",
-                                     "example": "1990-05-17"})]
+                     WithJsonSchema({"type": "string", "format": "date", "example": "1990-05-17"})]
 
 
 # A row id in a path or a query: the range of the id column (PostgreSQL integer).
