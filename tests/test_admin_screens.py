@@ -4,6 +4,7 @@ outlet scope, and an audit entry for every write. Both databases."""
 import pytest
 from sqlalchemy import select
 
+from lps_core.operators import services as operators
 from lps_core.operators.models import Operator
 from lps_core.operators.services import create_operator
 from lps_core.testing import audited as audited_entries
@@ -268,3 +269,55 @@ def test_generate_a_card_number_pool_and_print_it(testapp, seed, admin):
     assert len(printable.html.select("table.pool tbody tr")) == 30
     bad = testapp.post("/config/pools", {"csrf_token": admin, "card_type": "standard", "count": "0"}, status=400)
     assert bad.html.select_one("#count")["aria-invalid"] == "true"
+
+
+# --- Hostile input on the operator forms ------------------------------------------------------------
+
+NUL, LONG = "a\x00b", "x" * 10_000
+NEW_OPERATOR = {"username": "carol", "display_name": "Carol", "password": "secret-word-123", "roles": "cashier",
+                "outlets": "REST"}
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("username", NUL), ("username", LONG), ("display_name", NUL), ("display_name", LONG), ("password", NUL),
+    ("password", LONG), ("outlets", NUL), ("outlets", LONG), ("roles", ["cashier"] * 50), ("roles", NUL)])
+def test_a_hostile_new_operator_is_refused_beside_its_field_and_not_created(testapp, seed, admin, field, value):
+    usernames, created = seed.db.scalars(select(Operator.username)).all(), len(audited(seed, "operator.create"))
+    page = testapp.post("/operators/new", {"csrf_token": admin, **NEW_OPERATOR, field: value}, status=400)
+    shown = page.html.select_one("fieldset") if field == "roles" else page.html.select_one(f"#{field}")
+    assert shown["aria-invalid"] == "true"
+    seed.db.rollback()
+    assert seed.db.scalars(select(Operator.username)).all() == usernames
+    assert len(audited(seed, "operator.create")) == created
+
+
+@pytest.mark.parametrize(("form", "field"), [
+    ({"roles": "cashier", "outlets": NUL}, "#outlets"), ({"roles": "cashier", "outlets": LONG}, "#outlets"),
+    ({"roles": ["cashier"] * 50, "outlets": "REST"}, "fieldset"), ({"roles": NUL, "outlets": "REST"}, "fieldset")])
+def test_hostile_roles_and_outlets_are_refused_and_nothing_changes(testapp, seed, admin, form, field):
+    carol = create_operator(seed.db, "carol", "secret-word-123", roles=["cashier"], outlets=["REST"])
+    seed.db.commit()
+    page = testapp.post(f"/operators/{carol}", {"csrf_token": admin, **form}, status=400)
+    assert page.html.select_one(field)["aria-invalid"] == "true"
+    assert not audited(seed, "operator.roles")
+    seed.db.rollback()
+    assert operators.describe_operator(seed.db, carol)["roles"] == ["cashier"]
+
+
+@pytest.mark.parametrize("password", [NUL + "-secret-123", LONG + "-1"])
+def test_a_hostile_password_reset_is_refused_and_the_password_kept(testapp, seed, admin, password):
+    carol = create_operator(seed.db, "carol", "secret-word-123", roles=["cashier"], outlets=["REST"],
+                            must_change_password=False)
+    seed.db.commit()
+    hashed = seed.db.scalar(select(Operator.password_hash).where(Operator.id == carol))
+    resets = len(audited(seed, "operator.password"))
+    page = testapp.post(f"/operators/{carol}/password", {"csrf_token": admin, "password": password}, status=400)
+    assert page.html.select_one("#password")["aria-invalid"] == "true"
+    seed.db.rollback()
+    assert seed.db.scalar(select(Operator.password_hash).where(Operator.id == carol)) == hashed
+    assert len(audited(seed, "operator.password")) == resets
+
+
+def test_an_operator_id_beyond_the_column_is_not_found(testapp, seed, admin):
+    testapp.get("/operators/99999999999", status=404)
+    testapp.post("/operators/99999999999/password", {"csrf_token": admin, "password": "secret-word-123"}, status=404)

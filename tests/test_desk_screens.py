@@ -391,3 +391,14 @@ def test_choosing_the_outlet_keeps_the_card_from_a_search_result(testapp, seed):
     choice = testapp.get("/cashier", {"card_no": "8800000000000013"})
     links = [a["href"] for a in choice.html.select(".outlet-choice a")]
     assert len(links) == 2 and all("card_no=8800000000000013" in link for link in links)
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("name", "Li\x00Lei"), ("name", "x" * 10_000), ("phone", "+86\x00139"), ("phone", "9" * 10_000),
+    ("card_no", "eight eight zero one"), ("card_no", "8" * 10_000), ("card_no", "88\x0001")])
+def test_a_hostile_look_up_is_answered_beside_its_field(testapp, seed, cashier, field, value):
+    """The desk's look-up is checked by the API's look-up query model: never a server error."""
+    card_of(seed, "Li Lei")
+    page = testapp.get("/cashier", {field: value}, expect_errors=True)
+    assert 400 <= page.status_int < 500
+    assert page.html.select_one(f"#{field}")["aria-invalid"] == "true"

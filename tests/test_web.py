@@ -4,12 +4,14 @@ security headers of every screen."""
 import re
 
 import pytest
+from sqlalchemy import select
 from webtest import TestApp
 
+from lps_core.operators.models import Operator
 from lps_core.operators.services import MAX_FAILED_LOGINS, create_operator
 from lps_core.operators.throttle import ADDRESS_MAX_FAILURES
-from lps_core.web import security
 from lps_core.testing import PII_SETTINGS, audited
+from lps_core.web import security
 
 PASSWORD = "first-pass-123"
 
@@ -201,3 +203,32 @@ def test_no_staff_template_has_inline_script_style_or_event_handler():
              for path in root.rglob("*.pt") if "receipts" not in path.parts  # receipts have their own policy
              for match in inline.finditer(path.read_text(encoding="utf-8"))]
     assert found == []
+
+
+# --- Hostile input on the sign-in and password forms ---------------------------------------------------
+
+NUL, LONG = "a\x00b", "x" * 10_000
+
+
+@pytest.mark.parametrize(("username", "password"), [
+    ("alice\x00", PASSWORD), ("alice" + LONG, PASSWORD), ("alice", PASSWORD + "\x00"), ("alice", LONG), ("", PASSWORD)])
+def test_a_hostile_sign_in_is_refused_by_its_shape_alone(testapp, seed, operator, username, password):
+    """A value of the wrong shape is refused the same for an operator who exists and for one who
+    does not: the answer depends on the text only, and no attempt counts against the account."""
+    known = sign_in(testapp, username, password, status=400)
+    unknown = sign_in(testapp, username.replace("alice", "nobody"), password, status=400)
+    assert [p.text for p in known.html.select("p.error")] == [p.text for p in unknown.html.select("p.error")] != []
+    seed.db.rollback()
+    assert seed.db.scalar(select(Operator.failed_logins).where(Operator.username == "alice")) == 0
+    sign_in(testapp, "alice", PASSWORD)
+
+
+@pytest.mark.parametrize("new", ["second\x00pass-456", "second-pass-456" + LONG])
+def test_a_hostile_new_password_is_refused_beside_the_field_and_the_old_one_kept(testapp, seed, new):
+    create_operator(seed.db, "bob", PASSWORD)
+    seed.db.commit()
+    page = sign_in(testapp, "bob", PASSWORD).follow()
+    answer = testapp.post("/password", {"password": new, "confirm": new, "csrf_token": csrf_of(page)}, status=400)
+    assert answer.html.select("p.error")
+    testapp.post("/logout", {"csrf_token": csrf_of(answer)})
+    sign_in(testapp, "bob", PASSWORD)

@@ -6,12 +6,29 @@ from pyramid.httpexceptions import HTTPNotFound
 from pyramid.view import view_config
 from sqlalchemy import literal, or_, select
 
-from lps_core.admin.forms import actor, code_list, dgettext, done, invalid, require_all_outlets, role_label, text
+from lps_core.admin.forms import (
+    actor,
+    code_list,
+    dgettext,
+    done,
+    form_errors,
+    invalid,
+    require_all_outlets,
+    role_label,
+    text,
+)
 from lps_core.errors import LpsError
+from lps_core.members.schemas import filled
 from lps_core.operators import services as operators
 from lps_core.operators.models import Operator
 from lps_core.operators.permissions import Permission
 from lps_core.operators.roles import ROLES
+from lps_core.operators.schemas import (
+    NewOperatorForm,
+    OperatorRolesForm,
+    PasswordResetForm,
+)
+from lps_core.validation import validate
 from lps_core.web.lists import paginate
 
 SORTS = {"username": Operator.username, "name": Operator.display_name, "last_login": Operator.last_login_at,
@@ -45,13 +62,15 @@ def new_operator(request):
         form = {"username": text(request, "username"), "display_name": text(request, "display_name"),
                 "roles": request.POST.getall("roles"), "outlets": text(request, "outlets")}
         try:
+            given = validate(NewOperatorForm, {
+                **filled(request.POST, ("username", "display_name", "outlets")),
+                "password": request.POST.get("password", ""), "roles": request.POST.getall("roles")})
             operator_id = operators.create_operator(
-                request.dbsession, form["username"], request.POST.get("password", ""),
-                display_name=form["display_name"] or None, roles=form["roles"],
-                outlets=code_list(form["outlets"]), must_change_password=True, actor=actor(request),
-                address=request.client_addr)
+                request.dbsession, given.username, given.password, display_name=given.display_name,
+                roles=given.roles, outlets=code_list(given.outlets or ""), must_change_password=True,
+                actor=actor(request), address=request.client_addr)
         except LpsError as exc:
-            errors = invalid(request, exc.fields)
+            errors = invalid(request, form_errors(exc.fields))
         else:
             message = dgettext("lps_config", "Operator created. They choose their own password at the first sign-in.")
             return done(request, message, "operators.edit", id=operator_id)
@@ -67,10 +86,12 @@ def edit_operator(request):
         require_all_outlets(request)
         form = {"roles": request.POST.getall("roles"), "outlets": text(request, "outlets")}
         try:
-            operators.set_roles(db, operator.id, form["roles"], code_list(form["outlets"]), actor=actor(request),
+            given = validate(OperatorRolesForm, {**filled(request.POST, ("outlets",)),
+                                                 "roles": request.POST.getall("roles")})
+            operators.set_roles(db, operator.id, given.roles, code_list(given.outlets or ""), actor=actor(request),
                                 address=request.client_addr)
         except LpsError as exc:
-            return _edit_page(request, operator, invalid(request, exc.fields), form)
+            return _edit_page(request, operator, invalid(request, form_errors(exc.fields)), form)
         return done(request, dgettext("lps_config", "Roles and outlets saved."), "operators.edit", id=operator.id)
     return _edit_page(request, operator, {})
 
@@ -82,7 +103,8 @@ def reset_password(request):
     require_all_outlets(request)
     operator = _operator(request)
     try:
-        operators.set_password(request.dbsession, operator.id, request.POST.get("password", ""),
+        given = validate(PasswordResetForm, {"password": request.POST.get("password", "")})
+        operators.set_password(request.dbsession, operator.id, given.password,
                                must_change_password=True, actor=actor(request), address=request.client_addr)
     except LpsError as exc:
         return _edit_page(request, operator, invalid(request, {"password": exc.fields.get("password", exc.message)}))
@@ -119,7 +141,8 @@ def _edit_page(request, operator, errors, form=None):
 
 
 def _operator(request) -> Operator:
-    operator = request.dbsession.get(Operator, int(request.matchdict["id"]))
+    raw = request.matchdict["id"]
+    operator = request.dbsession.get(Operator, int(raw)) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
     if operator is None:
         raise HTTPNotFound()
     return operator

@@ -18,6 +18,7 @@ from lps_core.cashier.models import Settlement
 from lps_core.cashier.schemas import (
     CreditRepaymentIn,
     DepositIn,
+    LookupQuery,
     RefundIn,
     SettleIn,
     UsesTopUpIn,
@@ -37,6 +38,7 @@ from lps_core.desk.forms import (
 from lps_core.desk.outlets import chosen_outlet, context_of, outlets_in_scope
 from lps_core.desk.texts import cents_of, dgettext
 from lps_core.errors import LpsError
+from lps_core.members.schemas import filled
 from lps_core.operators.permissions import Permission
 from lps_core.outlets.models import Outlet
 from lps_core.receipts import services as receipts
@@ -123,9 +125,10 @@ def cashier_page(request, outlet, *, card_no=None, errors=None, bill=None, value
     if outlet is None or not any(search.values()):
         return page
     try:
-        page["matches"] = look_up(request.dbsession, outlet.code, utcnow(), card_no=search["card_no"] or None,
-                                  phone=search["phone"] or None, name=search["name"] or None,
-                                  tz=request.registry["lps.programme"].timezone)
+        # The API's look-up query (GET /api/v1/cashier/lookup) checks the desk's look-up form too.
+        query = validate(LookupQuery, filled(search, search), message="the look-up has invalid fields")
+        page["matches"] = look_up(request.dbsession, outlet.code, utcnow(), card_no=query.card_no,
+                                  phone=query.phone, name=query.name, tz=request.registry["lps.programme"].timezone)
     except LpsError as exc:
         errors["lookup"] = exc.fields
         request.response.status = 400
@@ -228,7 +231,8 @@ def receipt(request):
     printed = receipts.print_receipt(
         request.dbsession, registry["lps.receipt_templates"], settlement_id, context_of(outlet),
         paper if paper in receipts.PAPERS else None, macros=registry["lps.receipt_macros"],
-        time_zone=registry["lps.programme"].timezone, translate=receipt_translator(request))
+        time_zone=registry["lps.programme"].timezone, translate=receipt_translator(request),
+        language=request.locale_name)
     response = Response(printed.html, content_type="text/html", charset="utf-8")
     response.headers.update({"Cache-Control": "no-store", "Content-Security-Policy": RECEIPT_CSP})
     return response

@@ -5,15 +5,18 @@ from pyramid.view import forbidden_view_config, view_config
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from lps_core.earning.models import EarningRule
+from lps_core.admin.forms import form_errors
 from lps_core.audit.services import Actor
-from lps_core.errors import ValidationFailed
+from lps_core.earning.models import EarningRule
+from lps_core.errors import LpsError, ValidationFailed
 from lps_core.i18n import _
 from lps_core.members import dashboard
+from lps_core.operators.permissions import Permission
+from lps_core.operators.schemas import PasswordChangeForm, SignInForm
 from lps_core.operators.services import set_password, sign_in
 from lps_core.outlets.models import Outlet
-from lps_core.operators.permissions import Permission
 from lps_core.timeutil import utcnow
+from lps_core.validation import validate
 from lps_core.web.security import dead_session_cookie
 
 
@@ -52,10 +55,19 @@ def _outlets_with_rules(db):
 @view_config(route_name="login", renderer="lps_core.web:templates/login.pt", permission=NO_PERMISSION_REQUIRED)
 def login(request):
     next_url = _safe_next(request.params.get("next"))
-    form = {"username": request.params.get("username", ""), "error": None}
+    username = request.params.get("username", "")
+    form = {"username": username if isinstance(username, str) else "", "error": None}
     if request.method == "POST":
-        result = sign_in(request.dbsession, form["username"], request.params.get("password", ""),
-                         address=request.client_addr)
+        try:
+            # Its shape only (text, no NUL, not too long): that tells nothing about who exists.
+            given = validate(SignInForm, {"username": username, "password": request.params.get("password", "")},
+                             message="the sign-in form has invalid fields")
+        except LpsError as exc:
+            request.response.status = 400
+            form["error"] = "; ".join(f"{_field_label(request, name)} {message}"
+                                      for name, message in form_errors(exc.fields).items())
+            return {"form": form, "next": next_url}
+        result = sign_in(request.dbsession, given.username, given.password, address=request.client_addr)
         if result.operator_id is None:
             request.response.status = 429 if result.throttled else 400
             form["error"] = result.error
@@ -78,15 +90,20 @@ def change_password(request):
         return HTTPSeeOther(request.route_url("login"))
     errors = {}
     if request.method == "POST":
-        new = request.params.get("password", "")
-        if new != request.params.get("confirm", ""):
-            errors["confirm"] = _("The two passwords differ.")
+        try:
+            given = validate(PasswordChangeForm, {name: request.params.get(name, "") for name in ("password", "confirm")})
+        except LpsError as exc:
+            errors.update(form_errors(exc.fields))
         else:
-            try:
-                set_password(request.dbsession, request.identity.id, new, address=request.client_addr,
-                             actor=Actor.operator(request.identity.id, request.identity.username))
-            except ValidationFailed as exc:
-                errors.update(exc.fields)
+            if given.password != given.confirm:
+                errors["confirm"] = _("The two passwords differ.")
+            else:
+                try:
+                    set_password(request.dbsession, request.identity.id, given.password,
+                                 address=request.client_addr,
+                                 actor=Actor.operator(request.identity.id, request.identity.username))
+                except ValidationFailed as exc:
+                    errors.update(exc.fields)
         if not errors:
             # Every session of the operator ended with the old password; this browser gets a new one.
             headers = remember(request, request.identity.id)
@@ -110,6 +127,14 @@ def forbidden(exc, request):
         return HTTPSeeOther(request.route_url("password"))
     request.response.status = 403
     return {}
+
+
+_FIELD_LABELS = {"username": _("User name"), "password": _("Password")}
+
+
+def _field_label(request, name):
+    """The label of a sign-in field as the form shows it, for a message naming it."""
+    return request.localizer.translate(_FIELD_LABELS[name]) if name in _FIELD_LABELS else name
 
 
 def _safe_next(value):
