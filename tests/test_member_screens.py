@@ -66,7 +66,7 @@ def test_search_by_card_phone_name_and_balance(testapp, seed, manager):
 def test_a_bad_search_criterion_is_answered_beside_its_field(testapp, seed, manager):
     page = testapp.get("/members", {"enrolled_from": "yesterday", "birthday_month": "13"}, status=400)
     assert page.html.select_one("#enrolled_from")["aria-invalid"] == "true"
-    assert "must be a date as YYYY-MM-DD" in page.text and "must be a month from 1 to 12" in page.text
+    assert "must be a date such as 1990-05-17" in page.text and "must be a whole number from 1 to 12" in page.text
 
 
 # --- Member page ---------------------------------------------------------------------------------------
@@ -365,3 +365,32 @@ def test_the_desk_enrolment_and_the_api_share_one_schema(testapp, seed, manager)
                                          "id_number": "x!"}, status=400)
     for message in refused.value.fields.values():
         assert message in page.text
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("name", NUL), ("name", LONG), ("phone", NUL), ("id_number", LONG), ("card_no", NUL), ("tier", NUL),
+    ("enrolled_from", "2026-02-30"), ("enrolled_to", "last week"), ("balance_min", "ten"),
+    ("balance_max", str(10**30)), ("birthday_month", "13"), ("birthday_month", "May"), ("status", "gone\x00")])
+def test_a_hostile_search_criterion_is_named_and_the_others_still_apply(testapp, seed, manager, field, value):
+    seed.member_card("Wang Fang")
+    seed.member_card("Li Lei")
+    page = testapp.get("/members", {field: value, "name" if field != "name" else "status": "wang"
+                                    if field != "name" else "active"}, status=400)
+    assert page.html.select_one(f"#{field}")["aria-invalid"] == "true"
+    rows = page.html.select("table.results tbody tr")
+    assert len(rows) == (1 if field != "name" else 2)
+
+
+@pytest.mark.parametrize(("action", "field", "value"), [
+    ("reject", "reason", NUL), ("reject", "reason", LONG), ("approve", "card_type", NUL),
+    ("approve", "card_type", LONG)])
+def test_a_hostile_approval_or_rejection_is_refused_and_the_enrolment_stays_pending(testapp, seed, manager, action,
+                                                                                    field, value):
+    member_id = enrol_member(seed.db, Enrolment(name="Sun Li", channel="desk", email="sun@example.com"),
+                             seed.db.scalar(select(Outlet.id).where(Outlet.code == "REST")))
+    seed.db.commit()
+    page = testapp.post(f"/approvals/{member_id}/{action}", {"csrf_token": manager, field: value}, status=400)
+    assert page.html.select_one(f"#{field}-{member_id}")["aria-invalid"] == "true"
+    seed.db.rollback()
+    assert seed.db.get(Member, member_id).status == "pending"
+    assert not audit(seed.db, f"member.{action}")

@@ -5,7 +5,13 @@ from typing import Annotated, Any, Literal
 from pydantic import PlainValidator, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
-from lps_core.members.models import CONTACT_CHANNELS, ENROLMENT_CHANNELS, GENDERS
+from lps_core.errors import LpsError
+from lps_core.members.models import (
+    CONTACT_CHANNELS,
+    ENROLMENT_CHANNELS,
+    GENDERS,
+    MEMBER_STATUSES,
+)
 from lps_core.validation import (
     WHITESPACE,
     Body,
@@ -68,6 +74,12 @@ class ApprovalIn(Body):
 
 class MemberPath(Query):
     id: Id
+
+
+class RejectionForm(LenientQuery):
+    """Turning down a pending enrolment: the reason is kept."""
+
+    reason: Text(500)
 
 
 # --- Staff forms of the member screens -------------------------------------------------------------
@@ -155,3 +167,37 @@ class OutletForm(LenientQuery):
 def read_form(model, params):
     """`params` (a form) checked by `model`, its blank fields left out."""
     return validate(model, filled(params, model.model_fields), message="the form has invalid fields")
+
+
+# --- The member search ------------------------------------------------------------------------------
+
+MAX_BALANCE = 10**12 - 1
+
+
+class MemberSearchQuery(LenientQuery):
+    """The member search's criteria, any combination; blank ones are left out (see `search_query`)."""
+
+    card_no: Text(40) | None = None
+    name: Text(200) | None = None
+    phone: Text(32) | None = None
+    id_number: Text(32) | None = None
+    tier: Code() | None = None
+    card_type: Code() | None = None
+    outlet: Code() | None = None
+    enrolled_from: PastDate | None = None
+    enrolled_to: PastDate | None = None
+    balance_min: Int(-MAX_BALANCE, MAX_BALANCE) | None = None
+    balance_max: Int(-MAX_BALANCE, MAX_BALANCE) | None = None
+    birthday_month: Int(1, 12) | None = None
+    status: Literal[MEMBER_STATUSES] | None = None
+
+
+def search_query(params) -> tuple[MemberSearchQuery, dict]:
+    """The search's criteria and the errors of the bad ones: each bad criterion is named, and the
+    good ones still apply."""
+    given = filled(params, MemberSearchQuery.model_fields)
+    try:
+        return validate(MemberSearchQuery, given), {}
+    except LpsError as exc:
+        errors = {name: message for name, message in exc.fields.items() if name in given}
+        return validate(MemberSearchQuery, {name: value for name, value in given.items() if name not in errors}), errors

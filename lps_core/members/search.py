@@ -4,20 +4,19 @@ tier, card type, enrolment outlet, enrolment dates, points balance and birthday 
 Phone and ID number are encrypted at rest, so they match exactly through their blind index; a phone
 number is looked up in E.164, read in the default region (lps.phone.default_region) when it has no
 country code, so "138-0000-0042" finds the member stored as +8613800000042."""
-import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 
 from sqlalchemy import exists, extract, func, select
 
 from lps_core.cards.models import Card, CardType
 from lps_core.ledger.models import POINTS, Account
 from lps_core.members.models import Member, Tier
+from lps_core.members.schemas import MemberSearchQuery
 from lps_core.outlets.models import Outlet
 from lps_core.pii import DEFAULT_PHONE_REGION, phone_e164
 
-CRITERIA = ("card_no", "name", "phone", "id_number", "tier", "card_type", "outlet", "enrolled_from",
-            "enrolled_to", "balance_min", "balance_max", "birthday_month", "status")
+CRITERIA = tuple(MemberSearchQuery.model_fields)
 
 
 @dataclass(frozen=True)
@@ -26,44 +25,30 @@ class Criteria:
     errors: dict  # criterion -> what is wrong with it
 
 
-def clean_criteria(params, timezone_=timezone.utc, phone_region=DEFAULT_PHONE_REGION) -> Criteria:
-    """Criteria from a query string; each bad one is named, the good ones still apply."""
+def clean_criteria(query: MemberSearchQuery, timezone_=timezone.utc, phone_region=DEFAULT_PHONE_REGION) -> Criteria:
+    """The search's criteria (checked by MemberSearchQuery, see lps_core.members.schemas.search_query)
+    as the query takes them: a phone number in E.164, dates as the programme's days."""
     values, errors = {}, {}
-    raw = {name: (params.get(name) or "").strip() for name in CRITERIA}
-    for name in ("name", "tier", "card_type", "outlet", "status"):
-        if raw[name]:
-            values[name] = raw[name]
-    if raw["card_no"]:
-        values["card_no"] = raw["card_no"].replace(" ", "").replace("-", "")
-    if raw["phone"]:
-        phone = phone_e164(raw["phone"], phone_region)
+    given = query.model_dump(exclude_none=True)
+    for name in ("name", "tier", "card_type", "outlet", "status", "balance_min", "balance_max", "birthday_month"):
+        if name in given:
+            values[name] = given[name]
+    if "card_no" in given:
+        values["card_no"] = given["card_no"].replace(" ", "").replace("-", "")
+    if "phone" in given:
+        phone = phone_e164(given["phone"], phone_region)
         if phone is None:
             errors["phone"] = "must be a valid phone number, such as +86 138 0000 0000"
         else:
             values["phone"] = phone
-    if raw["id_number"]:
-        values["id_number"] = raw["id_number"].upper()
+    if "id_number" in given:
+        values["id_number"] = given["id_number"].upper()
     for name in ("enrolled_from", "enrolled_to"):
-        if raw[name]:
-            try:
-                day = date.fromisoformat(raw[name])
-            except ValueError:
-                errors[name] = "must be a date as YYYY-MM-DD"
-                continue
+        if name in given:
             # Dates are the programme's days; enrolled_to includes its whole day.
-            moment = datetime.combine(day + timedelta(days=1 if name == "enrolled_to" else 0), time(), timezone_)
+            moment = datetime.combine(given[name] + timedelta(days=1 if name == "enrolled_to" else 0), time(),
+                                      timezone_)
             values[name] = moment.astimezone(timezone.utc)
-    for name in ("balance_min", "balance_max"):
-        if raw[name]:
-            if not re.fullmatch(r"-?\d{1,12}", raw[name]):
-                errors[name] = "must be a whole number of points"
-            else:
-                values[name] = int(raw[name])
-    if raw["birthday_month"]:
-        if not raw["birthday_month"].isdigit() or not 1 <= int(raw["birthday_month"]) <= 12:
-            errors["birthday_month"] = "must be a month from 1 to 12"
-        else:
-            values["birthday_month"] = int(raw["birthday_month"])
     return Criteria(values, errors)
 
 

@@ -215,12 +215,8 @@ def member_card_type(db, code=None) -> CardType:
 
 
 def reject_member(db, member_id, reason, *, now=None) -> None:
-    """Turn down a pending enrolment: the member becomes 'rejected' with the reason kept."""
-    reason = reason.strip() if isinstance(reason, str) else ""
-    if not reason:
-        raise ValidationFailed("a reason is required to reject an enrolment", {"reason": "is required"})
-    if len(reason) > 500:
-        raise ValidationFailed("the reason is too long", {"reason": "must be at most 500 characters"})
+    """Turn down a pending enrolment: the member becomes 'rejected' with the reason (checked by
+    lps_core.members.schemas.RejectionForm) kept."""
     status = db.scalar(select(Member.status).where(Member.id == member_id).with_for_update())
     if status is None:
         raise NotFound(f"member {member_id} does not exist", {"id": "no such member"})

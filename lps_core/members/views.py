@@ -28,14 +28,17 @@ from lps_core.members.schemas import (
     ENROL_FIELDS,
     PROFILE_FIELDS,
     AdjustmentForm,
+    ApprovalIn,
     CardReplacementForm,
     CardStatusForm,
     ContactForm,
     FamilyMemberForm,
     OutletForm,
     PreferencesForm,
+    RejectionForm,
     enrolment_form,
     read_form,
+    search_query,
 )
 from lps_core.operators.access import MEMBER_ELSEWHERE, may_write_member
 from lps_core.operators.permissions import Permission
@@ -151,14 +154,15 @@ def undone_if_refused(request):
 @view_config(route_name="members", renderer=TEMPLATES + "search.pt", permission=Permission.MEMBERS_VIEW)
 def member_search(request):
     db = request.dbsession
-    criteria = search.clean_criteria(request.params, request.registry["lps.programme"].timezone,
-                                     phone_region_of(db))
+    query, errors = search_query(request.params)
+    criteria = search.clean_criteria(query, request.registry["lps.programme"].timezone, phone_region_of(db))
+    errors = {**errors, **criteria.errors}
     params = {name: request.params.get(name, "") for name in search.CRITERIA}
     page = paginate(db, request, search.member_search(criteria.values), search.SORTS, "name", params=params)
-    if criteria.errors:
+    if errors:
         request.response.status = 400
     return {
-        "page": page, "form": params, "errors": criteria.errors,
+        "page": page, "form": params, "errors": errors,
         "searched": bool(criteria.values),
         "tiers": db.execute(select(Tier.code, Tier.name).where(Tier.retired_at.is_(None)).order_by(Tier.rank)).all(),
         "card_types": db.execute(select(CardType.code, CardType.name).order_by(CardType.code)).all(),
@@ -459,8 +463,8 @@ def _pending_member_in_scope(request) -> Member:
              permission=Permission.MEMBERS_APPROVE)
 def approve(request):
     member = _pending_member_in_scope(request)
-    card_type = request.POST.get("card_type") or None
     try:
+        card_type = read_form(ApprovalIn, request.POST).card_type  # the API's approval body
         with undone_if_refused(request):
             card_no = services.approve_member(
                 request.dbsession, member.id, card_type_code=card_type,
@@ -478,13 +482,13 @@ def approve(request):
              permission=Permission.MEMBERS_APPROVE)
 def reject(request):
     member = _pending_member_in_scope(request)
-    reason = request.POST.get("reason") or ""
     try:
+        reason = read_form(RejectionForm, request.POST).reason
         services.reject_member(request.dbsession, member.id, reason)
     except LpsError as exc:
         _refused(request, exc)
         return approvals_page(request, {member.id: _fields(exc, ("card_type", "reason"))})
     _audit(request, "member.reject", ("member", member.id), {"status": "pending"},
-           {"status": "rejected", "reason": reason.strip()}, member.enrolled_outlet_id)
+           {"status": "rejected", "reason": reason}, member.enrolled_outlet_id)
     _flash(request, texts.REJECTED)
     return HTTPSeeOther(request.route_url("members.approvals"))
