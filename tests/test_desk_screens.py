@@ -402,3 +402,8 @@ def test_a_hostile_look_up_is_answered_beside_its_field(testapp, seed, cashier, 
     page = testapp.get("/cashier", {field: value}, expect_errors=True)
     assert 400 <= page.status_int < 500
     assert page.html.select_one(f"#{field}")["aria-invalid"] == "true"
+
+
+def test_an_outlet_code_with_nul_or_of_any_length_is_not_found(testapp, seed, cashier):
+    testapp.get("/cashier", {"outlet": "RE\x00ST"}, status=404)
+    testapp.get("/cashier", {"outlet": "R" * 10_000}, status=404)

@@ -394,3 +394,20 @@ def test_a_hostile_approval_or_rejection_is_refused_and_the_enrolment_stays_pend
     seed.db.rollback()
     assert seed.db.get(Member, member_id).status == "pending"
     assert not audit(seed.db, f"member.{action}")
+
+
+def test_ids_and_card_numbers_beyond_their_columns_are_not_found(testapp, seed, manager):
+    card_no = seed.member_card("Wang Fang")
+    member = member_of(seed.db, card_no)
+    testapp.get("/members/99999999999", status=404)
+    testapp.get("/members/99999999999999999999999", status=404)
+    testapp.post("/members/99999999999/points", {"csrf_token": manager, "points": "5", "reason": "x",
+                                                 "outlet": "REST"}, status=404)
+    testapp.post(f"/members/{member.id}/family/99999999999/remove", {"csrf_token": manager}, status=404)
+    testapp.post(f"/members/{member.id}/cards/88%0001/status", {"csrf_token": manager, "status": "frozen",
+                                                                "reason": "x"}, status=404)
+    testapp.post(f"/members/{member.id}/cards/{'8' * 100}/replace", {"csrf_token": manager, "reason": "x",
+                                                                     "outlet": "REST"}, status=404)
+    testapp.post("/approvals/99999999999/approve", {"csrf_token": manager}, status=404)
+    seed.db.rollback()
+    assert seed.db.scalar(select(Card.status).where(Card.card_no == card_no)) == "active"

@@ -4,7 +4,10 @@ from pyramid.httpexceptions import HTTPNotFound
 from sqlalchemy import select
 
 from lps_core.earning.services import OutletContext
+from lps_core.errors import LpsError
+from lps_core.members.schemas import OutletForm
 from lps_core.outlets.models import Outlet
+from lps_core.validation import validate
 from lps_core.web.security import require_outlet
 
 
@@ -21,6 +24,10 @@ def chosen_outlet(request) -> Outlet | None:
     operator's only outlet; None when the operator must still pick one."""
     code = request.params.get("outlet")
     if code:
+        try:
+            code = validate(OutletForm, {"outlet": code}).outlet  # NUL or a code of any length names no outlet
+        except LpsError:
+            raise HTTPNotFound("no such outlet") from None
         outlet = request.dbsession.scalar(select(Outlet).where(Outlet.code == code, Outlet.active.is_(True)))
         if outlet is None:
             raise HTTPNotFound("no such outlet")

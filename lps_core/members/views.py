@@ -33,6 +33,7 @@ from lps_core.members.schemas import (
     CardStatusForm,
     ContactForm,
     FamilyMemberForm,
+    MemberPath,
     OutletForm,
     PreferencesForm,
     RejectionForm,
@@ -45,12 +46,12 @@ from lps_core.operators.permissions import Permission
 from lps_core.outlets.models import Outlet
 from lps_core.pii import phone_region_of
 from lps_core.tiers.services import member_tier_status
+from lps_core.validation import validate
 from lps_core.web.lists import paginate
 from lps_core.web.security import require_outlet
 
 TEMPLATES = "lps_core.members:templates/"
 ENTRIES_PER_CARD_ACCOUNT = 10
-CARD_STATUS_ACTIONS = ("frozen", "active")
 
 
 # --- Shared helpers --------------------------------------------------------------------------------
@@ -97,11 +98,16 @@ def _chosen_outlet(request, code, field="outlet", required=None):
     return outlet_id
 
 
-def _member(request, name="id") -> Member:
+def _path_id(request, name="id") -> int:
+    """An id of the URL, checked as the API checks it (MemberPath): one beyond the column is not found."""
     try:
-        member = request.dbsession.get(Member, int(request.matchdict[name]))
-    except ValueError:
-        member = None
+        return validate(MemberPath, {"id": request.matchdict[name]}).id
+    except LpsError:
+        raise HTTPNotFound() from None
+
+
+def _member(request, name="id") -> Member:
+    member = request.dbsession.get(Member, _path_id(request, name))
     if member is None:
         raise HTTPNotFound()
     return member
@@ -253,8 +259,9 @@ def _refill(request, member, name, exc, known, rename=None):
 
 
 def _members_card(request, member) -> Card:
-    card = request.dbsession.scalar(select(Card).where(Card.card_no == request.matchdict["card_no"],
-                                                       Card.member_id == member.id))
+    card_no = request.matchdict["card_no"]
+    card = request.dbsession.scalar(select(Card).where(Card.card_no == card_no, Card.member_id == member.id)) \
+        if card_no.isascii() and card_no.isalnum() and len(card_no) <= 32 else None
     if card is None:
         raise HTTPNotFound()
     return card
@@ -361,8 +368,8 @@ def add_family(request):
 def remove_family(request):
     member = _member_to_change(request)
     try:
-        removed = services.remove_family_member(request.dbsession, member.id, int(request.matchdict["family_id"]))
-    except (NotFound, ValueError):
+        removed = services.remove_family_member(request.dbsession, member.id, _path_id(request, "family_id"))
+    except NotFound:
         raise HTTPNotFound() from None
     _audit(request, "member.family.remove", ("member", member.id), {"family": removed}, None)
     _flash(request, texts.FAMILY_REMOVED)
