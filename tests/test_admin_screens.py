@@ -7,6 +7,7 @@ from sqlalchemy import select
 from lps_core.operators import services as operators
 from lps_core.operators.models import Operator
 from lps_core.operators.services import create_operator
+from lps_core.outlets.models import Outlet
 from lps_core.testing import audited as audited_entries
 from lps_core.testing import sign_in_as
 
@@ -321,3 +322,25 @@ def test_a_hostile_password_reset_is_refused_and_the_password_kept(testapp, seed
 def test_an_operator_id_beyond_the_column_is_not_found(testapp, seed, admin):
     testapp.get("/operators/99999999999", status=404)
     testapp.post("/operators/99999999999/password", {"csrf_token": admin, "password": "secret-word-123"}, status=404)
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("code", NUL), ("code", LONG), ("code", "BAR BAR"), ("name", NUL), ("name", LONG), ("property", NUL),
+    ("property", LONG), ("formula", NUL), ("formula", LONG)])
+def test_a_hostile_outlet_is_refused_beside_its_field_and_not_created(testapp, seed, admin, field, value):
+    outlets = seed.db.scalars(select(Outlet.code).order_by(Outlet.code)).all()
+    form = {"csrf_token": admin, "code": "BAR", "name": "Bar", "property": "T", "formula": "base_rate"}
+    page = testapp.post("/config/outlets/new", {**form, field: value}, status=400)
+    assert page.html.select_one(f"#{field}")["aria-invalid"] == "true"
+    seed.db.rollback()
+    assert seed.db.scalars(select(Outlet.code).order_by(Outlet.code)).all() == outlets
+
+
+@pytest.mark.parametrize(("field", "value"), [("name", NUL), ("name", LONG), ("property", NUL), ("property", LONG)])
+def test_a_hostile_outlet_rename_is_refused_and_the_outlet_kept(testapp, seed, admin, field, value):
+    page = testapp.post("/config/outlets/REST", {"csrf_token": admin, "name": "Grill", "property": "T", field: value},
+                        status=400)
+    assert page.html.select_one(f"#{field}")["aria-invalid"] == "true"
+    seed.db.rollback()
+    assert seed.db.scalar(select(Outlet.name).where(Outlet.code == "REST")) != "Grill"
+    assert not audited(seed, "outlet.edit")

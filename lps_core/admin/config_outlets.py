@@ -11,8 +11,10 @@ from lps_core.admin.forms import (
 )
 from lps_core.earning.rules import BAND_BASES, BAND_PERIODS, ROUNDINGS, add_rule_version, clean_rule, rules_of_outlet
 from lps_core.errors import LpsError
+from lps_core.members.schemas import filled
 from lps_core.operators.permissions import Permission
 from lps_core.outlets.models import Outlet, Property
+from lps_core.outlets.schemas import NewOutletForm, OutletForm
 from lps_core.outlets.services import save_outlet
 from lps_core.receipts.schemas import ReceiptLayoutIn
 from lps_core.receipts.services import FIELDS as RECEIPT_FIELDS
@@ -56,15 +58,17 @@ def new_outlet(request):
     if request.method == "POST":
         form = {name: text(request, name) for name in form}
         params = json_field(request, "formula_params", errors, {})
-        if not form["code"] or len(form["code"]) > 32:
-            errors["code"] = dgettext("lps_config", "is required, at most 32 characters")
-        elif request.dbsession.scalar(select(Outlet.id).where(Outlet.code == form["code"])) is not None:
+        try:
+            given = validate(NewOutletForm, filled(request.POST, NewOutletForm.model_fields))
+        except LpsError as exc:
+            errors = {**form_errors(exc.fields), **errors}
+        # A code of the right shape is looked up, so a taken one is named with the form's other errors.
+        if "code" not in errors and \
+                request.dbsession.scalar(select(Outlet.id).where(Outlet.code == form["code"])) is not None:
             errors["code"] = dgettext("lps_config", "is taken")
-        if not form["name"]:
-            errors["name"] = dgettext("lps_config", "is required")
         if not errors:
             try:
-                outlet_id = _save(request, form, params)
+                outlet_id = _save(request, given.model_dump(), params)
             except LpsError as exc:
                 errors = form_errors(exc.fields)
             else:
@@ -89,14 +93,12 @@ def edit_outlet(request):
     errors = {}
     if request.method == "POST":
         form = {"code": outlet.code, "name": text(request, "name"), "property": text(request, "property")}
-        if not form["name"]:
-            errors["name"] = dgettext("lps_config", "is required")
-        else:
-            try:
-                _save(request, {**form, "formula": current.formula}, current.formula_params,
-                      current.as_json()["bands"])
-            except LpsError as exc:
-                errors = exc.fields
+        try:
+            given = validate(OutletForm, filled(request.POST, OutletForm.model_fields))
+            _save(request, {**given.model_dump(), "code": outlet.code, "formula": current.formula},
+                  current.formula_params, current.as_json()["bands"])
+        except LpsError as exc:
+            errors = form_errors(exc.fields)
         if not errors:
             audit(request, "outlet.edit", ("outlet", outlet.id), outlet_id=outlet.id, before=before,
                   after={"name": form["name"], "property": form["property"]})
