@@ -407,3 +407,15 @@ def test_a_hostile_look_up_is_answered_beside_its_field(testapp, seed, cashier, 
 def test_an_outlet_code_with_nul_or_of_any_length_is_not_found(testapp, seed, cashier):
     testapp.get("/cashier", {"outlet": "RE\x00ST"}, status=404)
     testapp.get("/cashier", {"outlet": "R" * 10_000}, status=404)
+
+
+def test_another_outlets_settlement_page_answers_as_an_unknown_one(testapp, seed, products):
+    sign_in(testapp, seed, "rest-cashier")
+    card_no = card_of(seed, "Lu Ping")
+    page = testapp.get("/cashier", {"card_no": card_no})
+    fill_bill(bill_form(page), [("TEA", "drinks", "1", "10.00")], [("cash", "9.00")]).submit().follow()
+    settlement_id = seed.db.scalar(select(Settlement.id))
+    sign_in(testapp, seed, "spa-cashier", outlets=("SPA",))
+    other = testapp.get(f"/cashier/settlements/{settlement_id}", status=404)
+    unknown = testapp.get("/cashier/settlements/999999", status=404)
+    assert other.status_int == unknown.status_int == 404

@@ -45,7 +45,6 @@ from lps_core.receipts import services as receipts
 from lps_core.receipts.views import RECEIPT_CSP, receipt_translator
 from lps_core.timeutil import utcnow
 from lps_core.validation import validate
-from lps_core.web.security import require_outlet
 
 CASHIER_PAGE = "lps_core.desk:templates/cashier.pt"
 SETTLEMENT_PAGE = "lps_core.desk:templates/settlement.pt"
@@ -175,9 +174,8 @@ def settle(request):
 def _settlement_in_scope(request) -> tuple[int, Outlet]:
     raw = request.matchdict["id"]
     settlement = request.dbsession.get(Settlement, int(raw)) if raw.isdigit() and len(raw) < 18 else None
-    if settlement is None:
-        raise HTTPNotFound("no such settlement")
-    require_outlet(request, settlement.outlet_id)
+    if settlement is None or not request.identity.covers_outlet(settlement.outlet_id):
+        raise HTTPNotFound("no such settlement")  # another outlet's settlement, as an unknown one
     return settlement.id, request.dbsession.get(Outlet, settlement.outlet_id)
 
 
