@@ -1,22 +1,21 @@
 """LPS, a loyalty programme system: the Pyramid application factory.
 
-Plugins import the hook marker from here: `from lps_core import hookimpl`.
+Plugins import only lps_core.contract: `from lps_core.contract import hookimpl`.
 """
-import pluggy
-
-hookimpl = pluggy.HookimplMarker("lps")
 
 
 def main(global_config, **settings):
     """The WSGI application, built from PasteDeploy settings (config/*.ini)."""
     from pyramid.config import Configurator
 
+    from lps_core.components import IPlugins
     from lps_core.settings import apply_environment
 
     with Configurator(settings=apply_environment(settings)) as config:
         config.include("pyramid_chameleon")
         config.include("lps_core.db")
         config.include("lps_core.audit")
+        config.include("lps_core.plugins")
         config.include("lps_core.outlets")
         config.include("lps_core.api")
         config.include("lps_core.earning")
@@ -30,5 +29,5 @@ def main(global_config, **settings):
         config.include("lps_core.members")
         config.include("lps_core.desk")
         config.include("lps_core.admin")
-        config.registry["lps.plugins"].hook.lps_includeme(config=config)
+        config.registry.getUtility(IPlugins).hook.lps_includeme(config=config)
     return config.make_wsgi_app()

@@ -3,11 +3,13 @@ top-ups and repayments; every failure posts nothing and the ledger never drifts.
 from decimal import Decimal
 
 import pytest
+
 from sqlalchemy import func, insert, select, update
 
 from lps_core.cards.models import Card, CardType
 from lps_core.cards.pins import hash_pin
 from lps_core.cashier.models import Settlement
+from lps_core.components import IPlugins
 from lps_core.ledger.check import find_drift
 from lps_core.ledger.models import LedgerEntry
 from lps_core.members.models import Member, Tier
@@ -222,13 +224,13 @@ def test_credit_charges_stay_within_the_limit_and_warn_once(testapp, auth, seed,
     warnings = []
 
     class Listener:
-        from lps_core import hookimpl
+        from lps_core.contract import hookimpl
 
         @hookimpl
         def lps_on_credit_warning(self, card_id, used_cents, limit_cents):
             warnings.append((used_cents, limit_cents))
 
-    registry_plugins = testapp.app.registry["lps.plugins"].pm
+    registry_plugins = testapp.app.registry.getUtility(IPlugins).pm
     listener = Listener()
     registry_plugins.register(listener)
     try:

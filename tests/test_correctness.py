@@ -264,7 +264,7 @@ def test_redemption_entries_and_messages_carry_the_redemption_number(testapp, se
 # --- 5. Refunds take back all of a stay's activity -----------------------------------------------
 
 def test_a_refund_takes_back_the_nights_stays_and_bill_it_counted(seed):
-    from lps_core.earning.formula import BillLine
+    from lps_core.contract import BillLine
     from lps_core.earning.programme import Programme
     from lps_core.earning.services import EarnRequest, OutletContext, earn_points_for_bill, reverse_bill
     from lps_core.outlets.services import save_outlet
@@ -295,7 +295,7 @@ def test_a_refund_takes_back_the_nights_stays_and_bill_it_counted(seed):
 # --- 3. Rounding once at the end of the chain ----------------------------------------------------
 
 def _chain(plugins, rounding, mode="floor"):
-    from lps_core.earning.formula import BillInput
+    from lps_core.contract import BillInput
     from lps_core.earning.pipeline import MemberContext, compute_points
     from lps_core.earning.rules import Band, Rule
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select, update
 
 from lps_core.cards.models import CardType
-from lps_core.earning.formula import BillInput, BillLine
+from lps_core.contract import BillInput, BillLine
 from lps_core.earning.models import Bill, PromotionAward
 from lps_core.earning.pipeline import MemberContext, compute_points
 from lps_core.earning.promotions import clean_promotion, view_of

@@ -5,9 +5,10 @@ import textwrap
 import pytest
 from zope.interface import implementer
 
-from lps_core import hookimpl, main
+from lps_core import main
+from lps_core.contract import hookimpl
 from lps_core.errors import ConfigurationError
-from lps_core.interfaces import IEarningFormula
+from lps_core.contract import IEarningFormula
 from lps_core.plugins import PluginError, load_plugins
 from lps_core.testing import PII_SETTINGS
 
@@ -35,7 +36,7 @@ class FlatFormula:
         return params
 
     def compute(self, bill, params):
-        from lps_core.earning.formula import EarningResult
+        from lps_core.contract import EarningResult
         return EarningResult(10, [{"step": "formula", "rule": "flat", "description": "", "points": 10}])
 
 
@@ -66,7 +67,7 @@ def test_a_disabled_plugin_is_not_even_imported(install_plugin):
 
 def test_an_object_missing_its_interface_names_the_plugin(install_plugin):
     install_plugin("half-dist", "half", "lps_half_plugin", """
-        from lps_core import hookimpl
+        from lps_core.contract import hookimpl
 
         class NoCompute:
             name = "half"
@@ -82,7 +83,7 @@ def test_an_object_missing_its_interface_names_the_plugin(install_plugin):
 
 def test_an_unknown_hook_names_the_plugin(install_plugin):
     install_plugin("typo-dist", "typo", "lps_typo_plugin", """
-        from lps_core import hookimpl
+        from lps_core.contract import hookimpl
 
         @hookimpl
         def lps_earning_formula():

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 import pytest
 from zope.interface.verify import verifyObject
 
-from lps_core.interfaces import ITierModel
+from lps_core.contract import ITierModel
 from lps_core.tiers.points_threshold import PointsThresholdModel
 
 TIERS = [
@@ -88,7 +88,7 @@ RANKED = [{**tier, "rank": rank * 10} for rank, tier in enumerate(TIERS)]
 
 
 def test_the_model_provides_the_set_based_interface(model):
-    from lps_core.interfaces import ISetBasedTierModel
+    from lps_core.contract import ISetBasedTierModel
 
     assert verifyObject(ISetBasedTierModel, model) and model.set_based is True
 

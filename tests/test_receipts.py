@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select, update
 
-from lps_core import hookimpl
+from lps_core.contract import hookimpl
 from lps_core.members.models import Tier
 from lps_core.outlets.models import Outlet
 from lps_core.plugins import PluginError, load_plugins

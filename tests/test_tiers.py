@@ -6,12 +6,12 @@ import pytest
 from sqlalchemy import insert, select, update
 from zope.interface import implementer
 
-from lps_core import hookimpl
+from lps_core.contract import hookimpl
 from lps_core.apikeys.models import ApiKey
 from lps_core.cards.models import Card
 from lps_core.db import get_session_factory, run_in_transaction
 from lps_core.errors import ConfigurationError, Conflict, InsufficientBalance, Unprocessable, ValidationFailed
-from lps_core.interfaces import ITierModel
+from lps_core.contract import ITierModel
 from lps_core.ledger.models import POINTS, Account
 from lps_core.ledger.services import credit
 from lps_core.members.models import Member, Tier

@@ -42,7 +42,7 @@ def _search(request):
     """The search form's values, the query's conditions, and the errors beside the fields."""
     search = {name: request.params.get(name, "").strip() for name in SEARCH_FIELDS}
     errors = {}
-    timezone = request.registry["lps.programme"].timezone
+    timezone = request.programme.timezone
     since = _day(search["since"], timezone, errors, "since")
     until = _day(search["until"], timezone, errors, "until")
     if until is not None:
@@ -88,7 +88,7 @@ def audit_log_csv(request):
         page.status = 400
         return page
     translate = request.localizer.translate
-    timezone = request.registry["lps.programme"].timezone
+    timezone = request.programme.timezone
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out)

@@ -6,6 +6,6 @@ from lps_core.operators.permissions import Permission
 
 @view_config(route_name="config", renderer="lps_core.admin:templates/config.pt", permission=Permission.CONFIG_MANAGE)
 def config_hub(request):
-    plugins = request.registry["lps.plugins"]
+    plugins = request.plugins
     return {"plugins": plugins.plugin_names(), "formulas": sorted(plugins.formulas),
             "tier_models": sorted(plugins.tier_models), "templates": sorted(request.registry["lps.receipt_templates"])}

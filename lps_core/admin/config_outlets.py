@@ -108,15 +108,15 @@ def edit_outlet(request):
 
 
 def _save(request, form, params, bands=None) -> int:
-    plugins = request.registry["lps.plugins"]
+    plugins = request.plugins
     outlet_id = save_outlet(request.dbsession, plugins, code=form["code"], name=form["name"],
                             property_code=form["property"], formula=form["formula"], params=params, bands=bands)
-    request.registry["lps.programme"].rules.forget(outlet_id)
+    request.programme.rules.forget(outlet_id)
     return outlet_id
 
 
 def _form_page(request, form, errors, *, outlet, rule=None):
-    plugins = request.registry["lps.plugins"]
+    plugins = request.plugins
     properties = request.dbsession.execute(select(Property.code, Property.name).order_by(Property.code)).all()
     return {"form": form, "errors": errors, "outlet": outlet, "rule": rule, "properties": properties,
             "formulas": sorted(plugins.formulas), "plugins": plugins.plugin_names(), "shown_json": shown_json}
@@ -138,14 +138,14 @@ def outlet_rules(request):
     errors = {}
     if request.method == "POST":
         form = {name: text(request, name) for name in form}
-        timezone = request.registry["lps.programme"].timezone
+        timezone = request.programme.timezone
         body = {"formula": form["formula"], "formula_params": json_field(request, "formula_params", errors, {}),
                 "bands": json_field(request, "bands", errors, []), "band_basis": form["band_basis"],
                 "band_period": optional(request, "band_period"), "rounding": form["rounding"],
                 "max_points_per_bill": whole_or_text(form["max_points_per_bill"]),
                 "effective_from": from_local_input(form["effective_from"], timezone), "note": optional(request, "note")}
         try:
-            clean = clean_rule(request.registry["lps.plugins"], body)
+            clean = clean_rule(request.plugins, body)
         except LpsError as exc:
             errors.update(form_errors(exc.fields))
         if not errors:
@@ -154,14 +154,14 @@ def outlet_rules(request):
             except LpsError as exc:
                 errors.update(exc.fields)
             else:
-                request.registry["lps.programme"].rules.forget(outlet.id)
+                request.programme.rules.forget(outlet.id)
                 audit(request, "outlet.rule_version", ("outlet", outlet.id), outlet_id=outlet.id,
                       before=current, after=rule.as_json())
                 return done(request, dgettext("lps_config", "New rule version added."), "config.rules",
                             code=outlet.code)
         invalid(request, errors)
     return {"outlet": outlet, "versions": list(reversed(versions)), "form": form, "errors": errors,
-            "formulas": sorted(request.registry["lps.plugins"].formulas), "roundings": ROUNDINGS,
+            "formulas": sorted(request.plugins.formulas), "roundings": ROUNDINGS,
             "band_bases": BAND_BASES, "band_periods": BAND_PERIODS, "shown_json": shown_json}
 
 

@@ -130,7 +130,7 @@ def retire(request):
             dgettext("lps_config", "Tick the box to confirm that the tier is to be retired.")))
         return HTTPSeeOther(request.route_url("config.tier", code=code))
     try:
-        result = retire_tier(request.dbsession, request.registry["lps.plugins"], code)
+        result = retire_tier(request.dbsession, request.plugins, code)
     except NotFound:
         raise HTTPNotFound() from None
     except LpsError as exc:
@@ -229,7 +229,7 @@ def edit_card_type(request):
             return done(request, dgettext("lps_config", "Card type saved."), "config.card_type", code=card_type.code)
         invalid(request, errors)
         return {"form": form, "errors": errors, "card_type": card_type}
-    timezone = request.registry["lps.programme"].timezone
+    timezone = request.programme.timezone
     form = {**{name: "" if value is None else value for name, value in before.items()},
             "discount_overrides": shown_json(before["discount_overrides"]),
             "deposit_bonuses": shown_json(before["deposit_bonuses"]),
@@ -241,7 +241,7 @@ def edit_card_type(request):
 def _posted_card_type(request, errors):
     """The form as typed, and the body for the card type schema with each field of its type: a field
     left empty is left out when it has a default (or keeps its value), and cleared when it is optional."""
-    timezone = request.registry["lps.programme"].timezone
+    timezone = request.programme.timezone
     form = {name: text(request, name) for name in (
         "code", "name", "prefix", "points_multiplier", "discount_rate", "discount_overrides", "deposit_bonuses",
         "initial_uses", "uses_outlets", "credit_limit", "credit_warning_ratio", "validity_days", "valid_from",

@@ -80,7 +80,7 @@ def edit_promotion(request):
             return done(request, dgettext("lps_config", "Promotion saved."), "config.promotion", code=existing.code)
         invalid(request, errors)
         return _form_page(request, form, errors, row)
-    timezone = request.registry["lps.programme"].timezone
+    timezone = request.programme.timezone
     form = {**before, "params": shown_json(existing.params), "starts_at": local_input(existing.starts_at, timezone),
             "ends_at": local_input(existing.ends_at, timezone), "weekdays": list(existing.weekdays or []),
             **{name: ", ".join(getattr(existing, name) or ()) for name in LIST_FIELDS}}
@@ -99,7 +99,7 @@ def set_promotion_active(request):
         return done(request, dgettext("lps_config", "Choose end or resume."), "config.promotion", code=row.code)
     before = row.active
     save_promotion(request.dbsession, clean_promotion({"active": wanted == "1"}, existing=existing), row.id)
-    request.registry["lps.programme"].promotions.forget()
+    request.programme.promotions.forget()
     audit(request, "promotion.active", ("promotion", row.id), before={"active": before},
           after={"active": wanted == "1"})
     if wanted == "1":
@@ -111,7 +111,7 @@ def set_promotion_active(request):
 
 def _posted(request, errors):
     """The form as typed (to re-fill it) and the promotion body for clean_promotion."""
-    timezone = request.registry["lps.programme"].timezone
+    timezone = request.programme.timezone
     form = {name: text(request, name) for name in ("code", "name", "kind", "params", "starts_at", "ends_at",
                                                     "stacking", "exclusive_group", "priority", "cap_per_bill",
                                                     "cap_per_member", "cap_period", *LIST_FIELDS)}
@@ -145,7 +145,7 @@ def _save(request, body, errors, existing=None):
     except LpsError as exc:
         errors.update(exc.fields)
         return None
-    request.registry["lps.programme"].promotions.forget()
+    request.programme.promotions.forget()
     return promotion
 
 
@@ -194,7 +194,7 @@ def preview(request):
             require_outlet(request, outlet.id)
             try:
                 bill = validate(PreviewIn, {name: value for name, value in form.items() if value})
-                result = preview_bill(db, request.registry["lps.plugins"], request.registry["lps.programme"],
+                result = preview_bill(db, request.plugins, request.programme,
                                       outlet.code, bill.earn_request(), tier=bill.tier, card_type=bill.card_type)
             except LpsError as exc:
                 errors.update(exc.fields)

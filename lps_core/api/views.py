@@ -57,7 +57,7 @@ def approve_member(request):
     require_member_write(api_key_scope(outlet), member_id, home_outlet_id)
     card_no = members.approve_member(request.dbsession, member_id, card_type_code=card_type,
                                      issuance=request.registry.settings["lps.cards.issuance"],
-                                     programme=request.registry["lps.programme"])
+                                     programme=request.programme)
     return {"id": member_id, "status": "active", "card_no": card_no}
 
 
@@ -108,7 +108,7 @@ def post_transaction(request):
     outlet = authenticate(request, "transactions")
     earn_request = read_body(request).earn_request()
     registry = request.registry
-    earned = earning.earn_points_for_bill(request.dbsession, registry["lps.plugins"], registry["lps.programme"],
+    earned = earning.earn_points_for_bill(request.dbsession, request.plugins, request.programme,
                                           outlet, earn_request)
     request.response.status = 200 if earned.replayed else 201
     return {
@@ -152,7 +152,7 @@ def reverse_transaction(request):
     outlet = authenticate(request, "transactions")
     bill_id = read_path(request).id
     body = read_body(request)
-    refund = earning.reverse_bill(request.dbsession, request.registry["lps.plugins"], outlet, bill_id,
+    refund = earning.reverse_bill(request.dbsession, request.plugins, outlet, bill_id,
                                   amount_cents=body.amount, refund_no=body.refund_no)
     request.response.status = 200 if refund.replayed else 201
     return {

@@ -30,7 +30,7 @@ from lps_core.cards.products import discount_rate, ensure_usable
 from lps_core.cards.services import normalize_card_no
 from lps_core.cashier.models import Settlement, SettlementRefund, SettlementTender
 from lps_core.cashier.requests import RefundRequest, SettleRequest
-from lps_core.earning.formula import BillLine
+from lps_core.contract import BillLine
 from lps_core.earning.services import EarnRequest, earn_points_for_bill, reverse_bill
 from lps_core.errors import Conflict, NotFound, Unprocessable
 from lps_core.ledger import services as ledger

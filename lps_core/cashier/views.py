@@ -19,7 +19,7 @@ def lookup(request):
     outlet = authenticate(request, "cashier")
     query = read_query(request)
     matches = look_up(request.dbsession, outlet.code, utcnow(), card_no=query.card_no, phone=query.phone,
-                      name=query.name, tz=request.registry["lps.programme"].timezone)
+                      name=query.name, tz=request.programme.timezone)
     return {"outlet": outlet.code, "matches": matches}
 
 
@@ -28,7 +28,7 @@ def settle(request):
     outlet = authenticate(request, "cashier")
     settle_request = read_body(request).settle_request()
     registry = request.registry
-    result = services.settle_bill(request.dbsession, registry["lps.plugins"], registry["lps.programme"], outlet,
+    result = services.settle_bill(request.dbsession, request.plugins, request.programme, outlet,
                                   settle_request)
     request.response.status = 200 if result.replayed else 201
     return {**settlement_document(request.dbsession, result.id), "replayed": result.replayed}
@@ -45,7 +45,7 @@ def refund(request):
     outlet = authenticate(request, "cashier")
     settlement_id = _own_settlement(request, outlet).id
     refund_request = read_body(request).refund_request()
-    result = services.refund_settlement(request.dbsession, request.registry["lps.plugins"], outlet, settlement_id,
+    result = services.refund_settlement(request.dbsession, request.plugins, outlet, settlement_id,
                                         refund_request)
     request.response.status = 200 if result.replayed else 201
     db = request.dbsession
@@ -79,7 +79,7 @@ def _movement(request, number_field, purpose, post):
     card_no = read_path(request).card_no
     body = read_body(request).movement()
     at = body.occurred_at or utcnow()
-    db, programme = request.dbsession, request.registry["lps.programme"]
+    db, programme = request.dbsession, request.programme
     card, card_type = services.card_for_use(db, card_no, at, tz=programme.timezone, purpose=purpose)
     movement = post(db, card, card_type, outlet, body, at, programme.limits)
     request.response.status = 200 if movement.replayed else 201

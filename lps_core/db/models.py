@@ -14,3 +14,4 @@ from lps_core.receipts.models import ReceiptLayout, ReceiptPrint  # noqa: F401
 from lps_core.rewards.models import Redemption, Reward  # noqa: F401
 from lps_core.tiers.models import MemberActivity, TierChange, TierEvaluation  # noqa: F401
 from lps_core.vouchers.models import Voucher  # noqa: F401
+from lps_core.plugins.models import PluginSwitch  # noqa: F401

@@ -70,12 +70,12 @@ def desk_page(request, outlet, *, card_no=None, errors=None, failed_reward=None)
     answer = {"outlet": outlet, "outlets": outlets_in_scope(request), "card_no": card_no, "card": None,
               "page": page, "search": search, "rows": [reward_row(row[0], request) for row in page.items],
               "categories": CATEGORIES, "redemptions": [], "errors": errors or {}, "failed_reward": failed_reward,
-              "request_no": new_reference("RD", request.registry["lps.programme"].timezone), "may_manage": request.has_permission(Permission.REWARDS_MANAGE)}
+              "request_no": new_reference("RD", request.programme.timezone), "may_manage": request.has_permission(Permission.REWARDS_MANAGE)}
     if outlet is None or not card_no:
         return answer
     try:
         matches = look_up(request.dbsession, outlet.code, utcnow(), card_no=card_no,
-                          tz=request.registry["lps.programme"].timezone)
+                          tz=request.programme.timezone)
     except LpsError as exc:
         answer["errors"] = {**answer["errors"], "card_no": exc.fields.get("card_no", exc.message)}
         request.response.status = 400

@@ -111,7 +111,7 @@ def cashier_page(request, outlet, *, card_no=None, errors=None, bill=None, value
     search = {"card_no": card_no or params.get("card_no", ""), "phone": "" if card_no else params.get("phone", ""),
               "name": "" if card_no else params.get("name", "")}
     errors = errors or errors_for("lookup", {})
-    zone = request.registry["lps.programme"].timezone
+    zone = request.programme.timezone
     page = {"outlet": outlet, "outlets": outlets_in_scope(request), "search": search,
             "may_fund": request.has_permission(Permission.STORED_VALUE_DEPOSIT),
             "matches": [], "card": None, "errors": errors, "failed": failed,
@@ -127,7 +127,7 @@ def cashier_page(request, outlet, *, card_no=None, errors=None, bill=None, value
         # The API's look-up query (GET /api/v1/cashier/lookup) checks the desk's look-up form too.
         query = validate(LookupQuery, filled(search, search), message="the look-up has invalid fields")
         page["matches"] = look_up(request.dbsession, outlet.code, utcnow(), card_no=query.card_no,
-                                  phone=query.phone, name=query.name, tz=request.registry["lps.programme"].timezone)
+                                  phone=query.phone, name=query.name, tz=request.programme.timezone)
     except LpsError as exc:
         errors["lookup"] = exc.fields
         request.response.status = 400
@@ -154,7 +154,7 @@ def settle(request):
     body, shown = settle_body(request.POST, request.identity.username)
     registry, db = request.registry, request.dbsession
     try:
-        result = services.settle_bill(db, registry["lps.plugins"], registry["lps.programme"], context_of(outlet),
+        result = services.settle_bill(db, request.plugins, request.programme, context_of(outlet),
                                       validate(SettleIn, body).settle_request())
     except LpsError as exc:
         errors = form_failed(request, exc, "settle", settle_form_fields(exc.fields))
@@ -190,7 +190,7 @@ def settlement_page(request, settlement_id, outlet, *, errors=None, values=None)
     return {"doc": settlement_document(request.dbsession, settlement_id), "outlet": outlet,
             "money": money(request), "may_refund": request.has_permission(Permission.CASHIER_REFUND),
             "errors": errors or errors_for("refund", {}),
-            "values": values or {"scope": "all", "refund_no": new_reference("RF", request.registry["lps.programme"].timezone)}}
+            "values": values or {"scope": "all", "refund_no": new_reference("RF", request.programme.timezone)}}
 
 
 @view_config(route_name="cashier.refund", request_method="POST", renderer=SETTLEMENT_PAGE,
@@ -200,7 +200,7 @@ def refund(request):
     db = request.dbsession
     before = settlement_document(db, settlement_id)["refundable"]
     try:
-        result = services.refund_settlement(db, request.registry["lps.plugins"], context_of(outlet), settlement_id,
+        result = services.refund_settlement(db, request.plugins, context_of(outlet), settlement_id,
                                             validate(RefundIn, refund_body(request.POST, request.identity.username))
                                             .refund_request())
     except LpsError as exc:
@@ -229,7 +229,7 @@ def receipt(request):
     printed = receipts.print_receipt(
         request.dbsession, registry["lps.receipt_templates"], settlement_id, context_of(outlet),
         paper if paper in receipts.PAPERS else None, macros=registry["lps.receipt_macros"],
-        time_zone=registry["lps.programme"].timezone, translate=receipt_translator(request),
+        time_zone=request.programme.timezone, translate=receipt_translator(request),
         language=request.locale_name)
     response = Response(printed.html, content_type="text/html", charset="utf-8")
     response.headers.update({"Cache-Control": "no-store", "Content-Security-Policy": RECEIPT_CSP})
@@ -244,7 +244,7 @@ def _movement(request, form):
     try:
         body = validate(schema, movement_body(request.POST, number_field, uses=schema is UsesTopUpIn)).movement()
         at = utcnow()
-        card, card_type = services.card_for_use(db, card_no, at, tz=request.registry["lps.programme"].timezone)
+        card, card_type = services.card_for_use(db, card_no, at, tz=request.programme.timezone)
         before = balances_json(card_balances(db, card, card_type))
         movement = post(db, card, card_type, context_of(outlet), body, at)
     except LpsError as exc:

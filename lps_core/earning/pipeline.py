@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, localcontext
 
-from lps_core.earning.formula import BillInput
+from lps_core.contract import BillInput
 from lps_core.earning.rules import Rule
 from lps_core.money import format_cents
 

@@ -19,7 +19,7 @@ from pydantic import (
 )
 
 from lps_core.cards.schemas import CardNo, DecimalText, card_no_named
-from lps_core.earning.formula import BillLine
+from lps_core.contract import BillLine
 from lps_core.earning.promotions import CAP_PERIODS, KINDS, LIST_FIELDS, STACKING
 from lps_core.earning.rules import BAND_BASES, BAND_PERIODS, ROUNDINGS
 from lps_core.earning.services import EarnRequest

@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from lps_core.cards.lifecycle import card_for_purpose
 from lps_core.earning.bonuses import grant_referral_bonuses
-from lps_core.earning.formula import BillInput, BillLine
+from lps_core.contract import BillInput, BillLine
 from lps_core.earning.models import Bill, BillRefund, PromotionAward
 from lps_core.earning.pipeline import MemberContext, compute_points
 from lps_core.earning.programme import MemberFacts

@@ -25,9 +25,9 @@ def add_outlet_rule(request):
     outlet_id = outlet_id_of(db, read_path(request).code)
     body = read_body(request)
     versions = rules_of_outlet(db, outlet_id)
-    rule = add_rule_version(db, outlet_id, body.clean(request.registry["lps.plugins"],
+    rule = add_rule_version(db, outlet_id, body.clean(request.plugins,
                                                       partial_of=versions[-1] if versions else None))
-    request.registry["lps.programme"].rules.forget(outlet_id)
+    request.programme.rules.forget(outlet_id)
     request.response.status = 201
     return rule.as_json()
 
@@ -42,7 +42,7 @@ def promotions(request):
 def create_promotion(request):
     authenticate(request, "rules.manage")
     promotion = save_promotion(request.dbsession, read_body(request).values())
-    request.registry["lps.programme"].promotions.forget()
+    request.programme.promotions.forget()
     request.response.status = 201
     return promotion.as_json()
 
@@ -59,7 +59,7 @@ def change_promotion(request):
     authenticate(request, "rules.manage")
     existing = get_promotion(request.dbsession, read_path(request).code)
     promotion = save_promotion(request.dbsession, read_body(request).values(existing), existing.id)
-    request.registry["lps.programme"].promotions.forget()
+    request.programme.promotions.forget()
     return promotion.as_json()
 
 
@@ -68,7 +68,7 @@ def preview(request):
     """Points for a hypothetical bill, computed exactly as earning would, without posting anything."""
     outlet = authenticate(request, "transactions")
     body = read_body(request)
-    result = preview_bill(request.dbsession, request.registry["lps.plugins"], request.registry["lps.programme"],
+    result = preview_bill(request.dbsession, request.plugins, request.programme,
                           body.outlet or outlet.code, body.earn_request(), card_no=body.card_no, tier=body.tier,
                           card_type=body.card_type)
     return {"outlet": result.outlet, "rule_version": result.rule_version, "points": result.points,

@@ -161,7 +161,7 @@ def undone_if_refused(request):
 def member_search(request):
     db = request.dbsession
     query, errors = search_query(request.params)
-    criteria = search.clean_criteria(query, request.registry["lps.programme"].timezone, phone_region_of(db))
+    criteria = search.clean_criteria(query, request.programme.timezone, phone_region_of(db))
     errors = {**errors, **criteria.errors}
     params = {name: request.params.get(name, "") for name in search.CRITERIA}
     page = paginate(db, request, search.member_search(criteria.values), search.SORTS, "name", params=params)
@@ -322,7 +322,7 @@ def adjust(request):
         outlet_id = _chosen_outlet(request, wanted.outlet)
         with undone_if_refused(request):
             posting = services.adjust_points(
-                request.dbsession, request.registry["lps.programme"], member.id, wanted.points, wanted.reason,
+                request.dbsession, request.programme, member.id, wanted.points, wanted.reason,
                 request_key=wanted.request_key or uuid.uuid4().hex, outlet_id=outlet_id)
     except LpsError as exc:
         return _refill(request, member, "adjust", exc, ("points", "reason", "outlet"), {"amount": "points"})
@@ -475,7 +475,7 @@ def approve(request):
         with undone_if_refused(request):
             card_no = services.approve_member(
                 request.dbsession, member.id, card_type_code=card_type,
-                issuance=request.registry.settings["lps.cards.issuance"], programme=request.registry["lps.programme"])
+                issuance=request.registry.settings["lps.cards.issuance"], programme=request.programme)
     except LpsError as exc:
         _refused(request, exc)
         return approvals_page(request, {member.id: _fields(exc, ("card_type", "reason"))})

@@ -3,10 +3,12 @@
 
 def includeme(config):
     """Load the receipt templates (LPS's and plugins'), then add the receipt routes."""
+    from lps_core.components import IPlugins, require
     from lps_core.receipts.template_registry import MACROS_SPEC, load_receipt_templates, load_template
 
     settings = config.get_settings()
-    config.registry["lps.receipt_templates"] = load_receipt_templates(config.registry["lps.plugins"], settings)
+    plugins = require(config.registry, IPlugins, "lps_core.receipts")
+    config.registry["lps.receipt_templates"] = load_receipt_templates(plugins, settings)
     config.registry["lps.receipt_macros"] = load_template(MACROS_SPEC)
     config.add_route("api.receipt_layout", "/api/v1/outlets/{code}/receipt-layout")
     config.add_route("api.settlement_receipt", "/api/v1/settlements/{id}/receipt")

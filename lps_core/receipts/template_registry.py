@@ -9,7 +9,7 @@ from pathlib import Path
 from chameleon import PageTemplateFile
 from pyramid.path import AssetResolver
 
-from lps_core import hookimpl
+from lps_core.contract import hookimpl
 from lps_core.plugins import PluginError
 
 CORE_PLUGIN_NAME = "lps_receipts"

@@ -42,7 +42,7 @@ def settlement_receipt(request):
     paper = read_query(request).paper
     printed = receipts.print_receipt(
         request.dbsession, request.registry["lps.receipt_templates"], settlement_id, outlet, paper,
-        macros=request.registry["lps.receipt_macros"], time_zone=request.registry["lps.programme"].timezone,
+        macros=request.registry["lps.receipt_macros"], time_zone=request.programme.timezone,
         translate=receipt_translator(request), language=request.locale_name)
     response = Response(printed.html, content_type="text/html", charset="utf-8")
     response.headers.update({"Cache-Control": "no-store", "Content-Security-Policy": RECEIPT_CSP,

@@ -22,7 +22,7 @@ from sqlalchemy.orm import aliased
 
 from lps_core.errors import ValidationFailed
 from lps_core.members.models import Tier
-from lps_core.interfaces import ISetBasedTierModel
+from lps_core.contract import ISetBasedTierModel
 from lps_core.tiers.models import TierEvaluation
 from lps_core.tiers.services import (
     ACTIVITY,

@@ -20,7 +20,7 @@ It returns the code of the highest tier met. A higher tier may be met while a lo
 (30 nights but few points), so every tier is checked, not only up to the first one missed.
 A malformed tier raises ValueError naming it.
 
-The model is set-based too (lps_core.interfaces.ISetBasedTierModel): `qualified_rank_expression(counters,
+The model is set-based too (lps_core.contract.ISetBasedTierModel): `qualified_rank_expression(counters,
 tiers)` says the same thing as a SQL CASE over the window's sums, so `lps jobs tiers` evaluates a
 batch of members in one statement. There every tier also needs its integer `rank`.
 """
@@ -29,8 +29,8 @@ from collections.abc import Mapping
 from sqlalchemy import and_, case, literal, or_
 from zope.interface import implementer
 
-from lps_core import hookimpl
-from lps_core.interfaces import ISetBasedTierModel
+from lps_core.contract import hookimpl
+from lps_core.contract import ISetBasedTierModel
 
 COUNTERS = ("points", "spend_cents", "nights", "stays")
 MODES = ("any", "all")

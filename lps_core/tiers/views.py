@@ -81,7 +81,7 @@ def purchase_tier(request):
     outlet = authenticate(request, "members")
     member_id = read_path(request).id
     body = read_body(request)
-    result = tiers.purchase_tier(request.dbsession, request.registry["lps.plugins"], member_id, body.tier,
+    result = tiers.purchase_tier(request.dbsession, request.plugins, member_id, body.tier,
                                  f"tier_purchase:{member_id}:{body.purchase_no}")
     request.response.status = 200 if result.replayed else 201
     return {"member_id": member_id, "tier": result.tier, "points": result.points,
@@ -95,7 +95,7 @@ def set_tier_floor(request):
     body = read_body(request)
     home_outlet_id = request.dbsession.scalar(select(Member.enrolled_outlet_id).where(Member.id == member_id))
     require_member_write(api_key_scope(outlet), member_id, home_outlet_id)
-    result = tiers.set_tier_floor(request.dbsession, request.registry["lps.plugins"], member_id, body.tier,
+    result = tiers.set_tier_floor(request.dbsession, request.plugins, member_id, body.tier,
                                   body.expires_at)
     return {"member_id": member_id, "floor": {"tier": result.floor_tier, "expires_at": isoformat(result.expires_at)},
             "tier": result.change.new_tier if result.change else None, "raised": result.change is not None}
@@ -154,7 +154,7 @@ def reorder_tiers(request):
 def retire_tier(request):
     authenticate(request, "tiers.manage")
     code = read_path(request).code
-    result = configuration.retire_tier(request.dbsession, request.registry["lps.plugins"], code)
+    result = configuration.retire_tier(request.dbsession, request.plugins, code)
     _audit(request, "tier.retire", code, before={"retired": False},
            after={"retired": True, "moved_to": result.moved_to, "members_moved": result.members_moved,
                   "floors_moved": result.floors_moved})

@@ -105,7 +105,7 @@ class Formatter:
 
 def formatter(request) -> Formatter:
     registry = request.registry
-    return Formatter(request.locale_name, registry["lps.programme"].timezone,
+    return Formatter(request.locale_name, request.programme.timezone,
                      registry.settings.get(CURRENCY_SETTING, "CNY"))
 
 

@@ -27,7 +27,7 @@ def home(request):
     db, identity = request.dbsession, request.identity
     scope = None if identity.all_outlets else identity.outlet_ids
     now = utcnow()
-    panels = {"postings": dashboard.todays_postings(db, scope, request.registry["lps.programme"].period_start("day", now))}
+    panels = {"postings": dashboard.todays_postings(db, scope, request.programme.period_start("day", now))}
     if request.has_permission(Permission.MEMBERS_APPROVE):
         panels["pending"] = dashboard.pending_enrolments(db, scope)
     if request.has_permission(Permission.CARDS_MANAGE) or request.has_permission(Permission.REPORTS_VIEW):
@@ -35,7 +35,7 @@ def home(request):
         panels["pin_locked"] = dashboard.pin_locked_cards(db, scope, now)
     if request.has_permission(Permission.CONFIG_MANAGE):
         panels["outlets"] = _outlets_with_rules(db)
-        plugins = request.registry["lps.plugins"]
+        plugins = request.plugins
         panels["plugins"], panels["formulas"] = plugins.plugin_names(), sorted(plugins.formulas)
     return {"panels": panels}
 

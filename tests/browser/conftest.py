@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from lps_core.components import IPlugins
 from lps_core.testing import PII_SETTINGS
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
@@ -49,7 +50,7 @@ def live_server(tmp_path_factory):
     engine = get_engine(settings)
     upgrade(engine)
     app = main({}, **settings)
-    plugins = app.registry["lps.plugins"]
+    plugins = app.registry.getUtility(IPlugins)
     run_in_transaction(get_session_factory(engine), lambda db: (load_demo(db, plugins, app.registry.settings),
                                                                _add_welcome_drink(db)))
     engine.dispose()

@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 from zope.interface.verify import verifyObject
 
 from lps_category_rate import CategoryRateFormula
-from lps_core.earning.formula import BillInput, BillLine
-from lps_core.interfaces import IEarningFormula
+from lps_core.contract import BillInput, BillLine
+from lps_core.contract import IEarningFormula
 from lps_core.plugins import load_plugins
 
 AT = datetime(2026, 5, 1, 19, 30, tzinfo=timezone.utc)

@@ -9,8 +9,9 @@ import pytest
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 from zope.interface.verify import verifyObject
 
-from lps_core.interfaces import INotificationChannel
-from lps_email import EmailChannel, Message
+from lps_core.contract import INotificationChannel
+from lps_core.contract import Message
+from lps_email import EmailChannel
 
 MESSAGE = Message(recipient="guest@example.test", subject="Welcome to Gold", body="Dear guest,\nyou are Gold now.\n")
 

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from zope.interface.verify import verifyObject
 
-from lps_core.interfaces import IPointExchange
+from lps_core.contract import IPointExchange
 from lps_partner_exchange import PARTNER_AIR, RatioExchange
 
 

@@ -7,8 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from zope.interface.verify import verifyObject
 
-from lps_core.earning.formula import BillInput, BillLine
-from lps_core.interfaces import IEarningFormula
+from lps_core.contract import BillInput, BillLine
+from lps_core.contract import IEarningFormula
 from lps_core.plugins import load_plugins
 from lps_rooms import RoomsFormula
 

@@ -7,7 +7,7 @@ import pytest
 import serial
 from zope.interface.verify import verifyObject
 
-from lps_core.interfaces import ICardReader, ICardReaderDriver
+from lps_core.contract import ICardReader, ICardReaderDriver
 from lps_serial_reader import CardReadError, SerialMagstripeDriver, card_number_from_line
 
 CARD = "8800000000000013"

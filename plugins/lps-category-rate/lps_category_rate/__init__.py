@@ -51,9 +51,9 @@ from decimal import ROUND_FLOOR, Decimal, InvalidOperation, localcontext
 
 from zope.interface import implementer
 
-from lps_core import hookimpl
-from lps_core.earning.formula import EarningResult
-from lps_core.interfaces import IEarningFormula
+from lps_core.contract import hookimpl
+from lps_core.contract import EarningResult
+from lps_core.contract import IEarningFormula
 from lps_core.money import format_cents
 
 DEFAULTS = {

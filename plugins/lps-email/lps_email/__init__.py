@@ -21,9 +21,7 @@ from email.utils import formatdate, make_msgid
 
 from zope.interface import implementer
 
-from lps_core import hookimpl
-from lps_core.interfaces import INotificationChannel
-from lps_core.notifications import Message  # noqa: F401  (re-exported for callers of this plugin)
+from lps_core.contract import DeliveryResult, INotificationChannel, hookimpl
 
 PREFIX = "lps.email."
 TRUE_WORDS = {"true", "yes", "on", "1"}
@@ -54,6 +52,8 @@ def _number(settings, key, default, kind):
 @implementer(INotificationChannel)
 class EmailChannel:
     name = "email"
+    label = "E-mail"
+    settings_schema = None
 
     def __init__(self, host="localhost", port=25, sender="lps@localhost", starttls=False,
                  username=None, password=None, timeout=30.0):
@@ -86,14 +86,24 @@ class EmailChannel:
         email.set_content(message.body)
         return email
 
-    def send(self, message):
+    def send(self, message, settings=None):
         email = self.compose(message)
-        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
-            if self.starttls:
-                smtp.starttls(context=ssl.create_default_context())
-            if self.username:
-                smtp.login(self.username, self.password)
-            smtp.send_message(email)
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+                if self.starttls:
+                    smtp.starttls(context=ssl.create_default_context())
+                if self.username:
+                    smtp.login(self.username, self.password)
+                smtp.send_message(email)
+        except smtplib.SMTPRecipientsRefused as exc:
+            return DeliveryResult.permanent(f"the server refused the recipient: {exc.recipients}")
+        except smtplib.SMTPResponseException as exc:
+            if 500 <= exc.smtp_code < 600:
+                return DeliveryResult.permanent(f"{exc.smtp_code} {exc.smtp_error!r}")
+            return DeliveryResult.temporary(f"{exc.smtp_code} {exc.smtp_error!r}")
+        except (smtplib.SMTPException, OSError) as exc:
+            return DeliveryResult.temporary(f"{type(exc).__name__}: {exc}")
+        return DeliveryResult.ok(gateway_id=email["Message-ID"])
 
 
 @hookimpl

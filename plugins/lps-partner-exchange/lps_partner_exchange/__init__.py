@@ -8,8 +8,7 @@ point stays where it was. Negative, fractional, boolean or non-numeric counts ra
 """
 from zope.interface import implementer
 
-from lps_core import hookimpl
-from lps_core.interfaces import IPointExchange
+from lps_core.contract import IN, IPointExchange, PermanentFailure, Quote, hookimpl
 
 
 def _count(value, name) -> int:
@@ -28,7 +27,8 @@ class RatioExchange:
         for name, value in (("partner_points", partner_points), ("lps_points", lps_points)):
             if _count(value, name) == 0:
                 raise ValueError(f"{name} of the exchange ratio must be greater than 0")
-        self.partner = partner
+        self.partner = self.name = self.label = partner
+        self.settings_schema = None
         self.partner_points = partner_points
         self.lps_points = lps_points
 
@@ -40,6 +40,21 @@ class RatioExchange:
 
     def from_lps_points(self, lps_points):
         return _count(lps_points, "lps_points") * self.partner_points // self.lps_points
+
+    def quote(self, direction, points, settings):
+        if direction == IN:
+            return Quote(direction, self.to_lps_points(points), points, f"{self.partner_points}:{self.lps_points}")
+        return Quote(direction, points, self.from_lps_points(points), f"{self.lps_points}:{self.partner_points}")
+
+    # Interim: this example converts only; its transfers come with the file-batch adapter.
+    def transfer(self, transfer, settings):
+        raise PermanentFailure("this example exchange converts only")
+
+    def reverse(self, transfer, settings):
+        raise PermanentFailure("this example exchange converts only")
+
+    def statement(self, period_start, period_end, settings):
+        return []
 
 
 PARTNER_AIR = RatioExchange("PARTNER-AIR", partner_points=2, lps_points=1)

@@ -67,7 +67,7 @@ from collections import Counter
 
 from pyramid.security import NO_PERMISSION_REQUIRED
 
-from lps_core import hookimpl
+from lps_core.contract import hookimpl
 from lps_core.earning.models import Bill
 from lps_core.timeutil import isoformat, utcnow
 

@@ -8,7 +8,7 @@ it in an outlet's receipt layout (``PUT /api/v1/outlets/{code}/receipt-layout`` 
 Its labels are in LPS's receipt domain ``lps_receipts``; the few of its own are translated by the
 catalogs under ``locale/``, which ``lps_includeme`` adds to LPS's (Pyramid merges one domain's catalogs).
 """
-from lps_core import hookimpl
+from lps_core.contract import hookimpl
 
 
 @hookimpl

@@ -2,16 +2,17 @@
 
 Providers are named `lps_<noun>`, receive the app settings (the [app:main] section of the ini
 file) if they ask for them, and return a list of objects that provide an interface from
-lps_core.interfaces; events are named `lps_on_<event>` and return nothing. Implementations take only
+lps_core.contract; events are named `lps_on_<event>` and return nothing. Implementations take only
 the arguments they need, so new arguments can be added to a spec without breaking plugins.
 """
 import pluggy
 
 hookspec = pluggy.HookspecMarker("lps")
+hookimpl = pluggy.HookimplMarker("lps")
 
 
 @hookspec
-def lps_earning_formulas(settings):
+def lps_earning_formulas(settings, options):
     """Return a list of objects providing IEarningFormula.
 
     Example::
@@ -23,23 +24,48 @@ def lps_earning_formulas(settings):
 
 
 @hookspec
-def lps_tier_models(settings):
+def lps_tier_models(settings, options):
     """Return a list of objects providing ITierModel."""
 
 
 @hookspec
-def lps_notification_channels(settings):
-    """Return a list of objects providing INotificationChannel, configured from the app settings."""
+def lps_settings():
+    """Return a SettingsDeclaration: the ini prefix this plugin owns and the ProgrammeSettings model
+    of its keys. Start-up validates them; provider hooks of the plugin receive the parsed model
+    as `options`. An error names the plugin and the key, on one line.
+
+    Example::
+
+        @hookimpl
+        def lps_settings():
+            return SettingsDeclaration("lps.email.", EmailSettings)
+    """
 
 
 @hookspec
-def lps_card_readers(settings):
+def lps_tenders(settings, options):
+    """Return a list of objects providing ITender. Each is switched on or off per outlet."""
+
+
+@hookspec
+def lps_promotion_kinds(settings, options):
+    """Return a list of objects providing IPromotionKind. Each is switched on or off per outlet."""
+
+
+@hookspec
+def lps_notification_channels(settings, options):
+    """Return a list of objects providing INotificationChannel. Each is switched on or off per outlet."""
+
+
+@hookspec
+def lps_card_readers(settings, options):
     """Return a list of objects providing ICardReaderDriver; `driver.open(**options)` returns an ICardReader."""
 
 
 @hookspec
-def lps_point_exchanges(settings):
-    """Return a list of objects providing IPointExchange, one per partner merchant."""
+def lps_point_exchanges(settings, options):
+    """Return a list of objects providing IPointExchange, one per exchange partner. Each is switched
+    on or off per outlet."""
 
 
 @hookspec
@@ -61,6 +87,13 @@ def lps_receipt_templates(settings):
 @hookspec
 def lps_includeme(config):
     """Called with the Pyramid Configurator, so a plugin can add its own routes, views and templates."""
+
+
+@hookspec
+def lps_on_bill_posted(dbsession, posted):
+    """Called inside the transaction once a bill of a member has been recorded and its points
+    posted, before lps_on_points_posted. `posted` is a BillPosted (lps_core.contract). LPS's own
+    tier upgrade and referral bonuses listen here; raising aborts the whole transaction."""
 
 
 @hookspec

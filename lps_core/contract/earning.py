@@ -1,0 +1,73 @@
+"""Earning formulas: what a formula plugin receives (a bill) and returns (base points explained)."""
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from zope.interface import Attribute, Interface
+
+
+@dataclass(frozen=True)
+class BillLine:
+    sku: str
+    category: str
+    qty: Decimal
+    amount_cents: int
+
+
+@dataclass(frozen=True)
+class BillInput:
+    """A bill as the formula sees it; amounts in integer cents."""
+
+    outlet_code: str
+    bill_no: str
+    amount_cents: int
+    occurred_at: datetime
+    items: tuple[BillLine, ...] = ()
+    tier_code: str | None = None
+    card_type_code: str | None = None
+
+
+@dataclass
+class EarningResult:
+    """Base points and the steps that explain them.
+
+    Each step is a dict with at least `step` (what kind of rule), `rule` (its name), `description`
+    (one sentence for staff and members) and `points` (what this step added; may be negative).
+    The points of all steps add up to `points`. `qualifying` carries what the bill counts towards
+    tier status besides points and spend, e.g. {"nights": 3, "stays": 1} for a room bill."""
+
+    points: int
+    steps: list[dict] = field(default_factory=list)
+    qualifying: dict = field(default_factory=dict)
+
+
+class IEarningFormula(Interface):
+    """Turns a bill into base points for one outlet, with parameters stored on the outlet's rule."""
+
+    name = Attribute("Unique name that outlets use to choose this formula, e.g. 'base_rate'")
+    description = Attribute("One line for staff screens and `lps plugins`")
+
+    def validate_params(params):
+        """Return the cleaned parameters, or raise ValueError naming the bad parameter."""
+
+    def compute(bill, params):
+        """Return an EarningResult for a BillInput, given cleaned parameters."""
+
+
+@dataclass(frozen=True)
+class BillPosted:
+    """The event of lps_on_bill_posted: a member's bill recorded and its points posted.
+    `qualifying` is what the bill counts towards tier status (nights, stays); `programme` gives the
+    core's own listeners the programme's components (tiers, promotions, expiry)."""
+
+    bill_id: int
+    outlet_id: int
+    bill: BillInput
+    member_id: int
+    points: int
+    entry_id: int
+    qualifying: dict
+    referred_by_id: int | None = None
+    member_status: str = "active"
+    programme: object = None
+    plugins: object = None
