@@ -20,9 +20,9 @@ import time
 import serial
 from zope.interface import implementer
 
-from lps_core import hookimpl
+from lps_core.contract import hookimpl
 from lps_core.cards.luhn import luhn_valid
-from lps_core.interfaces import ICardReader, ICardReaderDriver
+from lps_core.contract import ICardReader, ICardReaderDriver
 
 TRACK_2 = re.compile(r";(?P<number>\d{1,19})(?:=[^?]*)?\?")
 PLAIN_DIGITS = re.compile(r"(?P<number>\d{2,19})")
