@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from lps_core.cards.lifecycle import card_for_purpose
 from lps_core.earning.bonuses import grant_referral_bonuses
 from lps_core.contract import BillInput, BillLine
+from lps_core.db.idempotency import claim, replay_or_conflict
 from lps_core.earning.models import Bill, BillRefund, PromotionAward
 from lps_core.earning.pipeline import MemberContext, compute_points
 from lps_core.earning.programme import MemberFacts
@@ -29,13 +29,8 @@ from lps_core.tiers.services import (
 from lps_core.timeutil import isoformat, utcnow
 
 
-def _claim_bill_statement(dialect):
-    """INSERT ... ON CONFLICT DO NOTHING RETURNING id: no row back means the bill was claimed before."""
-    bills = Bill.__table__
-    return dialect.insert(bills).on_conflict_do_nothing(index_elements=["outlet_id", "bill_no"]).returning(bills.c.id)
-
-
-CLAIM_BILL = {"postgresql": _claim_bill_statement(postgresql), "sqlite": _claim_bill_statement(sqlite)}
+BILLS = Bill.__table__
+BILL_KEY = ("outlet_id", "bill_no")
 
 
 @dataclass(frozen=True)
@@ -121,7 +116,7 @@ def earn_points_for_bill(db, plugins, programme, outlet: OutletContext, request:
         _drop_expired_points(computed, occurred_at, expires_at, programme.timezone)
     nights, stays = int(computed.qualifying.get("nights", 0)), int(computed.qualifying.get("stays", 0))
 
-    bill_id = db.scalar(CLAIM_BILL[db.get_bind().dialect.name], {
+    bill_id = claim(db, BILLS, BILL_KEY, {
         "outlet_id": outlet.id, "bill_no": request.bill_no, "card_id": card.card_id, "member_id": card.member_id,
         "amount_cents": request.amount_cents, "items": [_line_json(i) for i in request.items] or None,
         "occurred_at": occurred_at, "fingerprint": fingerprint, "points": computed.points, "rule_id": rule.id,
@@ -209,9 +204,8 @@ def reverse_bill(db, plugins, outlet: OutletContext, bill_id, *, amount_cents=No
         select(BillRefund).where(BillRefund.bill_id == bill.id, BillRefund.refund_no == refund_no)
     ).scalar_one_or_none()
     if existing is not None:
-        if existing.fingerprint != fingerprint:
-            raise Conflict(f"refund {refund_no!r} of transaction {bill_id} was already made with another amount",
-                           {"refund_no": "already used with another amount"})
+        replay_or_conflict(existing.fingerprint, fingerprint, f"refund {refund_no!r} of transaction {bill_id} was "
+                           "already made with another amount", {"refund_no": "already used with another amount"})
         return _refund_result(db, existing, replayed=True)
 
     refunded_cents, refunded_points = db.execute(
@@ -292,9 +286,8 @@ def _replay_bill(db, outlet, bill_no, fingerprint) -> EarnedBill | None:
     ).one_or_none()
     if row is None:
         return None
-    if row.fingerprint != fingerprint:
-        raise Conflict(f"bill {bill_no} of outlet {outlet.code} was already posted with other content",
-                       {"bill_no": "already posted with other content"})
+    replay_or_conflict(row.fingerprint, fingerprint, f"bill {bill_no} of outlet {outlet.code} was already posted "
+                       "with other content", {"bill_no": "already posted with other content"})
     return EarnedBill(row.id, outlet.id, bill_no, row.member_id, row.amount_cents, row.points,
                       row.balance_after, row.breakdown or [], replayed=True)
 

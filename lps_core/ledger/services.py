@@ -19,6 +19,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, Integer, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from lps_core.db.idempotency import replay_or_conflict
 from lps_core.errors import Conflict, InsufficientBalance, NotFound, ValidationFailed
 from lps_core.ledger.models import POINTS, Account, LedgerEntry, LotAllocation, PointLot
 from lps_core.timeutil import as_utc, utcnow
@@ -243,8 +244,7 @@ def _replay(db, business_key, fingerprint) -> Posting | None:
     ).one_or_none()
     if row is None:
         return None
-    if row.fingerprint != fingerprint:
-        raise Conflict(f"{business_key!r} was already posted with other content",
+    replay_or_conflict(row.fingerprint, fingerprint, f"{business_key!r} was already posted with other content",
                        {"business_key": "already used with other content"})
     return Posting(row.id, row.account_id, row.amount, row.balance_after, replayed=True)
 

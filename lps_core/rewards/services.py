@@ -11,10 +11,10 @@ from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, Decimal, InvalidOperation
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from lps_core.cards.models import Card
 from lps_core.cards.lifecycle import card_for_purpose
+from lps_core.db.idempotency import claim, replay_or_conflict
 from lps_core.errors import ConfigurationError, Conflict, InsufficientBalance, NotFound, Unprocessable
 from lps_core.ledger import services as ledger
 from lps_core.ledger.models import LedgerEntry, LotAllocation, PointLot
@@ -40,14 +40,8 @@ REWARD_FIELDS = ("name", "category", "cost_cents", "points_price", "stock", "ava
                  "allowed_tiers", "active", "voucher_valid_days")
 
 
-def _claim_statement(dialect):
-    """INSERT ... ON CONFLICT DO NOTHING RETURNING id: no row back means the request was claimed before."""
-    table = Redemption.__table__
-    return (dialect.insert(table).on_conflict_do_nothing(index_elements=["outlet_id", "request_no"])
-            .returning(table.c.id))
-
-
-CLAIM_REDEMPTION = {"postgresql": _claim_statement(postgresql), "sqlite": _claim_statement(sqlite)}
+REDEMPTIONS = Redemption.__table__
+REDEMPTION_KEY = ("outlet_id", "request_no")
 
 
 def points_ratio(settings) -> Decimal:
@@ -207,7 +201,7 @@ def redeem(db, outlet, request: RedeemRequest, ratio: Decimal, now=None, *, tz=N
     _check_redeemable(reward, card, now)
     points = points_price(reward, ratio) * request.quantity
     voucher_expires_at = now + timedelta(days=reward.voucher_valid_days) if reward.voucher_valid_days else None
-    redemption_id = db.scalar(CLAIM_REDEMPTION[db.get_bind().dialect.name], {
+    redemption_id = claim(db, REDEMPTIONS, REDEMPTION_KEY, {
         "outlet_id": outlet.id, "request_no": request.request_no, "reward_id": reward.id, "card_id": card.card_id,
         "member_id": card.member_id, "quantity": request.quantity, "points": points,
         "status": COLLECTED if request.collect_now else AWAITING_PICKUP, "fingerprint": fingerprint,
@@ -355,9 +349,8 @@ def _replay(db, outlet, request_no, fingerprint) -> RedemptionView | None:
                      .where(Redemption.outlet_id == outlet.id, Redemption.request_no == request_no)).one_or_none()
     if row is None:
         return None
-    if row.fingerprint != fingerprint:
-        raise Conflict(f"request {request_no} of outlet {outlet.code} was already used with other content",
-                       {"request_no": "already used with other content"})
+    replay_or_conflict(row.fingerprint, fingerprint, f"request {request_no} of outlet {outlet.code} was already used "
+                       "with other content", {"request_no": "already used with other content"})
     balance = db.scalar(select(LedgerEntry.balance_after).join(Redemption, Redemption.entry_id == LedgerEntry.id)
                         .where(Redemption.id == row.id))
     return _view(db, row.id, points_balance=balance, replayed=True)

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from sqlalchemy import Date, and_, bindparam, func, insert, select, update
 
+from lps_core.db.idempotency import replay_or_conflict
 from lps_core.errors import ConfigurationError, Conflict, InsufficientBalance, NotFound, Unprocessable, ValidationFailed
 from lps_core.ledger.models import POINTS, Account, LedgerEntry
 from lps_core.ledger.services import debit, fingerprint_of
@@ -401,8 +402,7 @@ def purchase_tier(db, plugins, member_id, tier_code, business_key, now=None) -> 
     posted = db.execute(select(LedgerEntry.amount, LedgerEntry.balance_after, LedgerEntry.fingerprint)
                         .where(LedgerEntry.business_key == business_key)).one_or_none()
     if posted is not None:
-        if posted.fingerprint != fingerprint:
-            raise Conflict(f"{business_key!r} was already used for another purchase",
+        replay_or_conflict(posted.fingerprint, fingerprint, f"{business_key!r} was already used for another purchase",
                            {"purchase_no": "already used with other content"})
         return PurchaseResult(member_id, target.code, -posted.amount, posted.balance_after, None, replayed=True)
     if member.status != "active":
