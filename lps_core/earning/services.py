@@ -72,8 +72,13 @@ class EarnedBill:
 
 @dataclass(frozen=True)
 class Refund:
+    """A refund of a bill; `outlet_id`, `bill_no` and `member_id` are those of the bill refunded."""
+
     id: int
     bill_id: int
+    outlet_id: int
+    bill_no: str
+    member_id: int | None
     refund_no: str
     amount_cents: int
     points: int
@@ -239,7 +244,8 @@ def reverse_bill(db, plugins, outlet: OutletContext, bill_id, *, amount_cents=No
         balance = _points_balance_of_member_bill(db, bill)
     record_activity(db, bill.member_id, bill.occurred_at, points=-points, spend_cents=-amount_cents,
                     **_activity_taken_back(bill, refunded_cents, amount_cents))
-    refund = Refund(refund_id, bill.id, refund_no, amount_cents, points, balance)
+    refund = Refund(refund_id, bill.id, bill.outlet_id, bill.bill_no, bill.member_id, refund_no, amount_cents, points,
+                    balance)
     if points > 0:
         plugins.hook.lps_on_points_reversed(dbsession=db, posting=posting, bill=refund)
     return refund
@@ -293,9 +299,11 @@ def _replay_bill(db, outlet, bill_no, fingerprint) -> EarnedBill | None:
 
 
 def _refund_result(db, refund, replayed=False) -> Refund:
+    bill = db.get(Bill, refund.bill_id)
     balance = db.scalar(select(LedgerEntry.balance_after).where(LedgerEntry.id == refund.entry_id)) \
-        if refund.entry_id else _points_balance_of_member_bill(db, db.get(Bill, refund.bill_id))
-    return Refund(refund.id, refund.bill_id, refund.refund_no, refund.amount_cents, refund.points, balance, replayed)
+        if refund.entry_id else _points_balance_of_member_bill(db, bill)
+    return Refund(refund.id, bill.id, bill.outlet_id, bill.bill_no, bill.member_id, refund.refund_no,
+                  refund.amount_cents, refund.points, balance, replayed)
 
 
 def _points_balance_of_member_bill(db, bill):

@@ -51,10 +51,7 @@ from decimal import ROUND_FLOOR, Decimal, InvalidOperation, localcontext
 
 from zope.interface import implementer
 
-from lps_core.contract import hookimpl
-from lps_core.contract import EarningResult
-from lps_core.contract import IEarningFormula
-from lps_core.money import format_cents
+from lps_core.contract import EarningResult, IEarningFormula, format_cents, hookimpl
 
 DEFAULTS = {
     "default_rate": "1",

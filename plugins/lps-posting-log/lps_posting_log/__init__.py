@@ -64,20 +64,28 @@ import logging
 import os
 import threading
 from collections import Counter
+from datetime import datetime, timezone
 
 from pyramid.security import NO_PERMISSION_REQUIRED
 
 from lps_core.contract import hookimpl
-from lps_core.earning.models import Bill
-from lps_core.timeutil import isoformat, utcnow
 
 LOGGER_NAME = "lps.postings"
-EVENTS = ("points_posted", "points_reversed", "tier_changed", "points_expiring")
+EVENTS = ("points_posted", "points_reversed", "tier_changed", "points_expiring", "credit_warning")
 STATUS_ROUTE = "posting_log.status"
 STATUS_PATH = "/plugins/posting-log/status"
 
 postings_log = logging.getLogger(LOGGER_NAME)
 log = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def isoformat(moment: datetime) -> str:
+    """UTC in ISO 8601 with a trailing Z, as LPS's API writes times."""
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 class EventCounts:
@@ -122,22 +130,9 @@ def _emit(event, fields):
     counts.written(event)
 
 
-def _bill_fields(dbsession, bill, transaction_id):
-    fields = {
-        "transaction_id": transaction_id,
-        "outlet_id": getattr(bill, "outlet_id", None),
-        "bill_no": getattr(bill, "bill_no", None),
-        "member_id": getattr(bill, "member_id", None),
-    }
-    if None in fields.values() and dbsession is not None and transaction_id is not None:
-        # A Refund names only its transaction; reverse_bill has just locked that bill row, so the
-        # session already holds it and get() issues no query.
-        row = dbsession.get(Bill, transaction_id)
-        if row is not None:
-            for name in ("outlet_id", "bill_no", "member_id"):
-                if fields[name] is None:
-                    fields[name] = getattr(row, name)
-    return fields
+def _bill_fields(bill, transaction_id):
+    return {"transaction_id": transaction_id, "outlet_id": bill.outlet_id, "bill_no": bill.bill_no,
+            "member_id": bill.member_id}
 
 
 def _posting_fields(posting):
@@ -145,14 +140,14 @@ def _posting_fields(posting):
 
 
 @hookimpl
-def lps_on_points_posted(dbsession, posting, bill):
-    _emit("points_posted", {**_bill_fields(dbsession, bill, bill.id), **_posting_fields(posting)})
+def lps_on_points_posted(posting, bill):
+    _emit("points_posted", {**_bill_fields(bill, bill.id), **_posting_fields(posting)})
 
 
 @hookimpl
-def lps_on_points_reversed(dbsession, posting, bill):
+def lps_on_points_reversed(posting, bill):
     _emit("points_reversed", {
-        **_bill_fields(dbsession, bill, bill.bill_id), **_posting_fields(posting),
+        **_bill_fields(bill, bill.bill_id), **_posting_fields(posting),
         "refund_id": bill.id, "refund_no": bill.refund_no,
     })
 
