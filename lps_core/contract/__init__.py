@@ -13,6 +13,7 @@ from lps_core.contract.exchange import (
     IN,
     OUT,
     ExchangeFailure,
+    ExchangeSettings,
     IPointExchange,
     Mismatch,
     PermanentFailure,
@@ -40,7 +41,7 @@ from lps_core.contract.tiers import ISetBasedTierModel, ITierModel
 
 __all__ = [
     "BillInput", "BillLine", "BillPosted", "CardMisread", "DELIVERED", "DeliveryResult", "EarningResult",
-    "ExchangeFailure", "IN", "ICardReader", "ICardReaderDriver", "IDeviceSimulator", "IEarningFormula",
+    "ExchangeFailure", "ExchangeSettings", "IN", "ICardReader", "ICardReaderDriver", "IDeviceSimulator", "IEarningFormula",
     "INotificationChannel", "IPointExchange", "IPromotionKind", "ISetBasedTierModel", "ITender", "ITierModel",
     "Message", "Mismatch", "OUT", "OutletSettings", "PERMANENT", "PermanentFailure", "ProgrammeSettings",
     "PromotionContext", "Quote", "SettingsDeclaration", "StatementLine", "TEMPORARY", "TakenTender",
