@@ -1,4 +1,8 @@
-"""Card-reader drivers and the device simulators their tests run against."""
+"""Card-reader drivers and the device simulators their tests run against.
+
+A driver opens a device and reads one card at a time from it; its simulator plays the device on
+the other end of a serial line (a pseudo-terminal pair in tests, a null-modem cable on a bench),
+sending the bytes the real device sends, so that a driver is tested without the hardware."""
 from zope.interface import Attribute, Interface
 
 
@@ -10,8 +14,16 @@ class ICardReaderDriver(Interface):
     """A kind of card reader, e.g. a magnetic-stripe reader on a serial port."""
 
     name = Attribute("Unique driver name, e.g. 'serial_magstripe'")
+    description = Attribute("One line for hotel IT: the devices it reads, e.g. 'Magnetic-stripe readers on a "
+                            "serial port'")
+
     def open(**options):
         """Open a device (options such as port and baudrate) and return an ICardReader."""
+
+    def simulator(port, **options):
+        """Return an IDeviceSimulator that plays this driver's device on `port`: a serial port name
+        or pyserial URL, or an open file descriptor such as the master end of os.openpty(), whose
+        slave end the driver opens."""
 
 
 class ICardReader(Interface):

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from zope.interface import Attribute, Interface
 
 DELIVERED = "delivered"
-TEMPORARY = "temporary"  # try again later: the gateway was down, timed out, throttled
+TEMPORARY = "temporary"  # try again later: the gateway was down, timed out, throttled, or is set up wrongly
 PERMANENT = "permanent"  # trying again cannot help: no such address, refused content
 OUTCOMES = (DELIVERED, TEMPORARY, PERMANENT)
 
@@ -17,7 +17,7 @@ OUTCOMES = (DELIVERED, TEMPORARY, PERMANENT)
 class Message:
     """A rendered message to one recipient: an address the channel understands (an e-mail address,
     an E.164 phone number, a member id for the portal inbox). `message_id` is the idempotency key a
-    channel passes to its gateway where the gateway supports one."""
+    channel passes to its gateway where the gateway supports one (e-mail: the Message-ID)."""
 
     recipient: str
     subject: str
@@ -29,9 +29,15 @@ class Message:
 
 @dataclass(frozen=True)
 class DeliveryResult:
+    """What became of one attempt to deliver a message."""
+
     outcome: str  # one of OUTCOMES
     detail: str = ""  # what the gateway said, for the delivery log
     gateway_id: str | None = None  # the gateway's own id of the message, when it gives one
+
+    def __post_init__(self):
+        if self.outcome not in OUTCOMES:
+            raise ValueError(f"a delivery outcome is one of {', '.join(OUTCOMES)}, not {self.outcome!r}")
 
     @property
     def delivered(self) -> bool:
@@ -62,5 +68,6 @@ class INotificationChannel(Interface):
     settings_schema = Attribute("A contract.OutletSettings subclass of its per-outlet settings, or None")
 
     def send(message, settings):
-        """Deliver a Message with the settings in force (the outlet's, else the defaults of
-        settings_schema); return a DeliveryResult."""
+        """Deliver a Message with the settings in force (an instance of settings_schema: the outlet's,
+        else the defaults; None without a schema); return a DeliveryResult. A failed delivery is a
+        result, not an exception: temporary when a later try may succeed, permanent when none can."""
