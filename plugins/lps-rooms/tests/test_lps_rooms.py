@@ -7,10 +7,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from zope.interface.verify import verifyObject
 
-from lps_core.contract import BillInput, BillLine
-from lps_core.contract import IEarningFormula
-from lps_core.plugins import load_plugins
+from lps_core.contract import BillInput, BillLine, IEarningFormula
 from lps_rooms import RoomsFormula
+
+pytest_plugins = ["lps_core.testing"]
 
 AT = datetime(2026, 5, 1, 11, 0, tzinfo=timezone.utc)
 
@@ -29,12 +29,11 @@ def compute(rooms, a_bill, **params):
     return rooms.compute(a_bill, rooms.validate_params(params))
 
 
-def test_the_formula_is_registered_from_its_entry_point():
-    registry = load_plugins({})
-    formula = registry.formula("rooms")
+def test_the_formula_is_registered_from_its_entry_point(plugins):
+    formula = plugins.formula("rooms")
     assert isinstance(formula, RoomsFormula)
     assert verifyObject(IEarningFormula, formula)
-    assert "rooms" in registry.plugin_names()
+    assert "rooms" in plugins.plugin_names()
 
 
 def test_worked_example_from_the_docstring(rooms):

@@ -8,9 +8,9 @@ from hypothesis import strategies as st
 from zope.interface.verify import verifyObject
 
 from lps_category_rate import CategoryRateFormula
-from lps_core.contract import BillInput, BillLine
-from lps_core.contract import IEarningFormula
-from lps_core.plugins import load_plugins
+from lps_core.contract import BillInput, BillLine, IEarningFormula
+
+pytest_plugins = ["lps_core.testing"]
 
 AT = datetime(2026, 5, 1, 19, 30, tzinfo=timezone.utc)
 RESTAURANT = {"category_rates": {"wine": "2", "tobacco": "0"}, "sku_rates": {"CHEF-TASTING": "3"}}
@@ -34,12 +34,11 @@ def summary(result):
     return [(step["description"], step["points"]) for step in result.steps]
 
 
-def test_the_formula_is_registered_from_its_entry_point():
-    registry = load_plugins({})
-    found = registry.formula("category_rate")
+def test_the_formula_is_registered_from_its_entry_point(plugins):
+    found = plugins.formula("category_rate")
     assert isinstance(found, CategoryRateFormula)
     assert verifyObject(IEarningFormula, found)
-    assert "category_rate" in registry.plugin_names()
+    assert "category_rate" in plugins.plugin_names()
 
 
 def test_worked_example_from_the_docstring(formula):

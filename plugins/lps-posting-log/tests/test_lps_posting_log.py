@@ -10,7 +10,8 @@ from types import SimpleNamespace
 import pytest
 
 import lps_posting_log
-from lps_core.plugins import load_plugins
+
+pytest_plugins = ["lps_core.testing"]
 
 STATUS = "/plugins/posting-log/status"
 
@@ -26,10 +27,9 @@ def lines(caplog):
     return decoded
 
 
-def test_the_plugin_is_discovered_under_its_entry_point_name():
-    registry = load_plugins({})
-    assert "posting_log" in registry.plugin_names()
-    assert registry.pm.get_plugin("posting_log") is lps_posting_log
+def test_the_plugin_is_discovered_under_its_entry_point_name(plugins):
+    assert "posting_log" in plugins.plugin_names()
+    assert plugins.pm.get_plugin("posting_log") is lps_posting_log
 
 
 def test_an_earn_and_a_partial_refund_are_logged_and_counted(testapp, seed, lines):
@@ -76,9 +76,9 @@ def test_a_replayed_bill_is_not_logged_again(testapp, seed, lines):
     assert [line["event"] for line in lines()] == ["points_posted"]
 
 
-def test_a_tier_change_is_logged(lines):
+def test_a_tier_change_is_logged(lines, plugins):
     before, _ = lps_posting_log.counts.snapshot()
-    load_plugins({}).hook.lps_on_tier_changed(dbsession=None, member_id=1, old_tier="classic", new_tier="gold")
+    plugins.hook.lps_on_tier_changed(dbsession=None, member_id=1, old_tier="classic", new_tier="gold")
     [line] = lines()
     assert line.pop("at").endswith("Z")
     assert line == {"event": "tier_changed", "member_id": 1, "old_tier": "classic", "new_tier": "gold"}
@@ -86,20 +86,20 @@ def test_a_tier_change_is_logged(lines):
     assert after["tier_changed"] == before["tier_changed"] + 1
 
 
-def test_an_expiry_warning_is_logged(lines):
+def test_an_expiry_warning_is_logged(lines, plugins):
     from datetime import date
 
-    load_plugins({}).hook.lps_on_points_expiring(dbsession=None, member_id=7, account_id=9, points=120,
-                                                 expires_on=date(2026, 12, 31))
+    plugins.hook.lps_on_points_expiring(dbsession=None, member_id=7, account_id=9, points=120,
+                                        expires_on=date(2026, 12, 31))
     [line] = lines()
     line.pop("at")
     assert line == {"event": "points_expiring", "member_id": 7, "account_id": 9, "points": 120,
                     "expires_on": "2026-12-31"}
 
 
-def test_a_credit_warning_is_logged(lines):
-    load_plugins({}).hook.lps_on_credit_warning(dbsession=None, card_id=4, member_id=None, used_cents=85000,
-                                                limit_cents=100000)
+def test_a_credit_warning_is_logged(lines, plugins):
+    plugins.hook.lps_on_credit_warning(dbsession=None, card_id=4, member_id=None, used_cents=85000,
+                                       limit_cents=100000)
     [line] = lines()
     line.pop("at")
     assert line == {"event": "credit_warning", "card_id": 4, "member_id": None, "used_cents": 85000,
@@ -123,10 +123,10 @@ def broken_handler():
     logger.removeHandler(handler)
 
 
-def test_a_logging_failure_is_a_warning_not_an_error(caplog, broken_handler):
+def test_a_logging_failure_is_a_warning_not_an_error(caplog, broken_handler, plugins):
     caplog.set_level(logging.INFO, logger="lps.postings")
     _, failed_before = lps_posting_log.counts.snapshot()
-    load_plugins({}).hook.lps_on_tier_changed(dbsession=None, member_id=7, old_tier=None, new_tier="silver")
+    plugins.hook.lps_on_tier_changed(dbsession=None, member_id=7, old_tier=None, new_tier="silver")
     _, failed_after = lps_posting_log.counts.snapshot()
     assert failed_after["tier_changed"] == failed_before["tier_changed"] + 1
     [warning] = [r for r in caplog.records if r.name == "lps_posting_log"]
@@ -134,17 +134,17 @@ def test_a_logging_failure_is_a_warning_not_an_error(caplog, broken_handler):
     assert isinstance(warning.exc_info[1], OSError)
 
 
-def test_an_error_that_is_not_a_logging_failure_is_not_swallowed(lines):
+def test_an_error_that_is_not_a_logging_failure_is_not_swallowed(lines, plugins):
     posting = SimpleNamespace(entry_id=1, account_id=1, amount=5, balance_after=5)  # and a bill without an id
     with pytest.raises(AttributeError):
-        load_plugins({}).hook.lps_on_points_posted(dbsession=None, posting=posting, bill=SimpleNamespace())
+        plugins.hook.lps_on_points_posted(dbsession=None, posting=posting, bill=SimpleNamespace())
     assert lines() == []
 
 
-def test_nothing_is_written_or_counted_when_the_logger_is_off(caplog):
+def test_nothing_is_written_or_counted_when_the_logger_is_off(caplog, plugins):
     caplog.set_level(logging.WARNING, logger="lps.postings")
     before = lps_posting_log.counts.snapshot()
-    load_plugins({}).hook.lps_on_tier_changed(dbsession=None, member_id=1, old_tier="gold", new_tier="classic")
+    plugins.hook.lps_on_tier_changed(dbsession=None, member_id=1, old_tier="gold", new_tier="classic")
     assert lps_posting_log.counts.snapshot() == before
     assert not [r for r in caplog.records if r.name == "lps.postings"]
 
@@ -158,14 +158,14 @@ def test_the_documented_ini_example_writes_the_lines_to_a_file(tmp_path):
     script = textwrap.dedent(f"""
         import configparser, logging, logging.config, sys
         parser = configparser.ConfigParser(defaults={{"here": {str(tmp_path / "etc")!r}}})
-        parser.read({str(Path(__file__).parents[2] / "config" / "development.ini")!r})
+        parser.read({str(Path(__file__).parents[3] / "config" / "development.ini")!r})
         parser.read_string({example!r})
         with open({str(ini)!r}, "w") as f:
             parser.write(f)
         logging.config.fileConfig({str(ini)!r}, defaults={{"here": {str(tmp_path / "etc")!r}}},
                                   disable_existing_loggers=False)
-        from lps_core.plugins import load_plugins
-        load_plugins({{}}).hook.lps_on_tier_changed(dbsession=None, member_id=3, old_tier=None, new_tier="gold")
+        import lps_posting_log
+        lps_posting_log.lps_on_tier_changed(member_id=3, old_tier=None, new_tier="gold")
     """)
     (tmp_path / "etc").mkdir()
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
