@@ -288,3 +288,75 @@ def pytest_terminal_summary(terminalreporter):
     for reason, (count, modules) in sorted(groups.items(), key=lambda item: -item[1][0]):
         shown = ", ".join(sorted(modules)[:4]) + (f" and {len(modules) - 4} more" if len(modules) > 4 else "")
         terminalreporter.line(f"{count:5d} skipped ({shown}): {reason}")
+
+
+# Mail: a real SMTP server on 127.0.0.1 (aiosmtpd), for the e-mail channel and what sends through it.
+
+class SmtpInbox:
+    """What the loopback SMTP server accepted, and how it answers: `replies` maps a recipient to the
+    reply its RCPT TO gets ("550 no such user", "451 try later"), `data_reply` replaces the reply to
+    DATA, and `accounts` {login: password} are the logins AUTH accepts."""
+
+    def __init__(self):
+        self.port = None  # set once the server listens
+        self.envelopes = []
+        self.replies = {}
+        self.data_reply = None
+        self.accounts = {}
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 (aiosmtpd's name)
+        reply = self.replies.get(address)
+        if reply is None:
+            envelope.rcpt_tos.append(address)
+        return reply or "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        if self.data_reply:
+            return self.data_reply
+        self.envelopes.append(envelope)
+        return "250 OK"
+
+    def authenticate(self, server, session, envelope, mechanism, auth_data):
+        from aiosmtpd.smtp import AuthResult, LoginPassword
+
+        valid = isinstance(auth_data, LoginPassword) and \
+            self.accounts.get(auth_data.login.decode()) == auth_data.password.decode()
+        return AuthResult(success=valid, handled=False)
+
+    def messages(self) -> list:
+        """The accepted messages, parsed (email.message.EmailMessage), SMTP's CR LF made plain."""
+        import email
+        from email import policy
+
+        return [email.message_from_bytes(envelope.original_content.replace(b"\r\n", b"\n"), policy=policy.default)
+                for envelope in self.envelopes]
+
+
+@pytest.fixture
+def smtp_server():
+    """An SmtpInbox whose server listens on an ephemeral port of 127.0.0.1 (`.port`) and offers AUTH."""
+    import asyncio
+    import threading
+
+    from aiosmtpd.smtp import SMTP
+
+    inbox = SmtpInbox()
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+
+    def protocol():
+        return SMTP(inbox, hostname="mail.example.test", authenticator=inbox.authenticate, auth_require_tls=False)
+
+    server = asyncio.run_coroutine_threadsafe(loop.create_server(protocol, "127.0.0.1", 0), loop).result(5)
+    inbox.port = server.sockets[0].getsockname()[1]
+    yield inbox
+
+    async def shut_down():  # on the loop's own thread: asyncio servers are not thread-safe
+        server.close()
+        await server.wait_closed()
+
+    asyncio.run_coroutine_threadsafe(shut_down(), loop).result(5)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
+    loop.close()
