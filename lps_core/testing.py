@@ -146,6 +146,20 @@ class Seed:
         return self.db.scalar(select(Account.id).join(Card, Card.member_id == Account.member_id)
                               .where(Card.card_no == card_no, Account.kind == POINTS))
 
+    def switch(self, kind, name, *, outlet=None, enabled=True):
+        """Switch a component (a tender, promotion kind, exchange or channel) on or off at one
+        outlet, or for the whole programme without one, through lps_core.plugins.switches.set_switch
+        as the configuration screens do. Commits."""
+        from sqlalchemy import select
+
+        from lps_core.outlets.models import Outlet
+        from lps_core.plugins.switches import set_switch
+
+        scope_id = self.db.scalar(select(Outlet.id).where(Outlet.code == outlet)) if outlet else 0
+        set_switch(self.db, self.plugins, kind=kind, name=name, scope="outlet" if outlet else "programme",
+                   scope_id=scope_id, enabled=enabled)
+        self.db.commit()
+
 
 @pytest.fixture
 def seed(db, plugins) -> Seed:
