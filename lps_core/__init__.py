@@ -23,6 +23,7 @@ def main(global_config, **settings):
         config.include("lps_core.cards")
         config.include("lps_core.cashier")
         config.include("lps_core.vouchers")
+        config.include("lps_core.exchange")
         config.include("lps_core.rewards")
         config.include("lps_core.receipts")
         config.include("lps_core.web")

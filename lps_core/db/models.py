@@ -5,6 +5,7 @@ from lps_core.cards.models import Card, CardNumberCounter, CardType  # noqa: F40
 from lps_core.cashier.models import Settlement, SettlementRefund, SettlementTender  # noqa: F401
 from lps_core.db.meta import Base  # noqa: F401
 from lps_core.earning.models import Bill, BillRefund, EarningRule, Promotion, PromotionAward  # noqa: F401
+from lps_core.exchange.models import PointTransfer  # noqa: F401
 from lps_core.expiry.models import ExpiryRun, ExpiryWarning  # noqa: F401
 from lps_core.ledger.models import Account, LedgerEntry, LotAllocation, PointLot  # noqa: F401
 from lps_core.members.models import ContactLogEntry, FamilyMember, Member, MemberPreference, Tier  # noqa: F401

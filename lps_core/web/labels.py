@@ -96,6 +96,8 @@ LABELS: dict[str, dict[str, TranslationString]] = {
         "charge": pgettext("ledger entry", "charge"),
         "use": pgettext("ledger entry", "use"),
         "issue": pgettext("ledger entry", "issued"),
+        "exchange_in": pgettext("ledger entry", "from an exchange partner"),
+        "exchange_out": pgettext("ledger entry", "to an exchange partner"),
     },
     TENDER: {
         "cash": pgettext("tender", "Cash"),
