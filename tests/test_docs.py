@@ -1,5 +1,7 @@
 """The documentation keeps up with the code: every hook, CLI command, API path and setting is
 documented, the modules the plugin guide names exist, and the demo's output is what the docs show.
+Every hook is also kept: it has an implementation (LPS's own, or a plugin's shipped in plugins/ or
+drivers/) and LPS calls it.
 
 They need no database, except the demo-output test, which runs `lps demo` on a new SQLite file.
 """
@@ -8,11 +10,12 @@ import ast
 import functools
 import inspect
 import re
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
 
-from lps_core import hookspecs
+from lps_core.contract import hookspecs
 from lps_core.cli import build_parser
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -59,10 +62,109 @@ def test_the_lists_are_not_empty():
     assert len(api_paths()) >= 8
 
 
+# --- Hooks: documented with their signature and an example, implemented, and called ---------------
+
+HOOK_HEADING = re.compile(r"^(#+) `(lps_\w+)\(([^)]*)\)`$", re.MULTILINE)
+
+
+def signature_of(hook) -> str:
+    return ", ".join(inspect.signature(getattr(hookspecs, hook)).parameters)
+
+
+def hook_sections() -> dict:
+    """{hook: (the arguments its heading shows, the text of its section)} of docs/plugins.md."""
+    text = read("plugins.md")
+    headings = list(HOOK_HEADING.finditer(text))
+    sections = {}
+    for heading in headings:
+        level = len(heading.group(1))
+        following = re.compile(rf"^#{{1,{level}}} ", re.MULTILINE).search(text, heading.end())
+        sections[heading.group(2)] = (heading.group(3), text[heading.end():following.start() if following else None])
+    return sections
+
+
 @pytest.mark.parametrize("hook", hook_names())
-def test_every_hook_has_a_heading_in_plugins_md(hook):
-    heading = re.compile(rf"^#+ `?{re.escape(hook)}\(", re.MULTILINE)
-    assert heading.search(read("plugins.md")), f"docs/plugins.md needs a heading `{hook}(...)`"
+def test_every_hook_is_documented_with_its_signature(hook):
+    sections = hook_sections()
+    assert hook in sections, f"docs/plugins.md needs a heading `{hook}({signature_of(hook)})`"
+    assert sections[hook][0] == signature_of(hook), \
+        f"docs/plugins.md shows `{hook}({sections[hook][0]})`; the hook is `{hook}({signature_of(hook)})`"
+
+
+@pytest.mark.parametrize("hook", hook_names())
+def test_every_hook_has_an_example_implementation_in_plugins_md(hook):
+    section = hook_sections().get(hook, ("", ""))[1]
+    assert "@hookimpl" in section and re.search(rf"def {hook}\(", section), \
+        f"the section of {hook} in docs/plugins.md needs an example: @hookimpl def {hook}(...)"
+
+
+def test_plugins_md_documents_no_hook_that_does_not_exist():
+    assert not set(hook_sections()) - set(hook_names())
+
+
+@functools.cache
+def hook_uses() -> tuple[dict, dict]:
+    """({hook: files implementing it}, {hook: files calling it}), read with ast from code_files():
+    lps_core (its own hook implementations in lps_core/builtin among them) and the packages of the
+    distributions under plugins/ and drivers/.
+
+    An implementation is a function or method named after the hook and marked with hookimpl. A
+    caller is code of lps_core outside the contract that names the hook: `pm.hook.lps_x(...)`,
+    `hook.lps_x.get_hookimpls()`, or the hook's name as a string (the provider hooks are called
+    through the table that maps each one to its interface)."""
+    hooks = set(hook_names())
+    implemented, called = {}, {}
+    for path in code_files():
+        where = str(path.relative_to(ROOT))
+        in_core = where.startswith("lps_core/") and not where.startswith("lps_core/contract/")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                for hook in implemented_hooks(node) & hooks:
+                    implemented.setdefault(hook, set()).add(where)
+            elif in_core and isinstance(node, ast.Attribute) and node.attr in hooks:
+                called.setdefault(node.attr, set()).add(where)
+            elif in_core and isinstance(node, ast.Constant) and node.value in hooks:
+                called.setdefault(node.value, set()).add(where)
+    return implemented, called
+
+
+def implemented_hooks(function) -> set:
+    """The hooks a function implements: its own name, or the specname its hookimpl names."""
+    found = set()
+    for decorator in function.decorator_list:
+        if "hookimpl" not in ast.unparse(decorator):
+            continue
+        keywords = {k.arg: k.value for k in decorator.keywords} if isinstance(decorator, ast.Call) else {}
+        specname = keywords.get("specname")
+        found.add(specname.value if isinstance(specname, ast.Constant) else function.name)
+    return found
+
+
+def test_the_hook_scan_reads_specnames():
+    module = ast.parse("@hookimpl\ndef lps_tenders(): ...\n"
+                       "@hookimpl(specname='lps_on_bill_posted')\ndef grant_bonus(posted): ...\n"
+                       "def lps_settings(): ...\n")
+    assert [implemented_hooks(function) for function in module.body] == [
+        {"lps_tenders"}, {"lps_on_bill_posted"}, set()]
+
+
+def test_the_hook_scan_finds_implementations_and_callers():
+    implemented, called = hook_uses()
+    assert "plugins/lps-base-rate/lps_base_rate/__init__.py" in implemented["lps_earning_formulas"]
+    assert any(path.startswith("lps_core/") for path in implemented["lps_receipt_templates"])
+    assert "lps_core/earning/services.py" in called["lps_on_points_posted"]
+
+
+@pytest.mark.parametrize("hook", hook_names())
+def test_every_hook_has_an_implementation(hook):
+    """A hook that nothing implements is a promise nobody keeps: LPS implements it itself, or an
+    example plugin under plugins/ or drivers/ shows how."""
+    assert hook_uses()[0].get(hook), f"nothing in lps_core, plugins/ or drivers/ implements {hook}"
+
+
+@pytest.mark.parametrize("hook", hook_names())
+def test_every_hook_is_called_by_lps(hook):
+    assert hook_uses()[1].get(hook), f"nothing in lps_core calls {hook}: a plugin implementing it would never run"
 
 
 @pytest.mark.parametrize("command", cli_commands())
@@ -97,7 +199,9 @@ def settings_read_by_the_code() -> tuple[set, set]:
 
     A name is read from the settings when it is the key of a subscript or of .get/.setdefault/.pop
     on an expression that names `settings`, or an argument of a call that is also given
-    `settings` (helpers such as `_positive_int(settings, "lps.session.idle_timeout", 1800)`).
+    `settings` (helpers such as `_positive_int(settings, "lps.session.idle_timeout", 1800)`). The
+    prefix of a plugin's declared settings (`SettingsDeclaration("lps.email.", EmailSettings)`) is a
+    family of settings.
     Registry keys (registry["lps.programme"]) and logger names are not settings."""
     trees = [ast.parse(path.read_text(encoding="utf-8")) for path in code_files()]
     constants = {}
@@ -139,6 +243,8 @@ def settings_read_by_the_code() -> tuple[set, set]:
                 keys = [node.args[0]]
             elif isinstance(node, ast.Call) and any(_is_settings(arg) for arg in node.args):
                 keys = [arg for arg in node.args if not _is_settings(arg)]
+            elif isinstance(node, ast.Call) and ast.unparse(node.func).endswith("SettingsDeclaration") and node.args:
+                keys = [node.args[0]]  # the prefix a plugin declares its keys under (lps_settings)
             for key in keys:
                 found = resolve(key)
                 if found:
@@ -172,8 +278,9 @@ def test_every_family_of_settings_is_in_configuration_md(prefix):
 
 # --- docs/plugins.md names only modules that exist ----------------------------------------------
 
-# Names that look like modules but are not: a parameter of the point-exchange example.
-NOT_MODULES = {"lps_points"}
+# Names that look like modules but are not: the plugin names of LPS's own entry points
+# (`lps_tenders`, `lps_listeners`...), and a parameter of an example.
+NOT_MODULES = {ep.name for ep in entry_points(group="lps")} | {"lps_points"}
 
 
 def module_names_in(text) -> set:
@@ -188,7 +295,7 @@ def module_names_in(text) -> set:
 
 
 def importable(name) -> bool:
-    """A module, or an attribute of a module (lps_core.interfaces.ITierModel)."""
+    """A module, or an attribute of a module (lps_core.contract.ITierModel)."""
     import importlib
 
     parts = name.split(".")
@@ -207,7 +314,7 @@ def importable(name) -> bool:
 
 
 def test_plugins_md_names_modules():
-    assert {"lps_core.interfaces", "lps_core.ledger.services"} <= module_names_in(read("plugins.md"))
+    assert {"lps_core.contract", "lps_core.testing"} <= module_names_in(read("plugins.md"))
 
 
 @pytest.mark.parametrize("name", sorted(module_names_in(read("plugins.md"))))
