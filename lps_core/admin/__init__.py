@@ -1,6 +1,6 @@
 """Staff screens for configuring the programme (outlets, earning rules, promotions with a preview,
-tiers, card types, card number pools, receipt layouts), managing operators, and searching the
-audit log. The views are thin: they call the feature services and audit every write."""
+tiers, card types, card number pools, receipt layouts, plugin switches), managing operators, and
+searching the audit log. The views are thin: they call the feature services and audit every write."""
 
 
 def includeme(config):
@@ -24,6 +24,9 @@ def includeme(config):
     config.add_route("config.card_type_new", "/config/card-types/new")
     config.add_route("config.card_type", "/config/card-types/{code}")
     config.add_route("config.pools", "/config/pools")
+    config.add_route("config.plugins", "/config/plugins")
+    config.add_route("config.plugin", "/config/plugins/{kind}/{name}")
+    config.add_route("config.plugin_switch", "/config/plugins/{kind}/{name}/{scope}")
     config.add_route("operators", "/operators")
     config.add_route("operators.new", "/operators/new")
     config.add_route("operators.edit", "/operators/{id:\\d+}")

@@ -69,6 +69,7 @@ ACTIONS = {
     "promotion.create": dgettext("lps_config", "Promotion created"),
     "promotion.edit": dgettext("lps_config", "Promotion edited"),
     "promotion.active": dgettext("lps_config", "Promotion ended or resumed"),
+    "plugin.switch": dgettext("lps_config", "Plugin switch changed"),
 }
 
 # Some codes read better once the new value is known.

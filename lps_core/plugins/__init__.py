@@ -1,5 +1,5 @@
-"""Plugins: loading and verifying them at start-up (manager), and switching what they provide on
-or off per outlet (switches)."""
+"""Plugins: loading and verifying them at start-up (manager), switching what they provide on or off
+per outlet (switches), and the API that lists the components and sets their switches (views)."""
 from lps_core.plugins.manager import (
     KINDS,
     PROVIDERS,
@@ -14,9 +14,33 @@ from lps_core.plugins.manager import (
 __all__ = ["KINDS", "PROVIDERS", "SWITCHED_KINDS", "Component", "PluginError", "PluginRegistry", "load_plugins",
            "split_names"]
 
+# Plugin objects given by code, not found as entry points: (name, module or object) pairs that a
+# test passes to lps_core.main() to install a throwaway plugin. An ini file cannot set it.
+EXTRA_PLUGINS = "lps.plugins.extra"
+
 
 def includeme(config):
+    """Loads the plugins (the registry utility IPlugins, request.plugins) and adds the plugins API
+    under /api/v1/plugins."""
     from lps_core.components import IPlugins
 
-    config.registry.registerUtility(load_plugins(config.get_settings()), IPlugins)
+    settings = config.get_settings()
+    extra = settings.get(EXTRA_PLUGINS) or ()
+    if isinstance(extra, str):
+        raise PluginError(f"{EXTRA_PLUGINS} is given by code (name, object) pairs, not in an ini file")
+    config.registry.registerUtility(load_plugins(settings, extra_plugins=extra), IPlugins)
     config.add_request_method(lambda request: request.registry.getUtility(IPlugins), "plugins", reify=True)
+    config.add_route("api.plugins", "/api/v1/plugins")
+    config.add_route("api.plugin_switches", "/api/v1/plugins/{kind}/{name}/switches")
+    config.add_route("api.plugin_switch", "/api/v1/plugins/{kind}/{name}/switches/{scope}")
+    # Plugins load before the API package adds its directive, so the operations are added when the
+    # configuration is committed, once every include has run.
+    config.action(None, _add_operations, args=(config,))
+    config.scan("lps_core.plugins.views")
+
+
+def _add_operations(config):
+    from lps_core.api.operations import add_api_operations
+    from lps_core.plugins.openapi import OPERATIONS, SCHEMAS
+
+    add_api_operations(config, OPERATIONS, SCHEMAS)

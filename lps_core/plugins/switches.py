@@ -6,19 +6,29 @@ LPS's own components, off for a third party's until staff switch it on). Its set
 way from the narrowest scope that has settings, else the defaults of its settings schema.
 
 Switches are read on every bill, so they are cached in-process for lps.rules.cache_seconds, like
-the earning rules; a change made by this process takes effect at once (forget())."""
+the earning rules; a change made by this process takes effect at once (forget()).
+
+A settings field is secret when its JSON schema says `writeOnly` (a pydantic `SecretStr`, or
+`Field(json_schema_extra={"writeOnly": True})`): it is stored, but never answered or shown again,
+the audit log records only that it changed, and a change that leaves it out keeps it."""
+import json
 import threading
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from lps_core.errors import NotFound, Unprocessable
+from lps_core.errors import LpsError, NotFound, Unprocessable
 from lps_core.outlets.models import Outlet
 from lps_core.plugins.models import SCOPES, PluginSwitch
 from lps_core.timeutil import utcnow
-from lps_core.validation import validate
+from lps_core.validation import validate_json
+
+# The settings a change leaves out: those of the scope stay as they are.
+UNCHANGED = object()
+SECRET_SHOWN = "***"
+SECRET_CHANGED = "*** (changed)"
 
 
 @dataclass(frozen=True)
@@ -93,48 +103,124 @@ class SwitchBook:
         return snapshot
 
 
+def settings_schema_of(obj):
+    """The component's per-outlet settings model (a contract.OutletSettings subclass), or None."""
+    return getattr(obj, "settings_schema", None)
+
+
+def secret_fields(schema) -> frozenset:
+    """The names of the settings fields marked secret (`writeOnly` in their JSON schema)."""
+    if schema is None:
+        return frozenset()
+    properties = schema.model_json_schema().get("properties", {})
+    return frozenset(name for name, field in properties.items() if field.get("writeOnly"))
+
+
 def _settings_of(obj, stored):
-    schema = getattr(obj, "settings_schema", None)
+    schema = settings_schema_of(obj)
     if schema is None:
         return None
-    return schema.model_validate(stored or {})
+    # Stored as JSON, so read back as JSON: a strict model takes a decimal or a date from its text here.
+    return schema.model_validate_json(json.dumps(stored or {}))
 
 
-def clean_settings(plugins, kind, name, settings) -> dict | None:
-    """`settings` checked against the component's schema (400/422 naming the field), as stored."""
+def clean_settings(plugins, kind, name, settings, kept=None) -> dict | None:
+    """`settings` checked against the component's schema, as stored; `kept` holds the stored secret
+    fields, which settings that leave them out keep. What the schema refuses is a 422 naming each
+    field as `settings.<field>`: the API's document cannot tell one component's fields."""
     component = plugins.component(kind, name)
     if component is None:
         raise NotFound(f"no plugin provides the {kind.replace('_', ' ')} {name!r}", {"name": "no such component"})
     if settings is None:
         return None
-    schema = getattr(component.obj, "settings_schema", None)
+    schema = settings_schema_of(component.obj)
     if schema is None:
         if settings:
             raise Unprocessable(f"{name!r} has no settings", {"settings": "this component has no settings"})
         return None
-    return validate(schema, settings, message=f"the settings of {name!r} are invalid").model_dump(mode="json")
+    secrets = secret_fields(schema)
+    given = {**{field: value for field, value in (kept or {}).items() if field in secrets}, **settings}
+    try:
+        model = validate_json(schema, json.dumps(given).encode(), message=f"the settings of {name!r} are invalid")
+    except LpsError as exc:
+        fields = {f"settings.{field}" if field != "body" else "settings": message
+                  for field, message in exc.fields.items()}
+        raise Unprocessable(f"the settings of {name!r} are invalid", fields) from None
+    cleaned = model.model_dump(mode="json")
+    for field in secrets:
+        value = getattr(model, field, None)
+        if hasattr(value, "get_secret_value"):  # a SecretStr dumps as stars; the plugin needs the value
+            cleaned[field] = value.get_secret_value()
+    return cleaned
 
 
-def set_switch(db, plugins, *, kind, name, scope, scope_id, enabled, settings, actor=None) -> dict:
-    """Record a switch (enabled None: inherit) and its settings; returns the row's values before,
-    for the audit log. The settings are checked against the component's schema first."""
+def shown_settings(schema, settings) -> dict | None:
+    """Settings as answered and shown: the secret fields left out."""
+    if settings is None:
+        return None
+    secrets = secret_fields(schema)
+    return {field: value for field, value in settings.items() if field not in secrets}
+
+
+def audited_settings(schema, before, after) -> tuple:
+    """(before, after) settings for the audit log: a secret field shows only that it is set, and
+    whether it changed."""
+    secrets = secret_fields(schema)
+    if not secrets:
+        return before, after
+    old = None if before is None else {
+        field: SECRET_SHOWN if field in secrets and value is not None else value for field, value in before.items()}
+    new = None if after is None else {
+        field: value if field not in secrets or value is None
+        else SECRET_SHOWN if (before or {}).get(field) == value else SECRET_CHANGED
+        for field, value in after.items()}
+    return old, new
+
+
+@dataclass(frozen=True)
+class SwitchChange:
+    """A switch's row before and after a change ({} where there is none), as the audit log records it."""
+
+    before: dict
+    after: dict
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+def set_switch(db, plugins, *, kind, name, scope, scope_id, enabled, settings=UNCHANGED, actor=None) -> SwitchChange:
+    """Record a switch (enabled None: inherit) and its settings (None: none at this scope; left out:
+    as they are). The settings are checked against the component's schema first. A row that says
+    nothing (inherit, no settings) is removed. Secret settings are masked in the returned change."""
     if scope not in SCOPES:
         raise Unprocessable(f"scope must be one of {', '.join(SCOPES)}", {"scope": "unknown scope"})
+    component = plugins.component(kind, name)
+    if component is None:
+        raise NotFound(f"no plugin provides the {kind.replace('_', ' ')} {name!r}", {"name": "no such component"})
     scope_id = 0 if scope == "programme" else scope_id
-    cleaned = clean_settings(plugins, kind, name, settings)
     key = {"component_kind": kind, "component_name": name, "scope": scope, "scope_id": scope_id}
     before = db.execute(select(PluginSwitch.enabled, PluginSwitch.settings).filter_by(**key)).one_or_none()
-    values = {"enabled": enabled, "settings": cleaned, "updated_at": utcnow(), "updated_by": actor}
-    dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
-    db.execute(dialect.insert(PluginSwitch).values(**key, **values).on_conflict_do_update(
-        index_elements=list(key), set_=values))
+    stored = before.settings if before is not None else None
+    cleaned = stored if settings is UNCHANGED else clean_settings(plugins, kind, name, settings, kept=stored)
+    if enabled is None and cleaned is None:
+        db.execute(delete(PluginSwitch).filter_by(**key))
+    else:
+        values = {"enabled": enabled, "settings": cleaned, "updated_at": utcnow(), "updated_by": actor}
+        dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
+        db.execute(dialect.insert(PluginSwitch).values(**key, **values).on_conflict_do_update(
+            index_elements=list(key), set_=values))
     plugins.switches.forget()
-    return {"enabled": before.enabled, "settings": before.settings} if before else {}
+    old, new = audited_settings(settings_schema_of(component.obj), stored, cleaned)
+    return SwitchChange({"enabled": before.enabled, "settings": old} if before is not None else {},
+                        {"enabled": enabled, "settings": new} if enabled is not None or cleaned is not None else {})
 
 
-def switches_of(db, kind=None) -> list[PluginSwitch]:
+def switches_of(db, kind=None, name=None) -> list[PluginSwitch]:
     query = select(PluginSwitch).order_by(PluginSwitch.component_kind, PluginSwitch.component_name,
                                           PluginSwitch.scope, PluginSwitch.scope_id)
     if kind is not None:
         query = query.where(PluginSwitch.component_kind == kind)
+    if name is not None:
+        query = query.where(PluginSwitch.component_name == name)
     return list(db.scalars(query))
