@@ -183,7 +183,7 @@ def known_codes():
     """(kind of label, the list of codes the code knows), from where each list is defined."""
     from lps_core.cards.funds import DEPOSIT_TENDERS
     from lps_core.cards.models import CARD_STATUSES
-    from lps_core.cashier.models import TENDER_KINDS
+    from lps_core.builtin.tenders import lps_tenders
     from lps_core.earning import promotions, rules
     from lps_core.ledger.models import ACCOUNT_KINDS
     from lps_core.members import models as members
@@ -197,7 +197,7 @@ def known_codes():
         ("gender", members.GENDERS), ("contact channel", members.CONTACT_CHANNELS),
         ("preference", members.PREFERENCE_KEYS), ("card status", CARD_STATUSES), ("account", ACCOUNT_KINDS),
         ("counter", COUNTERS), ("qualification", tuple(QUALIFICATION_KEYS)), ("ledger entry", ledger_entry_kinds()),
-        ("tender", TENDER_KINDS + DEPOSIT_TENDERS), ("promotion kind", promotions.KINDS),
+        ("tender", tuple(tender.name for tender in lps_tenders({}, None)) + DEPOSIT_TENDERS), ("promotion kind", promotions.KINDS),
         ("promotion stacking", promotions.STACKING), ("cap period", promotions.CAP_PERIODS),
         ("rounding", rules.ROUNDINGS), ("band basis", rules.BAND_BASES), ("band period", rules.BAND_PERIODS),
         ("breakdown step", breakdown_steps()), ("redemption status", rewards.STATUSES),

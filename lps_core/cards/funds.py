@@ -170,9 +170,10 @@ def take_stored_value(db, card: Card, amount_cents, *, business_key, fingerprint
     return StoredValueTaken(taken.get("principal"), taken.get("bonus"))
 
 
-def charge_credit(db, plugins, card: Card, card_type: CardType, amount_cents, *, business_key, fingerprint,
+def charge_credit(db, hook, card: Card, card_type: CardType, amount_cents, *, business_key, fingerprint,
                   outlet_id, occurred_at, field="tenders") -> ledger.Posting:
-    """Charge the card's credit line, within its limit; warn once usage crosses the type's threshold."""
+    """Charge the card's credit line, within its limit; warn once usage crosses the type's threshold
+    (lps_on_credit_warning, through `hook`, the plugin manager's hook relay)."""
     limit = credit_limit_of(card, card_type)
     if not limit:
         raise Unprocessable(f"card {card.card_no} has no credit line", {field: "this card has no credit line"})
@@ -186,8 +187,8 @@ def charge_credit(db, plugins, card: Card, card_type: CardType, amount_cents, *,
                             fingerprint=fingerprint, occurred_at=occurred_at, outlet_id=outlet_id)
     threshold = Decimal(limit) * Decimal(card_type.credit_warning_ratio)
     if owed < threshold <= posting.balance_after:
-        plugins.hook.lps_on_credit_warning(dbsession=db, card_id=card.id, member_id=card.member_id,
-                                           used_cents=posting.balance_after, limit_cents=limit)
+        hook.lps_on_credit_warning(dbsession=db, card_id=card.id, member_id=card.member_id,
+                                   used_cents=posting.balance_after, limit_cents=limit)
     return posting
 
 

@@ -75,18 +75,20 @@ def _tender_json(tender: SettlementTender) -> dict:
 
     return {"kind": tender.kind, "amount": format_cents(tender.amount_cents), "uses": tender.uses,
             "principal": money(tender.principal_cents), "bonus": money(tender.bonus_cents),
-            "reference": tender.reference}
+            "reference": tender.reference, "details": tender.details}
 
 
 def _returned_json(returned: dict) -> dict:
+    """What went back to one tender, as its tender's give_back described it: amounts in cents
+    (`*_cents`) as money without the suffix, anything else as it is."""
     shaped = {"kind": returned["kind"], "amount": format_cents(returned["amount_cents"])}
-    for name in ("principal_cents", "bonus_cents", "to_credit_cents", "to_cash_cents"):
-        if name in returned:
-            shaped[name.removesuffix("_cents")] = format_cents(returned[name])
-    if "uses" in returned:
-        shaped["uses"] = returned["uses"]
-    if "voucher_reinstated" in returned:
-        shaped["voucher_reinstated"] = returned["voucher_reinstated"]
+    for name, value in returned.items():
+        if name in ("position", "kind", "amount_cents", "to"):
+            continue
+        if name.endswith("_cents"):
+            shaped[name.removesuffix("_cents")] = format_cents(value)
+        else:
+            shaped[name] = value
     return shaped
 
 

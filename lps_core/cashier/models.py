@@ -6,11 +6,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from lps_core.db.meta import Base
 
-# Tenders that move an LPS account, and tenders LPS only records (the money is the outlet's till's).
-ACCOUNT_TENDERS = ("stored_value", "credit", "uses")
-RECORDED_TENDERS = ("cash", "bank_card", "voucher", "other")
-TENDER_KINDS = ACCOUNT_TENDERS + RECORDED_TENDERS
-
 
 class Settlement(Base):
     """One bill settled once per (outlet, bill no.). gross - discount = charged = the tenders' sum;
@@ -44,8 +39,10 @@ class Settlement(Base):
 
 
 class SettlementTender(Base):
-    """One way a settlement was paid. A stored-value tender records how much came from the deposit
-    (principal) and how much from bonus value, so refunds return each to its own account."""
+    """One way a settlement was paid, by a tender plugin (`kind` is its name): what taking it
+    returned (lps_core.contract.TakenTender), handed back to it on a refund. A stored-value tender
+    records how much came from the deposit (principal) and how much from bonus value, so refunds
+    return each to its own account; `details` is whatever else the tender kept."""
 
     __tablename__ = "settlement_tenders"
     __table_args__ = (UniqueConstraint("settlement_id", "position", name="uq_settlement_tenders_settlement_id"),)
@@ -53,7 +50,7 @@ class SettlementTender(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     settlement_id: Mapped[int] = mapped_column(ForeignKey("settlements.id"))
     position: Mapped[int]
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(64))
     amount_cents: Mapped[int] = mapped_column(BigInteger)
     uses: Mapped[int | None] = mapped_column()
     principal_cents: Mapped[int | None] = mapped_column(BigInteger)
@@ -61,6 +58,7 @@ class SettlementTender(Base):
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
     bonus_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
     reference: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[dict | None] = mapped_column(JSON)
 
 
 class SettlementRefund(Base):

@@ -39,9 +39,12 @@ OPERATIONS = [
                **problems(401, 403, 409, 413, 422)},
               scope="cashier", body=SettleIn,
               description="Idempotent on (outlet, bill_no). Everything or nothing: when one tender fails "
-                          "(insufficient balance, wrong PIN, no credit left) nothing is posted. 422 when `amount` "
-                          "differs from the sum of the items, when stored_value, credit or uses appears twice, "
-                          "when the card number fails its check digit, or the card cannot be used."),
+                          "(insufficient balance, wrong PIN, no credit left) nothing is posted. A tender's `kind` is "
+                          "any tender a plugin provides (stored_value, credit, uses, cash, bank_card, voucher, "
+                          "other, points and plugins' own): 422 naming `tenders[i]` when no plugin provides it "
+                          "or it is switched off at the outlet. 422 also when `amount` differs from the sum of "
+                          "the items, when a tender that takes from an account of the card or member appears "
+                          "twice, when the card number fails its check digit, or the card cannot be used."),
     Operation("api.settlement", "get", "getSettlement", "A settlement of the key's outlet",
               {"200": answer("The settlement", "Settlement"), **problems(401, 403, 404)},
               scope="cashier", path=SettlementPath,

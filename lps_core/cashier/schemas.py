@@ -2,12 +2,13 @@
 (deposit, top-up of uses, credit repayment). The API and the desk's cashier screen validate with
 these same models, and the OpenAPI document is generated from them.
 
-What JSON Schema can state is stated in the document and refused with 400: a tender's kind, a
-money tender's amount above 0, `uses` on a uses tender only, `amount` when a bill has no items, a
-`refund_no` with a partial refund. What it cannot state is refused with 422 naming the field: a
-mistyped check digit, an `amount` that differs from the sum of the items, an account tender
-(stored_value, credit, uses) given twice, and a look-up that names not exactly one of card_no,
-phone or name.
+What JSON Schema can state is stated in the document and refused with 400: a tender's kind shaped
+as a code, a money tender's amount above 0, `uses` on a uses tender only, `amount` when a bill has
+no items, a `refund_no` with a partial refund. What it cannot state is refused with 422 naming the
+field: a mistyped check digit, an `amount` that differs from the sum of the items, and a look-up
+that names not exactly one of card_no, phone or name. Tender kinds are plugins (lps_core.builtin.tenders
+and any third party's), so the kind is an open string here: the cashier refuses a kind no plugin
+provides, or one switched off at the outlet, and an account tender given twice, with 422.
 """
 from decimal import Decimal
 from typing import Annotated, Literal
@@ -23,7 +24,6 @@ from pydantic import (
 
 from lps_core.cards.funds import DEPOSIT_TENDERS
 from lps_core.cards.schemas import CardNo, Pin, card_no_named
-from lps_core.cashier.models import ACCOUNT_TENDERS, TENDER_KINDS
 from lps_core.cashier.requests import (
     Item,
     MovementRequest,
@@ -33,6 +33,7 @@ from lps_core.cashier.requests import (
 )
 from lps_core.validation import (
     Body,
+    Code,
     Field,
     Id,
     Int,
@@ -64,7 +65,8 @@ def _at_least_two(value: str) -> str:
 NameSearch = Annotated[Text(200), AfterValidator(_at_least_two), WithJsonSchema({
     "type": "string", "minLength": 2, "maxLength": 200, "pattern": r"^\s*[^\x00\s][^\x00]*[^\x00\s]\s*$",
     "description": "Any part of the member's name, at least 2 characters"})]
-TenderKind = Literal[TENDER_KINDS]
+TenderKind = Code(64, description="A tender's name: stored_value, credit, uses, cash, bank_card, voucher, "
+                                   "other, points, or a plugin's own; it must be on at the outlet (422 otherwise)")
 DepositTender = Literal[DEPOSIT_TENDERS]
 Reference = Text(64, description="A slip or transaction number of the till")
 
@@ -145,7 +147,8 @@ class SettleIn(Body):
                                  description="The bill before discount; required when it has no items, and "
                                              "then it is one line without a category")
     tenders: list[TenderIn] = Field(min_length=1, max_length=MAX_TENDERS)
-    pin: Pin | None = Field(None, description="Needed for stored_value or credit tenders when the card has a PIN")
+    pin: Pin | None = Field(None, description="Needed when the card has a PIN and a tender asks for it "
+                                              "(stored_value, credit)")
     occurred_at: PostingTime | None = None
     operator: Text(64) | None = None
 
@@ -161,13 +164,6 @@ class SettleIn(Body):
         card_no_named(self.card_no)
         if self.items is not None and self.amount is not None and self.amount != sum(i.amount for i in self.items):
             raise unprocessable("amount", "differs from the sum of the items; send one or the other")
-        seen = set()
-        for index, tender in enumerate(self.tenders):
-            if tender.kind in ACCOUNT_TENDERS:
-                if tender.kind in seen:
-                    raise unprocessable(f"tenders[{index}]", f"{tender.kind} is given twice: stored_value, credit "
-                                                             "and uses may each appear once")
-                seen.add(tender.kind)
         return self
 
     def settle_request(self) -> SettleRequest:

@@ -7,40 +7,41 @@ left), nothing at all is posted.
 
 The discount comes first: each line gets the better of the card type's rate (for the outlet and
 the line's category) and the tier's rate. Points are then earned, by the outlet's earning rules,
-on what was paid with money: the charged total less what uses and bonus value paid, and less what
-vouchers paid unless lps.vouchers.earn_points is true.
+on what was paid with money: the charged total less what tenders that earn no points paid (uses,
+points, vouchers unless lps.vouchers.earn_points is true) and less the part of a tender that earns
+none (stored value's bonus part).
 
-A voucher tender names a voucher of lps_core.vouchers by its code in `reference`; it is checked
-before anything is posted and spent (once, whatever races it) inside this same transaction.
+Tenders are plugins (lps_core.contract.ITender; LPS's own in lps_core.builtin.tenders), known here
+by no name. Each line's kind must be a tender switched on at the outlet (422 naming the line
+otherwise); every line is validated by its tender before anything is posted, then taken inside this
+same transaction, in order.
 
 A refund sends each tender's share back to where it came from, in proportion to what is still
-unrefunded of each, and takes back the points (and bonus points of the bill) pro rata. A voucher
-goes back (issued again) with the refund that returns the whole of its tender.
+unrefunded of each, through the tender that took it, and takes back the points (and bonus points
+of the bill) pro rata.
 """
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from lps_core.cards.funds import card_balances, charge_credit, take_stored_value, take_uses
+from lps_core.cards.funds import card_balances
 from lps_core.cards.models import Card, CardType
 from lps_core.cards.pins import pin_needed, verify_pin
 from lps_core.cards.products import discount_rate, ensure_usable
 from lps_core.cards.services import normalize_card_no
 from lps_core.cashier.models import Settlement, SettlementRefund, SettlementTender
 from lps_core.cashier.requests import RefundRequest, SettleRequest
-from lps_core.contract import BillLine
+from lps_core.contract import BillLine, SettledTender, TenderContext, TenderLine, TenderRefused
 from lps_core.earning.services import EarnRequest, earn_points_for_bill, reverse_bill
 from lps_core.errors import Conflict, NotFound, Unprocessable
 from lps_core.ledger import services as ledger
-from lps_core.ledger.models import POINTS, Account, LedgerEntry
+from lps_core.ledger.models import POINTS, Account
 from lps_core.money import format_cents
 from lps_core.tiers.services import tier_held_at
 from lps_core.timeutil import utcnow
-from lps_core.vouchers.services import check_voucher_tender, redeem_voucher, reinstate_voucher, vouchers_earn_points
-
-MONEY_FROM_CARD = ("stored_value", "credit")
 
 
 def _claim_statement(dialect):
@@ -55,6 +56,21 @@ CLAIM_SETTLEMENT = {"postgresql": _claim_statement(postgresql), "sqlite": _claim
 class Result:
     id: int
     replayed: bool
+
+
+@dataclass(frozen=True)
+class ChosenTender:
+    """A tender line with the plugin that takes it and its settings at the outlet."""
+
+    line: TenderLine
+    tender: object  # provides lps_core.contract.ITender
+    settings: object
+
+
+def tenders_on_at(db, plugins, outlet_id) -> list[tuple[str, object]]:
+    """The tenders switched on at an outlet, as (name, label), in the order the plugins provide them."""
+    return [(name, tender.label) for name, tender in plugins.tenders.items()
+            if plugins.switches.state(db, "tender", name, outlet_id).enabled]
 
 
 def card_for_use(db, raw_card_no, at, *, tz=None, field="card_no", purpose="settle") -> tuple[Card, CardType]:
@@ -98,9 +114,11 @@ def settle_bill(db, plugins, programme, outlet, request: SettleRequest) -> Resul
     programme.limits.check_bill_amount(gross, outlet.code, field="items")
     discount = sum(line["discount_cents"] for line in lines)
     charged = gross - discount
-    _check_tenders(request.tenders, charged, card, card_type)
-    vouchers = _check_vouchers(db, outlet, request.tenders, occurred_at)
-    if any(t.kind in MONEY_FROM_CARD for t in request.tenders) and pin_needed(card, card_type):
+    chosen = _tenders_at(db, plugins, outlet, request.tenders)
+    context = TenderContext(db, outlet.id, outlet.code, card, card_type, occurred_at, pin=request.pin,
+                            lines=tuple(c.line for c in chosen), hook=plugins.hook, fingerprint=fingerprint)
+    _check_tenders(chosen, charged, context)
+    if any(c.tender.needs_pin for c in chosen) and pin_needed(card, card_type):
         verify_pin(db, card, request.pin)
 
     settlement_id = db.scalar(CLAIM_SETTLEMENT[db.get_bind().dialect.name], {
@@ -113,18 +131,14 @@ def settle_bill(db, plugins, programme, outlet, request: SettleRequest) -> Resul
         return _replay(db, outlet, request.bill_no, fingerprint)
 
     rows, not_earning = [], 0
-    vouchers_earn = vouchers_earn_points(programme.settings)
-    for position, tender in enumerate(request.tenders):
-        row = _take_tender(db, plugins, card, card_type, outlet, tender, position, settlement_id,
-                           f"settle:{outlet.id}:{request.bill_no}:{position}", fingerprint, occurred_at)
-        if position in vouchers:
-            redeem_voucher(db, vouchers[position].id, settlement_id, f"tenders[{position}]")
-            row["reference"] = vouchers[position].code
-        rows.append(row)
-        if tender.kind == "uses" or (tender.kind == "voucher" and not vouchers_earn):
-            not_earning += tender.amount_cents
-        else:
-            not_earning += row.get("bonus_cents") or 0
+    with _refusals():
+        for c in chosen:
+            taken = c.tender.take(c.line, replace(context, settings=c.settings, settlement_id=settlement_id,
+                                                  business_key=f"settle:{outlet.id}:{request.bill_no}:"
+                                                               f"{c.line.position}"))
+            rows.append(_tender_row(settlement_id, c.line, taken))
+            not_earning += c.line.amount_cents if not c.tender.earns_points(c.settings) \
+                else min(taken.not_earning_cents, c.line.amount_cents)
     db.execute(SettlementTender.__table__.insert(), rows)
 
     basis = charged - not_earning
@@ -169,10 +183,14 @@ def refund_settlement(db, plugins, outlet, settlement_id, request: RefundRequest
                        {"amount": f"at most {format_cents(left)} can be refunded"})
     shares = _split(amount, [t.amount_cents - earlier.get(t.position, 0) for t in tenders])
     card = db.get(Card, settlement.card_id)
+    context = TenderContext(db, outlet.id, outlet.code, card, card.card_type, utcnow(), settlement_id=settlement.id,
+                            fingerprint=fingerprint, hook=plugins.hook)
     key = f"refund:{settlement.id}:{request.refund_no}"
-    returned = [_return_tender(db, card, tender, share, earlier.get(tender.position, 0), key, fingerprint,
-                               full=refunded + amount == settlement.charged_cents)
-                for tender, share in zip(tenders, shares)]
+    whole_bill = refunded + amount == settlement.charged_cents
+    with _refusals():
+        returned = [_give_back(plugins, context, row, share, earlier.get(row.position, 0), f"{key}:{row.position}",
+                               whole_bill=whole_bill)
+                    for row, share in zip(tenders, shares)]
 
     points = 0
     if settlement.bill_id is not None:
@@ -210,92 +228,70 @@ def _replay(db, outlet, bill_no, fingerprint) -> Result | None:
     return Result(row.id, True)
 
 
-def _check_tenders(tenders, charged, card, card_type):
-    paid = sum(t.amount_cents for t in tenders)
+def _tenders_at(db, plugins, outlet, tenders) -> list[ChosenTender]:
+    """Each line with its tender, which must be provided by a plugin and switched on at the outlet."""
+    chosen = []
+    for position, tender in enumerate(tenders):
+        state = plugins.switches.require(db, "tender", tender.kind, outlet.id, field=f"tenders[{position}]",
+                                         outlet_code=outlet.code)
+        chosen.append(ChosenTender(TenderLine(tender.kind, tender.amount_cents, position, tender.uses,
+                                              tender.reference),
+                                   plugins.component("tender", tender.kind).obj, state.settings))
+    return chosen
+
+
+def _check_tenders(chosen, charged, context):
+    """An account tender at most once, the lines adding up to the bill, and each line as its tender
+    checks it; all before anything is posted."""
+    seen = set()
+    for c in chosen:
+        if c.tender.moves_card_account:
+            if c.line.kind in seen:
+                raise Unprocessable(f"{c.line.kind} is given twice",
+                                    {c.line.field: f"{c.line.kind} is given twice: a tender that takes from an "
+                                                   "account of the card or member may appear once"})
+            seen.add(c.line.kind)
+    paid = sum(c.line.amount_cents for c in chosen)
     if paid != charged:
         raise Unprocessable(
             f"the tenders add up to {format_cents(paid)}, but the bill is {format_cents(charged)} after discount",
             {"tenders": f"must add up to {format_cents(charged)}"})
-    for index, tender in enumerate(tenders):
-        field = f"tenders[{index}]"
-        if tender.kind == "stored_value" and not card_type.stored_value:
-            raise Unprocessable(f"card {card.card_no} holds no stored value", {field: "this card holds no stored value"})
-        if tender.kind == "uses" and card_type.initial_uses is None:
-            raise Unprocessable(f"card {card.card_no} is not a count card", {field: "this card has no uses"})
+    with _refusals():
+        for c in chosen:
+            c.tender.validate(c.line, replace(context, settings=c.settings))
 
 
-def _check_vouchers(db, outlet, tenders, at) -> dict:
-    """The voucher of each voucher tender, by position, each checked (lps_core.vouchers.services);
-    one voucher named by two tenders is refused."""
-    vouchers = {}
-    for position, tender in enumerate(tenders):
-        if tender.kind == "voucher":
-            voucher = check_voucher_tender(db, outlet.id, tender.reference, tender.amount_cents, at,
-                                           f"tenders[{position}]")
-            if any(other.id == voucher.id for other in vouchers.values()):
-                raise Unprocessable(f"voucher {voucher.code} is named twice",
-                                    {f"tenders[{position}].reference": "this voucher is already a tender of this bill"})
-            vouchers[position] = voucher
-    return vouchers
+@contextmanager
+def _refusals():
+    """A tender plugin's refusal, answered 422 beside the field it names."""
+    try:
+        yield
+    except TenderRefused as exc:
+        raise Unprocessable(exc.message, {exc.field: exc.reason}) from None
 
 
-def _take_tender(db, plugins, card, card_type, outlet, tender, position, settlement_id, key, fingerprint,
-                 occurred_at) -> dict:
-    row = {"settlement_id": settlement_id, "position": position, "kind": tender.kind,
-           "amount_cents": tender.amount_cents, "uses": tender.uses, "principal_cents": None, "bonus_cents": None,
-           "entry_id": None, "bonus_entry_id": None, "reference": tender.reference}
-    common = {"business_key": key, "fingerprint": fingerprint, "outlet_id": outlet.id, "occurred_at": occurred_at,
-              "field": f"tenders[{position}]"}
-    if tender.kind == "stored_value":
-        taken = take_stored_value(db, card, tender.amount_cents, **common)
-        row.update(principal_cents=taken.principal_cents, bonus_cents=taken.bonus_cents,
-                   entry_id=taken.principal and taken.principal.entry_id, bonus_entry_id=taken.bonus and taken.bonus.entry_id)
-    elif tender.kind == "credit":
-        row["entry_id"] = charge_credit(db, plugins, card, card_type, tender.amount_cents, **common).entry_id
-    elif tender.kind == "uses":
-        row["entry_id"] = take_uses(db, card, card_type, tender.uses, outlet.code, **common).entry_id
-    return row
+def _tender_row(settlement_id, line, taken) -> dict:
+    return {"settlement_id": settlement_id, "position": line.position, "kind": line.kind,
+            "amount_cents": line.amount_cents, "uses": line.uses, "principal_cents": taken.principal_cents,
+            "bonus_cents": taken.bonus_cents, "entry_id": taken.entry_id, "bonus_entry_id": taken.bonus_entry_id,
+            "reference": taken.reference, "details": taken.details or None}
 
 
-def _return_tender(db, card, tender, share, earlier, key, fingerprint, *, full) -> dict:
-    """Send `share` cents of a tender back where it came from; `earlier` cents went back before."""
-    returned = {"position": tender.position, "kind": tender.kind, "amount_cents": share, "to": tender.kind}
-    key = f"{key}:{tender.position}"
-    if tender.kind == "stored_value" and share:
-        bonus_back = _running_share(tender.bonus_cents, tender.amount_cents, earlier, share)
-        principal_back = share - bonus_back
-        for entry_id, amount, part in ((tender.entry_id, principal_back, "principal"),
-                                       (tender.bonus_entry_id, bonus_back, "bonus")):
-            if amount:
-                ledger.reverse(db, entry_id, amount, business_key=f"{key}:{part}", fingerprint=fingerprint)
-        returned.update(principal_cents=principal_back, bonus_cents=bonus_back)
-    elif tender.kind == "credit" and share:
-        # What was repaid since cannot be un-owed: that part goes back in cash instead.
-        account_id = db.scalar(select(LedgerEntry.account_id).where(LedgerEntry.id == tender.entry_id))
-        account = ledger.lock_account(db, account_id)
-        to_credit = min(share, account.balance)
-        if to_credit:
-            ledger.reverse(db, tender.entry_id, to_credit, business_key=key, fingerprint=fingerprint)
-        returned.update(to_credit_cents=to_credit, to_cash_cents=share - to_credit)
-    elif tender.kind == "uses":
-        if tender.amount_cents:
-            uses_back = _running_share(tender.uses, tender.amount_cents, earlier, share)
-        else:
-            uses_back = tender.uses if full else 0
-        if uses_back:
-            ledger.reverse(db, tender.entry_id, uses_back, business_key=key, fingerprint=fingerprint)
-        returned["uses"] = uses_back
-    elif tender.kind == "voucher":
-        whole_tender_back = share > 0 and earlier + share == tender.amount_cents
-        returned["voucher_reinstated"] = whole_tender_back and reinstate_voucher(db, tender.settlement_id,
-                                                                                 tender.reference)
-    return returned
-
-
-def _running_share(part_total, whole, earlier, share) -> int:
-    """The part of `share` that belongs to a sub-total, on running totals, so partial refunds add
-    up to the whole sub-total exactly when the whole tender has been refunded."""
-    return part_total * (earlier + share) // whole - part_total * earlier // whole
+def _give_back(plugins, context, row, share, earlier, key, *, whole_bill) -> dict:
+    """Send `share` cents of a settlement's tender back through the tender that took it; `earlier`
+    cents went back before. Its plugin must still be installed (switched off is fine: a refund
+    undoes what was taken when it was on)."""
+    component = plugins.component("tender", row.kind)
+    if component is None:
+        raise Conflict(f"no plugin provides the tender {row.kind!r} any more, so it cannot be refunded",
+                       {f"tenders[{row.position}]": "this tender is no longer installed"})
+    settings = plugins.switches.state(context.db, "tender", row.kind, context.outlet_id).settings
+    settled = SettledTender(row.settlement_id, row.position, row.kind, row.amount_cents, row.uses, row.reference,
+                            row.entry_id, row.bonus_entry_id, row.principal_cents, row.bonus_cents,
+                            row.details or {})
+    returned = component.obj.give_back(settled, share, earlier, replace(context, settings=settings, business_key=key),
+                                       whole_bill=whole_bill)
+    return {"position": row.position, "kind": row.kind, "amount_cents": share, "to": row.kind, **returned}
 
 
 def _split(amount, remaining) -> list[int]:

@@ -36,7 +36,7 @@ from lps_core.contract.params import (
 )
 from lps_core.contract.promotions import IPromotionKind, PromotionContext
 from lps_core.contract.settings import OutletSettings, ProgrammeSettings, SettingsDeclaration
-from lps_core.contract.tenders import ITender, TakenTender, TenderContext, TenderLine, TenderRefused
+from lps_core.contract.tenders import ITender, SettledTender, TakenTender, TenderContext, TenderLine, TenderRefused
 from lps_core.contract.tiers import ISetBasedTierModel, ITierModel
 
 __all__ = [
@@ -44,7 +44,7 @@ __all__ = [
     "ExchangeFailure", "ExchangeSettings", "IN", "ICardReader", "ICardReaderDriver", "IDeviceSimulator", "IEarningFormula",
     "INotificationChannel", "IPointExchange", "IPromotionKind", "ISetBasedTierModel", "ITender", "ITierModel",
     "Message", "Mismatch", "OUT", "OutletSettings", "PERMANENT", "PermanentFailure", "ProgrammeSettings",
-    "PromotionContext", "Quote", "SettingsDeclaration", "StatementLine", "TEMPORARY", "TakenTender",
+    "PromotionContext", "Quote", "SettingsDeclaration", "SettledTender", "StatementLine", "TEMPORARY", "TakenTender",
     "TemporaryFailure", "TenderContext", "TenderLine", "TenderRefused", "Transfer", "TransferReceipt",
     "UnknownOutcome", "format_cents", "hookimpl", "hookspec", "luhn_check_digit", "luhn_valid", "parse_amount",
     "parse_positive_int", "parse_rate",

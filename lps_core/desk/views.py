@@ -116,6 +116,7 @@ def cashier_page(request, outlet, *, card_no=None, errors=None, bill=None, value
             "may_fund": request.has_permission(Permission.STORED_VALUE_DEPOSIT),
             "matches": [], "card": None, "errors": errors, "failed": failed,
             "money": money(request),
+            "tenders": services.tenders_on_at(request.dbsession, request.plugins, outlet.id) if outlet else [],
             "values": {"deposit_no": new_reference("D", zone), "topup_no": new_reference("U", zone),
                        "repayment_no": new_reference("P", zone), **(values or {})},
             "bill": bill or {"bill_no": new_reference(f"{outlet.code}-", zone) if outlet else "",

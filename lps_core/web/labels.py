@@ -108,6 +108,7 @@ LABELS: dict[str, dict[str, TranslationString]] = {
         "voucher": pgettext("tender", "Voucher"),
         "transfer": pgettext("tender", "Transfer"),
         "other": pgettext("tender", "Other"),
+        "points": pgettext("tender", "Points"),
     },
     "promotion kind": {
         "multiplier": pgettext("promotion kind", "points multiplier"),
