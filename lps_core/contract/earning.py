@@ -56,9 +56,16 @@ class IEarningFormula(Interface):
 
 @dataclass(frozen=True)
 class BillPosted:
-    """The event of lps_on_bill_posted: a member's bill recorded and its points posted.
-    `qualifying` is what the bill counts towards tier status (nights, stays); `programme` gives the
-    core's own listeners the programme's components (tiers, promotions, expiry)."""
+    """The event of lps_on_bill_posted: a member's bill recorded and its points posted, in the
+    transaction that posted them.
+
+    `bill` is the bill as the formula saw it (at the tier it earned at), `points` what it earned and
+    `entry_id` the ledger entry that credited them. `qualifying` is what the bill counts towards tier
+    status besides points and spend, e.g. {"nights": 3, "stays": 1}. `member_status` is the
+    member's status before the bill (a "dormant" member is active again once the bill is posted);
+    `referred_by_id` the member who referred them, if any. `programme` and `plugins` are LPS's own
+    components (its earning programme and plugin registry), for LPS's own listeners; a plugin should
+    not rely on what they hold."""
 
     bill_id: int
     outlet_id: int
@@ -71,3 +78,26 @@ class BillPosted:
     member_status: str = "active"
     programme: object = None
     plugins: object = None
+
+
+@dataclass(frozen=True)
+class BillRefunded:
+    """The event of lps_on_bill_refunded: all or part of a member's bill refunded, in the refund's
+    transaction.
+
+    `amount_cents` is what this refund gives back, `points` the bill's points it took back (0 when
+    none were left), `bill_occurred_at` when the refunded bill happened. `qualifying` is what the
+    refund takes back of what the bill counted towards tier status, pro rata and as positive
+    numbers, e.g. {"nights": 1, "stays": 0}; `whole` is true when this refund returns the bill's
+    last cent, so the bill no longer counts at all."""
+
+    refund_id: int
+    refund_no: str
+    bill_id: int
+    outlet_id: int
+    member_id: int
+    bill_occurred_at: datetime
+    amount_cents: int
+    points: int
+    qualifying: dict
+    whole: bool

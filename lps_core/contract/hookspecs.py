@@ -91,9 +91,38 @@ def lps_includeme(config):
 
 @hookspec
 def lps_on_bill_posted(dbsession, posted):
-    """Called inside the transaction once a bill of a member has been recorded and its points
-    posted, before lps_on_points_posted. `posted` is a BillPosted (lps_core.contract). LPS's own
-    tier upgrade and referral bonuses listen here; raising aborts the whole transaction."""
+    """Called inside the transaction once a member's bill has been recorded and its points posted,
+    before lps_on_points_posted; not called when a retry replays a bill posted before.
+
+    `posted` is a BillPosted (lps_core.contract). LPS's own listeners (plugin `lps_listeners`)
+    count the bill towards the member's tier, make a dormant member active, move them up at once if
+    they now qualify for a higher tier, and credit referral bonuses. Raising aborts the whole
+    transaction: nothing of the bill is posted. Return nothing.
+
+    Example::
+
+        @hookimpl
+        def lps_on_bill_posted(dbsession, posted):
+            if posted.points >= 1000:
+                dbsession.execute(insert(big_spenders).values(member_id=posted.member_id))
+    """
+
+
+@hookspec
+def lps_on_bill_refunded(dbsession, refunded):
+    """Called inside the transaction once all or part of a member's bill has been refunded and its
+    points taken back, before lps_on_points_reversed; not called when a retry replays a refund.
+
+    `refunded` is a BillRefunded (lps_core.contract). LPS's own listener takes the refund's share
+    of the bill back from the member's tier activity. Raising aborts the refund. Return nothing.
+
+    Example::
+
+        @hookimpl
+        def lps_on_bill_refunded(dbsession, refunded):
+            if refunded.whole:
+                dbsession.execute(delete(big_spenders).where(big_spenders.c.bill_id == refunded.bill_id))
+    """
 
 
 @hookspec

@@ -11,21 +11,17 @@ from decimal import Decimal
 from sqlalchemy import func, insert, select
 
 from lps_core.cards.lifecycle import card_for_purpose
-from lps_core.earning.bonuses import grant_referral_bonuses
-from lps_core.contract import BillInput, BillLine
+from lps_core.components import ITierLookup
+from lps_core.contract import BillInput, BillLine, BillPosted, BillRefunded
 from lps_core.db.idempotency import claim, replay_or_conflict
+from lps_core.earning.facts import MemberFacts
 from lps_core.earning.models import Bill, BillRefund, PromotionAward
 from lps_core.earning.pipeline import MemberContext, compute_points
-from lps_core.earning.programme import MemberFacts
 from lps_core.earning.promotions import record_awards
 from lps_core.errors import Conflict, NotFound, Unprocessable
 from lps_core.ledger import services as ledger
 from lps_core.ledger.models import POINTS, Account, LedgerEntry
 from lps_core.money import format_cents
-from lps_core.tiers.activity import record_activity
-from lps_core.tiers.services import (
-    reactivate_if_dormant, tier_held_at, tier_reached_by_bill, tier_settings, upgrade_if_qualified,
-)
 from lps_core.timeutil import isoformat, utcnow
 
 
@@ -102,18 +98,19 @@ def earn_points_for_bill(db, plugins, programme, outlet: OutletContext, request:
             raise
         return replay
     if request.occurred_at is not None:
-        card = card_at_tier_of(db, card, occurred_at)
+        card = card_at_tier_of(programme.tiers, db, card, occurred_at)
     rule = programme.rules.rule_at(db, outlet.id, occurred_at)
 
     def points_at_tier_of(card):
         bill = BillInput(outlet.code, request.bill_no, request.amount_cents, occurred_at, request.items,
                          card.tier_code, card.card_type_code)
-        return bill, compute_points(plugins, rule, bill, member_context(card), programme.promotions.active(db),
+        return bill, compute_points(plugins, rule, bill, member_context(card),
+                                    programme.promotions.on_at(db, plugins, outlet.id),
                                     MemberFacts(db, programme, card.member_id), programme.timezone,
                                     ceiling=programme.limits.max_points_at(outlet.code), rounding=programme.rounding)
 
     bill, computed = points_at_tier_of(card)
-    if card.member_id is not None and tier_settings(programme.settings).upgrade_bill_earns_at == "new":
+    if card.member_id is not None and programme.tiers.bill_earns_at_new_tier:
         card, bill, computed = _at_the_tier_the_bill_reaches(db, plugins, programme, card, bill, computed,
                                                              points_at_tier_of)
     expires_at = programme.expiry.lot_expires_at(occurred_at)
@@ -139,13 +136,9 @@ def earn_points_for_bill(db, plugins, programme, outlet: OutletContext, request:
     record_awards(db, [{"promotion_id": promotion.id, "member_id": card.member_id, "bill_id": bill_id,
                         "entry_id": posting.entry_id, "points": points, "occurred_at": occurred_at}
                        for promotion, points in computed.awards])
-    record_activity(db, card.member_id, occurred_at, points=computed.points, spend_cents=request.amount_cents,
-                    nights=nights, stays=stays, bills=1)
-    if card.member_status == "dormant":
-        reactivate_if_dormant(db, card.member_id)
-    upgrade_if_qualified(db, plugins, programme.settings, card.member_id, occurred_at, programme.tiers.all(db))
-    if card.referred_by_id is not None:
-        grant_referral_bonuses(db, programme, card.member_id, card.referred_by_id, bill, bill_id)
+    plugins.hook.lps_on_bill_posted(dbsession=db, posted=BillPosted(
+        bill_id, outlet.id, bill, card.member_id, computed.points, posting.entry_id,
+        {"nights": nights, "stays": stays}, card.referred_by_id, card.member_status, programme, plugins))
     earned = EarnedBill(bill_id, outlet.id, request.bill_no, card.member_id, request.amount_cents,
                         computed.points, posting.balance_after, computed.breakdown)
     plugins.hook.lps_on_points_posted(dbsession=db, posting=posting, bill=earned)
@@ -154,11 +147,12 @@ def earn_points_for_bill(db, plugins, programme, outlet: OutletContext, request:
 
 def _at_the_tier_the_bill_reaches(db, plugins, programme, card, bill, computed, points_at_tier_of):
     """lps.tiers.upgrade_bill_earns_at = new: a bill that lifts the member to a higher tier earns at
-    that tier (the upgrade itself still happens after the bill is recorded, in upgrade_if_qualified).
-    Its points at the higher tier may lift it further still, so this repeats until the tier holds."""
+    that tier (the upgrade itself still happens after the bill is recorded, by the lps_on_bill_posted
+    listener). Its points at the higher tier may lift it further still, so this repeats until the
+    tier holds."""
     tiers = programme.tiers.all(db)
     for _ in tiers:
-        reached = tier_reached_by_bill(db, plugins, programme.settings, card.member_id, bill.occurred_at, tiers, {
+        reached = programme.tiers.reached_by_bill(db, plugins, card.member_id, bill.occurred_at, tiers, {
             "points": computed.points, "spend_cents": bill.amount_cents,
             "nights": int(computed.qualifying.get("nights", 0)), "stays": int(computed.qualifying.get("stays", 0))})
         if reached is None or reached.code == card.tier_code:
@@ -168,11 +162,11 @@ def _at_the_tier_the_bill_reaches(db, plugins, programme, card, bill, computed, 
     return card, bill, computed
 
 
-def card_at_tier_of(db, card, moment):
+def card_at_tier_of(tiers: ITierLookup, db, card, moment):
     """The card as it earns at `moment`: with the tier its member held then, if it has changed since."""
     if card.member_id is None:
         return card
-    changed, tier = tier_held_at(db, card.member_id, moment)
+    changed, tier = tiers.held_at(db, card.member_id, moment)
     if not changed:
         return card
     return replace(card, tier_code=tier.code if tier else None, tier_multiplier=tier.multiplier if tier else 1)
@@ -242,8 +236,9 @@ def reverse_bill(db, plugins, outlet: OutletContext, bill_id, *, amount_cents=No
     ).returning(BillRefund.id))
     if balance is None:
         balance = _points_balance_of_member_bill(db, bill)
-    record_activity(db, bill.member_id, bill.occurred_at, points=-points, spend_cents=-amount_cents,
-                    **_activity_taken_back(bill, refunded_cents, amount_cents))
+    plugins.hook.lps_on_bill_refunded(dbsession=db, refunded=BillRefunded(
+        refund_id, refund_no, bill.id, bill.outlet_id, bill.member_id, bill.occurred_at, amount_cents, points,
+        _qualifying_taken_back(bill, refunded_cents, amount_cents), whole=amount_cents == left_cents))
     refund = Refund(refund_id, bill.id, bill.outlet_id, bill.bill_no, bill.member_id, refund_no, amount_cents, points,
                     balance)
     if points > 0:
@@ -251,15 +246,14 @@ def reverse_bill(db, plugins, outlet: OutletContext, bill_id, *, amount_cents=No
     return refund
 
 
-def _activity_taken_back(bill, refunded_cents, amount_cents) -> dict:
-    """The nights, stays and bill that a refund takes back from the member's activity, pro rata on
-    running totals like the points: a whole refund takes back everything the bill counted, and
-    partial refunds add up to exactly that. A stay or a bill counts until the last cent is refunded."""
+def _qualifying_taken_back(bill, refunded_cents, amount_cents) -> dict:
+    """The nights and stays that a refund takes back of what the bill counted towards tier status,
+    pro rata on running totals like the points: a whole refund takes back everything the bill
+    counted, and partial refunds add up to exactly that. A stay counts until the last cent is refunded."""
     def share(count):
         return count * (refunded_cents + amount_cents) // bill.amount_cents - count * refunded_cents // bill.amount_cents
 
-    return {"nights": -share(bill.qualifying_nights or 0), "stays": -share(bill.qualifying_stays or 0),
-            "bills": -share(1)}
+    return {"nights": share(bill.qualifying_nights or 0), "stays": share(bill.qualifying_stays or 0)}
 
 
 def _reverse_bonuses_of_bill(db, bill, refunded_cents, amount_cents, refund_no, fingerprint):
