@@ -8,7 +8,7 @@ shared parameter parsers. Everything else in lps_core may change between release
 without a note in the changelog. docs/plugins.md documents each hook.
 """
 from lps_core.contract.drivers import CardMisread, ICardReader, ICardReaderDriver, IDeviceSimulator
-from lps_core.contract.earning import BillInput, BillLine, BillPosted, EarningResult, IEarningFormula
+from lps_core.contract.earning import BillInput, BillLine, BillPosted, BillRefunded, EarningResult, IEarningFormula
 from lps_core.contract.exchange import (
     IN,
     OUT,
@@ -40,7 +40,7 @@ from lps_core.contract.tenders import ITender, SettledTender, TakenTender, Tende
 from lps_core.contract.tiers import ISetBasedTierModel, ITierModel
 
 __all__ = [
-    "BillInput", "BillLine", "BillPosted", "CardMisread", "DELIVERED", "DeliveryResult", "EarningResult",
+    "BillInput", "BillLine", "BillPosted", "BillRefunded", "CardMisread", "DELIVERED", "DeliveryResult", "EarningResult",
     "ExchangeFailure", "ExchangeSettings", "IN", "ICardReader", "ICardReaderDriver", "IDeviceSimulator", "IEarningFormula",
     "INotificationChannel", "IPointExchange", "IPromotionKind", "ISetBasedTierModel", "ITender", "ITierModel",
     "Message", "Mismatch", "OUT", "OutletSettings", "PERMANENT", "PermanentFailure", "ProgrammeSettings",
