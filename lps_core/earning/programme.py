@@ -1,14 +1,13 @@
 """The programme's earning configuration for one process: rule versions, promotions and tiers (cached),
 the expiry policy, the bounds on one posting (back-dating, ceilings per bill) and the time zone that
 weekdays and periods are counted in (lps.timezone)."""
-import threading
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
 
+from lps_core.components import ITierLookup
 from lps_core.earning.models import Bill
 from lps_core.earning.limits import PostingLimits
 from lps_core.earning.pipeline import ROUNDING_STRATEGIES
@@ -17,33 +16,14 @@ from lps_core.earning.rules import RuleBook
 from lps_core.errors import ConfigurationError
 from lps_core.expiry.policy import ExpiryPolicy
 from lps_core.outlets.models import Outlet
-from lps_core.tiers.services import load_tiers
-
-
-class TierBook:
-    """The programme's tiers, cached in-process for `cache_seconds`, for the upgrade check on every bill."""
-
-    def __init__(self, cache_seconds=5.0):
-        self.cache_seconds = cache_seconds
-        self._cached = (0.0, [])
-        self._lock = threading.Lock()
-
-    def all(self, db):
-        now = time.monotonic()
-        if self._cached[0] > now:
-            return self._cached[1]
-        tiers = load_tiers(db)
-        if self.cache_seconds > 0:
-            with self._lock:
-                self._cached = (now + self.cache_seconds, tiers)
-        return tiers
+from lps_core.tiers.lookup import TierLookup
 
 
 @dataclass
 class Programme:
     rules: RuleBook
     promotions: PromotionBook
-    tiers: TierBook
+    tiers: ITierLookup
     expiry: ExpiryPolicy
     timezone: ZoneInfo | timezone
     settings: dict  # the app settings, for the tier model and lifecycle settings
@@ -62,7 +42,7 @@ class Programme:
         if rounding not in ROUNDING_STRATEGIES:
             raise ConfigurationError(f"lps.earning.rounding must be one of {', '.join(ROUNDING_STRATEGIES)}, "
                                      f"not {rounding!r}")
-        return cls(RuleBook(cache), PromotionBook(cache), TierBook(cache), ExpiryPolicy.from_settings(settings), tz,
+        return cls(RuleBook(cache), PromotionBook(cache), TierLookup(settings, cache), ExpiryPolicy.from_settings(settings), tz,
                    settings, PostingLimits.from_settings(settings), rounding)
 
     def period_start(self, period, moment: datetime) -> datetime | None:
