@@ -8,13 +8,13 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install run test catalogs clean
 
-# The last step drops an old install of lps-points-tiers, which became part of LPS
-# (lps_core/tiers/points_threshold.py).
+# The last step drops old installs: lps-points-tiers, which became part of LPS
+# (lps_core/tiers/points_threshold.py), and lps-partner-exchange, which lps-airline-miles replaced.
 $(STAMP): setup.cfg pyproject.toml $(wildcard plugins/*/setup.cfg drivers/*/setup.cfg)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[postgres,test]' $(addprefix -e ,$(PLUGINS))
-	$(BIN)/python -m pip uninstall --quiet --yes lps-points-tiers 2>/dev/null || true
+	$(BIN)/python -m pip uninstall --quiet --yes lps-points-tiers lps-partner-exchange 2>/dev/null || true
 	touch $(STAMP)
 
 install: $(STAMP)
