@@ -10,7 +10,9 @@ from pydantic import Field
 from sqlalchemy import select
 from zope.interface import implementer
 
-from lps_core.contract import DeliveryResult, INotificationChannel, OutletSettings, ProgrammeSettings, SettingsDeclaration, hookimpl
+from lps_core.contract import (
+    DeliveryResult, INotificationChannel, OutletSettings, ProgrammeSettings, SettingsDeclaration, hookimpl,
+)
 from lps_core.errors import Unprocessable
 from lps_core.outlets.models import Outlet, Property
 from lps_core.plugins import PluginError, load_plugins
@@ -183,7 +185,8 @@ def test_the_api_sets_a_switch_at_each_scope_and_audits_it(app, seed):
                                                       "channel/pigeon@outlet:SPA"]
     first = entries[0]
     assert first.actor_kind == "api_key" and first.before is None
-    assert first.after == {"enabled": True, "settings": {"sender": "HQ", "daily_limit": 100, "combination": "*** (changed)"}}
+    assert first.after == {"enabled": True,
+                           "settings": {"sender": "HQ", "daily_limit": 100, "combination": "*** (changed)"}}
     assert entries[1].after == {"enabled": False}
     assert "t0ken-9" not in str([entry.after for entry in entries])
 

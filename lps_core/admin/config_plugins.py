@@ -45,7 +45,7 @@ SETTING_FIELD = "setting."  # the form's name of a settings field: setting.<fiel
 def list_plugins(request):
     plugins = request.plugins
     return {"kinds": components_by_kind(plugins), "kind_labels": KIND_LABELS, "label_of": label_of,
-            "plugin_names": plugins.plugin_names(),
+            "plugin_names": plugins.plugin_names(), "switched_kinds": SWITCHED_KINDS,
             "switched": {(row.component_kind, row.component_name) for row in switches_of(request.dbsession)}}
 
 
@@ -77,7 +77,7 @@ def edit_switch(request):
     code = request.params.get("code") or None
     outlet_ids, _ = _reach(request)
     try:
-        named = {"programme": {}, "property": {"property": code}, "outlet": {"outlet": code}}[scope]
+        named = {"programme": {}, "property": {"property_code": code}, "outlet": {"outlet_code": code}}[scope]
         place = find_scope(db, scope, **named, outlet_ids=outlet_ids)
     except LpsError:
         raise HTTPNotFound() from None

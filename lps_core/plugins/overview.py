@@ -95,21 +95,23 @@ def outlet_states(db, plugins, component, *, outlet_ids=None) -> list[OutletStat
     query = select(Outlet, Property.code).join(Property, Property.id == Outlet.property_id).order_by(Outlet.code)
     if outlet_ids is not None:
         query = query.where(Outlet.id.in_(sorted(outlet_ids)))
-    return [OutletState(outlet, property_code,
-                        plugins.switches.state(db, component.kind, component.name, outlet.id))
-            for outlet, property_code in db.execute(query)]
+    outlets = db.execute(query).all()
+    states = plugins.switches.states(db, component.kind, component.name, [outlet.id for outlet, _ in outlets])
+    return [OutletState(outlet, property_code, states[outlet.id]) for outlet, property_code in outlets]
 
 
-def find_scope(db, scope, *, outlet=None, property=None, scope_id=None, outlet_ids=None) -> Scope:
-    """The place a change names: nothing for the programme; a property by `property` code or
-    `scope_id`; an outlet by `outlet` code or `scope_id`, looked up among `outlet_ids` when given
-    (so another outlet is not found, exactly like an unknown one). A field that does not belong to
-    the scope, or two that name the place twice, is a 422 naming it; an unknown place a 404."""
-    given = {"outlet": outlet, "property": property, "scope_id": scope_id}
+def find_scope(db, scope, *, outlet_code=None, property_code=None, scope_id=None, outlet_ids=None) -> Scope:
+    """The place a change names (its fields `outlet`, `property` and `scope_id`): nothing for the
+    programme; a property by its code or `scope_id`; an outlet by its code or `scope_id`, looked up
+    among `outlet_ids` when given (so another outlet is not found, exactly like an unknown one). A
+    field that does not belong to the scope, or two that name the place twice, is a 422 naming it;
+    an unknown place a 404."""
+    given = {"outlet": outlet_code, "property": property_code, "scope_id": scope_id}
     wanted = {"programme": (), "property": ("property", "scope_id"), "outlet": ("outlet", "scope_id")}[scope]
     for field, value in given.items():
         if value is not None and field not in wanted:
-            raise Unprocessable(f"{field} does not belong to a {scope} switch", {field: f"not used for a {scope} switch"})
+            raise Unprocessable(f"{field} does not belong to a {scope} switch",
+                                {field: f"not used for a {scope} switch"})
     if scope == "programme":
         return Scope("programme", 0)
     code_field = wanted[0]

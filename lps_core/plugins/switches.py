@@ -60,20 +60,13 @@ class SwitchBook:
         component = self.plugins.component(kind, name)
         if component is None:
             return SwitchState(False, None, "not installed")
+        return _resolve(self._snapshot(db), component, outlet_id)
+
+    def states(self, db, kind, name, outlet_ids) -> dict:
+        """{outlet id: SwitchState} of an installed component, read from one snapshot (a page of outlets)."""
+        component = self.plugins.component(kind, name)
         snapshot = self._snapshot(db)
-        scopes = [("programme", 0)]
-        if outlet_id is not None:
-            scopes[:0] = [("outlet", outlet_id), ("property", snapshot.property_of.get(outlet_id, -1))]
-        enabled, source, settings = component.from_core, "default", None
-        for scope, scope_id in reversed(scopes):  # widest first: narrower rows override
-            row = snapshot.rows.get((kind, name, scope, scope_id))
-            if row is None:
-                continue
-            if row[0] is not None:
-                enabled, source = row[0], scope
-            if row[1] is not None:
-                settings = row[1]
-        return SwitchState(enabled, _settings_of(component.obj, settings), source)
+        return {outlet_id: _resolve(snapshot, component, outlet_id) for outlet_id in outlet_ids}
 
     def require(self, db, kind, name, outlet_id, *, field, outlet_code=None, what=None) -> SwitchState:
         """The state of a component that must be on at the outlet; else a 422 naming `field`."""
@@ -101,6 +94,22 @@ class SwitchBook:
             with self._lock:
                 self._cached = (now + self.cache_seconds, snapshot)
         return snapshot
+
+
+def _resolve(snapshot, component, outlet_id) -> SwitchState:
+    scopes = [("programme", 0)]
+    if outlet_id is not None:
+        scopes[:0] = [("outlet", outlet_id), ("property", snapshot.property_of.get(outlet_id, -1))]
+    enabled, source, settings = component.from_core, "default", None
+    for scope, scope_id in reversed(scopes):  # widest first: narrower rows override
+        row = snapshot.rows.get((component.kind, component.name, scope, scope_id))
+        if row is None:
+            continue
+        if row[0] is not None:
+            enabled, source = row[0], scope
+        if row[1] is not None:
+            settings = row[1]
+    return SwitchState(enabled, _settings_of(component.obj, settings), source)
 
 
 def settings_schema_of(obj):

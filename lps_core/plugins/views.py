@@ -79,7 +79,7 @@ def set_plugin_switch(request):
         raise Forbidden(f"the {path.scope}'s switch needs scope {PROGRAMME_SCOPE}",
                         {"Authorization": f"lacks scope {PROGRAMME_SCOPE}"})
     db = request.dbsession
-    place = find_scope(db, path.scope, outlet=body.outlet, property=body.property, scope_id=body.scope_id,
+    place = find_scope(db, path.scope, outlet_code=body.outlet, property_code=body.property, scope_id=body.scope_id,
                        outlet_ids=None if everywhere else [outlet.id])
     actor, key_outlet_id = api_actor(request)
     change = set_switch(db, request.plugins, kind=component.kind, name=component.name, scope=place.scope,
