@@ -7,6 +7,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from lps_core.apikeys.scopes import DEFAULT_SCOPES, SCOPES
 from lps_core.errors import ConfigurationError, LpsError
+from lps_core.exchange.commands import add_exchange_commands
 from lps_core.operators.roles import ROLES
 
 DEFAULT_CONFIG = "config/development.ini"
@@ -109,6 +110,8 @@ def build_parser():
         job.set_defaults(run=run)
     tiers.add_argument("--run-key", help="names the evaluation; a run key done before is not repeated "
                                           "(default: the evaluation date)")
+
+    add_exchange_commands(commands)
 
     plugins = commands.add_parser("plugins", help="list installed plugins and what they provide")
     plugins.set_defaults(run=cmd_plugins)

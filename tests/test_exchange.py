@@ -346,3 +346,69 @@ def test_reconciliation_reports_each_planted_mismatch(api, seed, exchange_plugin
     assert "R-OPEN" not in {m.reference for m in settled}
     assert seed.db.scalar(select(PointTransfer.status).where(PointTransfer.reference == "R-OPEN")) == "done"
     assert find_drift(seed.db) == []
+
+
+# -- the airline's file batch, end to end (lps-airline-miles, the command line) -------------------------
+
+def airline_writes(inbox, name, text):
+    """A file the airline leaves in the inbox, listed with its SHA-256 in its manifest."""
+    import hashlib
+
+    inbox.mkdir(parents=True, exist_ok=True)
+    (inbox / name).write_text(text)
+    with open(inbox / "MANIFEST.sha256", "a") as manifest:
+        manifest.write(f"{hashlib.sha256(text.encode()).hexdigest()}  {name}\n")
+
+
+def test_miles_through_the_airline_file_batch_with_retry_and_reconciliation(seed, database_url, tmp_path, member):
+    import subprocess
+    import sys
+    from datetime import date
+    from pathlib import Path
+
+    from lps_core import main
+    from lps_core.testing import PII_INI_LINES
+
+    folders = {"lps.airline_miles.outbox": str(tmp_path / "outbox"), "lps.airline_miles.inbox": str(tmp_path / "inbox")}
+    app = TestApp(main({}, **{**SETTINGS, "sqlalchemy.url": database_url, **folders}))
+    rest = seed.db.scalar(select(Outlet.id).where(Outlet.code == "REST"))
+    set_switch(seed.db, seed.plugins, kind="exchange", name="airline_miles", scope="outlet", scope_id=rest,
+               enabled=True, settings={"miles_per_point": 2, "minimum": 100, "step": 100})
+    seed.db.commit()
+    key = seed.api_key("REST", scopes=["exchange"])
+    app.extra_environ = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+    url = "/api/v1/exchanges/airline_miles/transfers"
+
+    sent = app.post_json(url, transfer_body(member, "AM-1", points=600, partner_member_no="AM1234567"), status=202).json
+    assert (sent["status"], sent["partner_points"]) == ("pending", 1200)
+    assert (tmp_path / "outbox" / "LPS-AM-1-credit.csv").exists() and balance(seed, member) == 400
+    airline_writes(tmp_path / "inbox", "CONF-1.csv", "action,reference,status,miles,airline_reference,reason\n"
+                                                     "credit,AM-1,accepted,1200,AX-1,\n")
+    ini = tmp_path / "lps.ini"
+    ini.write_text(f"[app:main]\nuse = egg:lps\nsqlalchemy.url = {database_url}\n{PII_INI_LINES}"
+                   + "".join(f"{name} = {value}\n" for name, value in folders.items()))
+    lps = str(Path(sys.executable).with_name("lps"))
+    retried = subprocess.run([lps, "-c", str(ini), "exchange", "retry"], capture_output=True, text=True, timeout=120)
+    assert retried.returncode == 0, retried.stderr
+    assert retried.stdout == "airline_miles out AM-1: done\n"
+    assert app.get(url + "/AM-1").json["partner_reference"] == "AX-1"
+
+    assert app.post(url + "/AM-1/reversal", status=202).json["reversal_pending"]
+    airline_writes(tmp_path / "inbox", "CONF-2.csv", "action,reference,status,miles,airline_reference,reason\n"
+                                                     "reverse_credit,AM-1,accepted,1200,AX-1R,\n")
+    assert app.post(url + "/AM-1/reversal", status=200).json["status"] == "reversed"
+    assert balance(seed, member) == 1000
+
+    app.post_json(url, transfer_body(member, "AM-2", points=200, partner_member_no="AM1234567"), status=202)
+    today = date.today().isoformat()
+    airline_writes(tmp_path / "inbox", "STMT-1.csv", "action,reference,miles,member_no,booked_at\n"
+                                                     f"credit,AM-2,400,AM1234567,{utcnow().isoformat()}\n")
+    reconciled = subprocess.run([lps, "-c", str(ini), "exchange", "reconcile", "airline_miles", "--from", today,
+                                 "--to", today], capture_output=True, text=True, timeout=120)
+    assert reconciled.returncode == 1 and reconciled.stdout == "open_at_lps out AM-2: LPS 400, statement 400\n"
+    settled = subprocess.run([lps, "-c", str(ini), "exchange", "reconcile", "airline_miles", "--from", today,
+                              "--to", today, "--settle"], capture_output=True, text=True, timeout=120)
+    assert settled.returncode == 0, settled.stdout + settled.stderr
+    assert app.get(url + "/AM-2").json["status"] == "done"
+    assert balance(seed, member) == 800
+    assert find_drift(seed.db) == []
