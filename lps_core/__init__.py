@@ -4,31 +4,30 @@ Plugins import only lps_core.contract: `from lps_core.contract import hookimpl`.
 """
 
 
+# Included first, in this order: each registers what the next ones need at include time (the typed
+# settings, the database, the audit trail, the plugins, the programme, the API's directive), and
+# `require` stops start-up with a message when one is missing.
+PLATFORM = ("lps_core.settings", "pyramid_chameleon", "lps_core.db", "lps_core.audit", "lps_core.plugins",
+            "lps_core.outlets", "lps_core.api")
+# The features, in any order: they find each other's components by interface, at request time.
+FEATURES = ("lps_core.earning", "lps_core.tiers", "lps_core.cards", "lps_core.cashier", "lps_core.vouchers",
+            "lps_core.exchange", "lps_core.rewards", "lps_core.receipts", "lps_core.web", "lps_core.members",
+            "lps_core.desk", "lps_core.admin")
+
+
 def main(global_config, **settings):
     """The WSGI application, built from PasteDeploy settings (config/*.ini)."""
+    return make_app(settings, FEATURES)
+
+
+def make_app(settings, features):
+    """The WSGI application of `settings` with the platform and then `features` included."""
     from pyramid.config import Configurator
 
     from lps_core.components import IPlugins
-    from lps_core.settings import apply_environment
 
-    with Configurator(settings=apply_environment(settings)) as config:
-        config.include("pyramid_chameleon")
-        config.include("lps_core.db")
-        config.include("lps_core.audit")
-        config.include("lps_core.plugins")
-        config.include("lps_core.outlets")
-        config.include("lps_core.api")
-        config.include("lps_core.earning")
-        config.include("lps_core.tiers")
-        config.include("lps_core.cards")
-        config.include("lps_core.cashier")
-        config.include("lps_core.vouchers")
-        config.include("lps_core.exchange")
-        config.include("lps_core.rewards")
-        config.include("lps_core.receipts")
-        config.include("lps_core.web")
-        config.include("lps_core.members")
-        config.include("lps_core.desk")
-        config.include("lps_core.admin")
+    with Configurator(settings=settings) as config:
+        for package in PLATFORM + tuple(features):
+            config.include(package)
         config.registry.getUtility(IPlugins).hook.lps_includeme(config=config)
     return config.make_wsgi_app()

@@ -7,6 +7,10 @@ stops start-up with a message instead of a KeyError."""
 from zope.interface import Attribute, Interface
 
 
+class ISettings(Interface):
+    """The typed, frozen Settings of lps_core.settings, read once at start-up from the ini file and the environment."""
+
+
 class IPlugins(Interface):
     """The PluginRegistry of lps_core.plugins: loaded plugins, what they provide, per-outlet switches."""
 
@@ -36,7 +40,7 @@ class ITierLookup(Interface):
 
 
 class IApiKeys(Interface):
-    """The API key cache of lps_core.apikeys."""
+    """The ApiKeyChecker of lps_core.apikeys: verified keys, cached for lps.api.key_cache_seconds."""
 
 
 class IReceiptTemplates(Interface):
@@ -48,7 +52,7 @@ class IReceiptMacros(Interface):
 
 
 class ILabels(Interface):
-    """The labels of codes shown on screens (lps_core.web.labels)."""
+    """The Labels of codes shown on screens (lps_core.web.labels)."""
 
 
 def require(registry, interface, needed_by):

@@ -20,6 +20,7 @@ from lps_core.operators.services import create_operator, set_password
 from lps_core.outlets.models import Outlet
 from lps_core.outlets.services import ensure_property, save_outlet
 from lps_core.rewards.models import Reward
+from lps_core.settings import settings_of
 from lps_core.tiers.configuration import create_tier
 from lps_core.tiers.schemas import TierIn
 from lps_core.timeutil import utcnow
@@ -103,7 +104,7 @@ def load_demo(db, plugins, settings) -> list[str]:
         if member_id is None:
             member_id = enrol_member(db, Enrolment(name=name, channel="desk", phone=phone, email=email,
                                                    birthday=birthday, gender=gender))
-            approve_member(db, member_id, issuance=settings["lps.cards.issuance"])
+            approve_member(db, member_id, issuance=settings_of(settings).card_issuance)
             tier_id = db.scalar(select(Tier.id).where(Tier.code == tier))
             db.execute(update(Member).where(Member.id == member_id).values(tier_id=tier_id))
         card_no = db.scalar(select(Card.card_no).where(Card.member_id == member_id, Card.status == "active"))
@@ -137,7 +138,7 @@ def _prepaid_member(db, settings) -> str:
     member_id = db.scalar(select(Member.id).where(Member.phone_index == phone))
     if member_id is None:
         member_id = enrol_member(db, Enrolment(name=name, channel="desk", phone=phone))
-        approve_member(db, member_id, issuance=settings["lps.cards.issuance"], card_type_code=card_type)
+        approve_member(db, member_id, issuance=settings_of(settings).card_issuance, card_type_code=card_type)
     card = db.scalars(select(Card).where(Card.member_id == member_id, Card.status == "active")).first()
     outlet = OutletContext(db.scalar(select(Outlet.id).where(Outlet.code == "REST")), "REST")
     deposit(db, card, card.card_type, outlet, deposit_no="DEMO-1", amount_cents=deposit_cents, tender="cash",

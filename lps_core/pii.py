@@ -25,9 +25,9 @@ from sqlalchemy import String, Text
 from sqlalchemy.types import TypeDecorator
 
 from lps_core.errors import ConfigurationError
+from lps_core.settings import DEFAULT_PHONE_REGION, settings_of
 
 MIN_INDEX_KEY_LENGTH = 32
-DEFAULT_PHONE_REGION = "CN"
 # What a phone number may be written with: digits (full-width too), spaces, dashes, dots, brackets,
 # a leading +. Letters ("1-800-FLOWERS") are refused rather than read as digits.
 PHONE_TEXT = re.compile(r"^\s*\+?[\d\s().\-\uff08\uff09]{1,40}$")
@@ -47,15 +47,6 @@ def phone_e164(text, region=DEFAULT_PHONE_REGION) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def phone_region_setting(settings) -> str:
-    """The checked `lps.phone.default_region`: a region phonenumbers knows, upper case."""
-    region = (settings.get("lps.phone.default_region") or DEFAULT_PHONE_REGION).strip().upper()
-    if region not in phonenumbers.SUPPORTED_REGIONS:
-        raise ConfigurationError(f"lps.phone.default_region must be a region code such as CN or DE, "
-                                 f"not {settings.get('lps.phone.default_region')!r}")
-    return region
-
-
 class PiiKeys:
     def __init__(self, fernet_keys, index_key: str, phone_region: str = DEFAULT_PHONE_REGION):
         if not fernet_keys:
@@ -72,12 +63,10 @@ class PiiKeys:
 
     @classmethod
     def from_settings(cls, settings) -> "PiiKeys | None":
-        """The keys of the settings, or None when neither key is set (tools that touch no personal data)."""
-        keys, index_key = settings.get("lps.pii.keys"), settings.get("lps.pii.index_key")
-        if not keys and not index_key:
-            return None
-        return cls(re.split(r"[\s,]+", (keys or "").strip()) if keys and keys.strip() else [], index_key or "",
-                   phone_region_setting(settings))
+        """The keys of the typed settings or of a mapping of ini keys, or None when neither key is
+        set (tools that touch no personal data)."""
+        pii = settings_of(settings).pii
+        return cls(list(pii.keys), pii.index_key or "", pii.phone_region) if pii.configured else None
 
     def encrypt(self, text: str) -> str:
         return self._fernet.encrypt(text.encode()).decode()

@@ -1,13 +1,181 @@
-"""LPS's own settings: read from the ini file, overridden by the environment, checked at start-up.
+"""LPS's own settings as one typed, frozen object: read from the ini file, overridden by the
+environment, checked once at start-up and registered as the ISettings utility
+(`request.lps_settings` in views, `registry.getUtility(ISettings)` at include time).
 
 Secrets and the database URL come from the environment in production, so ini files can be
 committed: LPS_DATABASE_URL sets sqlalchemy.url, LPS_SESSION_SECRET sets lps.session.secret, and
-LPS_PII_KEYS and LPS_PII_INDEX_KEY set the keys of personal data (lps.pii.keys, lps.pii.index_key)."""
-import os
+LPS_PII_KEYS and LPS_PII_INDEX_KEY set the keys of personal data (lps.pii.keys, lps.pii.index_key).
 
-from lps_core.cards.services import ISSUANCE_METHODS
+A bad value raises ConfigurationError with one line that names the setting. This module imports no
+feature: the features take their settings, and the choices a setting may name, from here.
+docs/configuration.md describes every setting."""
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import tzinfo
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+from pyramid.settings import asbool, falsey, truthy
+
 from lps_core.errors import ConfigurationError
-from lps_core.pii import PiiKeys
+from lps_core.money import parse_amount
+
+FROM_ENVIRONMENT = {"LPS_DATABASE_URL": "sqlalchemy.url", "LPS_SESSION_SECRET": "lps.session.secret",
+                    "LPS_PII_KEYS": "lps.pii.keys", "LPS_PII_INDEX_KEY": "lps.pii.index_key"}
+
+# The choices a setting may name.
+ROUNDING_STRATEGIES = ("once", "per_step")  # the earning chain rounded once at its end, or after every step
+ISSUANCE_METHODS = ("pool", "generate", "pool_then_generate")
+EXPIRY_POLICIES = ("months_after_earn", "end_of_year")
+TIER_WINDOWS = ("calendar_year", "rolling_12_months")
+UPGRADE_BILL_EARNS_AT = ("old", "new")  # the tier at which the bill that qualifies for a higher tier earns
+
+DEFAULT_PHONE_REGION = "CN"
+MAX_BILL_SETTING = "lps.earning.max_bill_amount"
+MAX_POINTS_SETTING = "lps.earning.max_points_per_bill"
+MAX_BACKDATE_DAYS_ALLOWED = 3660
+MOST_POINTS_PER_BILL_ALLOWED = 10**15
+
+
+@dataclass(frozen=True)
+class LimitSettings:
+    """Bounds on one posting. lps.postings.max_backdate_days: how far back a bill, a settlement, a
+    deposit, a top-up or a repayment may be dated (0: no back-dating); lps.earning.max_bill_amount
+    and lps.earning.max_points_per_bill, each with per-outlet overrides (`<key>.<OUTLET>`)."""
+
+    max_backdate_days: int = 30
+    max_bill_cents: int = 100_000_000  # 1,000,000.00
+    max_points_per_bill: int = 1_000_000
+    bill_cents_by_outlet: dict = field(default_factory=dict)
+    points_by_outlet: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ExpirySettings:
+    """lps.points.*: when earned points expire (see lps_core.expiry.policy)."""
+
+    kind: str = "months_after_earn"
+    months: int = 24
+    years: int = 1
+    inactivity_months: int = 0
+    warning_days: int = 30
+
+
+@dataclass(frozen=True)
+class TierSettings:
+    """`lps.tiers.model`, `lps.tiers.window`, `lps.members.dormant_after_months`,
+    `lps.members.close_after_months` (0 turns a lifecycle rule off) and
+    `lps.tiers.upgrade_bill_earns_at`: `old` (the bill that lifts a member to a higher tier earns at
+    the tier they held when it was presented, the default) or `new` (it earns at the tier it reaches)."""
+
+    model: str = "points_threshold"
+    window: str = "rolling_12_months"
+    dormant_after_months: int = 0
+    close_after_months: int = 0
+    upgrade_bill_earns_at: str = "old"
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    """The staff screens' session: lps.session.secret (None: a random one per start), .secure, .idle_timeout."""
+
+    secret: str | None = None
+    secure: bool = False
+    idle_timeout: int = 1800
+
+
+@dataclass(frozen=True)
+class PiiSettings:
+    """The keys of personal data at rest (checked further by lps_core.pii.PiiKeys) and the region
+    in which a phone number without its country code is read."""
+
+    keys: tuple = ()
+    index_key: str | None = None
+    phone_region: str = DEFAULT_PHONE_REGION
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.keys or self.index_key)
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None = None
+    timezone: tzinfo = ZoneInfo("UTC")
+    currency: str = "CNY"
+    rules_cache_seconds: float = 5.0
+    rounding: str = "once"
+    limits: LimitSettings = field(default_factory=LimitSettings)
+    expiry: ExpirySettings = field(default_factory=ExpirySettings)
+    tiers: TierSettings = field(default_factory=TierSettings)
+    reward_points_per_currency_unit: Decimal = Decimal("100")
+    vouchers_earn_points: bool = False
+    card_issuance: str = "pool_then_generate"
+    session: SessionSettings = field(default_factory=SessionSettings)
+    api_key_cache_seconds: int = 5
+    pii: PiiSettings = field(default_factory=PiiSettings)
+    check_outlets_on_start: bool = True
+
+    @classmethod
+    def from_mapping(cls, settings) -> "Settings":
+        """The typed settings of a mapping of ini keys, defaults filled in; a bad value raises
+        ConfigurationError. Nothing is required here: read_settings requires what the app needs."""
+        settings = settings or {}
+        return cls(
+            database_url=settings.get("sqlalchemy.url") or None,
+            timezone=_time_zone(settings),
+            currency=str(settings.get("lps.currency") or "CNY").strip(),
+            rules_cache_seconds=_seconds(settings, "lps.rules.cache_seconds", 5),
+            rounding=_choice(settings, "lps.earning.rounding", ROUNDING_STRATEGIES, "once"),
+            limits=_limits(settings),
+            expiry=_expiry(settings),
+            tiers=_tiers(settings),
+            reward_points_per_currency_unit=_ratio(settings),
+            vouchers_earn_points=_flag(settings, "lps.vouchers.earn_points", False),
+            card_issuance=_choice(settings, "lps.cards.issuance", ISSUANCE_METHODS, "pool_then_generate"),
+            session=SessionSettings(
+                settings.get("lps.session.secret") or None,
+                _flag(settings, "lps.session.secure", False),
+                _whole(settings, "lps.session.idle_timeout", 1800, 1)),
+            api_key_cache_seconds=_whole(settings, "lps.api.key_cache_seconds", 5, 0),
+            pii=_pii(settings),
+            check_outlets_on_start=_flag(settings, "lps.check_outlets_on_start", True),
+        )
+
+
+def settings_of(settings) -> Settings:
+    """`settings` as the typed object: itself, or parsed from a mapping of ini keys, as an `lps`
+    command's environment and tests hold them."""
+    return settings if isinstance(settings, Settings) else Settings.from_mapping(settings)
+
+
+def with_environment(settings) -> dict:
+    """The ini settings with the environment's overrides applied: they win over the ini file."""
+    return {**settings, **{key: os.environ[variable] for variable, key in FROM_ENVIRONMENT.items()
+                           if os.environ.get(variable)}}
+
+
+def read_settings(settings) -> Settings:
+    """The typed settings of an application: what the app cannot run without is required."""
+    typed = Settings.from_mapping(settings)
+    if not typed.database_url:
+        raise ConfigurationError("no database: set sqlalchemy.url in the ini file or LPS_DATABASE_URL")
+    if not typed.pii.configured:
+        raise ConfigurationError("no keys for personal data: set lps.pii.keys and lps.pii.index_key "
+                                 "(or LPS_PII_KEYS and LPS_PII_INDEX_KEY); see docs/security.md")
+    if not typed.session.secret and typed.session.secure:
+        raise ConfigurationError("lps.session.secret is required with secure sessions: set LPS_SESSION_SECRET")
+    return typed
+
+
+def apply_environment(settings) -> dict:
+    """The ini settings with the environment's overrides applied, checked as the app checks them
+    (for `lps` commands, which hand the mapping on to the engine and the plugins)."""
+    settings = with_environment(settings)
+    read_settings(settings)
+    return settings
 
 
 def app_factory(global_config, **settings):
@@ -21,36 +189,131 @@ def app_factory(global_config, **settings):
         raise SystemExit(f"lps: configuration error: {exc}") from None
 
 
-FROM_ENVIRONMENT = {"LPS_DATABASE_URL": "sqlalchemy.url", "LPS_SESSION_SECRET": "lps.session.secret",
-                    "LPS_PII_KEYS": "lps.pii.keys", "LPS_PII_INDEX_KEY": "lps.pii.index_key"}
+def includeme(config):
+    """Apply the environment to the configuration's settings, check them and register the typed
+    settings as ISettings (`request.lps_settings`). Include it before any feature."""
+    from lps_core.components import ISettings
+
+    raw = config.get_settings()
+    raw.update(with_environment(raw))
+    config.registry.registerUtility(read_settings(raw), ISettings)
+    config.add_request_method(lambda request: request.registry.getUtility(ISettings), "lps_settings", reify=True)
 
 
-def apply_environment(settings) -> dict:
-    """Settings with the environment's overrides applied and LPS's own settings checked."""
-    settings = dict(settings)
-    for variable, key in FROM_ENVIRONMENT.items():
-        if os.environ.get(variable):
-            settings[key] = os.environ[variable]
-    if not settings.get("sqlalchemy.url"):
-        raise ConfigurationError("no database: set sqlalchemy.url in the ini file or LPS_DATABASE_URL")
-    if PiiKeys.from_settings(settings) is None:
-        raise ConfigurationError("no keys for personal data: set lps.pii.keys and lps.pii.index_key "
-                                 "(or LPS_PII_KEYS and LPS_PII_INDEX_KEY); see docs/security.md")
-    issuance = settings.setdefault("lps.cards.issuance", "pool_then_generate")
-    if issuance not in ISSUANCE_METHODS:
-        raise ConfigurationError(f"lps.cards.issuance must be one of {', '.join(ISSUANCE_METHODS)}, not {issuance!r}")
-    _positive_int(settings, "lps.session.idle_timeout", 1800)
-    _positive_int(settings, "lps.api.key_cache_seconds", 5, minimum=0)
-    return settings
+# --- Parsing one value ----------------------------------------------------------------------------
+
+def _choice(settings, key, choices, default) -> str:
+    value = str(settings.get(key) or default).strip()
+    if value not in choices:
+        raise ConfigurationError(f"{key} must be one of {', '.join(choices)}, not {value!r}")
+    return value
 
 
-def _positive_int(settings, key, default, minimum=1, maximum=None):
+def _whole(settings, key, default, minimum, maximum=None, unit="") -> int:
     value = settings.get(key, default)
     try:
-        number = int(value)
+        number = int(str(value).strip())
     except (TypeError, ValueError):
         number = None
     if number is None or number < minimum or (maximum is not None and number > maximum):
-        bound = f"at least {minimum}" + (f" and at most {maximum}" if maximum is not None else "")
-        raise ConfigurationError(f"{key} must be a whole number {bound}, not {value!r}")
-    settings[key] = number
+        bound = f"from {minimum} to {maximum}" if maximum is not None else f"of at least {minimum}"
+        raise ConfigurationError(f"{key} must be a whole number{unit} {bound}, not {value!r}")
+    return number
+
+
+def _seconds(settings, key, default) -> float:
+    value = settings.get(key, default)
+    try:
+        seconds = float(str(value).strip())
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise ConfigurationError(f"{key} must be a number of seconds of at least 0, not {value!r}")
+    return seconds
+
+
+def _flag(settings, key, default) -> bool:
+    value = settings.get(key, default)
+    if isinstance(value, bool):
+        return value
+    if str(value).strip().lower() not in truthy | falsey:
+        raise ConfigurationError(f"{key} must be true or false, not {value!r}")
+    return asbool(value)
+
+
+def _amount(settings, key) -> int:
+    value = settings.get(key)
+    try:
+        return parse_amount(str(value).strip())
+    except ValueError:
+        raise ConfigurationError(f"{key} must be an amount such as 1000000.00, not {value!r}") from None
+
+
+def _time_zone(settings) -> tzinfo:
+    name = str(settings.get("lps.timezone") or "UTC").strip()
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigurationError(f"lps.timezone {name!r} is not a known time zone (e.g. Asia/Shanghai)") from None
+
+
+def _limits(settings) -> LimitSettings:
+    default = LimitSettings()
+    bill_cents_by_outlet, points_by_outlet = {}, {}
+    for key in settings:
+        if key.startswith(MAX_BILL_SETTING + "."):
+            bill_cents_by_outlet[key.removeprefix(MAX_BILL_SETTING + ".")] = _amount(settings, key)
+        elif key.startswith(MAX_POINTS_SETTING + "."):
+            points_by_outlet[key.removeprefix(MAX_POINTS_SETTING + ".")] = _whole(
+                settings, key, None, 1, MOST_POINTS_PER_BILL_ALLOWED)
+    return LimitSettings(
+        _whole(settings, "lps.postings.max_backdate_days", default.max_backdate_days, 0, MAX_BACKDATE_DAYS_ALLOWED),
+        _amount(settings, MAX_BILL_SETTING) if settings.get(MAX_BILL_SETTING) is not None else default.max_bill_cents,
+        _whole(settings, MAX_POINTS_SETTING, default.max_points_per_bill, 1, MOST_POINTS_PER_BILL_ALLOWED),
+        bill_cents_by_outlet, points_by_outlet)
+
+
+def _expiry(settings) -> ExpirySettings:
+    default = ExpirySettings()
+    return ExpirySettings(
+        _choice(settings, "lps.points.expiry_policy", EXPIRY_POLICIES, default.kind),
+        *(_whole(settings, f"lps.points.{key}", getattr(default, name), minimum)
+          for key, name, minimum in (("expiry_months", "months", 1), ("expiry_years", "years", 0),
+                                     ("inactivity_months", "inactivity_months", 0),
+                                     ("expiry_warning_days", "warning_days", 0))))
+
+
+def _tiers(settings) -> TierSettings:
+    default = TierSettings()
+    dormant = _whole(settings, "lps.members.dormant_after_months", 0, 0, 1200, unit=" of months")
+    close = _whole(settings, "lps.members.close_after_months", 0, 0, 1200, unit=" of months")
+    if dormant and close and close <= dormant:
+        raise ConfigurationError("lps.members.close_after_months must be more than "
+                                 f"lps.members.dormant_after_months ({close} <= {dormant})")
+    return TierSettings(str(settings.get("lps.tiers.model") or default.model).strip(),
+                        _choice(settings, "lps.tiers.window", TIER_WINDOWS, default.window),
+                        dormant, close,
+                        _choice(settings, "lps.tiers.upgrade_bill_earns_at", UPGRADE_BILL_EARNS_AT,
+                                default.upgrade_bill_earns_at))
+
+
+def _ratio(settings) -> Decimal:
+    value = settings.get("lps.rewards.points_per_currency_unit", "100")
+    try:
+        ratio = Decimal(str(value).strip())
+    except InvalidOperation:
+        ratio = None
+    if ratio is None or not ratio.is_finite() or ratio <= 0:
+        raise ConfigurationError(f"lps.rewards.points_per_currency_unit must be a positive number such as 100, "
+                                 f"not {value!r}")
+    return ratio
+
+
+def _pii(settings) -> PiiSettings:
+    keys, index_key = settings.get("lps.pii.keys"), settings.get("lps.pii.index_key")
+    region = str(settings.get("lps.phone.default_region") or DEFAULT_PHONE_REGION).strip().upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise ConfigurationError(f"lps.phone.default_region must be a region code such as CN or DE, "
+                                 f"not {settings.get('lps.phone.default_region')!r}")
+    return PiiSettings(tuple(re.split(r"[\s,]+", keys.strip())) if keys and keys.strip() else (),
+                       index_key or None, region)

@@ -1,8 +1,11 @@
-"""Settings come from the ini file, the environment overrides them, and bad values stop start-up."""
+"""Settings come from the ini file, the environment overrides them, and bad values stop start-up
+with one line naming the setting. The typed settings are built once and registered as ISettings."""
+from decimal import Decimal
+
 import pytest
 
 from lps_core.errors import ConfigurationError
-from lps_core.settings import apply_environment
+from lps_core.settings import Settings, apply_environment, read_settings, settings_of, with_environment
 from lps_core.testing import PII_SETTINGS
 
 URL = {"sqlalchemy.url": "sqlite://", **PII_SETTINGS}
@@ -13,11 +16,27 @@ def test_the_environment_supplies_the_database_and_the_session_secret(monkeypatc
     monkeypatch.setenv("LPS_SESSION_SECRET", "s3cret")
     settings = apply_environment(PII_SETTINGS)
     assert (settings["sqlalchemy.url"], settings["lps.session.secret"]) == ("postgresql+psycopg://lps@db/lps", "s3cret")
+    typed = read_settings(with_environment(PII_SETTINGS))
+    assert (typed.database_url, typed.session.secret) == ("postgresql+psycopg://lps@db/lps", "s3cret")
 
 
-def test_defaults_are_filled_in_and_numbers_parsed():
-    settings = apply_environment({**URL, "lps.api.key_cache_seconds": "9"})
-    assert (settings["lps.api.key_cache_seconds"], settings["lps.cards.issuance"]) == (9, "pool_then_generate")
+def test_defaults_are_filled_in_and_values_typed():
+    settings = read_settings({**URL, "lps.api.key_cache_seconds": "9", "lps.timezone": "Asia/Shanghai",
+                              "lps.session.secure": "false", "lps.rewards.points_per_currency_unit": "2.5",
+                              "lps.earning.max_bill_amount.SPA": "200.00"})
+    assert (settings.api_key_cache_seconds, settings.card_issuance) == (9, "pool_then_generate")
+    assert str(settings.timezone) == "Asia/Shanghai" and settings.session.secure is False
+    assert settings.reward_points_per_currency_unit == Decimal("2.5")
+    assert settings.limits.bill_cents_by_outlet == {"SPA": 20000} and settings.limits.max_backdate_days == 30
+    assert (settings.tiers.window, settings.expiry.months, settings.pii.phone_region) == ("rolling_12_months", 24, "CN")
+    assert str(Settings.from_mapping({}).timezone) == "UTC" == str(Settings().timezone)
+
+
+def test_the_settings_are_frozen_and_a_typed_object_passes_through():
+    settings = Settings.from_mapping(URL)
+    with pytest.raises(AttributeError):
+        settings.card_issuance = "pool"
+    assert settings_of(settings) is settings
 
 
 @pytest.mark.parametrize("override, message", [
@@ -36,12 +55,30 @@ def test_bad_programme_settings_stop_start_up(override, message):
 @pytest.mark.parametrize("override, message", [
     ({"sqlalchemy.url": ""}, "LPS_DATABASE_URL"),
     ({"lps.cards.issuance": "random"}, "lps.cards.issuance must be one of pool, generate, pool_then_generate"),
-    ({"lps.api.key_cache_seconds": "-1"}, "lps.api.key_cache_seconds must be a whole number at least 0"),
+    ({"lps.api.key_cache_seconds": "-1"}, "lps.api.key_cache_seconds must be a whole number of at least 0"),
+    ({"lps.session.idle_timeout": "soon"}, "lps.session.idle_timeout must be a whole number of at least 1"),
+    ({"lps.session.secure": "maybe"}, "lps.session.secure must be true or false, not 'maybe'"),
+    ({"lps.rules.cache_seconds": "-5"}, "lps.rules.cache_seconds must be a number of seconds"),
+    ({"lps.check_outlets_on_start": "perhaps"}, "lps.check_outlets_on_start must be true or false"),
+    ({"lps.session.secure": "true"}, "lps.session.secret is required with secure sessions"),
+    ({"lps.pii.keys": "", "lps.pii.index_key": ""}, "no keys for personal data"),
 ])
 def test_bad_settings_stop_start_up_with_their_name(monkeypatch, override, message):
-    monkeypatch.delenv("LPS_DATABASE_URL", raising=False)
-    with pytest.raises(ConfigurationError, match=message):
+    for variable in ("LPS_DATABASE_URL", "LPS_SESSION_SECRET", "LPS_PII_KEYS", "LPS_PII_INDEX_KEY"):
+        monkeypatch.delenv(variable, raising=False)
+    with pytest.raises(ConfigurationError, match=message) as refused:
         apply_environment({**URL, **override})
+    assert "\n" not in str(refused.value)
+
+
+def test_the_settings_module_imports_no_feature():
+    import subprocess
+    import sys
+
+    loaded = subprocess.run([sys.executable, "-c", "import sys, lps_core.settings; "
+                             "print(' '.join(m for m in sys.modules if m.startswith('lps_core')))"],
+                            capture_output=True, text=True, check=True).stdout.split()
+    assert set(loaded) <= {"lps_core", "lps_core.settings", "lps_core.errors", "lps_core.money"}
 
 
 def test_secure_sessions_need_a_secret(database_url, monkeypatch):
@@ -50,3 +87,10 @@ def test_secure_sessions_need_a_secret(database_url, monkeypatch):
     monkeypatch.delenv("LPS_SESSION_SECRET", raising=False)
     with pytest.raises(ConfigurationError, match="LPS_SESSION_SECRET"):
         main({}, **{**PII_SETTINGS, "sqlalchemy.url": database_url, "lps.session.secure": "true"})
+
+
+def test_the_app_registers_the_typed_settings(wsgi_app):
+    from lps_core.components import ISettings
+
+    settings = wsgi_app.registry.getUtility(ISettings)
+    assert isinstance(settings, Settings) and settings.api_key_cache_seconds == 0

@@ -24,6 +24,7 @@ from lps_core.audit.actions import (
 )
 from lps_core.audit.models import AuditEntry
 from lps_core.audit.services import audit_conditions
+from lps_core.components import ILabels
 from lps_core.operators.permissions import Permission
 from lps_core.timeutil import as_utc, utcnow
 from lps_core.web.lists import paginate
@@ -122,7 +123,7 @@ def changes(request, entry, iso_times=False) -> list[tuple]:
     """(field's name, before, after) as text, in the reader's language: codes by their labels, times
     and dates in the programme's time zone as the page's locale writes them (ISO 8601 for a file).
     `before` is None for a field that had no value before: the change shows the new value alone."""
-    translate, labels = request.localizer.translate, request.registry["lps.labels"]
+    translate, labels = request.localizer.translate, request.registry.getUtility(ILabels)
     shown = []
     for name, old, new in changed_fields(entry.before, entry.after):
         kind = value_kind(entry.action, entry.target_type, name)

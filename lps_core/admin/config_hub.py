@@ -8,4 +8,4 @@ from lps_core.operators.permissions import Permission
 def config_hub(request):
     plugins = request.plugins
     return {"plugins": plugins.plugin_names(), "formulas": sorted(plugins.formulas),
-            "tier_models": sorted(plugins.tier_models), "templates": sorted(request.registry["lps.receipt_templates"])}
+            "tier_models": sorted(plugins.tier_models), "templates": sorted(request.receipt_templates)}

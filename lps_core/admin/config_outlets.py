@@ -171,7 +171,7 @@ def receipt_layout(request):
     db = request.dbsession
     outlet = outlet_or_404(request, request.matchdict["code"])
     require_outlet(request, outlet.id)
-    templates = request.registry["lps.receipt_templates"]
+    templates = request.receipt_templates
     layout = get_layout(db, outlet.id)
     form = layout.as_json()
     errors = {}

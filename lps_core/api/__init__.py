@@ -1,11 +1,9 @@
 """The JSON API under /api/v1: the contract that websites, tills and partner systems code against."""
 from lps_core.api.operations import ApiOperations, IApiOperations, add_api_operations
-from lps_core.apikeys.services import ApiKeyChecker
 
 
 def includeme(config):
-    settings = config.get_settings()
-    config.registry["lps.api.keys"] = ApiKeyChecker(settings["lps.api.key_cache_seconds"])
+    config.include("lps_core.apikeys")
     config.registry.registerUtility(ApiOperations(), IApiOperations)
     config.add_directive("add_api_operations", add_api_operations)
     config.add_route("api.openapi", "/api/v1/openapi.json")

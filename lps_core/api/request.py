@@ -1,4 +1,5 @@
 """Authenticating API requests by their bearer key. Input is read through lps_core.api.operations."""
+from lps_core.components import IApiKeys
 from lps_core.errors import Forbidden, Unauthorized
 
 
@@ -15,7 +16,7 @@ def authenticate(request, scope):
     key = bearer_key(request)
     if key is None:
         raise Unauthorized("send an API key as 'Authorization: Bearer <key>'", {"Authorization": "missing"})
-    checked = request.registry["lps.api.keys"].check(request.dbsession, key)
+    checked = request.registry.getUtility(IApiKeys).check(request.dbsession, key)
     if checked is None:
         raise Unauthorized("the API key is not valid or has been revoked", {"Authorization": "invalid key"})
     outlet, scopes = checked

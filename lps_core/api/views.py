@@ -56,7 +56,7 @@ def approve_member(request):
     home_outlet_id = request.dbsession.scalar(select(Member.enrolled_outlet_id).where(Member.id == member_id))
     require_member_write(api_key_scope(outlet), member_id, home_outlet_id)
     card_no = members.approve_member(request.dbsession, member_id, card_type_code=card_type,
-                                     issuance=request.registry.settings["lps.cards.issuance"],
+                                     issuance=request.lps_settings.card_issuance,
                                      programme=request.programme)
     return {"id": member_id, "status": "active", "card_no": card_no}
 

@@ -11,10 +11,10 @@ from lps_core.errors import Conflict, NotFound, Unprocessable, ValidationFailed
 from lps_core.ledger.models import POINTS, STORED_VALUE, USES, Account
 from lps_core.ledger.services import credit, fingerprint_of, get_or_create_account
 from lps_core.members.models import Member, Tier
+from lps_core.settings import ISSUANCE_METHODS
 from lps_core.timeutil import as_utc, utcnow
 
 CARD_NUMBER_LENGTH = 16
-ISSUANCE_METHODS = ("pool", "generate", "pool_then_generate")
 
 
 @dataclass(frozen=True)

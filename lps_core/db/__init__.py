@@ -91,6 +91,9 @@ def get_session_factory(engine):
 
 
 def includeme(config):
+    from lps_core.components import ISettings, require
+
+    require(config.registry, ISettings, "lps_core.db")  # the environment's sqlalchemy.url is applied by then
     settings = config.get_settings()
     # PostgreSQL serialization failures and deadlocks (SQLSTATE 40xxx) re-run the whole request.
     settings.setdefault("retry.attempts", 3)

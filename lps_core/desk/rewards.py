@@ -29,7 +29,7 @@ EDIT_PAGE = "lps_core.desk:templates/reward_edit.pt"
 
 
 def ratio(request):
-    return request.registry["lps.rewards.ratio"]
+    return request.lps_settings.reward_points_per_currency_unit
 
 
 def catalogue(request, *, include_inactive=False, extra_params=None):

@@ -226,10 +226,9 @@ def receipt(request):
     """The receipt as its own page to print: the first print is the original, later ones COPY."""
     settlement_id, outlet = _settlement_in_scope(request)
     paper = request.params.get("paper")
-    registry = request.registry
     printed = receipts.print_receipt(
-        request.dbsession, registry["lps.receipt_templates"], settlement_id, context_of(outlet),
-        paper if paper in receipts.PAPERS else None, macros=registry["lps.receipt_macros"],
+        request.dbsession, request.receipt_templates, settlement_id, context_of(outlet),
+        paper if paper in receipts.PAPERS else None, macros=request.receipt_macros,
         time_zone=request.programme.timezone, translate=receipt_translator(request),
         language=request.locale_name)
     response = Response(printed.html, content_type="text/html", charset="utf-8")

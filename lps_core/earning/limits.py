@@ -1,4 +1,4 @@
-"""Bounds on one posting, from the programme's settings, with per-outlet overrides for the ceilings:
+"""Checks of one posting against the programme's bounds (lps_core.settings.LimitSettings):
 
 - lps.postings.max_backdate_days (default 30): how far back a bill, a settlement, a deposit, a
   top-up or a repayment may be dated; 0 allows no back-dating at all;
@@ -8,43 +8,25 @@
 - lps.earning.max_bill_amount.<OUTLET> and lps.earning.max_points_per_bill.<OUTLET>: the same for
   one outlet, by its code, for example lps.earning.max_bill_amount.ROOMS = 200000.00.
 """
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from lps_core.errors import ConfigurationError, Unprocessable
-from lps_core.money import format_cents, parse_amount
+from lps_core.errors import Unprocessable
+from lps_core.money import format_cents
+from lps_core.settings import LimitSettings, settings_of
 from lps_core.timeutil import as_utc, utcnow
-
-BACKDATE_SETTING = "lps.postings.max_backdate_days"
-MAX_BILL_SETTING = "lps.earning.max_bill_amount"
-MAX_POINTS_SETTING = "lps.earning.max_points_per_bill"
-DEFAULT_MAX_BACKDATE_DAYS = 30
-DEFAULT_MAX_BILL_CENTS = 100_000_000  # 1,000,000.00
-DEFAULT_MAX_POINTS_PER_BILL = 1_000_000
-MAX_BACKDATE_DAYS_ALLOWED = 3660
 
 
 @dataclass(frozen=True)
-class PostingLimits:
-    max_backdate_days: int = DEFAULT_MAX_BACKDATE_DAYS
-    max_bill_cents: int = DEFAULT_MAX_BILL_CENTS
-    max_points_per_bill: int = DEFAULT_MAX_POINTS_PER_BILL
-    bill_cents_by_outlet: dict = field(default_factory=dict)
-    points_by_outlet: dict = field(default_factory=dict)
+class PostingLimits(LimitSettings):
+    @classmethod
+    def of(cls, limits: LimitSettings) -> "PostingLimits":
+        return cls(**asdict(limits))
 
     @classmethod
     def from_settings(cls, settings) -> "PostingLimits":
-        settings = settings or {}
-        days = _whole(settings, BACKDATE_SETTING, DEFAULT_MAX_BACKDATE_DAYS, 0, MAX_BACKDATE_DAYS_ALLOWED)
-        bill = _amount(settings, MAX_BILL_SETTING, DEFAULT_MAX_BILL_CENTS)
-        points = _whole(settings, MAX_POINTS_SETTING, DEFAULT_MAX_POINTS_PER_BILL, 1, 10**15)
-        bills_by_outlet, points_by_outlet = {}, {}
-        for key in settings:
-            if key.startswith(MAX_BILL_SETTING + "."):
-                bills_by_outlet[key.removeprefix(MAX_BILL_SETTING + ".")] = _amount(settings, key, None)
-            elif key.startswith(MAX_POINTS_SETTING + "."):
-                points_by_outlet[key.removeprefix(MAX_POINTS_SETTING + ".")] = _whole(settings, key, None, 1, 10**15)
-        return cls(days, bill, points, bills_by_outlet, points_by_outlet)
+        """The limits of the typed settings or of a mapping of ini keys; a bad value raises ConfigurationError."""
+        return cls.of(settings_of(settings).limits)
 
     def max_bill_cents_at(self, outlet_code) -> int:
         return self.bill_cents_by_outlet.get(outlet_code, self.max_bill_cents)
@@ -74,23 +56,3 @@ class PostingLimits:
                 f"back-dated to {earliest.date().isoformat()} at the earliest",
                 {field: f"must be at most {days} days in the past"})
 
-
-def _whole(settings, key, default, minimum, maximum) -> int:
-    value = settings.get(key, default)
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        number = None
-    if number is None or not minimum <= number <= maximum:
-        raise ConfigurationError(f"{key} must be a whole number from {minimum} to {maximum}, not {value!r}")
-    return number
-
-
-def _amount(settings, key, default_cents) -> int:
-    value = settings.get(key)
-    if value is None:
-        return default_cents
-    try:
-        return parse_amount(str(value).strip())
-    except ValueError:
-        raise ConfigurationError(f"{key} must be an amount such as 1000000.00, not {value!r}") from None

@@ -21,8 +21,6 @@ from lps_core.money import format_cents
 
 ROUNDING_MODES = {"floor": ROUND_FLOOR, "half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN}
 ROUNDING_WORDS = {"floor": "down", "half_up": "half up", "half_even": "half to even"}
-# When the chain is rounded: once at the end (exact through the chain), or after every step.
-ROUNDING_STRATEGIES = ("once", "per_step")
 PRECISION = 60  # digits: products of points and multipliers stay exact
 
 
@@ -60,7 +58,7 @@ def compute_points(plugins, rule: Rule, bill: BillInput, member: MemberContext, 
                    tz=timezone.utc, *, ceiling: int | None = None, rounding: str = "once") -> Computation:
     """The points of `bill` and the breakdown that explains them. `ceiling` is the outlet's most
     points per bill (lps.earning.max_points_per_bill); the lower of it and the rule's own cap applies.
-    `rounding` is one of ROUNDING_STRATEGIES; the rule's `rounding` names the mode."""
+    `rounding` is one of lps_core.settings.ROUNDING_STRATEGIES; the rule's `rounding` names the mode."""
     with localcontext() as context:
         context.prec = PRECISION
         return _compute(plugins, rule, bill, member, promotions, facts or NoFacts(), tz, ceiling,

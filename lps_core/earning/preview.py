@@ -7,8 +7,8 @@ from sqlalchemy import select
 from lps_core.cards.models import CardType
 from lps_core.cards.services import get_card
 from lps_core.contract import BillInput
+from lps_core.earning.facts import MemberFacts
 from lps_core.earning.pipeline import MemberContext, NoFacts, compute_points
-from lps_core.earning.programme import MemberFacts
 from lps_core.earning.rules import outlet_id_of
 from lps_core.earning.services import EarnRequest, member_context
 from lps_core.errors import Unprocessable

@@ -1,49 +1,45 @@
-"""The programme's earning configuration for one process: rule versions, promotions and tiers (cached),
-the expiry policy, the bounds on one posting (back-dating, ceilings per bill) and the time zone that
-weekdays and periods are counted in (lps.timezone)."""
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from sqlalchemy import func, select
+"""The programme's earning components for one process, built once from the typed settings: rule
+versions and promotions (cached for lps.rules.cache_seconds), the tiers as earning sees them, the
+expiry policy, the bounds on one posting, and the time zone that weekdays and periods are counted
+in (lps.timezone). Registered as IProgramme; views reach it as request.programme."""
+from dataclasses import dataclass
+from datetime import datetime, timezone, tzinfo
 
 from lps_core.components import ITierLookup
-from lps_core.earning.models import Bill
 from lps_core.earning.limits import PostingLimits
-from lps_core.earning.pipeline import ROUNDING_STRATEGIES
-from lps_core.earning.promotions import PromotionBook, awarded_in_period
+from lps_core.earning.promotions import PromotionBook
 from lps_core.earning.rules import RuleBook
-from lps_core.errors import ConfigurationError
 from lps_core.expiry.policy import ExpiryPolicy
-from lps_core.outlets.models import Outlet
+from lps_core.settings import Settings, settings_of
 from lps_core.tiers.lookup import TierLookup
 
 
-@dataclass
+@dataclass(frozen=True)
 class Programme:
+    settings: Settings
     rules: RuleBook
     promotions: PromotionBook
     tiers: ITierLookup
     expiry: ExpiryPolicy
-    timezone: ZoneInfo | timezone
-    settings: dict  # the app settings, for the tier model and lifecycle settings
-    limits: PostingLimits = field(default_factory=PostingLimits)
-    rounding: str = "once"  # lps.earning.rounding: once at the end of the chain, or per_step
+    limits: PostingLimits
 
     @classmethod
     def from_settings(cls, settings) -> "Programme":
-        name = settings.get("lps.timezone") or "UTC"
-        try:
-            tz = ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigurationError(f"lps.timezone {name!r} is not a known time zone (e.g. Asia/Shanghai)") from None
-        cache = float(settings.get("lps.rules.cache_seconds", 5))
-        rounding = str(settings.get("lps.earning.rounding") or "once").strip()
-        if rounding not in ROUNDING_STRATEGIES:
-            raise ConfigurationError(f"lps.earning.rounding must be one of {', '.join(ROUNDING_STRATEGIES)}, "
-                                     f"not {rounding!r}")
-        return cls(RuleBook(cache), PromotionBook(cache), TierLookup(settings, cache), ExpiryPolicy.from_settings(settings), tz,
-                   settings, PostingLimits.from_settings(settings), rounding)
+        """The programme of the typed settings, or of a mapping of ini keys (an `lps` command's, a
+        test's); a bad value raises ConfigurationError naming the setting."""
+        settings = settings_of(settings)
+        cache = settings.rules_cache_seconds
+        return cls(settings, RuleBook(cache), PromotionBook(cache), TierLookup(settings, cache),
+                   ExpiryPolicy.of(settings.expiry), PostingLimits.of(settings.limits))
+
+    @property
+    def timezone(self) -> tzinfo:
+        return self.settings.timezone
+
+    @property
+    def rounding(self) -> str:
+        """lps.earning.rounding: once at the end of the earning chain, or per_step."""
+        return self.settings.rounding
 
     def period_start(self, period, moment: datetime) -> datetime | None:
         """The start (as UTC) of the day, month or year holding `moment` in the programme's time zone."""
@@ -57,27 +53,3 @@ class Programme:
         else:
             return None
         return start.astimezone(timezone.utc)
-
-
-class MemberFacts:
-    """What the pipeline asks about a member's history, read only when a rule or promotion needs it."""
-
-    def __init__(self, db, programme: Programme, member_id):
-        self.db, self.programme, self.member_id = db, programme, member_id
-
-    def period_spend_cents(self, period, moment):
-        return int(self.db.scalar(
-            select(func.coalesce(func.sum(Bill.amount_cents), 0))
-            .where(Bill.member_id == self.member_id, Bill.occurred_at >= self.programme.period_start(period, moment),
-                   Bill.occurred_at <= moment)
-        ))
-
-    def is_first_bill(self, promotion):
-        query = select(Bill.id).where(Bill.member_id == self.member_id)
-        if promotion.outlets:
-            query = query.join(Outlet, Outlet.id == Bill.outlet_id).where(Outlet.code.in_(promotion.outlets))
-        return self.db.scalar(query.limit(1)) is None
-
-    def awarded(self, promotion, moment):
-        return awarded_in_period(self.db, promotion, self.member_id,
-                                 self.programme.period_start(promotion.cap_period, moment))

@@ -1,4 +1,4 @@
-"""When earned points expire, from the programme's settings.
+"""When earned points expire, by the programme's settings (lps_core.settings.ExpirySettings).
 
 - lps.points.expiry_policy = months_after_earn (default): a lot expires lps.points.expiry_months
   after the bill;
@@ -9,40 +9,23 @@
 - lps.points.expiry_warning_days (default 30): the expiry job warns members whose points expire
   within that many days (0 = no warnings).
 """
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 
-from lps_core.errors import ConfigurationError
+from lps_core.settings import ExpirySettings, settings_of
 from lps_core.timeutil import add_months, as_utc
-
-POLICIES = ("months_after_earn", "end_of_year")
 
 
 @dataclass(frozen=True)
-class ExpiryPolicy:
-    kind: str = "months_after_earn"
-    months: int = 24
-    years: int = 1
-    inactivity_months: int = 0
-    warning_days: int = 30
+class ExpiryPolicy(ExpirySettings):
+    @classmethod
+    def of(cls, expiry: ExpirySettings) -> "ExpiryPolicy":
+        return cls(**asdict(expiry))
 
     @classmethod
     def from_settings(cls, settings) -> "ExpiryPolicy":
-        kind = settings.get("lps.points.expiry_policy", "months_after_earn")
-        if kind not in POLICIES:
-            raise ConfigurationError(f"lps.points.expiry_policy must be one of {', '.join(POLICIES)}, not {kind!r}")
-        numbers = {}
-        for key, name, default, minimum in (("expiry_months", "months", 24, 1), ("expiry_years", "years", 1, 0),
-                                            ("inactivity_months", "inactivity_months", 0, 0),
-                                            ("expiry_warning_days", "warning_days", 30, 0)):
-            value = settings.get(f"lps.points.{key}", default)
-            try:
-                numbers[name] = int(value)
-            except (TypeError, ValueError):
-                numbers[name] = -1
-            if numbers[name] < minimum:
-                raise ConfigurationError(f"lps.points.{key} must be a whole number of at least {minimum}, not {value!r}")
-        return cls(kind, **numbers)
+        """The policy of the typed settings or of a mapping of ini keys; a bad value raises ConfigurationError."""
+        return cls.of(settings_of(settings).expiry)
 
     def lot_expires_at(self, earned_at: datetime) -> datetime:
         earned_at = as_utc(earned_at)

@@ -200,7 +200,7 @@ def member_page(request, member, errors=None, form=None) -> dict:
     return {
         "member": member,
         "may_change": may_write_member(request.identity, member.enrolled_outlet_id),
-        "tier_status": member_tier_status(db, request.registry.settings, member.id),
+        "tier_status": member_tier_status(db, request.lps_settings, member.id),
         "cards": cards,
         "card_accounts": card_accounts,
         "points_balance": points_account.balance if points_account else 0,
@@ -475,7 +475,7 @@ def approve(request):
         with undone_if_refused(request):
             card_no = services.approve_member(
                 request.dbsession, member.id, card_type_code=card_type,
-                issuance=request.registry.settings["lps.cards.issuance"], programme=request.programme)
+                issuance=request.lps_settings.card_issuance, programme=request.programme)
     except LpsError as exc:
         _refused(request, exc)
         return approvals_page(request, {member.id: _fields(exc, ("card_type", "reason"))})

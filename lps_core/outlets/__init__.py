@@ -3,14 +3,14 @@
 
 def includeme(config):
     # Imported here: this package's models are imported by the features that includeme loads.
-    from lps_core.components import IPlugins, IProgramme, require
+    from lps_core.components import IPlugins, IProgramme, ISettings, require
     from lps_core.db import run_in_transaction
     from lps_core.earning.programme import Programme
     from lps_core.outlets.services import check_outlet_formulas
 
-    settings = config.get_settings()
+    settings = require(config.registry, ISettings, "lps_core.outlets")
     plugins = require(config.registry, IPlugins, "lps_core.outlets")
     config.registry.registerUtility(Programme.from_settings(settings), IProgramme)
     config.add_request_method(lambda request: request.registry.getUtility(IProgramme), "programme", reify=True)
-    if settings.get("lps.check_outlets_on_start", "true").lower() not in ("false", "0", "no"):
+    if settings.check_outlets_on_start:
         run_in_transaction(config.registry["dbsession_factory"], lambda db: check_outlet_formulas(db, plugins))

@@ -30,7 +30,7 @@ def put_receipt_layout(request):
     authenticate(request, "outlets.manage")
     code = read_path(request).code
     outlet_id = outlet_id_of(request.dbsession, code)
-    layout = read_body(request).layout(request.registry["lps.receipt_templates"])
+    layout = read_body(request).layout(request.receipt_templates)
     receipts.save_layout(request.dbsession, outlet_id, layout)
     return {"outlet": code, **layout.as_json()}
 
@@ -41,8 +41,8 @@ def settlement_receipt(request):
     settlement_id = read_path(request).id
     paper = read_query(request).paper
     printed = receipts.print_receipt(
-        request.dbsession, request.registry["lps.receipt_templates"], settlement_id, outlet, paper,
-        macros=request.registry["lps.receipt_macros"], time_zone=request.programme.timezone,
+        request.dbsession, request.receipt_templates, settlement_id, outlet, paper,
+        macros=request.receipt_macros, time_zone=request.programme.timezone,
         translate=receipt_translator(request), language=request.locale_name)
     response = Response(printed.html, content_type="text/html", charset="utf-8")
     response.headers.update({"Cache-Control": "no-store", "Content-Security-Policy": RECEIPT_CSP,

@@ -3,10 +3,7 @@
 
 def includeme(config):
     """The rewards API: the catalogue under /api/v1/rewards, redemptions under /api/v1/redemptions and
-    a card's redemptions. Checks lps.rewards.points_per_currency_unit at start-up."""
-    from lps_core.rewards.services import points_ratio
-
-    config.registry["lps.rewards.ratio"] = points_ratio(config.get_settings())
+    a card's redemptions."""
     config.add_route("api.rewards", "/api/v1/rewards")
     config.add_route("api.reward", "/api/v1/rewards/{code}")
     config.add_route("api.reward_stock", "/api/v1/rewards/{code}/stock")

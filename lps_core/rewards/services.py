@@ -8,14 +8,14 @@ first and re-checks the condition against the committed stock.
 """
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import ROUND_CEILING, Decimal, InvalidOperation
+from decimal import ROUND_CEILING, Decimal
 
 from sqlalchemy import func, select, update
 
 from lps_core.cards.models import Card
 from lps_core.cards.lifecycle import card_for_purpose
 from lps_core.db.idempotency import claim, replay_or_conflict
-from lps_core.errors import ConfigurationError, Conflict, InsufficientBalance, NotFound, Unprocessable
+from lps_core.errors import Conflict, InsufficientBalance, NotFound, Unprocessable
 from lps_core.ledger import services as ledger
 from lps_core.ledger.models import LedgerEntry, LotAllocation, PointLot
 from lps_core.outlets.models import Outlet
@@ -27,10 +27,10 @@ from lps_core.rewards.models import (
     Redemption,
     Reward,
 )
+from lps_core.settings import settings_of
 from lps_core.timeutil import as_utc, utcnow
 
 RATIO_SETTING = "lps.rewards.points_per_currency_unit"
-DEFAULT_RATIO = Decimal("100")
 REDEEM = "redeem"  # the ledger entry kind of a redemption's debit
 REDEMPTION_NO_DIGITS = 8
 # `outlets=ANY_OUTLET`: the caller works for every outlet of the group (staff with all outlets in scope).
@@ -45,15 +45,9 @@ REDEMPTION_KEY = ("outlet_id", "request_no")
 
 
 def points_ratio(settings) -> Decimal:
-    """Points per 1.00 of purchase cost (lps.rewards.points_per_currency_unit), checked at start-up."""
-    raw = settings.get(RATIO_SETTING, DEFAULT_RATIO)
-    try:
-        ratio = Decimal(str(raw).strip())
-    except InvalidOperation:
-        ratio = None
-    if ratio is None or not ratio.is_finite() or ratio <= 0:
-        raise ConfigurationError(f"{RATIO_SETTING} must be a positive number such as 100, not {raw!r}")
-    return ratio
+    """Points per 1.00 of purchase cost (lps.rewards.points_per_currency_unit) of the typed settings
+    or of a mapping of ini keys; a bad value raises ConfigurationError."""
+    return settings_of(settings).reward_points_per_currency_unit
 
 
 def points_price(reward, ratio: Decimal) -> int:

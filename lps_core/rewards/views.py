@@ -58,7 +58,7 @@ def redemption_json(view, consumed):
 
 
 def _ratio(request):
-    return request.registry["lps.rewards.ratio"]
+    return request.lps_settings.reward_points_per_currency_unit
 
 
 def _answer(request, view) -> dict:

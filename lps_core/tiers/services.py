@@ -18,6 +18,7 @@ from lps_core.ledger.models import POINTS, Account, LedgerEntry
 from lps_core.ledger.services import debit, fingerprint_of
 from lps_core.members.models import Member, Tier
 from lps_core.money import parse_amount
+from lps_core.settings import TierSettings, settings_of
 from lps_core.tiers.activity import month_of
 from lps_core.tiers.models import MemberActivity, TierChange
 from lps_core.timeutil import add_months, as_utc, utcnow
@@ -26,7 +27,6 @@ MEMBERS = Member.__table__
 ACTIVITY = MemberActivity.__table__
 TIER_CHANGES = TierChange.__table__
 
-WINDOWS = ("calendar_year", "rolling_12_months")
 # The counters a tier model sees; `bills` is kept in member_activity too but qualifies for nothing.
 QUALIFYING_COUNTERS = ("points", "spend_cents", "nights", "stays")
 # How a tier's `qualification` JSON names them: spend is money, a decimal string such as "5000.00".
@@ -35,52 +35,11 @@ QUALIFICATION_KEYS = {"points": "points", "spend": "spend_cents", "nights": "nig
 TIERED_STATUSES = ("active", "dormant")
 # How a tier's criteria combine: any one reached is enough, or every one named is needed.
 QUALIFICATION_MODES = ("any", "all")
-# The tier at which the bill that qualifies a member for a higher tier earns its points.
-UPGRADE_BILL_EARNS_AT = ("old", "new")
-
-
-@dataclass(frozen=True)
-class TierSettings:
-    """`lps.tiers.model`, `lps.tiers.window`, `lps.members.dormant_after_months`,
-    `lps.members.close_after_months` (0 turns a lifecycle rule off) and
-    `lps.tiers.upgrade_bill_earns_at`: `old` (the bill that lifts a member to a higher tier earns at
-    the tier they held when it was presented, the default) or `new` (it earns at the tier it reaches)."""
-
-    model: str = "points_threshold"
-    window: str = "rolling_12_months"
-    dormant_after_months: int = 0
-    close_after_months: int = 0
-    upgrade_bill_earns_at: str = "old"
 
 
 def tier_settings(settings) -> TierSettings:
-    """The tier settings from the app settings, checked; a bad value raises ConfigurationError."""
-    settings = settings or {}
-    model = str(settings.get("lps.tiers.model") or TierSettings.model).strip()
-    window = str(settings.get("lps.tiers.window") or TierSettings.window).strip()
-    if window not in WINDOWS:
-        raise ConfigurationError(f"lps.tiers.window must be one of {', '.join(WINDOWS)}, not {window!r}")
-    earns_at = str(settings.get("lps.tiers.upgrade_bill_earns_at") or TierSettings.upgrade_bill_earns_at).strip()
-    if earns_at not in UPGRADE_BILL_EARNS_AT:
-        raise ConfigurationError("lps.tiers.upgrade_bill_earns_at must be one of "
-                                 f"{', '.join(UPGRADE_BILL_EARNS_AT)}, not {earns_at!r}")
-    dormant = _months(settings, "lps.members.dormant_after_months")
-    close = _months(settings, "lps.members.close_after_months")
-    if dormant and close and close <= dormant:
-        raise ConfigurationError("lps.members.close_after_months must be more than "
-                                 f"lps.members.dormant_after_months ({close} <= {dormant})")
-    return TierSettings(model, window, dormant, close, earns_at)
-
-
-def _months(settings, key) -> int:
-    value = settings.get(key, 0)
-    try:
-        months = int(value)
-    except (TypeError, ValueError):
-        months = -1
-    if not 0 <= months <= 1200:
-        raise ConfigurationError(f"{key} must be a whole number of months from 0 (off) to 1200, not {value!r}")
-    return months
+    """The tier settings of the typed settings, or of a mapping of ini keys (a job's, a test's)."""
+    return settings_of(settings).tiers
 
 
 def tier_model(plugins, settings):

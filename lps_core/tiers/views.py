@@ -44,7 +44,7 @@ def activity_json(activity):
 @view_config(route_name="api.tiers", request_method="GET", require_csrf=False, renderer="json")
 def list_tiers(request):
     authenticate(request, "cards.read")
-    settings = tiers.tier_settings(request.registry.settings)
+    settings = request.lps_settings.tiers
     return {"model": settings.model, "window": settings.window,
             "tiers": [tier_json(tier, full=True) for tier in tiers.load_tiers(request.dbsession)]}
 
@@ -53,7 +53,7 @@ def list_tiers(request):
 def member_tier(request):
     authenticate(request, "cards.read")
     member_id = read_path(request).id
-    status = tiers.member_tier_status(request.dbsession, request.registry.settings, member_id)
+    status = tiers.member_tier_status(request.dbsession, request.lps_settings, member_id)
     floor, next_tier = status["floor"], status["next"]
     return {
         "member_id": member_id,

@@ -2,10 +2,7 @@
 
 
 def includeme(config):
-    """The vouchers API under /api/v1/vouchers. Checks lps.vouchers.earn_points at start-up."""
-    from lps_core.vouchers.services import vouchers_earn_points
-
-    vouchers_earn_points(config.get_settings())
+    """The vouchers API under /api/v1/vouchers."""
     config.add_route("api.vouchers", "/api/v1/vouchers")
     config.add_route("api.voucher", "/api/v1/vouchers/{code}")
     config.add_route("api.voucher_void", "/api/v1/vouchers/{code}/void")

@@ -14,12 +14,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from pyramid.settings import asbool, falsey, truthy
 from sqlalchemy import insert, or_, select, update
 
-from lps_core.errors import Conflict, ConfigurationError, NotFound, Unprocessable
+from lps_core.errors import Conflict, NotFound, Unprocessable
 from lps_core.money import format_cents
 from lps_core.outlets.models import Outlet
+from lps_core.settings import settings_of
 from lps_core.timeutil import as_utc, utcnow
 from lps_core.vouchers.models import ISSUED, REDEEMED, VOID, Voucher
 
@@ -32,13 +32,9 @@ MAX_ISSUE_COUNT = 10_000
 
 
 def vouchers_earn_points(settings) -> bool:
-    """`lps.vouchers.earn_points`: whether the part of a bill paid with vouchers earns points (false
-    unless set). A value that is neither true nor false raises ConfigurationError at start-up."""
-    settings = settings or {}
-    value = settings.get("lps.vouchers.earn_points", "false")
-    if str(value).strip().lower() not in truthy | falsey:
-        raise ConfigurationError(f"lps.vouchers.earn_points must be true or false, not {value!r}")
-    return asbool(value)
+    """`lps.vouchers.earn_points` of the typed settings or of a mapping of ini keys: whether the part
+    of a bill paid with vouchers earns points (false unless set)."""
+    return settings_of(settings).vouchers_earn_points
 
 
 def normalize_code(text: str) -> str:
@@ -181,23 +177,13 @@ def issue_from_command_line(db, settings, *, count, value, valid_to, valid_from=
     from lps_core.vouchers.schemas import VoucherIssueIn
     from lps_core.validation import validate
 
-    zone = _zone(settings)
+    zone = settings_of(settings).timezone
     body = {"value": value, "valid_to": _moment(valid_to, zone, end_of_day=True)}
     if valid_from is not None:
         body["valid_from"] = _moment(valid_from, zone, end_of_day=False)
     checked = validate(VoucherIssueIn, body)
     issue = Issue(count, checked.value, checked.valid_to, checked.valid_from, outlet_code)
     return [voucher.code for voucher in issue_vouchers(db, issue)]
-
-
-def _zone(settings):
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    name = (settings or {}).get("lps.timezone") or "UTC"
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigurationError(f"lps.timezone {name!r} is not a known time zone (e.g. Asia/Shanghai)") from None
 
 
 def _moment(text, zone, *, end_of_day) -> str:

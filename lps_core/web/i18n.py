@@ -21,13 +21,13 @@ from pyramid.i18n import TranslationString
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
+from lps_core.components import ILabels
 from lps_core.i18n import _
 from lps_core.timeutil import as_utc, parse_timestamp
 
 LOCALES = {"en": "English", "zh_CN": "中文"}
 DEFAULT_LOCALE = "en"
 LOCALE_COOKIE = "_LOCALE_"
-CURRENCY_SETTING = "lps.currency"
 
 
 def negotiate_locale(request) -> str:
@@ -104,14 +104,12 @@ class Formatter:
 
 
 def formatter(request) -> Formatter:
-    registry = request.registry
-    return Formatter(request.locale_name, request.programme.timezone,
-                     registry.settings.get(CURRENCY_SETTING, "CNY"))
+    return Formatter(request.locale_name, request.programme.timezone, request.lps_settings.currency)
 
 
 def label(request, kind, value) -> str:
     """The name of a stored code in the page's language; a code without a label, as it is."""
-    text = request.registry["lps.labels"].get(kind, value)
+    text = request.registry.getUtility(ILabels).get(kind, value)
     return request.localizer.translate(text) if isinstance(text, TranslationString) else str(text)
 
 

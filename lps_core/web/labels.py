@@ -13,6 +13,8 @@ Plugins add their own kinds or values from their `lps_includeme` hook:
 """
 from pyramid.i18n import TranslationString
 
+from lps_core.components import ILabels
+
 
 def pgettext(context, msgid) -> TranslationString:
     """A label of the `lps` domain in a message context; `make catalogs` extracts these calls."""
@@ -201,9 +203,9 @@ class Labels:
 
 def add_labels(config, kind, values):
     """Configurator directive: `config.add_labels(kind, {value: TranslationString})`."""
-    config.registry["lps.labels"].add(kind, values)
+    config.registry.getUtility(ILabels).add(kind, values)
 
 
 def includeme(config):
-    config.registry["lps.labels"] = Labels()
+    config.registry.registerUtility(Labels(), ILabels)
     config.add_directive("add_labels", add_labels)
