@@ -24,6 +24,7 @@ from lps_core.contract.settings import SettingsDeclaration
 from lps_core.contract.tenders import ITender
 from lps_core.contract.tiers import ITierModel
 from lps_core.errors import ConfigurationError
+from lps_core.settings import settings_of
 
 ENTRY_POINT_GROUP = "lps"
 CORE_DISTRIBUTION = "lps"
@@ -173,7 +174,7 @@ def load_plugins(settings, extra_plugins=()) -> PluginRegistry:
         _collect(registry, hook_name, settings)
     from lps_core.plugins.switches import SwitchBook  # it reads outlets, whose package loads plugins
 
-    registry.switches = SwitchBook(registry, float(settings.get("lps.rules.cache_seconds", 5)))
+    registry.switches = SwitchBook(registry, settings_of(settings).rules_cache_seconds)
     return registry
 
 

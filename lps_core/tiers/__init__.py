@@ -6,10 +6,11 @@ def includeme(config):
     """The tier API: the programme's tiers (list, create, change, reorder, retire), a member's tier,
     buying a tier and staff floors. Checks the tier settings at start-up, and registers the
     programme's tier look-up as ITierLookup, the interface through which earning reads tiers."""
-    from lps_core.components import IPlugins, IProgramme, ITierLookup, require
+    from lps_core.components import IPlugins, IProgramme, ISettings, ITierLookup, require
     from lps_core.tiers.services import tier_model
 
-    tier_model(require(config.registry, IPlugins, "lps_core.tiers"), config.get_settings())
+    plugins = require(config.registry, IPlugins, "lps_core.tiers")
+    tier_model(plugins, require(config.registry, ISettings, "lps_core.tiers"))
     config.registry.registerUtility(require(config.registry, IProgramme, "lps_core.tiers").tiers, ITierLookup)
     config.add_route("api.tiers", "/api/v1/tiers")
     config.add_route("api.tier_order", "/api/v1/tier-order")
