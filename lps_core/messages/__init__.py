@@ -1,0 +1,1 @@
+"""Messages to members: delivering one through a notification channel (delivery.py)."""
