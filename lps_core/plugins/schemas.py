@@ -13,7 +13,7 @@ COMPONENT_NAME_MAX = 64  # plugin_switches.component_name
 
 class ComponentPath(Query):
     kind: Literal[SWITCHED_KINDS]
-    name: Text(COMPONENT_NAME_MAX, description="The component's name, e.g. cash")
+    name: Text(COMPONENT_NAME_MAX, description="The component's name", example="cash")
 
 
 class SwitchPath(ComponentPath):
