@@ -304,6 +304,14 @@ def test_an_exchange_switched_off_at_the_outlet_is_refused(exchange_wsgi, seed, 
     assert balance(seed, member) == 1000
 
 
+def test_another_outlets_transfer_is_not_found(api, exchange_wsgi, seed, member):
+    api.post_json(transfers_url(), transfer_body(member, "OUT-9"), status=201)
+    spa_key = seed.api_key("SPA", scopes=["exchange"])
+    spa = TestApp(exchange_wsgi, extra_environ={"HTTP_AUTHORIZATION": f"Bearer {spa_key}"})
+    spa.get(transfers_url() + "/OUT-9", status=404)
+    api.get(transfers_url() + "/OUT-9", status=200)
+
+
 def test_an_unknown_partner_is_not_found_and_the_scope_is_needed(api, exchange_wsgi, seed, member):
     api.post_json(transfers_url("NOAIR"), transfer_body(member, "X-1"), status=404)
     other = seed.api_key("REST", scopes=["cashier"])

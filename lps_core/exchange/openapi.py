@@ -31,14 +31,16 @@ OPERATIONS = [
     Operation("api.exchange_transfer", "get", "getExchangeTransfer", "One transfer, by the partner's reference",
               {"200": answer("The transfer", "ExchangeTransfer"), **problems(401, 403, 404, 422)},
               scope="exchange", path=TransferPath, query=TransferQuery,
-              description="`direction` is needed only when the reference was used both ways (422 otherwise)."),
+              description="A transfer requested at another outlet answers 404, as an unknown one. `direction` is "
+                          "needed only when the reference was used both ways (422 otherwise)."),
     Operation("api.exchange_transfer_reversal", "post", "reverseExchangeTransfer",
               "Undo a transfer at the partner and in the ledger",
               {"200": answer("Reversed (or already reversed)", "ExchangeTransfer"),
                "202": answer("The partner confirms the reversal later: send it again", "ExchangeTransfer"),
                **problems(401, 403, 404, 409, 413, 422)},
               scope="exchange", body=ReversalIn, body_required=False, path=TransferPath,
-              description=f"{SWITCHED} A failed transfer has nothing to reverse (409), nor has a transfer in whose "
+              description=f"{SWITCHED} Only the outlet the transfer was requested at may reverse it (404 "
+                          "elsewhere). A failed transfer has nothing to reverse (409), nor has a transfer in whose "
                           "points the member has already spent (409). The partner refusing: 409; the partner "
                           "unreachable: 503, send it again. An open transfer may be reversed: that cancels it."),
 ]

@@ -177,6 +177,9 @@ def request_transfer(db, plugins, programme, outlet, request: TransferRequest, n
                             tz=programme.timezone)
     check_amount(settings, request.points)
     quoted = _quote(adapter, request.direction, request.points, settings)
+    # The member's points account is locked first, so that two transfers of one member cannot both
+    # pass the daily and monthly limits (lock order: account, then lots, as the ledger's).
+    ledger.lock_account(db, ledger.get_or_create_account(db, POINTS, member_id=card.member_id))
     check_limits(db, programme, settings, request.partner, request.direction, card.member_id, quoted.lps_points, now)
     transfer_id = claim(db, TRANSFERS, TRANSFER_KEY, {
         "partner": request.partner, "direction": request.direction, "reference": request.reference,
@@ -276,10 +279,12 @@ def _complete(db, programme, transfer, partner_reference, now):
     transfer.partner_reference = (partner_reference or None) and partner_reference[:64]
 
 
-def find_transfer(db, partner, reference, direction=None, *, lock=False) -> PointTransfer:
-    """The transfer of `partner` under `reference`; `direction` tells the two apart when one
-    reference was used both ways (422 naming it when needed and not given)."""
-    query = select(PointTransfer).where(PointTransfer.partner == partner, PointTransfer.reference == reference)
+def find_transfer(db, partner, reference, outlet_id, direction=None, *, lock=False) -> PointTransfer:
+    """The transfer of `partner` under `reference` requested at the outlet (another outlet's
+    answers 404, as an unknown one); `direction` tells the two apart when one reference was used
+    both ways (422 naming it when needed and not given)."""
+    query = select(PointTransfer).where(PointTransfer.partner == partner, PointTransfer.reference == reference,
+                                        PointTransfer.outlet_id == outlet_id)
     if direction is not None:
         query = query.where(PointTransfer.direction == direction)
     found = list(db.scalars(query.with_for_update() if lock else query))
@@ -292,13 +297,14 @@ def find_transfer(db, partner, reference, direction=None, *, lock=False) -> Poin
 
 
 def reverse_transfer(db, plugins, outlet, partner, reference, direction=None, now=None) -> TransferResult:
-    """Undo a transfer at the partner, then in the ledger. Reversing it again answers the reversed
-    transfer; a failed transfer has nothing to reverse (409). An open transfer may be reversed too:
-    that cancels it at the partner and releases its held points."""
+    """Undo a transfer at the partner, then in the ledger; only the outlet it was requested at may.
+    Reversing it again answers the reversed transfer; a failed transfer has nothing to reverse
+    (409). An open transfer may be reversed too: that cancels it at the partner and releases its
+    held points."""
     now = as_utc(now or utcnow())
     adapter = exchange_of(plugins, partner)
     settings = settings_at(db, plugins, partner, outlet)
-    transfer = find_transfer(db, partner, reference, direction, lock=True)
+    transfer = find_transfer(db, partner, reference, outlet.id, direction, lock=True)
     if transfer.status == REVERSED:
         return TransferResult(transfer, replayed=True)
     if transfer.status == FAILED:

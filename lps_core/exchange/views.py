@@ -61,11 +61,11 @@ def transfer(request):
 
 @view_config(route_name="api.exchange_transfer", request_method="GET", require_csrf=False, renderer="json")
 def get_transfer(request):
-    authenticate(request, "exchange")
+    outlet = authenticate(request, "exchange")
     path = read_path(request)
     direction = read_query(request).direction
     db = request.dbsession
-    found = services.find_transfer(db, path.partner, path.reference, direction)
+    found = services.find_transfer(db, path.partner, path.reference, outlet.id, direction)
     return transfer_json(db, services.TransferResult(found))
 
 
