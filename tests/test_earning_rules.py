@@ -145,7 +145,8 @@ def test_promotion_conditions(plugins):
     ({"stacking": "exclusive"}, 422, {"exclusive_group": "is required for exclusive promotions"}),
     ({"weekdays": [0]}, 400, {"weekdays[0]": "must be a whole number from 1 to 7"}),
     ({"cap_per_member": 100}, 422, {"cap_period": "must be one of: day, month, year, promotion with cap_per_member"}),
-    ({"kind": "lottery"}, 400, {"kind": "must be one of: multiplier, bonus, sku_bonus, first_stay, enrolment, referral"}),
+    ({"kind": "lottery"}, 422, {"kind": "no plugin provides the promotion kind 'lottery' (installed: bonus, enrolment, "
+                                      "first_stay, multiplier, referral, sku_bonus)"}),
     ({"ends_at": "9999-12-31T00:00:00Z"}, 422, None),
 ])
 def test_promotion_validation_names_the_field(data, status, fields):

@@ -13,9 +13,7 @@ from lps_core.admin.forms import (
 from lps_core.cards.models import CardType
 from lps_core.earning.models import Promotion
 from lps_core.earning.preview import preview_bill
-from lps_core.earning.promotions import (
-    CAP_PERIODS, KINDS, LIST_FIELDS, STACKING, clean_promotion, save_promotion, view_of,
-)
+from lps_core.earning.promotions import CAP_PERIODS, LIST_FIELDS, STACKING, clean_promotion, save_promotion, view_of
 from lps_core.earning.schemas import PreviewIn
 from lps_core.errors import LpsError
 from lps_core.members.models import Tier
@@ -41,7 +39,7 @@ def list_promotions(request):
     if search["status"] in ("active", "ended"):
         query = query.where(Promotion.active.is_(search["status"] == "active"))
     page = paginate(request.dbsession, request, query, SORTS, "starts", descending=True, params=search)
-    return {"page": page, "search": search}
+    return {"page": page, "search": search, "kind_labels": {kind.name: kind.label for kind in _kinds(request)}}
 
 
 @view_config(route_name="config.promotion_new", renderer="lps_core.admin:templates/promotion_form.pt",
@@ -98,7 +96,8 @@ def set_promotion_active(request):
     if wanted not in ("0", "1"):
         return done(request, dgettext("lps_config", "Choose end or resume."), "config.promotion", code=row.code)
     before = row.active
-    save_promotion(request.dbsession, clean_promotion({"active": wanted == "1"}, existing=existing), row.id)
+    save_promotion(request.dbsession, clean_promotion({"active": wanted == "1"}, existing=existing,
+                                                      kinds=request.plugins.promotion_kinds), row.id)
     request.programme.promotions.forget()
     audit(request, "promotion.active", ("promotion", row.id), before={"active": before},
           after={"active": wanted == "1"})
@@ -132,7 +131,7 @@ def _posted(request, errors):
 
 def _save(request, body, errors, existing=None):
     try:
-        clean = clean_promotion(body, existing=existing)
+        clean = clean_promotion(body, existing=existing, kinds=request.plugins.promotion_kinds)
     except LpsError as exc:
         errors.update(form_errors(exc.fields))
         return None
@@ -161,9 +160,14 @@ def _require_scope(request, outlets):
         raise HTTPForbidden("this promotion covers outlets outside your scope")
 
 
+def _kinds(request) -> list:
+    """The promotion kinds that plugins provide (LPS's own among them), in the order they were registered."""
+    return list(request.plugins.promotion_kinds.values())
+
+
 def _form_page(request, form, errors, row):
     db = request.dbsession
-    return {"form": form, "errors": errors, "promotion": row, "kinds": KINDS, "stackings": STACKING,
+    return {"form": form, "errors": errors, "promotion": row, "kinds": _kinds(request), "stackings": STACKING,
             "cap_periods": CAP_PERIODS, "weekdays": WEEKDAYS, "list_fields": LIST_FIELDS,
             "tiers": db.scalars(select(Tier.code).where(Tier.retired_at.is_(None)).order_by(Tier.rank)).all(),
             "card_types": db.scalars(select(CardType.code).order_by(CardType.code)).all()}

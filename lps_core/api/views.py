@@ -57,7 +57,7 @@ def approve_member(request):
     require_member_write(api_key_scope(outlet), member_id, home_outlet_id)
     card_no = members.approve_member(request.dbsession, member_id, card_type_code=card_type,
                                      issuance=request.lps_settings.card_issuance,
-                                     programme=request.programme)
+                                     programme=request.programme, plugins=request.plugins)
     return {"id": member_id, "status": "active", "card_no": card_no}
 
 

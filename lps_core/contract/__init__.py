@@ -34,7 +34,7 @@ from lps_core.contract.params import (
     parse_positive_int,
     parse_rate,
 )
-from lps_core.contract.promotions import IPromotionKind, PromotionContext
+from lps_core.contract.promotions import IMemberFacts, IPromotion, IPromotionKind, MemberContext, PromotionContext
 from lps_core.contract.settings import OutletSettings, ProgrammeSettings, SettingsDeclaration
 from lps_core.contract.tenders import ITender, SettledTender, TakenTender, TenderContext, TenderLine, TenderRefused
 from lps_core.contract.tiers import ISetBasedTierModel, ITierModel
@@ -42,8 +42,9 @@ from lps_core.contract.tiers import ISetBasedTierModel, ITierModel
 __all__ = [
     "BillInput", "BillLine", "BillPosted", "BillRefunded", "CardMisread", "DELIVERED", "DeliveryResult", "EarningResult",
     "ExchangeFailure", "ExchangeSettings", "IN", "ICardReader", "ICardReaderDriver", "IDeviceSimulator", "IEarningFormula",
-    "INotificationChannel", "IPointExchange", "IPromotionKind", "ISetBasedTierModel", "ITender", "ITierModel",
-    "Message", "Mismatch", "OUT", "OutletSettings", "PERMANENT", "PermanentFailure", "ProgrammeSettings",
+    "IMemberFacts", "INotificationChannel", "IPointExchange", "IPromotion", "IPromotionKind", "ISetBasedTierModel",
+    "ITender", "ITierModel", "MemberContext", "Message", "Mismatch", "OUT", "OutletSettings", "PERMANENT",
+    "PermanentFailure", "ProgrammeSettings",
     "PromotionContext", "Quote", "SettingsDeclaration", "SettledTender", "StatementLine", "TEMPORARY", "TakenTender",
     "TemporaryFailure", "TenderContext", "TenderLine", "TenderRefused", "Transfer", "TransferReceipt",
     "UnknownOutcome", "format_cents", "hookimpl", "hookspec", "luhn_check_digit", "luhn_valid", "parse_amount",

@@ -1,44 +1,67 @@
 """Bonuses that are not part of a bill's own points: enrolment bonuses at approval, and referral
 bonuses for the referrer (and, with more levels, their referrer) when a referred member completes
-a first qualifying bill. Each is a ledger credit with its own business key, so it is given once."""
+a first qualifying bill. Each is a ledger credit with its own business key, so it is given once.
+
+They are promotions of the kinds named "enrolment" and "referral", found in the plugin registry by
+name: what they give is the kind's (IPromotionKind.evaluate), when the kind is switched on (for the
+whole programme at enrolment, at the bill's outlet for a referral)."""
+from decimal import Decimal
+
 from sqlalchemy import select
 
-from lps_core.earning.pipeline import MemberContext, promotion_applies
+from lps_core.contract import BillPosted, MemberContext, PromotionContext
+from lps_core.earning.pipeline import NoFacts, promotion_applies
 from lps_core.earning.promotions import record_awards
 from lps_core.ledger import services as ledger
 from lps_core.ledger.models import POINTS, Account
 from lps_core.members.models import Member
 from lps_core.timeutil import utcnow
 
+ENROLMENT = "enrolment"
+REFERRAL = "referral"
 
-def grant_enrolment_bonus(db, programme, member_id, at) -> int:
+
+def grant_enrolment_bonus(db, plugins, programme, member_id, at) -> int:
     """Credit every active enrolment promotion whose window holds `at`; returns the points given."""
+    kind = plugins.promotion_kinds.get(ENROLMENT)
+    if kind is None:
+        return 0
     given = 0
-    for promotion in programme.promotions.active(db):
-        if promotion.kind != "enrolment" or not promotion.starts_at <= at < promotion.ends_at:
+    context = PromotionContext(None, MemberContext(member_id), Decimal(0), False, NoFacts())
+    for promotion in programme.promotions.on_at(db, plugins, None):
+        if promotion.kind != ENROLMENT or not promotion.starts_at <= at < promotion.ends_at:
             continue
-        given += _credit(db, programme, promotion, member_id, promotion.params["points"],
-                         f"enrolment:{promotion.id}:{member_id}", at, None, f"{promotion.name}: enrolment bonus")
+        points = kind.evaluate(promotion, context)
+        if points > 0:
+            given += _credit(db, programme, promotion, member_id, points, f"enrolment:{promotion.id}:{member_id}",
+                             at, None, kind.explain(promotion, points))
     return given
 
 
-def grant_referral_bonuses(db, programme, member_id, referrer_id, bill, bill_id) -> int:
+def grant_referral_bonuses(db, posted: BillPosted) -> int:
     """On a referred member's bill that qualifies for a referral promotion, credit the referrers up
-    the chain, one level per entry of the promotion's `levels`. Only the first qualifying bill
-    counts: the business key names the promotion, the referred member and the level."""
+    the chain, one level at a time while the kind gives points for the level. Only the first
+    qualifying bill counts: the business key names the promotion, the referred member and the level."""
+    plugins, programme, bill = posted.plugins, posted.programme, posted.bill
+    kind = plugins.promotion_kinds.get(REFERRAL)
+    if kind is None:
+        return 0
+    member = MemberContext(posted.member_id)
     given = 0
-    for promotion in programme.promotions.active(db):
-        if promotion.kind != "referral" or not promotion_applies(promotion, bill, MemberContext(member_id),
-                                                                 programme.timezone):
+    for promotion in programme.promotions.on_at(db, plugins, posted.outlet_id):
+        if promotion.kind != REFERRAL or not promotion_applies(promotion, bill, member, programme.timezone):
             continue
-        referrer = referrer_id
-        for level, points in enumerate(promotion.params["levels"], start=1):
-            if referrer is None:
+        referrer, level = posted.referred_by_id, 1
+        while referrer is not None:
+            points = kind.evaluate(promotion, PromotionContext(bill, member, Decimal(0), False, NoFacts(),
+                                                               level=level))
+            if points <= 0:
                 break
             given += _credit(db, programme, promotion, referrer, points,
-                             f"referral:{promotion.id}:{member_id}:{level}", bill.occurred_at, bill_id,
-                             f"{promotion.name}: referral bonus, level {level}")
+                             f"referral:{promotion.id}:{posted.member_id}:{level}", bill.occurred_at,
+                             posted.bill_id, f"{kind.explain(promotion, points)}, level {level}")
             referrer = db.scalar(select(Member.referred_by_id).where(Member.id == referrer))
+            level += 1
     return given
 
 

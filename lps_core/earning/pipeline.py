@@ -10,27 +10,23 @@ A line's whole `points` are what it moved the rounded running total by, so they 
 points. `per_step` rounds after every multiplication, by the same mode.
 
 The pipeline is pure: what it needs from the database (cumulative spend for period bands, whether
-this is the member's first bill, what a promotion already gave the member) comes from `facts`."""
+this is the member's first bill, what a promotion already gave the member) comes from `facts`, and
+the caller passes only the promotions whose kind is switched on at the bill's outlet
+(PromotionBook.on_at). What a promotion gives is its kind's (IPromotionKind.evaluate); the core
+keeps the filters, the caps and the stacking."""
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, localcontext
+from decimal import Decimal, localcontext
 
-from lps_core.contract import BillInput
+from zope.interface import implementer
+
+from lps_core.contract import BillInput, IMemberFacts, MemberContext, PromotionContext
+from lps_core.contract.promotions import ROUNDING_MODES
 from lps_core.earning.rules import Rule
 from lps_core.money import format_cents
 
-ROUNDING_MODES = {"floor": ROUND_FLOOR, "half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN}
 ROUNDING_WORDS = {"floor": "down", "half_up": "half up", "half_even": "half to even"}
 PRECISION = 60  # digits: products of points and multipliers stay exact
-
-
-@dataclass(frozen=True)
-class MemberContext:
-    member_id: int | None
-    tier_code: str | None = None
-    tier_multiplier: Decimal = Decimal(1)
-    card_type_code: str | None = None
-    card_multiplier: Decimal = Decimal(1)
 
 
 @dataclass
@@ -41,6 +37,7 @@ class Computation:
     awards: list = field(default_factory=list)  # (PromotionView, points) pairs, for caps and reports
 
 
+@implementer(IMemberFacts)
 class NoFacts:
     """Facts for a bill of no member in particular (a preview): no history."""
 
@@ -49,6 +46,9 @@ class NoFacts:
 
     def is_first_bill(self, promotion):
         return True
+
+    def bill_count(self, promotion):
+        return 0
 
     def awarded(self, promotion, moment):
         return 0
@@ -110,8 +110,9 @@ def _compute(plugins, rule, bill, member, promotions, facts, tz, ceiling, exact)
                  f"{member.card_type_code} card multiplier")
 
     awards = []
-    for promotion, bonus in _winning_promotions(promotions, bill, member, total, mode, facts, tz, exact):
-        given = add({"step": "promotion", "rule": promotion.code, "description": _describe(promotion, bonus)},
+    context = PromotionContext(bill, member, total, exact, facts, rule.rounding)
+    for promotion, kind, bonus in _winning_promotions(plugins.promotion_kinds, promotions, context, tz):
+        given = add({"step": "promotion", "rule": promotion.code, "description": kind.explain(promotion, bonus)},
                     Decimal(bonus))
         awards.append((promotion, given))
 
@@ -148,63 +149,38 @@ def promotion_applies(promotion, bill: BillInput, member: MemberContext, tz) -> 
         return False
     if promotion.weekdays and _local(bill.occurred_at, tz).isoweekday() not in promotion.weekdays:
         return False
-    if promotion.filters_products and not any(promotion.line_matches(line) for line in bill.items):
-        return False
-    minimum = promotion.params.get("min_amount")
-    return minimum is None or bill.amount_cents >= int(Decimal(minimum) * 100)
+    return not promotion.filters_products or any(promotion.line_matches(line) for line in bill.items)
 
 
-def _winning_promotions(promotions, bill, member, points, mode, facts, tz, exact=False):
+def _winning_promotions(kinds, promotions, context, tz):
+    """(promotion, kind, bonus) of the promotions that apply to the bill, after their caps and the
+    stacking, in the order they apply. A promotion of a kind that no plugin provides is skipped."""
     candidates = []
     for promotion in promotions:
-        if promotion.kind not in ("multiplier", "bonus", "sku_bonus", "first_stay"):
+        kind = kinds.get(promotion.kind)
+        if kind is None or not kind.on_bill or not promotion_applies(promotion, context.bill, context.member, tz):
             continue
-        if not promotion_applies(promotion, bill, member, tz):
-            continue
-        if promotion.kind == "first_stay" and not facts.is_first_bill(promotion):
-            continue
-        bonus = _bonus(promotion, bill, points, mode, exact)
+        bonus = kind.evaluate(promotion, context)
         if promotion.cap_per_bill is not None:
             bonus = min(bonus, promotion.cap_per_bill)
         if promotion.cap_per_member is not None and bonus > 0:
-            bonus = min(bonus, max(promotion.cap_per_member - facts.awarded(promotion, bill.occurred_at), 0))
+            awarded = context.facts.awarded(promotion, context.bill.occurred_at)
+            bonus = min(bonus, max(promotion.cap_per_member - awarded, 0))
         if bonus > 0:
-            candidates.append((promotion, bonus))
+            candidates.append((promotion, kind, bonus))
     winners = [c for c in candidates if c[0].stacking == "stack"]
     best_of = [c for c in candidates if c[0].stacking == "best_of"]
     if best_of:
-        winners.append(max(best_of, key=lambda c: (c[1], c[0].priority, c[0].code)))
+        winners.append(max(best_of, key=lambda c: (c[2], c[0].priority, c[0].code)))
     groups = {}
     for candidate in candidates:
         if candidate[0].stacking == "exclusive":
             group = candidate[0].exclusive_group
-            if group not in groups or (candidate[0].priority, candidate[1]) > (groups[group][0].priority, groups[group][1]):
+            held = groups.get(group)
+            if held is None or (candidate[0].priority, candidate[2]) > (held[0].priority, held[2]):
                 groups[group] = candidate
     winners.extend(groups.values())
     return sorted(winners, key=lambda c: (-c[0].priority, c[0].code))
-
-
-def _bonus(promotion, bill, points, mode, exact=False):
-    """The promotion's points on `points` so far: exact (a Decimal) for a multiplier when the chain is
-    rounded once at the end, else whole points."""
-    if promotion.kind == "multiplier":
-        share = Decimal(1)
-        if promotion.filters_products and bill.amount_cents:
-            matching = sum(line.amount_cents for line in bill.items if promotion.line_matches(line))
-            share = Decimal(matching) / Decimal(bill.amount_cents)
-        extra = points * (Decimal(promotion.params["multiplier"]) - 1) * share
-        return extra if exact else int(extra.to_integral_value(rounding=mode))
-    if promotion.kind == "sku_bonus":
-        units = sum(line.qty for line in bill.items if promotion.line_matches(line))
-        return int(units) * promotion.params["points"]
-    return promotion.params["points"]
-
-
-def _describe(promotion, bonus):
-    if promotion.kind == "multiplier":
-        scope = " on matching products" if promotion.filters_products else ""
-        return f"{promotion.name}: x{promotion.params['multiplier']}{scope}"
-    return f"{promotion.name}: +{bonus}"
 
 
 def _local(moment: datetime, tz):

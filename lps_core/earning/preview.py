@@ -42,9 +42,9 @@ def preview_bill(db, plugins, programme, outlet_code, bill: EarnRequest, *, card
     rule = programme.rules.rule_at(db, outlet_id, occurred_at)
     bill_input = BillInput(outlet_code, bill.bill_no, bill.amount_cents, occurred_at, bill.items,
                            member.tier_code, member.card_type_code)
-    computed = compute_points(plugins, rule, bill_input, member, programme.promotions.active(db), facts,
-                              programme.timezone, ceiling=programme.limits.max_points_at(outlet_code),
-                              rounding=programme.rounding)
+    promotions = programme.promotions.on_at(db, plugins, outlet_id)
+    computed = compute_points(plugins, rule, bill_input, member, promotions, facts, programme.timezone,
+                              ceiling=programme.limits.max_points_at(outlet_code), rounding=programme.rounding)
     return Preview(outlet_code, rule.version, computed.points, computed.breakdown, computed.qualifying)
 
 

@@ -9,26 +9,30 @@ How promotions combine (documented in docs/earning-rules.md):
 - of the `exclusive` candidates only one per exclusive_group applies: the highest priority,
   then the largest bonus;
 - the winners are applied in order of priority (highest first), then code, each a breakdown step.
-Multiplier promotions multiply the points after the rule's bands and the tier and card-type
-multipliers (so "double points" doubles what the member would otherwise earn)."""
+What a promotion gives is its kind's (lps_core.contract.IPromotionKind, provided by plugins; LPS's
+own are in lps_core.builtin.promotion_kinds). A promotion of a kind that no plugin provides, or
+that is switched off at the bill's outlet, does not apply there. Multiplier promotions multiply the
+points after the rule's bands and the tier and card-type multipliers (so "double points" doubles
+what the member would otherwise earn)."""
 import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, insert, select
+from zope.interface import implementer
 
+from lps_core.contract import IPromotion
 from lps_core.earning.models import Promotion, PromotionAward
 from lps_core.errors import Conflict, NotFound
 from lps_core.timeutil import as_utc, isoformat, utcnow
 
-KINDS = ("multiplier", "bonus", "sku_bonus", "first_stay", "enrolment", "referral")
-BILL_KINDS = ("multiplier", "bonus", "sku_bonus", "first_stay")
 STACKING = ("stack", "best_of", "exclusive")
 CAP_PERIODS = ("day", "month", "year", "promotion")
 LIST_FIELDS = ("outlets", "categories", "skus", "tiers", "card_types")
 
 
+@implementer(IPromotion)
 @dataclass(frozen=True)
 class PromotionView:
     id: int
@@ -79,15 +83,16 @@ def view_of(row) -> PromotionView:
                          row.exclusive_group, row.priority, row.cap_per_bill, row.cap_per_member, row.cap_period)
 
 
-def clean_promotion(data: dict, *, existing=None) -> dict:
+def clean_promotion(data: dict, *, existing=None, kinds=None) -> dict:
     """A promotion's values from `data` (an API body or the configuration form's fields), checked by
     lps_core.earning.schemas: malformed fields 400, fields that do not fit together 422. With
-    `existing` (a PromotionView), fields left out keep its values."""
+    `existing` (a PromotionView), fields left out keep its values. `kinds` are the promotion kinds
+    installed ({name: IPromotionKind}, the plugin registry's promotion_kinds); without them, LPS's own."""
     from lps_core.earning.schemas import PromotionChangeIn, PromotionIn
     from lps_core.validation import validate
 
     model = PromotionChangeIn if existing is not None else PromotionIn
-    return validate(model, data, message="the promotion has invalid fields").values(existing)
+    return validate(model, data, message="the promotion has invalid fields").values(existing, kinds=kinds)
 
 
 def save_promotion(db, clean, promotion_id=None) -> PromotionView:
@@ -138,6 +143,16 @@ class PromotionBook:
             with self._lock:
                 self._cached = (now + self.cache_seconds, promotions)
         return promotions
+
+    def on_at(self, db, plugins, outlet_id) -> list[PromotionView]:
+        """The active promotions whose kind a plugin provides and is switched on at `outlet_id` (None:
+        the programme as a whole). The switches are cached like the promotions, so this costs no query
+        on a warm cache."""
+        promotions = self.active(db)
+        switches = plugins.switches
+        on = {kind for kind in {promotion.kind for promotion in promotions}
+              if switches.state(db, "promotion_kind", kind, outlet_id).enabled}
+        return [promotion for promotion in promotions if promotion.kind in on]
 
 
 def awarded_in_period(db, promotion, member_id, period_start) -> int:

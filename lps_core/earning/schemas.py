@@ -3,24 +3,18 @@ configuration (rule versions of an outlet, promotions) of the API and the config
 
 Rules and promotions carry free-form parameters (a formula plugin's, a promotion kind's). They are
 bounded here (properties, nesting, text length, number size) and then checked by their owner: the
-formula plugin's validate_params, or the kind's parameter model; what those refuse is well formed,
+formula plugin's validate_params, or the promotion kind's; what those refuse is well formed,
 so it answers 422 naming `formula_params` or `params`."""
 import math
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    BaseModel,
-    PlainValidator,
-    ValidationError,
-    WithJsonSchema,
-    field_validator,
-    model_validator,
-)
+from pydantic import PlainValidator, WithJsonSchema, field_validator, model_validator
 
+from lps_core.builtin import promotion_kinds as builtin_promotion_kinds
 from lps_core.cards.schemas import CardNo, DecimalText, card_no_named
 from lps_core.contract import BillLine
-from lps_core.earning.promotions import CAP_PERIODS, KINDS, LIST_FIELDS, STACKING
+from lps_core.earning.promotions import CAP_PERIODS, LIST_FIELDS, STACKING
 from lps_core.earning.rules import BAND_BASES, BAND_PERIODS, ROUNDINGS
 from lps_core.earning.services import EarnRequest
 from lps_core.errors import Unprocessable
@@ -39,7 +33,6 @@ from lps_core.validation import (
     Quantity,
     Query,
     Text,
-    failure,
     invalid,
     unprocessable,
 )
@@ -213,15 +206,6 @@ Params = Annotated[dict, PlainValidator(_check_params), WithJsonSchema({
                    f"{MAX_PARAM_NUMBER}"})]
 
 
-def _refusal(model: type[BaseModel], value: dict, field: str) -> dict | BaseModel:
-    """`value` checked by `model`; what it refuses answers 422 naming `field`, with the parameter."""
-    try:
-        return model.model_validate(value)
-    except ValidationError as exc:
-        fields = failure(exc, "").fields
-        raise unprocessable(field, "; ".join(f"{name} {message}" for name, message in fields.items())) from None
-
-
 # --- Earning rules --------------------------------------------------------------------------------
 
 Multiplier = DecimalText(100, 4, "1.5")
@@ -303,64 +287,36 @@ class OutletPath(Query):
 # --- Promotions -------------------------------------------------------------------------------------
 
 Points = Int(1, MAX_POINTS)
-
-
-class MultiplierParams(Body):
-    multiplier: DecimalText(100, 4, "2")
-
-    @field_validator("multiplier")
-    @classmethod
-    def _above_one(cls, multiplier):
-        if multiplier <= 1:
-            raise ValueError('must be a number above 1 and at most 100, e.g. "2" for double points')
-        return multiplier
-
-    def stored(self) -> dict:
-        return {"multiplier": str(self.multiplier)}
-
-
-class PointsParams(Body):
-    points: Points
-
-    def stored(self) -> dict:
-        return {"points": self.points}
-
-
-class FirstStayParams(PointsParams):
-    min_amount: MoneyOrZero | None = None
-
-    def stored(self) -> dict:
-        return {"points": self.points} | ({"min_amount": format_cents(self.min_amount)}
-                                          if self.min_amount is not None else {})
-
-
-class ReferralParams(Body):
-    levels: list[Points] = Field(min_length=1, max_length=5, description="The referrer's points, then their "
-                                                                         "referrer's...")
-    min_amount: MoneyOrZero | None = None
-
-    def stored(self) -> dict:
-        return {"levels": list(self.levels)} | ({"min_amount": format_cents(self.min_amount)}
-                                                if self.min_amount is not None else {})
-
-
-PROMOTION_PARAMS = {"multiplier": MultiplierParams, "bonus": PointsParams, "sku_bonus": PointsParams,
-                    "first_stay": FirstStayParams, "enrolment": PointsParams, "referral": ReferralParams}
 # Optional promotion fields that `null` clears on a change; for the others `null` means "left out".
 PROMOTION_CLEARABLE = frozenset({*LIST_FIELDS, "weekdays", "exclusive_group", "cap_per_bill", "cap_per_member",
                                  "cap_period"})
 Codes = list[Text(64)] | None
+KIND_DESCRIPTION = ("A promotion kind a plugin provides; LPS's own: multiplier, bonus, sku_bonus, first_stay, "
+                    "enrolment, referral")
+
+
+def kind_params(kinds, kind_name, params) -> dict:
+    """`params` as the kind `kind_name` cleans them; a kind that no plugin provides is 422 naming
+    `kind`, parameters the kind refuses 422 naming `params`."""
+    kind = kinds.get(kind_name)
+    if kind is None:
+        installed = ", ".join(sorted(kinds)) or "none"
+        raise unprocessable("kind", f"no plugin provides the promotion kind {kind_name!r} (installed: {installed})")
+    try:
+        return kind.validate_params(params)
+    except (ValueError, TypeError, ArithmeticError) as exc:
+        raise unprocessable("params", str(exc)) from None
 
 
 class PromotionChangeIn(Body):
     """The fields of a promotion that may change; those left out keep their value, `null` clears the
-    optional ones (the lists: "all"; exclusive_group; the caps). `params` are checked against the
-    kind: multiplier {"multiplier": "2"}; bonus, sku_bonus, enrolment {"points"}; first_stay
-    {"points", "min_amount"?}; referral {"levels": [...], "min_amount"?}."""
+    optional ones (the lists: "all"; exclusive_group; the caps). `params` are checked by the kind's
+    plugin; LPS's own kinds take: multiplier {"multiplier": "2"}; bonus, sku_bonus, enrolment
+    {"points"}; first_stay {"points", "min_amount"?}; referral {"levels": [...], "min_amount"?}."""
 
     code: Code(32, description="Cannot change; may be repeated") | None = None
     name: Text(200) | None = None
-    kind: Literal[KINDS] | None = None
+    kind: Code(16, description=KIND_DESCRIPTION) | None = None
     params: Params | None = Field(None, examples=[{"multiplier": "2"}])
     starts_at: ConfigTime | None = None
     ends_at: ConfigTime | None = None
@@ -379,9 +335,13 @@ class PromotionChangeIn(Body):
     cap_period: Literal[CAP_PERIODS] | None = Field(None, description="Needed with cap_per_member")
     active: bool | None = None
 
-    def values(self, existing=None) -> dict:
+    def values(self, existing=None, *, kinds=None) -> dict:
         """The promotion's column values: the given fields over `existing`'s (a PromotionView) or the
-        defaults. What does not fit together is 422 naming the field."""
+        defaults, the parameters as the kind cleans them. `kinds` are the installed promotion kinds
+        ({name: IPromotionKind}); without them, LPS's own. What does not fit together is 422 naming
+        the field."""
+        if kinds is None:
+            kinds = {kind.name: kind for kind in builtin_promotion_kinds.KINDS}
         base = existing.as_json() if existing is not None else {
             "stacking": "stack", "priority": 0, "params": {}, "exclusive_group": None, "cap_per_bill": None,
             "cap_per_member": None, "cap_period": None, **dict.fromkeys((*LIST_FIELDS, "weekdays"))}
@@ -396,7 +356,7 @@ class PromotionChangeIn(Body):
         clean = {**base, **given}
         errors = {}
         try:
-            clean["params"] = _refusal(PROMOTION_PARAMS[clean["kind"]], clean.get("params") or {}, "params").stored()
+            clean["params"] = kind_params(kinds, clean["kind"], clean.get("params") or {})
         except Unprocessable as exc:
             errors.update(exc.fields)
         if clean["ends_at"] <= clean["starts_at"]:
@@ -420,7 +380,7 @@ class PromotionIn(PromotionChangeIn):
 
     code: Code(32)
     name: Text(200)
-    kind: Literal[KINDS]
+    kind: Code(16, description=KIND_DESCRIPTION)
     params: Params = Field(examples=[{"multiplier": "2"}])
     starts_at: ConfigTime
     ends_at: ConfigTime

@@ -41,7 +41,8 @@ def promotions(request):
 @view_config(route_name="api.promotions", request_method="POST", require_csrf=False, renderer="json")
 def create_promotion(request):
     authenticate(request, "rules.manage")
-    promotion = save_promotion(request.dbsession, read_body(request).values())
+    clean = read_body(request).values(kinds=request.plugins.promotion_kinds)
+    promotion = save_promotion(request.dbsession, clean)
     request.programme.promotions.forget()
     request.response.status = 201
     return promotion.as_json()
@@ -58,7 +59,8 @@ def change_promotion(request):
     """Change or end a promotion (e.g. {"active": false} or a new ends_at). Points already given stay."""
     authenticate(request, "rules.manage")
     existing = get_promotion(request.dbsession, read_path(request).code)
-    promotion = save_promotion(request.dbsession, read_body(request).values(existing), existing.id)
+    clean = read_body(request).values(existing, kinds=request.plugins.promotion_kinds)
+    promotion = save_promotion(request.dbsession, clean, existing.id)
     request.programme.promotions.forget()
     return promotion.as_json()
 

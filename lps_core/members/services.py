@@ -171,9 +171,10 @@ def enrol_member(db, enrolment: Enrolment, outlet_id=None, *, force_duplicate_ph
     ).returning(Member.id))
 
 
-def approve_member(db, member_id, *, issuance="pool_then_generate", card_type_code=None, programme=None) -> str:
+def approve_member(db, member_id, *, issuance="pool_then_generate", card_type_code=None, programme=None,
+                   plugins=None) -> str:
     """Activate a pending member at the lowest tier, open their points account, issue a card and,
-    given the programme, credit its enrolment bonuses.
+    given the programme and the plugin registry (its promotion kinds), credit its enrolment bonuses.
 
     The card is of a member card type: an anonymous (bearer) card type is refused, whoever asks
     (the screens offer none, and the API is refused the same way). Without a code, the first active
@@ -194,7 +195,7 @@ def approve_member(db, member_id, *, issuance="pool_then_generate", card_type_co
     db.execute(insert(Account).values(kind=POINTS, member_id=member_id, balance=0))
     card_no = issue_card(db, member_id, method=issuance, card_type_code=card_type.code)
     if programme is not None:
-        grant_enrolment_bonus(db, programme, member_id, now)
+        grant_enrolment_bonus(db, plugins, programme, member_id, now)
     return card_no
 
 

@@ -475,7 +475,8 @@ def approve(request):
         with undone_if_refused(request):
             card_no = services.approve_member(
                 request.dbsession, member.id, card_type_code=card_type,
-                issuance=request.lps_settings.card_issuance, programme=request.programme)
+                issuance=request.lps_settings.card_issuance, programme=request.programme,
+                plugins=request.plugins)
     except LpsError as exc:
         _refused(request, exc)
         return approvals_page(request, {member.id: _fields(exc, ("card_type", "reason"))})
