@@ -9,10 +9,12 @@ key with plugins.manage only reaches its own outlet's."""
 import json
 
 from pyramid.httpexceptions import HTTPNotFound
+from pyramid.i18n import TranslationString
 from pyramid.view import view_config
 from sqlalchemy import select
 
 from lps_core.admin.forms import audit, dgettext, done, invalid, require_all_outlets, text
+from lps_core.components import ILabels
 from lps_core.errors import LpsError
 from lps_core.operators.permissions import Permission
 from lps_core.outlets.models import Outlet
@@ -36,6 +38,8 @@ SCOPE_LABELS = {
     "outlet": dgettext("lps_config", "Outlet"),
     "default": dgettext("lps_config", "Default"),
 }
+# The label tables (lps_core.web.labels) that name components of a kind, in the reader's language.
+LABEL_TABLES = {"tender": "tender", "promotion_kind": "promotion kind", "formula": "formula"}
 SWITCH_CHOICES = {"inherit": None, "on": True, "off": False}
 SETTING_FIELD = "setting."  # the form's name of a settings field: setting.<field>
 
@@ -44,7 +48,7 @@ SETTING_FIELD = "setting."  # the form's name of a settings field: setting.<fiel
              permission=Permission.CONFIG_MANAGE)
 def list_plugins(request):
     plugins = request.plugins
-    return {"kinds": components_by_kind(plugins), "kind_labels": KIND_LABELS, "label_of": label_of,
+    return {"kinds": components_by_kind(plugins), "kind_labels": KIND_LABELS, "label_of": _labeller(request),
             "plugin_names": plugins.plugin_names(), "switched_kinds": SWITCHED_KINDS,
             "switched": {(row.component_kind, row.component_name) for row in switches_of(request.dbsession)}}
 
@@ -57,8 +61,8 @@ def plugin_switches(request):
     db = request.dbsession
     outlet_ids, property_ids = _reach(request)
     rows = scope_rows(db, component, outlet_ids=outlet_ids, property_ids=property_ids)
-    return {"component": component, "label_of": label_of, "kind_labels": KIND_LABELS, "scope_labels": SCOPE_LABELS,
-            "rows": rows, "states": {item.outlet.id: item for item in
+    return {"component": component, "label_of": _labeller(request), "kind_labels": KIND_LABELS,
+            "scope_labels": SCOPE_LABELS, "rows": rows, "states": {item.outlet.id: item for item in
                                      outlet_states(db, request.plugins, component, outlet_ids=outlet_ids)},
             "schema": settings_schema_of(component.obj), "everywhere": outlet_ids is None}
 
@@ -110,9 +114,21 @@ def edit_switch(request):
                 return done(request, dgettext("lps_config", "Switch saved."), "config.plugin",
                             kind=component.kind, name=component.name)
         invalid(request, errors)
-    return {"component": component, "label_of": label_of, "kind_labels": KIND_LABELS, "scope_labels": SCOPE_LABELS,
-            "place": place, "fields": fields, "secrets": secrets, "form": form, "errors": errors,
+    return {"component": component, "label_of": _labeller(request), "kind_labels": KIND_LABELS,
+            "scope_labels": SCOPE_LABELS, "place": place, "fields": fields, "secrets": secrets, "form": form, "errors": errors,
             "stored_secrets": {name for name in secrets if stored and (stored.settings or {}).get(name)}}
+
+
+def _labeller(request):
+    """label_of(component) for the page: the label table's name in the reader's language where
+    there is one, else the label the component gives itself."""
+    labels = request.registry.getUtility(ILabels)
+
+    def label(component):
+        table = LABEL_TABLES.get(component.kind)
+        name = labels.get(table, component.name) if table else None
+        return request.localizer.translate(name) if isinstance(name, TranslationString) else label_of(component)
+    return label
 
 
 def _switched_component(request):
