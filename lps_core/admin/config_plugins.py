@@ -115,7 +115,8 @@ def edit_switch(request):
                             kind=component.kind, name=component.name)
         invalid(request, errors)
     return {"component": component, "label_of": _labeller(request), "kind_labels": KIND_LABELS,
-            "scope_labels": SCOPE_LABELS, "place": place, "fields": fields, "secrets": secrets, "form": form, "errors": errors,
+            "scope_labels": SCOPE_LABELS, "place": place, "fields": fields, "secrets": secrets, "form": form,
+            "errors": errors,
             "stored_secrets": {name for name in secrets if stored and (stored.settings or {}).get(name)}}
 
 
