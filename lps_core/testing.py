@@ -106,6 +106,19 @@ def plugins():
     return load_plugins({})
 
 
+def start_up_error(settings) -> str | None:
+    """The error that stops start-up with these ini settings, as the installed plugins are loaded
+    and verified and their declared settings validated; None when they start. For a plugin's tests
+    of its own settings, which reach LPS only through the contract and this module."""
+    from lps_core.plugins import PluginError, load_plugins
+
+    try:
+        load_plugins(settings)
+    except PluginError as exc:
+        return str(exc)
+    return None
+
+
 @dataclass
 class Seed:
     """Handles to the standard test programme: hotel T with outlets REST and SPA."""
