@@ -322,6 +322,32 @@ def test_every_module_plugins_md_names_exists(name):
     assert importable(name), f"docs/plugins.md names {name}, which does not exist"
 
 
+# --- The plugin docs' examples keep to the contract ------------------------------------------------
+
+def python_examples() -> list[tuple[str, str]]:
+    """(where, code) of every Python example written for plugin authors: the plugin pages, the tier
+    model chapter and each shipped distribution's README (pshell sessions left out)."""
+    pages = [DOCS / "plugins.md", DOCS / "writing-a-plugin.md", DOCS / "tiers.md",
+             *ROOT.glob("plugins/*/README.md"), *ROOT.glob("drivers/*/README.md")]
+    examples = []
+    for page in pages:
+        for number, code in enumerate(re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"), re.DOTALL)):
+            if not code.lstrip().startswith(">>>"):
+                examples.append((f"{page.relative_to(ROOT)} example {number + 1}", code))
+    return examples
+
+
+@pytest.mark.parametrize(("where", "code"), python_examples(), ids=[where for where, _ in python_examples()])
+def test_plugin_examples_are_python_that_imports_only_the_contract(where, code):
+    tree = ast.parse(code, filename=where)
+    imported = [node.module if isinstance(node, ast.ImportFrom) else alias.name
+                for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))
+                for alias in (node.names if isinstance(node, ast.Import) else [None])]
+    outside = [name for name in imported if name and name.startswith("lps_core")
+               and name.split(".")[:2] not in (["lps_core", "contract"], ["lps_core", "testing"])]
+    assert not outside, f"{where} imports {', '.join(outside)}: a plugin imports only lps_core.contract"
+
+
 # --- The README's demo output is what `lps demo` prints ------------------------------------------
 
 DEMO_OUTPUTS = {
