@@ -8,6 +8,7 @@ from importlib.metadata import PackageNotFoundError, version
 from lps_core.apikeys.scopes import DEFAULT_SCOPES, SCOPES
 from lps_core.errors import ConfigurationError, LpsError
 from lps_core.exchange.commands import add_exchange_commands
+from lps_core.messages.commands import add_message_commands
 from lps_core.operators.roles import ROLES
 
 DEFAULT_CONFIG = "config/development.ini"
@@ -113,8 +114,21 @@ def build_parser():
 
     add_exchange_commands(commands)
 
-    plugins = commands.add_parser("plugins", help="list installed plugins and what they provide")
+    add_message_commands(commands)
+
+    plugins = commands.add_parser("plugins", help="list installed plugins and, by kind, the components they "
+                                                  "provide with their origin and default switch")
+    plugins.add_argument("--json", action="store_true", help="print JSON, as GET /api/v1/plugins describes them")
     plugins.set_defaults(run=cmd_plugins)
+
+    drivers = commands.add_parser("drivers", help="list installed card-reader drivers, or probe a port with one "
+                                                  "(needs no database; no config file: every driver's defaults)")
+    drivers.add_argument("--probe", metavar="DRIVER", help="open --port with this driver and wait for one card")
+    drivers.add_argument("--port", help="the device, e.g. /dev/ttyUSB0, COM3 or a pyserial URL")
+    drivers.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for a card (default: 30)")
+    drivers.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
+                         help="another option of the driver's open(), e.g. baudrate=19200 (repeatable)")
+    drivers.set_defaults(run=cmd_drivers)
 
     pii = commands.add_parser("pii", help="keys of personal data at rest").add_subparsers(title="pii commands")
     pii.add_parser("new-key", help="print a new key for lps.pii.keys (needs no config file)").set_defaults(
@@ -255,12 +269,104 @@ def cmd_jobs_tiers(args):
 
 
 def cmd_plugins(args):
+    from lps_core.plugins import SWITCHED_KINDS
+    from lps_core.plugins.overview import components_by_kind, describe
+
     env = Environment(args.config)
     registry = env.plugins
-    print(json.dumps({
-        "plugins": registry.plugin_names(),
-        "provides": {hook: sorted(objects) for hook, objects in registry.provided.items()},
-    }, indent=2))
+    plugins = [{"name": name, "distribution": registry.distributions.get(name, name),
+                "hooks": sorted(impl.name for impl in registry.pm.get_hookcallers(registry.pm.get_plugin(name)))}
+               for name in registry.plugin_names()]
+    kinds = {**components_by_kind(registry), "receipt_template": receipt_templates(registry, env.settings)}
+    if args.json:
+        print(json.dumps({"plugins": plugins, "components": {kind: [describe(component) for component in found]
+                                                              for kind, found in kinds.items()}}, indent=2))
+        return
+    print("Plugins (distribution: hooks):")
+    for plugin in plugins:
+        print(f"  {plugin['name']} ({plugin['distribution']}): {', '.join(plugin['hooks'])}")
+    for kind, found in kinds.items():
+        switched = kind in SWITCHED_KINDS
+        print(f"\n{kind}" + (" (switched per outlet)" if switched else ""))
+        rows = [[component.name, f"plugin {component.plugin}",
+                 f"from {component.distribution}" + (" (core)" if component.from_core else ""),
+                 ("on" if component.from_core else "off") + " by default" if switched else ""]
+                for component in found]
+        print(_columns(rows, indent="  "))
+
+
+def receipt_templates(registry, settings) -> list:
+    """The receipt templates as components (kind "receipt_template"), with the plugin of each."""
+    from lps_core.plugins import Component
+
+    found = []
+    for impl in registry.hook.lps_receipt_templates.get_hookimpls():
+        provided = impl.function(*[{"settings": settings}[arg] for arg in impl.argnames]) or {}
+        distribution = registry.distributions.get(impl.plugin_name, impl.plugin_name)
+        found += [Component("receipt_template", name, spec, impl.plugin_name, distribution)
+                  for name, spec in provided.items()]
+    return sorted(found, key=lambda component: component.name)
+
+
+def cmd_drivers(args):
+    from lps_core.contract import CardMisread
+
+    registry = _plugins_without_database(args.config)
+    drivers = registry.components.get("card_reader", {})
+    if args.probe is None:
+        if args.port:
+            print("lps: error: --port needs --probe DRIVER", file=sys.stderr)
+            return 2
+        if not drivers:
+            print("no card-reader driver is installed")
+            return
+        print(_columns([[name, drivers[name].obj.description, f"from {drivers[name].distribution}"]
+                        for name in sorted(drivers)]))
+        return
+    if args.probe not in drivers:
+        print(f"lps: error: no driver {args.probe!r} (installed: {', '.join(sorted(drivers)) or 'none'})",
+              file=sys.stderr)
+        return 1
+    if not args.port:
+        print("lps: error: --probe needs --port", file=sys.stderr)
+        return 2
+    options = dict(option.partition("=")[::2] for option in args.option)
+    try:
+        reader = drivers[args.probe].obj.open(port=args.port, **options)
+    except (OSError, ValueError) as exc:
+        print(f"lps: error: {args.probe} cannot open {args.port}: {exc}", file=sys.stderr)
+        return 1
+    print(f"waiting up to {args.timeout:g} s for a card at {args.port}", file=sys.stderr)
+    try:
+        card_no = reader.read_card(args.timeout)
+    except CardMisread as exc:
+        print(f"misread: {exc}")
+        return 1
+    finally:
+        reader.close()
+    if card_no is None:
+        print(f"no card within {args.timeout:g} s")
+        return 1
+    print(card_no)
+
+
+def _plugins_without_database(config_uri):
+    """The plugins as the ini file sets them up, or with their defaults when there is no ini file:
+    probing a reader on a cashier's PC needs no database."""
+    import plaster
+
+    from lps_core.plugins import load_plugins
+
+    if not os.path.exists(config_uri):
+        return load_plugins({})
+    return load_plugins(plaster.get_loader(config_uri, protocols=["wsgi"]).get_settings("app:main"))
+
+
+def _columns(rows, indent="") -> str:
+    """Rows of text as left-aligned columns."""
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))] if rows else []
+    return "\n".join(indent + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
+                     for row in rows)
 
 
 def cmd_pii_new_key(args):
