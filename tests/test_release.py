@@ -112,11 +112,16 @@ def test_lps_version(capsys):
 def test_a_configuration_error_at_pserve_start_up_is_one_line(tmp_path, settings, message):
     pii = "" if not settings else "".join(f"{key} = {value}\n" for key, value in PII_SETTINGS.items())
     ini = tmp_path / "broken.ini"
-    ini.write_text(f"[app:main]\nuse = egg:lps\nsqlalchemy.url = sqlite:///{tmp_path}/lps.sqlite\n{pii}{settings}"
-                   "\n[server:main]\nuse = egg:waitress#main\nlisten = 127.0.0.1:0\n", encoding="utf-8")
+
+    def write_ini(extra):
+        ini.write_text(f"[app:main]\nuse = egg:lps\nsqlalchemy.url = sqlite:///{tmp_path}/lps.sqlite\n{pii}{extra}"
+                       "\n[server:main]\nuse = egg:waitress#main\nlisten = 127.0.0.1:0\n", encoding="utf-8")
+
     env = {"PATH": str(BIN), "HOME": str(tmp_path)}
-    if settings:  # the database must exist for the start-up checks that follow the settings
+    if settings:  # the database must exist for the start-up checks that follow the settings; `lps` checks them too
+        write_ini("")
         subprocess.run([BIN / "lps", "-c", ini, "db", "upgrade"], env=env, check=True, capture_output=True)
+    write_ini(settings)
     started = subprocess.run([BIN / "pserve", ini], env=env, capture_output=True, text=True, timeout=120)
     assert started.returncode == 1
     assert started.stderr.strip() == message
