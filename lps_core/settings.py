@@ -40,6 +40,17 @@ MOST_POINTS_PER_BILL_ALLOWED = 10**15
 
 
 @dataclass(frozen=True)
+class DatabaseSettings:
+    """PostgreSQL's timeouts (see lps_core.db.get_engine): seconds to connect (lps.db.connect_timeout),
+    milliseconds a statement of a web request may run (lps.db.statement_timeout_ms, 0: no limit) and
+    seconds to wait for a pooled connection (sqlalchemy.pool_timeout)."""
+
+    connect_timeout: int = 5
+    statement_timeout_ms: int = 15000
+    pool_timeout: int = 5
+
+
+@dataclass(frozen=True)
 class LimitSettings:
     """Bounds on one posting. lps.postings.max_backdate_days: how far back a bill, a settlement, a
     deposit, a top-up or a repayment may be dated (0: no back-dating); lps.earning.max_bill_amount
@@ -103,6 +114,7 @@ class PiiSettings:
 @dataclass(frozen=True)
 class Settings:
     database_url: str | None = None
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
     timezone: tzinfo = ZoneInfo("UTC")
     currency: str = "CNY"
     rules_cache_seconds: float = 5.0
@@ -125,6 +137,9 @@ class Settings:
         settings = settings or {}
         return cls(
             database_url=settings.get("sqlalchemy.url") or None,
+            database=DatabaseSettings(_whole(settings, "lps.db.connect_timeout", 5, 1),
+                                      _whole(settings, "lps.db.statement_timeout_ms", 15000, 0),
+                                      _whole(settings, "sqlalchemy.pool_timeout", 5, 1)),
             timezone=_time_zone(settings),
             currency=str(settings.get("lps.currency") or "CNY").strip(),
             rules_cache_seconds=_seconds(settings, "lps.rules.cache_seconds", 5),

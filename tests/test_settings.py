@@ -59,6 +59,7 @@ def test_bad_programme_settings_stop_start_up(override, message):
     ({"lps.session.idle_timeout": "soon"}, "lps.session.idle_timeout must be a whole number of at least 1"),
     ({"lps.session.secure": "maybe"}, "lps.session.secure must be true or false, not 'maybe'"),
     ({"lps.rules.cache_seconds": "-5"}, "lps.rules.cache_seconds must be a number of seconds"),
+    ({"lps.db.connect_timeout": "0"}, "lps.db.connect_timeout must be a whole number of at least 1, not '0'"),
     ({"lps.check_outlets_on_start": "perhaps"}, "lps.check_outlets_on_start must be true or false"),
     ({"lps.session.secure": "true"}, "lps.session.secret is required with secure sessions"),
     ({"lps.pii.keys": "", "lps.pii.index_key": ""}, "no keys for personal data"),

@@ -7,15 +7,8 @@ from sqlalchemy.orm import sessionmaker
 
 from lps_core.db.meta import Base  # noqa: F401  (re-exported for models and migrations)
 from lps_core.db.watchdog import StatementWatchdog
-from lps_core.errors import ConfigurationError
 from lps_core.pii import PiiKeys, attach
-
-# (setting, default, what it bounds): seconds to connect, milliseconds a statement may run (0 for no
-# limit), seconds to wait for a free connection of the pool.
-CONNECT_TIMEOUT = "lps.db.connect_timeout"
-STATEMENT_TIMEOUT = "lps.db.statement_timeout_ms"
-POOL_TIMEOUT = "pool_timeout"
-DEFAULTS = {CONNECT_TIMEOUT: 5, STATEMENT_TIMEOUT: 15000, POOL_TIMEOUT: 5}
+from lps_core.settings import settings_of
 
 
 def get_engine(settings, prefix="sqlalchemy.", *, immediate=True, statement_timeout=True):
@@ -27,33 +20,22 @@ def get_engine(settings, prefix="sqlalchemy.", *, immediate=True, statement_time
     the statement watchdog closes the connection a connect timeout later), and waiting for a
     pooled connection after `sqlalchemy.pool_timeout` seconds. `statement_timeout=False` is for
     `lps` commands (migrations, batch jobs), whose statements may rightly run long."""
-    connect_timeout = _whole_number(settings, CONNECT_TIMEOUT, minimum=1)
-    statement_ms = _whole_number(settings, STATEMENT_TIMEOUT, minimum=0) if statement_timeout else 0
+    typed = settings_of(settings)
+    connect_timeout = typed.database.connect_timeout
+    statement_ms = typed.database.statement_timeout_ms if statement_timeout else 0
     options, connect_args = {}, {}
     if str(settings.get(prefix + "url", "")).startswith("postgresql"):
-        options[prefix + POOL_TIMEOUT] = _whole_number(settings, prefix + POOL_TIMEOUT, minimum=1,
-                                                       default=DEFAULTS[POOL_TIMEOUT])
+        options[prefix + "pool_timeout"] = typed.database.pool_timeout
         connect_args["connect_timeout"] = connect_timeout
         if statement_ms:
             connect_args["options"] = f"-c statement_timeout={statement_ms}"
     engine = engine_from_config({**settings, **options}, prefix, connect_args=connect_args)
-    attach(engine, PiiKeys.from_settings(settings))
+    attach(engine, PiiKeys.from_settings(typed))
     if engine.dialect.name == "sqlite":
         _make_sqlite_serializable(engine, immediate)
     elif statement_ms:
         StatementWatchdog(statement_ms / 1000 + connect_timeout).attach(engine)
     return engine
-
-
-def _whole_number(settings, key, *, minimum, default=None):
-    raw = settings.get(key, DEFAULTS.get(key, default))
-    try:
-        value = int(str(raw).strip())
-    except ValueError:
-        value = None
-    if value is None or value < minimum:
-        raise ConfigurationError(f"{key} must be a whole number of at least {minimum}, not {raw!r}")
-    return value
 
 
 def _make_sqlite_serializable(engine, immediate=True):
