@@ -41,10 +41,12 @@ MOST_POINTS_PER_BILL_ALLOWED = 10**15
 
 @dataclass(frozen=True)
 class DatabaseSettings:
-    """PostgreSQL's timeouts (see lps_core.db.get_engine): seconds to connect (lps.db.connect_timeout),
-    milliseconds a statement of a web request may run (lps.db.statement_timeout_ms, 0: no limit) and
-    seconds to wait for a pooled connection (sqlalchemy.pool_timeout)."""
+    """The database (sqlalchemy.url) and PostgreSQL's timeouts (see lps_core.db.get_engine): seconds
+    to connect (lps.db.connect_timeout), milliseconds a statement of a web request may run
+    (lps.db.statement_timeout_ms, 0: no limit) and seconds to wait for a pooled connection
+    (sqlalchemy.pool_timeout)."""
 
+    url: str | None = None
     connect_timeout: int = 5
     statement_timeout_ms: int = 15000
     pool_timeout: int = 5
@@ -113,7 +115,8 @@ class PiiSettings:
 
 @dataclass(frozen=True)
 class Settings:
-    database_url: str | None = None
+    """LPS's own settings, by area; docs/configuration.md describes each and its ini key."""
+
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     timezone: tzinfo = ZoneInfo("UTC")
     currency: str = "CNY"
@@ -136,8 +139,8 @@ class Settings:
         ConfigurationError. Nothing is required here: read_settings requires what the app needs."""
         settings = settings or {}
         return cls(
-            database_url=settings.get("sqlalchemy.url") or None,
-            database=DatabaseSettings(_whole(settings, "lps.db.connect_timeout", 5, 1),
+            database=DatabaseSettings(settings.get("sqlalchemy.url") or None,
+                                      _whole(settings, "lps.db.connect_timeout", 5, 1),
                                       _whole(settings, "lps.db.statement_timeout_ms", 15000, 0),
                                       _whole(settings, "sqlalchemy.pool_timeout", 5, 1)),
             timezone=_time_zone(settings),
@@ -175,7 +178,7 @@ def with_environment(settings) -> dict:
 def read_settings(settings) -> Settings:
     """The typed settings of an application: what the app cannot run without is required."""
     typed = Settings.from_mapping(settings)
-    if not typed.database_url:
+    if not typed.database.url:
         raise ConfigurationError("no database: set sqlalchemy.url in the ini file or LPS_DATABASE_URL")
     if not typed.pii.configured:
         raise ConfigurationError("no keys for personal data: set lps.pii.keys and lps.pii.index_key "

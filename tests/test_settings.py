@@ -17,7 +17,7 @@ def test_the_environment_supplies_the_database_and_the_session_secret(monkeypatc
     settings = apply_environment(PII_SETTINGS)
     assert (settings["sqlalchemy.url"], settings["lps.session.secret"]) == ("postgresql+psycopg://lps@db/lps", "s3cret")
     typed = read_settings(with_environment(PII_SETTINGS))
-    assert (typed.database_url, typed.session.secret) == ("postgresql+psycopg://lps@db/lps", "s3cret")
+    assert (typed.database.url, typed.session.secret) == ("postgresql+psycopg://lps@db/lps", "s3cret")
 
 
 def test_defaults_are_filled_in_and_values_typed():
