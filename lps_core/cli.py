@@ -275,7 +275,7 @@ def cmd_plugins(args):
     env = Environment(args.config)
     registry = env.plugins
     plugins = [{"name": name, "distribution": registry.distributions.get(name, name),
-                "hooks": sorted(impl.name for impl in registry.pm.get_hookcallers(registry.pm.get_plugin(name)))}
+                "hooks": sorted(hook.name for hook in registry.pm.get_hookcallers(registry.pm.get_plugin(name)))}
                for name in registry.plugin_names()]
     kinds = {**components_by_kind(registry), "receipt_template": receipt_templates(registry, env.settings)}
     if args.json:

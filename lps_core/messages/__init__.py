@@ -1,1 +1,2 @@
-"""Messages to members: delivering one through a notification channel (delivery.py)."""
+"""Messages to members: delivering one through a notification channel (delivery.py), and
+`lps message send` (commands.py)."""
