@@ -56,7 +56,7 @@ class EmailChannel:
                     smtp.starttls(context=ssl.create_default_context())
                 if options.username:
                     smtp.login(options.username, options.password)
-                smtp.send_message(email)
+                smtp.send_message(email, to_addrs=[message.recipient])  # one recipient, whatever the headers say
         except (smtplib.SMTPException, OSError) as exc:
             return outcome_of(exc)
         return DeliveryResult.ok(f"accepted by {options.host}:{options.port}", gateway_id=email["Message-ID"])

@@ -80,6 +80,12 @@ def test_html_and_extra_headers_go_with_the_text(smtp_server):
     assert sent.get_body(("html",)).get_content() == "<p>Rich news</p>\n"
 
 
+def test_a_message_goes_to_its_recipient_only_whatever_its_headers_say(smtp_server):
+    message = Message("guest@example.test", "Hello", "Hi", headers={"Cc": "everyone@example.test"})
+    assert channel_for(smtp_server).send(message, None).delivered
+    assert [envelope.rcpt_tos for envelope in smtp_server.envelopes] == [["guest@example.test"]]
+
+
 def test_non_ascii_subject_and_body_survive(smtp_server):
     message = Message(recipient="guest@example.test", subject="欢迎加入金卡会员", body="尊敬的会员：您已升级为金卡。\n")
     assert channel_for(smtp_server).send(message, None).delivered
