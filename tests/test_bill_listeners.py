@@ -1,13 +1,16 @@
 """The core "bill posted" and "bill refunded" events: a third party's listener sees them inside the
 earning's transaction, a failing listener posts nothing, and LPS's own tier upgrade, activity and
 referral bonuses run through the same hooks (blocking plugin `lps_listeners` stops them)."""
+import ast
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
 
 from lps_core.cards.models import Card
 from lps_core.contract import BillPosted, BillRefunded, hookimpl
+from lps_core.earning import services as earning_services
 from lps_core.earning.models import Bill
 from lps_core.earning.programme import Programme
 from lps_core.earning.promotions import clean_promotion, save_promotion
@@ -167,3 +170,11 @@ def test_a_dormant_member_who_earns_is_active_again(seed):
     seed.db.commit()
     earn(seed, load_plugins({}), card_no, "B1", 1000)
     assert seed.db.scalar(select(Member.status).where(Member.id == member_of(seed, card_no))) == "active"
+
+
+def test_the_earn_path_does_not_import_tiers():
+    """Earning reads tiers through ITierLookup and leaves the rest to the listeners."""
+    tree = ast.parse(Path(earning_services.__file__).read_text())
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    assert not [name for name in imported if name and name.startswith("lps_core.tiers")]
