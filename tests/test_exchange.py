@@ -215,6 +215,32 @@ def test_a_transfer_needs_the_points(api, seed, member):
     assert seed.db.scalar(select(PointTransfer.id).where(PointTransfer.reference == "OUT-BIG")) is None
 
 
+def test_simultaneous_sends_of_one_transfer_post_it_once(engine, seed, exchange_plugins, on_at_rest, member, fake_air):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy.orm import Session
+
+    programme = Programme.from_settings({})
+    request = services.TransferRequest(PARTNER, OUT, member, 100, "OUT-RACE", "FA123")
+    rest = seed.db.scalar(select(Outlet).where(Outlet.code == "REST"))
+    seed.db.commit()
+    ready = threading.Barrier(4)
+
+    def send(_):
+        ready.wait()  # before any statement: on SQLite the first one takes the write lock
+        with Session(engine) as db:
+            result = services.request_transfer(db, exchange_plugins, programme, rest, request)
+            db.commit()
+            return result.replayed
+
+    with ThreadPoolExecutor(4) as pool:
+        replayed = sorted(pool.map(send, range(4)))
+    assert replayed == [False, True, True, True]
+    assert balance(seed, member) == 900 and len(entries_of(seed, "OUT-RACE")) == 1
+    assert fake_air.calls == [("transfer", "OUT-RACE")]
+
+
 # -- failures ---------------------------------------------------------------------------------------
 
 def test_a_permanent_failure_gives_the_points_back_in_the_same_request(api, seed, member, fake_air):

@@ -87,7 +87,7 @@ class Mismatch:
     each side are None where that side has no such transfer."""
 
     reference: str
-    problem: str  # "missing_at_partner", "missing_at_lps", "amount_differs"
+    problem: str  # "missing_at_partner", "missing_at_lps", "amount_differs", "open_at_lps"
     direction: str
     lps_partner_points: int | None  # what LPS recorded
     statement_partner_points: int | None  # what the partner's statement says
