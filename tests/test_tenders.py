@@ -4,12 +4,16 @@ unknown kind is refused by name, the desk offers what is on at its outlet, and t
 drifts."""
 from datetime import timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
+from pyramid.registry import Registry
 from sqlalchemy import insert, select
 
 from lps_core.builtin.tenders import PointsTender, PointsTenderSettings, lps_tenders
 from lps_core.cards.models import CardType
+from lps_core.cashier import name_the_tenders
+from lps_core.components import ILabels, IPlugins
 from lps_core.contract import ITender
 from lps_core.ledger.check import find_drift
 from lps_core.ledger.models import Account, LedgerEntry, PointLot
@@ -17,6 +21,7 @@ from lps_core.outlets.models import Outlet
 from lps_core.plugins.switches import set_switch
 from lps_core.testing import sign_in_as
 from lps_core.timeutil import utcnow
+from lps_core.web.labels import LABELS, Labels
 
 
 @pytest.fixture
@@ -269,3 +274,13 @@ def test_the_desk_offers_the_tenders_on_at_its_outlet_with_their_labels(testapp,
     options = [(option["value"], option.text.strip()) for option in page.html.select("#tender-0-kind option")]
     assert options[0] == ("cash", "Cash") and ("points", "Points") in options
     assert "voucher" not in dict(options)
+
+
+def test_a_plugins_tender_is_named_by_its_own_label_unless_its_kind_has_one():
+    registry, labels = Registry(), Labels()
+    registry.registerUtility(labels, ILabels)
+    registry.registerUtility(SimpleNamespace(tenders={"room_charge": SimpleNamespace(label="Room charge"),
+                                                      "cash": SimpleNamespace(label="Money")}), IPlugins)
+    name_the_tenders(registry)
+    assert labels.get("tender", "room_charge") == "Room charge"
+    assert labels.get("tender", "cash") == LABELS["tender"]["cash"]

@@ -15,3 +15,16 @@ def includeme(config):
 
     config.add_api_operations(OPERATIONS, SCHEMAS)
     config.scan("lps_core.cashier.views")
+    # Once every package and plugin is included: the labels table exists and plugins have added theirs.
+    config.action(None, lambda: name_the_tenders(config.registry))
+
+
+def name_the_tenders(registry):
+    """Every tender a plugin provides is named on screens and receipts (`label("tender", kind)`) by
+    its own `label`, unless a label was given to its kind already."""
+    from lps_core.components import ILabels, IPlugins, require
+
+    labels = require(registry, ILabels, "the tenders' labels")
+    named = labels.table.get("tender", {})
+    labels.add("tender", {name: tender.label for name, tender in require(registry, IPlugins, "the tenders' labels")
+                          .tenders.items() if name not in named})
