@@ -179,7 +179,8 @@ def request_transfer(db, plugins, programme, outlet, request: TransferRequest, n
     quoted = _quote(adapter, request.direction, request.points, settings)
     # The member's points account is locked first, so that two transfers of one member cannot both
     # pass the daily and monthly limits (lock order: account, then lots, as the ledger's).
-    ledger.lock_account(db, ledger.get_or_create_account(db, POINTS, member_id=card.member_id))
+    account_id = ledger.get_or_create_account(db, POINTS, member_id=card.member_id)
+    ledger.lock_account(db, account_id)
     check_limits(db, programme, settings, request.partner, request.direction, card.member_id, quoted.lps_points, now)
     transfer_id = claim(db, TRANSFERS, TRANSFER_KEY, {
         "partner": request.partner, "direction": request.direction, "reference": request.reference,
@@ -191,7 +192,7 @@ def request_transfer(db, plugins, programme, outlet, request: TransferRequest, n
         return _recorded(db, request, fingerprint)
     transfer = db.get(PointTransfer, transfer_id)
     if request.direction == OUT:
-        transfer.entry_id = _debit(db, transfer, card, now).entry_id
+        transfer.entry_id = _debit(db, transfer, account_id, now).entry_id
     return _advance(db, adapter, settings, programme, transfer, now)
 
 
@@ -207,11 +208,9 @@ def _recorded(db, request, fingerprint) -> TransferResult | None:
     return TransferResult(transfer, replayed=True)
 
 
-def _debit(db, transfer, card, now):
-    if card.points_account_id is None:
-        raise InsufficientBalance("the member has no points", {"points": "the member has 0 points"})
+def _debit(db, transfer, account_id, now):
     try:
-        return ledger.debit(db, card.points_account_id, transfer.lps_points, kind=EXCHANGE_OUT,
+        return ledger.debit(db, account_id, transfer.lps_points, kind=EXCHANGE_OUT,
                             business_key=business_key(transfer), fingerprint=transfer.fingerprint, occurred_at=now,
                             outlet_id=transfer.outlet_id, note=_note(transfer), now=now)
     except InsufficientBalance as exc:
