@@ -115,7 +115,7 @@ def settle_bill(db, plugins, programme, outlet, request: SettleRequest) -> Resul
     discount = sum(line["discount_cents"] for line in lines)
     charged = gross - discount
     chosen = _tenders_at(db, plugins, outlet, request.tenders)
-    context = TenderContext(db, outlet.id, outlet.code, card, card_type, occurred_at, pin=request.pin,
+    context = TenderContext(db, outlet.id, outlet.code, card, card_type, occurred_at,
                             lines=tuple(c.line for c in chosen), hook=plugins.hook, fingerprint=fingerprint)
     _check_tenders(chosen, charged, context)
     if any(c.tender.needs_pin for c in chosen) and pin_needed(card, card_type):

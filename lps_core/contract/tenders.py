@@ -46,7 +46,8 @@ class TenderContext:
     `lines` are all the bill's tender lines, for checks across lines (one voucher named twice);
     `business_key` and `fingerprint` make any ledger entry the tender posts idempotent (add a suffix
     of your own for a second entry); `hook` is the plugin manager's hook relay, to raise events such
-    as lps_on_credit_warning. `settlement_id` is set when taking and giving back, not when validating."""
+    as lps_on_credit_warning. `settlement_id` is set when taking and giving back, not when validating.
+    A tender never sees the card's PIN: LPS checks it once per bill when a tender `needs_pin`."""
 
     db: Any
     outlet_id: int
@@ -58,7 +59,6 @@ class TenderContext:
     settlement_id: int | None = None
     business_key: str | None = None
     fingerprint: str | None = None
-    pin: str | None = None
     lines: tuple = ()
     hook: Any = None
 
