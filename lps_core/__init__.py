@@ -8,11 +8,9 @@ Plugins import only lps_core.contract: `from lps_core.contract import hookimpl`.
 # settings, the database, the audit trail, the plugins, the programme, the API's directive), and
 # `require` stops start-up with a message when one is missing.
 PLATFORM = ("lps_core.settings", "pyramid_chameleon", "lps_core.db", "lps_core.audit", "lps_core.plugins",
-            "lps_core.outlets", "lps_core.api")
+            "lps_core.outlets", "lps_core.http")
 # The features, in any order: they find each other's components by interface, at request time.
-FEATURES = ("lps_core.earning", "lps_core.tiers", "lps_core.cards", "lps_core.cashier", "lps_core.vouchers",
-            "lps_core.exchange", "lps_core.rewards", "lps_core.receipts", "lps_core.web", "lps_core.members",
-            "lps_core.desk", "lps_core.admin")
+FEATURES = ("lps_core.tiers", "lps_core.cashier", "lps_core.receipts", "lps_core.screens")
 
 
 def main(global_config, **settings):

@@ -327,7 +327,7 @@ def test_a_key_approves_only_members_enrolled_at_its_outlet_or_at_none(testapp, 
 
 
 def test_every_api_view_has_its_declared_operation_and_every_operation_its_view(testapp):
-    from lps_core.api.operations import operations_of
+    from lps_core.http.operations import operations_of
 
     registry = testapp.app.registry
     views = set()

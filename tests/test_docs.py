@@ -29,7 +29,7 @@ def read(name):
 def api_paths() -> list[str]:
     """The paths of the OpenAPI document, as the app builds it (no database is touched)."""
     from lps_core import main
-    from lps_core.api.document import build_document
+    from lps_core.http.document import build_document
     from lps_core.testing import PII_SETTINGS
 
     app = main({}, **{"sqlalchemy.url": "sqlite:///lps-docs-test-never-opened.sqlite",

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from lps_core.api.operations import operations_of
+from lps_core.http.operations import operations_of
 from lps_core.ledger.models import Account, LedgerEntry
 
 HOSTILE_TEXT = st.sampled_from([

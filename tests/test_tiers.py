@@ -396,7 +396,7 @@ def tier_app(wsgi_app, database_url):
         config.include("pyramid_chameleon")
         config.include("lps_core.db")
         config.include("lps_core.outlets")
-        config.include("lps_core.api")
+        config.include("lps_core.http")
         config.include("lps_core.tiers")
     return config.make_wsgi_app()
 

@@ -20,8 +20,7 @@ EXTRA_PLUGINS = "lps.plugins.extra"
 
 
 def includeme(config):
-    """Loads the plugins (the registry utility IPlugins, request.plugins) and adds the plugins API
-    under /api/v1/plugins."""
+    """Loads the plugins: the registry utility IPlugins, request.plugins."""
     from lps_core.components import IPlugins
 
     settings = config.get_settings()
@@ -30,17 +29,4 @@ def includeme(config):
         raise PluginError(f"{EXTRA_PLUGINS} is given by code (name, object) pairs, not in an ini file")
     config.registry.registerUtility(load_plugins(settings, extra_plugins=extra), IPlugins)
     config.add_request_method(lambda request: request.registry.getUtility(IPlugins), "plugins", reify=True)
-    config.add_route("api.plugins", "/api/v1/plugins")
-    config.add_route("api.plugin_switches", "/api/v1/plugins/{kind}/{name}/switches")
-    config.add_route("api.plugin_switch", "/api/v1/plugins/{kind}/{name}/switches/{scope}")
-    # Plugins load before the API package adds its directive, so the operations are added when the
-    # configuration is committed, once every include has run.
-    config.action(None, _add_operations, args=(config,))
-    config.scan("lps_core.plugins.views")
 
-
-def _add_operations(config):
-    from lps_core.api.operations import add_api_operations
-    from lps_core.plugins.openapi import OPERATIONS, SCHEMAS
-
-    add_api_operations(config, OPERATIONS, SCHEMAS)

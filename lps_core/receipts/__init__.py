@@ -3,8 +3,7 @@
 
 def includeme(config):
     """Load the receipt templates (LPS's and plugins') as IReceiptTemplates and their shared macros
-    as IReceiptMacros (`request.receipt_templates`, `request.receipt_macros`), then add the receipt
-    routes."""
+    as IReceiptMacros (`request.receipt_templates`, `request.receipt_macros`)."""
     from lps_core.components import IPlugins, IReceiptMacros, IReceiptTemplates, require
     from lps_core.receipts.template_registry import MACROS_SPEC, load_receipt_templates, load_template
 
@@ -15,11 +14,3 @@ def includeme(config):
                               reify=True)
     config.add_request_method(lambda request: request.registry.getUtility(IReceiptMacros), "receipt_macros",
                               reify=True)
-    config.add_route("api.receipt_layout", "/api/v1/outlets/{code}/receipt-layout")
-    config.add_route("api.settlement_receipt", "/api/v1/settlements/{id}/receipt")
-    config.add_route("api.settlement_receipt_prints", "/api/v1/settlements/{id}/receipt/prints")
-
-    from lps_core.receipts.openapi import OPERATIONS, SCHEMAS
-
-    config.add_api_operations(OPERATIONS, SCHEMAS)
-    config.scan("lps_core.receipts.views")

@@ -12,12 +12,13 @@ from decimal import ROUND_CEILING, Decimal
 
 from sqlalchemy import func, select, update
 
-from lps_core.cards.models import Card
 from lps_core.cards.lifecycle import card_for_purpose
+from lps_core.cards.models import Card
 from lps_core.db.idempotency import claim, replay_or_conflict
 from lps_core.errors import Conflict, InsufficientBalance, NotFound, Unprocessable
 from lps_core.ledger import services as ledger
 from lps_core.ledger.models import LedgerEntry, LotAllocation, PointLot
+from lps_core.members.models import Tier
 from lps_core.outlets.models import Outlet
 from lps_core.rewards.models import (
     AWAITING_PICKUP,
@@ -391,3 +392,14 @@ def _view(db, redemption_id, *, points_balance=None, replayed=False) -> Redempti
 
 def _utc_or_none(value):
     return as_utc(value) if value is not None else None
+
+
+def check_tiers(db, values: dict):
+    """An allowed tier must exist (the schema cannot know the programme's tiers): 422 otherwise."""
+    if values.get("allowed_tiers"):
+        known_tiers = set(db.scalars(select(Tier.code)))
+        unknown = [tier for tier in values["allowed_tiers"] if tier not in known_tiers]
+        if unknown:
+            raise Unprocessable(f"no such tier: {', '.join(unknown)}",
+                                {"allowed_tiers": f"no such tier: {', '.join(unknown)}"})
+    return values

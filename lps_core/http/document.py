@@ -1,4 +1,4 @@
-"""The OpenAPI 3.1 document of /api/v1, assembled from the declared operations (lps_core.api.operations).
+"""The OpenAPI 3.1 document of /api/v1, assembled from the declared operations (lps_core.http.operations).
 
 Request bodies, query strings and path parameters are described by the same pydantic models that
 validate them; the answers' schemas are each feature's `SCHEMAS`. The document is built once, when the
@@ -9,7 +9,7 @@ import json
 from pydantic.json_schema import models_json_schema
 from pyramid.interfaces import IRoutesMapper
 
-from lps_core.api.operations import operations_of
+from lps_core.http.operations import operations_of
 
 PROBLEM_CODES = {400: "Malformed input; `fields` names each bad field", 401: "Missing or invalid API key",
                  403: "The key's outlet or scopes do not allow this", 404: "Not found",
@@ -117,3 +117,8 @@ def _openapi_31(schema):
         elif "type" not in converted:
             converted = {"anyOf": [converted, {"type": "null"}]}
     return converted
+
+
+# An amount of money as the API writes it; resource modules share it in their answers' schemas.
+DECIMAL = {"type": "string", "pattern": r"^-?[0-9]+\.[0-9]{2}$", "example": "380.00",
+           "description": "An amount as a decimal string with 2 decimals"}

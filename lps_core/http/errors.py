@@ -6,8 +6,8 @@ from pyramid.httpexceptions import HTTPException
 from pyramid.interfaces import IRoutesMapper
 from pyramid.view import exception_view_config, notfound_view_config
 
-from lps_core.api.operations import operations_of
 from lps_core.errors import LpsError, MethodNotAllowed, NotFound, ServiceUnavailable
+from lps_core.http.operations import operations_of
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"

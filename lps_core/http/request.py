@@ -1,4 +1,4 @@
-"""Authenticating API requests by their bearer key. Input is read through lps_core.api.operations."""
+"""Authenticating API requests by their bearer key. Input is read through lps_core.http.operations."""
 from lps_core.components import IApiKeys
 from lps_core.errors import Forbidden, Unauthorized
 

@@ -1,0 +1,112 @@
+"""Receipt API views: an outlet's receipt layout (scope outlets.manage), and printing a
+settlement's receipt with the list of its prints (scope cashier). Thin: read the input through its
+operation's schema, call a service, shape.
+A receipt prints in the language of the staff member's screen (request.locale_name: the language
+switch's cookie, else the browser's Accept-Language)."""
+from pyramid.response import Response
+from pyramid.view import view_config
+
+from lps_core.cashier.schemas import SettlementPath
+from lps_core.earning.rules import outlet_id_of
+from lps_core.http.document import answer, problems
+from lps_core.http.operations import Operation, read_body, read_path, read_query
+from lps_core.http.request import authenticate
+from lps_core.receipts import services as receipts
+from lps_core.receipts.presentation import RECEIPT_CSP, receipt_translator
+from lps_core.receipts.schemas import OutletPath, ReceiptLayoutIn, ReceiptQuery
+from lps_core.receipts.services import FIELDS, PAPERS
+from lps_core.timeutil import isoformat
+
+
+def includeme(config):
+    config.add_route("api.receipt_layout", "/api/v1/outlets/{code}/receipt-layout")
+    config.add_route("api.settlement_receipt", "/api/v1/settlements/{id}/receipt")
+    config.add_route("api.settlement_receipt_prints", "/api/v1/settlements/{id}/receipt/prints")
+    config.add_api_operations(OPERATIONS, SCHEMAS)
+    config.scan(__name__)
+
+
+OPERATIONS = [
+    Operation("api.receipt_layout", "get", "getReceiptLayout", "An outlet's receipt layout, or the defaults",
+              {"200": answer("The layout", "ReceiptLayout"), **problems(401, 403, 404)},
+              scope="outlets.manage", path=OutletPath),
+    Operation("api.receipt_layout", "put", "putReceiptLayout",
+              "Replace an outlet's receipt layout; fields left out take their defaults",
+              {"200": answer("The layout saved", "ReceiptLayout"), **problems(401, 403, 404, 413, 422)},
+              scope="outlets.manage", body=ReceiptLayoutIn, path=OutletPath),
+    Operation("api.settlement_receipt", "get", "printReceipt",
+              "Print a settlement's receipt as an HTML page (the key's outlet must be the settlement's)",
+              {"200": {"description": "The receipt, ready to print",
+                       "content": {"text/html": {"schema": {"type": "string"}}}}, **problems(401, 403, 404)},
+              scope="cashier", path=SettlementPath, query=ReceiptQuery,
+              description="Every call records a print. The first is the original; every later one is marked COPY "
+                          "and numbered (header X-LPS-Receipt-Copy: 0 for the original, 1, 2... for copies). "
+                          "Another outlet's settlement answers 404, like an unknown one."),
+    Operation("api.settlement_receipt_prints", "get", "listReceiptPrints",
+              "Every print of a settlement's receipt, original first",
+              {"200": answer("The prints", "ReceiptPrints"), **problems(401, 403, 404)},
+              scope="cashier", path=SettlementPath),
+]
+
+SCHEMAS = {
+    "ReceiptLayout": {"type": "object", "properties": {
+        "outlet": {"type": "string"},
+        "header_text": {"type": "string", "nullable": True}, "footer_text": {"type": "string", "nullable": True},
+        "logo": {"type": "string", "nullable": True},
+        "paper": {"type": "string", "enum": list(PAPERS)},
+        "template": {"type": "string", "example": "lps-80mm"},
+        "fields": {"type": "array", "items": {"type": "string", "enum": list(FIELDS)}},
+        "default": {"type": "boolean", "description": "True when the outlet has no layout of its own"}}},
+    "ReceiptPrints": {"type": "object", "properties": {
+        "settlement_id": {"type": "integer"},
+        "prints": {"type": "array", "items": {"type": "object", "properties": {
+            "copy": {"type": "boolean"}, "copy_no": {"type": "integer", "description": "0 for the original"},
+            "paper": {"type": "string", "enum": list(PAPERS)}, "template": {"type": "string"},
+            "printed_at": {"type": "string", "format": "date-time"}}}},
+    }},
+}
+
+
+# The receipt is a page of its own: nothing in it may run script, even if text slipped through.
+@view_config(route_name="api.receipt_layout", request_method="GET", require_csrf=False, renderer="json")
+def get_receipt_layout(request):
+    authenticate(request, "outlets.manage")
+    code = read_path(request).code
+    layout = receipts.get_layout(request.dbsession, outlet_id_of(request.dbsession, code))
+    return {"outlet": code, **layout.as_json()}
+
+
+@view_config(route_name="api.receipt_layout", request_method="PUT", require_csrf=False, renderer="json")
+def put_receipt_layout(request):
+    authenticate(request, "outlets.manage")
+    code = read_path(request).code
+    outlet_id = outlet_id_of(request.dbsession, code)
+    layout = read_body(request).layout(request.receipt_templates)
+    receipts.save_layout(request.dbsession, outlet_id, layout)
+    return {"outlet": code, **layout.as_json()}
+
+
+@view_config(route_name="api.settlement_receipt", request_method="GET", require_csrf=False)
+def settlement_receipt(request):
+    outlet = authenticate(request, "cashier")
+    settlement_id = read_path(request).id
+    paper = read_query(request).paper
+    printed = receipts.print_receipt(
+        request.dbsession, request.receipt_templates, settlement_id, outlet, paper,
+        macros=request.receipt_macros, time_zone=request.programme.timezone,
+        translate=receipt_translator(request), language=request.locale_name)
+    response = Response(printed.html, content_type="text/html", charset="utf-8")
+    response.headers.update({"Cache-Control": "no-store", "Content-Security-Policy": RECEIPT_CSP,
+                             "X-LPS-Receipt-Copy": str(printed.copy_no),
+                             "X-LPS-Receipt-Template": printed.template})
+    return response
+
+
+@view_config(route_name="api.settlement_receipt_prints", request_method="GET", require_csrf=False, renderer="json")
+def settlement_receipt_prints(request):
+    outlet = authenticate(request, "cashier")
+    settlement_id = read_path(request).id
+    prints = receipts.list_prints(request.dbsession, settlement_id, outlet)
+    return {"settlement_id": settlement_id,
+            "prints": [{"copy": row.is_copy, "copy_no": row.copy_no, "paper": row.paper, "template": row.template,
+                        "printed_at": isoformat(row.printed_at)} for row in prints]}
