@@ -52,7 +52,7 @@ class IReceiptMacros(Interface):
 
 
 class ILabels(Interface):
-    """The Labels of codes shown on screens (lps_core.web.labels)."""
+    """The Labels of codes shown on screens (lps_core.labels)."""
 
 
 def require(registry, interface, needed_by):

@@ -433,7 +433,7 @@ def test_the_filtered_list_exports_to_csv_with_masked_values(testapp, seed):
 
 
 def test_a_csv_cell_that_a_spreadsheet_would_run_is_defused():
-    from lps_core.admin.audit_log import _cell
+    from lps_core.screens.config.audit_log import _cell
 
     assert [_cell(value) for value in ("=1+1", "+86", "-2", "@SUM(A1)", "plain", None)] == [
         "'=1+1", "'+86", "'-2", "'@SUM(A1)", "plain", ""]

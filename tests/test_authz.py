@@ -18,7 +18,7 @@ from lps_core.operators.permissions import Permission
 from lps_core.operators.roles import ROLES, permissions_of
 from lps_core.operators.services import create_operator, get_operator
 from lps_core.outlets.models import Outlet
-from lps_core.web.security import require_outlet
+from lps_core.screens.shell.security import require_outlet
 
 PASSWORD = "matrix-pass-123"
 # Routes that are public by their plugin's design, though they do not say so in code (none today).

@@ -14,9 +14,9 @@ import pytest
 from pyramid.i18n import TranslationString, make_localizer
 
 from lps_core import catalogs
+from lps_core.labels import LABELS
+from lps_core.screens.shell.i18n import Formatter
 from lps_core.timeutil import as_utc, utcnow
-from lps_core.web.i18n import Formatter
-from lps_core.web.labels import LABELS
 
 TEMPLATES = sorted(Path(catalogs.PACKAGE).rglob("*.pt"))
 # Text that is the same in every language: the product's name, symbols and numbers.
@@ -211,7 +211,7 @@ def known_codes():
 def test_every_known_code_has_a_chinese_label(kind, codes):
     assert codes, f"no {kind} found"
     missing = sorted(code for code in codes if code not in LABELS[kind])
-    assert missing == [], f"{kind}: no label for {missing} in lps_core/web/labels.py"
+    assert missing == [], f"{kind}: no label for {missing} in lps_core/labels.py"
     untranslated = sorted(code for code in codes if chinese(LABELS[kind][code]) == str(LABELS[kind][code]))
     assert untranslated == [], f"{kind}: no Chinese for {untranslated}: run `make catalogs` and translate"
 
@@ -320,7 +320,7 @@ def test_the_dashboard_calls_an_outlets_name_a_name_not_a_persons_name(testapp, 
 # --- Numbers the cashier screen proposes carry the programme's date -----------------------------------
 
 def test_new_references_are_dated_in_the_programmes_time_zone():
-    from lps_core.desk.forms import new_reference
+    from lps_core.screens.desk.forms import new_reference
 
     ahead, behind = ZoneInfo("Etc/GMT-14"), ZoneInfo("Etc/GMT+12")  # UTC+14 and UTC-12: 26 hours apart
     before = utcnow()

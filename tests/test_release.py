@@ -58,8 +58,9 @@ def test_the_wheel_holds_every_file_of_lps_core(wheel):
     assert in_wheel - in_tree == set(), "files in the wheel that lps_core does not have"
     # What the screens need is there: every folder of templates, the static files, compiled catalogs.
     folders = {Path(name).parent.as_posix() for name in in_wheel}
-    assert {"lps_core/members/templates", "lps_core/desk/templates", "lps_core/admin/templates",
-            "lps_core/web/templates", "lps_core/web/static", "lps_core/receipts/templates",
+    assert {"lps_core/screens/members/templates", "lps_core/screens/desk/templates",
+            "lps_core/screens/config/templates", "lps_core/screens/shell/templates",
+            "lps_core/screens/shell/static", "lps_core/receipts/templates",
             "lps_core/db/migrations/versions"} <= folders
     assert any(name.endswith(".mo") for name in in_wheel)
 

@@ -15,13 +15,13 @@ from lps_core.cards.models import CardType
 from lps_core.cashier import name_the_tenders
 from lps_core.components import ILabels, IPlugins
 from lps_core.contract import ITender
+from lps_core.labels import LABELS, Labels
 from lps_core.ledger.check import find_drift
 from lps_core.ledger.models import Account, LedgerEntry, PointLot
 from lps_core.outlets.models import Outlet
 from lps_core.plugins.switches import set_switch
 from lps_core.testing import sign_in_as
 from lps_core.timeutil import utcnow
-from lps_core.web.labels import LABELS, Labels
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from webtest import TestApp
 from lps_core.operators.models import Operator
 from lps_core.operators.services import MAX_FAILED_LOGINS, create_operator
 from lps_core.operators.throttle import ADDRESS_MAX_FAILURES
+from lps_core.screens.shell import security
 from lps_core.testing import PII_SETTINGS, audited
-from lps_core.web import security
 
 PASSWORD = "first-pass-123"
 
@@ -158,7 +158,7 @@ def test_the_session_cookie_is_secure_when_configured(database_url):
 # --- Security headers ---------------------------------------------------------------------------------
 
 def test_staff_pages_send_security_headers_and_are_not_stored(testapp, operator):
-    from lps_core.web.headers import CONTENT_SECURITY_POLICY
+    from lps_core.screens.shell.headers import CONTENT_SECURITY_POLICY
 
     pages = {"sign-in": testapp.get("/login"), "dashboard": sign_in(testapp, "alice", PASSWORD).follow(),
              "forbidden redirect": TestApp(testapp.app).get("/", status=303)}
@@ -180,7 +180,7 @@ def test_a_pages_own_policy_is_kept_and_framing_is_still_refused(testapp):
     from pyramid.request import Request
     from pyramid.response import Response
 
-    from lps_core.web.headers import add_security_headers
+    from lps_core.screens.shell.headers import add_security_headers
 
     response = Response(headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"})
     add_security_headers(NewResponse(Request.blank("/cashier/settlements/1/receipt"), response))

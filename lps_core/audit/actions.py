@@ -147,7 +147,7 @@ YES = dgettext("lps_config", "yes")
 NO = dgettext("lps_config", "no")
 NOTHING = "—"
 
-# Which stored codes a field holds, as a kind of lps_core.web.labels ("card status"), so that the
+# Which stored codes a field holds, as a kind of lps_core.labels ("card status"), so that the
 # screen names them as everywhere else: by field, or by field and the entry's target type.
 VALUE_KINDS = {"roles": "role", "gender": "gender", "formula": "formula"}
 VALUE_KINDS_BY_TARGET = {

@@ -9,9 +9,9 @@ from zope.interface import implementer
 
 from lps_core.cards.schemas import DecimalText
 from lps_core.contract import IPromotionKind, hookimpl
+from lps_core.labels import LABELS
 from lps_core.money import format_cents
 from lps_core.validation import Body, Field, Int, MoneyOrZero, failure
-from lps_core.web.labels import LABELS
 
 MAX_POINTS = 10**12
 Points = Int(1, MAX_POINTS)

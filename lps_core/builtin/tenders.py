@@ -35,6 +35,7 @@ from lps_core.contract import (
     hookimpl,
 )
 from lps_core.errors import InsufficientBalance, Unprocessable
+from lps_core.labels import LABELS, TENDER
 from lps_core.ledger import services as ledger
 from lps_core.ledger.models import POINTS, LedgerEntry
 from lps_core.money import format_cents
@@ -46,7 +47,6 @@ from lps_core.vouchers.services import (
     reinstate_voucher,
     vouchers_earn_points,
 )
-from lps_core.web.labels import LABELS, TENDER
 
 MAX_POINTS_PER_CURRENCY_UNIT = 1_000_000
 

@@ -41,7 +41,7 @@ def _screen(request) -> str:
     title = localizer.translate(_("The system is busy"))
     text = localizer.translate(_("LPS cannot reach its database at the moment. Nothing was saved by this "
                                  "request. Please try again in a minute; if it goes on, call IT."))
-    stylesheet = request.static_url("lps_core.web:static/lps.css")
+    stylesheet = request.static_url("lps_core.screens.shell:static/lps.css")
     return (f'<!DOCTYPE html>\n<html lang="{escape(request.locale_name.replace("_", "-"))}">\n<head>\n'
             f'<meta charset="utf-8"><title>{escape(title)}</title>\n'
             f'<link rel="stylesheet" href="{escape(stylesheet)}">\n</head>\n'

@@ -1,0 +1,10 @@
+"""The staff screens: the shell (layout, session, security policy, lists, sign-in), the helpers
+every screen shares (shared.py), and one package per area: the desk, the configuration screens
+and the member screens. Services never import from here."""
+
+
+def includeme(config):
+    config.include("lps_core.screens.shell")
+    config.include("lps_core.screens.desk")
+    config.include("lps_core.screens.config")
+    config.include("lps_core.screens.members")

@@ -1,0 +1,271 @@
+"""The cashier's screen: look a card up (swipe, number, phone or name), build the bill, settle it
+with mixed tenders, print the receipt; refund a settlement; put value on the card (deposit, uses
+top-up, credit repayment). Thin views: the rules live in lps_core.cashier and lps_core.cards.
+
+A form that fails is shown again with its values and each error beside its field; its transaction
+is doomed, so nothing of a half-done settlement is kept (a wrong PIN is still counted: the PIN
+check records failures once the transaction ends, whichever way)."""
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.response import Response
+from pyramid.view import view_config
+
+from lps_core.cards.funds import card_balances, deposit, repay_credit, top_up_uses
+from lps_core.cashier import services
+from lps_core.cashier.documents import balances_json, settlement_document
+from lps_core.cashier.lookup import look_up
+from lps_core.cashier.models import Settlement
+from lps_core.cashier.schemas import (
+    CreditRepaymentIn,
+    DepositIn,
+    LookupQuery,
+    RefundIn,
+    SettleIn,
+    UsesTopUpIn,
+)
+from lps_core.errors import LpsError
+from lps_core.members.schemas import filled
+from lps_core.operators.permissions import Permission
+from lps_core.outlets.models import Outlet
+from lps_core.receipts import services as receipts
+from lps_core.receipts.presentation import RECEIPT_CSP, receipt_translator
+from lps_core.screens.desk.amounts import cents_of
+from lps_core.screens.desk.forms import (
+    ITEM_FIELDS,
+    ITEM_LINES,
+    TENDER_FIELDS,
+    TENDER_LINES,
+    movement_body,
+    new_reference,
+    padded,
+    refund_body,
+    settle_body,
+    settle_form_fields,
+)
+from lps_core.screens.desk.outlets import context_of
+from lps_core.screens.shared import audit, chosen_outlet, dgettext, flash, outlets_in_scope
+from lps_core.timeutil import utcnow
+from lps_core.validation import validate
+
+CASHIER_PAGE = "lps_core.screens.desk:templates/cashier.pt"
+SETTLEMENT_PAGE = "lps_core.screens.desk:templates/settlement.pt"
+# The fields each form shows beside an input; the services' other errors are listed above the form.
+FORM_FIELDS = {
+    "lookup": ("card_no", "phone", "name"),
+    "settle": ("bill_no", "items", "tenders", "pin") + tuple(f"tenders[{n}]" for n in range(10)),
+    "deposit": ("deposit_no", "amount", "tender", "reference"),
+    "top_up": ("topup_no", "uses", "amount", "tender"),
+    "repay": ("repayment_no", "amount", "tender"),
+    "refund": ("scope", "amount", "refund_no", "reason"),
+}
+MOVEMENTS = {  # form -> (number field, service call, schema)
+    "deposit": ("deposit_no", lambda db, card, card_type, outlet, body, at: deposit(
+        db, card, card_type, outlet, deposit_no=body.reference_no, amount_cents=body.amount_cents,
+        tender=body.tender, reference=body.reference, occurred_at=at), DepositIn),
+    "top_up": ("topup_no", lambda db, card, card_type, outlet, body, at: top_up_uses(
+        db, card, card_type, outlet, topup_no=body.reference_no, uses=body.uses, price_cents=body.amount_cents,
+        tender=body.tender, occurred_at=at), UsesTopUpIn),
+    "repay": ("repayment_no", lambda db, card, card_type, outlet, body, at: repay_credit(
+        db, card, card_type, outlet, repayment_no=body.reference_no, amount_cents=body.amount_cents,
+        tender=body.tender, occurred_at=at), CreditRepaymentIn),
+}
+
+
+def form_failed(request, exc: LpsError, form, fields=None) -> dict:
+    """Keep nothing of the failed request, answer 400, and sort its errors (or `fields`, the errors
+    named as the form shows them) for the template."""
+    request.tm.doom()
+    request.response.status = 400
+    return errors_for(form, fields or exc.fields or {"": exc.message})
+
+
+def money(request):
+    """For templates: a decimal string of the documents ("12.34") formatted for the page's locale."""
+    return lambda amount: request.fmt.money(cents_of(amount))
+
+
+def errors_for(form, fields) -> dict:
+    errors = {name: {} for name in FORM_FIELDS}
+    errors[form] = dict(fields)
+    errors["other"] = [message for name, message in fields.items() if name not in FORM_FIELDS[form]]
+    return errors
+
+
+@view_config(route_name="cashier", request_method="GET", renderer=CASHIER_PAGE, permission=Permission.CASHIER_SETTLE)
+def cashier(request):
+    return cashier_page(request, chosen_outlet(request))
+
+
+def cashier_page(request, outlet, *, card_no=None, errors=None, bill=None, values=None, failed=None) -> dict:
+    """Everything the cashier's screen shows: the outlet (or the choice of one), the look-up and its
+    matches, the card, and the bill and value forms (fresh, or as a failed POST left them)."""
+    params = request.params
+    search = {"card_no": card_no or params.get("card_no", ""), "phone": "" if card_no else params.get("phone", ""),
+              "name": "" if card_no else params.get("name", "")}
+    errors = errors or errors_for("lookup", {})
+    zone = request.programme.timezone
+    page = {"outlet": outlet, "outlets": outlets_in_scope(request), "search": search,
+            "may_fund": request.has_permission(Permission.STORED_VALUE_DEPOSIT),
+            "matches": [], "card": None, "errors": errors, "failed": failed,
+            "money": money(request),
+            "tenders": services.tenders_on_at(request.dbsession, request.plugins, outlet.id) if outlet else [],
+            "values": {"deposit_no": new_reference("D", zone), "topup_no": new_reference("U", zone),
+                       "repayment_no": new_reference("P", zone), **(values or {})},
+            "bill": bill or {"bill_no": new_reference(f"{outlet.code}-", zone) if outlet else "",
+                             "items": padded([], ITEM_LINES, ITEM_FIELDS),
+                             "tenders": padded([], TENDER_LINES, TENDER_FIELDS)}}
+    if outlet is None or not any(search.values()):
+        return page
+    try:
+        # The API's look-up query (GET /api/v1/cashier/lookup) checks the desk's look-up form too.
+        query = validate(LookupQuery, filled(search, search), message="the look-up has invalid fields")
+        page["matches"] = look_up(request.dbsession, outlet.code, utcnow(), card_no=query.card_no,
+                                  phone=query.phone, name=query.name, tz=request.programme.timezone)
+    except LpsError as exc:
+        errors["lookup"] = exc.fields
+        request.response.status = 400
+        return page
+    if not page["matches"]:
+        field = next(name for name, value in search.items() if value)
+        errors["lookup"] = {field: request.localizer.translate(dgettext("lps_cashier", "No card found."))}
+    elif len(page["matches"]) == 1:
+        page["card"] = page["matches"][0]
+    return page
+
+
+def _outlet_or_back(request):
+    outlet = chosen_outlet(request)
+    if outlet is None:
+        raise HTTPSeeOther(request.route_url("cashier"))
+    return outlet
+
+
+@view_config(route_name="cashier.settle", request_method="POST", renderer=CASHIER_PAGE,
+             permission=Permission.CASHIER_SETTLE)
+def settle(request):
+    outlet = _outlet_or_back(request)
+    body, shown = settle_body(request.POST, request.identity.username)
+    db = request.dbsession
+    try:
+        result = services.settle_bill(db, request.plugins, request.programme, context_of(outlet),
+                                      validate(SettleIn, body).settle_request())
+    except LpsError as exc:
+        errors = form_failed(request, exc, "settle", settle_form_fields(exc.fields))
+        return cashier_page(request, outlet, card_no=body.get("card_no"), errors=errors, bill=shown, failed="settle")
+    if not result.replayed:
+        document = settlement_document(db, result.id)
+        audit(request, "settlement.create", ("settlement", result.id),
+              after={key: document[key] for key in ("bill_no", "card", "gross", "discount", "charged", "tenders",
+                                                    "points", "balances")},
+              outlet_id=outlet.id)
+        flash(request, dgettext("lps_cashier", "The bill is settled."))
+    else:
+        flash(request, dgettext("lps_cashier", "This bill was already settled: here it is."))
+    return HTTPSeeOther(request.route_url("cashier.settlement", id=result.id))
+
+
+def _settlement_in_scope(request) -> tuple[int, Outlet]:
+    raw = request.matchdict["id"]
+    settlement = request.dbsession.get(Settlement, int(raw)) if raw.isdigit() and len(raw) < 18 else None
+    if settlement is None or not request.identity.covers_outlet(settlement.outlet_id):
+        raise HTTPNotFound("no such settlement")  # another outlet's settlement, as an unknown one
+    return settlement.id, request.dbsession.get(Outlet, settlement.outlet_id)
+
+
+@view_config(route_name="cashier.settlement", request_method="GET", renderer=SETTLEMENT_PAGE,
+             permission=Permission.CASHIER_SETTLE)
+def settlement(request):
+    settlement_id, outlet = _settlement_in_scope(request)
+    return settlement_page(request, settlement_id, outlet)
+
+
+def settlement_page(request, settlement_id, outlet, *, errors=None, values=None) -> dict:
+    return {"doc": settlement_document(request.dbsession, settlement_id), "outlet": outlet,
+            "money": money(request), "may_refund": request.has_permission(Permission.CASHIER_REFUND),
+            "errors": errors or errors_for("refund", {}),
+            "values": values or {"scope": "all", "refund_no": new_reference("RF", request.programme.timezone)}}
+
+
+@view_config(route_name="cashier.refund", request_method="POST", renderer=SETTLEMENT_PAGE,
+             permission=Permission.CASHIER_REFUND)
+def refund(request):
+    settlement_id, outlet = _settlement_in_scope(request)
+    db = request.dbsession
+    before = settlement_document(db, settlement_id)["refundable"]
+    try:
+        result = services.refund_settlement(db, request.plugins, context_of(outlet), settlement_id,
+                                            validate(RefundIn, refund_body(request.POST, request.identity.username))
+                                            .refund_request())
+    except LpsError as exc:
+        errors = form_failed(request, exc, "refund")
+        return settlement_page(request, settlement_id, outlet, errors=errors, values=dict(request.POST))
+    if not result.replayed:
+        document = settlement_document(db, settlement_id)
+        made = next(item for item in document["refunds"] if item["id"] == result.id)
+        audit(request, "settlement.refund", ("settlement", settlement_id),
+              before={"refundable": before},
+              after={"refundable": document["refundable"], "refund_no": made["refund_no"],
+                     "amount": made["amount"], "points": made["points"], "reason": made["reason"]},
+              outlet_id=outlet.id)
+        flash(request, dgettext("lps_cashier", "The refund is made."))
+    else:
+        flash(request, dgettext("lps_cashier", "This refund was already made."))
+    return HTTPSeeOther(request.route_url("cashier.settlement", id=settlement_id))
+
+
+@view_config(route_name="cashier.receipt", request_method="GET", permission=Permission.CASHIER_SETTLE)
+def receipt(request):
+    """The receipt as its own page to print: the first print is the original, later ones COPY."""
+    settlement_id, outlet = _settlement_in_scope(request)
+    paper = request.params.get("paper")
+    printed = receipts.print_receipt(
+        request.dbsession, request.receipt_templates, settlement_id, context_of(outlet),
+        paper if paper in receipts.PAPERS else None, macros=request.receipt_macros,
+        time_zone=request.programme.timezone, translate=receipt_translator(request),
+        language=request.locale_name)
+    response = Response(printed.html, content_type="text/html", charset="utf-8")
+    response.headers.update({"Cache-Control": "no-store", "Content-Security-Policy": RECEIPT_CSP})
+    return response
+
+
+def _movement(request, form):
+    number_field, post, schema = MOVEMENTS[form]
+    outlet = _outlet_or_back(request)
+    card_no = request.matchdict["card_no"]
+    db = request.dbsession
+    try:
+        body = validate(schema, movement_body(request.POST, number_field, uses=schema is UsesTopUpIn)).movement()
+        at = utcnow()
+        card, card_type = services.card_for_use(db, card_no, at, tz=request.programme.timezone)
+        before = balances_json(card_balances(db, card, card_type))
+        movement = post(db, card, card_type, context_of(outlet), body, at)
+    except LpsError as exc:
+        return cashier_page(request, outlet, card_no=card_no, errors=form_failed(request, exc, form),
+                            values={**dict(request.POST), "form": form}, failed=form)
+    if movement.replayed:
+        flash(request, dgettext("lps_cashier", "This was already recorded."))
+    else:
+        audit(request, f"card.{movement.kind}", ("card", card.card_no),
+              before=before, after={**balances_json(movement.balances), number_field: movement.reference_no,
+                                    "amount": movement.amount, "bonus_cents": movement.bonus_cents,
+                                    "tender": body.tender},
+              outlet_id=outlet.id)
+        flash(request, dgettext("lps_cashier", "Saved: the balances below are up to date."))
+    return HTTPSeeOther(request.route_url("cashier", _query={"outlet": outlet.code, "card_no": card.card_no}))
+
+
+@view_config(route_name="cashier.deposit", request_method="POST", renderer=CASHIER_PAGE,
+             permission=Permission.STORED_VALUE_DEPOSIT)
+def card_deposit(request):
+    return _movement(request, "deposit")
+
+
+@view_config(route_name="cashier.top_up", request_method="POST", renderer=CASHIER_PAGE,
+             permission=Permission.STORED_VALUE_DEPOSIT)
+def card_top_up(request):
+    return _movement(request, "top_up")
+
+
+@view_config(route_name="cashier.repay", request_method="POST", renderer=CASHIER_PAGE,
+             permission=Permission.STORED_VALUE_DEPOSIT)
+def card_repayment(request):
+    return _movement(request, "repay")
