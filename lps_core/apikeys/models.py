@@ -14,7 +14,7 @@ class ApiKey(Base):
     outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id"))
     prefix: Mapped[str] = mapped_column(String(16), unique=True)
     secret_hash: Mapped[str] = mapped_column(String(64))
-    scopes: Mapped[str] = mapped_column(String(200))
+    scopes: Mapped[str] = mapped_column(String(1000))
     label: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

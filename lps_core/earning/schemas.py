@@ -316,7 +316,7 @@ class PromotionChangeIn(Body):
 
     code: Code(32, description="Cannot change; may be repeated") | None = None
     name: Text(200) | None = None
-    kind: Code(16, description=KIND_DESCRIPTION) | None = None
+    kind: Code(64, description=KIND_DESCRIPTION) | None = None
     params: Params | None = Field(None, examples=[{"multiplier": "2"}])
     starts_at: ConfigTime | None = None
     ends_at: ConfigTime | None = None
@@ -380,7 +380,7 @@ class PromotionIn(PromotionChangeIn):
 
     code: Code(32)
     name: Text(200)
-    kind: Code(16, description=KIND_DESCRIPTION)
+    kind: Code(64, description=KIND_DESCRIPTION)
     params: Params = Field(examples=[{"multiplier": "2"}])
     starts_at: ConfigTime
     ends_at: ConfigTime
