@@ -13,11 +13,13 @@ from zope.interface import implementer
 from lps_core.contract import (
     DeliveryResult, INotificationChannel, OutletSettings, ProgrammeSettings, SettingsDeclaration, hookimpl,
 )
-from lps_core.errors import Unprocessable
+from lps_core.errors import ConfigurationError, Unprocessable
 from lps_core.outlets.models import Outlet, Property
 from lps_core.plugins import PluginError, load_plugins
+from lps_core.plugins.models import PluginSwitch
 from lps_core.plugins.switches import set_switch, switches_of
 from lps_core.testing import PII_SETTINGS, audited, csrf_of, sign_in_as
+from lps_core.timeutil import utcnow
 
 PASSWORD = "switch-pass-123"
 
@@ -334,3 +336,20 @@ def test_extra_plugins_are_given_by_code_not_by_an_ini_file(database_url):
 
     with pytest.raises(PluginError, match="lps.plugins.extra"):
         main({}, **{"sqlalchemy.url": database_url, "lps.plugins.extra": "pigeon_post", **PII_SETTINGS})
+
+
+def test_stored_settings_that_no_longer_fit_stop_start_up_naming_the_component_and_field(database_url, seed):
+    from lps_core import main
+
+    rest, _, _ = _ids(seed.db)
+    # As if an older release of the plugin had stored them: a daily limit its schema now refuses.
+    seed.db.add(PluginSwitch(component_kind="channel", component_name="pigeon", scope="outlet", scope_id=rest,
+                             enabled=True, settings={"daily_limit": 0}, updated_at=utcnow()))
+    seed.db.commit()
+    with pytest.raises(ConfigurationError) as stopped:
+        main({}, **{"sqlalchemy.url": database_url, "lps.plugins.extra": EXTRA, **PII_SETTINGS})
+    text = str(stopped.value)
+    assert text.startswith(f"plugin 'pigeon_post': channel 'pigeon' at outlet {rest}: settings.daily_limit: ")
+    assert "\n" not in text and "lps.check_outlets_on_start = false" in text
+    main({}, **{"sqlalchemy.url": database_url, "lps.plugins.extra": EXTRA, "lps.check_outlets_on_start": "false",
+                **PII_SETTINGS})  # so that staff can start it and correct them

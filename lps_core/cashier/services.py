@@ -1,6 +1,6 @@
 """Settling a bill with a member card, and refunding it.
 
-A settlement is claimed by inserting its row with ON CONFLICT DO NOTHING on (outlet, bill no.), as
+A settlement is claimed by inserting its row on (outlet, bill no.) with lps_core.db.idempotency, as
 earning claims a bill, so a retried or doubled request settles once. Everything happens in the
 request's one transaction: if any tender fails (too little stored value, a wrong PIN, no credit
 left), nothing at all is posted.
@@ -25,7 +25,6 @@ from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from lps_core.cards.funds import card_balances
 from lps_core.cards.models import Card, CardType
@@ -35,21 +34,13 @@ from lps_core.cards.services import normalize_card_no
 from lps_core.cashier.models import Settlement, SettlementRefund, SettlementTender
 from lps_core.cashier.requests import RefundRequest, SettleRequest
 from lps_core.contract import BillLine, SettledTender, TenderContext, TenderLine, TenderRefused
+from lps_core.db.idempotency import claim, replay_or_conflict
 from lps_core.earning.services import EarnRequest, earn_points_for_bill, reverse_bill
 from lps_core.errors import Conflict, NotFound, Unprocessable
 from lps_core.ledger import services as ledger
 from lps_core.ledger.models import POINTS, Account
 from lps_core.money import format_cents
-from lps_core.tiers.services import tier_held_at
 from lps_core.timeutil import utcnow
-
-
-def _claim_statement(dialect):
-    table = Settlement.__table__
-    return dialect.insert(table).on_conflict_do_nothing(index_elements=["outlet_id", "bill_no"]).returning(table.c.id)
-
-
-CLAIM_SETTLEMENT = {"postgresql": _claim_statement(postgresql), "sqlite": _claim_statement(sqlite)}
 
 
 @dataclass(frozen=True)
@@ -107,7 +98,7 @@ def settle_bill(db, plugins, programme, outlet, request: SettleRequest) -> Resul
     card, card_type = card_for_use(db, request.card_no, occurred_at, tz=programme.timezone)
     tier = card.member.tier if card.member is not None else None
     if card.member is not None and request.occurred_at is not None:
-        changed, held = tier_held_at(db, card.member_id, occurred_at)
+        changed, held = programme.tiers.held_at(db, card.member_id, occurred_at)
         tier = held if changed else tier
     lines = price_lines(card_type, tier, outlet.code, request.items)
     gross = sum(line["amount_cents"] for line in lines)
@@ -121,7 +112,7 @@ def settle_bill(db, plugins, programme, outlet, request: SettleRequest) -> Resul
     if any(c.tender.needs_pin for c in chosen) and pin_needed(card, card_type):
         verify_pin(db, card, request.pin)
 
-    settlement_id = db.scalar(CLAIM_SETTLEMENT[db.get_bind().dialect.name], {
+    settlement_id = claim(db, Settlement.__table__, ("outlet_id", "bill_no"), {
         "outlet_id": outlet.id, "bill_no": request.bill_no, "card_id": card.id, "member_id": card.member_id,
         "gross_cents": gross, "discount_cents": discount, "charged_cents": charged, "earning_basis_cents": 0,
         "points": 0, "items": [_line_json(line) for line in lines], "balances": {}, "fingerprint": fingerprint,
@@ -165,8 +156,8 @@ def refund_settlement(db, plugins, outlet, settlement_id, request: RefundRequest
     existing = db.execute(select(SettlementRefund.id, SettlementRefund.fingerprint).where(
         SettlementRefund.settlement_id == settlement.id, SettlementRefund.refund_no == request.refund_no)).one_or_none()
     if existing is not None:
-        if existing.fingerprint != fingerprint:
-            raise Conflict(f"refund {request.refund_no!r} of settlement {settlement_id} was already made with "
+        replay_or_conflict(existing.fingerprint, fingerprint,
+                           f"refund {request.refund_no!r} of settlement {settlement_id} was already made with "
                            "another amount", {"refund_no": "already used with another amount"})
         return Result(existing.id, True)
 
@@ -222,8 +213,8 @@ def _replay(db, outlet, bill_no, fingerprint) -> Result | None:
                      .where(Settlement.outlet_id == outlet.id, Settlement.bill_no == bill_no)).one_or_none()
     if row is None:
         return None
-    if row.fingerprint != fingerprint:
-        raise Conflict(f"bill {bill_no} of outlet {outlet.code} was already settled with other content",
+    replay_or_conflict(row.fingerprint, fingerprint,
+                       f"bill {bill_no} of outlet {outlet.code} was already settled with other content",
                        {"bill_no": "already settled with other content"})
     return Result(row.id, True)
 

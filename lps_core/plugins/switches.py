@@ -16,10 +16,11 @@ import threading
 import time
 from dataclasses import dataclass
 
+from pydantic import ValidationError
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from lps_core.errors import LpsError, NotFound, Unprocessable
+from lps_core.errors import ConfigurationError, LpsError, NotFound, Unprocessable
 from lps_core.outlets.models import Outlet
 from lps_core.plugins.models import SCOPES, PluginSwitch
 from lps_core.timeutil import utcnow
@@ -233,3 +234,26 @@ def switches_of(db, kind=None, name=None) -> list[PluginSwitch]:
     if name is not None:
         query = query.where(PluginSwitch.component_name == name)
     return list(db.scalars(query))
+
+
+def check_stored_settings(db, plugins):
+    """Stop start-up when a switch's stored settings no longer fit its component's schema (a plugin
+    upgraded with new required or narrower settings), naming the component, the scope and the field,
+    so that a till never meets it mid-transaction. Switches of components not installed are left:
+    an uninstalled plugin's components are off wherever they were switched on."""
+    problems = []
+    for row in switches_of(db):
+        component = plugins.component(row.component_kind, row.component_name)
+        if component is None or row.settings is None or settings_schema_of(component.obj) is None:
+            continue
+        try:
+            _settings_of(component.obj, row.settings)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            field = ".".join(str(part) for part in error["loc"]) or "settings"
+            where = row.scope if row.scope == "programme" else f"{row.scope} {row.scope_id}"
+            problems.append(f"plugin {component.plugin!r}: {row.component_kind} {row.component_name!r} at {where}: "
+                            f"settings.{field}: {error['msg']}")
+    if problems:
+        raise ConfigurationError("; ".join(problems) + " (start once with lps.check_outlets_on_start = false "
+                                 "and correct them on the Plugins configuration page or through the plugins API)")
