@@ -10,6 +10,7 @@ import hmac
 import secrets
 import threading
 import time
+from dataclasses import dataclass
 
 from sqlalchemy import insert, select, update
 
@@ -45,8 +46,19 @@ def revoke_api_key(db, prefix) -> bool:
                            .values(revoked_at=utcnow())).rowcount)
 
 
+@dataclass(frozen=True)
+class VerifiedKey:
+    """A live key as its check found it: enough to authorise a request and to name it in the records
+    (the audit log, a bill's or settlement's api_key_id) without reading api_keys again."""
+    id: int
+    prefix: str
+    label: str | None
+    outlet: OutletContext
+    scopes: frozenset
+
+
 class ApiKeyChecker:
-    """Resolves a bearer token to (outlet, scopes), with a short-lived in-process cache."""
+    """Resolves a bearer token to its VerifiedKey, with a short-lived in-process cache."""
 
     def __init__(self, cache_seconds=5.0):
         self.cache_seconds = cache_seconds
@@ -54,7 +66,7 @@ class ApiKeyChecker:
         self._lock = threading.Lock()
 
     def check(self, db, token):
-        """Return (OutletContext, frozenset of scopes), or None if the token is not a live key."""
+        """The token's VerifiedKey, or None if the token is not a live key."""
         now = time.monotonic()
         cached = self._cache.get(token)
         if cached and cached[0] > now:
@@ -73,11 +85,11 @@ class ApiKeyChecker:
         if len(parts) != 3 or parts[0] != "lps":
             return None
         row = db.execute(
-            select(ApiKey.secret_hash, ApiKey.scopes, Outlet.id, Outlet.code)
+            select(ApiKey.id.label("key_id"), ApiKey.label, ApiKey.secret_hash, ApiKey.scopes, Outlet.id, Outlet.code)
             .join(Outlet, Outlet.id == ApiKey.outlet_id)
             .where(ApiKey.prefix == parts[1], ApiKey.revoked_at.is_(None), Outlet.active.is_(True))
         ).one_or_none()
         if row is None or not hmac.compare_digest(row.secret_hash, _hash(parts[2])):
             return None
-        outlet = OutletContext(row.id, row.code)
-        return outlet, frozenset(row.scopes.split())
+        return VerifiedKey(row.key_id, parts[1], row.label, OutletContext(row.id, row.code),
+                           frozenset(row.scopes.split()))

@@ -10,9 +10,6 @@ values (ids, status, amounts, balances), masked by lps_core.audit.services.recor
 A view that records its own entry gets no second one from here."""
 import json
 
-from sqlalchemy import select
-
-from lps_core.apikeys.models import ApiKey
 from lps_core.audit.services import Actor, record, recorded_in
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -73,12 +70,13 @@ def api_write_tween_factory(handler, registry):
 
 
 def api_actor(request) -> tuple[Actor, int | None]:
-    """Who writes through the API: the request's key (its prefix and label) and the key's outlet. A
-    view that records its own entry (with a before and after) names its actor with this."""
-    key = _api_key(request)
+    """Who writes through the API: the request's key (its prefix and label) and the key's outlet, as
+    lps_core.http.request.authenticate verified it. A view that records its own entry (with a before
+    and after) names its actor with this."""
+    key = getattr(request, "verified_api_key", None)
     if key is None:  # a write that needs no key would be a bug; record it as such rather than drop it
         return Actor("api_key", "unknown"), None
-    return Actor.api_key(key.id, f"{key.prefix} ({key.label})" if key.label else key.prefix), key.outlet_id
+    return Actor.api_key(key.id, f"{key.prefix} ({key.label})" if key.label else key.prefix), key.outlet.id
 
 
 def record_api_write(request, response):
@@ -96,16 +94,6 @@ def record_api_write(request, response):
         target = (target_type, found) if found is not None else None
     record(request.dbsession, actor=actor, action=action, target=target, after=summary,
            address=request.client_addr, outlet_id=outlet_id)
-
-
-def _api_key(request):
-    scheme, _, credentials = request.headers.get("Authorization", "").strip().partition(" ")
-    parts = credentials.strip().split("_", 2) if scheme.lower() == "bearer" else []
-    if len(parts) != 3:
-        return None
-    return request.dbsession.execute(
-        select(ApiKey.id, ApiKey.prefix, ApiKey.label, ApiKey.outlet_id).where(ApiKey.prefix == parts[1])
-    ).one_or_none()
 
 
 def _summary(response):

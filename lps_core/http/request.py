@@ -12,15 +12,17 @@ def bearer_key(request) -> str | None:
 
 
 def authenticate(request, scope):
-    """The OutletContext of the request's API key, if the key is live and carries `scope`."""
+    """The OutletContext of the request's API key, if the key is live and carries `scope`. The
+    VerifiedKey stays on the request as `verified_api_key`, so that the records naming the key
+    read it from there rather than from the database."""
     key = bearer_key(request)
     if key is None:
         raise Unauthorized("send an API key as 'Authorization: Bearer <key>'", {"Authorization": "missing"})
     checked = request.registry.getUtility(IApiKeys).check(request.dbsession, key)
     if checked is None:
         raise Unauthorized("the API key is not valid or has been revoked", {"Authorization": "invalid key"})
-    outlet, scopes = checked
-    if scope not in scopes:
+    if scope not in checked.scopes:
         raise Forbidden(f"this API key may not use {scope!r}", {"Authorization": f"lacks scope {scope}"})
-    return outlet
+    request.verified_api_key = checked
+    return checked.outlet
 
