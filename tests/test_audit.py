@@ -46,6 +46,28 @@ def test_an_api_write_is_recorded_with_its_key_outlet_and_result(testapp, seed):
     assert approval.after["status"] == "active" and approval.after["card_no"]
 
 
+def test_a_tills_postings_are_their_own_record_naming_the_key_not_an_audit_entry(testapp, seed):
+    from lps_core.apikeys.models import ApiKey
+    from lps_core.cashier.models import Settlement, SettlementRefund
+    from lps_core.earning.models import Bill, BillRefund
+
+    key = seed.api_key("REST")
+    auth = {"Authorization": f"Bearer {key}"}
+    card_no = seed.member_card()
+    bill = testapp.post_json("/api/v1/transactions", {"card_no": card_no, "bill_no": "T1", "amount": "80.00"},
+                             headers=auth, status=201).json
+    testapp.post_json(f"/api/v1/transactions/{bill['id']}/reversal", {"amount": "10.00", "refund_no": "R1"},
+                      headers=auth, status=201)
+    settled = testapp.post_json("/api/v1/settlements", {
+        "card_no": card_no, "bill_no": "S1", "tenders": [{"kind": "cash", "amount": "100.00"}],
+        "items": [{"sku": "STEAK", "category": "food", "qty": "1", "amount": "100.00"}]}, headers=auth, status=201).json
+    testapp.post_json(f"/api/v1/settlements/{settled['id']}/refunds", {}, headers=auth, status=201)
+    assert entries(seed.db) == []
+    key_id = seed.db.scalar(select(ApiKey.id).where(ApiKey.prefix == key.split("_")[1]))
+    for model in (Bill, BillRefund, Settlement, SettlementRefund):
+        assert set(seed.db.scalars(select(model.api_key_id))) == {key_id}, model.__tablename__
+
+
 def test_failed_writes_and_reads_record_nothing(testapp, seed):
     auth = {"Authorization": f"Bearer {seed.api_key('REST')}"}
     testapp.post_json("/api/v1/members", {"name": "A", "channel": "fax"}, headers=auth, status=400)

@@ -91,5 +91,5 @@ class ApiKeyChecker:
         ).one_or_none()
         if row is None or not hmac.compare_digest(row.secret_hash, _hash(parts[2])):
             return None
-        return VerifiedKey(row.key_id, parts[1], row.label, OutletContext(row.id, row.code),
+        return VerifiedKey(row.key_id, parts[1], row.label, OutletContext(row.id, row.code, row.key_id),
                            frozenset(row.scopes.split()))

@@ -34,6 +34,8 @@ class Settlement(Base):
     balances: Mapped[dict] = mapped_column(JSON, default=dict)
     fingerprint: Mapped[str] = mapped_column(String(64))
     operator: Mapped[str | None] = mapped_column(String(64))
+    # The API key that posted it (None at the desk): with the outlet, time and content, its audit record.
+    api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"))
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -76,4 +78,6 @@ class SettlementRefund(Base):
     reason: Mapped[str | None] = mapped_column(String(200))
     operator: Mapped[str | None] = mapped_column(String(64))
     fingerprint: Mapped[str] = mapped_column(String(64))
+    # The API key that posted it (None at the desk): with the outlet, time and content, its audit record.
+    api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

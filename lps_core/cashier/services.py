@@ -116,7 +116,8 @@ def settle_bill(db, plugins, programme, outlet, request: SettleRequest) -> Resul
         "outlet_id": outlet.id, "bill_no": request.bill_no, "card_id": card.id, "member_id": card.member_id,
         "gross_cents": gross, "discount_cents": discount, "charged_cents": charged, "earning_basis_cents": 0,
         "points": 0, "items": [_line_json(line) for line in lines], "balances": {}, "fingerprint": fingerprint,
-        "operator": request.operator, "occurred_at": occurred_at, "created_at": utcnow(),
+        "operator": request.operator, "api_key_id": outlet.api_key_id, "occurred_at": occurred_at,
+        "created_at": utcnow(),
     })
     if settlement_id is None:  # another request settled this bill first
         return _replay(db, outlet, request.bill_no, fingerprint)
@@ -194,7 +195,7 @@ def refund_settlement(db, plugins, outlet, settlement_id, request: RefundRequest
     refund_id = db.scalar(SettlementRefund.__table__.insert().values(
         settlement_id=settlement.id, refund_no=request.refund_no, amount_cents=amount, points=points,
         tenders=returned, reason=request.reason, operator=request.operator, fingerprint=fingerprint,
-        created_at=utcnow(),
+        api_key_id=outlet.api_key_id, created_at=utcnow(),
     ).returning(SettlementRefund.id))
     return Result(refund_id, False)
 

@@ -27,6 +27,8 @@ class Bill(Base):
     rule_id: Mapped[int | None] = mapped_column(ForeignKey("earning_rules.id"))
     qualifying_nights: Mapped[int] = mapped_column(default=0)
     qualifying_stays: Mapped[int] = mapped_column(default=0)
+    # The API key that posted it (None at the desk): with the outlet, time and content, its audit record.
+    api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -43,6 +45,8 @@ class BillRefund(Base):
     points: Mapped[int] = mapped_column(BigInteger)
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
     fingerprint: Mapped[str] = mapped_column(String(64))
+    # The API key that posted it (None at the desk): with the outlet, time and content, its audit record.
+    api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

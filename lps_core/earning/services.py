@@ -31,10 +31,12 @@ BILL_KEY = ("outlet_id", "bill_no")
 
 @dataclass(frozen=True)
 class OutletContext:
-    """The outlet a request acts for, as the API key resolved it."""
+    """The outlet a request acts for, as the API key resolved it, and that key (None at the desk):
+    the postings made for it record the key."""
 
     id: int
     code: str
+    api_key_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,8 @@ def earn_points_for_bill(db, plugins, programme, outlet: OutletContext, request:
         "outlet_id": outlet.id, "bill_no": request.bill_no, "card_id": card.card_id, "member_id": card.member_id,
         "amount_cents": request.amount_cents, "items": [_line_json(i) for i in request.items] or None,
         "occurred_at": occurred_at, "fingerprint": fingerprint, "points": computed.points, "rule_id": rule.id,
-        "qualifying_nights": nights, "qualifying_stays": stays, "created_at": utcnow(),
+        "qualifying_nights": nights, "qualifying_stays": stays, "api_key_id": outlet.api_key_id,
+        "created_at": utcnow(),
     })
     if bill_id is None:
         return _replay_bill(db, outlet, request.bill_no, fingerprint)  # another request claimed it first
@@ -232,7 +235,7 @@ def reverse_bill(db, plugins, outlet: OutletContext, bill_id, *, amount_cents=No
     _reverse_bonuses_of_bill(db, bill, refunded_cents, amount_cents, refund_no, fingerprint)
     refund_id = db.scalar(insert(BillRefund).values(
         bill_id=bill.id, refund_no=refund_no, amount_cents=amount_cents, points=points, entry_id=entry_id,
-        fingerprint=fingerprint, created_at=utcnow(),
+        fingerprint=fingerprint, api_key_id=outlet.api_key_id, created_at=utcnow(),
     ).returning(BillRefund.id))
     if balance is None:
         balance = _points_balance_of_member_bill(db, bill)
