@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from lps_core.cards.models import Card, CardType
+from lps_core.cards.models import Card
 from lps_core.cards.pins import hash_pin, verify_pin
 from lps_core.cards.products import CardUse, ensure_usable
 from lps_core.cards.services import (
@@ -42,9 +42,8 @@ def card_for_purpose(db, raw_card_no, at, purpose, *, tz=None, field="card_no") 
     card = find_card(db, card_no)
     if card is None:
         raise Unprocessable(f"card {card_no} is not known", {field: "no such card"})
-    windows = db.execute(select(Card.valid_from, Card.valid_to, CardType.valid_from, CardType.valid_to)
-                         .join(CardType, CardType.id == Card.card_type_id).where(Card.id == card.card_id)).one()
-    ensure_usable(CardUse(card.card_no, card.status, card.member_id is not None, card.member_status, *windows),
+    ensure_usable(CardUse(card.card_no, card.status, card.member_id is not None, card.member_status,
+                          card.valid_from, card.valid_to, card.type_valid_from, card.type_valid_to),
                   at, purpose, tz=tz, field=field)
     return card
 

@@ -1,7 +1,7 @@
 """Card numbers: validation, look-up, the pre-generated pool and issuance (at approval, over the counter
 and on replacement)."""
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, insert, select, update
 
@@ -35,6 +35,11 @@ class CardView:
     points_account_id: int | None
     points_balance: int
     stored_value_balance: int
+    # The validity windows of the card and of its type, for the usability rule without a second query.
+    valid_from: datetime | None = None
+    valid_to: datetime | None = None
+    type_valid_from: datetime | None = None
+    type_valid_to: datetime | None = None
 
 
 def normalize_card_no(raw, field="card_no") -> str:
@@ -63,6 +68,8 @@ def _card_view_statement():
             CardType.points_multiplier.label("card_multiplier"), Member.referred_by_id,
             points.c.id.label("points_account_id"), points.c.balance.label("points_balance"),
             stored.c.balance.label("stored_value_balance"),
+            Card.valid_from, Card.valid_to, CardType.valid_from.label("type_valid_from"),
+            CardType.valid_to.label("type_valid_to"),
         )
         .join(CardType, CardType.id == Card.card_type_id)
         .outerjoin(Member, Member.id == Card.member_id)
@@ -84,7 +91,8 @@ def find_card(db, card_no) -> CardView | None:
     return CardView(row.id, row.card_no, row.status, row.card_type_code, row.member_id, row.member_name,
                     row.member_status, row.tier_code, row.tier_multiplier, row.card_multiplier,
                     row.referred_by_id, row.points_account_id,
-                    row.points_balance or 0, row.stored_value_balance or 0)
+                    row.points_balance or 0, row.stored_value_balance or 0, row.valid_from, row.valid_to,
+                    row.type_valid_from, row.type_valid_to)
 
 
 def get_card(db, raw_card_no, field="card_no") -> CardView:
