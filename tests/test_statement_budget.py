@@ -1,0 +1,90 @@
+"""The number of statements the hot API requests send to PostgreSQL, counted, not timed.
+
+Each round trip to the database costs more than the Python around it, and a new one is easy to add
+without noticing (that is how the earn request went from 8 to 11). A count is deterministic where a
+timing test is noisy, so each request below has a budget, set to what the code does today, and the
+test fails when a change adds a statement. Counted as bench/roundtrips.py counts them: every
+statement the engine sends, plus BEGIN and COMMIT. The app runs with its caches on, as in
+production, and each request is measured after a warm-up request of its kind has filled them.
+
+Lowering a budget is welcome; raising one needs a reason in the commit message."""
+import pytest
+from sqlalchemy import event
+
+# Issue 11's target for the earn request is 4 round trips (BEGIN and COMMIT included).
+EARN_BUDGET = 7
+# The settlement still reads the card through the ORM (card, member, type, tier) and builds its
+# answer from the ORM too; both are known room for fewer statements.
+SETTLEMENT_BUDGET = 27
+CARD_LOOKUP_BUDGET = 3
+
+
+@pytest.fixture
+def counted(database_url, seed):
+    """A production-like app (caches on, no pre-ping) on the seeded programme, and the list of
+    statements its engine sends, cleared before each measured request."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the budget is PostgreSQL's: SQLite runs the one-statement writes step by step")
+    from webtest import TestApp
+
+    from lps_core import main
+    from lps_core.testing import PII_SETTINGS
+
+    wsgi = main({}, **{"sqlalchemy.url": database_url, "lps.api.key_cache_seconds": "5", **PII_SETTINGS})
+    engine = wsgi.registry["db_engine"]
+    statements = []
+    event.listen(engine, "before_cursor_execute",
+                 lambda conn, cursor, statement, *rest: statements.append(" ".join(statement.split())[:120]))
+    event.listen(engine, "begin", lambda conn: statements.append("BEGIN"))
+    event.listen(engine, "commit", lambda conn: statements.append("COMMIT"))
+    yield TestApp(wsgi), statements
+    engine.dispose()
+
+
+def statements_of(statements, send):
+    statements.clear()
+    send()
+    return list(statements)
+
+
+def assert_within(budget, sent):
+    assert len(sent) <= budget, f"{len(sent)} statements, budget {budget}:\n" + "\n".join(sent)
+
+
+def test_an_earn_request_stays_within_its_statement_budget(counted, seed):
+    app, statements = counted
+    auth = {"Authorization": f"Bearer {seed.api_key('REST')}"}
+    card_no = seed.member_card()
+
+    def earn(bill_no):
+        app.post_json("/api/v1/transactions", {"card_no": card_no, "bill_no": bill_no, "amount": "123.45"},
+                      headers=auth, status=201)
+
+    earn("warm-up")
+    assert_within(EARN_BUDGET, statements_of(statements, lambda: earn("B1")))
+
+
+def test_a_settlement_stays_within_its_statement_budget(counted, seed):
+    app, statements = counted
+    auth = {"Authorization": f"Bearer {seed.api_key('REST')}"}
+    card_no = seed.member_card()
+
+    def settle(bill_no):
+        app.post_json("/api/v1/settlements", {
+            "card_no": card_no, "bill_no": bill_no, "tenders": [{"kind": "cash", "amount": "100.00"}],
+            "items": [{"sku": "STEAK", "category": "food", "qty": "1", "amount": "100.00"}]}, headers=auth, status=201)
+
+    settle("warm-up")
+    assert_within(SETTLEMENT_BUDGET, statements_of(statements, lambda: settle("S1")))
+
+
+def test_a_card_look_up_stays_within_its_statement_budget(counted, seed):
+    app, statements = counted
+    auth = {"Authorization": f"Bearer {seed.api_key('REST')}"}
+    card_no = seed.member_card()
+
+    def look_up():
+        app.get(f"/api/v1/cards/{card_no}", headers=auth, status=200)
+
+    look_up()
+    assert_within(CARD_LOOKUP_BUDGET, statements_of(statements, look_up))
