@@ -238,17 +238,23 @@ def _member_in_window_statement():
 MEMBER_IN_WINDOW = _member_in_window_statement()
 
 
-def upgrade_if_qualified(db, plugins, settings, member_id, now=None, tiers=None) -> TierChangeResult | None:
+def tier_window(settings, now) -> tuple[date, date]:
+    """The window whose activity upgrade_if_qualified counts at `now`."""
+    return current_window(tier_settings(settings).window, as_utc(now))
+
+
+def upgrade_if_qualified(db, plugins, settings, member_id, now=None, tiers=None, member=None) -> TierChangeResult | None:
     """Move the member up at once if their activity in the current window qualifies for a higher tier.
 
     Never moves anyone down (that is the annual evaluation's job). Two reads (the member with the
-    window's sums, and the tiers unless the caller passes them, e.g. from a cache) when nothing
+    window's sums, unless the caller passes that row as `member`, as record_activity gives it on
+    PostgreSQL; and the tiers unless the caller passes them, e.g. from a cache) when nothing
     changes; an update, an insert and the hook otherwise. Call it in the earning transaction,
     after record_activity."""
     now = as_utc(now or utcnow())
-    config = tier_settings(settings)
-    start, end = current_window(config.window, now)
-    member = db.execute(MEMBER_IN_WINDOW, {"member_id": member_id, "start": start, "end": end}).one_or_none()
+    if member is None:
+        start, end = tier_window(settings, now)
+        member = db.execute(MEMBER_IN_WINDOW, {"member_id": member_id, "start": start, "end": end}).one_or_none()
     if member is None or member.status not in TIERED_STATUSES:
         return None
     tiers = load_tiers(db) if tiers is None else tiers
