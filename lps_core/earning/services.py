@@ -13,7 +13,7 @@ from sqlalchemy import func, insert, select
 from lps_core.cards.lifecycle import card_for_purpose
 from lps_core.components import ITierLookup
 from lps_core.contract import BillInput, BillLine, BillPosted, BillRefunded
-from lps_core.db.idempotency import claim, replay_or_conflict
+from lps_core.db.idempotency import replay_or_conflict
 from lps_core.earning.facts import MemberFacts
 from lps_core.earning.models import Bill, BillRefund, PromotionAward
 from lps_core.earning.pipeline import MemberContext, compute_points
@@ -120,22 +120,17 @@ def earn_points_for_bill(db, plugins, programme, outlet: OutletContext, request:
         _drop_expired_points(computed, occurred_at, expires_at, programme.timezone)
     nights, stays = int(computed.qualifying.get("nights", 0)), int(computed.qualifying.get("stays", 0))
 
-    bill_id = claim(db, BILLS, BILL_KEY, {
+    bill_id, posting = ledger.claim_and_credit(db, BILLS, BILL_KEY, {
         "outlet_id": outlet.id, "bill_no": request.bill_no, "card_id": card.card_id, "member_id": card.member_id,
         "amount_cents": request.amount_cents, "items": [_line_json(i) for i in request.items] or None,
         "occurred_at": occurred_at, "fingerprint": fingerprint, "points": computed.points, "rule_id": rule.id,
         "qualifying_nights": nights, "qualifying_stays": stays, "api_key_id": outlet.api_key_id,
         "created_at": utcnow(),
-    })
+    }, card.points_account_id, computed.points, account_kind=POINTS, kind=ledger.EARN,
+        business_key=f"earn:{outlet.id}:{request.bill_no}", fingerprint=fingerprint,
+        occurred_at=occurred_at, expires_at=expires_at, outlet_id=outlet.id, breakdown=computed.breakdown)
     if bill_id is None:
         return _replay_bill(db, outlet, request.bill_no, fingerprint)  # another request claimed it first
-
-    posting = ledger.append_credit(
-        db, card.points_account_id, computed.points, account_kind=POINTS, kind=ledger.EARN,
-        business_key=f"earn:{outlet.id}:{request.bill_no}", fingerprint=fingerprint,
-        occurred_at=occurred_at, expires_at=expires_at,
-        outlet_id=outlet.id, bill_id=bill_id, breakdown=computed.breakdown,
-    )
     record_awards(db, [{"promotion_id": promotion.id, "member_id": card.member_id, "bill_id": bill_id,
                         "entry_id": posting.entry_id, "points": points, "occurred_at": occurred_at}
                        for promotion, points in computed.awards])

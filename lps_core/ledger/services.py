@@ -16,10 +16,10 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, Integer, bindparam, func, insert, select, update
+from sqlalchemy import BigInteger, Boolean, Integer, bindparam, func, insert, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from lps_core.db.idempotency import replay_or_conflict
+from lps_core.db.idempotency import claim, replay_or_conflict
 from lps_core.errors import Conflict, InsufficientBalance, NotFound, ValidationFailed
 from lps_core.ledger.models import POINTS, Account, LedgerEntry, LotAllocation, PointLot
 from lps_core.timeutil import as_utc, utcnow
@@ -41,18 +41,28 @@ ENTRY_VALUES = ("account_id", "kind", "amount", "business_key", "fingerprint", "
                 "bill_id", "occurred_at", "created_at", "breakdown", "note")
 
 
-def _credit_in_one_statement():
+def _credit_in_one_statement(claimed=None):
     """PostgreSQL only: move the balance, append the entry and open its lot in one round trip,
-    with data-modifying CTEs. SQLite has none, so it runs the same three steps one by one."""
+    with data-modifying CTEs. SQLite has none, so it runs the same three steps one by one.
+
+    With `claimed` (the CTE of a bill's claim, see claim_and_credit) nothing moves unless the claim
+    inserted its row, and the entry's bill_id is that row's id."""
     # The entry's parameters are prefixed: an UPDATE takes any parameter named like one of its table's
     # columns (accounts.kind, accounts.created_at) as a value to SET. Foreign-key columns report no
     # type of their own here, so their parameters are cast explicitly.
     params = {name: bindparam(f"entry_{name}", type_=Integer if name.endswith("_id") else ENTRIES.c[name].type)
               for name in ENTRY_VALUES}
-    moved = MOVE_BALANCE.cte("moved")
+    move = MOVE_BALANCE
+    if claimed is not None:
+        move = MOVE_BALANCE.where(select(claimed.c.id).exists())
+        params["bill_id"] = claimed.c.id
+    moved = move.cte("moved")
+    source = select(*params.values(), moved.c.balance)
+    if claimed is not None:
+        source = source.select_from(claimed.join(moved, true()))
     entry = (
         insert(ENTRIES)
-        .from_select([*ENTRY_VALUES, "balance_after"], select(*params.values(), moved.c.balance))
+        .from_select([*ENTRY_VALUES, "balance_after"], source)
         .returning(ENTRIES.c.id, ENTRIES.c.balance_after).cte("entry")
     )
     lot = insert(LOTS).from_select(
@@ -61,7 +71,10 @@ def _credit_in_one_statement():
                bindparam("expires_at", type_=LOTS.c.expires_at.type))
         .where(bindparam("open_lot", type_=Boolean)),
     ).cte("lot")
-    return select(entry.c.id, entry.c.balance_after).add_cte(lot)
+    if claimed is None:
+        return select(entry.c.id, entry.c.balance_after).add_cte(lot)
+    return (select(claimed.c.id.label("claimed_id"), entry.c.id, entry.c.balance_after)
+            .select_from(claimed.outerjoin(entry, true())).add_cte(lot))
 
 
 CREDIT_IN_ONE_STATEMENT = _credit_in_one_statement()
@@ -154,6 +167,51 @@ def append_credit(db, account_id, amount, *, account_kind, kind, business_key, f
         db.execute(INSERT_LOT, {"account_id": account_id, "entry_id": entry_id, "amount": amount,
                                 "remaining": amount, "expires_at": expires_at})
     return Posting(entry_id, account_id, amount, balance)
+
+
+# (table, key columns, value names) -> the claim-and-credit statement, built on first use.
+_CLAIMS_AND_CREDITS = {}
+
+
+def claim_and_credit(db, table, key_columns, values, account_id, amount, *, account_kind, kind, business_key,
+                     fingerprint, occurred_at=None, expires_at=None, outlet_id=None, breakdown=None,
+                     note=None) -> tuple[int | None, Posting | None]:
+    """Claim a bill's row (lps_core.db.idempotency.claim) and post its credit (append_credit) with
+    the row's id as the entry's bill_id: (the row's id, the posting), or (None, None) when another
+    request claimed the key first and nothing was posted. On PostgreSQL both are one statement: the
+    claim is a CTE that the credit's CTEs only act on when it inserted its row."""
+    if db.get_bind().dialect.name != "postgresql":
+        row_id = claim(db, table, key_columns, values)
+        if row_id is None:
+            return None, None
+        return row_id, append_credit(db, account_id, amount, account_kind=account_kind, kind=kind,
+                                     business_key=business_key, fingerprint=fingerprint, occurred_at=occurred_at,
+                                     expires_at=expires_at, outlet_id=outlet_id, bill_id=row_id,
+                                     breakdown=breakdown, note=note)
+    open_lot = account_kind == POINTS and amount > 0
+    if open_lot and expires_at is None:
+        raise ValueError("a points credit needs the expiry date of its lot")
+    names = tuple(values)
+    statement = _CLAIMS_AND_CREDITS.get((table, key_columns, names))
+    if statement is None:
+        # The claim's parameters are prefixed for the same reason as the entry's (see above).
+        claimed = (postgresql.insert(table)
+                   .values({name: bindparam(f"claim_{name}", type_=Integer if name.endswith("_id")
+                                            else table.c[name].type) for name in names})
+                   .on_conflict_do_nothing(index_elements=list(key_columns)).returning(table.c.id).cte("claimed"))
+        statement = _CLAIMS_AND_CREDITS[table, key_columns, names] = _credit_in_one_statement(claimed)
+    entry = {"account_id": account_id, "kind": kind, "amount": amount, "business_key": business_key,
+             "fingerprint": fingerprint, "reverses_id": None, "outlet_id": outlet_id,
+             "occurred_at": as_utc(occurred_at or utcnow()), "created_at": utcnow(), "breakdown": breakdown,
+             "note": note}
+    row = db.execute(statement, {
+        "account_id": account_id, "delta": amount, "expires_at": expires_at, "open_lot": open_lot,
+        **{f"entry_{name}": value for name, value in entry.items()},
+        **{f"claim_{name}": value for name, value in values.items()},
+    }).one_or_none()
+    if row is None:
+        return None, None
+    return row.claimed_id, Posting(row.id, account_id, amount, row.balance_after)
 
 
 def debit(db, account_id, amount, *, kind=DEBIT, business_key, fingerprint, occurred_at=None,
