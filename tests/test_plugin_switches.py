@@ -18,7 +18,7 @@ from lps_core.outlets.models import Outlet, Property
 from lps_core.plugins import PluginError, load_plugins
 from lps_core.plugins.models import PluginSwitch
 from lps_core.plugins.switches import set_switch, switches_of
-from lps_core.testing import PII_SETTINGS, audited, csrf_of, sign_in_as
+from lps_core.testing import PII_SETTINGS, audited, sign_in_as
 from lps_core.timeutil import utcnow
 
 PASSWORD = "switch-pass-123"

@@ -15,6 +15,7 @@ import json
 import threading
 import time
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 
 from pydantic import ValidationError
 from sqlalchemy import delete, select
@@ -43,6 +44,8 @@ class SwitchState:
 class _Snapshot:
     rows: dict  # (kind, name, scope, scope_id) -> (enabled, settings)
     property_of: dict  # outlet id -> property id
+    # (kind, name, outlet id) -> SwitchState: settings are validated once per snapshot, not per bill
+    resolved: dict = dataclass_field(default_factory=dict)
 
 
 class SwitchBook:
@@ -61,7 +64,12 @@ class SwitchBook:
         component = self.plugins.component(kind, name)
         if component is None:
             return SwitchState(False, None, "not installed")
-        return _resolve(self._snapshot(db), component, outlet_id)
+        snapshot = self._snapshot(db)
+        key = (kind, name, outlet_id)
+        state = snapshot.resolved.get(key)
+        if state is None:
+            state = snapshot.resolved[key] = _resolve(snapshot, component, outlet_id)
+        return state
 
     def states(self, db, kind, name, outlet_ids) -> dict:
         """{outlet id: SwitchState} of an installed component, read from one snapshot (a page of outlets)."""
