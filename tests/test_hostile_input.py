@@ -84,3 +84,15 @@ def test_malformed_bodies_answer_400_quickly(testapp, seed, raw):
     answer = testapp.post("/api/v1/transactions", raw, headers=headers, expect_errors=True)
     assert answer.status_int == 400, answer.text[:300]
     assert answer.content_type == "application/problem+json"
+
+
+@pytest.mark.parametrize("raw, status", [(b"", 200), (b"\n", 400), (b"   ", 400)])
+def test_an_optional_body_may_be_left_out_but_not_sent_blank(testapp, seed, raw, status):
+    """No body at all is an empty one; a body that was sent must be the JSON its Content-Type says."""
+    headers = {"Authorization": f"Bearer {seed.api_key()}", "Content-Type": "application/json"}
+    code = testapp.post_json("/api/v1/vouchers", {"count": 1, "value": "10.00", "valid_to": "2030-01-01T00:00:00Z"},
+                             headers=headers).json["vouchers"][0]["code"]
+    answer = testapp.post(f"/api/v1/vouchers/{code}/void", raw, headers=headers, expect_errors=True)
+    assert answer.status_int == status, answer.text[:300]
+    if status == 400:
+        assert answer.json["fields"] == {"body": "is empty"}

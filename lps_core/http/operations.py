@@ -99,16 +99,17 @@ def _operation(request) -> Operation:
 
 
 def read_body(request):
-    """The request's JSON body, validated by its operation's body schema; an absent optional body is {}."""
+    """The request's JSON body, validated by its operation's body schema; an absent (zero-length) optional
+    body is {}."""
     model = _operation(request).body
     if request.content_length and request.content_length > MAX_BODY_BYTES:
         raise BodyTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes", {"body": "too large"})
     raw = request.body_file.read(MAX_BODY_BYTES + 1)
     if len(raw) > MAX_BODY_BYTES:
         raise BodyTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes", {"body": "too large"})
-    if not raw.strip():
-        if not _operation(request).body_required:
-            return validate(model, {})
+    if not raw and not _operation(request).body_required:
+        return validate(model, {})
+    if not raw.strip():  # sent, but blank: not the JSON the Content-Type promises
         raise ValidationFailed("the body must be a JSON object", {"body": "is empty"})
     return validate_json(model, raw)
 
