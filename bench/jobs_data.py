@@ -153,7 +153,7 @@ def generate(url, members=1_000_000, as_of=AS_OF, seed=0.42) -> dict:
     from lps_core.db import get_engine
     from lps_core.db.migrate import upgrade
 
-    engine = get_engine({"sqlalchemy.url": url})
+    engine = get_engine({"sqlalchemy.url": url}, statement_timeout=False)  # bulk statements run long
     upgrade(engine)
     with engine.begin() as connection:
         connection.execute(text("SET LOCAL work_mem = '256MB'"))
@@ -213,7 +213,7 @@ def check_ledger(url):
     from lps_core.db import get_engine
     from lps_core.ledger.check import find_drift
 
-    engine = get_engine({"sqlalchemy.url": url})
+    engine = get_engine({"sqlalchemy.url": url}, statement_timeout=False)
     started = time.monotonic()
     with Session(engine) as db:
         drift = find_drift(db)
