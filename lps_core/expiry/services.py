@@ -7,14 +7,17 @@ Which lots expire at a moment `now`:
   none yet, their approval) is at or before `inactive_before`.
 
 Expiring an account's lots is one ledger entry of kind 'expiry' per account and run, keyed
-'expiry:<account id>:<run key>', with one lot allocation per lot it empties; the account's balance
-moves by the same amount in the same transaction, so balance = entries = lots still holds.
+'expiry:<account id>:<run key>'; the lots it empties drop to 0 remaining and the account's balance
+moves by the same amount in the same transaction, so balance = entries = lots still holds. It
+writes no lot allocations: every lot with points left that is due empties whole, so the entry's
+amount is the sum of what they held, and points given back after an appeal go into a new lot
+(`reinstate`), never into the emptied ones, so nothing needs to know which lot gave how much.
 
 On PostgreSQL the caller's batch is first locked (accounts FOR UPDATE, in id order, as the ledger
-service locks: account before lots); then two statements of data-modifying CTEs move the balances
-and append the entries, then empty the lots and record the allocations. SQLite has no data-modifying
-CTEs; it runs the same steps one statement at a time, inside the database-wide write lock that
-BEGIN IMMEDIATE already holds.
+service locks: account before lots); then one statement of data-modifying CTEs sums and empties the
+lots, moves the balances and appends the entries. SQLite has no data-modifying CTEs; it runs the
+same steps one statement at a time, inside the database-wide write lock that BEGIN IMMEDIATE
+already holds.
 """
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -40,16 +43,18 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
+from lps_core.db.idempotency import replay_or_conflict
+from lps_core.errors import Conflict, NotFound, ValidationFailed
 from lps_core.expiry.models import ExpiryWarning
-from lps_core.ledger.models import POINTS, Account, LedgerEntry, LotAllocation, PointLot
-from lps_core.ledger.services import fingerprint_of
+from lps_core.ledger import services as ledger
+from lps_core.ledger.models import POINTS, Account, LedgerEntry, PointLot
+from lps_core.ledger.services import Posting, fingerprint_of
 from lps_core.members.models import Member
 from lps_core.timeutil import add_months, as_utc, isoformat, utcnow
 
 ACCOUNTS = Account.__table__
 ENTRIES = LedgerEntry.__table__
 LOTS = PointLot.__table__
-ALLOCATIONS = LotAllocation.__table__
 MEMBERS = Member.__table__
 WARNINGS = ExpiryWarning.__table__
 
@@ -233,7 +238,7 @@ def expire_batch(db, ev: Evaluation, batch: Batch) -> Totals:
         account_ids = lock_accounts_to_expire(db, ev, batch)
         if not account_ids:
             return Totals()
-        return _expire_in_two_statements(db, ev, batch, account_ids)
+        return _expire_in_one_statement(db, ev, batch, account_ids)
     return _expire_step_by_step(db, ev, batch)
 
 
@@ -242,14 +247,18 @@ def _entry_columns():
             "created_at", "note"]
 
 
-def _expire_in_two_statements(db, ev, batch, account_ids) -> Totals:
-    """Two statements, each joining its CTEs only to real tables by index, never CTE to CTE (whose
-    row counts the planner cannot estimate, which made it pick quadratic nested loops):
-    1. sum the due lots per account, move the balances and append the entries;
-    2. empty the due lots and allocate them to the entries, found by their business keys."""
+def _expire_in_one_statement(db, ev, batch, account_ids) -> Totals:
+    """One statement of data-modifying CTEs over the locked accounts: sum the due lots per account,
+    empty them, move the balances and append the entries. Every CTE reads the statement's one
+    snapshot, so the lots summed are the lots emptied (their accounts are locked, so nothing else
+    moves them meanwhile). The only join is of the per-account sums to `accounts` by primary key:
+    never CTE to CTE, whose row counts the planner cannot estimate (that made it pick quadratic
+    nested loops)."""
     due = _expiring_lot(ev, batch, account_ids)
-    totals = (select(LOTS.c.account_id, cast(func.sum(LOTS.c.remaining), BigInteger).label("points"))
+    totals = (select(LOTS.c.account_id, func.count().label("lots"),
+                     cast(func.sum(LOTS.c.remaining), BigInteger).label("points"))
               .where(due).group_by(LOTS.c.account_id).cte("totals"))
+    emptied = update(LOTS).where(due).values(remaining=0).returning(LOTS.c.id).cte("emptied")
     moved = (update(ACCOUNTS).where(ACCOUNTS.c.id == totals.c.account_id)
              .values(balance=ACCOUNTS.c.balance - totals.c.points)
              .returning(ACCOUNTS.c.id, ACCOUNTS.c.balance, totals.c.points).cte("moved"))
@@ -261,24 +270,14 @@ def _expire_in_two_statements(db, ev, batch, account_ids) -> Totals:
         ))
         .returning(ENTRIES.c.amount).cte("entries")
     )
-    accounts, points = db.execute(
-        select(func.count(), func.coalesce(-func.sum(entries.c.amount), 0)).select_from(entries)).one()
-    expiring = (select(LOTS.c.id.label("lot_id"), LOTS.c.account_id, LOTS.c.remaining)
-                .where(due).cte("expiring"))
-    emptied = (update(LOTS).where(LOTS.c.id == expiring.c.lot_id).values(remaining=0)
-               .returning(LOTS.c.id).cte("emptied"))
-    allocated = (
-        insert(ALLOCATIONS).from_select(["entry_id", "lot_id", "amount"], select(
-            ENTRIES.c.id, expiring.c.lot_id, expiring.c.remaining,
-        ).select_from(expiring.join(ENTRIES, ENTRIES.c.business_key == ev.business_key(expiring.c.account_id))))
-        .returning(ALLOCATIONS.c.id).cte("allocated")
-    )
-    lots = db.scalar(select(func.count()).select_from(emptied).add_cte(allocated))
+    lots = select(func.count()).select_from(emptied).scalar_subquery()
+    accounts, points, lots = db.execute(
+        select(func.count(), func.coalesce(-func.sum(entries.c.amount), 0), lots).select_from(entries)).one()
     return Totals(int(accounts), int(lots), int(points))
 
 
 def _expire_step_by_step(db, ev, batch) -> Totals:
-    """The portable equivalent: aggregate, append entries, allocate, move balances, empty lots."""
+    """The portable equivalent: aggregate, append entries, move balances, empty lots."""
     measured = measure_expiry(db, ev, batch)
     if not measured.lots:
         return Totals()
@@ -289,10 +288,6 @@ def _expire_step_by_step(db, ev, batch) -> Totals:
         literal(ev.fingerprint), bindparam("occurred_at", ev.now, type_=MOMENT),
         bindparam("created_at", utcnow(), type_=MOMENT), literal(ev.note),
     ).select_from(ACCOUNTS.join(due, due.c.account_id == ACCOUNTS.c.id)).group_by(ACCOUNTS.c.id, ACCOUNTS.c.balance)))
-    db.execute(insert(ALLOCATIONS).from_select(["entry_id", "lot_id", "amount"], select(
-        ENTRIES.c.id, LOTS.c.id, LOTS.c.remaining,
-    ).select_from(LOTS.join(ENTRIES, ENTRIES.c.business_key == ev.business_key(LOTS.c.account_id)))
-        .where(_expiring_lot(ev, batch))))
     entry_amount = (select(ENTRIES.c.amount).where(ENTRIES.c.business_key == ev.business_key(ACCOUNTS.c.id))
                     .scalar_subquery())
     db.execute(update(ACCOUNTS).where(batch.holds(ACCOUNTS.c.id), ACCOUNTS.c.kind == POINTS,
@@ -324,3 +319,56 @@ def write_warnings(db, ev: Evaluation, batch: Batch, *, notified_at=None) -> lis
     rows = db.execute(statement.returning(WARNINGS.c.id, WARNINGS.c.account_id, WARNINGS.c.member_id,
                                           WARNINGS.c.points, WARNINGS.c.expires_on)).all()
     return [NewWarning(*row) for row in rows]
+
+
+# ------------------------------------------------------------------ reinstating expired points
+
+
+REINSTATEMENT = "reversal"
+
+
+def reinstate(db, entry_id, amount=None, *, expires_at, business_key, fingerprint, occurred_at=None,
+              note=None) -> Posting:
+    """Give back points that an expiry entry took (after an appeal, or a run made in error): a
+    reversal entry linked to the expiry entry (`reverses_id`), the balance moved up by `amount`
+    (default: all not given back yet) and a new lot of those points that expires at `expires_at`.
+
+    The points go into a lot of their own, not back into the lots the run emptied: those are past
+    their date (or their member was inactive), so the next run would expire them again. Hence the
+    expiry job needs no lot allocations: nothing reads them to give expired points back. A replayed
+    business key returns the first posting; more than is left to give back is a Conflict."""
+    original = db.execute(select(ENTRIES.c.id, ENTRIES.c.account_id, ENTRIES.c.kind, ENTRIES.c.amount)
+                          .where(ENTRIES.c.id == entry_id)).one_or_none()
+    if original is None:
+        raise NotFound(f"ledger entry {entry_id} does not exist")
+    if original.kind != EXPIRY:
+        raise Conflict(f"ledger entry {entry_id} is a {original.kind!r} entry, not an expiry",
+                       {"entry_id": "not an expiry entry"})
+    ledger.lock_account(db, original.account_id)
+    replayed = db.execute(select(ENTRIES.c.id, ENTRIES.c.account_id, ENTRIES.c.amount, ENTRIES.c.balance_after,
+                                 ENTRIES.c.fingerprint).where(ENTRIES.c.business_key == business_key)).one_or_none()
+    if replayed is not None:
+        replay_or_conflict(replayed.fingerprint, fingerprint, f"{business_key!r} was already posted with other content",
+                           {"business_key": "already used with other content"})
+        return ledger.Posting(replayed.id, replayed.account_id, replayed.amount, replayed.balance_after, replayed=True)
+    left = ledger.reversible_amount(db, original)
+    amount = left if amount is None else amount
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+        raise ValidationFailed("amount must be a positive integer", {"amount": "must be a positive integer"})
+    if amount > left:
+        raise Conflict(f"only {left} of expiry entry {entry_id} is left to reinstate, not {amount}",
+                       {"amount": f"at most {left} can be reinstated"})
+    occurred_at = as_utc(occurred_at or utcnow())
+    expires_at = as_utc(expires_at)
+    if expires_at <= occurred_at:
+        raise ValidationFailed("the reinstated points must expire after they are given back",
+                               {"expires_at": "must be after occurred_at"})
+    balance = db.scalar(update(ACCOUNTS).where(ACCOUNTS.c.id == original.account_id)
+                        .values(balance=ACCOUNTS.c.balance + amount).returning(ACCOUNTS.c.balance))
+    reversal_id = db.scalar(insert(ENTRIES).values(
+        account_id=original.account_id, kind=REINSTATEMENT, amount=amount, balance_after=balance,
+        business_key=business_key, fingerprint=fingerprint, reverses_id=original.id, occurred_at=occurred_at,
+        created_at=utcnow(), note=note).returning(ENTRIES.c.id))
+    db.execute(insert(LOTS).values(account_id=original.account_id, entry_id=reversal_id, amount=amount,
+                                   remaining=amount, expires_at=expires_at))
+    return ledger.Posting(reversal_id, original.account_id, amount, balance)
