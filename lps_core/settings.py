@@ -2,9 +2,10 @@
 environment, checked once at start-up and registered as the ISettings utility
 (`request.lps_settings` in views, `registry.getUtility(ISettings)` at include time).
 
-Secrets and the database URL come from the environment in production, so ini files can be
-committed: LPS_DATABASE_URL sets sqlalchemy.url, LPS_SESSION_SECRET sets lps.session.secret, and
-LPS_PII_KEYS and LPS_PII_INDEX_KEY set the keys of personal data (lps.pii.keys, lps.pii.index_key).
+Secrets and the database URLs come from the environment in production, so ini files can be
+committed: LPS_DATABASE_URL sets sqlalchemy.url, LPS_REPORTS_DATABASE_URL sets
+lps.reports.database_url, LPS_SESSION_SECRET sets lps.session.secret, and LPS_PII_KEYS and
+LPS_PII_INDEX_KEY set the keys of personal data (lps.pii.keys, lps.pii.index_key).
 
 A bad value raises ConfigurationError with one line that names the setting. This module imports no
 feature: the features take their settings, and the choices a setting may name, from here.
@@ -23,7 +24,8 @@ from lps_core.errors import ConfigurationError
 from lps_core.money import parse_amount
 
 FROM_ENVIRONMENT = {"LPS_DATABASE_URL": "sqlalchemy.url", "LPS_SESSION_SECRET": "lps.session.secret",
-                    "LPS_PII_KEYS": "lps.pii.keys", "LPS_PII_INDEX_KEY": "lps.pii.index_key"}
+                    "LPS_PII_KEYS": "lps.pii.keys", "LPS_PII_INDEX_KEY": "lps.pii.index_key",
+                    "LPS_REPORTS_DATABASE_URL": "lps.reports.database_url"}
 
 # The choices a setting may name.
 ROUNDING_STRATEGIES = ("once", "per_step")  # the earning chain rounded once at its end, or after every step
@@ -32,6 +34,7 @@ EXPIRY_POLICIES = ("months_after_earn", "end_of_year")
 TIER_WINDOWS = ("calendar_year", "rolling_12_months")
 UPGRADE_BILL_EARNS_AT = ("old", "new")  # the tier at which the bill that qualifies for a higher tier earns
 
+DATABASE_BACKENDS = ("postgresql", "sqlite")
 DEFAULT_PHONE_REGION = "CN"
 MAX_BILL_SETTING = "lps.earning.max_bill_amount"
 MAX_POINTS_SETTING = "lps.earning.max_points_per_bill"
@@ -44,12 +47,15 @@ class DatabaseSettings:
     """The database (sqlalchemy.url) and PostgreSQL's timeouts (see lps_core.db.get_engine): seconds
     to connect (lps.db.connect_timeout), milliseconds a statement of a web request may run
     (lps.db.statement_timeout_ms, 0: no limit) and seconds to wait for a pooled connection
-    (sqlalchemy.pool_timeout)."""
+    (sqlalchemy.pool_timeout). `reports_url` (lps.reports.database_url) names a read-only copy of
+    the database, a streaming replica, that reports and analytics read from; None: they read the
+    database itself (lps_core.db, `request.reports_db`)."""
 
     url: str | None = None
     connect_timeout: int = 5
     statement_timeout_ms: int = 15000
     pool_timeout: int = 5
+    reports_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -142,7 +148,8 @@ class Settings:
             database=DatabaseSettings(settings.get("sqlalchemy.url") or None,
                                       _whole(settings, "lps.db.connect_timeout", 5, 1),
                                       _whole(settings, "lps.db.statement_timeout_ms", 15000, 0),
-                                      _whole(settings, "sqlalchemy.pool_timeout", 5, 1)),
+                                      _whole(settings, "sqlalchemy.pool_timeout", 5, 1),
+                                      _reports_url(settings)),
             timezone=_time_zone(settings),
             currency=str(settings.get("lps.currency") or "CNY").strip(),
             rules_cache_seconds=_seconds(settings, "lps.rules.cache_seconds", 5),
@@ -265,6 +272,29 @@ def _amount(settings, key) -> int:
         return parse_amount(str(value).strip())
     except ValueError:
         raise ConfigurationError(f"{key} must be an amount such as 1000000.00, not {value!r}") from None
+
+
+def _reports_url(settings) -> str | None:
+    """lps.reports.database_url: a URL of the same kind of database as sqlalchemy.url. The value is
+    never repeated in the error: it may hold a password."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    value = str(settings.get("lps.reports.database_url") or "").strip()
+    if not value:
+        return None
+    try:
+        backend = make_url(value).get_backend_name()
+    except ArgumentError:
+        backend = None
+    if backend not in DATABASE_BACKENDS:
+        raise ConfigurationError("lps.reports.database_url must be a database URL such as "
+                                 "postgresql+psycopg://reports@replica:5432/lps")
+    primary = str(settings.get("sqlalchemy.url") or "").split(":", 1)[0].split("+", 1)[0]
+    if primary in DATABASE_BACKENDS and primary != backend:
+        raise ConfigurationError(f"lps.reports.database_url must name a {primary} database, as sqlalchemy.url "
+                                 f"does, not a {backend} one")
+    return value
 
 
 def _time_zone(settings) -> tzinfo:

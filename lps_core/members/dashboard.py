@@ -1,13 +1,17 @@
 """The figures of the staff dashboard: today's postings, enrolments waiting for approval and
 alerts (cards near their credit limit, cards locked by wrong PINs), within an operator's outlets.
 
-`outlet_ids` is None for an operator who sees every outlet."""
+These are reports: each reads through `reports_session_of(db)`, the replica of
+lps.reports.database_url when one is set (a few moments behind the database), so that the
+dashboards of head office take nothing from the tills. `outlet_ids` is None for an operator who
+sees every outlet."""
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
 
 from lps_core.cards.models import Card, CardType
+from lps_core.db import reports_session_of
 from lps_core.ledger.models import CREDIT, POINTS, Account, LedgerEntry
 from lps_core.members.models import Member
 
@@ -28,7 +32,7 @@ def todays_postings(db, outlet_ids, since: datetime) -> Postings:
              .where(Account.kind == POINTS, LedgerEntry.occurred_at >= since))
     if outlet_ids is not None:
         query = query.where(LedgerEntry.outlet_id.in_(sorted(outlet_ids)))
-    count, points = db.execute(query).one()
+    count, points = reports_session_of(db).execute(query).one()
     return Postings(count, int(points))
 
 
@@ -37,7 +41,7 @@ def pending_enrolments(db, outlet_ids) -> int:
     query = select(func.count(Member.id)).where(Member.status == "pending")
     if outlet_ids is not None:
         query = query.where(Member.enrolled_outlet_id.in_(sorted(outlet_ids)))
-    return db.scalar(query)
+    return reports_session_of(db).scalar(query)
 
 
 def _scoped(query, outlet_ids):
@@ -55,11 +59,11 @@ def credit_alerts(db, outlet_ids) -> list:
              .where(Card.status.in_(("active", "frozen")), limit > 0,
                     Account.balance >= limit * CardType.credit_warning_ratio)
              .order_by(Card.card_no).limit(ALERT_LIMIT))
-    return db.execute(_scoped(query, outlet_ids)).all()
+    return reports_session_of(db).execute(_scoped(query, outlet_ids)).all()
 
 
 def pin_locked_cards(db, outlet_ids, now: datetime) -> list:
     query = (select(Card.card_no, Card.member_id, Member.name.label("member_name"), Card.pin_locked_until)
              .outerjoin(Member, Member.id == Card.member_id)
              .where(Card.pin_locked_until > now).order_by(Card.pin_locked_until).limit(ALERT_LIMIT))
-    return db.execute(_scoped(query, outlet_ids)).all()
+    return reports_session_of(db).execute(_scoped(query, outlet_ids)).all()
