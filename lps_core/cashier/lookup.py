@@ -4,20 +4,25 @@ entitlements, and why the card cannot be used, if it cannot.
 
 A phone number is looked up in E.164 through its blind index, read in lps.phone.default_region
 when it has no country code: "13800000042", "138-0000-0042" and "+86 138 0000 0042" find the same
-member."""
+member.
+
+Each look-up is one SELECT: the card with its type, holder, tier, the number of the card that
+replaced it and every balance it shows, joined on unique keys, so it costs the same at a million
+members as at a hundred (issue 11: p99 under 10 ms over HTTP, see bench/README.md). The statements
+for a card number and a phone are built once."""
 from decimal import Decimal
+from types import SimpleNamespace
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
-from lps_core.cards.funds import card_balances
 from lps_core.cards.models import Card, CardType
 from lps_core.cards.pins import pin_needed
 from lps_core.cards.products import discount_rate, validity_problem
 from lps_core.cards.services import normalize_card_no
 from lps_core.cashier.documents import balances_json
 from lps_core.errors import Unprocessable, ValidationFailed
-from lps_core.ledger.models import POINTS, Account
-from lps_core.members.models import Member
+from lps_core.ledger.models import CREDIT, POINTS, STORED_VALUE, STORED_VALUE_BONUS, USES, Account
+from lps_core.members.models import Member, Tier
 from lps_core.pii import phone_e164, phone_region_of
 from lps_core.timeutil import as_utc, isoformat
 
@@ -25,72 +30,140 @@ MAX_MATCHES = 20
 # Cards that are history rather than something to pay with are left out of phone and name searches.
 RETIRED = ("unissued", "replaced", "cancelled")
 
+# Every balance the picture shows: (label, whose account, kind). Each is one row of `accounts`,
+# found through its unique key (member_id, kind) or (card_id, kind).
+BALANCES = (("points", "member", POINTS), ("stored_value", "card", STORED_VALUE),
+            ("bonus_value", "card", STORED_VALUE_BONUS), ("uses", "card", USES), ("credit", "card", CREDIT))
+
+
+def _picture_statement():
+    """The card, its type, holder and tier as joins; the number of the card that replaced it and each
+    balance as a scalar subquery on a unique key. Five more joins would cost PostgreSQL more to plan
+    (several ms for eleven tables, and the phone look-up is planned afresh each time) than to run."""
+    replacement = Card.__table__.alias("replacement")
+    columns = [
+        Card.card_no, Card.status, Card.status_reason, Card.member_id, Card.valid_from, Card.valid_to,
+        Card.pin_hash, Card.pin_locked_until, Card.credit_limit_cents, Card.replaced_by_id,
+        select(replacement.c.card_no).where(replacement.c.id == Card.replaced_by_id)
+        .scalar_subquery().label("replaced_by_no"),
+        CardType.code.label("type_code"), CardType.name.label("type_name"),
+        CardType.anonymous.label("type_anonymous"), CardType.pin_required.label("type_pin_required"),
+        CardType.discount_rate.label("type_discount_rate"),
+        CardType.discount_overrides.label("type_discount_overrides"),
+        CardType.stored_value.label("type_stored_value"), CardType.initial_uses.label("type_initial_uses"),
+        CardType.credit_limit_cents.label("type_credit_limit_cents"),
+        CardType.valid_from.label("type_valid_from"), CardType.valid_to.label("type_valid_to"),
+        Member.id.label("holder_id"), Member.name.label("member_name"), Member.phone.label("member_phone"),
+        Member.status.label("member_status"),
+        Tier.id.label("tier_id"), Tier.code.label("tier_code"), Tier.name.label("tier_name"),
+        Tier.discount_rate.label("tier_discount_rate"), Tier.multiplier.label("tier_multiplier"),
+        Tier.entitlements.label("tier_entitlements"),
+    ]
+    for label, owner, kind in BALANCES:
+        account = Account.__table__.alias(f"{label}_account")
+        key = account.c.member_id == Card.member_id if owner == "member" else account.c.card_id == Card.id
+        columns.append(select(account.c.balance).where(key, account.c.kind == kind)
+                       .scalar_subquery().label(f"{label}_balance"))
+    return (
+        select(*columns)
+        .join(CardType, CardType.id == Card.card_type_id)
+        .outerjoin(Member, Member.id == Card.member_id)
+        .outerjoin(Tier, Tier.id == Member.tier_id)
+    )
+
+
+PICTURE = _picture_statement()
+# Built once: the till's two look-ups. A phone or name search skips cards that are history.
+BY_CARD_NO = PICTURE.where(Card.card_no == bindparam("card_no")).limit(MAX_MATCHES)
+BY_PHONE = (PICTURE.where(Member.phone_index == bindparam("phone"), Card.status.not_in(RETIRED))
+            .order_by(Member.name, Card.id).limit(MAX_MATCHES))
+
 
 def look_up(db, outlet_code, at, *, card_no=None, phone=None, name=None, tz=None) -> list[dict]:
     given = [value for value in (card_no, phone, name) if value]
     if len(given) != 1:
         raise ValidationFailed("give exactly one of card_no, phone or name",
                                {"card_no": "give exactly one of card_no, phone or name"})
-    query = select(Card).join(CardType, CardType.id == Card.card_type_id)
     if card_no:
-        query = query.where(Card.card_no == normalize_card_no(card_no))
+        rows = db.execute(BY_CARD_NO, {"card_no": normalize_card_no(card_no)})
+    elif phone:
+        e164 = phone_e164(phone, phone_region_of(db))
+        if e164 is None:
+            raise Unprocessable("phone is not a valid phone number",
+                                {"phone": "must be a valid phone number, such as +86 138 0000 0000"})
+        rows = db.execute(BY_PHONE, {"phone": e164})  # a blind index: compared with the plain number
     else:
-        query = query.join(Member, Member.id == Card.member_id).where(Card.status.not_in(RETIRED))
-        if phone:
-            e164 = phone_e164(phone, phone_region_of(db))
-            if e164 is None:
-                raise Unprocessable("phone is not a valid phone number",
-                                       {"phone": "must be a valid phone number, such as +86 138 0000 0000"})
-            query = query.where(Member.phone_index == e164)  # a blind index: compared with the plain number
-        else:
-            if len(name.strip()) < 2:
-                raise ValidationFailed("name must have at least 2 characters", {"name": "must have at least 2 characters"})
-            query = query.where(func.lower(Member.name).contains(name.strip().lower(), autoescape=True))
-        query = query.order_by(Member.name, Card.id)
-    cards = db.scalars(query.limit(MAX_MATCHES)).all()
-    return [card_picture(db, card, outlet_code, at, tz=tz) for card in cards]
+        if len(name.strip()) < 2:
+            raise ValidationFailed("name must have at least 2 characters", {"name": "must have at least 2 characters"})
+        rows = db.execute(
+            PICTURE.where(func.lower(Member.name).contains(name.strip().lower(), autoescape=True),
+                          Card.status.not_in(RETIRED))
+            .order_by(Member.name, Card.id).limit(MAX_MATCHES))
+    return [card_picture(row, outlet_code, at, tz=tz) for row in rows.all()]
 
 
-def card_picture(db, card: Card, outlet_code, at, *, tz=None) -> dict:
-    card_type, member = card.card_type, card.member
-    tier = member.tier if member is not None else None
-    problems = _problems(db, card, card_type, member, at, tz)
-    pin_locked = card.pin_locked_until is not None and as_utc(card.pin_locked_until) > as_utc(at)
-    tier_rate = Decimal(tier.discount_rate) if tier is not None else Decimal(0)
-    balances = card_balances(db, card, card_type)
-    balances["points"] = db.scalar(select(Account.balance).where(
-        Account.member_id == card.member_id, Account.kind == POINTS)) if member is not None else None
+def card_picture(row, outlet_code, at, *, tz=None) -> dict:
+    """The cashier's picture of one card, from a row of PICTURE."""
+    card = SimpleNamespace(valid_from=row.valid_from, valid_to=row.valid_to, pin_hash=row.pin_hash)
+    card_type = SimpleNamespace(
+        code=row.type_code, anonymous=row.type_anonymous, pin_required=row.type_pin_required,
+        discount_rate=row.type_discount_rate, discount_overrides=row.type_discount_overrides,
+        valid_from=row.type_valid_from, valid_to=row.type_valid_to)
+    has_member = row.holder_id is not None
+    tier = row.tier_id is not None
+    problems = _problems(row, card, card_type, at, tz)
+    pin_locked = row.pin_locked_until is not None and as_utc(row.pin_locked_until) > as_utc(at)
+    tier_rate = Decimal(row.tier_discount_rate) if tier else Decimal(0)
     return {
-        "card_no": card.card_no,
-        "status": card.status,
+        "card_no": row.card_no,
+        "status": row.status,
         "usable": not problems,
-        "warnings": problems + ([f"PIN locked until {isoformat(card.pin_locked_until)}"] if pin_locked else []),
-        "card_type": {"code": card_type.code, "name": card_type.name, "anonymous": card_type.anonymous},
-        "member": {"id": member.id, "name": member.name, "phone": member.phone, "status": member.status}
-        if member is not None else None,
-        "tier": {"code": tier.code, "name": tier.name, "discount_rate": str(tier.discount_rate.normalize()),
-                 "multiplier": str(tier.multiplier.normalize()), "entitlements": tier.entitlements or []}
-        if tier is not None else None,
+        "warnings": problems + ([f"PIN locked until {isoformat(row.pin_locked_until)}"] if pin_locked else []),
+        "card_type": {"code": row.type_code, "name": row.type_name, "anonymous": row.type_anonymous},
+        "member": {"id": row.holder_id, "name": row.member_name, "phone": row.member_phone,
+                   "status": row.member_status} if has_member else None,
+        "tier": {"code": row.tier_code, "name": row.tier_name,
+                 "discount_rate": str(row.tier_discount_rate.normalize()),
+                 "multiplier": str(row.tier_multiplier.normalize()), "entitlements": row.tier_entitlements or []}
+        if tier else None,
         "discount_rate": str(max(discount_rate(card_type, outlet_code, None), tier_rate).normalize()),
-        "discount_overrides": card_type.discount_overrides or [],
-        "balances": balances_json(balances),
-        "valid_from": isoformat(card.valid_from) if card.valid_from else None,
-        "valid_to": isoformat(card.valid_to) if card.valid_to else None,
+        "discount_overrides": row.type_discount_overrides or [],
+        "balances": balances_json(_balances(row, has_member)),
+        "valid_from": isoformat(row.valid_from) if row.valid_from else None,
+        "valid_to": isoformat(row.valid_to) if row.valid_to else None,
         "pin_needed": pin_needed(card, card_type),
     }
 
 
-def _problems(db, card, card_type, member, at, tz) -> list[str]:
+def _balances(row, has_member) -> dict:
+    """The card's balances in cents (uses as a count), None for what its type does not offer, as
+    lps_core.cards.funds.card_balances gives them, and the holder's points (None without a holder)."""
+    def balance(label):
+        return getattr(row, f"{label}_balance") or 0
+
+    limit = row.credit_limit_cents if row.credit_limit_cents is not None else row.type_credit_limit_cents
+    owed = balance("credit")
+    return {
+        "stored_value": balance("stored_value") if row.type_stored_value else None,
+        "bonus_value": balance("bonus_value") if row.type_stored_value else None,
+        "uses": balance("uses") if row.type_initial_uses is not None or balance("uses") else None,
+        "credit_used": owed if limit is not None else None,
+        "credit_limit": limit,
+        "credit_left": max(limit - owed, 0) if limit is not None else None,
+        "points": row.points_balance if has_member else None,
+    }
+
+
+def _problems(row, card, card_type, at, tz) -> list[str]:
     """Why the card cannot be used now; empty when it can."""
     warnings = []
-    if card.status == "replaced" and card.replaced_by_id:
-        new_no = db.scalar(select(Card.card_no).where(Card.id == card.replaced_by_id))
-        warnings.append(f"card was replaced by {new_no}")
-    elif card.status != "active":
-        warnings.append(f"card is {card.status}" + (f": {card.status_reason}" if card.status_reason else ""))
+    if row.status == "replaced" and row.replaced_by_id:
+        warnings.append(f"card was replaced by {row.replaced_by_no}")
+    elif row.status != "active":
+        warnings.append(f"card is {row.status}" + (f": {row.status_reason}" if row.status_reason else ""))
     problem = validity_problem(card, card_type, at, tz=tz)
     if problem:
         warnings.append(problem)
-    if member is not None and member.status not in ("active", "dormant"):
-        warnings.append(f"member is {member.status}")
+    if row.holder_id is not None and row.member_status not in ("active", "dormant"):
+        warnings.append(f"member is {row.member_status}")
     return warnings
