@@ -38,6 +38,10 @@ class ITierLookup(Interface):
         """The tier of `tiers` (as all() gives them) above the member's that a bill not yet recorded,
         with `counters` (points, spend_cents, nights, stays), lifts them to; None if none."""
 
+    def window(moment):
+        """(start, end) dates of the qualification window that counts at `moment`, whose activity
+        the bill's own statement reads back for the upgrade check."""
+
 
 class IApiKeys(Interface):
     """The ApiKeyChecker of lps_core.apikeys: verified keys, cached for lps.api.key_cache_seconds."""

@@ -16,10 +16,9 @@ from lps_core.earning.programme import Programme
 from lps_core.earning.promotions import clean_promotion, save_promotion
 from lps_core.earning.services import EarnRequest, OutletContext, earn_points_for_bill, reverse_bill
 from lps_core.ledger.models import LedgerEntry
-from lps_core.members.models import Member, Tier
+from lps_core.members.models import Member, MemberActivity, Tier
 from lps_core.outlets.models import Outlet
 from lps_core.plugins import load_plugins
-from lps_core.tiers.models import MemberActivity
 
 SETTINGS = {"lps.rules.cache_seconds": "0"}
 
@@ -105,7 +104,7 @@ def test_a_listener_that_raises_posts_nothing(seed):
     assert activity_of(seed, card_no) == (0, 0)
 
 
-def test_a_refund_is_an_event_too_and_takes_the_bill_back_from_the_tier_activity(seed):
+def test_a_refund_is_an_event_too_and_takes_the_bill_back_from_the_activity(seed):
     recorder = Recorder()
     registry = load_plugins({}, extra_plugins=[("recorder", recorder)])
     card_no = seed.member_card()
@@ -153,14 +152,18 @@ def test_the_core_listeners_upgrade_and_credit_referrers(seed, referral):
 
 
 def test_blocking_the_core_listeners_stops_upgrades_and_referral_bonuses(seed, referral):
-    """Proof that the tier upgrade, the activity and the referral bonuses run through the hook."""
+    """Proof that the tier upgrade and the referral bonuses run through the hook. The activity
+    counters are the bill's own and still move, and a refund still takes them back."""
     referrer, guest = referral
     registry = load_plugins({"lps.plugins.disabled": "lps_listeners"})
     assert "lps_listeners" not in registry.plugin_names()
     tier_before = tier_of(seed, guest)
-    assert earn(seed, registry, guest, "B1", 60000).points == 600
+    earned = earn(seed, registry, guest, "B1", 60000)
+    assert earned.points == 600
     assert tier_of(seed, guest) == tier_before != "silver"
     assert bonus_of(seed, referrer) == 0
+    assert activity_of(seed, guest) == (600, 1)
+    reverse_bill(seed.db, registry, outlet(seed), earned.id, refund_no="R1")
     assert activity_of(seed, guest) == (0, 0)
 
 

@@ -190,7 +190,7 @@ def known_codes():
     from lps_core.members import models as members
     from lps_core.operators.roles import ROLES
     from lps_core.rewards import models as rewards
-    from lps_core.tiers.activity import COUNTERS
+    from lps_core.members.activity import COUNTERS
     from lps_core.tiers.services import QUALIFICATION_KEYS
 
     return [

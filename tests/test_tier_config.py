@@ -17,7 +17,7 @@ from lps_core.outlets.models import Outlet
 from lps_core.testing import audited as audited_entries
 from lps_core.testing import sign_in_as
 from lps_core.tiers import services as tiers
-from lps_core.tiers.activity import record_activity
+from lps_core.members.activity import record_activity
 from lps_core.tiers.models import TierChange
 from lps_core.tiers.points_threshold import PointsThresholdModel
 

@@ -63,9 +63,10 @@ class BillPosted:
     `entry_id` the ledger entry that credited them. `qualifying` is what the bill counts towards tier
     status besides points and spend, e.g. {"nights": 3, "stays": 1}. `member_status` is the
     member's status before the bill (a "dormant" member is active again once the bill is posted);
-    `referred_by_id` the member who referred them, if any. `programme` and `plugins` are LPS's own
-    components (its earning programme and plugin registry), for LPS's own listeners; a plugin should
-    not rely on what they hold."""
+    `referred_by_id` the member who referred them, if any. `programme`, `plugins` and `activity` are
+    for LPS's own listeners (its earning programme, its plugin registry, and the member's activity
+    over the tier window as the bill's own statement read it back, or None); a plugin should not rely
+    on what they hold."""
 
     bill_id: int
     outlet_id: int
@@ -78,6 +79,7 @@ class BillPosted:
     member_status: str = "active"
     programme: object = None
     plugins: object = None
+    activity: object = None
 
 
 @dataclass(frozen=True)

@@ -94,9 +94,9 @@ def lps_on_bill_posted(dbsession, posted):
     """Called inside the transaction once a member's bill has been recorded and its points posted,
     before lps_on_points_posted; not called when a retry replays a bill posted before.
 
-    `posted` is a BillPosted (lps_core.contract). LPS's own listeners (plugin `lps_listeners`)
-    count the bill towards the member's tier, make a dormant member active, move them up at once if
-    they now qualify for a higher tier, and credit referral bonuses. Raising aborts the whole
+    `posted` is a BillPosted (lps_core.contract). The bill has already counted towards the member's
+    activity. LPS's own listeners (plugin `lps_listeners`) make a dormant member active, move them
+    up at once if they now qualify for a higher tier, and credit referral bonuses. Raising aborts the whole
     transaction: nothing of the bill is posted. Return nothing.
 
     Example::
@@ -113,8 +113,8 @@ def lps_on_bill_refunded(dbsession, refunded):
     """Called inside the transaction once all or part of a member's bill has been refunded and its
     points taken back, before lps_on_points_reversed; not called when a retry replays a refund.
 
-    `refunded` is a BillRefunded (lps_core.contract). LPS's own listener takes the refund's share
-    of the bill back from the member's tier activity. Raising aborts the refund. Return nothing.
+    `refunded` is a BillRefunded (lps_core.contract). The refund's share of the bill has already been
+    taken back from the member's activity. Raising aborts the refund. Return nothing.
 
     Example::
 

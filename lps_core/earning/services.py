@@ -21,6 +21,7 @@ from lps_core.earning.promotions import record_awards
 from lps_core.errors import Conflict, NotFound, Unprocessable
 from lps_core.ledger import services as ledger
 from lps_core.ledger.models import POINTS, Account, LedgerEntry
+from lps_core.members.activity import bill_activity, record_activity
 from lps_core.money import format_cents
 from lps_core.timeutil import isoformat, utcnow
 
@@ -120,7 +121,10 @@ def earn_points_for_bill(db, plugins, programme, outlet: OutletContext, request:
         _drop_expired_points(computed, occurred_at, expires_at, programme.timezone)
     nights, stays = int(computed.qualifying.get("nights", 0)), int(computed.qualifying.get("stays", 0))
 
-    bill_id, posting = ledger.claim_and_credit(db, BILLS, BILL_KEY, {
+    activity = None if card.member_id is None else bill_activity(
+        card.member_id, occurred_at, programme.tiers.window(occurred_at), points=computed.points,
+        spend_cents=request.amount_cents, nights=nights, stays=stays)
+    bill_id, posting, in_window = ledger.claim_and_credit(db, BILLS, BILL_KEY, {
         "outlet_id": outlet.id, "bill_no": request.bill_no, "card_id": card.card_id, "member_id": card.member_id,
         "amount_cents": request.amount_cents, "items": [_line_json(i) for i in request.items] or None,
         "occurred_at": occurred_at, "fingerprint": fingerprint, "points": computed.points, "rule_id": rule.id,
@@ -128,7 +132,8 @@ def earn_points_for_bill(db, plugins, programme, outlet: OutletContext, request:
         "created_at": utcnow(),
     }, card.points_account_id, computed.points, account_kind=POINTS, kind=ledger.EARN,
         business_key=f"earn:{outlet.id}:{request.bill_no}", fingerprint=fingerprint,
-        occurred_at=occurred_at, expires_at=expires_at, outlet_id=outlet.id, breakdown=computed.breakdown)
+        occurred_at=occurred_at, expires_at=expires_at, outlet_id=outlet.id, breakdown=computed.breakdown,
+        rider=activity)
     if bill_id is None:
         return _replay_bill(db, outlet, request.bill_no, fingerprint)  # another request claimed it first
     record_awards(db, [{"promotion_id": promotion.id, "member_id": card.member_id, "bill_id": bill_id,
@@ -136,7 +141,7 @@ def earn_points_for_bill(db, plugins, programme, outlet: OutletContext, request:
                        for promotion, points in computed.awards])
     plugins.hook.lps_on_bill_posted(dbsession=db, posted=BillPosted(
         bill_id, outlet.id, bill, card.member_id, computed.points, posting.entry_id,
-        {"nights": nights, "stays": stays}, card.referred_by_id, card.member_status, programme, plugins))
+        {"nights": nights, "stays": stays}, card.referred_by_id, card.member_status, programme, plugins, in_window))
     earned = EarnedBill(bill_id, outlet.id, request.bill_no, card.member_id, request.amount_cents,
                         computed.points, posting.balance_after, computed.breakdown)
     plugins.hook.lps_on_points_posted(dbsession=db, posting=posting, bill=earned)
@@ -234,9 +239,14 @@ def reverse_bill(db, plugins, outlet: OutletContext, bill_id, *, amount_cents=No
     ).returning(BillRefund.id))
     if balance is None:
         balance = _points_balance_of_member_bill(db, bill)
+    qualifying = _qualifying_taken_back(bill, refunded_cents, amount_cents)
+    whole = amount_cents == left_cents
+    if bill.member_id is not None:  # the refund's share of what the bill counted, taken back
+        record_activity(db, bill.member_id, bill.occurred_at, points=-points, spend_cents=-amount_cents,
+                        nights=-qualifying["nights"], stays=-qualifying["stays"], bills=-1 if whole else 0)
     plugins.hook.lps_on_bill_refunded(dbsession=db, refunded=BillRefunded(
         refund_id, refund_no, bill.id, bill.outlet_id, bill.member_id, bill.occurred_at, amount_cents, points,
-        _qualifying_taken_back(bill, refunded_cents, amount_cents), whole=amount_cents == left_cents))
+        qualifying, whole=whole))
     refund = Refund(refund_id, bill.id, bill.outlet_id, bill.bill_no, bill.member_id, refund_no, amount_cents, points,
                     balance)
     if points > 0:

@@ -13,6 +13,7 @@ Lock order is always bill (if any) -> account -> lots, so concurrent requests ca
 """
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -169,37 +170,58 @@ def append_credit(db, account_id, amount, *, account_kind, kind, business_key, f
     return Posting(entry_id, account_id, amount, balance)
 
 
-# (table, key columns, value names) -> the claim-and-credit statement, built on first use.
+@dataclass(frozen=True)
+class Rider:
+    """More work for claim_and_credit, done only when its claim inserted the row, so that a replayed
+    bill does it no second time. On PostgreSQL `attach(statement, claimed)` adds the work's CTEs and
+    columns to the claim-and-credit statement (built once per `shape`, `params` bound on each call)
+    and `read(row)` takes its columns back out of the row; elsewhere `run(db)` does the same work as
+    statements of its own, after the credit. Either way claim_and_credit returns what it gives."""
+
+    shape: str
+    params: dict
+    attach: Callable
+    read: Callable
+    run: Callable
+
+
+# (table, key columns, value names, rider's shape) -> the claim-and-credit statement, built on first use.
 _CLAIMS_AND_CREDITS = {}
 
 
 def claim_and_credit(db, table, key_columns, values, account_id, amount, *, account_kind, kind, business_key,
                      fingerprint, occurred_at=None, expires_at=None, outlet_id=None, breakdown=None,
-                     note=None) -> tuple[int | None, Posting | None]:
+                     note=None, rider: Rider | None = None) -> tuple[int | None, Posting | None, object]:
     """Claim a bill's row (lps_core.db.idempotency.claim) and post its credit (append_credit) with
-    the row's id as the entry's bill_id: (the row's id, the posting), or (None, None) when another
-    request claimed the key first and nothing was posted. On PostgreSQL both are one statement: the
-    claim is a CTE that the credit's CTEs only act on when it inserted its row."""
+    the row's id as the entry's bill_id: (the row's id, the posting, what the rider gave), or
+    (None, None, None) when another request claimed the key first and nothing was done. On
+    PostgreSQL all of it is one statement: the claim is a CTE that the credit's CTEs, and the
+    rider's, only act on when it inserted its row."""
     if db.get_bind().dialect.name != "postgresql":
         row_id = claim(db, table, key_columns, values)
         if row_id is None:
-            return None, None
-        return row_id, append_credit(db, account_id, amount, account_kind=account_kind, kind=kind,
-                                     business_key=business_key, fingerprint=fingerprint, occurred_at=occurred_at,
-                                     expires_at=expires_at, outlet_id=outlet_id, bill_id=row_id,
-                                     breakdown=breakdown, note=note)
+            return None, None, None
+        posting = append_credit(db, account_id, amount, account_kind=account_kind, kind=kind,
+                                business_key=business_key, fingerprint=fingerprint, occurred_at=occurred_at,
+                                expires_at=expires_at, outlet_id=outlet_id, bill_id=row_id,
+                                breakdown=breakdown, note=note)
+        return row_id, posting, rider.run(db) if rider else None
     open_lot = account_kind == POINTS and amount > 0
     if open_lot and expires_at is None:
         raise ValueError("a points credit needs the expiry date of its lot")
     names = tuple(values)
-    statement = _CLAIMS_AND_CREDITS.get((table, key_columns, names))
+    shape = (table, key_columns, names, rider.shape if rider else None)
+    statement = _CLAIMS_AND_CREDITS.get(shape)
     if statement is None:
         # The claim's parameters are prefixed for the same reason as the entry's (see above).
         claimed = (postgresql.insert(table)
                    .values({name: bindparam(f"claim_{name}", type_=Integer if name.endswith("_id")
                                             else table.c[name].type) for name in names})
                    .on_conflict_do_nothing(index_elements=list(key_columns)).returning(table.c.id).cte("claimed"))
-        statement = _CLAIMS_AND_CREDITS[table, key_columns, names] = _credit_in_one_statement(claimed)
+        statement = _credit_in_one_statement(claimed)
+        if rider:
+            statement = rider.attach(statement, claimed)
+        _CLAIMS_AND_CREDITS[shape] = statement
     entry = {"account_id": account_id, "kind": kind, "amount": amount, "business_key": business_key,
              "fingerprint": fingerprint, "reverses_id": None, "outlet_id": outlet_id,
              "occurred_at": as_utc(occurred_at or utcnow()), "created_at": utcnow(), "breakdown": breakdown,
@@ -208,10 +230,11 @@ def claim_and_credit(db, table, key_columns, values, account_id, amount, *, acco
         "account_id": account_id, "delta": amount, "expires_at": expires_at, "open_lot": open_lot,
         **{f"entry_{name}": value for name, value in entry.items()},
         **{f"claim_{name}": value for name, value in values.items()},
+        **(rider.params if rider else {}),
     }).one_or_none()
     if row is None:
-        return None, None
-    return row.claimed_id, Posting(row.id, account_id, amount, row.balance_after)
+        return None, None, None
+    return row.claimed_id, Posting(row.id, account_id, amount, row.balance_after), rider.read(row) if rider else None
 
 
 def debit(db, account_id, amount, *, kind=DEBIT, business_key, fingerprint, occurred_at=None,

@@ -125,3 +125,18 @@ class ContactLogEntry(Base):
     operator_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
     operator_name: Mapped[str] = mapped_column(String(100))
     contacted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class MemberActivity(Base):
+    """Counters per member and calendar month, kept in step with every earning and refund, so a
+    qualification window (calendar year, rolling 12 months) is a sum of at most 12 rows."""
+
+    __tablename__ = "member_activity"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # the first day of the month
+    points: Mapped[int] = mapped_column(BigInteger, default=0)
+    spend_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    nights: Mapped[int] = mapped_column(default=0)
+    stays: Mapped[int] = mapped_column(default=0)
+    bills: Mapped[int] = mapped_column(default=0)

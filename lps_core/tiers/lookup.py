@@ -1,12 +1,12 @@
 """The tiers as earning sees them (ITierLookup): the programme's tiers, cached in-process for the
-check on every bill; the tier a member held at a past moment; the tier a bill lifts a member to."""
+check on every bill; the tier a member held at a past moment; the tier a bill lifts a member to; the window a bill's activity counts in."""
 import threading
 import time
 
 from zope.interface import implementer
 
 from lps_core.components import ITierLookup
-from lps_core.tiers.services import load_tiers, tier_held_at, tier_reached_by_bill, tier_settings
+from lps_core.tiers.services import load_tiers, tier_held_at, tier_reached_by_bill, tier_settings, tier_window
 
 
 @implementer(ITierLookup)
@@ -33,3 +33,6 @@ class TierLookup:
 
     def reached_by_bill(self, db, plugins, member_id, moment, tiers, counters):
         return tier_reached_by_bill(db, plugins, self.settings, member_id, moment, tiers, counters)
+
+    def window(self, moment):
+        return tier_window(self.settings, moment)

@@ -1,25 +1,12 @@
-"""What tier evaluation needs: activity per member and month, tier history, evaluation runs."""
-from datetime import date, datetime
+"""What tier evaluation needs besides the activity counters (lps_core.members.models): tier history
+and evaluation runs."""
+from datetime import datetime
 
-from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, String, func
+from sqlalchemy import BigInteger, DateTime, ForeignKey, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lps_core.db.meta import Base
-
-
-class MemberActivity(Base):
-    """Counters per member and calendar month, kept in step with every earning and refund, so a
-    qualification window (calendar year, rolling 12 months) is a sum of at most 12 rows."""
-
-    __tablename__ = "member_activity"
-
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
-    month: Mapped[date] = mapped_column(Date, primary_key=True)  # the first day of the month
-    points: Mapped[int] = mapped_column(BigInteger, default=0)
-    spend_cents: Mapped[int] = mapped_column(BigInteger, default=0)
-    nights: Mapped[int] = mapped_column(default=0)
-    stays: Mapped[int] = mapped_column(default=0)
-    bills: Mapped[int] = mapped_column(default=0)
+from lps_core.members.models import MemberActivity  # noqa: F401  (it moved there; kept importable from here)
 
 
 class TierChange(Base):

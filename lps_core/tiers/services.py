@@ -19,7 +19,7 @@ from lps_core.ledger.services import debit, fingerprint_of
 from lps_core.members.models import Member, Tier
 from lps_core.money import parse_amount
 from lps_core.settings import TierSettings, settings_of
-from lps_core.tiers.activity import month_of
+from lps_core.members.activity import month_of
 from lps_core.tiers.models import MemberActivity, TierChange
 from lps_core.timeutil import add_months, as_utc, utcnow
 
@@ -247,10 +247,10 @@ def upgrade_if_qualified(db, plugins, settings, member_id, now=None, tiers=None,
     """Move the member up at once if their activity in the current window qualifies for a higher tier.
 
     Never moves anyone down (that is the annual evaluation's job). Two reads (the member with the
-    window's sums, unless the caller passes that row as `member`, as record_activity gives it on
-    PostgreSQL; and the tiers unless the caller passes them, e.g. from a cache) when nothing
+    window's sums, unless the caller passes that row as `member`, as the bill's own statement reads
+    it back on PostgreSQL, see lps_core.members.activity.bill_activity; and the tiers unless the caller passes them, e.g. from a cache) when nothing
     changes; an update, an insert and the hook otherwise. Call it in the earning transaction,
-    after record_activity."""
+    after the bill's activity is counted."""
     now = as_utc(now or utcnow())
     if member is None:
         start, end = tier_window(settings, now)

@@ -1,15 +1,18 @@
-"""Posting log: one JSON line per points posting, points reversal and tier change.
+"""Posting log: one JSON line per points posting, points reversal, refund and tier change.
 
 Each event is written at level INFO to the Python logger ``lps.postings`` as a single line of JSON,
 so hotel IT can send it to a file, syslog or a log shipper with ordinary logging configuration and
 no code. The fields are:
 
-- ``event``: ``points_posted``, ``points_reversed``, ``tier_changed``, ``points_expiring`` or
-  ``credit_warning``;
+- ``event``: ``points_posted``, ``points_reversed``, ``bill_refunded``, ``tier_changed``,
+  ``points_expiring`` or ``credit_warning``;
 - ``transaction_id``, ``outlet_id``, ``bill_no``, ``member_id``: the bill (transaction) concerned;
 - ``points``: the signed ledger amount (positive when earned, negative when taken back by a refund);
 - ``balance_after``: the points balance after the posting; ``entry_id``: the ledger entry;
-- ``refund_id``, ``refund_no``: for a reversal, the refund that caused it;
+- ``refund_id``, ``refund_no``: for a reversal, the refund that caused it; for ``bill_refunded``
+  (every refund of a member's bill, also one that took back no points) the refund itself, with
+  ``refunded_cents`` (what it gave back, integer cents), ``points`` (negative: what it took back)
+  and ``whole`` (true when it returned the bill's last cent);
 - ``member_id``, ``old_tier``, ``new_tier``: for a tier change (``old_tier`` may be null);
 - ``card_id``, ``used_cents``, ``limit_cents``: for a credit warning (a card's credit line passed
   its warning threshold; amounts in integer cents);
@@ -71,7 +74,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from lps_core.contract import hookimpl
 
 LOGGER_NAME = "lps.postings"
-EVENTS = ("points_posted", "points_reversed", "tier_changed", "points_expiring", "credit_warning")
+EVENTS = ("points_posted", "points_reversed", "bill_refunded", "tier_changed", "points_expiring", "credit_warning")
 STATUS_ROUTE = "posting_log.status"
 STATUS_PATH = "/plugins/posting-log/status"
 
@@ -149,6 +152,15 @@ def lps_on_points_reversed(posting, bill):
     _emit("points_reversed", {
         **_bill_fields(bill, bill.bill_id), **_posting_fields(posting),
         "refund_id": bill.id, "refund_no": bill.refund_no,
+    })
+
+
+@hookimpl
+def lps_on_bill_refunded(refunded):
+    _emit("bill_refunded", {
+        "transaction_id": refunded.bill_id, "outlet_id": refunded.outlet_id, "member_id": refunded.member_id,
+        "refund_id": refunded.refund_id, "refund_no": refunded.refund_no, "refunded_cents": refunded.amount_cents,
+        "points": -refunded.points, "whole": refunded.whole,
     })
 
 

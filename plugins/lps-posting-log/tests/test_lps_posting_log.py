@@ -42,11 +42,11 @@ def test_an_earn_and_a_partial_refund_are_logged_and_counted(testapp, seed, line
     refund = testapp.post_json(f"/api/v1/transactions/{earned['id']}/reversal", {"amount": "20.00"},
                                headers=auth, status=201).json
 
-    posted, reversed_ = lines()
+    posted, refunded, reversed_ = lines()
     member_id = posted["member_id"]
     assert isinstance(member_id, int)
-    assert posted["at"].endswith("Z") and reversed_["at"].endswith("Z")
-    del posted["at"], reversed_["at"]
+    assert posted["at"].endswith("Z") and refunded["at"].endswith("Z") and reversed_["at"].endswith("Z")
+    del posted["at"], refunded["at"], reversed_["at"]
     assert posted == {
         "event": "points_posted", "transaction_id": earned["id"], "outlet_id": posted["outlet_id"],
         "bill_no": "B-100", "member_id": member_id, "points": 80, "balance_after": 80,
@@ -58,6 +58,11 @@ def test_an_earn_and_a_partial_refund_are_logged_and_counted(testapp, seed, line
         "bill_no": "B-100", "member_id": member_id, "points": -20, "balance_after": 60,
         "entry_id": reversed_["entry_id"], "refund_id": refund["id"], "refund_no": refund["refund_no"],
     }
+    assert refunded == {
+        "event": "bill_refunded", "transaction_id": earned["id"], "outlet_id": posted["outlet_id"],
+        "member_id": member_id, "refund_id": refund["id"], "refund_no": refund["refund_no"],
+        "refunded_cents": 2000, "points": -20, "whole": False,
+    }
     assert reversed_["entry_id"] != posted["entry_id"]
     assert refund["points"] == 20 and refund["points_balance"] == 60
 
@@ -65,6 +70,7 @@ def test_an_earn_and_a_partial_refund_are_logged_and_counted(testapp, seed, line
     assert after["scope"] == "process" and after["logger"] == "lps.postings" and after["logger_enabled"]
     assert after["events"]["points_posted"] == before["events"]["points_posted"] + 1
     assert after["events"]["points_reversed"] == before["events"]["points_reversed"] + 1
+    assert after["events"]["bill_refunded"] == before["events"]["bill_refunded"] + 1
     assert after["events"]["tier_changed"] == before["events"]["tier_changed"]
 
 
