@@ -13,7 +13,7 @@ for a card number and a phone are built once."""
 from decimal import Decimal
 from types import SimpleNamespace
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, literal_column, select
 
 from lps_core.cards.models import Card, CardType
 from lps_core.cards.pins import pin_needed
@@ -29,6 +29,9 @@ from lps_core.timeutil import as_utc, isoformat
 MAX_MATCHES = 20
 # Cards that are history rather than something to pay with are left out of phone and name searches.
 RETIRED = ("unissued", "replaced", "cancelled")
+# The same, written into the SQL: a list of bound values would be expanded into the statement's
+# text on every call (SQLAlchemy's "post-compile" step), which cost the phone look-up ~10% of its CPU.
+NOT_RETIRED = Card.status.not_in([literal_column(f"'{status}'") for status in RETIRED])
 
 # Every balance the picture shows: (label, whose account, kind). Each is one row of `accounts`,
 # found through its unique key (member_id, kind) or (card_id, kind).
@@ -75,7 +78,7 @@ def _picture_statement():
 PICTURE = _picture_statement()
 # Built once: the till's two look-ups. A phone or name search skips cards that are history.
 BY_CARD_NO = PICTURE.where(Card.card_no == bindparam("card_no")).limit(MAX_MATCHES)
-BY_PHONE = (PICTURE.where(Member.phone_index == bindparam("phone"), Card.status.not_in(RETIRED))
+BY_PHONE = (PICTURE.where(Member.phone_index == bindparam("phone"), NOT_RETIRED)
             .order_by(Member.name, Card.id).limit(MAX_MATCHES))
 
 
@@ -97,7 +100,7 @@ def look_up(db, outlet_code, at, *, card_no=None, phone=None, name=None, tz=None
             raise ValidationFailed("name must have at least 2 characters", {"name": "must have at least 2 characters"})
         rows = db.execute(
             PICTURE.where(func.lower(Member.name).contains(name.strip().lower(), autoescape=True),
-                          Card.status.not_in(RETIRED))
+                          NOT_RETIRED)
             .order_by(Member.name, Card.id).limit(MAX_MATCHES))
     return [card_picture(row, outlet_code, at, tz=tz) for row in rows.all()]
 
