@@ -57,9 +57,10 @@ def card_account(db, card_id, kind) -> int:
 
 def card_balances(db, card: Card, card_type: CardType) -> dict:
     """The card's own balances in cents (uses as a count); None for what its type does not offer."""
+    held = dict(db.execute(select(Account.kind, Account.balance).where(Account.card_id == card.id)).all())
+
     def balance(kind):
-        account_id = db.scalar(_account_id(kind, card.id))
-        return ledger.balance_of(db, account_id) if account_id else 0
+        return held.get(kind, 0)
 
     limit = credit_limit_of(card, card_type)
     owed = balance(CREDIT)
@@ -206,10 +207,6 @@ def take_uses(db, card: Card, card_type: CardType, uses, outlet_code, *, busines
         left = ledger.balance_of(db, account_id)
         raise InsufficientBalance(f"card {card.card_no} has {left} uses left, not {uses}",
                                   {field: f"only {left} uses left"}) from None
-
-
-def _account_id(kind, card_id):
-    return select(Account.id).where(Account.card_id == card_id, Account.kind == kind)
 
 
 def _amount_posted(db, business_key) -> int:

@@ -7,6 +7,7 @@ from lps_core.cards.models import Card, CardType
 from lps_core.cashier.models import Settlement, SettlementRefund, SettlementTender
 from lps_core.errors import NotFound
 from lps_core.ledger.models import LedgerEntry
+from lps_core.ledger.services import EARN
 from lps_core.members.models import Member, Tier
 from lps_core.money import format_cents
 from lps_core.outlets.models import Outlet, Property
@@ -16,32 +17,36 @@ MONEY_BALANCES = ("stored_value", "bonus_value", "credit_used", "credit_limit", 
 
 
 def settlement_document(db, settlement_id) -> dict:
-    settlement = db.get(Settlement, settlement_id)
-    if settlement is None:
+    # One statement for the settlement and all it names (outlet, property, card, type, member, tier,
+    # the earn entry's breakdown), then its tenders and its refunds.
+    row = db.execute(
+        select(Settlement, Outlet.code, Outlet.name, Property.code, Property.name, Card.card_no, CardType.code,
+               CardType.name, Member.id, Member.name, Tier.code, Tier.name, Tier.discount_rate, LedgerEntry.breakdown)
+        .join(Outlet, Outlet.id == Settlement.outlet_id).join(Property, Property.id == Outlet.property_id)
+        .join(Card, Card.id == Settlement.card_id).join(CardType, CardType.id == Card.card_type_id)
+        .outerjoin(Member, Member.id == Settlement.member_id).outerjoin(Tier, Tier.id == Member.tier_id)
+        .outerjoin(LedgerEntry, (LedgerEntry.bill_id == Settlement.bill_id) & (LedgerEntry.kind == EARN))
+        .where(Settlement.id == settlement_id)
+    ).one_or_none()
+    if row is None:
         raise NotFound(f"settlement {settlement_id} does not exist", {"id": "no such settlement"})
-    outlet, prop = db.execute(select(Outlet, Property).join(Property, Property.id == Outlet.property_id)
-                              .where(Outlet.id == settlement.outlet_id)).one()
-    card, card_type = db.execute(select(Card, CardType).join(CardType, CardType.id == Card.card_type_id)
-                                 .where(Card.id == settlement.card_id)).one()
-    member = db.get(Member, settlement.member_id) if settlement.member_id else None
-    tier = db.get(Tier, member.tier_id) if member is not None and member.tier_id else None
+    (settlement, outlet_code, outlet_name, property_code, property_name, card_no, type_code, type_name,
+     member_id, member_name, tier_code, tier_name, tier_discount_rate, breakdown) = row
     tenders = db.scalars(select(SettlementTender).where(SettlementTender.settlement_id == settlement.id)
                          .order_by(SettlementTender.position)).all()
     refunds = db.scalars(select(SettlementRefund).where(SettlementRefund.settlement_id == settlement.id)
                          .order_by(SettlementRefund.id)).all()
-    breakdown = db.scalar(select(LedgerEntry.breakdown).where(
-        LedgerEntry.business_key == f"earn:{settlement.outlet_id}:{settlement.bill_no}")) if settlement.bill_id else None
     return {
         "id": settlement.id,
-        "outlet": {"code": outlet.code, "name": outlet.name},
-        "property": {"code": prop.code, "name": prop.name},
+        "outlet": {"code": outlet_code, "name": outlet_name},
+        "property": {"code": property_code, "name": property_name},
         "bill_no": settlement.bill_no,
         "occurred_at": isoformat(settlement.occurred_at),
         "operator": settlement.operator,
-        "card": {"card_no": card.card_no, "type": card_type.code, "type_name": card_type.name},
-        "member": {"id": member.id, "name": member.name} if member is not None else None,
-        "tier": {"code": tier.code, "name": tier.name, "discount_rate": str(tier.discount_rate.normalize())}
-        if tier is not None else None,
+        "card": {"card_no": card_no, "type": type_code, "type_name": type_name},
+        "member": {"id": member_id, "name": member_name} if member_id is not None else None,
+        "tier": {"code": tier_code, "name": tier_name, "discount_rate": str(tier_discount_rate.normalize())}
+        if tier_code is not None else None,
         "items": settlement.items,
         "gross": format_cents(settlement.gross_cents),
         "discount": format_cents(settlement.discount_cents),

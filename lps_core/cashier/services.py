@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from lps_core.cards.funds import card_balances
 from lps_core.cards.models import Card, CardType
@@ -39,6 +40,7 @@ from lps_core.earning.services import EarnRequest, earn_points_for_bill, reverse
 from lps_core.errors import Conflict, NotFound, Unprocessable
 from lps_core.ledger import services as ledger
 from lps_core.ledger.models import POINTS, Account
+from lps_core.members.models import Member
 from lps_core.money import format_cents
 from lps_core.timeutil import utcnow
 
@@ -69,7 +71,10 @@ def card_for_use(db, raw_card_no, at, *, tz=None, field="card_no", purpose="sett
     lps_core.cards.products.ensure_usable: active, inside its validity, and its member (if it has
     one) active or dormant."""
     card_no = normalize_card_no(raw_card_no, field)
-    card = db.scalars(select(Card).where(Card.card_no == card_no)).one_or_none()
+    # One statement for the card, its type, its member and the member's tier, which pricing and the
+    # tenders read next, instead of a lazy load for each.
+    card = db.scalars(select(Card).where(Card.card_no == card_no).options(
+        joinedload(Card.card_type), joinedload(Card.member).joinedload(Member.tier))).one_or_none()
     if card is None:
         raise Unprocessable(f"card {card_no} is not known", {field: "no such card"})
     ensure_usable(card, at, purpose, tz=tz, field=field)
@@ -134,14 +139,14 @@ def settle_bill(db, plugins, programme, outlet, request: SettleRequest) -> Resul
     db.execute(SettlementTender.__table__.insert(), rows)
 
     basis = charged - not_earning
-    points, bill_id = 0, None
+    points, bill_id, points_balance = 0, None, None
     if card.member_id is not None and basis > 0:
         earned = earn_points_for_bill(db, plugins, programme, outlet, EarnRequest(
             card.card_no, request.bill_no, basis, occurred_at, _earning_lines(lines, charged, basis)))
-        points, bill_id = earned.points, earned.id
+        points, bill_id, points_balance = earned.points, earned.id, earned.points_balance
     db.execute(update(Settlement).where(Settlement.id == settlement_id).values(
         earning_basis_cents=basis, points=points, bill_id=bill_id,
-        balances=_balances(db, card, card_type)))
+        balances=_balances(db, card, card_type, points_balance)))
     return Result(settlement_id, False)
 
 
@@ -307,9 +312,13 @@ def _earning_lines(lines, charged, basis) -> tuple[BillLine, ...]:
     return tuple(BillLine(line["sku"], line["category"], line["qty"], amount) for line, amount in zip(lines, scaled))
 
 
-def _balances(db, card, card_type) -> dict:
+def _balances(db, card, card_type, points_balance=None) -> dict:
+    """The card's balances after the settlement, with the member's points: `points_balance` when
+    the settlement's own earning gave it, else read."""
     balances = card_balances(db, card, card_type)
-    if card.member_id is not None:
+    if points_balance is not None:
+        balances["points"] = points_balance
+    elif card.member_id is not None:
         balances["points"] = db.scalar(select(Account.balance).where(Account.member_id == card.member_id,
                                                                      Account.kind == POINTS))
     else:
