@@ -1,11 +1,17 @@
-"""Per-member monthly activity counters, moved in the same transaction as each earning or refund."""
+"""Per-member monthly activity counters, moved in the same transaction as each earning or refund.
+
+They are a fact of every bill, like its ledger entry, whatever reads them: the tier upgrade and the
+annual evaluation, dormancy and inactivity expiry (through members.last_activity_at), analytics.
+So earning counts them itself (bill_activity rides on the bill's own statement) and a refund takes
+its share back, and no plugin switch turns them off."""
+from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Date, bindparam, func, select, true, update
+from sqlalchemy import BigInteger, Date, Integer, bindparam, func, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from lps_core.members.models import Member
-from lps_core.tiers.models import MemberActivity
+from lps_core.ledger.services import Rider
+from lps_core.members.models import Member, MemberActivity
 from lps_core.timeutil import as_utc
 
 ACTIVITY = MemberActivity.__table__
@@ -28,36 +34,59 @@ def month_of(moment) -> date:
     return date(moment.year, moment.month, 1)
 
 
-def record_activity(db, member_id, occurred_at, *, points=0, spend_cents=0, nights=0, stays=0, bills=0,
-                    window=None):
-    """Add to (or, with negative numbers for a refund, take from) the member's month; a new bill
-    also moves the member's last activity forward.
+@dataclass(frozen=True)
+class InWindow:
+    """A member's status and tier and their activity over the tier window, a new bill included:
+    what lps_core.tiers.services.upgrade_if_qualified reads, given to it so it need not read it."""
 
-    With `window` (start, end) for a new bill on PostgreSQL, the same statement reads the member's
-    status and tier and the counters summed over the window, this bill included, and returns that
-    row, which lps_core.tiers.services.upgrade_if_qualified takes instead of reading it again.
-    Otherwise it returns None."""
+    status: str
+    tier_id: int | None
+    points: int
+    spend_cents: int
+    nights: int
+    stays: int
+    bills: int
+
+
+def bill_activity(member_id, occurred_at, window, *, points, spend_cents, nights, stays) -> Rider:
+    """A new bill's activity as a Rider of ledger.claim_and_credit: counted only when the bill is
+    claimed, in the bill's own statement on PostgreSQL, which also reads the member in `window`
+    (start, end) back as an InWindow. Elsewhere the counters move in statements of their own, and
+    it gives None (the upgrade check then reads the window itself)."""
+    month = month_of(occurred_at)
+    params = {"member_id": member_id, "month": month, "points": points, "spend_cents": spend_cents,
+              "nights": nights, "stays": stays, "bills": 1, "touch_at": as_utc(occurred_at),
+              "start": window[0], "end": window[1]}
+    return Rider(
+        shape="member_activity", params={f"activity_{name}": value for name, value in params.items()},
+        attach=_ride_on_bill, read=_in_window,
+        run=lambda db: record_activity(db, member_id, occurred_at, points=points, spend_cents=spend_cents,
+                                       nights=nights, stays=stays, bills=1))
+
+
+def record_activity(db, member_id, occurred_at, *, points=0, spend_cents=0, nights=0, stays=0, bills=0):
+    """Add to (or, with negative numbers for a refund, take from) the member's month; a new bill
+    also moves the member's last activity forward."""
     params = {"member_id": member_id, "month": month_of(occurred_at), "points": points, "spend_cents": spend_cents,
               "nights": nights, "stays": stays, "bills": bills}
     dialect = db.get_bind().dialect.name
     touch = {"touch_member_id": member_id, "touch_at": as_utc(occurred_at)}
-    if bills > 0 and dialect == "postgresql" and window is not None:
-        return db.execute(UPSERT_TOUCH_AND_READ_WINDOW, {**params, **touch, "start": window[0], "end": window[1]}).one()
     if bills > 0 and dialect == "postgresql":
         db.execute(UPSERT_AND_TOUCH, {**params, **touch})
-        return None
+        return
     db.execute(UPSERT[dialect], params)
     if bills > 0:
         db.execute(_TOUCH_MEMBER, touch)
-    return None
 
 
-def _touch_member_statement():
+def _touch_member_statement(member_id=None, at=None):
     """last_activity_at only moves forward: it drives dormancy and inactivity expiry."""
     members = Member.__table__
-    return (update(members).where(members.c.id == bindparam("touch_member_id"))
-            .where((members.c.last_activity_at.is_(None)) | (members.c.last_activity_at < bindparam("touch_at")))
-            .values(last_activity_at=bindparam("touch_at")))
+    member_id = bindparam("touch_member_id") if member_id is None else member_id
+    at = bindparam("touch_at") if at is None else at
+    return (update(members).where(members.c.id == member_id)
+            .where((members.c.last_activity_at.is_(None)) | (members.c.last_activity_at < at))
+            .values(last_activity_at=at))
 
 
 _TOUCH_MEMBER = _touch_member_statement()
@@ -68,28 +97,45 @@ _TOUCH_MEMBER = _touch_member_statement()
 UPSERT_AND_TOUCH = UPSERT["postgresql"].add_cte(_TOUCH_MEMBER.cte("touched"))
 
 
-def _upsert_touch_and_read_window_statement():
-    """The upsert and the touch as CTEs of one SELECT of the member's status, tier and window sums.
+def _ride_on_bill(statement, claimed):
+    """The upsert and the touch as CTEs of the claim-and-credit statement that act only when the
+    claim inserted the bill, and the member in the window as columns `activity_*` of its row.
 
-    The SELECT sees the database as it was when the statement began, so the bill's own month comes
-    from the upsert's RETURNING (its counters after this bill, and after any bill of the same
-    month committed meanwhile) and the other months of the window from the table."""
-    values = {name: bindparam(name) for name in ("member_id", "month", *COUNTERS)}
-    upserted = (_upsert(postgresql).values(values)
+    Its parameters are all prefixed `activity_`, unlike any column of the tables the statement
+    writes (see lps_core.ledger.services). The SELECT sees the database as it was when the statement
+    began, so the bill's own month comes from the upsert's RETURNING (its counters after this bill,
+    and after any bill of the same month committed meanwhile) and the other months of the window
+    from the table."""
+    def param(name, type_):
+        return bindparam(f"activity_{name}", type_=type_)
+
+    member_id, month = param("member_id", Integer), param("month", Date)
+    start, end = param("start", Date), param("end", Date)
+    upsert = postgresql.insert(ACTIVITY).from_select(
+        ["member_id", "month", *COUNTERS],
+        select(member_id, month, *(param(name, BigInteger) for name in COUNTERS)).select_from(claimed))
+    upserted = (upsert.on_conflict_do_update(index_elements=["member_id", "month"],
+                                             set_={name: ACTIVITY.c[name] + upsert.excluded[name] for name in COUNTERS})
                 .returning(ACTIVITY.c.month, *(ACTIVITY.c[name] for name in COUNTERS)).cte("upserted"))
+    touched = (_touch_member_statement(member_id, param("touch_at", Member.__table__.c.last_activity_at.type))
+               .where(select(claimed.c.id).exists()).cte("touched"))
     members = Member.__table__
-    start, end = bindparam("start", type_=Date), bindparam("end", type_=Date)
     other_months = (select(*(func.coalesce(func.sum(ACTIVITY.c[name]), 0).label(name) for name in COUNTERS))
-                    .where(ACTIVITY.c.member_id == bindparam("member_id"), ACTIVITY.c.month >= start,
-                           ACTIVITY.c.month < end, ACTIVITY.c.month != bindparam("month", type_=Date))
+                    .where(ACTIVITY.c.member_id == member_id, ACTIVITY.c.month >= start,
+                           ACTIVITY.c.month < end, ACTIVITY.c.month != month)
                     .subquery("other_months"))
     this_month = (select(*(upserted.c[name] for name in COUNTERS))
                   .where(upserted.c.month >= start, upserted.c.month < end).subquery("this_month"))
     sums = [(other_months.c[name] + func.coalesce(this_month.c[name], 0)).label(name) for name in COUNTERS]
-    return (select(members.c.status, members.c.tier_id, *sums)
-            .select_from(members.join(other_months, true()).outerjoin(this_month, true()))
-            .where(members.c.id == bindparam("member_id"))
-            .add_cte(upserted).add_cte(_TOUCH_MEMBER.cte("touched")))
+    in_window = (select(members.c.status, members.c.tier_id, *sums)
+                 .select_from(members.join(other_months, true()).outerjoin(this_month, true()))
+                 .where(members.c.id == member_id).subquery("in_window"))
+    return (statement.add_cte(upserted).add_cte(touched).outerjoin(in_window, true())
+            .add_columns(*(column.label(f"activity_{column.name}") for column in in_window.c)))
 
 
-UPSERT_TOUCH_AND_READ_WINDOW = _upsert_touch_and_read_window_statement()
+def _in_window(row) -> InWindow | None:
+    if row.activity_status is None:
+        return None
+    return InWindow(row.activity_status, row.activity_tier_id,
+                    *(int(getattr(row, f"activity_{name}")) for name in COUNTERS))
