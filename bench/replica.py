@@ -201,7 +201,8 @@ class Replica:
             time.sleep(0.2)
         slot = self.primary.scalar(
             "SELECT slot_name || ' (temporary: ' || temporary || ')' FROM pg_replication_slots "
-            "WHERE active_pid = (SELECT pid FROM pg_stat_replication WHERE application_name = :name)", name=REPLICA_NAME)
+            "WHERE active_pid = (SELECT pid FROM pg_stat_replication WHERE application_name = :name)",
+            name=REPLICA_NAME)
         log(f"the replica streams, through the slot {slot}")
 
     def url(self, database):

@@ -204,3 +204,20 @@ def test_without_the_setting_reports_read_the_requests_own_session(database_url)
         request.tm.abort()
         env["closer"]()
         _dispose(app)
+
+
+def test_a_replica_that_cannot_be_reached_stops_the_dashboard_not_the_tills(database_url, tmp_path, seed):
+    unreachable = ("postgresql+psycopg://postgres@127.0.0.1:1/lps" if database_url.startswith("postgresql")
+                   else f"sqlite:///{tmp_path}/no/such/folder/reports.sqlite")
+    app = _app(database_url, **{"lps.reports.database_url": unreachable, "lps.db.connect_timeout": "2"})
+    try:
+        testapp = TestApp(app)
+        card_no = seed.member_card()
+        key = seed.api_key("REST")
+        testapp.post_json("/api/v1/transactions", {"card_no": card_no, "bill_no": "R-1", "amount": "10.00"},
+                          headers={"Authorization": f"Bearer {key}"}, status=201)
+        _sign_in(testapp, seed)
+        page = testapp.get("/", status=503)
+        assert page.headers["Retry-After"]
+    finally:
+        _dispose(app)
