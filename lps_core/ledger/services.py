@@ -38,7 +38,8 @@ MOVE_BALANCE = (
 )
 INSERT_ENTRY = insert(ENTRIES).returning(ENTRIES.c.id)
 INSERT_LOT = insert(LOTS)
-ENTRY_VALUES = ("account_id", "kind", "amount", "business_key", "fingerprint", "reverses_id", "outlet_id",
+# A credit reverses nothing, so its statement leaves reverses_id NULL.
+ENTRY_VALUES = ("account_id", "kind", "amount", "business_key", "fingerprint", "outlet_id",
                 "bill_id", "occurred_at", "created_at", "breakdown", "note")
 
 
@@ -54,9 +55,9 @@ def _credit_in_one_statement(claimed=None):
     params = {name: bindparam(f"entry_{name}", type_=Integer if name.endswith("_id") else ENTRIES.c[name].type)
               for name in ENTRY_VALUES}
     move = MOVE_BALANCE
-    if claimed is not None:
+    if claimed is not None:  # the entry takes the bill's id and times
         move = MOVE_BALANCE.where(select(claimed.c.id).exists())
-        params["bill_id"] = claimed.c.id
+        params.update(bill_id=claimed.c.id, occurred_at=claimed.c.occurred_at, created_at=claimed.c.created_at)
     moved = move.cte("moved")
     source = select(*params.values(), moved.c.balance)
     if claimed is not None:
@@ -152,7 +153,7 @@ def append_credit(db, account_id, amount, *, account_kind, kind, business_key, f
         raise ValueError("a points credit needs the expiry date of its lot")
     if db.get_bind().dialect.name == "postgresql":
         entry = {"account_id": account_id, "kind": kind, "amount": amount, "business_key": business_key,
-                 "fingerprint": fingerprint, "reverses_id": None, "outlet_id": outlet_id, "bill_id": bill_id,
+                 "fingerprint": fingerprint, "outlet_id": outlet_id, "bill_id": bill_id,
                  "occurred_at": as_utc(occurred_at or utcnow()), "created_at": utcnow(), "breakdown": breakdown,
                  "note": note}
         row = db.execute(CREDIT_IN_ONE_STATEMENT, {
@@ -196,7 +197,8 @@ def claim_and_credit(db, table, key_columns, values, account_id, amount, *, acco
     the row's id as the entry's bill_id: (the row's id, the posting, what the rider gave), or
     (None, None, None) when another request claimed the key first and nothing was done. On
     PostgreSQL all of it is one statement: the claim is a CTE that the credit's CTEs, and the
-    rider's, only act on when it inserted its row."""
+    rider's, only act on when it inserted its row, and the entry takes the row's occurred_at and
+    created_at (`table` has both, as bills do)."""
     if db.get_bind().dialect.name != "postgresql":
         row_id = claim(db, table, key_columns, values)
         if row_id is None:
@@ -217,15 +219,14 @@ def claim_and_credit(db, table, key_columns, values, account_id, amount, *, acco
         claimed = (postgresql.insert(table)
                    .values({name: bindparam(f"claim_{name}", type_=Integer if name.endswith("_id")
                                             else table.c[name].type) for name in names})
-                   .on_conflict_do_nothing(index_elements=list(key_columns)).returning(table.c.id).cte("claimed"))
+                   .on_conflict_do_nothing(index_elements=list(key_columns))
+                   .returning(table.c.id, table.c.occurred_at, table.c.created_at).cte("claimed"))
         statement = _credit_in_one_statement(claimed)
         if rider:
             statement = rider.attach(statement, claimed)
         _CLAIMS_AND_CREDITS[shape] = statement
     entry = {"account_id": account_id, "kind": kind, "amount": amount, "business_key": business_key,
-             "fingerprint": fingerprint, "reverses_id": None, "outlet_id": outlet_id,
-             "occurred_at": as_utc(occurred_at or utcnow()), "created_at": utcnow(), "breakdown": breakdown,
-             "note": note}
+             "fingerprint": fingerprint, "outlet_id": outlet_id, "breakdown": breakdown, "note": note}
     row = db.execute(statement, {
         "account_id": account_id, "delta": amount, "expires_at": expires_at, "open_lot": open_lot,
         **{f"entry_{name}": value for name, value in entry.items()},

@@ -7,7 +7,7 @@ its share back, and no plugin switch turns them off."""
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import BigInteger, Date, Integer, bindparam, func, select, true, update
+from sqlalchemy import BigInteger, Date, Integer, bindparam, func, select, true, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from lps_core.ledger.services import Rider
@@ -16,6 +16,8 @@ from lps_core.timeutil import as_utc
 
 ACTIVITY = MemberActivity.__table__
 COUNTERS = ("points", "spend_cents", "nights", "stays", "bills")
+# What a tier qualifies on (lps_core.tiers.services.QUALIFYING_COUNTERS), summed over the window.
+WINDOW_COUNTERS = ("points", "spend_cents", "nights", "stays")
 
 
 def _upsert(dialect):
@@ -45,7 +47,6 @@ class InWindow:
     spend_cents: int
     nights: int
     stays: int
-    bills: int
 
 
 def bill_activity(member_id, occurred_at, window, *, points, spend_cents, nights, stays) -> Rider:
@@ -58,7 +59,7 @@ def bill_activity(member_id, occurred_at, window, *, points, spend_cents, nights
               "nights": nights, "stays": stays, "bills": 1, "touch_at": as_utc(occurred_at),
               "start": window[0], "end": window[1]}
     return Rider(
-        shape="member_activity", params={f"activity_{name}": value for name, value in params.items()},
+        shape="member_activity", params={f"act_{name}": value for name, value in params.items()},
         attach=_ride_on_bill, read=_in_window,
         run=lambda db: record_activity(db, member_id, occurred_at, points=points, spend_cents=spend_cents,
                                        nights=nights, stays=stays, bills=1))
@@ -99,15 +100,16 @@ UPSERT_AND_TOUCH = UPSERT["postgresql"].add_cte(_TOUCH_MEMBER.cte("touched"))
 
 def _ride_on_bill(statement, claimed):
     """The upsert and the touch as CTEs of the claim-and-credit statement that act only when the
-    claim inserted the bill, and the member in the window as columns `activity_*` of its row.
+    claim inserted the bill, and the member in the window as columns of its row (status, tier_id
+    and the counters' sums).
 
-    Its parameters are all prefixed `activity_`, unlike any column of the tables the statement
+    Its parameters are all prefixed `act_`, unlike any column of the tables the statement
     writes (see lps_core.ledger.services). The SELECT sees the database as it was when the statement
     began, so the bill's own month comes from the upsert's RETURNING (its counters after this bill,
     and after any bill of the same month committed meanwhile) and the other months of the window
     from the table."""
     def param(name, type_):
-        return bindparam(f"activity_{name}", type_=type_)
+        return bindparam(f"act_{name}", type_=type_)
 
     member_id, month = param("member_id", Integer), param("month", Date)
     start, end = param("start", Date), param("end", Date)
@@ -116,26 +118,24 @@ def _ride_on_bill(statement, claimed):
         select(member_id, month, *(param(name, BigInteger) for name in COUNTERS)).select_from(claimed))
     upserted = (upsert.on_conflict_do_update(index_elements=["member_id", "month"],
                                              set_={name: ACTIVITY.c[name] + upsert.excluded[name] for name in COUNTERS})
-                .returning(ACTIVITY.c.month, *(ACTIVITY.c[name] for name in COUNTERS)).cte("upserted"))
+                .returning(ACTIVITY.c.month, *(ACTIVITY.c[name] for name in WINDOW_COUNTERS)).cte("upserted"))
     touched = (_touch_member_statement(member_id, param("touch_at", Member.__table__.c.last_activity_at.type))
                .where(select(claimed.c.id).exists()).cte("touched"))
     members = Member.__table__
-    other_months = (select(*(func.coalesce(func.sum(ACTIVITY.c[name]), 0).label(name) for name in COUNTERS))
-                    .where(ACTIVITY.c.member_id == member_id, ACTIVITY.c.month >= start,
-                           ACTIVITY.c.month < end, ACTIVITY.c.month != month)
-                    .subquery("other_months"))
-    this_month = (select(*(upserted.c[name] for name in COUNTERS))
-                  .where(upserted.c.month >= start, upserted.c.month < end).subquery("this_month"))
-    sums = [(other_months.c[name] + func.coalesce(this_month.c[name], 0)).label(name) for name in COUNTERS]
-    in_window = (select(members.c.status, members.c.tier_id, *sums)
-                 .select_from(members.join(other_months, true()).outerjoin(this_month, true()))
-                 .where(members.c.id == member_id).subquery("in_window"))
-    return (statement.add_cte(upserted).add_cte(touched).outerjoin(in_window, true())
-            .add_columns(*(column.label(f"activity_{column.name}") for column in in_window.c)))
+    # Kept short: psycopg caches a statement's conversion only up to 4,096 characters.
+    held = ACTIVITY.alias("held")
+    months = union_all(
+        select(*(held.c[name] for name in WINDOW_COUNTERS)).where(
+            held.c.member_id == member_id, held.c.month >= start, held.c.month < end, held.c.month != month),
+        select(*(upserted.c[name] for name in WINDOW_COUNTERS)).where(upserted.c.month >= start, upserted.c.month < end),
+    ).subquery("months")
+    sums = select(*(func.sum(months.c[name]).label(name) for name in WINDOW_COUNTERS)).subquery("sums")
+    return (statement.add_cte(upserted).add_cte(touched)
+            .outerjoin(members, members.c.id == member_id).outerjoin(sums, true())
+            .add_columns(members.c.status, members.c.tier_id, *sums.c))
 
 
 def _in_window(row) -> InWindow | None:
-    if row.activity_status is None:
+    if row.status is None:
         return None
-    return InWindow(row.activity_status, row.activity_tier_id,
-                    *(int(getattr(row, f"activity_{name}")) for name in COUNTERS))
+    return InWindow(row.status, row.tier_id, *(int(getattr(row, name) or 0) for name in WINDOW_COUNTERS))
