@@ -9,6 +9,7 @@ from lps_core.exchange.models import PointTransfer  # noqa: F401
 from lps_core.expiry.models import ExpiryRun, ExpiryWarning  # noqa: F401
 from lps_core.ledger.models import Account, LedgerEntry, LotAllocation, PointLot  # noqa: F401
 from lps_core.members.models import ContactLogEntry, FamilyMember, Member, MemberPreference, Tier  # noqa: F401
+from lps_core.messages.models import MessageConsent, MessageTemplate, OutboxMessage  # noqa: F401
 from lps_core.operators.models import LoginFailure, Operator, OperatorScope  # noqa: F401
 from lps_core.outlets.models import Outlet, Property  # noqa: F401
 from lps_core.receipts.models import ReceiptLayout, ReceiptPrint  # noqa: F401
