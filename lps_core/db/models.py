@@ -17,3 +17,4 @@ from lps_core.rewards.models import Redemption, Reward  # noqa: F401
 from lps_core.tiers.models import MemberActivity, TierChange, TierEvaluation  # noqa: F401
 from lps_core.vouchers.models import Voucher  # noqa: F401
 from lps_core.plugins.models import PluginSwitch  # noqa: F401
+from lps_core.appeals.models import Appeal  # noqa: F401
