@@ -18,3 +18,4 @@ from lps_core.tiers.models import MemberActivity, TierChange, TierEvaluation  # 
 from lps_core.vouchers.models import Voucher  # noqa: F401
 from lps_core.plugins.models import PluginSwitch  # noqa: F401
 from lps_core.appeals.models import Appeal  # noqa: F401
+from lps_core.portal.models import MemberCredential, PortalCode, PortalFailure, PortalSession  # noqa: F401
