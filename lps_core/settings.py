@@ -120,6 +120,36 @@ class PiiSettings:
 
 
 @dataclass(frozen=True)
+class MessageSettings:
+    """lps.messages.*: the outbox and `lps worker` (lps_core.messages, docs/messages.md).
+
+    default_language: of a member's messages when nothing says otherwise; max_tries: attempts
+    before a message is a dead letter; backoff_seconds: the wait after the first failed try,
+    doubled after each (at most backoff_max_seconds); lease_seconds: how long a worker holds a
+    message it is sending before another may take it again (a worker killed mid-send);
+    batch_size and poll_seconds: how many messages a worker claims at once, and how often it looks;
+    quiet_hours: (start, end) minutes after midnight in lps.timezone during which marketing messages
+    wait, None for none (`22:00-08:00`, or empty); rate_limit_per_hour: messages a member receives
+    per channel in an hour before the next ones wait (0: no limit; one-time codes are exempt);
+    points_earned: tell members of their points after each bill; public_url: the address of the
+    site members reach, for the unsubscribe link in marketing e-mail; console: write each message
+    sent to the worker's log as well (development)."""
+
+    default_language: str = "zh_CN"
+    max_tries: int = 8
+    backoff_seconds: int = 60
+    backoff_max_seconds: int = 6 * 3600
+    lease_seconds: int = 300
+    batch_size: int = 20
+    poll_seconds: float = 2.0
+    quiet_hours: tuple | None = (22 * 60, 8 * 60)
+    rate_limit_per_hour: int = 5
+    points_earned: bool = False
+    public_url: str = "http://localhost:6543"
+    console: bool = False
+
+
+@dataclass(frozen=True)
 class Settings:
     """LPS's own settings, by area; docs/configuration.md describes each and its ini key."""
 
@@ -138,6 +168,7 @@ class Settings:
     api_key_cache_seconds: int = 5
     pii: PiiSettings = field(default_factory=PiiSettings)
     check_outlets_on_start: bool = True
+    messages: MessageSettings = field(default_factory=MessageSettings)
 
     @classmethod
     def from_mapping(cls, settings) -> "Settings":
@@ -167,6 +198,7 @@ class Settings:
             api_key_cache_seconds=_whole(settings, "lps.api.key_cache_seconds", 5, 0),
             pii=_pii(settings),
             check_outlets_on_start=_flag(settings, "lps.check_outlets_on_start", True),
+            messages=_messages(settings),
         )
 
 
@@ -365,3 +397,41 @@ def _pii(settings) -> PiiSettings:
                                  f"not {settings.get('lps.phone.default_region')!r}")
     return PiiSettings(tuple(re.split(r"[\s,]+", keys.strip())) if keys and keys.strip() else (),
                        index_key or None, region)
+
+
+MESSAGE_LANGUAGES = ("zh_CN", "en")
+
+
+def _messages(settings) -> MessageSettings:
+    default = MessageSettings()
+    key = "lps.messages."
+    backoff = _whole(settings, key + "backoff_seconds", default.backoff_seconds, 1, 86400, unit=" of seconds")
+    return MessageSettings(
+        _choice(settings, key + "default_language", MESSAGE_LANGUAGES, default.default_language),
+        _whole(settings, key + "max_tries", default.max_tries, 1, 100),
+        backoff,
+        _whole(settings, key + "backoff_max_seconds", max(default.backoff_max_seconds, backoff), backoff, 7 * 86400,
+               unit=" of seconds"),
+        _whole(settings, key + "lease_seconds", default.lease_seconds, 5, 86400, unit=" of seconds"),
+        _whole(settings, key + "batch_size", default.batch_size, 1, 1000),
+        _seconds(settings, key + "poll_seconds", default.poll_seconds),
+        _quiet_hours(settings, key + "quiet_hours"),
+        _whole(settings, key + "rate_limit_per_hour", default.rate_limit_per_hour, 0),
+        _flag(settings, key + "points_earned", default.points_earned),
+        str(settings.get(key + "public_url") or default.public_url).strip().rstrip("/"),
+        _flag(settings, key + "console", default.console),
+    )
+
+
+def _quiet_hours(settings, key) -> tuple | None:
+    """`22:00-08:00` as minutes after midnight (start, end); empty or `none`: no quiet hours."""
+    value = settings.get(key, "22:00-08:00")
+    text = str(value or "").strip().lower()
+    if text in ("", "none", "off"):
+        return None
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})", text)
+    if match:
+        h1, m1, h2, m2 = (int(part) for part in match.groups())
+        if h1 < 24 and h2 < 24 and m1 < 60 and m2 < 60 and (h1, m1) != (h2, m2):
+            return (h1 * 60 + m1, h2 * 60 + m2)
+    raise ConfigurationError(f"{key} must be a time range such as 22:00-08:00, or empty for none, not {value!r}")
