@@ -2,12 +2,13 @@
 """Reports on a streaming replica: what a report loop costs the tills, on the replica and on the primary.
 
 Sets up a streaming replica of the local PostgreSQL cluster (a second cluster on another port, in a
-temporary directory, made with pg_basebackup -R, streaming through a temporary replication slot),
+temporary directory, made with pg_basebackup -R, streaming through a replication slot of its own),
 then runs bench/earn.py in nginx mode (two waitress processes behind nginx) with
 `lps.reports.database_url` naming the replica, while a report (points issued per outlet and day,
 over the ledger) runs in a loop through LPS's reports session (lps_core.db) on the replica; then
 again with that loop on the primary. It prints both earn figures side by side, with the report
-loop's iterations, and removes the replica afterwards (also on Ctrl-C). See bench/README.md.
+loop's iterations, and removes the replica afterwards, also on Ctrl-C: it stops it, deletes its
+directory and drops its slot. See bench/README.md.
 
 Runs as root (server commands run as the `postgres` OS user through runuser). When the primary's
 pg_hba.conf allows no replication connection from 127.0.0.1, one line is added for the run and
@@ -33,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EARN = ROOT / "bench" / "earn.py"
 HBA_MARK = "# added by lps bench/replica.py for one run; it takes it out again"
 HBA_LINE = f"host replication postgres 127.0.0.1/32 trust  {HBA_MARK}\n"
-REPLICA_NAME = "lps_bench_replica"
+REPLICA_NAME = "lps_bench_replica"  # its cluster_name (application_name on the primary) and its slot
 
 
 INTERRUPTS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -152,17 +153,36 @@ class Replica:
         self.directory = None
         self.data = None
         self.started = False
+        self.slot_made = False
+
+    def _slot_is_active(self):
+        return self.primary.scalar("SELECT active FROM pg_replication_slots WHERE slot_name = :name",
+                                   name=REPLICA_NAME)
+
+    def _drop_stale_slot(self):
+        """A run killed with SIGKILL left its slot, which holds WAL on the primary: drop it first."""
+        active = self._slot_is_active()
+        if active:
+            raise RuntimeError(f"the replication slot {REPLICA_NAME} is in use: is another run going on?")
+        if active is not None:
+            self.primary.scalar("SELECT pg_drop_replication_slot(:name)", name=REPLICA_NAME)
+            log(f"dropped the slot {REPLICA_NAME} left by an earlier run")
 
     def create(self):
         self.directory = Path(tempfile.mkdtemp(prefix="lps-replica-"))
         shutil.chown(self.directory, "postgres", "postgres")
         self.data = self.directory / "data"
+        self._drop_stale_slot()
         log(f"pg_basebackup of the primary into {self.data} (a fast checkpoint on the primary first)")
         started = time.monotonic()
-        # Without -S, pg_basebackup streams the WAL of the copy through a temporary slot of its own.
+        # -C -S: a replication slot, made when the copy starts, keeps the primary's WAL from then on
+        # until the replica has streamed it. Without one, a busy primary can recycle the WAL written
+        # between the end of the copy and the replica's start, and the replica never catches up.
+        # -R writes primary_conninfo and primary_slot_name into the copy.
+        self.slot_made = True
         as_postgres([str(self.pg_bin / "pg_basebackup"), "-h", self.primary.url.host, "-p",
                      str(self.primary.url.port or 5432), "-U", "postgres", "-D", str(self.data), "-R",
-                     "-X", "stream", "--checkpoint=fast"])
+                     "-X", "stream", "-C", "-S", REPLICA_NAME, "--checkpoint=fast"])
         log(f"copied in {time.monotonic() - started:.1f} s")
         # Debian keeps the primary's configuration in /etc: the copy gets a small one of its own. A hot
         # standby needs these at least as high as the primary's.
@@ -171,9 +191,6 @@ class Replica:
         lines = [f"port = {self.port}", "listen_addresses = '127.0.0.1'",
                  f"unix_socket_directories = '{self.directory}'", f"cluster_name = '{REPLICA_NAME}'",
                  "hot_standby = on", "hot_standby_feedback = on",
-                 # no replication slot is named (primary_slot_name): the WAL receiver makes a temporary
-                 # one, which the primary drops as soon as the replica disconnects
-                 "wal_receiver_create_temp_slot = on",
                  *(f"{name} = {value}" for name, value in sorted(needed.items()))]
         self._write("postgresql.conf", "\n".join(lines) + "\n")
         self._write("pg_hba.conf", "local all all trust\nhost all all 127.0.0.1/32 trust\n")
@@ -185,7 +202,7 @@ class Replica:
         shutil.chown(path, "postgres", "postgres")
         path.chmod(0o600)
 
-    def start(self, timeout=120):
+    def start(self, timeout=300):
         log(f"starting the replica on port {self.port}")
         self.started = True
         as_postgres([str(self.pg_bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.directory / "replica.log"),
@@ -197,13 +214,10 @@ class Replica:
             if state == "streaming":
                 break
             if time.monotonic() > deadline:
-                raise RuntimeError(f"the replica does not stream (state {state!r}); see {self.directory}/replica.log")
+                tail = "".join((self.directory / "replica.log").read_text().splitlines(keepends=True)[-15:])
+                raise RuntimeError(f"the replica does not stream (state {state!r}); its log ends:\n{tail}")
             time.sleep(0.2)
-        slot = self.primary.scalar(
-            "SELECT slot_name || ' (temporary: ' || temporary || ')' FROM pg_replication_slots "
-            "WHERE active_pid = (SELECT pid FROM pg_stat_replication WHERE application_name = :name)",
-            name=REPLICA_NAME)
-        log(f"the replica streams, through the slot {slot}")
+        log(f"the replica streams, through the slot {REPLICA_NAME}")
 
     def url(self, database):
         return self.primary.url.set(port=self.port, database=database).render_as_string(hide_password=False)
@@ -224,16 +238,19 @@ class Replica:
             shutil.rmtree(self.directory, ignore_errors=True)
             log(f"deleted {self.directory}")
             self.directory = None
-        # The temporary slot goes with the replica's connection; one that stays is dropped here.
-        for _ in range(50):
-            left = self.primary.scalar("SELECT count(*) FROM pg_replication_slots WHERE active_pid IN "
-                                       "(SELECT pid FROM pg_stat_replication WHERE application_name = :name)",
-                                       name=REPLICA_NAME)
-            if not left:
-                break
-            time.sleep(0.1)
-        else:
-            log("the replica's slot is still there")
+        if self.slot_made:  # once the replica has let go of it
+            for _ in range(100):
+                active = self._slot_is_active()
+                if active is None:
+                    break
+                if not active:
+                    self.primary.scalar("SELECT pg_drop_replication_slot(:name)", name=REPLICA_NAME)
+                    log(f"dropped the slot {REPLICA_NAME}")
+                    break
+                time.sleep(0.1)
+            else:
+                log(f"the slot {REPLICA_NAME} is still in use: drop it with pg_drop_replication_slot('{REPLICA_NAME}')")
+            self.slot_made = False
 
 
 # ---------------------------------------------------------------- the report loop
@@ -265,7 +282,7 @@ class ReportLoop:
         self.engine = get_reports_engine({"sqlalchemy.url": database_url, "lps.reports.database_url": reports_url,
                                           "sqlalchemy.pool_size": "1"})
         self.sessions = get_reports_session_factory(self.engine)
-        self.iterations, self.seconds, self.rows_read, self.error = 0, 0.0, 0, None
+        self.iterations, self.seconds, self.cpu_seconds, self.rows_read, self.error = 0, 0.0, 0.0, 0, None
         self.in_recovery = None
         self._stop = threading.Event()
         self._thread = None
@@ -280,7 +297,7 @@ class ReportLoop:
         from lps_core.timeutil import utcnow
 
         since = utcnow() - timedelta(days=31)
-        started = time.monotonic()
+        started, cpu_started = time.monotonic(), time.process_time()  # this process: the loop's client side
         try:
             while not self._stop.is_set():
                 session = self.sessions()
@@ -294,7 +311,7 @@ class ReportLoop:
                 self.rows_read = sum(row[2] for row in rows)
         except Exception as exc:  # reported with the figures
             self.error = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
-        self.seconds = time.monotonic() - started
+        self.seconds, self.cpu_seconds = time.monotonic() - started, time.process_time() - cpu_started
 
     def stop(self):
         self._stop.set()
@@ -345,7 +362,7 @@ def earn_run(args, label, tmp, database_url, report_url, settings):
         raise RuntimeError(f"earn.py failed (exit status {child.returncode})")
     result = json.loads(out.read_text())["results"][0]
     result["report_loop"] = None if loop is None else {
-        "iterations": loop.iterations, "seconds": loop.seconds, "rows": loop.rows_read,
+        "iterations": loop.iterations, "seconds": loop.seconds, "cpu_seconds": loop.cpu_seconds, "rows": loop.rows_read,
         "in_recovery": loop.in_recovery, "error": loop.error}
     return result
 
@@ -424,15 +441,16 @@ def report(args, runs):
     print(f"earn in nginx mode (2 waitress behind nginx), {args.clients} clients, {args.duration} s measured, "
           f"{args.members} members; {os.cpu_count()} cores shared by both clusters, the servers and the load generator")
     print(f"{'report loop':22} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6} {'reports':>8} {'reports/s':>9} "
-          f"{'ms each':>8} {'pg cores':>8}")
+          f"{'ms each':>8} {'pg cores':>8} {'loop client cores':>17}")
     for r in runs:
         loop = r["report_loop"]
         iterations = loop["iterations"] if loop else 0
         per_second = iterations / loop["seconds"] if loop and loop["seconds"] else 0
         each = 1000 * loop["seconds"] / iterations if iterations else 0
         postgres = (r.get("cpu") or {}).get("postgres", "-")
+        client = f"{loop['cpu_seconds'] / loop['seconds']:.2f}" if loop and loop["seconds"] else "-"
         print(f"{r['label']:22} {r['rps']:7.0f} {r['p50']:7.1f} {r['p99']:7.1f} {r['errors']:>6} "
-              f"{iterations:>8} {per_second:9.1f} {each:8.1f} {postgres:>8}")
+              f"{iterations:>8} {per_second:9.1f} {each:8.1f} {postgres:>8} {client:>17}")
     for r in runs:
         loop = r["report_loop"]
         if loop:
