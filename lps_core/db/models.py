@@ -19,3 +19,5 @@ from lps_core.vouchers.models import Voucher  # noqa: F401
 from lps_core.plugins.models import PluginSwitch  # noqa: F401
 from lps_core.appeals.models import Appeal  # noqa: F401
 from lps_core.portal.models import MemberCredential, PortalCode, PortalFailure, PortalSession  # noqa: F401
+from lps_core.sms.models import SmsInbound  # noqa: F401
+from lps_core.birthdays.models import BirthdayGreeting  # noqa: F401

@@ -1,0 +1,1 @@
+"""Inbound SMS commands (webhook, signature, replay guard, command words and replies)."""
