@@ -149,6 +149,56 @@ class MessageSettings:
     console: bool = False
 
 
+SMS_COMMANDS = ("balance", "redeem", "help", "stop")
+SMS_SIGNATURE_ALGORITHMS = ("hmac-sha256", "hmac-sha1", "md5")
+# The words of each SMS command, by language: the language of the word a member texts is the
+# language of the answer. Words are compared without case; a member may text any of them.
+SMS_WORDS = {
+    ("balance", "zh_CN"): "余额 YE", ("balance", "en"): "BAL BALANCE",
+    ("redeem", "zh_CN"): "兑换 DH", ("redeem", "en"): "REDEEM",
+    ("help", "zh_CN"): "帮助 BZ", ("help", "en"): "HELP ?",
+    ("stop", "zh_CN"): "退订 TD T", ("stop", "en"): "STOP UNSUBSCRIBE",
+}
+
+
+@dataclass(frozen=True)
+class SmsSettings:
+    """lps.sms.*: the webhook of inbound SMS commands (lps_core.sms, docs/sms.md).
+
+    inbound_secret: the secret the gateway signs with (None: the webhook is off and answers 404);
+    inbound_algorithm, inbound_encoding (hex or base64) and inbound_signature_string (placeholders
+    {timestamp}, {nonce}, {body}, {phone}, {text}, {secret}; `\\n` is a line break): how the
+    signature is made; inbound_signature, inbound_timestamp, inbound_nonce, inbound_phone and
+    inbound_text: where each is read, `header:<name>` or `param:<name>` (a form field, a JSON key
+    or a query parameter); inbound_max_age_seconds: how old a timestamp may be, either way;
+    outlet: the outlet code SMS replies are sent as and rewards are reserved at (None: no
+    reservations by SMS); words: {(command, language): (word, ...)}."""
+
+    inbound_secret: str | None = None
+    inbound_algorithm: str = "hmac-sha256"
+    inbound_encoding: str = "hex"
+    inbound_signature_string: str = "{timestamp}\n{nonce}\n{body}"
+    inbound_signature: str = "header:X-Signature"
+    inbound_timestamp: str = "header:X-Timestamp"
+    inbound_nonce: str = "header:X-Nonce"
+    inbound_phone: str = "param:from"
+    inbound_text: str = "param:text"
+    inbound_max_age_seconds: int = 300
+    outlet: str | None = None
+    words: dict = field(default_factory=lambda: {key: tuple(value.split()) for key, value in SMS_WORDS.items()})
+
+
+@dataclass(frozen=True)
+class BirthdaySettings:
+    """lps.birthdays.*: `lps jobs birthdays` (lps_core.birthdays). bonus_points: credited with each
+    greeting (0: none); catch_up_days: birthdays this many days past are still greeted, for a job
+    that did not run; outlet: the outlet code the greetings are sent as (None: the programme's)."""
+
+    bonus_points: int = 0
+    catch_up_days: int = 7
+    outlet: str | None = None
+
+
 @dataclass(frozen=True)
 class Settings:
     """LPS's own settings, by area; docs/configuration.md describes each and its ini key."""
@@ -169,6 +219,8 @@ class Settings:
     pii: PiiSettings = field(default_factory=PiiSettings)
     check_outlets_on_start: bool = True
     messages: MessageSettings = field(default_factory=MessageSettings)
+    sms: SmsSettings = field(default_factory=SmsSettings)
+    birthdays: BirthdaySettings = field(default_factory=BirthdaySettings)
 
     @classmethod
     def from_mapping(cls, settings) -> "Settings":
@@ -199,6 +251,8 @@ class Settings:
             pii=_pii(settings),
             check_outlets_on_start=_flag(settings, "lps.check_outlets_on_start", True),
             messages=_messages(settings),
+            sms=_sms(settings),
+            birthdays=_birthdays(settings),
         )
 
 
@@ -435,3 +489,44 @@ def _quiet_hours(settings, key) -> tuple | None:
         if h1 < 24 and h2 < 24 and m1 < 60 and m2 < 60 and (h1, m1) != (h2, m2):
             return (h1 * 60 + m1, h2 * 60 + m2)
     raise ConfigurationError(f"{key} must be a time range such as 22:00-08:00, or empty for none, not {value!r}")
+
+
+def _sms(settings) -> SmsSettings:
+    default = SmsSettings()
+    where = {}
+    for name in ("signature", "timestamp", "nonce", "phone", "text"):
+        key = f"lps.sms.inbound_{name}"
+        value = str(settings.get(key) or getattr(default, f"inbound_{name}")).strip()
+        source, _, field_name = value.partition(":")
+        if source not in ("header", "param") or not field_name.strip():
+            raise ConfigurationError(f"{key} must be header:<name> or param:<name>, not {value!r}")
+        where[name] = f"{source}:{field_name.strip()}"
+    encoding = _choice(settings, "lps.sms.inbound_encoding", ("hex", "base64"), default.inbound_encoding)
+    words, seen = {}, {}
+    for (command, language), default_words in SMS_WORDS.items():
+        key = f"lps.sms.words.{command}.{language}"
+        listed = tuple(str(settings.get(key) or default_words).split())
+        for word in listed:
+            other = seen.setdefault(word.upper(), key)
+            if other != key:
+                raise ConfigurationError(f"{key}: the word {word!r} is also a word of {other}")
+        words[(command, language)] = listed
+    outlet = str(settings.get("lps.sms.outlet") or "").strip() or None
+    return SmsSettings(
+        str(settings.get("lps.sms.inbound_secret") or "").strip() or None,
+        _choice(settings, "lps.sms.inbound_algorithm", SMS_SIGNATURE_ALGORITHMS, default.inbound_algorithm),
+        encoding,
+        str(settings.get("lps.sms.inbound_signature_string") or default.inbound_signature_string)
+        .replace("\\n", "\n"),
+        where["signature"], where["timestamp"], where["nonce"], where["phone"], where["text"],
+        _whole(settings, "lps.sms.inbound_max_age_seconds", default.inbound_max_age_seconds, 1, 86400,
+               unit=" of seconds"),
+        outlet, words)
+
+
+def _birthdays(settings) -> BirthdaySettings:
+    default = BirthdaySettings()
+    return BirthdaySettings(
+        _whole(settings, "lps.birthdays.bonus_points", default.bonus_points, 0, MOST_POINTS_PER_BILL_ALLOWED),
+        _whole(settings, "lps.birthdays.catch_up_days", default.catch_up_days, 0, 31, unit=" of days"),
+        str(settings.get("lps.birthdays.outlet") or "").strip() or None)
