@@ -19,6 +19,7 @@ from lps_core.operators.models import Operator
 from lps_core.operators.services import create_operator, set_password
 from lps_core.outlets.models import Outlet
 from lps_core.outlets.services import ensure_property, save_outlet
+from lps_core.portal.credentials import set_password as set_member_password
 from lps_core.rewards.models import Reward
 from lps_core.settings import settings_of
 from lps_core.tiers.configuration import create_tier
@@ -69,6 +70,9 @@ DEMO_KEY_LABEL = "demo"
 DEMO_KEY_SCOPES = ("members", "members.approve", "cards.read", "transactions", "cashier", "rewards")
 # A known password, for a demo on one's own machine only: `lps demo` resets it on every run.
 DEMO_ADMIN = ("admin", "welcome-lps-2026")
+# The demo member's sign-in on the members' portal (/portal): the phone of the first of MEMBERS and a
+# known password, for a demo on one's own machine only: `lps demo` resets it on every run.
+DEMO_MEMBER = ("13800000001", "welcome-member-2026")
 # One demo operator per other role (user name = role), with the same password, and their outlets.
 DEMO_STAFF = [
     ("outlet_manager", ["REST"]), ("cashier", ["REST"]), ("front_desk", ["ROOMS"]),
@@ -110,6 +114,8 @@ def load_demo(db, plugins, settings) -> list[str]:
         card_no = db.scalar(select(Card.card_no).where(Card.member_id == member_id, Card.status == "active"))
         cards.append(f"  {card_no}  {name} ({tier})")
     cards.append(_prepaid_member(db, settings))
+    member_phone, member_password = DEMO_MEMBER
+    set_member_password(db, db.scalar(select(Member.id).where(Member.phone_index == MEMBERS[0][1])), member_password)
     db.execute(update(ApiKey).where(ApiKey.label == DEMO_KEY_LABEL, ApiKey.revoked_at.is_(None))
                .values(revoked_at=utcnow()))
     key = create_api_key(db, "REST", DEMO_KEY_SCOPES, label=DEMO_KEY_LABEL)
@@ -123,6 +129,8 @@ def load_demo(db, plugins, settings) -> list[str]:
         "Demo data ready: hotel GDH with outlets ROOMS, REST, SPA; tiers classic/silver/gold/diamond;",
         "card types standard, prepaid (stored value with deposit bonuses), spa10 (10 spa sessions), gift (bearer).",
         f"Staff sign-in at /login (http://127.0.0.1:6543/login with make run) as {username} / {password}",
+        "Members' portal at /portal (http://127.0.0.1:6543/portal with make run): sign in as "
+        f"{MEMBERS[0][0]} with phone {member_phone} (or the card number below) / {member_password}",
         "Demo member cards:",
         *cards,
         "Demo operators, one per role:",
