@@ -111,6 +111,13 @@ def build_parser():
         job.set_defaults(run=run)
     tiers.add_argument("--run-key", help="names the evaluation; a run key done before is not repeated "
                                           "(default: the evaluation date)")
+    birthdays = jobs.add_parser("birthdays", help="greet members on their birthday, once a year each, and credit "
+                                                  "lps.birthdays.bonus_points")
+    birthdays.add_argument("--dry-run", action="store_true", help="count whom it would greet; change nothing")
+    birthdays.add_argument("--now", help="the moment to greet at, ISO 8601 with offset (default: now)")
+    birthdays.add_argument("--batch-size", type=int, help="members per committed batch (default: 1000)")
+    birthdays.add_argument("--no-progress", action="store_true", help="no progress bar, even on a terminal")
+    birthdays.set_defaults(run=cmd_jobs_birthdays)
 
     add_exchange_commands(commands)
 
@@ -266,6 +273,12 @@ def cmd_jobs_tiers(args):
     from lps_core.tiers.jobs import run_tier_job
 
     return run_tier_job(Environment(args.config), args)
+
+
+def cmd_jobs_birthdays(args):
+    from lps_core.birthdays.jobs import run_birthday_job
+
+    return run_birthday_job(Environment(args.config), args)
 
 
 def cmd_plugins(args):
