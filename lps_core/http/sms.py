@@ -1,4 +1,6 @@
-"""The webhook of inbound SMS: `POST /hooks/sms/inbound`, called by the SMS gateway.
+"""The webhook of inbound SMS: `POST /hooks/sms/inbound`, called by the SMS gateway; the commands
+themselves are lps_core.sms's. Included by lps_core.sms, outside /api/v1: the gateway is no API
+client and signs its own way.
 
 It is authenticated by the gateway's signature, not by a session or an API key (so no CSRF token
 either). Answers are JSON: 200 `{"status": "received"}` once the command is done and its answer
@@ -14,6 +16,11 @@ from lps_core.sms.inbound import read_inbound
 from lps_core.timeutil import utcnow
 
 PROBLEM_JSON = "application/problem+json"
+
+
+def includeme(config):
+    config.add_route("sms.inbound", "/hooks/sms/inbound")
+    config.scan("lps_core.http.sms")
 
 
 @view_config(route_name="sms.inbound", request_method="POST", renderer="json", require_csrf=False,
