@@ -66,7 +66,8 @@ class SmsGatewayChannel:
         if options.signature_algorithm != "none":
             signature = self.signature(params, values)
             if options.signature_header:
-                headers[options.signature_header] = fill(options.signature_header_value, {**values, "signature": signature})
+                headers[options.signature_header] = fill(options.signature_header_value,
+                                                         {**values, "signature": signature})
             else:
                 params[options.signature_param] = signature
         body = self.serialize(params)

@@ -143,7 +143,8 @@ class SmsGatewaySettings(ProgrammeSettings):
     signature_encoding: str = "hex"  # hex or base64
     signature_header: str | None = None  # the signature goes in this header...
     signature_header_value: str = "{signature}"
-    signature_param: str | None = Field(None, validate_default=True)  # ...or in this parameter of the body (form, query or JSON)
+    # ...or in this parameter of the body (form, query or JSON)
+    signature_param: str | None = Field(None, validate_default=True)
     timestamp_format: str = "unix"  # unix (seconds), unix_ms or iso8601 (UTC, as 2026-01-31T08:00:00Z)
     result_code_path: str = ""  # dotted paths in the JSON answer, the first present one wins
     success_codes: str = ""  # comma-separated; empty: any 2xx answer is a delivery
@@ -271,7 +272,8 @@ class SmsOutletSettings(OutletSettings):
     """What an outlet (or a property) sets for itself on the configuration screens."""
 
     sign_name: str | None = Field(None, max_length=40,
-                                  description="The sign name (签名) of its messages, instead of lps.sms_gateway.sign_name")
+                                  description="The sign name (签名) of its messages, instead of "
+                                              "lps.sms_gateway.sign_name")
     template_id: str | None = Field(None, max_length=64,
                                     description="The gateway's template of its messages, instead of "
                                                 "lps.sms_gateway.template_id")

@@ -53,7 +53,8 @@ class Gateway:
         self.thread.start()
 
     def record(self, handler, body):
-        self.requests.append({"method": handler.command, "path": handler.path, "headers": handler.headers,  # case-insensitive, as HTTP
+        # The headers as received: case-insensitive, as HTTP's are.
+        self.requests.append({"method": handler.command, "path": handler.path, "headers": handler.headers,
                               "body": body})
         status, answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
         time.sleep(self.delay)
