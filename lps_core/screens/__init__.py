@@ -8,3 +8,4 @@ def includeme(config):
     config.include("lps_core.screens.desk")
     config.include("lps_core.screens.config")
     config.include("lps_core.screens.members")
+    config.include("lps_core.screens.appeals")
