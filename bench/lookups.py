@@ -296,7 +296,8 @@ def write_ini(tmp, threads, settings):
 def start_waitress(ini, port, url, tmp):
     """One `pserve` in its own session (so that stopping its group stops it all); waits until it answers."""
     env = dict(os.environ, LPS_DATABASE_URL=url)
-    env.setdefault("LPS_SESSION_SECRET", secrets.token_hex(32))
+    for name in ("LPS_SESSION_SECRET", "LPS_PORTAL_SECRET"):  # production.ini wants both, from the environment
+        env.setdefault(name, secrets.token_hex(32))
     log_path = Path(tmp) / "waitress.log"
     with open(log_path, "ab") as out:
         proc = subprocess.Popen([str(BIN / "pserve"), str(ini), f"http_port={port}"], stdout=out,
