@@ -21,6 +21,7 @@ NAV = (
     NavItem("members", _("Members"), Permission.MEMBERS_VIEW),
     NavItem("members.enrol", _("Enrol"), Permission.MEMBERS_ENROL),
     NavItem("members.approvals", _("Approvals"), Permission.MEMBERS_APPROVE),
+    NavItem("appeals", _("Appeals"), Permission.MEMBERS_VIEW),
     NavItem("rewards.desk", _("Rewards"), Permission.REWARDS_REDEEM),
     NavItem("config", _("Configuration"), Permission.CONFIG_MANAGE),
     NavItem("operators", _("Operators"), Permission.OPERATORS_MANAGE),
