@@ -1,5 +1,6 @@
 """`lps message send`: one message through a channel, from the command line, to check that a
-channel is set up and switched on (an SMTP server, a gateway) before members depend on it."""
+channel is set up and switched on (an SMTP server, a gateway) before members depend on it; and
+`lps worker`, which delivers the outbox (lps_core.messages.worker)."""
 from sqlalchemy import select
 
 from lps_core.errors import NotFound
@@ -10,7 +11,7 @@ EXIT_TEMPORARY = 75
 
 
 def add_message_commands(commands):
-    """Add `message send` to the `lps` command's subparsers."""
+    """Add `message send` and `worker` to the `lps` command's subparsers."""
     message = commands.add_parser("message", help="messages to members").add_subparsers(title="message commands")
     send = message.add_parser("send", help="send one message through a channel switched on for the programme or "
                                            "an outlet; prints the outcome; exit 0 delivered, 75 temporary "
@@ -21,6 +22,12 @@ def add_message_commands(commands):
     send.add_argument("--body", required=True)
     send.add_argument("--outlet", help="send as this outlet (its switch and settings; default: the programme's)")
     send.set_defaults(run=cmd_message_send)
+    worker = commands.add_parser("worker", help="deliver the message outbox until stopped (SIGTERM or Ctrl-C "
+                                                "finish the message in hand); several may run at once on "
+                                                "PostgreSQL, one on SQLite")
+    worker.add_argument("--once", action="store_true", help="deliver what is due, then exit")
+    worker.add_argument("--name", help="this worker's name in the outbox while it sends (default: host:pid)")
+    worker.set_defaults(run=cmd_worker)
 
 
 def cmd_message_send(args):
@@ -41,6 +48,34 @@ def cmd_message_send(args):
     if result.delivered:
         return 0
     return EXIT_TEMPORARY if result.retry else EXIT_PERMANENT
+
+
+def cmd_worker(args):
+    from lps_core.cli import Environment
+    from lps_core.db import get_engine
+    from lps_core.messages.worker import Worker
+    from lps_core.settings import settings_of
+
+    env = Environment(args.config)
+    read_engine = env.engine
+    if env.engine.dialect.name == "sqlite":  # sending must not hold SQLite's write lock
+        read_engine = get_engine(env.settings, immediate=False, statement_timeout=False)
+    worker = Worker(_sessions(env.engine), env.plugins, settings_of(env.settings),
+                    read_session_factory=_sessions(read_engine), name=args.name)
+    worker.install_signal_handlers()
+    print(f"lps worker {worker.name}: delivering the outbox of "
+          f"{env.engine.url.render_as_string(hide_password=True)}" + (" (once)" if args.once else ""), flush=True)
+    total = worker.run(once=args.once)
+    print(f"lps worker {worker.name}: stopped; sent {total.sent}, retried {total.retried}, dead {total.dead}, "
+          f"cancelled {total.cancelled}, postponed {total.postponed}", flush=True)
+    return 0
+
+
+def _sessions(engine):
+    """Sessions outside the zope transaction manager: the worker commits each step itself."""
+    from sqlalchemy.orm import Session
+
+    return lambda: Session(engine, expire_on_commit=False)
 
 
 def _outlet_id(db, code) -> int:

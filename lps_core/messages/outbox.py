@@ -56,7 +56,7 @@ def enqueue(db, event, *, member_id, context: dict, marketing=None, key=None, ou
     member = db.get(Member, member_id)
     if member is None:
         return []
-    settings = _messages_settings(db)
+    settings = messages_settings(db)
     language = language or getattr(member, "language", None) or settings.default_language
     installed = _installed_channels(db)
     wanted = [name for name in (channels or CONTACT_FIELDS) if name in CONTACT_FIELDS
@@ -118,7 +118,8 @@ def _registry(db):
     return request.registry if request is not None else db.info.get("registry")
 
 
-def _messages_settings(db):
+def messages_settings(db):
+    """The typed lps.messages.* settings of the app whose session this is (defaults without one)."""
     from lps_core.components import ISettings
     from lps_core.settings import MessageSettings
 
