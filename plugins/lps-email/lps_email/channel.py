@@ -1,21 +1,50 @@
 """The "email" notification channel: each message a plain-text e-mail (with an HTML alternative
-when the message has one) over one SMTP connection, and what the server answered classified as a
-DeliveryResult the outbox can act on."""
+when the message has one), sent with pyramid_mailer over one SMTP connection, and what the server
+answered classified as a DeliveryResult the outbox can act on.
+
+pyramid_mailer (through repoze.sendmail) upgrades to STARTTLS whenever a server offers it, without
+checking the certificate. This channel keeps the plugin's stricter rule: with `starttls` false the
+connection stays plain; with it true STARTTLS is required (a server that does not offer it is a
+temporary failure, never a downgrade) and the server's certificate is verified."""
+import re
 import smtplib
 import ssl
-from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
+from pyramid_mailer.mailer import Mailer
+from pyramid_mailer.message import Message as MailMessage
+from repoze.sendmail.mailer import SMTPMailer, TLS_NotAvailable
 from zope.interface import implementer
 
 from lps_core.contract import DeliveryResult, INotificationChannel
 
 from lps_email.settings import EmailOutletSettings, EmailSettings
 
+BARE_LF = re.compile(rb"(?<!\r)\n")
 # Faults of the server or of how LPS is set up to use it, not of the message: once IT fixes them,
 # the same message goes through, so they are temporary however permanent the server's code.
 SET_UP_FAULTS = (smtplib.SMTPAuthenticationError, smtplib.SMTPNotSupportedError, smtplib.SMTPConnectError,
                  smtplib.SMTPServerDisconnected)
+
+
+class VerifiedSMTP(smtplib.SMTP):
+    """smtplib.SMTP whose STARTTLS verifies the server's certificate (repoze.sendmail's does not),
+    and that sends the message with CR LF line ends: repoze.sendmail hands smtplib bytes with bare
+    LFs, which smtplib sends as they are, and servers refuse (aiosmtpd reads a message of more than
+    1,000 bytes as one line too long; others reject bare LF outright)."""
+
+    def starttls(self, *args, **kwargs):
+        return super().starttls(context=ssl.create_default_context())
+
+    def sendmail(self, from_addr, to_addrs, msg, *args, **kwargs):
+        if isinstance(msg, bytes):
+            msg = BARE_LF.sub(b"\r\n", msg)
+        return super().sendmail(from_addr, to_addrs, msg, *args, **kwargs)
+
+
+def _connector(timeout):
+    """The connection factory repoze.sendmail calls, with the configured timeout instead of its 10 s."""
+    return lambda host, port, **ignored: VerifiedSMTP(host, int(port), timeout=timeout)
 
 
 @implementer(INotificationChannel)
@@ -27,39 +56,44 @@ class EmailChannel:
     def __init__(self, options: EmailSettings):
         self.options = options
 
-    def compose(self, message, sender) -> EmailMessage:
+    def mailer(self) -> Mailer:
+        options = self.options
+        smtp = SMTPMailer(hostname=options.host, port=options.port, username=options.username,
+                          password=options.password, no_tls=not options.starttls, force_tls=options.starttls)
+        smtp.smtp = _connector(options.timeout)
+        return Mailer(smtp_mailer=smtp)
+
+    def compose(self, message, sender) -> MailMessage:
         """The e-mail of a Message; ValueError when a header cannot be written (a line break in it)."""
         domain = sender.rpartition("@")[2]
-        email = EmailMessage()
-        email["From"] = sender
-        email["To"] = message.recipient
-        email["Subject"] = message.subject
-        email["Date"] = formatdate(localtime=True)
-        email["Message-ID"] = message_id_header(message.message_id, domain)
-        for name, value in message.headers.items():
-            email[name] = value
-        email.set_content(message.body)
-        if message.html:
-            email.add_alternative(message.html, subtype="html")
-        return email
+        headers = {"Date": formatdate(localtime=True), "Message-ID": message_id_header(message.message_id, domain),
+                   **message.headers}
+        for name, value in [("To", message.recipient), ("Subject", message.subject), *headers.items()]:
+            if "\n" in str(value) or "\r" in str(value):
+                raise ValueError(f"the header {name} has a line break")
+        return MailMessage(subject=message.subject, sender=sender, recipients=[message.recipient],
+                           body=message.body, html=message.html or None, extra_headers=headers)
 
     def send(self, message, settings: EmailOutletSettings | None) -> DeliveryResult:
         options = self.options
         sender = (settings and settings.sender) or options.sender
         try:
             email = self.compose(message, sender)
+            mime = email.to_message()
         except ValueError as exc:
             return DeliveryResult.permanent(f"the message cannot be written as an e-mail: {exc}")
         try:
-            with smtplib.SMTP(options.host, options.port, timeout=options.timeout) as smtp:
-                if options.starttls:
-                    smtp.starttls(context=ssl.create_default_context())
-                if options.username:
-                    smtp.login(options.username, options.password)
-                smtp.send_message(email, to_addrs=[message.recipient])  # one recipient, whatever the headers say
+            # One recipient, whatever the headers say.
+            self.mailer().smtp_mailer.send(sender, [message.recipient], mime)
         except (smtplib.SMTPException, OSError) as exc:
             return outcome_of(exc)
-        return DeliveryResult.ok(f"accepted by {options.host}:{options.port}", gateway_id=email["Message-ID"])
+        except TLS_NotAvailable:
+            return DeliveryResult.temporary(f"the server {options.host}:{options.port} does not offer STARTTLS, "
+                                            "which lps.email.starttls requires")
+        except RuntimeError as exc:  # repoze.sendmail: no ESMTP for the login, EHLO refused
+            return DeliveryResult.temporary(f"{type(exc).__name__}: {exc}")
+        return DeliveryResult.ok(f"accepted by {options.host}:{options.port}",
+                                 gateway_id=email.extra_headers["Message-ID"])
 
 
 def message_id_header(message_id, domain) -> str:
