@@ -335,3 +335,43 @@ def test_the_member_page_and_the_menu_lead_to_appeals(testapp, seed, member):
     assert link["href"].endswith(f"/appeals/new?member={member_id}")
     assert page.html.select_one("header nav a[href$='/appeals']") is not None
     testapp.get("/appeals/new", status=303)
+
+
+def test_the_portal_files_for_its_member_and_reads_only_their_appeals(seed, member):
+    from lps_core.appeals import services
+    from lps_core.earning.programme import Programme
+
+    member_id, _ = member
+    programme = Programme.from_settings({"lps.rules.cache_seconds": "0"})
+    settings = services.AppealSettings(receipt_max_bytes=2048)
+    photo = services.Receipt(b"\xff\xd8\xff\xe0" + b"0" * 100, "bon.jpg")
+    appeal, replayed = services.file_by_member(seed.db, programme, settings, services.Filing(
+        member_id, "SPA", "S-1", YESTERDAY, 5000, "massage", receipt=photo, request_key="portal-1"))
+    seed.db.commit()
+    assert (appeal.opened_by, appeal.receipt_type, replayed) == ("member", "image/jpeg", False)
+    assert services.receipt_of(appeal, settings) == (photo.content, "image/jpeg")
+    assert [row.Appeal.id for row in services.member_appeals(seed.db, member_id)] == [appeal.id]
+    with pytest.raises(services.NotFound):
+        services.get_appeal(seed.db, appeal.id, member_id=member_id + 1)
+    with pytest.raises(services.ValidationFailed) as refused:
+        services.receipt_type_of(b"GIF89a" + b"0" * 10, settings)
+    assert list(refused.value.fields) == ["receipt"]
+    with pytest.raises(services.ValidationFailed):
+        services.receipt_type_of(b"\xff\xd8\xff" + b"0" * 4096, settings)
+    assert audited(seed.db, "appeal.file")[0].actor_name == f"portal, member {member_id}"
+
+
+def test_receipt_photos_can_be_kept_in_a_folder(seed, member, tmp_path):
+    from lps_core.appeals import services
+    from lps_core.earning.programme import Programme
+
+    member_id, _ = member
+    programme = Programme.from_settings({})
+    settings = services.AppealSettings.from_mapping({"lps.appeals.receipt_dir": str(tmp_path)})
+    photo = services.Receipt(b"\x89PNG\r\n\x1a\n" + b"1" * 50, "../../etc/passwd")
+    appeal, _ = services.file_by_member(seed.db, programme, settings, services.Filing(
+        member_id, "REST", "F-1", YESTERDAY, 1000, receipt=photo))
+    assert appeal.receipt is None and (tmp_path / appeal.receipt_file).read_bytes() == photo.content
+    assert services.receipt_of(appeal, settings) == (photo.content, "image/png")
+    with pytest.raises(services.ConfigurationError):
+        services.AppealSettings.from_mapping({"lps.appeals.sla_hours": "0"})

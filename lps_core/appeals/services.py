@@ -25,6 +25,7 @@ from sqlalchemy import func, or_, select
 
 from lps_core.appeals.models import (
     APPROVED,
+    BY_MEMBER,
     CORRECTED,
     LINKED,
     OPEN,
@@ -182,6 +183,20 @@ def file_appeal(db, programme, settings: AppealSettings, filing: Filing, *, open
         "bill_date": appeal.bill_date, "amount": format_cents(appeal.amount_cents), "opened_by": opened_by,
         "receipt": receipt_type}, address=address, outlet_id=outlet.id)
     return appeal, False
+
+
+def member_actor(member_id) -> Actor:
+    """The audit log's name for a member acting in the portal (the log knows operators, API keys and
+    LPS itself: the portal is LPS acting for the member it names)."""
+    return Actor("system", f"portal, member {member_id}")
+
+
+def file_by_member(db, programme, settings: AppealSettings, filing: Filing, *, address=None) -> tuple[Appeal, bool]:
+    """The members' portal: the signed-in member (`filing.member_id`) files an appeal about a bill
+    of any outlet, with an optional receipt photo; returns (appeal, replayed). The portal shows the
+    member their appeals with member_appeals() and one with get_appeal(..., member_id=...)."""
+    return file_appeal(db, programme, settings, filing, opened_by=BY_MEMBER, actor=member_actor(filing.member_id),
+                       address=address)
 
 
 def receipt_type_of(content: bytes, settings: AppealSettings) -> str:
