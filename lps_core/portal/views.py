@@ -15,8 +15,7 @@ from pyramid.view import exception_view_config, notfound_view_config, view_confi
 from pyramid.exceptions import BadCSRFToken
 from sqlalchemy import select
 
-from lps_core.appeals.services import AppealSettings, Filing, Receipt, file_appeal, member_appeals
-from lps_core.audit.services import Actor
+from lps_core.appeals.services import AppealSettings, Filing, Receipt, file_by_member, member_appeals
 from lps_core.cards.models import Card
 from lps_core.cards.services import normalize_card_no
 from lps_core.errors import InsufficientBalance, LpsError, ValidationFailed
@@ -503,10 +502,9 @@ def appeals(request):
                     request_key=_text(request, "request_key", 40) or None)
     try:
         with undone_if_refused(request):
-            appeal, _ = file_appeal(request.dbsession, request.programme,
-                                    AppealSettings.from_mapping(request.registry.settings), filing,
-                                    opened_by="member", actor=Actor("system", f"portal member {member.id}"),
-                                    address=request.client_addr)
+            appeal, _ = file_by_member(request.dbsession, request.programme,
+                                       AppealSettings.from_mapping(request.registry.settings), filing,
+                                       address=request.client_addr)
     except LpsError as exc:
         request.response.status = exc.status
         return _appeals_page(request, member, {name if name in form or name == "receipt" else "form": str(message)
