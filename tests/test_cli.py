@@ -118,7 +118,7 @@ def test_plugins_as_json(ini_without_database):
     listing = json.loads(lps(ini_without_database, "plugins", "--json").stdout)
     assert {"name": "email", "distribution": "lps-email",
             "hooks": ["lps_notification_channels", "lps_settings"]} in listing["plugins"]
-    (email,) = listing["components"]["channel"]
+    email = next(channel for channel in listing["components"]["channel"] if channel["name"] == "email")
     assert (email["name"], email["plugin"], email["distribution"], email["origin"], email["enabled_by_default"]) == (
         "email", "email", "lps-email", "third_party", False)
     cash = next(tender for tender in listing["components"]["tender"] if tender["name"] == "cash")
