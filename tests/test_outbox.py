@@ -92,3 +92,80 @@ def test_an_unknown_member_queues_nothing(db, seed):
     with pytest.raises(Exception):
         enqueue(db, "no_such_event", member_id=1, context={})
     assert db.scalar(select(Member.id).where(Member.id == 987654)) is None
+
+
+def test_approval_and_rejection_queue_their_messages(db, seed):
+    from lps_core.members.services import reject_member
+
+    card_no = seed.member_card("Wang Fang")  # approve_member, committed
+    approved = {m.channel: m for m in rows(db) if m.event == "enrolment_approved"}
+    assert set(approved) == {"inbox", "sms"} and card_no in approved["inbox"].body
+    assert "Wang Fang" in approved["sms"].body
+    pending = member(db, name="Zhao Lei")
+    reject_member(db, pending, "The ID number could not be verified")
+    db.commit()
+    rejected = [m for m in rows(db) if m.event == "enrolment_rejected"]
+    assert {m.channel for m in rejected} == {"inbox", "email", "sms"}
+    assert all("The ID number could not be verified" in m.body for m in rejected)
+
+
+def test_a_reward_to_pick_up_later_queues_its_message_and_one_taken_now_does_not(db, seed):
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from lps_core.ledger import services as ledger
+    from lps_core.outlets.models import Outlet
+    from lps_core.rewards import services as rewards
+    from lps_core.rewards.models import Reward
+    from lps_core.timeutil import utcnow
+
+    card_no = seed.member_card()
+    ledger.credit(db, seed.points_account(card_no), 5000, kind=ledger.EARN, business_key="gift", fingerprint="g",
+                  expires_at=utcnow() + timedelta(days=30))
+    db.add(Reward(code="TEA", name="Afternoon tea", category="item", cost_cents=500, stock=5, active=True))
+    outlet = db.scalar(select(Outlet).where(Outlet.code == "REST"))
+    db.flush()
+    later = rewards.redeem(db, outlet, rewards.RedeemRequest(card_no, "TEA", 1, "R-1", False), Decimal("1"))
+    rewards.redeem(db, outlet, rewards.RedeemRequest(card_no, "TEA", 1, "R-2", True), Decimal("1"))
+    db.commit()
+    ready = [m for m in rows(db) if m.event == "redemption_ready"]
+    assert {m.channel for m in ready} == {"inbox", "sms"}
+    assert all(later.number in m.body and "Afternoon tea" in m.body and "Restaurant" in m.body for m in ready)
+    assert {m.outlet_id for m in ready} == {outlet.id}
+
+
+def test_lps_own_listeners_queue_tier_changes_expiry_warnings_and_on_request_points_earned(db, seed, plugins):
+    from datetime import date
+    from types import SimpleNamespace
+
+    from pyramid.registry import Registry
+
+    from lps_core.builtin.message_listeners import lps_on_points_posted as points_posted
+    from lps_core.components import ISettings
+    from lps_core.settings import Settings
+    from lps_core.testing import PII_SETTINGS
+
+    member_id = member(db)
+    plugins.hook.lps_on_tier_changed(dbsession=db, member_id=member_id, old_tier="classic", new_tier="gold")
+    plugins.hook.lps_on_points_expiring(dbsession=db, member_id=member_id, account_id=1, points=2000,
+                                        expires_on=date(2026, 12, 31))
+    bill = SimpleNamespace(id=7, outlet_id=None, bill_no="B-7", member_id=member_id, points=120, points_balance=900,
+                           replayed=False)
+    points_posted(dbsession=db, posting=None, bill=bill)  # off by default
+    registry = Registry()
+    registry.registerUtility(Settings.from_mapping({**PII_SETTINGS, "lps.messages.points_earned": "true",
+                                                    "lps.messages.default_language": "en"}), ISettings)
+    db.info["registry"] = registry
+    try:
+        points_posted(dbsession=db, posting=None, bill=bill)
+    finally:
+        del db.info["registry"]
+    db.commit()
+    by_event = {}
+    for message in rows(db):
+        by_event.setdefault(message.event, []).append(message)
+    assert set(by_event) == {"tier_changed", "points_expiring", "points_earned"}
+    assert all("Classic" in m.body and "Gold" in m.body for m in by_event["tier_changed"])
+    assert all("2,000" in m.body and "2026-12-31" in m.body for m in by_event["points_expiring"])
+    assert len(by_event["points_earned"]) == 3
+    assert all(m.language == "en" and "120 points" in m.body for m in by_event["points_earned"])

@@ -36,6 +36,7 @@ from lps_core.members.schemas import (
     FamilyMemberForm,
     PreferencesForm,
 )
+from lps_core.messages.outbox import enqueue
 from lps_core.operators.access import require_member_write
 from lps_core.pii import PHONE_TEXT, phone_e164, phone_region_of
 from lps_core.timeutil import utcnow
@@ -196,6 +197,7 @@ def approve_member(db, member_id, *, issuance="pool_then_generate", card_type_co
     card_no = issue_card(db, member_id, method=issuance, card_type_code=card_type.code)
     if programme is not None:
         grant_enrolment_bonus(db, plugins, programme, member_id, now)
+    enqueue(db, "enrolment_approved", member_id=member_id, key=str(member_id), context={"card_no": card_no})
     return card_no
 
 
@@ -225,6 +227,7 @@ def reject_member(db, member_id, reason, *, now=None) -> None:
         raise Conflict(f"member {member_id} is {status}, not pending approval", {"status": f"is {status}"})
     db.execute(update(Member).where(Member.id == member_id)
                .values(status="rejected", status_reason=reason, approved_at=now or utcnow()))
+    enqueue(db, "enrolment_rejected", member_id=member_id, key=str(member_id), context={"reason": reason})
 
 
 # --- Profile --------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from lps_core.errors import Conflict, InsufficientBalance, NotFound, Unprocessab
 from lps_core.ledger import services as ledger
 from lps_core.ledger.models import LedgerEntry, LotAllocation, PointLot
 from lps_core.members.models import Tier
+from lps_core.messages.outbox import enqueue
 from lps_core.outlets.models import Outlet
 from lps_core.rewards.models import (
     AWAITING_PICKUP,
@@ -209,7 +210,17 @@ def redeem(db, outlet, request: RedeemRequest, ratio: Decimal, now=None, *, tz=N
     posting = _debit_points(db, card, reward, points, f"redeem:{outlet.id}:{request.request_no}", fingerprint,
                             outlet.id, now, redemption_no(redemption_id))
     db.execute(update(Redemption).where(Redemption.id == redemption_id).values(entry_id=posting.entry_id))
-    return _view(db, redemption_id, points_balance=posting.balance_after)
+    view = _view(db, redemption_id, points_balance=posting.balance_after)
+    if view.status == AWAITING_PICKUP and card.member_id is not None:
+        _tell_ready_for_pickup(db, view, card.member_id, outlet.id)
+    return view
+
+
+def _tell_ready_for_pickup(db, view, member_id, outlet_id):
+    """Queue the member's message that the reward waits for them (lps_core.messages.outbox)."""
+    outlet_name = db.scalar(select(Outlet.name).where(Outlet.id == outlet_id))
+    enqueue(db, "redemption_ready", member_id=member_id, key=f"redemption:{view.id}", outlet_id=outlet_id,
+            context={"reward": view.reward_name, "redemption_no": view.number, "outlet": outlet_name or view.outlet_code})
 
 
 def get_redemption(db, number, *, outlets) -> RedemptionView:
