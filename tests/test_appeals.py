@@ -375,3 +375,17 @@ def test_receipt_photos_can_be_kept_in_a_folder(seed, member, tmp_path):
     assert services.receipt_of(appeal, settings) == (photo.content, "image/png")
     with pytest.raises(services.ConfigurationError):
         services.AppealSettings.from_mapping({"lps.appeals.sla_hours": "0"})
+
+
+def test_refunding_a_corrected_bill_takes_the_correction_back_too(testapp, seed, auth, member):
+    member_id, card_no = member
+    bill = till_posts(testapp, auth, card_no, amount="60.00")
+    appeal = file(testapp, auth, member_id, amount="100.00")
+    testapp.post(f"/api/v1/appeals/{appeal['id']}/approve", headers=auth)
+    assert points_of(testapp, auth, card_no) == 100
+    testapp.post_json(f"/api/v1/transactions/{bill['id']}/reversal", {"amount": "30.00", "refund_no": "r1"},
+                      headers=auth)
+    assert points_of(testapp, auth, card_no) == 50  # half of the bill's 60 and half of the correction's 40
+    testapp.post_json(f"/api/v1/transactions/{bill['id']}/reversal", {"refund_no": "r2"}, headers=auth)
+    assert points_of(testapp, auth, card_no) == 0
+    assert find_drift(seed.db) == []

@@ -31,8 +31,8 @@ DECIMAL = {"type": "string", "pattern": r"^-?[0-9]+\.[0-9]{2}$", "example": "388
 
 OPERATIONS = [
     Operation("api.appeals", "get", "listAppeals", "Search the appeals about the key's outlet's bills",
-              {"200": answer("A page of appeals, the first due first", "AppealPage"), **problems(401, 403)},
-              scope=SCOPE, query=AppealSearch),
+              {"200": answer("A page of appeals, the first due first", "AppealPage"), **problems(401, 403, 422)},
+              scope=SCOPE, query=AppealSearch, description="A date after today is 422 naming it."),
     Operation("api.appeals", "post", "fileAppeal", "File an appeal on a member's behalf about a bill of the key's outlet",
               {"201": answer("Filed", "Appeal"), "200": answer("A retry of a filed appeal (same request_key)", "Appeal"),
                **problems(401, 403, 404, 409, 413, 422)},
