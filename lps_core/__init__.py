@@ -10,7 +10,8 @@ Plugins import only lps_core.contract: `from lps_core.contract import hookimpl`.
 PLATFORM = ("lps_core.settings", "pyramid_chameleon", "lps_core.db", "lps_core.audit", "lps_core.plugins",
             "lps_core.outlets", "lps_core.http")
 # The features, in any order: they find each other's components by interface, at request time.
-FEATURES = ("lps_core.tiers", "lps_core.cashier", "lps_core.receipts", "lps_core.screens", "lps_core.portal")
+FEATURES = ("lps_core.tiers", "lps_core.cashier", "lps_core.receipts", "lps_core.screens", "lps_core.portal",
+            "lps_core.sms")
 
 
 def main(global_config, **settings):
