@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+from datetime import date, timedelta
 from pathlib import Path
 
 from lps_core.demo import DEMO_ADMIN
@@ -99,6 +100,29 @@ def test_guide_pictures(page, sign_in, swipe, expect):
     drink.locator("button").click()
     expect(page.locator("#redemptions")).to_contain_text("Welcome drink")
     picture(page, "rewards")
+
+    # A points appeal, opened from the member's page and answered from the queue.
+    page.click("header nav a:text-is('Members')")
+    page.fill("#name", "Li Wei")
+    page.click("#search")
+    page.locator("table.results tbody tr", has_text="Li Wei").locator("a").first.click()
+    page.click("#open-appeal")
+    page.select_option("#outlet", "REST")
+    page.fill("#bill_no", "JG-0107")
+    page.fill("#bill_date", (date.today() - timedelta(days=1)).isoformat())
+    page.fill("#amount", "388.00")
+    page.fill("#note", "Paid in cash, forgot the card")
+    page.click("#file-appeal")
+    expect(page.locator(".flash")).to_contain_text("filed")
+    page.click("header nav a:text-is('Appeals')")
+    expect(page.locator("#appeals tbody")).to_contain_text("JG-0107")
+    picture(page, "appeals-queue")
+    page.locator("#appeals tbody tr", has_text="JG-0107").locator("a").first.click()
+    page.fill("#occurred_at", "19:30")
+    picture(page, "appeal")
+    page.click("#approve")
+    expect(page.locator(".flash")).to_contain_text("approved")
+    expect(page.locator("#answer")).to_contain_text("posted the bill")
 
     # The same cashier's screen in Chinese.
     page.goto(f"/cashier?outlet=REST&card_no={card_no}")
