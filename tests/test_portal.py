@@ -131,6 +131,20 @@ def test_an_application_is_checked_field_by_field(portal, seed):
     assert seed.db.scalar(select(Member.id)) is None
 
 
+def test_an_application_is_answered_in_chinese(portal, seed):
+    portal.set_cookie("_LOCALE_", "zh_CN")
+    page = portal.get("/portal/register")
+    refused = portal.post("/portal/register", {"name": "孙丽", "phone": "12", "email": "not-an-address",
+                                               "password": PASSWORD, "confirm": PASSWORD + "x",
+                                               "csrf_token": csrf_of(page)}, status=400)
+    errors = re.findall(r'class="field-error">([^<]+)<', refused.text)
+    assert errors == ["须为手机号，例如 138 0000 0000（境外号码请加国家代码，例如 +852 9123 4567）",
+                      "须为电子邮箱地址，例如 name@example.com", "两次输入的密码不一致。"]
+    nothing = portal.post("/portal/register", {"name": "孙丽", "password": PASSWORD, "confirm": PASSWORD,
+                                               "csrf_token": csrf_of(page)}, status=400)
+    assert "请填写手机号或电子邮箱" in nothing.text
+
+
 def test_an_application_with_a_members_phone_is_answered_the_same(portal, seed):
     member(seed, phone="+8613900000005")
     page = portal.get("/portal/register")
@@ -189,7 +203,8 @@ def test_sign_in_with_a_code_by_sms_once(portal, seed):
     asked = ask_code(portal, "sign_in", identifier=card_no, channel="sms")
     assert "a code is on its way" in asked.text
     seed.db.rollback()
-    queued = seed.db.scalars(select(OutboxMessage).where(OutboxMessage.member_id == member_id)).all()
+    queued = seed.db.scalars(select(OutboxMessage).where(OutboxMessage.member_id == member_id,
+                                                         OutboxMessage.event == "sign_in_code")).all()
     assert [(message.event, message.channel, message.secret) for message in queued] == [("sign_in_code", "sms", True)]
     code = latest_code(seed, member_id)
     assert seed.db.scalar(select(PortalCode.code_hash)) != code
@@ -207,7 +222,7 @@ def test_a_code_for_nobody_is_answered_the_same_and_sends_nothing(portal, seed):
     asked = ask_code(portal, "sign_in", identifier="+8613977778888", channel="sms")
     assert "a code is on its way" in asked.text
     seed.db.rollback()
-    assert seed.db.scalar(select(OutboxMessage.id)) is None
+    assert seed.db.scalar(select(OutboxMessage.id).where(OutboxMessage.event == "sign_in_code")) is None
     assert "not right or has expired" in enter_code(portal, "sign_in", "123456", status=400).text
 
 
@@ -231,7 +246,8 @@ def test_codes_per_member_are_limited(portal, seed):
     for _ in range(5):
         ask_code(portal, "sign_in", identifier=card_no, channel="sms")
     seed.db.rollback()
-    assert len(seed.db.scalars(select(OutboxMessage.id).where(OutboxMessage.member_id == member_id)).all()) == 3
+    assert len(seed.db.scalars(select(OutboxMessage.id).where(OutboxMessage.member_id == member_id,
+                                                              OutboxMessage.event == "sign_in_code")).all()) == 3
 
 
 def test_a_forgotten_password_is_reset_through_a_code(portal, seed):
@@ -250,7 +266,7 @@ def test_claim_a_card_with_its_phone_and_a_code(portal, seed):
     member_id, card_no = member(seed, password=None)
     ask_code(portal, "claim", card_no="0000000000000", contact="+8613900000001")
     seed.db.rollback()
-    assert seed.db.scalar(select(OutboxMessage.id)) is None
+    assert seed.db.scalar(select(OutboxMessage.id).where(OutboxMessage.event == "sign_in_code")) is None
     asked = ask_code(portal, "claim", card_no=card_no, contact="139 0000 0001")
     assert "a code is on its way" in asked.text
     code = latest_code(seed, member_id)
@@ -263,7 +279,7 @@ def test_a_claim_with_someone_elses_phone_sends_no_code(portal, seed):
     asked = ask_code(portal, "claim", card_no=card_no, contact="+8613955556666")
     assert "a code is on its way" in asked.text
     seed.db.rollback()
-    assert seed.db.scalar(select(OutboxMessage.id)) is None
+    assert seed.db.scalar(select(OutboxMessage.id).where(OutboxMessage.event == "sign_in_code")) is None
 
 
 # --- Dashboard, ledger, rewards ------------------------------------------------------------------------
@@ -322,6 +338,11 @@ def test_reserve_a_reward_then_cancel_it(portal, testapp, seed):
     refused = portal.post("/portal/rewards", {"reward": "SUITE", "outlet": "SPA", "csrf_token": csrf_of(rewards)},
                           status=422)
     assert "not have enough points" in refused.text
+    seed.db.execute(update(Reward).where(Reward.code == "TEA").values(stock=0))
+    seed.db.commit()
+    gone = portal.post("/portal/rewards", {"reward": "TEA", "outlet": "SPA", "request_key": "again",
+                                           "csrf_token": csrf_of(rewards)}, status=422)
+    assert "This reward is out of stock." in gone.text
     cancelled = portal.post(f"/portal/reservations/{number}/cancel", {"csrf_token": csrf_of(rewards)},
                             status=303).follow()
     assert f"Reservation {number} is cancelled" in cancelled.text
@@ -431,6 +452,7 @@ def test_the_inbox_shows_the_members_portal_messages(portal, seed):
             context={"appeal_no": "7", "outcome": "approved", "answer": "268 points added"})
     seed.db.commit()
     sign_in(portal, card_no)
+    assert re.search(r'<span class="badge">\d+</span>', portal.get("/portal").text)
     inbox = portal.get("/portal/inbox")
     assert "new" in inbox.text and "268 points added" in inbox.text
     assert "new</span>" not in portal.get("/portal/inbox").text

@@ -44,6 +44,8 @@ def send_code(db, member_id, purpose, channel, *, address=None, language=None, n
     if address and attempts_since(db, "code_sent", now, address=address) >= CODES_PER_ADDRESS:
         return False
     note_attempt(db, address, member_id, "code_sent", now)
+    code = "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
+    code_hash = hash_secret(code)  # the same argon2 work whether or not the code goes anywhere
     if member_id is None:
         return False
     if attempts_since(db, "code_sent", now, member_id=member_id) > CODES_PER_MEMBER:
@@ -51,10 +53,9 @@ def send_code(db, member_id, purpose, channel, *, address=None, language=None, n
     reachable = db.scalar(select(getattr(Member, CONTACT[channel])).where(Member.id == member_id))
     if not reachable:
         return False
-    code = "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
     db.execute(update(PortalCode).where(PortalCode.member_id == member_id, PortalCode.purpose == purpose,
                                         PortalCode.used_at.is_(None)).values(used_at=now))
-    db.add(PortalCode(member_id=member_id, purpose=purpose, channel=channel, code_hash=hash_secret(code),
+    db.add(PortalCode(member_id=member_id, purpose=purpose, channel=channel, code_hash=code_hash,
                       attempts=0, expires_at=now + timedelta(minutes=CODE_MINUTES), created_at=now))
     db.flush()
     enqueue(db, "sign_in_code", member_id=member_id, channels=[channel], language=language,

@@ -225,8 +225,8 @@ def register(request):
     data = {"name": form["name"], "channel": "web", **{name: form[name] or None for name in fields[1:]}}
     try:
         enrolment = clean_enrolment(data, phone_region=phone_region_of(db))
-    except ValidationFailed as exc:
-        errors.update({name.split(".")[0]: message for name, message in exc.fields.items()})
+    except LpsError as exc:  # the schema's 400s and its 422 when neither phone nor e-mail is given
+        errors.update({name: _register_problem(name, form) for name in {field.split(".")[0] for field in exc.fields}})
         enrolment = None
     password = request.POST.get("password", "")
     errors.update(check_new_password(password if isinstance(password, str) else "", request.POST.get("confirm", "")))
@@ -241,10 +241,27 @@ def register(request):
     return state
 
 
+REGISTER_PROBLEMS = {
+    "name": dgettext("lps_portal", "give your name, at most 200 characters"),
+    "phone": dgettext("lps_portal", "must be a mobile number such as 138 0000 0000 (or +852 9123 4567 from "
+                                    "abroad)"),
+    "email": dgettext("lps_portal", "must be an e-mail address such as name@example.com"),
+    "birthday": dgettext("lps_portal", "must be a date in the past, such as 1990-05-31"),
+}
+
+
+def _register_problem(name, form):
+    """What is wrong with a field of the application, in the page's language."""
+    if name == "phone" and not form["phone"] and not form["email"]:
+        return dgettext("lps_portal", "give a mobile number or an e-mail address")
+    return REGISTER_PROBLEMS.get(name, dgettext("lps_portal", "is not valid"))
+
+
 # --- The member's pages ------------------------------------------------------------------------------
 
 def _common(request, member) -> dict:
-    return {"member": member, "active": request.matched_route.name}
+    return {"member": member, "active": request.matched_route.name,
+            "unread": services.unread_count(request.dbsession, member.id)}
 
 
 @view_config(route_name="portal.home", renderer=TEMPLATES + "dashboard.pt", permission=NO_PERMISSION_REQUIRED)
@@ -307,12 +324,24 @@ def rewards(request):
                                                                                "for this reward yet.")})
     except LpsError as exc:
         request.response.status = 422
-        reason = "; ".join(str(message) for message in exc.fields.values()) or exc.message
-        return _rewards_page(request, member, {"reward": dgettext(
-            "lps_portal", "This reward cannot be reserved: ${reason}", mapping={"reason": reason})})
+        return _rewards_page(request, member, {"reward": _reserve_problem(exc)})
     _flash(request, dgettext("lps_portal", "Reserved: show number ${number} when you pick it up.",
                              mapping={"number": made.number}))
     return HTTPSeeOther(request.route_url("portal.rewards"))
+
+
+def _reserve_problem(exc):
+    """Why a reservation was refused, in the page's language."""
+    fields = exc.fields
+    if "quantity" in fields:
+        return dgettext("lps_portal", "This reward is out of stock.")
+    if str(fields.get("reward", "")).startswith("not for the member's tier"):
+        return dgettext("lps_portal", "This reward is not for your tier.")
+    if "reward" in fields:
+        return dgettext("lps_portal", "This reward is not offered at the moment.")
+    if "outlet" in fields:
+        return dgettext("lps_portal", "choose a reward and where to pick it up")
+    return dgettext("lps_portal", "Your card cannot be used for rewards at the moment: please contact the hotel.")
 
 
 @view_config(route_name="portal.cancel", request_method="POST", permission=NO_PERMISSION_REQUIRED)
@@ -467,6 +496,30 @@ def _appeals_page(request, member, errors=None, form=None):
             "request_key": uuid.uuid4().hex}
 
 
+def _appeal_problem(field, message):
+    """The appeals service's word on a field, in the page's language where it is one LPS knows."""
+    known = {
+        ("bill_date", "must not be in the future"): dgettext("lps_portal", "must not be in the future"),
+        ("bill_no", "an appeal about this bill is already open"):
+            dgettext("lps_portal", "an appeal about this bill is already waiting for an answer"),
+        ("outlet", "no such outlet"): dgettext("lps_portal", "choose where the bill was paid"),
+        ("receipt", "is empty"): dgettext("lps_portal", "the photo is empty"),
+        ("receipt", "must be a JPEG, PNG, WebP or HEIC photo"):
+            dgettext("lps_portal", "must be a JPEG, PNG, WebP or HEIC photo"),
+        ("member", "is not an active member"): dgettext("lps_portal", "Your membership is not active: please "
+                                                                      "contact the hotel."),
+    }
+    if (field, message) in known:
+        return known[field, message]
+    if field == "bill_date" and message.startswith("must be on or after "):
+        return dgettext("lps_portal", "is too long ago: bills before ${date} can no longer be appealed",
+                        mapping={"date": message.removeprefix("must be on or after ")})
+    if field == "receipt" and message.startswith("must be at most "):
+        return dgettext("lps_portal", "the photo is too large: at most ${size}",
+                        mapping={"size": message.removeprefix("must be at most ")})
+    return message
+
+
 @view_config(route_name="portal.appeals", renderer=TEMPLATES + "appeals.pt", permission=NO_PERMISSION_REQUIRED)
 def appeals(request):
     member = _signed_in(request)
@@ -507,9 +560,9 @@ def appeals(request):
                                        address=request.client_addr)
     except LpsError as exc:
         request.response.status = exc.status
-        return _appeals_page(request, member, {name if name in form or name == "receipt" else "form": str(message)
-                                               for name, message in exc.fields.items()} or {"form": exc.message},
-                             form)
+        problems = {name if name in form or name == "receipt" else "form": _appeal_problem(name, str(message))
+                    for name, message in exc.fields.items()}
+        return _appeals_page(request, member, problems or {"form": exc.message}, form)
     _flash(request, dgettext("lps_portal", "Appeal ${number} is filed: we will tell you the answer by message.",
                              mapping={"number": appeal.id}))
     return HTTPSeeOther(request.route_url("portal.appeals"))
