@@ -34,6 +34,7 @@ PGBENCH_REFERENCE = Path(os.environ.get("LPS_PGBENCH_REFERENCE")
                          or ROOT.parent / "shared" / "tools" / "pgbench-reference")
 BIN = Path(sys.executable).parent
 BENCH_SECRET = secrets.token_hex(32)  # staff-session secret for the bench's servers only
+BENCH_PORTAL_SECRET = secrets.token_hex(32)  # members' portal cookie secret, likewise
 
 
 def _bench_pii_settings() -> dict:
@@ -363,6 +364,7 @@ def write_ini(tmp, threads, url, source=PRODUCTION_INI, settings=()):
 def start_waitress(procs, ini, port, url, tmp):
     env = dict(os.environ, LPS_DATABASE_URL=url)
     env.setdefault("LPS_SESSION_SECRET", BENCH_SECRET)
+    env.setdefault("LPS_PORTAL_SECRET", BENCH_PORTAL_SECRET)
     log_path = Path(tmp) / f"waitress-{port}.log"
     proc = procs.start([str(BIN / "pserve"), str(ini), f"http_port={port}"], log_path, env=env)
     wait_ready(port, proc, log_path)
