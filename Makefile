@@ -19,9 +19,15 @@ $(STAMP): setup.cfg pyproject.toml $(wildcard plugins/*/setup.cfg drivers/*/setu
 
 install: $(STAMP)
 
+# `make run` also starts `lps worker`, which delivers the messages to members, and a local SMTP
+# server on 127.0.0.1:8025 that prints every e-mail it gets (development.ini sends there); the
+# worker writes each message to the console too (lps.messages.console). Ctrl-C stops all three.
 run: install
 	$(BIN)/lps -c $(CONFIG) db upgrade
 	$(BIN)/lps -c $(CONFIG) demo
+	$(BIN)/python -m aiosmtpd -n -l 127.0.0.1:8025 -c aiosmtpd.handlers.Debugging & smtp=$$!; \
+	$(BIN)/lps -c $(CONFIG) worker & worker=$$!; \
+	trap 'kill $$worker $$smtp 2>/dev/null; wait' EXIT INT TERM; \
 	$(BIN)/pserve $(CONFIG)
 
 test: install
