@@ -155,6 +155,8 @@ class Worker:
             if refusal:
                 row.status, row.last_error, row.claimed_by = CANCELLED, refusal, None
                 report.cancelled += 1
+                if self.options.console:
+                    self._echo(row.id, row.channel, row.recipient, row.subject, row.body, f"not sent: {refusal}")
                 continue
             wait_until = self._wait_until(row, now, sent_recently)
             if wait_until is not None:
@@ -224,9 +226,8 @@ class Worker:
 
     def send(self, item: Claimed) -> DeliveryResult:
         if self.options.console:
-            # Development only (lps.messages.console): the text, one-time codes included, in the log.
-            log.info("message %s via %s to %s: %s\n%s", item.id, item.channel, item.message.recipient,
-                     item.message.subject, item.message.body)
+            self._echo(item.id, item.channel, item.message.recipient, item.message.subject, item.message.body,
+                       "sending")
         db = self.read_session_factory()
         try:
             return deliver(db, self.plugins, item.message, channel=item.channel, outlet_id=item.outlet_id)
@@ -235,6 +236,10 @@ class Worker:
         finally:
             db.rollback()
             db.close()
+
+    def _echo(self, message_id, channel, recipient, subject, body, what):
+        """Development only (lps.messages.console): the whole message, one-time codes included, in the log."""
+        log.info("message %s via %s to %s (%s): %s\n%s", message_id, channel, recipient, what, subject, body or "")
 
     # --- 3. record --------------------------------------------------------------------------------
 
