@@ -441,3 +441,21 @@ def test_only_expiry_entries_are_reinstated_and_into_a_lot_that_is_not_expired(d
         reinstate(db, 10**9)
     db.rollback()
     assert ledger.balance_of(db, account) == 0 and find_drift(db) == []
+
+
+def test_inactive_members_are_not_warned_about_points_they_lose_now(db, seed, job):
+    idle, active = (seed.points_account(seed.member_card(name)) for name in ("idle", "active"))
+    for n, account in enumerate((idle, active)):
+        earn(db, account, 40, f"soon{n}", expires=NOW + 10 * DAY)
+        earn(db, account, 60, f"later{n}", expires=NOW + 300 * DAY)
+    members = dict(db.execute(select(Account.id, Account.member_id).where(Account.id.in_([idle, active]))).all())
+    db.execute(update(Member).where(Member.id == members[idle]).values(last_activity_at=NOW - 400 * DAY))
+    db.execute(update(Member).where(Member.id == members[active]).values(last_activity_at=NOW - 30 * DAY))
+    db.commit()
+
+    report = job(settings={"inactivity_months": 12}, batch_size=1)
+
+    assert (report.totals.accounts, report.totals.points, report.totals.warnings) == (1, 100, 1)
+    assert db.scalar(select(ExpiryWarning.account_id)) == active
+    assert ledger.balance_of(db, idle) == 0 and ledger.balance_of(db, active) == 100
+    assert find_drift(db) == []
