@@ -456,3 +456,23 @@ def test_the_inbox_shows_the_members_portal_messages(portal, seed):
     inbox = portal.get("/portal/inbox")
     assert "new" in inbox.text and "268 points added" in inbox.text
     assert "new</span>" not in portal.get("/portal/inbox").text
+
+
+# --- Settings ---------------------------------------------------------------------------------------
+
+def test_the_portal_secret_is_its_own_or_derived_from_the_staff_secret(monkeypatch):
+    from lps_core.errors import ConfigurationError
+    from lps_core.portal.security import PortalSettings
+
+    monkeypatch.delenv("LPS_PORTAL_SECRET", raising=False)
+    derived = PortalSettings.from_settings({}, "staff-secret").secret
+    assert derived and derived != "staff-secret" and derived == PortalSettings.from_settings({}, "staff-secret").secret
+    assert PortalSettings.from_settings({"lps.portal.secret": "own"}, "staff-secret").secret == "own"
+    monkeypatch.setenv("LPS_PORTAL_SECRET", "from-env")
+    assert PortalSettings.from_settings({"lps.portal.secret": "own"}).secret == "from-env"
+    monkeypatch.delenv("LPS_PORTAL_SECRET")
+    assert PortalSettings.from_settings({"lps.session.secure": "true"}, "s").secure is True
+    with pytest.raises(ConfigurationError, match="lps.portal.secret"):
+        PortalSettings.from_settings({"lps.portal.secure": "true"})
+    with pytest.raises(ConfigurationError, match="lps.portal.idle_timeout"):
+        PortalSettings.from_settings({"lps.portal.idle_timeout": "soon"}, "s")

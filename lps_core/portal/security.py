@@ -5,12 +5,14 @@
   `lps_staff` cookie is never read here, and the staff's security policy never reads `lps_member`:
   a staff session opens no portal page and a member's session opens no staff screen.
 - `lps_portal` (path /portal) is a signed cookie session of its own secret (lps.portal.secret or
-  LPS_PORTAL_SECRET) carrying the portal's CSRF token, its flash messages and the card or phone a
+  LPS_PORTAL_SECRET; without one, a secret derived from the staff's lps.session.secret) carrying the portal's CSRF token, its flash messages and the card or phone a
   code was asked for. It is `request.portal_session`; the staff's `lps_session` is not used.
 
 CSRF: one storage policy serves both sites by path: forms under /portal carry the token of
 `lps_portal`, every other form the staff session's, so Pyramid's CSRF check applies to every
 form of both (require_csrf is on for every view)."""
+import hashlib
+import hmac
 import logging
 import os
 import secrets
@@ -26,6 +28,7 @@ from sqlalchemy import select
 from webob.cookies import make_cookie
 from zope.interface import implementer
 
+from lps_core.components import ISettings, require
 from lps_core.errors import ConfigurationError
 from lps_core.members.models import Member
 from lps_core.portal.sessions import end_session, session_member, start_session
@@ -47,8 +50,12 @@ class PortalSettings:
     idle_timeout: int
 
     @classmethod
-    def from_settings(cls, settings):
+    def from_settings(cls, settings, staff_secret=None):
+        """From the ini settings; without a portal secret of its own, one derived from the staff
+        session's secret (`staff_secret`), so that setting LPS_SESSION_SECRET is enough."""
         secret = os.environ.get("LPS_PORTAL_SECRET") or settings.get("lps.portal.secret") or None
+        if secret is None and staff_secret:
+            secret = hmac.new(staff_secret.encode(), b"lps.portal.session", hashlib.sha256).hexdigest()
         secure = asbool(settings.get("lps.portal.secure", settings.get("lps.session.secure", False)))
         raw_timeout = settings.get("lps.portal.idle_timeout", "1800")
         try:
@@ -58,7 +65,8 @@ class PortalSettings:
         if idle_timeout < 1:
             raise ConfigurationError(f"lps.portal.idle_timeout must be a whole number of seconds, not {raw_timeout!r}")
         if secure and not secret:
-            raise ConfigurationError("lps.portal.secret is required with secure cookies: set LPS_PORTAL_SECRET")
+            raise ConfigurationError("lps.portal.secret (or lps.session.secret) is required with secure cookies: "
+                                     "set LPS_PORTAL_SECRET")
         return cls(secret, secure, idle_timeout)
 
 
@@ -128,7 +136,8 @@ def member_cookie(settings, token):
 
 
 def includeme(config):
-    settings = PortalSettings.from_settings(config.registry.settings)
+    staff_secret = require(config.registry, ISettings, "lps_core.portal").session.secret
+    settings = PortalSettings.from_settings(config.registry.settings, staff_secret)
     config.registry.portal_settings = settings
     secret = settings.secret
     if not secret:
