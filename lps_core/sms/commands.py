@@ -12,6 +12,8 @@ whose phone number it came from, and the answer queued to that number.
   balance (points, tier and the next points to expire), redeem <code> (reserve the reward for
   pick-up at lps.sms.outlet: the reservation number, or why not), help, stop (no more marketing
   by SMS, through the consent service). Anything else is answered with the help.
+- A reservation is answered by the message every reservation for pick-up queues (the event
+  redemption_ready, with its number, in the member's language); the other answers are queued here.
 Everything happens in the webhook's transaction: the inbound row, the command's changes and the
 queued answer are committed together or not at all."""
 import re
@@ -26,7 +28,6 @@ from lps_core.errors import Conflict, InsufficientBalance, LpsError, NotFound
 from lps_core.ledger.models import POINTS, Account, PointLot
 from lps_core.members.models import Member, Tier
 from lps_core.messages.consent import set_consent
-from lps_core.messages.outbox import enqueue
 from lps_core.outlets.models import Outlet
 from lps_core.pii import phone_e164
 from lps_core.rewards.models import Reward
@@ -53,7 +54,7 @@ class Handled:
     inbound_id: int
     outcome: str
     member_id: int | None
-    reply: str | None  # the answer queued as text (None: none, or the redemption_ready message)
+    reply: str | None  # the answer queued as text (None: none, or redeem()'s redemption_ready message)
     redemption_no: str | None = None
 
 
@@ -100,16 +101,12 @@ def handle_inbound(db, settings, inbound: InboundSms, *, now: datetime) -> Handl
     db.execute(update(SmsInbound).where(SmsInbound.id == inbound_id).values(
         member_id=member_id, command=command.name, outcome=outcome,
         redemption_id=view.id if view else None))
-    if view is not None:
-        enqueue(db, "redemption_ready", member_id=member_id, key=f"sms:{inbound_id}", outlet_id=outlet.id,
-                language=command.language, channels=[SMS_CHANNEL],
-                context={"reward": view.reward_name, "redemption_no": view.number, "outlet": outlet.name})
-    elif phone is not None:
+    # A reservation is answered by the redemption_ready message redeem() queued, with its number.
+    if reply is not None and phone is not None:
         queue_reply(db, phone=phone, body=reply, language=command.language, member_id=member_id,
                     outlet_id=outlet.id if outlet else None, inbound_id=inbound_id)
-    else:
-        reply = None
-    return Handled(inbound_id, outcome, member_id, reply, view.number if view else None)
+    return Handled(inbound_id, outcome, member_id, reply if phone is not None else None,
+                   view.number if view else None)
 
 
 def _claim_nonce(db, inbound: InboundSms, now) -> int:

@@ -1,14 +1,13 @@
 """What LPS answers to an SMS command, in the language of the word the member texted, and how the
 answer is queued.
 
-A reservation made by SMS is announced with the outbox event `redemption_ready` (its template is
-the one staff edit), through `lps_core.messages.outbox.enqueue`. The other answers are free text to
-the number that asked, which may belong to no member: the outbox's events have no such message, so
-they are written as outbox rows of the event `sms_reply` on the channel `sms`, service messages
-that the worker delivers like any other (lps_core.messages.worker): after the commit, retried,
-logged on the member's page, never sent for a request that rolled back."""
-from sqlalchemy import select
-
+A reservation made by SMS is answered by the message every reservation for pick-up queues (the
+outbox event `redemption_ready`, whose template staff edit, queued by the rewards service). The
+other answers are free text to the number that asked, which may belong to no member: the outbox's
+events have no such message, so they are written as outbox rows of the event `sms_reply` on the
+channel `sms`, service messages that the worker delivers like any other
+(lps_core.messages.worker): after the commit, retried, logged on the member's page, never sent for
+a request that rolled back."""
 from lps_core.messages.models import QUEUED, SERVICE, OutboxMessage
 from lps_core.timeutil import utcnow
 
@@ -80,8 +79,3 @@ def queue_reply(db, *, phone, body, language, member_id, outlet_id, inbound_id) 
     ).on_conflict_do_nothing(index_elements=["dedupe_key", "channel"])
     return db.scalar(statement.returning(OutboxMessage.id))
 
-
-def replies_to(db, inbound_id) -> list[OutboxMessage]:
-    """The outbox rows answering an inbound message (for tests and the delivery log)."""
-    return db.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key.in_(
-        (f"{SMS_REPLY}:{inbound_id}", f"redemption_ready:sms:{inbound_id}")))).all()
