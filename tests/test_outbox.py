@@ -169,3 +169,36 @@ def test_lps_own_listeners_queue_tier_changes_expiry_warnings_and_on_request_poi
     assert all("2,000" in m.body and "2026-12-31" in m.body for m in by_event["points_expiring"])
     assert len(by_event["points_earned"]) == 3
     assert all(m.language == "en" and "120 points" in m.body for m in by_event["points_earned"])
+
+
+def test_the_unsubscribe_link_withdraws_consent_with_one_post(testapp, db, seed, wsgi_app):
+    from lps_core.components import ISettings
+    from lps_core.messages.unsubscribe import make_token
+
+    member_id = member(db)
+    set_consent(db, member_id, "email", True, source="portal")
+    enqueue(db, "birthday", member_id=member_id, context={}, key="2026")
+    db.commit()
+    token = make_token(wsgi_app.registry.getUtility(ISettings), member_id, "email")
+    page = testapp.get(f"/unsubscribe/{token}")
+    assert "Unsubscribe" in page.text and has_consent(db, member_id, "email")  # a GET changes nothing
+    done = testapp.post(f"/unsubscribe/{token}", "List-Unsubscribe=One-Click")
+    assert "Unsubscribed" in done.text
+    db.rollback()
+    assert consents_of(db, member_id) == {"email": False}
+    assert [m.status for m in rows(db)] == ["cancelled"]
+    testapp.get(f"/unsubscribe/{token[:-2]}xx", status=404)
+    testapp.post(f"/unsubscribe/{make_token(wsgi_app.registry.getUtility(ISettings), 999999, 'email')}", status=404)
+
+
+def test_the_portal_inbox_lists_delivered_messages_and_marks_them_read(db, seed):
+    from lps_core.messages.inbox import inbox_of, mark_read, unread_count
+
+    member_id = member(db)
+    [inbox_id] = enqueue(db, "tier_changed", member_id=member_id, context={"new_tier": "Gold"}, channels=["inbox"])
+    db.commit()
+    assert inbox_of(db, member_id) == (0, [])  # queued, not delivered yet
+    db.execute(OutboxMessage.__table__.update().values(status="sent", sent_at=OutboxMessage.created_at))
+    total, messages = inbox_of(db, member_id)
+    assert total == 1 and messages[0].id == inbox_id and unread_count(db, member_id) == 1
+    assert mark_read(db, member_id) == 1 and unread_count(db, member_id) == 0
