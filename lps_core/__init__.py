@@ -11,7 +11,7 @@ PLATFORM = ("lps_core.settings", "pyramid_chameleon", "lps_core.db", "lps_core.a
             "lps_core.outlets", "lps_core.http")
 # The features, in any order: they find each other's components by interface, at request time.
 FEATURES = ("lps_core.tiers", "lps_core.cashier", "lps_core.receipts", "lps_core.screens", "lps_core.portal",
-            "lps_core.sms")
+            "lps_core.sms", "lps_core.messages")
 
 
 def main(global_config, **settings):
