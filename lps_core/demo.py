@@ -19,6 +19,7 @@ from lps_core.operators.models import Operator
 from lps_core.operators.services import create_operator, set_password
 from lps_core.outlets.models import Outlet
 from lps_core.outlets.services import ensure_property, save_outlet
+from lps_core.plugins.switches import set_switch
 from lps_core.portal.credentials import set_password as set_member_password
 from lps_core.rewards.models import Reward
 from lps_core.settings import settings_of
@@ -114,6 +115,10 @@ def load_demo(db, plugins, settings) -> list[str]:
         card_no = db.scalar(select(Card.card_no).where(Card.member_id == member_id, Card.status == "active"))
         cards.append(f"  {card_no}  {name} ({tier})")
     cards.append(_prepaid_member(db, settings))
+    if plugins.component("channel", "email") is not None:
+        # So that `make run` delivers e-mail (one-time codes of the portal among them) to its local
+        # SMTP server; production switches channels on the configuration screens.
+        set_switch(db, plugins, kind="channel", name="email", scope="programme", scope_id=0, enabled=True)
     member_phone, member_password = DEMO_MEMBER
     set_member_password(db, db.scalar(select(Member.id).where(Member.phone_index == MEMBERS[0][1])), member_password)
     db.execute(update(ApiKey).where(ApiKey.label == DEMO_KEY_LABEL, ApiKey.revoked_at.is_(None))
