@@ -476,3 +476,25 @@ def test_the_portal_secret_is_its_own_or_derived_from_the_staff_secret(monkeypat
         PortalSettings.from_settings({"lps.portal.secure": "true"})
     with pytest.raises(ConfigurationError, match="lps.portal.idle_timeout"):
         PortalSettings.from_settings({"lps.portal.idle_timeout": "soon"}, "s")
+
+
+def test_the_members_writes_are_audited_as_the_portal_acting_for_them(portal, testapp, seed):
+    from lps_core.testing import audited
+
+    seed.db.add(Reward(code="TEA", name="Afternoon tea", category="item", cost_cents=100, points_price=10,
+                       active=True))
+    seed.db.commit()
+    member_id, card_no = member(seed)
+    post_bill(testapp, seed, card_no, amount="100.00")
+    sign_in(portal, card_no)
+    page = portal.get("/portal/profile")
+    portal.post("/portal/profile/preferences", {"room": "quiet", "csrf_token": csrf_of(page)}, status=303)
+    portal.post("/portal/rewards", {"reward": "TEA", "outlet": "REST", "request_key": "k1",
+                                    "csrf_token": csrf_of(page)}, status=303)
+    portal.post("/portal/profile/lost", {"card_no": card_no, "csrf_token": csrf_of(page)}, status=303)
+    (preferences,) = audited(seed.db, "member.preferences")
+    assert (preferences.actor_name, preferences.after) == (f"portal, member {member_id}", {"room": "quiet"})
+    (reserved,) = audited(seed.db, "redemption.create")
+    assert reserved.after["status"] == "awaiting_pickup"
+    (lost,) = audited(seed.db, "card.status")
+    assert (lost.before, lost.after["status"]) == ({"status": "active"}, "frozen")

@@ -174,11 +174,12 @@ def cancel_reservation(db, member_id, number):
 
 
 def report_card_lost(db, member_id, card_no):
-    """Freeze one of the member's active cards, reported lost on the portal; staff replace it."""
-    owner = db.scalar(select(Card.member_id).where(Card.card_no == card_no))
-    if owner != member_id:
+    """Freeze one of the member's active cards, reported lost on the portal (staff replace it);
+    returns (its status before, the card)."""
+    row = db.execute(select(Card.member_id, Card.status).where(Card.card_no == card_no)).one_or_none()
+    if row is None or row.member_id != member_id:
         raise NotFound(f"no card {card_no} of the member", {"card_no": "not one of your cards"})
-    return change_status(db, card_no, "frozen", "reported lost by the member on the portal")
+    return row.status, change_status(db, card_no, "frozen", "reported lost by the member on the portal")
 
 
 

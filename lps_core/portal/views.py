@@ -15,7 +15,15 @@ from pyramid.view import exception_view_config, notfound_view_config, view_confi
 from pyramid.exceptions import BadCSRFToken
 from sqlalchemy import select
 
-from lps_core.appeals.services import AppealSettings, Filing, Receipt, file_by_member, member_appeals
+from lps_core.appeals.services import (
+    AppealSettings,
+    Filing,
+    Receipt,
+    file_by_member,
+    member_actor,
+    member_appeals,
+)
+from lps_core.audit.services import record
 from lps_core.cards.models import Card
 from lps_core.cards.services import normalize_card_no
 from lps_core.errors import InsufficientBalance, LpsError, ValidationFailed
@@ -62,6 +70,13 @@ def _signed_in(request):
     if member is None:
         raise HTTPSeeOther(request.route_url("portal.sign_in", _query={"next": request.path_qs}))
     return member
+
+
+def _audit(request, member_id, action, target, *, before=None, after=None, outlet_id=None):
+    """Record a member's write in the audit log, as LPS acting for the member on the portal (the
+    log's actors are operators, API keys and LPS itself), in the request's transaction."""
+    record(request.dbsession, actor=member_actor(member_id), action=action, target=target, before=before,
+           after=after, address=request.client_addr, outlet_id=outlet_id)
 
 
 def _safe_next(value):
@@ -200,6 +215,8 @@ def one_time_code(request):
         return state
     if purpose != "sign_in":
         set_password(db, member_id, password)
+        _audit(request, member_id, "member.edit", ("member", member_id),
+               after={"portal_password": "set with a one-time code"})
     problem = member_may_sign_in(db, member_id)
     request.portal_session.pop("code_for", None)
     if problem is not None:
@@ -237,6 +254,8 @@ def register(request):
     # the same whether or not the number belongs to a member already.
     member_id = enrol_member(db, enrolment, force_duplicate_phone=True)
     set_password(db, member_id, password)
+    _audit(request, member_id, "member.enrol", ("member", member_id),
+           after={"name": enrolment.name, "channel": "web", "portal_password": "set"})
     state["done"] = True
     return state
 
@@ -325,6 +344,10 @@ def rewards(request):
     except LpsError as exc:
         request.response.status = 422
         return _rewards_page(request, member, {"reward": _reserve_problem(exc)})
+    if not made.replayed:
+        _audit(request, member.id, "redemption.create", ("redemption", made.number),
+               after={"reward": made.reward_code, "points": made.points, "outlet": made.outlet_code,
+                      "status": made.status})
     _flash(request, dgettext("lps_portal", "Reserved: show number ${number} when you pick it up.",
                              mapping={"number": made.number}))
     return HTTPSeeOther(request.route_url("portal.rewards"))
@@ -350,7 +373,10 @@ def cancel_reservation(request):
     number = request.matchdict["number"]
     try:
         with undone_if_refused(request):
-            services.cancel_reservation(request.dbsession, member.id, number)
+            cancelled = services.cancel_reservation(request.dbsession, member.id, number)
+            _audit(request, member.id, "redemption.cancel", ("redemption", cancelled.number),
+                   before={"status": "awaiting_pickup"}, after={"status": cancelled.status,
+                                                                "reason": cancelled.cancel_reason})
     except LpsError:
         request.portal_session.flash(_t(request, dgettext("lps_portal", "Reservation ${number} cannot be "
                                                                         "cancelled any more.",
@@ -396,7 +422,9 @@ def preferences(request):
         request.response.status = 400
         return _profile_page(request, member, {name.split(".")[0]: message for name, message in exc.fields.items()},
                              {key: request.POST.get(key, "") for key in PREFERENCE_KEYS})
-    set_preferences(request.dbsession, member.id, values)
+    before, after = set_preferences(request.dbsession, member.id, values)
+    if before != after:
+        _audit(request, member.id, "member.preferences", ("member", member.id), before=before, after=after)
     _flash(request, dgettext("lps_portal", "Your preferences are saved."))
     return HTTPSeeOther(request.route_url("portal.profile"))
 
@@ -406,8 +434,13 @@ def consent(request):
     from lps_core.messages.consent import set_consent
 
     member = _signed_in(request)
+    before, after = {}, {}
     for channel in CONSENT_CHANNELS:
-        set_consent(request.dbsession, member.id, channel, request.POST.get(channel) == "yes", source="portal")
+        granted = request.POST.get(channel) == "yes"
+        before[f"consent_{channel}"] = set_consent(request.dbsession, member.id, channel, granted, source="portal")
+        after[f"consent_{channel}"] = granted
+    if before != after:
+        _audit(request, member.id, "member.edit", ("member", member.id), before=before, after=after)
     _flash(request, dgettext("lps_portal", "Your choices about news and offers are saved."))
     return HTTPSeeOther(request.route_url("portal.profile"))
 
@@ -428,6 +461,7 @@ def change_password(request):
         request.response.status = 400
         return _profile_page(request, member, errors)
     set_password(db, member.id, password)
+    _audit(request, member.id, "member.edit", ("member", member.id), after={"portal_password": "changed"})
     headers = remember_member(request, member.id)
     _flash(request, dgettext("lps_portal", "Your password has been changed."))
     return HTTPSeeOther(request.route_url("portal.profile"), headers=headers)
@@ -439,7 +473,10 @@ def report_lost(request):
     card_no = _text(request, "card_no", 40)
     try:
         with undone_if_refused(request):
-            services.report_card_lost(request.dbsession, member.id, card_no)
+            before, card = services.report_card_lost(request.dbsession, member.id, card_no)
+            if before != card.status:
+                _audit(request, member.id, "card.status", ("card", card.card_no), before={"status": before},
+                       after={"status": card.status, "reason": card.status_reason})
     except LpsError:
         request.portal_session.flash(_t(request, dgettext("lps_portal", "Card ${card} cannot be frozen: please "
                                                                         "call the hotel.",
