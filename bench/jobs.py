@@ -138,7 +138,8 @@ def write_ini(directory, url, args):
         "lps.points.expiry_policy = months_after_earn", "lps.points.expiry_months = 18",
         f"lps.points.inactivity_months = {args.inactivity_months}", "lps.points.expiry_warning_days = 30",
         "lps.tiers.window = rolling_12_months", f"lps.members.dormant_after_months = {args.dormant_months}",
-        f"lps.members.close_after_months = {args.close_months}", "",
+        f"lps.members.close_after_months = {args.close_months}",
+        *([f"lps.plugins.disabled = {args.disable_plugins}"] if args.disable_plugins else []), "",
     ]))
     return str(path)
 
@@ -155,6 +156,9 @@ def main(argv=None):
     parser.add_argument("--inactivity-months", type=int, default=12, help="0 turns inactivity expiry off")
     parser.add_argument("--dormant-months", type=int, default=12, help="tiers job: lps.members.dormant_after_months")
     parser.add_argument("--close-months", type=int, default=18, help="tiers job: lps.members.close_after_months")
+    parser.add_argument("--disable-plugins", default="lps_messages",
+                        help="lps.plugins.disabled for the jobs (default lps_messages: the members' messages, one "
+                             "outbox row per tier change and warning, are not the jobs' own cost; '' keeps them)")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args(argv)
 
