@@ -95,6 +95,7 @@ class SmsGatewayChannel:
             "template_id": (settings and settings.template_id) or options.template_id,
             "message_id": message.message_id or "",
             "timestamp": timestamp[options.timestamp_format],
+            "date": datetime.fromtimestamp(now, timezone.utc).strftime("%Y-%m-%d"),
             "nonce": self.nonces(),
             "access_key_id": options.access_key_id,
             "app_id": options.app_id,
@@ -122,7 +123,8 @@ class SmsGatewayChannel:
             "secret": options.access_key_secret})
         key = fill(options.signature_key, {"secret": options.access_key_secret, "access_key_id": options.access_key_id,
                                            "timestamp": values["timestamp"], "nonce": values["nonce"]})
-        return sign(options.signature_algorithm, key, canonical, options.signature_encoding)
+        return sign(options.signature_algorithm, key, canonical, options.signature_encoding,
+                    timestamp=values["timestamp"], date=values["date"], service=options.signature_service)
 
     def outcome(self, status: int, raw: bytes) -> DeliveryResult:
         """The gateway's answer as a result."""

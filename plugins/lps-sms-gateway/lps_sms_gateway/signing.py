@@ -35,10 +35,18 @@ def sorted_params(params: dict) -> str:
     return "&".join(f"{percent_encode(name)}={percent_encode(value)}" for name, value in sorted(params.items()))
 
 
-def sign(algorithm: str, key: str, text: str, encoding: str) -> str:
+def sign(algorithm: str, key: str, text: str, encoding: str, *, timestamp="", date="", service="") -> str:
     """The signature of `text`: a keyed HMAC, or for md5 the MD5 of the text itself (such gateways
-    put the secret into the text they sign)."""
-    if algorithm == "hmac-sha256":
+    put the secret into the text they sign), or Tencent Cloud's TC3-HMAC-SHA256 of `text` as its
+    canonical request (its key derived from `key`, the UTC `date` and the `service`)."""
+    if algorithm == "tc3-hmac-sha256":
+        scope = f"{date}/{service}/tc3_request"
+        string_to_sign = f"TC3-HMAC-SHA256\n{timestamp}\n{scope}\n{hashlib.sha256(text.encode()).hexdigest()}"
+        derived = ("TC3" + key).encode()
+        for part in (date, service, "tc3_request"):
+            derived = hmac.new(derived, part.encode(), hashlib.sha256).digest()
+        digest = hmac.new(derived, string_to_sign.encode(), hashlib.sha256).digest()
+    elif algorithm == "hmac-sha256":
         digest = hmac.new(key.encode(), text.encode(), hashlib.sha256).digest()
     elif algorithm == "hmac-sha1":
         digest = hmac.new(key.encode(), text.encode(), hashlib.sha1).digest()
