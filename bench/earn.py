@@ -802,6 +802,10 @@ def report(args, results, pgbench_tps):
         print(f"[{r['mode']}] cores busy while measuring: {cpu['total']} of {os.cpu_count()} = {parts}"
               f" + postgres {cpu['postgres']} + load generator {cpu['load_generator']} + other {cpu['other']}"
               f"{'  (WARNING: other processes used the CPU; figures are low)' if cpu['other'] > 0.2 else ''}")
+        if r["rps"]:
+            # CPU per request: less distorted by other load than req/s (though not immune to it)
+            print(f"[{r['mode']}] CPU per request: waitress {1000 * cpu.get('waitress', 0) / r['rps']:.2f} ms, "
+                  f"postgres {1000 * cpu['postgres'] / r['rps']:.2f} ms")
         print(f"[{r['mode']}] statuses {r['statuses']}; bills in db {r['bills']}, 201s {r['created_total']} "
               f"(in flight at the cut-off: {r['unacknowledged']}) -> "
               f"{'OK' if r['bills_ok'] else 'MISMATCH'}; ledger drift: {len(r['drift'])} accounts")
