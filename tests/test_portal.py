@@ -498,3 +498,27 @@ def test_the_members_writes_are_audited_as_the_portal_acting_for_them(portal, te
     assert reserved.after["status"] == "awaiting_pickup"
     (lost,) = audited(seed.db, "card.status")
     assert (lost.before, lost.after["status"]) == ({"status": "active"}, "frozen")
+
+
+def test_an_idle_session_ends_with_a_message(portal, seed):
+    from lps_core.portal.models import PortalSession
+    from lps_core.timeutil import utcnow
+
+    _, card_no = member(seed)
+    sign_in(portal, card_no)
+    seed.db.execute(update(PortalSession).values(last_seen_at=utcnow() - timedelta(hours=1)))
+    seed.db.commit()
+    page = portal.get("/portal", status=303).follow()
+    assert "You were signed out after a while without activity." in page.text
+    assert "lps_member" not in portal.cookies
+    assert "signed out after a while" not in portal.get("/portal/sign-in").text
+
+
+def test_the_staff_csrf_token_is_no_good_on_the_portal(portal, testapp, seed):
+    staff_token = sign_in_as(testapp, seed, "portal-admin", "admin-pass-2026", ["administrator"], ["all"])
+    portal.get("/portal/sign-in")
+    for name in ("lps_session", "lps_staff"):
+        portal.set_cookie(name, testapp.cookies[name])
+    refused = portal.post("/portal/sign-in", {"identifier": "x", "password": "y", "csrf_token": staff_token},
+                          status=400)
+    assert "This form has expired" in refused.text

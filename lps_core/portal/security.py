@@ -130,6 +130,13 @@ def forget_member(request) -> list:
     return [("Set-Cookie", member_cookie(request.registry.portal_settings, None))]
 
 
+def dead_member_cookie(request) -> list:
+    """Headers that drop a member cookie naming no live session; none when there is no such cookie."""
+    if MEMBER_COOKIE not in request.cookies:
+        return []
+    return [("Set-Cookie", member_cookie(request.registry.portal_settings, None))]
+
+
 def member_cookie(settings, token):
     return make_cookie(MEMBER_COOKIE, token or "", max_age=None if token else 0, path=PREFIX,
                        secure=settings.secure, httponly=True, samesite="Lax")

@@ -43,7 +43,7 @@ from lps_core.portal.credentials import (
     sign_in_with_password,
 )
 from lps_core.portal.models import MemberCredential
-from lps_core.portal.security import forget_member, remember_member
+from lps_core.portal.security import dead_member_cookie, forget_member, remember_member
 from lps_core.portal.texts import dgettext
 from lps_core.rewards.services import points_ratio
 from lps_core.validation import validate
@@ -68,7 +68,9 @@ def _signed_in(request):
     """The signed-in member, or a redirect to the sign-in page (raised)."""
     member = request.portal_member
     if member is None:
-        raise HTTPSeeOther(request.route_url("portal.sign_in", _query={"next": request.path_qs}))
+        # A cookie whose session ended (signed out elsewhere, idle, password changed) is dropped.
+        raise HTTPSeeOther(request.route_url("portal.sign_in", _query={"next": request.path_qs}),
+                           headers=dead_member_cookie(request))
     return member
 
 
