@@ -389,3 +389,22 @@ def test_refunding_a_corrected_bill_takes_the_correction_back_too(testapp, seed,
     testapp.post_json(f"/api/v1/transactions/{bill['id']}/reversal", {"refund_no": "r2"}, headers=auth)
     assert points_of(testapp, auth, card_no) == 0
     assert find_drift(seed.db) == []
+
+
+def test_the_queue_shows_open_appeals_unless_asked_for_any(testapp, seed, auth, member):
+    member_id, _ = member
+    first = file(testapp, auth, member_id, bill_no="B1")
+    second = file(testapp, auth, member_id, bill_no="B2")
+    testapp.post_json(f"/api/v1/appeals/{second['id']}/reject", {"reason": "duplicate"}, headers=auth)
+    staff(testapp, seed)
+
+    def shown(**query):
+        page = testapp.get("/appeals", query)
+        return sorted(int(row["id"].split("-")[1]) for row in page.html.select("#appeals tbody tr"))
+
+    assert shown() == [first["id"]]
+    assert shown(status="any") == [first["id"], second["id"]]
+    assert shown(status="rejected") == [second["id"]]
+    assert shown(status="any", member="8800") == []
+    assert testapp.get("/appeals", {"date_from": "2026-02-30"}, status=400).html.select_one(
+        "#search-date_from")["aria-invalid"] == "true"

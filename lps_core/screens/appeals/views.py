@@ -31,6 +31,7 @@ from lps_core.timeutil import utcnow
 from lps_core.validation import validate
 
 TEMPLATES = "lps_core.screens.appeals:templates/"
+ANY = "any"
 FORM_FIELDS = ("outlet", "bill_no", "bill_date", "amount", "card_no", "note", "receipt")
 
 
@@ -72,16 +73,15 @@ def _errors(exc: LpsError, known) -> dict:
 def queue(request):
     db = request.dbsession
     raw = {name: request.params.get(name, "") for name in AppealSearchForm.model_fields}
+    if "status" not in request.params:
+        raw["status"] = "open"  # the queue: what waits for an answer; "any" shows every status
     errors = {}
     try:
-        search = read_form(AppealSearchForm, raw).search()
+        search = read_form(AppealSearchForm, {**raw, "status": "" if raw["status"] == ANY else raw["status"]}).search()
     except LpsError as exc:
         errors = _errors(exc, AppealSearchForm.model_fields)
         request.response.status = exc.status
         search = services.Search(status="open")
-    if not any(raw.values()):
-        search = services.Search(status="open")  # the queue: what waits for an answer
-        raw["status"] = "open"
     query = services.search_query(search, outlet_scope(request))
     sorts = {"due": Appeal.due_at, "bill_date": Appeal.bill_date, "filed": Appeal.created_at,
              "outlet": Outlet.code, "status": Appeal.status}
