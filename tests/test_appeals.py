@@ -408,3 +408,43 @@ def test_the_queue_shows_open_appeals_unless_asked_for_any(testapp, seed, auth, 
     assert shown(status="any", member="8800") == []
     assert testapp.get("/appeals", {"date_from": "2026-02-30"}, status=400).html.select_one(
         "#search-date_from")["aria-invalid"] == "true"
+
+
+def test_the_till_and_an_approval_at_the_same_moment_post_the_bill_once(server, seed):
+    import http.client
+    import json
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    card_no = seed.member_card("Li Wei")
+    member_id = seed.db.scalar(select(Card.member_id).where(Card.card_no == card_no))
+    headers = {"Authorization": f"Bearer {seed.api_key('REST')}", "Content-Type": "application/json"}
+
+    def post(path, body, barrier=None):
+        connection = http.client.HTTPConnection("127.0.0.1", server, timeout=60)
+        if barrier:
+            barrier.wait()
+        connection.request("POST", path, json.dumps(body), headers)
+        response = connection.getresponse()
+        return response.status, json.loads(response.read())
+
+    for round_no in range(4):
+        bill_no = f"RACE-{round_no}"
+        _, appeal = post("/api/v1/appeals", {"member_id": member_id, "bill_no": bill_no,
+                                             "bill_date": YESTERDAY.isoformat(), "amount": "100.00"})
+        barrier = threading.Barrier(2)
+        with ThreadPoolExecutor(2) as pool:
+            till = pool.submit(post, "/api/v1/transactions", {
+                "card_no": card_no, "bill_no": bill_no, "amount": "100.00",
+                "occurred_at": NOON_YESTERDAY.isoformat()}, barrier)
+            approval = pool.submit(post, f"/api/v1/appeals/{appeal['id']}/approve",
+                                   {"occurred_at": NOON_YESTERDAY.isoformat()}, barrier)
+            (till_status, _), (approval_status, approved) = till.result(), approval.result()
+        assert till_status in (200, 201) and approval_status == 200, (till_status, approval_status, approved)
+        assert approved["resolution"] in ("posted", "linked")
+        assert bills(seed.db, bill_no) == 1
+    seed.db.rollback()
+    from lps_core.ledger.models import Account
+
+    assert seed.db.get(Account, seed.points_account(card_no)).balance == 400  # 100 points a bill, once each
+    assert find_drift(seed.db) == []
