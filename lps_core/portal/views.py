@@ -6,13 +6,13 @@ own session itself (`request.portal_member`), so no staff permission ever opens 
 the staff's forbidden view never answers here. Every POST carries the portal's CSRF token."""
 import logging
 import uuid
-from datetime import date
 from contextlib import contextmanager
+from datetime import date
 
+from pyramid.exceptions import BadCSRFToken
 from pyramid.httpexceptions import HTTPException, HTTPNotFound, HTTPSeeOther
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import exception_view_config, notfound_view_config, view_config
-from pyramid.exceptions import BadCSRFToken
 from sqlalchemy import select
 
 from lps_core.appeals.services import (
@@ -29,11 +29,11 @@ from lps_core.cards.services import normalize_card_no
 from lps_core.errors import InsufficientBalance, LpsError, ValidationFailed
 from lps_core.members.models import PREFERENCE_KEYS, Member, Tier
 from lps_core.members.schemas import PreferencesForm
-from lps_core.money import parse_amount
 from lps_core.members.services import clean_enrolment, enrol_member, preferences_of, set_preferences
+from lps_core.money import parse_amount
 from lps_core.pii import phone_e164, phone_region_of
 from lps_core.portal import services
-from lps_core.portal.codes import send_code, use_code
+from lps_core.portal.codes import CODE_MINUTES, send_code, use_code
 from lps_core.portal.credentials import (
     check_new_password,
     find_member,
@@ -52,7 +52,7 @@ TEMPLATES = "lps_core.portal:templates/"
 PURPOSES = ("sign_in", "reset", "claim")
 CHANNELS = ("sms", "email")
 CODE_SENT = dgettext("lps_portal", "If the details belong to a member, a code is on its way. It is valid for "
-                                   "10 minutes.")
+                                   "${minutes} minutes.", mapping={"minutes": CODE_MINUTES})
 CODE_WRONG = dgettext("lps_portal", "The code is not right or has expired: ask for a new one.")
 
 
