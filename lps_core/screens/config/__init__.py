@@ -33,4 +33,5 @@ def includeme(config):
     config.add_route("operators.password", "/operators/{id:\\d+}/password")
     config.add_route("operators.active", "/operators/{id:\\d+}/active")
     config.add_route("audit", "/audit")
+    config.include("lps_core.screens.config.config_messages")
     config.scan("lps_core.screens.config")
