@@ -1,11 +1,18 @@
-"""A member's portal inbox: the messages delivered to them through the channel "inbox" (the outbox
-rows themselves), newest first, and marking them read. For the portal's inbox page."""
+"""What a member was sent: the delivery log of every channel (the member page), and the portal
+inbox, the messages delivered through the channel "inbox" (the outbox rows themselves), newest
+first, with marking them read (the portal's inbox page)."""
 from sqlalchemy import func, select, update
 
 from lps_core.messages.models import SENT, OutboxMessage
 from lps_core.timeutil import utcnow
 
 INBOX = "inbox"
+
+
+def delivery_log(db, member_id, *, limit=50) -> list[OutboxMessage]:
+    """The member's latest messages on every channel, whatever became of them (the member page)."""
+    return db.scalars(select(OutboxMessage).where(OutboxMessage.member_id == member_id)
+                      .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()).limit(limit)).all()
 
 
 def _mine(member_id):

@@ -40,11 +40,14 @@ from lps_core.members.schemas import (
     read_form,
     search_query,
 )
+from lps_core.messages.consent import consents_of
+from lps_core.messages.inbox import delivery_log
 from lps_core.operators.access import MEMBER_ELSEWHERE, may_write_member
 from lps_core.operators.permissions import Permission
 from lps_core.outlets.models import Outlet
 from lps_core.pii import phone_region_of
 from lps_core.screens.members import texts
+from lps_core.screens.config.config_messages import EVENT_LABELS, STATUS_LABELS, channel_label
 from lps_core.screens.shared import audit, chosen_outlet, flash, outlets_in_scope
 from lps_core.screens.shell.lists import paginate
 from lps_core.screens.shell.security import outlet_scope, require_outlet
@@ -184,6 +187,9 @@ def member_page(request, member, errors=None, form=None) -> dict:
         if member.enrolled_outlet_id else None,
         "errors": errors or {},
         "form": form or {},
+        "deliveries": delivery_log(db, member.id),
+        "consents": consents_of(db, member.id),
+        "message_labels": (EVENT_LABELS, STATUS_LABELS, channel_label),
     }
 
 
