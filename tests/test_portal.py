@@ -448,14 +448,21 @@ def test_the_inbox_shows_the_members_portal_messages(portal, seed):
     from lps_core.messages.outbox import enqueue
 
     member_id, card_no = member(seed)
-    enqueue(seed.db, "appeal_resolved", member_id=member_id, channels=["inbox"], language="en",
-            context={"appeal_no": "7", "outcome": "approved", "answer": "268 points added"})
+    from lps_core.messages.models import SENT
+    from lps_core.timeutil import utcnow
+
+    (queued,) = enqueue(seed.db, "appeal_resolved", member_id=member_id, channels=["inbox"], language="en",
+                        context={"appeal_no": "7", "outcome": "approved", "answer": "268 points added"})
     seed.db.commit()
     sign_in(portal, card_no)
-    assert re.search(r'<span class="badge">\d+</span>', portal.get("/portal").text)
+    assert '<span class="badge">' not in portal.get("/portal").text, "a message not yet delivered is not shown"
+    seed.db.execute(update(OutboxMessage).where(OutboxMessage.id == queued).values(status=SENT, sent_at=utcnow()))
+    seed.db.commit()
+    assert '<span class="badge">1</span>' in portal.get("/portal").text
     inbox = portal.get("/portal/inbox")
-    assert "new" in inbox.text and "268 points added" in inbox.text
-    assert "new</span>" not in portal.get("/portal/inbox").text
+    assert 'class="new"' in inbox.text and "268 points added" in inbox.text
+    assert 'class="new"' not in portal.get("/portal/inbox").text
+    assert '<span class="badge">' not in portal.get("/portal").text
 
 
 # --- Settings ---------------------------------------------------------------------------------------

@@ -4,15 +4,13 @@ rewards a member can reserve, and the cards they may report lost. Nothing here r
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from lps_core.cards.funds import card_balances
 from lps_core.cards.lifecycle import change_status
 from lps_core.cards.models import Card, CardType
 from lps_core.errors import Conflict, NotFound
 from lps_core.ledger.models import POINTS, Account, LedgerEntry, PointLot
-from lps_core.messages.models import CANCELLED, OutboxMessage
-from lps_core.messages.outbox import INBOX
 from lps_core.outlets.models import Outlet
 from lps_core.rewards.models import AWAITING_PICKUP, Redemption
 from lps_core.rewards.models import Reward
@@ -182,27 +180,3 @@ def report_card_lost(db, member_id, card_no):
     return row.status, change_status(db, card_no, "frozen", "reported lost by the member on the portal")
 
 
-
-INBOX_SHOWN = 50
-
-
-def inbox_messages(db, member_id, *, limit=INBOX_SHOWN) -> list:
-    """The member's portal inbox, newest first: the outbox's messages on the channel "inbox"."""
-    return db.execute(select(OutboxMessage.id, OutboxMessage.subject, OutboxMessage.body, OutboxMessage.created_at,
-                             OutboxMessage.read_at)
-                      .where(OutboxMessage.member_id == member_id, OutboxMessage.channel == INBOX,
-                             OutboxMessage.status != CANCELLED)
-                      .order_by(OutboxMessage.id.desc()).limit(limit)).all()
-
-
-def unread_count(db, member_id) -> int:
-    return db.scalar(select(func.count()).select_from(OutboxMessage).where(
-        OutboxMessage.member_id == member_id, OutboxMessage.channel == INBOX, OutboxMessage.read_at.is_(None),
-        OutboxMessage.status != CANCELLED))
-
-
-def mark_read(db, member_id, message_ids, *, now=None) -> None:
-    if message_ids:
-        db.execute(update(OutboxMessage).where(OutboxMessage.member_id == member_id,
-                                               OutboxMessage.id.in_(message_ids))
-                   .values(read_at=now or utcnow()))

@@ -30,6 +30,7 @@ from lps_core.errors import InsufficientBalance, LpsError, ValidationFailed
 from lps_core.members.models import PREFERENCE_KEYS, Member, Tier
 from lps_core.members.schemas import PreferencesForm
 from lps_core.members.services import clean_enrolment, enrol_member, preferences_of, set_preferences
+from lps_core.messages import inbox
 from lps_core.money import parse_amount
 from lps_core.pii import phone_e164, phone_region_of
 from lps_core.portal import services
@@ -280,9 +281,16 @@ def _register_problem(name, form):
 
 # --- The member's pages ------------------------------------------------------------------------------
 
+def _page_number(request) -> int:
+    try:
+        return max(1, min(int(request.params.get("page", 1)), 100_000))
+    except ValueError:
+        return 1
+
+
 def _common(request, member) -> dict:
     return {"member": member, "active": request.matched_route.name,
-            "unread": services.unread_count(request.dbsession, member.id)}
+            "unread": inbox.unread_count(request.dbsession, member.id)}
 
 
 @view_config(route_name="portal.home", renderer=TEMPLATES + "dashboard.pt", permission=NO_PERMISSION_REQUIRED)
@@ -303,10 +311,7 @@ def dashboard(request):
 @view_config(route_name="portal.points", renderer=TEMPLATES + "points.pt", permission=NO_PERMISSION_REQUIRED)
 def points(request):
     member = _signed_in(request)
-    try:
-        page = max(1, min(int(request.params.get("page", 1)), 100_000))
-    except ValueError:
-        page = 1
+    page = _page_number(request)
     total, entries = services.ledger_page(request.dbsession, member.id, page)
     pages = max(1, -(-total // services.ENTRIES_PER_PAGE))
     return {**_common(request, member), "entries": entries, "page": page, "pages": pages,
@@ -517,12 +522,20 @@ def failed(exc, request):
 
 # --- Inbox: the messages of the portal inbox channel ------------------------------------------------
 
+INBOX_PAGE = 20
+
+
 @view_config(route_name="portal.inbox", renderer=TEMPLATES + "inbox.pt", permission=NO_PERMISSION_REQUIRED)
-def inbox(request):
+def inbox_page(request):
+    """The member's portal inbox, newest first; what it shows is marked read (and shown as new once)."""
     member = _signed_in(request)
-    messages = services.inbox_messages(request.dbsession, member.id)
-    services.mark_read(request.dbsession, member.id, [message.id for message in messages if message.read_at is None])
-    return {**_common(request, member), "messages": messages}
+    page = _page_number(request)
+    total, messages = inbox.inbox_of(request.dbsession, member.id, page=page, per_page=INBOX_PAGE)
+    shown = [{"subject": message.subject, "body": message.body, "sent_at": message.sent_at,
+              "new": message.read_at is None} for message in messages]
+    inbox.mark_read(request.dbsession, member.id, [message.id for message in messages if message.read_at is None])
+    return {**_common(request, member), "messages": shown, "page": page,
+            "pages": max(1, -(-total // INBOX_PAGE))}
 
 
 # --- Appeals: "bill X at outlet Y on date Z is missing or wrong" -------------------------------------------
