@@ -20,10 +20,13 @@ def test_staff_edit_a_template_with_placeholders_and_a_preview(testapp, seed, db
     assert "edit-tier_changed-en" in overview.text
     page = testapp.get("/config/messages/templates/tier_changed/en")
     assert "{new_tier}" in page.text and "template_preview.js" in page.text
-    preview = testapp.get("/config/messages/preview", {"event": "tier_changed", "subject": "Hi {member_name}",
-                                                        "body": "<b>{new_tier}</b> {nope}"}).json
+    preview = testapp.post("/config/messages/preview", {"csrf_token": csrf, "event": "tier_changed",
+                                                         "subject": "Hi {member_name}",
+                                                         "body": "<b>{new_tier}</b> {nope}"}).json
     assert preview["subject"] == "Hi Li Wei" and preview["html"].startswith("<p>&lt;b&gt;Gold&lt;/b&gt;")
     assert "{nope}" in preview["errors"]["body"]
+    assert testapp.post("/config/messages/preview", {"csrf_token": csrf, "event": "x"}, status=400).json == {
+        "errors": {"event": "no such event"}}
     refused = testapp.post("/config/messages/templates/tier_changed/en",
                            {"csrf_token": csrf, "subject": "Hi", "body": "${__import__('os')} {oops}"}, status=400)
     assert "placeholders this message does not have" in refused.text

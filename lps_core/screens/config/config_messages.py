@@ -129,13 +129,16 @@ def edit_template(request):
             "channel_label": channel_label}
 
 
-@view_config(route_name="config.message_preview", renderer="json", permission=Permission.CONFIG_MANAGE)
+@view_config(route_name="config.message_preview", request_method="POST", renderer="json",
+             permission=Permission.CONFIG_MANAGE)
 def preview_template(request):
-    """The live preview: the text as a member would get it, with sample values, and its errors."""
-    event = request.params.get("event", "")
+    """The live preview: the text as a member would get it, with sample values, and its errors.
+    A POST of the template form (with its CSRF token), so nothing typed lands in a URL or a log."""
+    event = request.POST.get("event", "")
     if event not in EVENTS:
-        raise HTTPNotFound()
-    return _preview(event, request.params.get("subject", ""), request.params.get("body", ""))
+        request.response.status = 400
+        return {"errors": {"event": "no such event"}}
+    return _preview(event, request.POST.get("subject", ""), request.POST.get("body", ""))
 
 
 def _preview(event, subject, body) -> dict:

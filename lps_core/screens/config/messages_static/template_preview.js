@@ -7,8 +7,10 @@
   if (!form) { return; }
   var timer = null;
   function refresh() {
-    var query = new URLSearchParams({event: form.dataset.event, subject: form.subject.value, body: form.body.value});
-    fetch(form.dataset.preview + "?" + query.toString(), {credentials: "same-origin", headers: {"Accept": "application/json"}})
+    var body = new FormData(form);  // subject, text and the CSRF token
+    body.append("event", form.dataset.event);
+    fetch(form.dataset.preview, {method: "POST", body: body, credentials: "same-origin",
+                                 headers: {"Accept": "application/json"}})
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (preview) {
         if (!preview) { return; }
