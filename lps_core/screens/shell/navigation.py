@@ -6,12 +6,13 @@ from pyramid.interfaces import IRoutesMapper
 
 from lps_core.i18n import _
 from lps_core.operators.permissions import Permission
+from lps_core.screens.shared import dgettext
 
 
 @dataclass(frozen=True)
 class NavItem:
     route: str
-    label: object  # a TranslationString of the `lps` domain
+    label: object  # a TranslationString of the `lps` domain, or of the screen's own
     permission: Permission
 
 
@@ -24,6 +25,7 @@ NAV = (
     NavItem("appeals", _("Appeals"), Permission.MEMBERS_VIEW),
     NavItem("rewards.desk", _("Rewards"), Permission.REWARDS_REDEEM),
     NavItem("config", _("Configuration"), Permission.CONFIG_MANAGE),
+    NavItem("config.messages", dgettext("lps_messages", "Messages"), Permission.CONFIG_MANAGE),
     NavItem("operators", _("Operators"), Permission.OPERATORS_MANAGE),
     NavItem("audit", _("Audit log"), Permission.AUDIT_VIEW),
 )
