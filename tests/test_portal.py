@@ -415,7 +415,7 @@ def test_profile_preferences_consent_and_password(portal, seed):
     portal.post("/portal/profile/consent", {"email": "yes", "csrf_token": csrf_of(page)}, status=303)
     seed.db.rollback()
     assert preferences_of(seed.db, member_id) == {"room": "high floor", "pillow": "buckwheat"}
-    assert consents_of(seed.db, member_id) == {"email": True, "sms": False}
+    assert consents_of(seed.db, member_id) == {"email": True, "sms": False, "inbox": False}
     wrong = portal.post("/portal/profile/password", {"current": "nope", "password": "changed-pass-1",
                                                     "confirm": "changed-pass-1", "csrf_token": csrf_of(page)},
                         status=400)

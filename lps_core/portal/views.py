@@ -410,7 +410,7 @@ def _consents(db, member_id) -> list:
     return [(channel, bool(agreed.get(channel))) for channel in CONSENT_CHANNELS]
 
 
-CONSENT_CHANNELS = ("email", "sms")
+CONSENT_CHANNELS = ("email", "sms", "inbox")
 
 
 @view_config(route_name="portal.profile", renderer=TEMPLATES + "profile.pt", permission=NO_PERMISSION_REQUIRED)
