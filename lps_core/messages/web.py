@@ -16,9 +16,7 @@ from lps_core.messages.unsubscribe import read_token
 
 PAGE = """<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>退订 / Unsubscribe</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;line-height:1.5}}
-button{{font-size:1rem;padding:.6rem 1.2rem}}</style></head>
+<title>退订 / Unsubscribe</title></head>
 <body><main>{content}</main></body></html>"""
 
 
