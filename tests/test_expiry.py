@@ -242,7 +242,7 @@ def test_warnings_are_written_once_and_listeners_told(db, account, job):
 
 def test_warnings_without_a_listener_stay_unnotified(db, account, job):
     earn(db, account, 10, "a", expires=NOW + 3 * DAY)
-    without_listeners = load_plugins({"lps.plugins.disabled": "posting_log"})
+    without_listeners = load_plugins({"lps.plugins.disabled": "posting_log lps_messages"})
 
     assert job(plugins_=without_listeners).totals.warnings == 1
     assert db.scalar(select(ExpiryWarning.notified_at)) is None

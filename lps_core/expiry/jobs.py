@@ -130,9 +130,9 @@ def _expire_next_batch(db, env, ev, run_id, after_id, batch_size):
     totals = services.expire_batch(db, ev, batch)
     hook = env.plugins.hook.lps_on_points_expiring
     if not hook.get_hookimpls():  # nobody listens: the warnings wait, unnotified, for a later listener
-        totals.warnings = services.write_warnings(db, ev, batch, inactive_ids=totals.inactive_ids)
+        totals.warnings = services.write_warnings(db, ev, batch, after_expiry=True)
     else:
-        warnings = services.write_warnings(db, ev, batch, notified_at=utcnow(), inactive_ids=totals.inactive_ids)
+        warnings = services.write_warnings(db, ev, batch, notified_at=utcnow(), after_expiry=True)
         for warning in warnings:
             hook(dbsession=db, member_id=warning.member_id, account_id=warning.account_id,
                  points=warning.points, expires_on=warning.expires_on)

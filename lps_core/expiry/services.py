@@ -19,20 +19,20 @@ lots, moves the balances and appends the entries. SQLite has no data-modifying C
 same steps one statement at a time, inside the database-wide write lock that BEGIN IMMEDIATE
 already holds.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     Integer,
     String,
-    all_,
     and_,
-    any_,
     bindparam,
     cast,
+    column,
     exists,
     func,
     insert,
@@ -100,9 +100,6 @@ class Totals:
     lots: int = 0
     points: int = 0
     warnings: int = 0
-    # Set by expire_batch on PostgreSQL: the batch's accounts of inactive members that had points,
-    # which its warnings then skip without looking the members up again.
-    inactive_ids: list | None = field(default=None, compare=False, repr=False)
 
     def add(self, other: "Totals"):
         self.accounts += other.accounts
@@ -179,34 +176,23 @@ def _inactive_accounts(ev: Evaluation, batch: Batch):
             .where(batch.holds(ACCOUNTS.c.id), ACCOUNTS.c.kind == POINTS, _is_inactive(ev)))
 
 
-def _expiring_lot(ev: Evaluation, batch: Batch, account_ids=None, inactive_ids=None):
-    """The WHERE clause of the lots that expire now, in the batch (or among `account_ids`, of which
-    `inactive_ids` are inactive members' accounts, both found by lock_accounts_to_expire)."""
-    in_scope = batch.holds(LOTS.c.account_id)
-    if account_ids is not None:
-        in_scope = and_(in_scope, LOTS.c.account_id == any_(bindparam("ids", account_ids,
-                                                                      type_=postgresql.ARRAY(Integer))))
+def _expiring_lot(ev: Evaluation, batch: Batch):
+    """The WHERE clause of the lots that expire now, in the batch."""
     due = LOTS.c.expires_at <= bindparam("now", ev.now, type_=MOMENT)
-    if ev.inactive_before is not None and inactive_ids is not None:
-        if inactive_ids:
-            due = or_(due, LOTS.c.account_id == any_(bindparam("inactive_ids", inactive_ids,
-                                                               type_=postgresql.ARRAY(Integer))))
-    elif ev.inactive_before is not None:
+    if ev.inactive_before is not None:
         due = or_(due, LOTS.c.account_id.in_(_inactive_accounts(ev, batch)))
-    return and_(in_scope, LOTS.c.remaining > 0, due)
+    return and_(batch.holds(LOTS.c.account_id), LOTS.c.remaining > 0, due)
 
 
-def _warned_lot(ev: Evaluation, batch: Batch, inactive_ids=None):
-    """Lots with points left that expire after now and within the warning window, of active members
-    (not of `inactive_ids`, when the caller has found them already)."""
+def _warned_lot(ev: Evaluation, batch: Batch, after_expiry=False):
+    """Lots with points left that expire after now and within the warning window, of active members.
+
+    `after_expiry`: the batch's due lots were emptied earlier in this transaction, inactive
+    members' lots with them, so the lots with points left are all active members' already."""
     clause = and_(batch.holds(LOTS.c.account_id), LOTS.c.remaining > 0,
                   LOTS.c.expires_at > bindparam("now", ev.now, type_=MOMENT),
                   LOTS.c.expires_at <= bindparam("warn_until", ev.warn_until, type_=MOMENT))
-    if ev.inactive_before is not None and inactive_ids is not None:
-        if inactive_ids:
-            clause = and_(clause, LOTS.c.account_id != all_(bindparam("inactive_ids", inactive_ids,
-                                                                      type_=postgresql.ARRAY(Integer))))
-    elif ev.inactive_before is not None:
+    if ev.inactive_before is not None and not after_expiry:
         clause = and_(clause, not_(LOTS.c.account_id.in_(_inactive_accounts(ev, batch))))
     return clause
 
@@ -217,13 +203,13 @@ def _expires_on(dialect_name):
     return func.date(LOTS.c.expires_at)
 
 
-def _warnings_due(ev: Evaluation, batch: Batch, dialect_name, inactive_ids=None):
+def _warnings_due(ev: Evaluation, batch: Batch, dialect_name, after_expiry=False):
     expires_on = _expires_on(dialect_name)
     return (
         select(LOTS.c.account_id, ACCOUNTS.c.member_id,
                cast(func.sum(LOTS.c.remaining), BigInteger).label("points"), expires_on.label("expires_on"))
         .join(ACCOUNTS, ACCOUNTS.c.id == LOTS.c.account_id)
-        .where(_warned_lot(ev, batch, inactive_ids))
+        .where(_warned_lot(ev, batch, after_expiry))
         .group_by(LOTS.c.account_id, ACCOUNTS.c.member_id, expires_on)
     )
 
@@ -279,10 +265,8 @@ def expire_batch(db, ev: Evaluation, batch: Batch) -> Totals:
     if db.get_bind().dialect.name == "postgresql":
         account_ids, inactive_ids = lock_accounts_to_expire(db, ev, batch)
         if not account_ids:
-            return Totals(inactive_ids=[])
-        totals = _expire_in_one_statement(db, ev, batch, account_ids, inactive_ids)
-        totals.inactive_ids = inactive_ids
-        return totals
+            return Totals()
+        return _expire_in_one_statement(db, ev, batch, account_ids, inactive_ids)
     return _expire_step_by_step(db, ev, batch)
 
 
@@ -295,12 +279,24 @@ def _expire_in_one_statement(db, ev, batch, account_ids, inactive_ids) -> Totals
     """One statement of data-modifying CTEs over the locked accounts: sum the due lots per account,
     empty them, move the balances and append the entries. Every CTE reads the statement's one
     snapshot, so the lots summed are the lots emptied (their accounts are locked, so nothing else
-    moves them meanwhile). The only join is of the per-account sums to `accounts` by primary key:
-    never CTE to CTE, whose row counts the planner cannot estimate (that made it pick quadratic
-    nested loops)."""
-    due = _expiring_lot(ev, batch, account_ids, inactive_ids)
+    moves them meanwhile).
+
+    The locked accounts come in as a table (unnest of their ids and inactivity flags) joined to
+    their lots by index, not as `= ANY(array)` filters: once the statement is prepared and its plan
+    generic, such a filter is a linear search of the array for every lot. The only other join is
+    of the per-account sums to `accounts` by primary key: never CTE to CTE, whose row counts the
+    planner cannot estimate (that made it pick quadratic nested loops)."""
+    inactive = set(inactive_ids)
+    locked = func.unnest(
+        bindparam("ids", account_ids, type_=postgresql.ARRAY(Integer)),
+        bindparam("inactive", [account_id in inactive for account_id in account_ids],
+                  type_=postgresql.ARRAY(Boolean)),
+    ).table_valued(column("account_id", Integer), column("inactive", Boolean)).render_derived(name="locked")
+    due = and_(LOTS.c.account_id == locked.c.account_id, LOTS.c.remaining > 0,
+               or_(LOTS.c.expires_at <= bindparam("now", ev.now, type_=MOMENT), locked.c.inactive))
     totals = (select(LOTS.c.account_id, func.count().label("lots"),
                      cast(func.sum(LOTS.c.remaining), BigInteger).label("points"))
+              .select_from(locked).join(LOTS, LOTS.c.account_id == locked.c.account_id)
               .where(due).group_by(LOTS.c.account_id).cte("totals"))
     emptied = update(LOTS).where(due).values(remaining=0).returning(LOTS.c.id).cte("emptied")
     moved = (update(ACCOUNTS).where(ACCOUNTS.c.id == totals.c.account_id)
@@ -342,16 +338,17 @@ def _expire_step_by_step(db, ev, batch) -> Totals:
 
 
 def write_warnings(db, ev: Evaluation, batch: Batch, *, notified_at=None,
-                   inactive_ids=None) -> list[NewWarning] | int:
-    """Write one warning per account and expiry date of the batch, skipping those written before,
-    and inactive members' accounts (`inactive_ids`, as expire_batch found them; None: look them up).
+                   after_expiry=False) -> list[NewWarning] | int:
+    """Write one warning per account and expiry date of the batch, skipping those written before
+    and inactive members (`after_expiry`: expire_batch has run for the batch in this transaction,
+    so their lots are empty already and need no look-up of members).
 
     With `notified_at` (the caller notifies listeners in this transaction) the new rows carry it and
     are returned; without, only their number is returned."""
     if ev.warn_until is None:
         return [] if notified_at else 0
     dialect_name = db.get_bind().dialect.name
-    due = _warnings_due(ev, batch, dialect_name, inactive_ids).add_columns(
+    due = _warnings_due(ev, batch, dialect_name, after_expiry).add_columns(
         bindparam("created_at", utcnow(), type_=MOMENT), bindparam("notified_at", notified_at, type_=MOMENT))
     dialect = postgresql if dialect_name == "postgresql" else sqlite
     statement = (dialect.insert(WARNINGS)

@@ -334,8 +334,8 @@ def _apply_with_lifecycle(db, plan, after, upto):
     now = bindparam("now", plan.now, type_=MEMBERS.c.tier_since.type)
     updated = (
         update(MEMBERS)
-        .where(MEMBERS.c.id == found.c.member_id, MEMBERS.c.tier_id.is_not_distinct_from(found.c.old_tier_id),
-               MEMBERS.c.status == found.c.old_status)
+        .where(MEMBERS.c.id == found.c.member_id, _in_batch(MEMBERS.c.id, after, upto),  # a bounded scan
+               MEMBERS.c.tier_id.is_not_distinct_from(found.c.old_tier_id), MEMBERS.c.status == found.c.old_status)
         .values(tier_id=case((found.c.moves, found.c.new_tier_id), else_=MEMBERS.c.tier_id),
                 tier_since=case((found.c.moves, now), else_=MEMBERS.c.tier_since),
                 status=_lifecycle_status(plan))
