@@ -120,6 +120,20 @@ def test_apply_wait_for_approval_then_sign_in(portal, seed):
     assert "Sun Li" in home.text and 'id="balance">0<' in home.text
 
 
+def test_a_rejected_application_signs_nobody_in(portal, seed):
+    """A rejected application no longer holds its phone number (a new application may take it)."""
+    from lps_core.members.services import reject_member
+
+    member_id = enrol_member(seed.db, Enrolment(name="Qian Yu", channel="web", phone="+8613900000088"))
+    set_password(seed.db, member_id, PASSWORD)
+    reject_member(seed.db, member_id, "incomplete details")
+    seed.db.commit()
+    assert alert(sign_in(portal, "13900000088", "wrong-password-1", status=400)) == \
+        "The card number, phone number or password is not right."
+    assert alert(sign_in(portal, "13900000088", status=400)) == \
+        "The card number, phone number or password is not right."
+
+
 def test_an_application_is_checked_field_by_field(portal, seed):
     page = portal.get("/portal/register")
     refused = portal.post("/portal/register", {"name": "", "phone": "12", "password": "short", "confirm": "x",

@@ -139,9 +139,9 @@ def sign_in_with_password(db, identifier, password, *, address=None, now=None) -
                    .values(failed_logins=0 if locked else failures, locked_until=locked))
         note_attempt(db, address, member_id, "password", now)
         return PortalSignIn(error=REFUSED)
-    status = db.scalar(select(Member.status).where(Member.id == member_id))
-    if status not in SIGNED_IN_STATUSES:
-        return PortalSignIn(error=PENDING if status == "pending" else NOT_ACTIVE)
+    problem = member_may_sign_in(db, member_id)
+    if problem is not None:
+        return PortalSignIn(error=problem)
     values = {"failed_logins": 0, "locked_until": None, "last_login_at": now}
     if _hasher.check_needs_rehash(credential.password_hash):
         values["password_hash"] = _hasher.hash(password)
