@@ -172,3 +172,24 @@ def test_quiet_hours_across_midnight_and_within_a_day():
     assert quiet_hours_end(at.replace(hour=12), (22 * 60, 8 * 60), zone) is None
     assert quiet_hours_end(at.replace(hour=13), (12 * 60, 14 * 60), zone) == datetime(2026, 1, 1, 14, 0, tzinfo=zone)
     assert quiet_hours_end(at, None, zone) is None
+
+
+def test_a_command_s_sessions_give_the_outbox_the_ini_s_settings_and_channels(tmp_path, database_url, db, seed):
+    from lps_core.cli import Environment
+    from lps_core.messages.outbox import messages_settings
+    from lps_core.testing import PII_INI_LINES
+
+    ini = tmp_path / "lps.ini"
+    ini.write_text(f"[app:main]\nuse = egg:lps\nsqlalchemy.url = {database_url}\n{PII_INI_LINES}"
+                   "lps.messages.default_language = en\nlps.plugins.disabled = email\n")
+    env = Environment(str(ini))
+    member_id = a_member(db)
+
+    def work(session):
+        assert messages_settings(session).default_language == "en"
+        return enqueue(session, "tier_changed", member_id=member_id, context={"new_tier": "Gold"})
+
+    env.transaction(work)
+    rows = outbox(db)
+    assert "email" not in rows and rows["inbox"].language == "en"
+    env.engine.dispose()

@@ -119,13 +119,17 @@ def _registry(db):
 
 
 def messages_settings(db):
-    """The typed lps.messages.* settings of the app whose session this is (defaults without one)."""
+    """The typed lps.messages.* settings of the app or command whose session this is (defaults
+    without one)."""
     from lps_core.components import ISettings
-    from lps_core.settings import MessageSettings
+    from lps_core.settings import MessageSettings, settings_of
 
     registry = _registry(db)
-    settings = registry.queryUtility(ISettings) if registry is not None else None
-    return settings.messages if settings is not None else MessageSettings()
+    if registry is not None:
+        settings = registry.queryUtility(ISettings)
+        return settings.messages if settings is not None else MessageSettings()
+    environment = db.info.get("environment")  # an `lps` command's (lps_core.cli.Environment)
+    return settings_of(environment.settings).messages if environment is not None else MessageSettings()
 
 
 def _installed_channels(db) -> set | None:
@@ -134,7 +138,11 @@ def _installed_channels(db) -> set | None:
     from lps_core.components import IPlugins
 
     registry = _registry(db)
-    plugins = registry.queryUtility(IPlugins) if registry is not None else None
+    if registry is not None:
+        plugins = registry.queryUtility(IPlugins)
+    else:
+        environment = db.info.get("environment")
+        plugins = environment.plugins if environment is not None else None
     return None if plugins is None else set(plugins.channels)
 
 
