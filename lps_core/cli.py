@@ -162,6 +162,8 @@ class Environment:
         self.settings = apply_environment(loader.get_settings("app:main"))
         self.engine = get_engine(self.settings, statement_timeout=False)  # migrations and jobs may run long
         self.session_factory = get_session_factory(self.engine)
+        # What a job's services find through their session: the outbox its messages' settings and channels.
+        self.session_factory.configure(info={"environment": self})
         self._plugins = None
 
     @property
