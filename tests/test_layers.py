@@ -1,13 +1,13 @@
 """The layers of lps_core, read from the source: the staff screens sit on top (nothing outside
-lps_core.screens imports them), and views are declared only by the JSON API (lps_core.http) and
-the screens, so a service never turns into a view by accident."""
+lps_core.screens imports them), and views are declared only by the JSON API (lps_core.http), the
+staff screens and the members' portal, so a service never turns into a view by accident."""
 import ast
 from pathlib import Path
 
 import lps_core
 
 PACKAGE = Path(lps_core.__file__).resolve().parent
-VIEW_LAYERS = ("http", "screens")
+VIEW_LAYERS = ("http", "screens", "portal")
 
 
 def modules():

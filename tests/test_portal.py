@@ -543,3 +543,23 @@ def test_the_staff_csrf_token_is_no_good_on_the_portal(portal, testapp, seed):
     refused = portal.post("/portal/sign-in", {"identifier": "x", "password": "y", "csrf_token": staff_token},
                           status=400)
     assert "This form has expired" in refused.text
+
+
+def test_a_staff_cookie_in_the_same_browser_is_nobody_on_the_portal(portal, testapp, seed):
+    """A browser signed in on the staff screens sends its staff cookie to /portal too: what the
+    member does there is the member's, never recorded as the operator's."""
+    from lps_core.audit.models import AuditEntry
+
+    sign_in_as(testapp, seed, "portal-admin", "admin-pass-2026", ["administrator"], ["all"])
+    member_id, card_no = member(seed)
+    sign_in(portal, card_no)
+    for name in ("lps_session", "lps_staff"):
+        portal.set_cookie(name, testapp.cookies[name])
+    page = portal.get("/portal/profile")
+    portal.post("/portal/profile/preferences", {"room": "quiet", "csrf_token": csrf_of(page)}, status=303)
+    seed.db.rollback()
+    by_operator = seed.db.scalars(select(AuditEntry.action).where(AuditEntry.actor_name == "portal-admin",
+                                                                  AuditEntry.action.like("portal%"))).all()
+    assert by_operator == []
+    assert seed.db.scalar(select(AuditEntry.actor_name).where(AuditEntry.action == "member.preferences")) \
+        == f"portal, member {member_id}"

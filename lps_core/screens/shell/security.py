@@ -23,6 +23,14 @@ from lps_core.operators.sessions import check_session, end_session, start_sessio
 
 COOKIE_NAME = "lps_staff"
 _UNSET = object()
+# Pages that are not staff screens: the members' portal (its own session), the public unsubscribe
+# page and gateways' webhooks. A staff cookie the browser also sends there identifies nobody, so
+# nothing done there is done, or audited, as an operator.
+NOT_STAFF_PATHS = ("/portal/", "/unsubscribe/", "/hooks/")
+
+
+def is_staff_path(path) -> bool:
+    return path != "/portal" and not path.startswith(NOT_STAFF_PATHS)
 
 
 def clock() -> float:
@@ -43,6 +51,8 @@ class StaffSecurityPolicy:
         cached = request.__dict__.get("_lps_identity", _UNSET)
         if cached is not _UNSET:
             return cached
+        if not is_staff_path(request.path):
+            return None
         identity = None
         check = check_session(request.dbsession, request.cookies.get(COOKIE_NAME), _now(), self.idle_seconds)
         if check.idle:
