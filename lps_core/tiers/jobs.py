@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, case, func, insert, literal, null, or_, select, text, union_all, update
+from sqlalchemy import and_, bindparam, case, func, insert, literal, or_, select, text, update
 from sqlalchemy.orm import aliased
 
 from lps_core.errors import ValidationFailed
@@ -203,11 +203,7 @@ def _tune_transaction(db):
 
 def _run_batch(db, plan, after, upto, result):
     _tune_transaction(db)
-    if plan.set_based and not plan.dry_run and db.get_bind().dialect.name == "postgresql":
-        changes, closed, dormant = _apply_with_lifecycle(db, plan, after, upto)
-    else:
-        changes = _evaluate_tiers_in_batch(db, plan, after, upto)
-        closed = dormant = None
+    changes = _evaluate_tiers_in_batch(db, plan, after, upto)
     for member_id, old_rank, new_rank, old_code, new_code in changes:
         if new_rank > old_rank or old_code is None:
             result.upgraded += 1
@@ -219,8 +215,7 @@ def _run_batch(db, plan, after, upto, result):
         for member_id, _, _, old_code, new_code in changes:
             plan.plugins.hook.lps_on_tier_changed(dbsession=db, member_id=member_id, old_tier=old_code,
                                                   new_tier=new_code)
-    if closed is None:
-        closed, dormant = _apply_lifecycle(db, plan, after, upto)
+    closed, dormant = _apply_lifecycle(db, plan, after, upto)
     result.closed += closed
     result.dormant += dormant
     if not plan.dry_run:
@@ -296,91 +291,6 @@ def _changes_select(plan, after, upto):
                    new_tier.c.id.label("new_tier_id"), evaluated.c.new_rank)
             .join(new_tier, new_tier.c.rank == evaluated.c.new_rank)
             .where(or_(evaluated.c.old_tier_id.is_(None), evaluated.c.old_tier_id != new_tier.c.id)))
-
-
-def _apply_with_lifecycle(db, plan, after, upto):
-    """PostgreSQL, set-based model: the batch's tier changes and lifecycle rules in one statement
-    that writes each member row once, logs the tier changes and returns them, with the numbers
-    closed and made dormant: (changes as _evaluate_tiers_in_batch gives them, closed, dormant).
-
-    Each active or dormant member of the batch is evaluated once from the statement's snapshot;
-    the active ones get their target tier, and both get the status the lifecycle rules give. The
-    update skips a member whose tier or status moved since the snapshot (an earning upgraded or
-    reactivated them), and works the status out again from the row it updates, so activity
-    recorded meanwhile keeps a member active, as the separate lifecycle UPDATEs did."""
-    sums = _window_sums(plan, after, upto)
-    joined, columns, _ = _batch_members(plan, after, upto, sums)
-    old_rank, floor_rank = columns[2].element, columns[3].element
-    is_active = MEMBERS.c.status == "active"
-    evaluated = (
-        select(MEMBERS.c.id.label("member_id"), MEMBERS.c.tier_id.label("old_tier_id"),
-               MEMBERS.c.status.label("old_status"), old_rank.label("old_rank"),
-               case((is_active, _target_rank(plan, sums, old_rank, floor_rank)), else_=old_rank).label("new_rank"),
-               _lifecycle_status(plan).label("new_status"))
-        .select_from(joined)
-        .where(_in_batch(MEMBERS.c.id, after, upto), MEMBERS.c.status.in_(("active", "dormant")))
-        .subquery("evaluated")
-    )
-    new_tier = aliased(TIERS, name="new_tier")
-    moves = and_(evaluated.c.old_status == "active", new_tier.c.id.is_not(None),
-                 or_(evaluated.c.old_tier_id.is_(None), evaluated.c.old_tier_id != new_tier.c.id))
-    found = (
-        select(evaluated.c.member_id, evaluated.c.old_tier_id, evaluated.c.old_status, evaluated.c.old_rank,
-               new_tier.c.id.label("new_tier_id"), evaluated.c.new_rank, moves.label("moves"))
-        .select_from(evaluated.outerjoin(new_tier, new_tier.c.rank == evaluated.c.new_rank))
-        .where(or_(moves, evaluated.c.new_status != evaluated.c.old_status))
-        .cte("found")
-    )
-    now = bindparam("now", plan.now, type_=MEMBERS.c.tier_since.type)
-    updated = (
-        update(MEMBERS)
-        .where(MEMBERS.c.id == found.c.member_id, _in_batch(MEMBERS.c.id, after, upto),  # a bounded scan
-               MEMBERS.c.tier_id.is_not_distinct_from(found.c.old_tier_id), MEMBERS.c.status == found.c.old_status)
-        .values(tier_id=case((found.c.moves, found.c.new_tier_id), else_=MEMBERS.c.tier_id),
-                tier_since=case((found.c.moves, now), else_=MEMBERS.c.tier_since),
-                status=_lifecycle_status(plan))
-        .returning(MEMBERS.c.id.label("member_id"), found.c.old_tier_id, found.c.old_rank, found.c.new_tier_id,
-                   found.c.new_rank, found.c.moves, found.c.old_status, MEMBERS.c.status.label("new_status"))
-        .cte("updated")
-    )
-    logged = insert(TIER_CHANGES).from_select(
-        ["member_id", "old_tier_id", "new_tier_id", "reason", "evaluation_id", "created_at"],
-        select(updated.c.member_id, updated.c.old_tier_id, updated.c.new_tier_id, literal("evaluation"),
-               literal(plan.evaluation_id), bindparam("now", plan.now, type_=TIER_CHANGES.c.created_at.type))
-        .where(updated.c.moves),
-    ).cte("logged")
-    became = updated.c.new_status != updated.c.old_status
-    tier_rows = select(updated.c.member_id, updated.c.old_tier_id, updated.c.old_rank, updated.c.new_tier_id,
-                       updated.c.new_rank, null().label("closed"), null().label("dormant")).where(updated.c.moves)
-    counts = select(null(), null(), null(), null(), null(),
-                    func.count().filter(and_(became, updated.c.new_status == "closed")),
-                    func.count().filter(and_(became, updated.c.new_status == "dormant"))).select_from(updated)
-    rows = db.execute(union_all(tier_rows, counts).add_cte(logged)).all()
-    codes = {tier.id: tier.code for tier in plan.tiers}
-    changes, closed, dormant = [], 0, 0
-    for row in rows:
-        if row.member_id is None:
-            closed, dormant = int(row.closed), int(row.dormant)
-        else:
-            changes.append((row.member_id, row.old_rank, row.new_rank, codes.get(row.old_tier_id),
-                            codes[row.new_tier_id]))
-    return changes, closed, dormant
-
-
-def _lifecycle_status(plan):
-    """The status the lifecycle rules give a member row (its own status when none applies): closed
-    after `close_after_months` without activity (active or dormant members), dormant after
-    `dormant_after_months` (active members)."""
-    last_seen = func.coalesce(MEMBERS.c.last_activity_at, MEMBERS.c.approved_at, MEMBERS.c.created_at)
-    moment = MEMBERS.c.last_activity_at.type
-    whens = []
-    if plan.close_before is not None:
-        whens.append((and_(MEMBERS.c.status.in_(("active", "dormant")),
-                           last_seen < bindparam("close_before", plan.close_before, type_=moment)), "closed"))
-    if plan.dormant_before is not None:
-        whens.append((and_(MEMBERS.c.status == "active",
-                           last_seen < bindparam("dormant_before", plan.dormant_before, type_=moment)), "dormant"))
-    return case(*whens, else_=MEMBERS.c.status) if whens else MEMBERS.c.status
 
 
 def _evaluate_tiers_in_batch(db, plan, after, upto):
