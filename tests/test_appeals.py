@@ -448,3 +448,17 @@ def test_the_till_and_an_approval_at_the_same_moment_post_the_bill_once(server, 
 
     assert seed.db.get(Account, seed.points_account(card_no)).balance == 400  # 100 points a bill, once each
     assert find_drift(seed.db) == []
+
+
+def test_the_dashboard_counts_the_open_appeals_and_the_overdue_ones(testapp, seed, auth, member):
+    member_id, _ = member
+    file(testapp, auth, member_id, bill_no="B1")
+    late = file(testapp, auth, member_id, bill_no="B2")
+    seed.db.rollback()
+    seed.db.get(Appeal, late["id"]).due_at = datetime.now(timezone.utc) - timedelta(minutes=5)
+    seed.db.commit()
+    staff(testapp, seed)
+    panel = testapp.get("/").html.select_one("#appeals")
+    assert panel.select_one(".figure").text == "2" and "1 overdue" in panel.text
+    staff(testapp, seed, outlets=("SPA",), name="spa-manager")
+    assert testapp.get("/").html.select_one("#appeals .figure").text == "0"

@@ -298,16 +298,6 @@ def search_appeals(db, search: Search, outlet_ids=None, *, limit=50, offset=0) -
     return rows, total
 
 
-def count_open(db, outlet_ids=None, *, now=None) -> tuple[int, int]:
-    """(open appeals, of which overdue) in the scope: the dashboard's figures."""
-    now = now or utcnow()
-    query = select(func.count(), func.count().filter(Appeal.due_at < now)).where(Appeal.status == OPEN)
-    if outlet_ids is not None:
-        query = query.where(Appeal.outlet_id.in_(sorted(outlet_ids)))
-    opened, overdue = db.execute(query).one()
-    return int(opened), int(overdue)
-
-
 def member_appeals(db, member_id) -> list:
     """A member's appeals, the newest first, with their outlet's code (the member page, the portal)."""
     return db.execute(select(Appeal, Outlet.code.label("outlet_code")).join(Outlet, Outlet.id == Appeal.outlet_id)

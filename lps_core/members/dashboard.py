@@ -1,5 +1,6 @@
-"""The figures of the staff dashboard: today's postings, enrolments waiting for approval and
-alerts (cards near their credit limit, cards locked by wrong PINs), within an operator's outlets.
+"""The figures of the staff dashboard: today's postings, enrolments waiting for approval, points
+appeals waiting for an answer and alerts (cards near their credit limit, cards locked by wrong
+PINs), within an operator's outlets.
 
 These are reports: each reads through `reports_session_of(db)`, the replica of
 lps.reports.database_url when one is set (a few moments behind the database), so that the
@@ -10,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
+from lps_core.appeals.models import OPEN, Appeal
 from lps_core.cards.models import Card, CardType
 from lps_core.db import reports_session_of
 from lps_core.ledger.models import CREDIT, POINTS, Account, LedgerEntry
@@ -42,6 +44,22 @@ def pending_enrolments(db, outlet_ids) -> int:
     if outlet_ids is not None:
         query = query.where(Member.enrolled_outlet_id.in_(sorted(outlet_ids)))
     return reports_session_of(db).scalar(query)
+
+
+@dataclass(frozen=True)
+class OpenAppeals:
+    count: int
+    overdue: int  # past their SLA due time
+
+
+def open_appeals(db, outlet_ids, now: datetime) -> OpenAppeals:
+    """Points appeals waiting for an answer about the outlets' bills, and how many are overdue."""
+    query = (select(func.count(Appeal.id), func.count(Appeal.id).filter(Appeal.due_at < now))
+             .where(Appeal.status == OPEN))
+    if outlet_ids is not None:
+        query = query.where(Appeal.outlet_id.in_(sorted(outlet_ids)))
+    count, overdue = reports_session_of(db).execute(query).one()
+    return OpenAppeals(int(count), int(overdue))
 
 
 def _scoped(query, outlet_ids):

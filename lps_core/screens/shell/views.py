@@ -30,6 +30,8 @@ def home(request):
     panels = {"postings": dashboard.todays_postings(db, scope, request.programme.period_start("day", now))}
     if request.has_permission(Permission.MEMBERS_APPROVE):
         panels["pending"] = dashboard.pending_enrolments(db, scope)
+    if request.has_permission(Permission.MEMBERS_VIEW):
+        panels["appeals"] = dashboard.open_appeals(db, scope, now)
     if request.has_permission(Permission.CARDS_MANAGE) or request.has_permission(Permission.REPORTS_VIEW):
         panels["credit_alerts"] = dashboard.credit_alerts(db, scope)
         panels["pin_locked"] = dashboard.pin_locked_cards(db, scope, now)
