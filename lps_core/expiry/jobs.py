@@ -108,7 +108,6 @@ def expire_points(env, *, now=None, dry_run=False, batch_size=None, progress=Non
 
 
 def _measure_next_batch(db, ev, after_id, batch_size):
-    services.tune_batch_transaction(db)
     batch = services.batch_after(db, after_id, batch_size)
     if batch is None:
         return None, None
@@ -119,7 +118,6 @@ def _measure_next_batch(db, ev, after_id, batch_size):
 
 def _expire_next_batch(db, env, ev, run_id, after_id, batch_size):
     """One committed batch: claim the run's position, expire, warn, notify, move the position on."""
-    services.tune_batch_transaction(db)
     position = db.scalar(select(RUNS.c.last_account_id).where(RUNS.c.id == run_id).with_for_update())
     if position != after_id:
         raise Conflict(f"expiry run {ev.run_key} is being run by another process (it is at account {position}, "
@@ -130,9 +128,9 @@ def _expire_next_batch(db, env, ev, run_id, after_id, batch_size):
     totals = services.expire_batch(db, ev, batch)
     hook = env.plugins.hook.lps_on_points_expiring
     if not hook.get_hookimpls():  # nobody listens: the warnings wait, unnotified, for a later listener
-        totals.warnings = services.write_warnings(db, ev, batch, after_expiry=True)
+        totals.warnings = services.write_warnings(db, ev, batch)
     else:
-        warnings = services.write_warnings(db, ev, batch, notified_at=utcnow(), after_expiry=True)
+        warnings = services.write_warnings(db, ev, batch, notified_at=utcnow())
         for warning in warnings:
             hook(dbsession=db, member_id=warning.member_id, account_id=warning.account_id,
                  points=warning.points, expires_on=warning.expires_on)

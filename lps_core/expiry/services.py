@@ -24,15 +24,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import (
     BigInteger,
-    Boolean,
     Date,
     DateTime,
     Integer,
     String,
     and_,
+    any_,
     bindparam,
     cast,
-    column,
     exists,
     func,
     insert,
@@ -40,7 +39,6 @@ from sqlalchemy import (
     not_,
     or_,
     select,
-    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -132,13 +130,6 @@ class NewWarning:
 # ------------------------------------------------------------------ batches
 
 
-def tune_batch_transaction(db):
-    """PostgreSQL: no JIT compilation in this transaction. The batch's statements are estimated as
-    costly enough to compile, which took up to 110 ms of a 270 ms statement and saved nothing."""
-    if db.get_bind().dialect.name == "postgresql":
-        db.execute(text("SET LOCAL jit = off"))
-
-
 def batch_after(db, after_id, size) -> Batch | None:
     """The next `size` accounts after `after_id`, as an id range; None when none are left."""
     last_id = db.scalar(select(ACCOUNTS.c.id).where(ACCOUNTS.c.id > after_id)
@@ -156,43 +147,32 @@ def count_accounts_after(db, after_id) -> int:
 # ------------------------------------------------------------------ predicates
 
 
-def _last_seen(account_member_id):
-    """The moment a member was last active (or, with no activity yet, approved), as a scalar subquery
-    by primary key: per account of the batch it is one index probe. A join let the planner read all
-    of `members` once per statement instead (140 ms a batch at 1M members)."""
-    return (select(func.coalesce(MEMBERS.c.last_activity_at, MEMBERS.c.approved_at))
-            .where(MEMBERS.c.id == account_member_id).scalar_subquery())
-
-
-def _is_inactive(ev: Evaluation, account_member_id=ACCOUNTS.c.member_id):
-    """True for an account whose member has been inactive since `inactive_before` (never for a
-    card's account, which has no member)."""
-    return _last_seen(account_member_id) <= bindparam("inactive_before", ev.inactive_before, type_=MOMENT)
-
-
 def _inactive_accounts(ev: Evaluation, batch: Batch):
     """Points accounts of the batch whose member has been inactive since before `inactive_before`."""
-    return (select(ACCOUNTS.c.id)
-            .where(batch.holds(ACCOUNTS.c.id), ACCOUNTS.c.kind == POINTS, _is_inactive(ev)))
+    last_seen = func.coalesce(MEMBERS.c.last_activity_at, MEMBERS.c.approved_at)
+    return (select(ACCOUNTS.c.id).join(MEMBERS, MEMBERS.c.id == ACCOUNTS.c.member_id)
+            .where(batch.holds(ACCOUNTS.c.id), ACCOUNTS.c.kind == POINTS,
+                   last_seen <= bindparam("inactive_before", ev.inactive_before, type_=MOMENT)))
 
 
-def _expiring_lot(ev: Evaluation, batch: Batch):
-    """The WHERE clause of the lots that expire now, in the batch."""
+def _expiring_lot(ev: Evaluation, batch: Batch, account_ids=None):
+    """The WHERE clause of the lots that expire now, in the batch (or among `account_ids`)."""
+    in_scope = batch.holds(LOTS.c.account_id)
+    if account_ids is not None:
+        in_scope = and_(in_scope, LOTS.c.account_id == any_(bindparam("ids", account_ids,
+                                                                      type_=postgresql.ARRAY(Integer))))
     due = LOTS.c.expires_at <= bindparam("now", ev.now, type_=MOMENT)
     if ev.inactive_before is not None:
         due = or_(due, LOTS.c.account_id.in_(_inactive_accounts(ev, batch)))
-    return and_(batch.holds(LOTS.c.account_id), LOTS.c.remaining > 0, due)
+    return and_(in_scope, LOTS.c.remaining > 0, due)
 
 
-def _warned_lot(ev: Evaluation, batch: Batch, after_expiry=False):
-    """Lots with points left that expire after now and within the warning window, of active members.
-
-    `after_expiry`: the batch's due lots were emptied earlier in this transaction, inactive
-    members' lots with them, so the lots with points left are all active members' already."""
+def _warned_lot(ev: Evaluation, batch: Batch):
+    """Lots with points left that expire after now and within the warning window, of active members."""
     clause = and_(batch.holds(LOTS.c.account_id), LOTS.c.remaining > 0,
                   LOTS.c.expires_at > bindparam("now", ev.now, type_=MOMENT),
                   LOTS.c.expires_at <= bindparam("warn_until", ev.warn_until, type_=MOMENT))
-    if ev.inactive_before is not None and not after_expiry:
+    if ev.inactive_before is not None:
         clause = and_(clause, not_(LOTS.c.account_id.in_(_inactive_accounts(ev, batch))))
     return clause
 
@@ -203,13 +183,13 @@ def _expires_on(dialect_name):
     return func.date(LOTS.c.expires_at)
 
 
-def _warnings_due(ev: Evaluation, batch: Batch, dialect_name, after_expiry=False):
+def _warnings_due(ev: Evaluation, batch: Batch, dialect_name):
     expires_on = _expires_on(dialect_name)
     return (
         select(LOTS.c.account_id, ACCOUNTS.c.member_id,
                cast(func.sum(LOTS.c.remaining), BigInteger).label("points"), expires_on.label("expires_on"))
         .join(ACCOUNTS, ACCOUNTS.c.id == LOTS.c.account_id)
-        .where(_warned_lot(ev, batch, after_expiry))
+        .where(_warned_lot(ev, batch))
         .group_by(LOTS.c.account_id, ACCOUNTS.c.member_id, expires_on)
     )
 
@@ -239,34 +219,26 @@ def count_new_warnings(db, ev: Evaluation, batch: Batch) -> int:
 # ------------------------------------------------------------------ writing
 
 
-def lock_accounts_to_expire(db, ev: Evaluation, batch: Batch) -> tuple[list[int], list[int]]:
-    """PostgreSQL: lock, in id order, the batch's accounts that have points to expire; return their
-    ids and, among them, the ids of inactive members' accounts (all of whose points expire).
-
-    Only accounts with a balance can have points left in a lot (balance = the lots' points), so the
-    others cost no look-up of their lots or member."""
+def lock_accounts_to_expire(db, ev: Evaluation, batch: Batch) -> list[int]:
+    """PostgreSQL: lock, in id order, the batch's accounts that have points to expire; return their ids."""
     has_due_lot = exists().where(LOTS.c.account_id == ACCOUNTS.c.id, LOTS.c.remaining > 0,
                                  LOTS.c.expires_at <= bindparam("now", ev.now, type_=MOMENT))
-    inactive = literal(False)
     if ev.inactive_before is not None:
-        inactive = func.coalesce(_is_inactive(ev), False)
-        has_due_lot = or_(inactive, has_due_lot)
-    rows = db.execute(
-        select(ACCOUNTS.c.id, inactive.label("inactive"))
-        .where(batch.holds(ACCOUNTS.c.id), ACCOUNTS.c.kind == POINTS, ACCOUNTS.c.balance > 0, has_due_lot)
+        has_due_lot = or_(has_due_lot, and_(ACCOUNTS.c.balance > 0, ACCOUNTS.c.id.in_(_inactive_accounts(ev, batch))))
+    return list(db.scalars(
+        select(ACCOUNTS.c.id).where(batch.holds(ACCOUNTS.c.id), ACCOUNTS.c.kind == POINTS, has_due_lot)
         .order_by(ACCOUNTS.c.id).with_for_update(of=ACCOUNTS)
-    ).all()
-    return [row.id for row in rows], [row.id for row in rows if row.inactive]
+    ))
 
 
 def expire_batch(db, ev: Evaluation, batch: Batch) -> Totals:
-    """Expire the batch's due lots: entries, emptied lots and balances, all in the caller's
+    """Expire the batch's due lots: entries, allocations, emptied lots and balances, all in the caller's
     transaction. Returns accounts, lots and points expired (warnings are written separately)."""
     if db.get_bind().dialect.name == "postgresql":
-        account_ids, inactive_ids = lock_accounts_to_expire(db, ev, batch)
+        account_ids = lock_accounts_to_expire(db, ev, batch)
         if not account_ids:
             return Totals()
-        return _expire_in_one_statement(db, ev, batch, account_ids, inactive_ids)
+        return _expire_in_one_statement(db, ev, batch, account_ids)
     return _expire_step_by_step(db, ev, batch)
 
 
@@ -275,33 +247,19 @@ def _entry_columns():
             "created_at", "note"]
 
 
-def _expire_in_one_statement(db, ev, batch, account_ids, inactive_ids) -> Totals:
+def _expire_in_one_statement(db, ev, batch, account_ids) -> Totals:
     """One statement of data-modifying CTEs over the locked accounts: sum the due lots per account,
     empty them, move the balances and append the entries. Every CTE reads the statement's one
     snapshot, so the lots summed are the lots emptied (their accounts are locked, so nothing else
-    moves them meanwhile).
-
-    The locked accounts come in as a table (unnest of their ids and inactivity flags) joined to
-    their lots by index, not as `= ANY(array)` filters: once the statement is prepared and its plan
-    generic, such a filter is a linear search of the array for every lot. The only other join is
-    of the per-account sums to `accounts` by primary key: never CTE to CTE, whose row counts the
-    planner cannot estimate (that made it pick quadratic nested loops)."""
-    inactive = set(inactive_ids)
-    locked = func.unnest(
-        bindparam("ids", account_ids, type_=postgresql.ARRAY(Integer)),
-        bindparam("inactive", [account_id in inactive for account_id in account_ids],
-                  type_=postgresql.ARRAY(Boolean)),
-    ).table_valued(column("account_id", Integer), column("inactive", Boolean)).render_derived(name="locked")
-    due = and_(LOTS.c.account_id == locked.c.account_id, LOTS.c.remaining > 0,
-               or_(LOTS.c.expires_at <= bindparam("now", ev.now, type_=MOMENT), locked.c.inactive))
+    moves them meanwhile). The only join is of the per-account sums to `accounts` by primary key:
+    never CTE to CTE, whose row counts the planner cannot estimate (that made it pick quadratic
+    nested loops)."""
+    due = _expiring_lot(ev, batch, account_ids)
     totals = (select(LOTS.c.account_id, func.count().label("lots"),
                      cast(func.sum(LOTS.c.remaining), BigInteger).label("points"))
-              .select_from(locked).join(LOTS, LOTS.c.account_id == locked.c.account_id)
               .where(due).group_by(LOTS.c.account_id).cte("totals"))
     emptied = update(LOTS).where(due).values(remaining=0).returning(LOTS.c.id).cte("emptied")
-    # The batch's id range bounds the scan of accounts: with the sums estimated at tens of thousands
-    # of rows, the planner would otherwise hash-join them to a sequential scan of every account.
-    moved = (update(ACCOUNTS).where(ACCOUNTS.c.id == totals.c.account_id, batch.holds(ACCOUNTS.c.id))
+    moved = (update(ACCOUNTS).where(ACCOUNTS.c.id == totals.c.account_id)
              .values(balance=ACCOUNTS.c.balance - totals.c.points)
              .returning(ACCOUNTS.c.id, ACCOUNTS.c.balance, totals.c.points).cte("moved"))
     entries = (
@@ -339,18 +297,15 @@ def _expire_step_by_step(db, ev, batch) -> Totals:
     return Totals(measured.accounts, measured.lots, measured.points)
 
 
-def write_warnings(db, ev: Evaluation, batch: Batch, *, notified_at=None,
-                   after_expiry=False) -> list[NewWarning] | int:
-    """Write one warning per account and expiry date of the batch, skipping those written before
-    and inactive members (`after_expiry`: expire_batch has run for the batch in this transaction,
-    so their lots are empty already and need no look-up of members).
+def write_warnings(db, ev: Evaluation, batch: Batch, *, notified_at=None) -> list[NewWarning] | int:
+    """Write one warning per account and expiry date of the batch, skipping those written before.
 
     With `notified_at` (the caller notifies listeners in this transaction) the new rows carry it and
     are returned; without, only their number is returned."""
     if ev.warn_until is None:
         return [] if notified_at else 0
     dialect_name = db.get_bind().dialect.name
-    due = _warnings_due(ev, batch, dialect_name, after_expiry).add_columns(
+    due = _warnings_due(ev, batch, dialect_name).add_columns(
         bindparam("created_at", utcnow(), type_=MOMENT), bindparam("notified_at", notified_at, type_=MOMENT))
     dialect = postgresql if dialect_name == "postgresql" else sqlite
     statement = (dialect.insert(WARNINGS)
