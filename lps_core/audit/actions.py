@@ -68,6 +68,11 @@ ACTIONS = {
     "card_type.edit": dgettext("lps_config", "Card type edited"),
     "promotion.create": dgettext("lps_config", "Promotion created"),
     "promotion.edit": dgettext("lps_config", "Promotion edited"),
+    "appeal.file": dgettext("lps_config", "Points appeal filed"),
+    "appeal.approve": dgettext("lps_config", "Points appeal approved"),
+    "appeal.reject": dgettext("lps_config", "Points appeal rejected"),
+    "config.message_template": dgettext("lps_config", "Message template changed"),
+    "config.message_retry": dgettext("lps_config", "Dead letter sent again"),
     "promotion.active": dgettext("lps_config", "Promotion ended or resumed"),
     "plugin.switch": dgettext("lps_config", "Plugin switch changed"),
 }
