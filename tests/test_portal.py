@@ -563,3 +563,24 @@ def test_a_staff_cookie_in_the_same_browser_is_nobody_on_the_portal(portal, test
     assert by_operator == []
     assert seed.db.scalar(select(AuditEntry.actor_name).where(AuditEntry.action == "member.preferences")) \
         == f"portal, member {member_id}"
+
+
+def test_the_members_messages_follow_the_language_they_use_the_portal_in(portal, seed):
+    """An application made in Chinese is approved in Chinese; signing in in English turns the
+    member's later messages to English."""
+    portal.set_cookie("_LOCALE_", "zh_CN")
+    page = portal.get("/portal/register")
+    portal.post("/portal/register", {"name": "孙丽", "phone": "+8613900000031", "password": PASSWORD,
+                                     "confirm": PASSWORD, "csrf_token": csrf_of(page)})
+    seed.db.rollback()
+    member_id = seed.db.scalar(select(Member.id).where(Member.name == "孙丽"))
+    assert seed.db.scalar(select(Member.language).where(Member.id == member_id)) == "zh_CN"
+    card_no = approve_member(seed.db, member_id)
+    seed.db.commit()
+    approved = seed.db.scalars(select(OutboxMessage.language).where(OutboxMessage.member_id == member_id)).all()
+    assert approved and set(approved) == {"zh_CN"}
+
+    portal.set_cookie("_LOCALE_", "en")
+    sign_in(portal, card_no)
+    seed.db.rollback()
+    assert seed.db.scalar(select(Member.language).where(Member.id == member_id)) == "en"

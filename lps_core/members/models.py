@@ -75,6 +75,8 @@ class Member(Base):
     tier_floor_id: Mapped[int | None] = mapped_column(ForeignKey("tiers.id"))
     tier_floor_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_activity_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The language of the member's messages ("zh_CN", "en"); None: lps.messages.default_language.
+    language: Mapped[str | None] = mapped_column(String(10))
 
     tier: Mapped[Tier | None] = relationship(foreign_keys=[tier_id])
 

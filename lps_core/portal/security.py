@@ -24,7 +24,7 @@ from pyramid.interfaces import ICSRFStoragePolicy
 from pyramid.session import SignedCookieSessionFactory
 from pyramid.settings import asbool
 from pyramid.util import strings_differ
-from sqlalchemy import select
+from sqlalchemy import select, update
 from webob.cookies import make_cookie
 from zope.interface import implementer
 
@@ -32,6 +32,7 @@ from lps_core.components import ISettings, require
 from lps_core.errors import ConfigurationError
 from lps_core.members.models import Member
 from lps_core.portal.sessions import end_session, session_member, start_session
+from lps_core.settings import MESSAGE_LANGUAGES
 from lps_core.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -115,13 +116,21 @@ def db_member(db, member_id):
 
 
 def remember_member(request, member_id) -> list:
-    """Start a portal session (a fresh token and CSRF token: no session fixation); the headers to send."""
+    """Start a portal session (a fresh token and CSRF token: no session fixation); the headers to send.
+    The member's messages follow the language they use the portal in."""
     settings = request.registry.portal_settings
+    remember_language(request, member_id)
     request.portal_session.invalidate()
     request.portal_session.new_csrf_token()
     token = start_session(request.dbsession, member_id, utcnow(), address=request.client_addr,
                           idle_seconds=settings.idle_timeout)
     return [("Set-Cookie", member_cookie(settings, token))]
+
+
+def remember_language(request, member_id):
+    if request.locale_name in MESSAGE_LANGUAGES:
+        request.dbsession.execute(update(Member).where(Member.id == member_id, Member.language.is_distinct_from(
+            request.locale_name)).values(language=request.locale_name))
 
 
 def forget_member(request) -> list:

@@ -44,7 +44,7 @@ from lps_core.portal.credentials import (
     sign_in_with_password,
 )
 from lps_core.portal.models import MemberCredential
-from lps_core.portal.security import dead_member_cookie, forget_member, remember_member
+from lps_core.portal.security import dead_member_cookie, forget_member, remember_language, remember_member
 from lps_core.portal.texts import dgettext
 from lps_core.rewards.services import points_ratio
 from lps_core.validation import validate
@@ -256,6 +256,7 @@ def register(request):
     # Shared numbers are allowed: staff see the duplicate in the approval queue, and the answer is
     # the same whether or not the number belongs to a member already.
     member_id = enrol_member(db, enrolment, force_duplicate_phone=True)
+    remember_language(request, member_id)  # the approval or rejection comes in the page's language
     set_password(db, member_id, password)
     _audit(request, member_id, "member.enrol", ("member", member_id),
            after={"name": enrolment.name, "channel": "web", "portal_password": "set"})
