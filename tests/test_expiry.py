@@ -401,6 +401,20 @@ def test_expired_points_are_reinstated_in_a_new_lot_that_the_next_run_leaves_alo
     assert find_drift(db) == []
 
 
+def test_an_expiry_is_reinstated_never_reversed_through_the_ledger(db, account, job):
+    """An expiry records no lots to give back to: ledger.reverse refuses it rather than move the
+    balance without a lot."""
+    earn(db, account, 60, "e1", expires=NOW - DAY)
+    job()
+    (expired,) = expiry_entries(db)
+    with pytest.raises(Conflict) as refused:
+        ledger.reverse(db, expired.id, 10, business_key="appeal-x", fingerprint="appeal-x")
+    assert "entry_id" in refused.value.fields
+    db.rollback()
+    assert ledger.balance_of(db, account) == 0
+    assert find_drift(db) == []
+
+
 def test_a_reinstatement_replays_and_never_gives_back_more_than_expired(db, account, job):
     earn(db, account, 60, "e1", expires=NOW - DAY)
     job()

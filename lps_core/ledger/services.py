@@ -84,6 +84,7 @@ CREDIT_IN_ONE_STATEMENT = _credit_in_one_statement()
 EARN = "earn"
 DEBIT = "debit"
 REVERSAL = "reversal"
+EXPIRY = "expiry"  # written by lps_core.expiry
 
 
 @dataclass(frozen=True)
@@ -267,10 +268,15 @@ def reverse(db, entry_id, amount=None, *, business_key, fingerprint, occurred_at
     """Post a reversal of `amount` (default: all that remains) of an entry, linked to it.
 
     A reversed credit takes its points back from its own lot first, then from the oldest-expiring
-    lots; a reversed debit gives its points back to the lots it took them from."""
+    lots; a reversed debit gives its points back to the lots it took them from. An expiry records
+    no lots to give back to (they emptied whole): lps_core.expiry.services.reinstate gives expired
+    points back into a new lot, and reversing one here is refused."""
     original = db.get(LedgerEntry, entry_id)
     if original is None:
         raise NotFound(f"ledger entry {entry_id} does not exist")
+    if original.kind == EXPIRY:
+        raise Conflict(f"entry {entry_id} is an expiry: expired points are reinstated into a new lot, "
+                       "not reversed", {"entry_id": "an expiry is reinstated, not reversed"})
     account = lock_account(db, original.account_id)
     replay = _replay(db, business_key, fingerprint)
     if replay:
