@@ -21,3 +21,4 @@ from lps_core.appeals.models import Appeal  # noqa: F401
 from lps_core.portal.models import MemberCredential, PortalCode, PortalFailure, PortalSession  # noqa: F401
 from lps_core.sms.models import SmsInbound  # noqa: F401
 from lps_core.birthdays.models import BirthdayGreeting  # noqa: F401
+from lps_core.partners.models import PartnerBenefitCost, PartnerContract  # noqa: F401
