@@ -70,3 +70,90 @@ class PartnerBenefitCost(Base):
     points: Mapped[int] = mapped_column(BigInteger, default=0)  # for extra points
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# Who owes whom on a statement line: the partner owes LPS (points issued on its behalf, its share
+# of co-branded benefits), or LPS owes the partner (points redeemed with it).
+FROM_PARTNER = "from_partner"
+TO_PARTNER = "to_partner"
+DIRECTIONS = (FROM_PARTNER, TO_PARTNER)
+MONEY = Numeric(14, 2)
+
+
+class PartnerStatement(Base):
+    """A closed period of one partner: its header, stored when staff close the period, with the
+    totals of its lines. Never changed afterwards; a late correction goes into the next period.
+
+    Periods are dates in the programme's time zone, `period_end` exclusive. The closed periods of a
+    partner follow one another without a gap: each starts where the last one ended."""
+
+    __tablename__ = "partner_statements"
+    __table_args__ = (
+        CheckConstraint("period_end > period_start", name="period_not_empty"),
+        Index("uq_partner_statements_property_start", "property_id", "period_start", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    property_id: Mapped[int] = mapped_column(ForeignKey("properties.id"))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    points_issued: Mapped[int] = mapped_column(BigInteger)
+    points_redeemed: Mapped[int] = mapped_column(BigInteger)
+    benefit_cost: Mapped[Decimal] = mapped_column(MONEY)
+    due_from_partner: Mapped[Decimal] = mapped_column(MONEY)
+    due_to_partner: Mapped[Decimal] = mapped_column(MONEY)
+    net: Mapped[Decimal] = mapped_column(MONEY)  # due_from_partner - due_to_partner: > 0, the partner pays
+    closed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class PartnerStatementLine(Base):
+    """One line of a closed statement: the posting behind it (`source`, `source_id`: a ledger
+    entry, a co-branded benefit cost or a manual adjustment), its points, the price of the contract
+    in force on its date, and the amount due. A source is settled once: the unique key makes a
+    posting on two closed statements impossible. `late` marks an adjustment: a posting dated
+    before the period that no earlier statement held, or a manual adjustment."""
+
+    __tablename__ = "partner_statement_lines"
+    __table_args__ = (
+        CheckConstraint("source IN ('entry', 'benefit', 'adjustment')", name="source"),
+        CheckConstraint("direction IN ('from_partner', 'to_partner')", name="direction"),
+        Index("uq_partner_statement_lines_source", "source", "source_id", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    statement_id: Mapped[int] = mapped_column(ForeignKey("partner_statements.id"), index=True)
+    position: Mapped[int]
+    source: Mapped[str] = mapped_column(String(16))
+    source_id: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(24))
+    late: Mapped[bool] = mapped_column(default=False)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    outlet_code: Mapped[str | None] = mapped_column(String(32))
+    reference: Mapped[str] = mapped_column(String(200))
+    points: Mapped[int] = mapped_column(BigInteger)
+    contract_id: Mapped[int | None] = mapped_column(ForeignKey("partner_contracts.id"))
+    price: Mapped[Decimal] = mapped_column(POINT_PRICE)
+    direction: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+    note: Mapped[str | None] = mapped_column(String(500))
+
+
+class PartnerAdjustment(Base):
+    """A manual correction of what a partner and LPS owe each other, made by staff with a reason.
+    It appears as an adjustment line on the next statement to be closed."""
+
+    __tablename__ = "partner_adjustments"
+    __table_args__ = (
+        CheckConstraint("direction IN ('from_partner', 'to_partner')", name="direction"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    property_id: Mapped[int] = mapped_column(ForeignKey("properties.id"), index=True)
+    direction: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+    reason: Mapped[str] = mapped_column(String(500))
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
