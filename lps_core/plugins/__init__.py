@@ -12,11 +12,26 @@ from lps_core.plugins.manager import (
 )
 
 __all__ = ["KINDS", "PROVIDERS", "SWITCHED_KINDS", "Component", "PluginError", "PluginRegistry", "load_plugins",
-           "split_names"]
+           "plugins_of", "split_names"]
 
 # Plugin objects given by code, not found as entry points: (name, module or object) pairs that a
 # test passes to lps_core.main() to install a throwaway plugin. An ini file cannot set it.
 EXTRA_PLUGINS = "lps.plugins.extra"
+
+
+def plugins_of(db) -> PluginRegistry | None:
+    """The plugin registry of the application or command whose session `db` is: a request's
+    session, or one a command or the worker opened (info "registry" or "environment"); None for a
+    bare session. For a service whose callers do not hand it the plugins (a redemption from the
+    desk, the portal, an SMS) yet must raise an event hook."""
+    request = db.info.get("request")
+    registry = request.registry if request is not None else db.info.get("registry")
+    if registry is not None:
+        from lps_core.components import IPlugins
+
+        return registry.queryUtility(IPlugins)
+    environment = db.info.get("environment")  # an `lps` command's (lps_core.cli.Environment)
+    return environment.plugins if environment is not None else None
 
 
 def includeme(config):
