@@ -215,6 +215,29 @@ def testapp(wsgi_app, seed):
     return TestApp(wsgi_app)
 
 
+@pytest.fixture
+def counted_app(database_url, seed):
+    """A production-like app (caches on, no pre-ping) on the seeded programme, and the list of
+    statements its engine sends, BEGIN and COMMIT included, for tests that hold a request to a
+    statement budget. PostgreSQL only: SQLite runs the one-statement writes step by step."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("statement counts are PostgreSQL's")
+    from sqlalchemy import event
+    from webtest import TestApp
+
+    from lps_core import main
+
+    wsgi = main({}, **{"sqlalchemy.url": database_url, "lps.api.key_cache_seconds": "5", **PII_SETTINGS})
+    engine = wsgi.registry["db_engine"]
+    statements = []
+    event.listen(engine, "before_cursor_execute",
+                 lambda conn, cursor, statement, *rest: statements.append(" ".join(statement.split())[:120]))
+    event.listen(engine, "begin", lambda conn: statements.append("BEGIN"))
+    event.listen(engine, "commit", lambda conn: statements.append("COMMIT"))
+    yield TestApp(wsgi), statements
+    engine.dispose()
+
+
 # Real HTTP, for concurrency tests: the app in a waitress server, and requests sent all at once.
 
 SERVER_THREADS = 20

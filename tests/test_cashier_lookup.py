@@ -5,7 +5,7 @@ sends BEGIN, one SELECT and COMMIT."""
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import insert, select, update
 
 from lps_core.cards.funds import card_balances
 from lps_core.cards.models import Card, CardType
@@ -115,31 +115,9 @@ def test_every_card_of_the_phone_comes_in_name_then_card_order(testapp, auth, se
         ("Bai Fang", third), ("Wang Fang", first), ("Wang Fang", second)]
 
 
-@pytest.fixture
-def counted(database_url, seed):
-    """A production-like app (caches on) and the statements its engine sends, as in
-    tests/test_statement_budget.py."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("the count is PostgreSQL's")
-    from webtest import TestApp
-
-    from lps_core import main
-    from lps_core.testing import PII_SETTINGS
-
-    wsgi = main({}, **{"sqlalchemy.url": database_url, "lps.api.key_cache_seconds": "5", **PII_SETTINGS})
-    engine = wsgi.registry["db_engine"]
-    statements = []
-    event.listen(engine, "before_cursor_execute",
-                 lambda conn, cursor, statement, *rest: statements.append(" ".join(statement.split())[:120]))
-    event.listen(engine, "begin", lambda conn: statements.append("BEGIN"))
-    event.listen(engine, "commit", lambda conn: statements.append("COMMIT"))
-    yield TestApp(wsgi), statements
-    engine.dispose()
-
-
 @pytest.mark.parametrize("by", ["card_no", "phone"])
-def test_a_cashier_look_up_is_one_select(counted, seed, by):
-    app, statements = counted
+def test_a_cashier_look_up_is_one_select(counted_app, seed, by):
+    app, statements = counted_app
     auth = {"Authorization": f"Bearer {seed.api_key('REST')}"}
     card_no = member_card(seed, "Zheng Hao", None, "+8613911110005")
     query = {"card_no": card_no} if by == "card_no" else {"phone": "13911110005"}

@@ -20,28 +20,6 @@ SETTLEMENT_BUDGET = 14
 CARD_LOOKUP_BUDGET = 3
 
 
-@pytest.fixture
-def counted(database_url, seed):
-    """A production-like app (caches on, no pre-ping) on the seeded programme, and the list of
-    statements its engine sends, cleared before each measured request."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("the budget is PostgreSQL's: SQLite runs the one-statement writes step by step")
-    from webtest import TestApp
-
-    from lps_core import main
-    from lps_core.testing import PII_SETTINGS
-
-    wsgi = main({}, **{"sqlalchemy.url": database_url, "lps.api.key_cache_seconds": "5", **PII_SETTINGS})
-    engine = wsgi.registry["db_engine"]
-    statements = []
-    event.listen(engine, "before_cursor_execute",
-                 lambda conn, cursor, statement, *rest: statements.append(" ".join(statement.split())[:120]))
-    event.listen(engine, "begin", lambda conn: statements.append("BEGIN"))
-    event.listen(engine, "commit", lambda conn: statements.append("COMMIT"))
-    yield TestApp(wsgi), statements
-    engine.dispose()
-
-
 def statements_of(statements, send):
     statements.clear()
     send()
@@ -52,8 +30,8 @@ def assert_within(budget, sent):
     assert len(sent) <= budget, f"{len(sent)} statements, budget {budget}:\n" + "\n".join(sent)
 
 
-def test_an_earn_request_stays_within_its_statement_budget(counted, seed):
-    app, statements = counted
+def test_an_earn_request_stays_within_its_statement_budget(counted_app, seed):
+    app, statements = counted_app
     auth = {"Authorization": f"Bearer {seed.api_key('REST')}"}
     card_no = seed.member_card()
 
@@ -90,8 +68,8 @@ def test_the_earn_statements_stay_small_enough_for_psycopgs_query_cache(database
     assert sent and too_big == []
 
 
-def test_a_settlement_stays_within_its_statement_budget(counted, seed):
-    app, statements = counted
+def test_a_settlement_stays_within_its_statement_budget(counted_app, seed):
+    app, statements = counted_app
     auth = {"Authorization": f"Bearer {seed.api_key('REST')}"}
     card_no = seed.member_card()
 
@@ -104,8 +82,8 @@ def test_a_settlement_stays_within_its_statement_budget(counted, seed):
     assert_within(SETTLEMENT_BUDGET, statements_of(statements, lambda: settle("S1")))
 
 
-def test_a_card_look_up_stays_within_its_statement_budget(counted, seed):
-    app, statements = counted
+def test_a_card_look_up_stays_within_its_statement_budget(counted_app, seed):
+    app, statements = counted_app
     auth = {"Authorization": f"Bearer {seed.api_key('REST')}"}
     card_no = seed.member_card()
 
