@@ -18,7 +18,7 @@ from lps_core.apikeys.models import ApiKey
 from lps_core.apikeys.scopes import DEFAULT_SCOPES, SCOPES
 from lps_core.earning.services import OutletContext
 from lps_core.errors import NotFound, ValidationFailed
-from lps_core.outlets.models import Outlet
+from lps_core.outlets.models import Outlet, Property
 from lps_core.timeutil import utcnow
 
 
@@ -49,12 +49,16 @@ def revoke_api_key(db, prefix) -> bool:
 @dataclass(frozen=True)
 class VerifiedKey:
     """A live key as its check found it: enough to authorise a request and to name it in the records
-    (the audit log, a bill's or settlement's api_key_id) without reading api_keys again."""
+    (the audit log, a bill's or settlement's api_key_id) without reading api_keys again.
+    `standing` is the status of the outlet's property (a partner's: active, suspended or ended),
+    read in the same statement, so that refusing a suspended partner's postings costs no query."""
     id: int
     prefix: str
     label: str | None
     outlet: OutletContext
     scopes: frozenset
+    standing: str = "active"
+    property_code: str | None = None
 
 
 class ApiKeyChecker:
@@ -79,17 +83,24 @@ class ApiKeyChecker:
                 self._cache[token] = (now + self.cache_seconds, result)
         return result
 
+    def clear(self):
+        """Forget every cached key: called when this process changes a partner's standing, so that
+        its own requests see the change at once (other processes within the cache's seconds)."""
+        with self._lock:
+            self._cache.clear()
+
     @staticmethod
     def _lookup(db, token):
         parts = token.split("_", 2)
         if len(parts) != 3 or parts[0] != "lps":
             return None
         row = db.execute(
-            select(ApiKey.id.label("key_id"), ApiKey.label, ApiKey.secret_hash, ApiKey.scopes, Outlet.id, Outlet.code)
-            .join(Outlet, Outlet.id == ApiKey.outlet_id)
+            select(ApiKey.id.label("key_id"), ApiKey.label, ApiKey.secret_hash, ApiKey.scopes, Outlet.id, Outlet.code,
+                   Property.status, Property.code.label("property_code"))
+            .join(Outlet, Outlet.id == ApiKey.outlet_id).join(Property, Property.id == Outlet.property_id)
             .where(ApiKey.prefix == parts[1], ApiKey.revoked_at.is_(None), Outlet.active.is_(True))
         ).one_or_none()
         if row is None or not hmac.compare_digest(row.secret_hash, _hash(parts[2])):
             return None
         return VerifiedKey(row.key_id, parts[1], row.label, OutletContext(row.id, row.code, row.key_id),
-                           frozenset(row.scopes.split()))
+                           frozenset(row.scopes.split()), row.status, row.property_code)

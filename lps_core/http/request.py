@@ -1,6 +1,9 @@
 """Authenticating API requests by their bearer key. Input is read through lps_core.http.operations."""
 from lps_core.components import IApiKeys
 from lps_core.errors import Forbidden, Unauthorized
+from lps_core.partners.standing import require_posting
+
+READS = ("GET", "HEAD", "OPTIONS")
 
 
 def bearer_key(request) -> str | None:
@@ -14,7 +17,8 @@ def bearer_key(request) -> str | None:
 def authenticate(request, scope):
     """The OutletContext of the request's API key, if the key is live and carries `scope`. The
     VerifiedKey stays on the request as `verified_api_key`, so that the records naming the key
-    read it from there rather than from the database."""
+    read it from there rather than from the database. A key of a suspended or ended partner's
+    outlet may still read, but posts nothing (422 naming the outlet)."""
     key = bearer_key(request)
     if key is None:
         raise Unauthorized("send an API key as 'Authorization: Bearer <key>'", {"Authorization": "missing"})
@@ -23,6 +27,8 @@ def authenticate(request, scope):
         raise Unauthorized("the API key is not valid or has been revoked", {"Authorization": "invalid key"})
     if scope not in checked.scopes:
         raise Forbidden(f"this API key may not use {scope!r}", {"Authorization": f"lacks scope {scope}"})
+    if request.method not in READS:
+        require_posting(checked.outlet.code, checked.standing, checked.property_code)
     request.verified_api_key = checked
     return checked.outlet
 

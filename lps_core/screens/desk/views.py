@@ -218,7 +218,7 @@ def receipt(request):
     settlement_id, outlet = _settlement_in_scope(request)
     paper = request.params.get("paper")
     printed = receipts.print_receipt(
-        request.dbsession, request.receipt_templates, settlement_id, context_of(outlet),
+        request.dbsession, request.receipt_templates, settlement_id, context_of(outlet, posting=False),
         paper if paper in receipts.PAPERS else None, macros=request.receipt_macros,
         time_zone=request.programme.timezone, translate=receipt_translator(request),
         language=request.locale_name)
