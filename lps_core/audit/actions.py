@@ -73,6 +73,10 @@ ACTIONS = {
     "appeal.reject": dgettext("lps_config", "Points appeal rejected"),
     "config.message_template": dgettext("lps_config", "Message template changed"),
     "config.message_retry": dgettext("lps_config", "Dead letter sent again"),
+    "webhook.create": dgettext("lps_webhooks", "Webhook endpoint created"),
+    "webhook.update": dgettext("lps_webhooks", "Webhook endpoint changed"),
+    "webhook.secret": dgettext("lps_webhooks", "Webhook secret replaced"),
+    "webhook.resend": dgettext("lps_webhooks", "Webhook sent again"),
     "promotion.active": dgettext("lps_config", "Promotion ended or resumed"),
     "plugin.switch": dgettext("lps_config", "Plugin switch changed"),
 }

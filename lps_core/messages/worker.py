@@ -18,6 +18,9 @@ A cycle:
    dead after `lps.messages.max_tries` tries or a permanent failure. The update names the claim
    (`claimed_by`), so a worker whose lease ran out does not overwrite another's result.
 
+After each outbox cycle the worker delivers the webhooks that are due the same way (claim, send,
+record; lps_core.webhooks.delivery), with their own lps.webhooks.* settings.
+
 A worker killed between 1 and 3 leaves its messages `sending`: once the lease has run out another
 worker (or the same one restarted) takes them again. Whether the killed send reached the gateway
 is unknown, so that message may arrive twice (at least once, never lost); the idempotency key lets
@@ -39,6 +42,8 @@ from lps_core.messages.delivery import deliver
 from lps_core.messages.models import CANCELLED, DEAD, MARKETING, QUEUED, SENDING, SENT, OutboxMessage
 from lps_core.messages.unsubscribe import unsubscribe_url
 from lps_core.timeutil import as_utc, utcnow
+from lps_core.webhooks.delivery import WebhookSender
+from lps_core.webhooks.settings import webhook_settings
 
 log = logging.getLogger(__name__)
 MESSAGE_ID_PREFIX = "lps-message-"
@@ -69,6 +74,9 @@ class CycleReport:
     dead: int = 0
     cancelled: int = 0
     postponed: int = 0
+    webhooks_delivered: int = 0
+    webhooks_retried: int = 0
+    webhooks_dead: int = 0
 
 
 class Worker:
@@ -85,6 +93,7 @@ class Worker:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self.stopping = threading.Event()
         self._claims = 0
+        self.webhooks = WebhookSender(session_factory, webhook_settings(plugins), self.name)
 
     # --- the loop ---------------------------------------------------------------------------------
 
@@ -119,6 +128,11 @@ class Worker:
         for item in claimed:
             result = self.send(item)
             self.record(item, result, report, now=now)
+        webhooks = self.webhooks.cycle(now)
+        report.claimed += webhooks.claimed
+        report.cancelled += webhooks.cancelled
+        report.webhooks_delivered, report.webhooks_retried, report.webhooks_dead = (
+            webhooks.delivered, webhooks.retried, webhooks.dead)
         return report
 
     # --- 1. claim ---------------------------------------------------------------------------------

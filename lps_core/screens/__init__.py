@@ -9,3 +9,4 @@ def includeme(config):
     config.include("lps_core.screens.config")
     config.include("lps_core.screens.members")
     config.include("lps_core.screens.appeals")
+    config.include("lps_core.screens.webhooks")

@@ -26,6 +26,7 @@ NAV = (
     NavItem("rewards.desk", _("Rewards"), Permission.REWARDS_REDEEM),
     NavItem("config", _("Configuration"), Permission.CONFIG_MANAGE),
     NavItem("config.messages", dgettext("lps_messages", "Messages"), Permission.CONFIG_MANAGE),
+    NavItem("webhooks", dgettext("lps_webhooks", "Webhooks"), Permission.CONFIG_MANAGE),
     NavItem("operators", _("Operators"), Permission.OPERATORS_MANAGE),
     NavItem("audit", _("Audit log"), Permission.AUDIT_VIEW),
 )
