@@ -7,6 +7,7 @@ PostgreSQL fails the run instead of skipping.
 """
 import os
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -29,20 +30,32 @@ PII_INI_LINES = "".join(f"{name} = {value}\n" for name, value in PII_SETTINGS.it
 def database_url(request, tmp_path_factory):
     """A migrated, empty database of each backend for the whole test session."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite')}/lps.sqlite"
-        _migrate(url)
-        yield url
+        with migrated_database("sqlite://", tmp_path_factory.mktemp("sqlite"), "lps") as url:
+            yield url
         return
     server = os.environ.get("LPS_TEST_DATABASE_URL")
     if not server:
         if os.environ.get("CI"):
             pytest.fail("CI must test on PostgreSQL: set LPS_TEST_DATABASE_URL")
         pytest.skip("PostgreSQL tests need LPS_TEST_DATABASE_URL")
-    name = f"lps_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with migrated_database(server, None, "lps_test") as url:
+        yield url
+
+
+@contextmanager
+def migrated_database(like_url, folder, prefix):
+    """A new database migrated to the head, on the backend of `like_url` (a file in `folder` for
+    SQLite; a database of a unique name on the same server for PostgreSQL, dropped at the end)."""
+    if like_url.startswith("sqlite"):
+        url = f"sqlite:///{folder}/{prefix}.sqlite"
+        _migrate(url)
+        yield url
+        return
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(like_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(server).set(database=name).render_as_string(hide_password=False)
+    url = make_url(like_url).set(database=name).render_as_string(hide_password=False)
     try:
         _migrate(url)
         yield url

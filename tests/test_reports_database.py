@@ -1,23 +1,18 @@
 """Reports read from lps.reports.database_url (a streaming replica) when it is set, through a
 session that cannot write; without it they read the request's own session."""
-import os
-import uuid
-
 import pytest
 from pyramid.scripting import prepare
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from webtest import TestApp
 
 from lps_core.db import (ReportsAreReadOnly, get_engine, get_reports_engine, get_reports_session_factory,
                          get_session_factory, reports_session_of, run_in_transaction)
-from lps_core.db.migrate import upgrade
 from lps_core.errors import ConfigurationError
 from lps_core.members.models import Member
 from lps_core.members.services import Enrolment, enrol_member
 from lps_core.settings import read_settings, with_environment
-from lps_core.testing import PII_SETTINGS, csrf_of
+from lps_core.testing import PII_SETTINGS, csrf_of, migrated_database
 
 URL = {"sqlalchemy.url": "postgresql+psycopg://lps@db/lps", **PII_SETTINGS}
 REPLICA = "postgresql+psycopg://reports:s3cret@replica:5432/lps"
@@ -98,29 +93,8 @@ def test_outside_a_request_a_report_reads_the_session_it_is_given(db):
 @pytest.fixture(scope="module")
 def reports_database_url(database_url, tmp_path_factory):
     """A second migrated database of the same backend, standing in for a replica with data of its own."""
-    if database_url.startswith("sqlite"):
-        url = f"sqlite:///{tmp_path_factory.mktemp('reports')}/reports.sqlite"
-        _migrate(url)
+    with migrated_database(database_url, tmp_path_factory.mktemp("reports"), "lps_reports") as url:
         yield url
-        return
-    name = f"lps_reports_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(os.environ["LPS_TEST_DATABASE_URL"], isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(database_url).set(database=name).render_as_string(hide_password=False)
-    try:
-        _migrate(url)
-        yield url
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def _migrate(url):
-    engine = get_engine({"sqlalchemy.url": url, **PII_SETTINGS})
-    upgrade(engine)
-    engine.dispose()
 
 
 def _app(database_url, **settings):
