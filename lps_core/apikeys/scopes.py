@@ -4,7 +4,8 @@ Kept apart from services.py so that the CLI can show them in its help without lo
 
 SCOPES = ("members", "members.approve", "cards.read", "transactions", "cashier", "rewards",
           "rules.manage", "tiers.manage", "cards.manage", "rewards.manage", "outlets.manage",
-          "vouchers.manage", "plugins.manage", "plugins.programme", "exchange", "appeals",
+          "vouchers.manage", "plugins.manage", "plugins.programme", "exchange", "exchange.reconcile",
+          "appeals",
           "website")
 # Least privilege: a key created without scopes can enrol members (a website's form) and look up
 # cards, nothing else; every other scope is granted only by name. The CLI's help, docs/api.md and
