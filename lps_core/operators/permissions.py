@@ -23,3 +23,4 @@ class Permission(StrEnum):
     OPERATORS_MANAGE = "operators.manage"
     AUDIT_VIEW = "audit.view"
     REPORTS_VIEW = "reports.view"
+    PARTNERS_MANAGE = "partners.manage"
