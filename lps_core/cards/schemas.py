@@ -33,7 +33,12 @@ MAX_USES = 100_000
 MAX_VALIDITY_DAYS = 36_600
 REASON_MAX = 200
 # Optional card type fields that `null` clears on a change; for the others `null` means "left out".
-CLEARABLE = frozenset({"initial_uses", "uses_outlets", "credit_limit", "validity_days", "valid_from", "valid_to"})
+CLEARABLE = frozenset({"initial_uses", "uses_outlets", "credit_limit", "validity_days", "valid_from", "valid_to",
+                       "partner", "serial_from", "serial_to", "membership_fee", "membership_months",
+                       "membership_reminder_days"})
+MAX_SERIAL = 10**14 - 1  # a 16-digit number: at least a 1-digit prefix and the check digit
+MAX_MEMBERSHIP_MONTHS = 120
+MAX_REMINDER_DAYS = 365
 
 # A card number as typed: 8 to 32 digits, with the spaces and dashes printed on the card. Its check
 # digit is not in the pattern: a mistyped number is well formed, and names no card.
@@ -179,6 +184,16 @@ class CardTypeChangeIn(Body):
     anonymous: bool | None = None
     pin_required: bool | None = None
     active: bool | None = None
+    partner: Code(description="Co-branded: the partner (a property of kind partner) that funds the type's "
+                              "discount and points multiplier; null: not co-branded") | None = None
+    serial_from: Int(1, MAX_SERIAL, description="The type's own number range: its first serial after "
+                                                "the prefix; null (with serial_to): the prefix's whole range") | None = None
+    serial_to: Int(1, MAX_SERIAL, description="The last serial of the type's own number range") | None = None
+    membership_fee: Money | None = Field(None, description="Paid membership: the fee for membership_months of "
+                                                           "validity; null: not sold for a fee")
+    membership_months: Int(1, MAX_MEMBERSHIP_MONTHS, description="Paid membership: months one fee buys") | None = None
+    membership_reminder_days: Int(1, MAX_REMINDER_DAYS, description="Paid membership: remind the member this many "
+                                                                     "days before it ends; null: no reminder") | None = None
 
     @model_validator(mode="after")
     def _no_repeats(self):
@@ -210,6 +225,8 @@ class CardTypeChangeIn(Body):
             values["uses_outlets"] = sorted(set(values["uses_outlets"]))
         if "credit_limit" in values:
             values["credit_limit_cents"] = values.pop("credit_limit")
+        if "membership_fee" in values:
+            values["membership_fee_cents"] = values.pop("membership_fee")
         return values
 
 

@@ -40,6 +40,9 @@ class CardView:
     valid_to: datetime | None = None
     type_valid_from: datetime | None = None
     type_valid_to: datetime | None = None
+    # The partner of a co-branded card type (its property id), or None: read in the same statement,
+    # so a bill on any other card knows it has no partner-funded benefit without asking again.
+    partner_id: int | None = None
 
 
 def normalize_card_no(raw, field="card_no") -> str:
@@ -69,7 +72,7 @@ def _card_view_statement():
             points.c.id.label("points_account_id"), points.c.balance.label("points_balance"),
             stored.c.balance.label("stored_value_balance"),
             Card.valid_from, Card.valid_to, CardType.valid_from.label("type_valid_from"),
-            CardType.valid_to.label("type_valid_to"),
+            CardType.valid_to.label("type_valid_to"), CardType.partner_property_id.label("partner_id"),
         )
         .join(CardType, CardType.id == Card.card_type_id)
         .outerjoin(Member, Member.id == Card.member_id)
@@ -92,7 +95,7 @@ def find_card(db, card_no) -> CardView | None:
                     row.member_status, row.tier_code, row.tier_multiplier, row.card_multiplier,
                     row.referred_by_id, row.points_account_id,
                     row.points_balance or 0, row.stored_value_balance or 0, row.valid_from, row.valid_to,
-                    row.type_valid_from, row.type_valid_to)
+                    row.type_valid_from, row.type_valid_to, row.partner_id)
 
 
 def get_card(db, raw_card_no, field="card_no") -> CardView:
@@ -115,30 +118,49 @@ def get_card_type(db, code=None) -> CardType:
     return card_type
 
 
-def allocate_card_numbers(db, prefix, count) -> list[str]:
-    """`count` new numbers with `prefix`: a per-prefix serial, zero-padded, plus a Luhn check digit."""
+def allocate_card_numbers(db, prefix, count, *, serial_range=None) -> list[str]:
+    """`count` new numbers with `prefix`: a serial, zero-padded, plus a Luhn check digit. The serial
+    counts per prefix from 1; with `serial_range` (first, last) it counts from `first` in a counter
+    of that range's own, and never passes `last`."""
     if not prefix.isdigit() or not 1 <= len(prefix) <= 8:
         raise ValidationFailed("prefix must be 1 to 8 digits", {"prefix": "must be 1 to 8 digits"})
     if not 1 <= count <= 1_000_000:
         raise ValidationFailed("count must be 1 to 1000000", {"count": "must be 1 to 1000000"})
     width = CARD_NUMBER_LENGTH - 1 - len(prefix)
-    counter = select(CardNumberCounter.prefix).where(CardNumberCounter.prefix == prefix)
+    first_serial, last_serial = serial_range or (1, 10**width - 1)
+    key = f"{prefix}:{first_serial}" if serial_range else prefix
+    counter = select(CardNumberCounter.prefix).where(CardNumberCounter.prefix == key)
     if db.scalar(counter.with_for_update()) is None:
-        db.execute(insert(CardNumberCounter).values(prefix=prefix, next_serial=1))
+        db.execute(insert(CardNumberCounter).values(prefix=key, next_serial=first_serial))
     end = db.scalar(
-        update(CardNumberCounter).where(CardNumberCounter.prefix == prefix)
+        update(CardNumberCounter).where(CardNumberCounter.prefix == key)
         .values(next_serial=CardNumberCounter.next_serial + count).returning(CardNumberCounter.next_serial)
     )
     first = end - count
-    if end - 1 >= 10**width:
+    if end - 1 > min(last_serial, 10**width - 1):
+        if serial_range:
+            raise Conflict(f"the number range {first_serial}-{last_serial} of prefix {prefix} has run out",
+                           {"serial_to": "the range is exhausted"})
         raise Conflict(f"prefix {prefix} has run out of card numbers", {"prefix": "exhausted"})
     return [with_check_digit(f"{prefix}{serial:0{width}d}") for serial in range(first, end)]
+
+
+def numbers_for_type(db, card_type, count, prefix=None) -> list[str]:
+    """`count` new numbers of `card_type`: in its own range when it has one (which another prefix
+    cannot use), else with `prefix` or the type's."""
+    if card_type.serial_from is not None:
+        if prefix not in (None, card_type.prefix):
+            raise Unprocessable(f"card type {card_type.code!r} has its own number range with prefix "
+                                f"{card_type.prefix}", {"prefix": f"must be {card_type.prefix} or left out"})
+        return allocate_card_numbers(db, card_type.prefix, count,
+                                     serial_range=(card_type.serial_from, card_type.serial_to))
+    return allocate_card_numbers(db, prefix or card_type.prefix, count)
 
 
 def generate_pool(db, count, *, prefix=None, card_type_code=None) -> list[str]:
     """Pre-generate unissued cards (the pool that approval draws from)."""
     card_type = get_card_type(db, card_type_code)
-    numbers = allocate_card_numbers(db, prefix or card_type.prefix, count)
+    numbers = numbers_for_type(db, card_type, count, prefix)
     db.execute(insert(Card), [
         {"card_no": number, "card_type_id": card_type.id, "status": "unissued"} for number in numbers
     ])
@@ -173,7 +195,7 @@ def claim_card(db, card_type, method="pool_then_generate") -> int:
             raise Conflict(f"the pool of {card_type.code} cards is empty: generate more with `lps cards generate`",
                            {"card_type": "no unissued card left"})
     if card_id is None:
-        [number] = allocate_card_numbers(db, card_type.prefix, 1)
+        [number] = numbers_for_type(db, card_type, 1)
         card_id = db.scalar(insert(Card).values(card_no=number, card_type_id=card_type.id, status="unissued")
                             .returning(Card.id))
     return card_id

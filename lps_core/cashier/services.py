@@ -27,6 +27,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
+from lps_core.cards import cobrand
 from lps_core.cards.funds import card_balances
 from lps_core.cards.models import Card, CardType
 from lps_core.cards.pins import pin_needed, verify_pin
@@ -81,19 +82,22 @@ def card_for_use(db, raw_card_no, at, *, tz=None, field="card_no", purpose="sett
     return card, card.card_type
 
 
-def price_lines(card_type, tier, outlet_code, items) -> list[dict]:
-    """Each line with its discount: the better of the card type's and the tier's rate."""
+def price_lines(card_type, tier, outlet_code, items, *, discounted=True) -> list[dict]:
+    """Each line with its discount: the better of the card type's and the tier's rate (none for a
+    fee, which is charged at its price)."""
     tier_rate = Decimal(tier.discount_rate or 0) if tier is not None else Decimal(0)
     lines = []
     for item in items:
-        rate = max(discount_rate(card_type, outlet_code, item.category), tier_rate)
+        rate = max(discount_rate(card_type, outlet_code, item.category), tier_rate) if discounted else Decimal(0)
         discount = int((Decimal(item.amount_cents) * rate).quantize(Decimal(1), rounding=ROUND_HALF_UP))
         lines.append({"sku": item.sku, "category": item.category, "qty": item.qty, "amount_cents": item.amount_cents,
                       "rate": rate, "discount_cents": discount, "charged_cents": item.amount_cents - discount})
     return lines
 
 
-def settle_bill(db, plugins, programme, outlet, request: SettleRequest) -> Result:
+def settle_bill(db, plugins, programme, outlet, request: SettleRequest, *, fee=False) -> Result:
+    """Settle the bill; a `fee` (a paid membership's, lps_core.cards.membership) is charged at its
+    price, with no discount, and earns no points."""
     fingerprint = ledger.fingerprint_of(request.content())
     replay = _replay(db, outlet, request.bill_no, fingerprint)
     if replay:
@@ -105,7 +109,7 @@ def settle_bill(db, plugins, programme, outlet, request: SettleRequest) -> Resul
     if card.member is not None and request.occurred_at is not None:
         changed, held = programme.tiers.held_at(db, card.member_id, occurred_at)
         tier = held if changed else tier
-    lines = price_lines(card_type, tier, outlet.code, request.items)
+    lines = price_lines(card_type, tier, outlet.code, request.items, discounted=not fee)
     gross = sum(line["amount_cents"] for line in lines)
     programme.limits.check_bill_amount(gross, outlet.code, field="items")
     discount = sum(line["discount_cents"] for line in lines)
@@ -126,6 +130,7 @@ def settle_bill(db, plugins, programme, outlet, request: SettleRequest) -> Resul
     })
     if settlement_id is None:  # another request settled this bill first
         return _replay(db, outlet, request.bill_no, fingerprint)
+    cobrand.record_settlement_discount(db, settlement_id, card, card_type, tier, outlet, lines, occurred_at)
 
     rows, not_earning = [], 0
     with _refusals():
@@ -138,7 +143,7 @@ def settle_bill(db, plugins, programme, outlet, request: SettleRequest) -> Resul
                 else min(taken.not_earning_cents, c.line.amount_cents)
     db.execute(SettlementTender.__table__.insert(), rows)
 
-    basis = charged - not_earning
+    basis = 0 if fee else charged - not_earning
     points, bill_id, points_balance = 0, None, None
     if card.member_id is not None and basis > 0:
         earned = earn_points_for_bill(db, plugins, programme, outlet, EarnRequest(
@@ -202,6 +207,7 @@ def refund_settlement(db, plugins, outlet, settlement_id, request: RefundRequest
         tenders=returned, reason=request.reason, operator=request.operator, fingerprint=fingerprint,
         api_key_id=outlet.api_key_id, created_at=utcnow(),
     ).returning(SettlementRefund.id))
+    cobrand.record_settlement_refund(db, settlement, refund_id, refunded, amount, utcnow())
     return Result(refund_id, False)
 
 

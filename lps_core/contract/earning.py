@@ -63,7 +63,10 @@ class BillPosted:
     `entry_id` the ledger entry that credited them. `qualifying` is what the bill counts towards tier
     status besides points and spend, e.g. {"nights": 3, "stays": 1}. `member_status` is the
     member's status before the bill (a "dormant" member is active again once the bill is posted);
-    `referred_by_id` the member who referred them, if any. `programme`, `plugins` and `activity` are
+    `referred_by_id` the member who referred them, if any. `card_id` is the card the bill was posted
+    with, `partner_id` the partner (property id) that co-brands its card type, or None, and
+    `breakdown` the steps that explain the points (as the ledger entry keeps them). `programme`,
+    `plugins` and `activity` are
     for LPS's own listeners (its earning programme, its plugin registry, and the member's activity
     over the tier window as the bill's own statement read it back, or None); a plugin should not rely
     on what they hold."""
@@ -80,6 +83,9 @@ class BillPosted:
     programme: object = None
     plugins: object = None
     activity: object = None
+    card_id: int | None = None
+    partner_id: int | None = None
+    breakdown: list = field(default_factory=list)
 
 
 @dataclass(frozen=True)

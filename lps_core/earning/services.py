@@ -141,7 +141,8 @@ def earn_points_for_bill(db, plugins, programme, outlet: OutletContext, request:
                        for promotion, points in computed.awards])
     plugins.hook.lps_on_bill_posted(dbsession=db, posted=BillPosted(
         bill_id, outlet.id, bill, card.member_id, computed.points, posting.entry_id,
-        {"nights": nights, "stays": stays}, card.referred_by_id, card.member_status, programme, plugins, in_window))
+        {"nights": nights, "stays": stays}, card.referred_by_id, card.member_status, programme, plugins, in_window,
+        card.card_id, card.partner_id, computed.breakdown))
     earned = EarnedBill(bill_id, outlet.id, request.bill_no, card.member_id, request.amount_cents,
                         computed.points, posting.balance_after, computed.breakdown)
     plugins.hook.lps_on_points_posted(dbsession=db, posting=posting, bill=earned)
