@@ -57,6 +57,10 @@ EVENTS = {event.name: event for event in (
           sample=(("bonus_points", "500"),)),
     Event("sign_in_code", "One-time sign-in code", ("member_name", "code", "minutes"), secret=True,
           sample=(("code", "482913"), ("minutes", "10"))),
+    Event("membership_expiring", "Paid membership expiring", ("member_name", "membership", "card_no", "expires_on",
+                                                              "fee"),
+          sample=(("membership", "Gold Club"), ("card_no", "8800000000012"), ("expires_on", "2026-12-31"),
+                  ("fee", "299.00"))),
 )}
 
 # (event, language, channel) -> (subject, body); channel "*" serves every channel without its own.
@@ -107,6 +111,14 @@ DEFAULTS = {
         "Your sign-in code", "Your sign-in code is {code}. It is valid for {minutes} minutes. "
                              "Do not share it with anyone."),
     ("sign_in_code", "zh_CN", "*"): ("您的登录验证码", "您的登录验证码为 {code}，{minutes} 分钟内有效，请勿泄露给他人。"),
+    ("membership_expiring", "en", "*"): (
+        "Your {membership} membership ends on {expires_on}",
+        "Dear {member_name},\n\nyour {membership} membership (card {card_no}) is valid until {expires_on}. "
+        "Renew it for {fee} at any of our desks to keep its benefits."),
+    ("membership_expiring", "zh_CN", "*"): (
+        "您的{membership}会员将于 {expires_on} 到期",
+        "尊敬的{member_name}：\n\n您的{membership}会员（卡号 {card_no}）有效期至 {expires_on}。"
+        "续费 {fee} 即可继续享受会员权益，欢迎到前台办理。"),
 }
 
 
