@@ -47,7 +47,7 @@ from lps_core.partners.services import contract_in_force, contracts_of, get_part
 from lps_core.timeutil import as_utc, utcnow
 
 CENT = Decimal("0.01")
-ZERO = Decimal("0")
+ZERO = Decimal("0.00")
 EARN, PAYMENT, REVERSAL = "earn", "payment", "reversal"
 # Line kinds, and on which side of the contract each one falls.
 ISSUED = ("earn", "earn_reversal", "exchange_in", "exchange_in_reversal")
@@ -212,7 +212,8 @@ def stored_statement(db, partner, stored: PartnerStatement) -> Statement:
 def _compute(db, tz, partner, period, *, takes_late, anchor) -> Statement:
     start, end = period.bounds(tz)
     contracts = contracts_of(db, partner.id)
-    outlets = dict(db.execute(select(Outlet.id, Outlet.code).where(Outlet.property_id == partner.id)).all())
+    outlet_ids = list(db.scalars(select(Outlet.id).where(Outlet.property_id == partner.id)))
+    codes = {}  # outlet id -> code, of the outlets the lines name (a benefit's may be any outlet)
 
     def line(source, source_id, kind, late, occurred_at, recorded_at, outlet_id, reference, points, note=None,
              benefit=None, direction=None, amount=None):
@@ -231,7 +232,9 @@ def _compute(db, tz, partner, period, *, takes_late, anchor) -> Statement:
             amount = (points * Decimal(price)).quantize(CENT, ROUND_HALF_UP)
         if direction is None:
             direction = TO_PARTNER if kind in REDEEMED else FROM_PARTNER
-        return Line(source, source_id, kind, late, occurred_at, as_utc(recorded_at), outlets.get(outlet_id),
+        if outlet_id is not None and outlet_id not in codes:
+            codes[outlet_id] = db.scalar(select(Outlet.code).where(Outlet.id == outlet_id))
+        return Line(source, source_id, kind, late, occurred_at, as_utc(recorded_at), codes.get(outlet_id),
                     reference, points, contract.id if contract and kind != ADJUSTMENT else None, Decimal(price),
                     direction, amount, note)
 
@@ -240,7 +243,7 @@ def _compute(db, tz, partner, period, *, takes_late, anchor) -> Statement:
         windows.append((None, _midnight(anchor, tz), True))
     lines = []
     for since, until, late in windows:
-        for row in _ledger_rows(db, partner, list(outlets), since, until):
+        for row in _ledger_rows(db, partner, outlet_ids, since, until):
             kind = REVERSAL_KIND[row.original_kind] if row.kind == REVERSAL else row.kind
             points = row.amount if kind in ISSUED else -row.amount
             lines.append(line("entry", row.id, kind, late, row.occurred_at, row.created_at, row.outlet_id,
