@@ -1,0 +1,189 @@
+"""Importing members: each row is matched with the member it names (by number, else by phone
+number, else by e-mail address), compared field by field, and applied set-based: new members in
+one multi-row INSERT per chunk (with their points accounts), changes in one executemany UPDATE.
+
+A new member from an import is active at the entry tier with a points account, as if approved:
+confirming the preview is the approval. No card is issued (import the card numbers with their
+member, or issue one at the desk) and no welcome message is sent."""
+from datetime import date
+
+from sqlalchemy import String, bindparam, func, insert, select, type_coerce, update
+
+from lps_core.bulk.models import ADD, APPLY, CHANGE, SKIP, TARGET, UNCHANGED
+from lps_core.bulk.rows import Previewed, basis_of, checked, chunks, diff_of, error_row, jsonable, mark_duplicates
+from lps_core.bulk.schemas import MemberRow
+from lps_core.ledger.models import POINTS, Account
+from lps_core.members.models import Member, Tier
+from lps_core.members.services import HOLDS_PHONE, phone_problem
+from lps_core.pii import keys_of, phone_e164
+
+NOUN = "member"
+FIELDS = ("name", "phone", "email", "birthday", "gender", "id_number", "address")
+PHONE_INDEX = type_coerce(Member.__table__.c.phone_index, String)  # compared with hashes made here
+CLOSED = ("closed", "rejected")
+
+
+def _state(row) -> dict:
+    return {"name": row.name, "phone": row.phone, "email": row.email,
+            "birthday": row.birthday.isoformat() if row.birthday else None, "gender": row.gender,
+            "id_number": row.id_number, "address": row.address, "status": row.status}
+
+
+def states(db, ids) -> dict:
+    """{member id: its fields and status}, personal data decrypted, a chunk per query."""
+    found = {}
+    for chunk in chunks(sorted(set(ids))):
+        for row in db.execute(select(Member.id, Member.name, Member.phone, Member.email, Member.birthday,
+                                     Member.gender, Member.id_number, Member.address, Member.status)
+                              .where(Member.id.in_(chunk))):
+            found[row.id] = _state(row)
+    return found
+
+
+def holders_of_phones(db, hashes) -> dict:
+    """{blind index of a phone: [ids of the members holding it]}."""
+    found = {}
+    for chunk in chunks(sorted(set(hashes))):
+        for member_id, index in db.execute(select(Member.id, PHONE_INDEX).where(
+                PHONE_INDEX.in_(chunk), Member.status.in_(HOLDS_PHONE)).order_by(Member.id)):
+            found.setdefault(index, []).append(member_id)
+    return found
+
+
+def holders_of_emails(db, emails) -> dict:
+    found = {}
+    for chunk in chunks(sorted(set(emails))):
+        for member_id, email in db.execute(select(Member.id, func.lower(Member.email)).where(
+                func.lower(Member.email).in_(chunk), Member.status.in_(HOLDS_PHONE)).order_by(Member.id)):
+            found.setdefault(email, []).append(member_id)
+    return found
+
+
+def preview(db, rows, context) -> list[Previewed]:
+    keys = keys_of(db.get_bind().dialect)
+    parsed, previewed = [], []
+    for row_no, raw in rows:
+        model, errors = checked(MemberRow, raw)
+        values = {}
+        if errors and raw.get("phone") and "phone" not in errors \
+                and phone_e164(raw["phone"], keys.phone_region) is None:
+            errors = {**errors, "phone": phone_problem(keys.phone_region)}  # every bad field at once
+        if model is not None:
+            values = {name: getattr(model, name) for name in FIELDS if getattr(model, name) is not None}
+            if "phone" in values:
+                e164 = phone_e164(values["phone"], keys.phone_region)
+                if e164 is None:
+                    errors = {"phone": phone_problem(keys.phone_region)}
+                values["phone"] = e164
+        if errors:
+            previewed.append(error_row(row_no, raw, errors))
+            continue
+        values = jsonable(values)
+        phone_hash = keys.index("phone", values["phone"]) if "phone" in values else None
+        parsed.append((row_no, raw, model.member_id, values, phone_hash))
+    by_phone = holders_of_phones(db, [hash_ for *_, hash_ in parsed if hash_])
+    by_email = holders_of_emails(db, [values["email"].lower() for _, _, _, values, _ in parsed if "email" in values])
+    targets = {member_id for _, _, member_id, _, _ in parsed if member_id}
+    targets |= {member_id for ids in [*by_phone.values(), *by_email.values()] for member_id in ids}
+    known = states(db, targets)
+    for row_no, raw, member_id, values, phone_hash in parsed:
+        previewed.append(_classify(row_no, raw, member_id, values, phone_hash, by_phone, by_email, known))
+    mark_duplicates(previewed, NOUN)
+    return sorted(previewed, key=lambda row: row.row_no)
+
+
+def _classify(row_no, raw, member_id, values, phone_hash, by_phone, by_email, known) -> Previewed:
+    payload = {"raw": raw, "values": values}
+    phone_holders = by_phone.get(phone_hash, []) if phone_hash else []
+    if member_id is not None:
+        state = known.get(member_id)
+        if state is None:
+            return error_row(row_no, raw, {"member_id": "no such member"})
+        if state["status"] in CLOSED:
+            return error_row(row_no, raw, {"member_id": f"the member is {state['status']}"})
+        row = _compared(row_no, payload, member_id, state, values, ("member", member_id))
+        others = [holder for holder in phone_holders if holder != member_id]
+        if others and "phone" in row.payload.get("diff", {}):
+            row.conflict("phone_taken", f"the phone number belongs to member {', '.join(map(str, others))} too: "
+                                        "apply to share it, or skip", [SKIP, APPLY])
+        return row
+    matches = phone_holders or (by_email.get(values["email"].lower(), []) if "email" in values else [])
+    key = ("phone", values["phone"]) if "phone" in values else ("email", values.get("email", "").lower())
+    if len(matches) > 1:
+        row = Previewed(row_no, CHANGE, payload=payload, key=key)
+        row.payload["candidates"] = {str(candidate): {"diff": diff_of(known[candidate], values),
+                                                      "basis": basis_of(known[candidate])} for candidate in matches}
+        by = "phone number" if phone_holders else "e-mail address"
+        row.conflict("ambiguous", f"members {', '.join(map(str, matches))} have this {by}: choose the one "
+                                  "the row changes, or skip", [SKIP, *(f"{TARGET}{candidate}" for candidate in matches)])
+        return row
+    if matches:
+        return _compared(row_no, payload, matches[0], known[matches[0]], values, ("member", matches[0]))
+    errors = {}
+    if "name" not in values:
+        errors["name"] = "is required for a new member"
+    if "phone" not in values and "email" not in values:
+        errors["phone"] = "give a phone number or an e-mail address"
+    if errors:
+        return error_row(row_no, raw, errors)
+    return Previewed(row_no, ADD, payload=payload, key=key)
+
+
+def _compared(row_no, payload, member_id, state, values, key) -> Previewed:
+    diff = diff_of(state, values)
+    payload["diff"] = diff
+    return Previewed(row_no, CHANGE if diff else UNCHANGED, target_id=member_id, basis=basis_of(state),
+                     payload=payload, key=key)
+
+
+def stale(db, rows, context) -> dict:
+    """{row number: why} for the rows whose member changed since the preview, or whose new member
+    has since been enrolled by someone else (the phone number or e-mail address now matches)."""
+    keys = keys_of(db.get_bind().dialect)
+    found = {}
+    changes = [row for row in rows if row.action == CHANGE]
+    current = states(db, [row.target_id for row in changes])
+    for row in changes:
+        if row.target_id not in current or basis_of(current[row.target_id]) != row.basis:
+            found[row.row_no] = f"member {row.target_id} changed since the preview"
+    adds = [row for row in rows if row.action == ADD]
+    phones = {keys.index("phone", row.values["phone"]): row.row_no for row in adds if row.values.get("phone")}
+    for index in holders_of_phones(db, phones):
+        found[phones[index]] = "a member with this phone number was enrolled since the preview"
+    emails = {row.values["email"].lower(): row.row_no for row in adds
+              if row.values.get("email") and not row.values.get("phone")}
+    for email in holders_of_emails(db, emails):
+        found[emails[email]] = "a member with this e-mail address was enrolled since the preview"
+    return found
+
+
+def apply(db, rows, context) -> int:
+    adds = [row for row in rows if row.action == ADD]
+    changes = [row for row in rows if row.action == CHANGE]
+    if adds:
+        entry_tier = db.scalar(select(Tier.id).where(Tier.retired_at.is_(None)).order_by(Tier.rank).limit(1))
+        now = context.now
+        new = [{"name": row.values["name"], "phone": row.values.get("phone"), "phone_index": row.values.get("phone"),
+                "email": row.values.get("email"), "birthday": _date(row.values.get("birthday")),
+                "gender": row.values.get("gender", "unspecified"), "id_number": row.values.get("id_number"),
+                "id_number_index": row.values.get("id_number"), "address": row.values.get("address"),
+                "channel": "web", "status": "active", "created_at": now, "approved_at": now, "tier_id": entry_tier,
+                "tier_since": now} for row in adds]
+        ids = db.scalars(insert(Member).returning(Member.id, sort_by_parameter_order=True), new).all()
+        db.execute(insert(Account), [{"kind": POINTS, "member_id": member_id, "balance": 0} for member_id in ids])
+    if changes:
+        current = states(db, [row.target_id for row in changes])
+        statement = update(Member.__table__).where(Member.__table__.c.id == bindparam("target")).values(
+            {name: bindparam(f"new_{name}") for name in (*FIELDS, "phone_index", "id_number_index")})
+        params = []
+        for row in changes:
+            merged = {**current[row.target_id], **row.values}
+            params.append({"target": row.target_id, **{f"new_{name}": merged[name] for name in FIELDS},
+                           "new_birthday": _date(merged["birthday"]), "new_phone_index": merged["phone"],
+                           "new_id_number_index": merged["id_number"]})
+        db.execute(statement, params)
+    return len(adds) + len(changes)
+
+
+def _date(text):
+    return date.fromisoformat(text) if text else None
