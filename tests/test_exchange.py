@@ -5,7 +5,7 @@ test gets the same plugin registry, so the test and the app share the adapter's 
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from webtest import TestApp
 from zope.interface import implementer
 
@@ -356,6 +356,27 @@ def test_quotes_and_the_limits_of_the_partner_settings(api, on_at_rest, member):
     refused = api.post_json(transfers_url(), transfer_body(member, "L-2", points=150), status=422).json
     assert refused["fields"] == {"points": "at most 100 more LPS points this day"}
     api.post_json(transfers_url(), transfer_body(member, "L-3", points=100), status=201)
+
+
+def test_each_direction_may_have_its_own_minimum_step_and_limits(api, seed, on_at_rest, member, fake_air):
+    """Out counts LPS points, in the partner's: a shared minimum of 100 with an in minimum of 400
+    miles; the monthly limit counts LPS points per direction, so points out leave points in alone."""
+    on_at_rest(miles_per_point=2, minimum=100, in_minimum=400, in_step=200, monthly_limit=500,
+               in_monthly_limit=300)
+    refused = api.post_json(transfers_url(), transfer_body(member, "D-1", IN, points=200), status=422).json
+    assert refused["fields"] == {"points": "must be at least 400"}
+    refused = api.post_json(transfers_url(), transfer_body(member, "D-2", IN, points=500), status=422).json
+    assert refused["fields"] == {"points": "must be a multiple of 200"}
+    api.post_json(transfers_url(), transfer_body(member, "D-3", OUT, points=100), status=201)  # out: 100 is enough
+    api.post_json(transfers_url(), transfer_body(member, "D-4", IN, points=400), status=201)  # 200 LPS points in
+    refused = api.post_json(transfers_url(), transfer_body(member, "D-5", IN, points=400), status=422).json
+    assert refused["fields"] == {"points": "at most 100 more LPS points this month"}
+    api.post_json(transfers_url(), transfer_body(member, "D-6", OUT, points=400), status=201)  # 500 out this month
+    refused = api.post_json(transfers_url(), transfer_body(member, "D-7", OUT, points=100), status=422).json
+    assert refused["fields"] == {"points": "at most 0 more LPS points this month"}
+    seed.db.commit()
+    assert seed.db.scalar(select(func.count()).select_from(PointTransfer)) == 3  # refused ones are not recorded
+    assert find_drift(seed.db) == []
 
 
 # -- reconciliation -------------------------------------------------------------------------------

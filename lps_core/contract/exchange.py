@@ -99,14 +99,24 @@ class ExchangeSettings(OutletSettings):
     """A base for an exchange's per-outlet settings with the limits LPS checks itself before it calls
     the adapter. `minimum` and `step` apply to the amount a member asks to move (LPS points out,
     partner points in); the daily and monthly limits to the LPS points one member moves in one
-    direction in a day or a month of the programme's time zone. None: no such limit. An adapter's
-    own schema may declare the same fields instead of deriving from this one."""
+    direction in a day or a month of the programme's time zone. None: no such limit. Each has a
+    field for one direction only (`out_minimum`, `in_daily_limit`...), which wins over the shared
+    one: a minimum in counts the partner's points, which may be worth far fewer than LPS's. An
+    adapter's own schema may declare the same fields instead of deriving from this one."""
 
     minimum: Int(1, MAX_POINTS) | None = Field(None, description="The smallest amount a member may move")
     step: Int(1, MAX_POINTS) | None = Field(None, description="Amounts must be a multiple of this")
     daily_limit: Int(1, MAX_POINTS) | None = Field(None, description="LPS points per member, direction and day")
     monthly_limit: Int(1, MAX_POINTS) | None = Field(None, description="LPS points per member, direction and "
                                                                         "month")
+    out_minimum: Int(1, MAX_POINTS) | None = Field(None, description="The smallest amount of LPS points out")
+    out_step: Int(1, MAX_POINTS) | None = Field(None, description="LPS points out must be a multiple of this")
+    out_daily_limit: Int(1, MAX_POINTS) | None = Field(None, description="LPS points out per member and day")
+    out_monthly_limit: Int(1, MAX_POINTS) | None = Field(None, description="LPS points out per member and month")
+    in_minimum: Int(1, MAX_POINTS) | None = Field(None, description="The smallest amount of partner points in")
+    in_step: Int(1, MAX_POINTS) | None = Field(None, description="Partner points in must be a multiple of this")
+    in_daily_limit: Int(1, MAX_POINTS) | None = Field(None, description="LPS points in per member and day")
+    in_monthly_limit: Int(1, MAX_POINTS) | None = Field(None, description="LPS points in per member and month")
 
 
 class IPointExchange(Interface):

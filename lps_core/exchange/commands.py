@@ -1,6 +1,6 @@
 """`lps exchange retry` and `lps exchange reconcile`: finishing open transfers and comparing a
-partner's statement with LPS's transfers, from the command line (cron, or staff resolving a
-mismatch)."""
+partner's statement with LPS's transfers, from the command line (cron). The mismatches found are
+kept, and staff resolve them on the exchange screens (or through the API)."""
 import sys
 from datetime import date, datetime, time, timedelta
 
@@ -16,7 +16,8 @@ def add_exchange_commands(commands):
     retry.add_argument("--partner", help="only this exchange partner")
     retry.set_defaults(run=cmd_exchange_retry)
     reconcile = exchange.add_parser("reconcile", help="compare a partner's statement of a period with LPS's "
-                                                      "transfers; prints one line per mismatch, exit 1 if any")
+                                                      "transfers and keep the mismatches for staff to resolve; "
+                                                      "prints one line per mismatch, exit 1 if any")
     reconcile.add_argument("partner")
     reconcile.add_argument("--from", dest="period_from", required=True, help="first day (YYYY-MM-DD, lps.timezone)")
     reconcile.add_argument("--to", dest="period_to", required=True, help="last day, included (YYYY-MM-DD)")
@@ -44,17 +45,24 @@ def cmd_exchange_retry(args):
 def cmd_exchange_reconcile(args):
     from lps_core.cli import Environment
     from lps_core.earning.programme import Programme
-    from lps_core.exchange.services import reconcile
+    from lps_core.audit.services import SYSTEM
+    from lps_core.exchange.reconciliation import record_reconciliation, record_run
 
     env = Environment(args.config)
     programme = Programme.from_settings(env.settings)
     start = _start_of(args.period_from, "--from", programme.timezone)
     end = _start_of(args.period_to, "--to", programme.timezone) + timedelta(days=1)
-    mismatches = env.transaction(lambda db: reconcile(db, env.plugins, args.partner, start, end,
-                                                      programme=programme, settle_open=args.settle))
-    for mismatch in mismatches:
-        print(f"{mismatch.problem} {mismatch.direction} {mismatch.reference}: LPS {mismatch.lps_partner_points}, "
-              f"statement {mismatch.statement_partner_points}")
+
+    def run(db):
+        found = record_reconciliation(db, env.plugins, programme, args.partner, start, end, settle_open=args.settle)
+        record_run(db, args.partner, start, end, found, actor=SYSTEM)
+        return [(m.problem, m.direction, m.reference, m.lps_partner_points, m.statement_partner_points, m.status)
+                for m in found]
+
+    mismatches = env.transaction(run)
+    for problem, direction, reference, lps_points, statement_points, status in mismatches:
+        print(f"{problem} {direction} {reference}: LPS {lps_points}, statement {statement_points}"
+              + (" (resolved)" if status == "resolved" else ""))
     if mismatches:
         print(f"{len(mismatches)} mismatches with {args.partner}", file=sys.stderr)
         return 1

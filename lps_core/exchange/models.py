@@ -60,3 +60,68 @@ class PointTransfer(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     fingerprint: Mapped[str] = mapped_column(String(64))
+
+
+# -- reconciliation ------------------------------------------------------------------------------------
+
+MISSING_AT_PARTNER = "missing_at_partner"  # LPS counts the transfer; the partner's statement has no line
+MISSING_AT_LPS = "missing_at_lps"  # the statement has a line LPS counts no transfer for
+AMOUNT_DIFFERS = "amount_differs"  # both have it, with other partner points
+OPEN_AT_LPS = "open_at_lps"  # the statement shows it booked; LPS still holds it open
+PROBLEMS = (MISSING_AT_PARTNER, MISSING_AT_LPS, AMOUNT_DIFFERS, OPEN_AT_LPS)
+
+MISMATCH_OPEN = "open"  # found, waiting for staff
+MISMATCH_RESOLVED = "resolved"  # staff resolved it (see `resolution`)
+MISMATCH_CLEARED = "cleared"  # a later reconciliation no longer found it (a retry finished the transfer)
+MISMATCH_STATUSES = (MISMATCH_OPEN, MISMATCH_RESOLVED, MISMATCH_CLEARED)
+
+ADJUSTED = "adjusted"  # a linked adjustment of the member's points was posted
+SETTLED = "settled"  # the open transfer was completed as the partner's statement shows it
+CANCELLED = "cancelled"  # the open transfer the partner never booked was failed, its held points given back
+ACCEPTED = "accepted"  # nothing to post in LPS (the partner corrects its side); the reason says why
+RESOLUTIONS = (ADJUSTED, SETTLED, CANCELLED, ACCEPTED)
+
+
+class ExchangeMismatch(Base):
+    """A difference between a partner's statement and LPS's transfers, as reconciliation found it,
+    kept until staff resolve it. One row per (partner, direction, reference, problem): reconciling
+    the period again finds the same row and updates what it saw.
+
+    `entry_id` is the ledger entry the resolution posted (an adjustment, the completion of an in
+    transfer, or the release of an out transfer's held points); `transfer_id` the transfer it is
+    about, when LPS has one."""
+
+    __tablename__ = "exchange_mismatches"
+    __table_args__ = (
+        UniqueConstraint("partner", "direction", "reference", "problem"),
+        CheckConstraint("direction IN ('in', 'out')", name="direction"),
+        CheckConstraint("problem IN ('missing_at_partner', 'missing_at_lps', 'amount_differs', 'open_at_lps')",
+                        name="problem"),
+        CheckConstraint("status IN ('open', 'resolved', 'cleared')", name="status"),
+        CheckConstraint("resolution IS NULL OR resolution IN ('adjusted', 'settled', 'cancelled', 'accepted')",
+                        name="resolution"),
+        Index("ix_exchange_mismatches_partner_period", "partner", "period_start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner: Mapped[str] = mapped_column(String(64))
+    direction: Mapped[str] = mapped_column(String(3))
+    reference: Mapped[str] = mapped_column(String(64))
+    problem: Mapped[str] = mapped_column(String(20))
+    transfer_id: Mapped[int | None] = mapped_column(ForeignKey("point_transfers.id"), index=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    lps_partner_points: Mapped[int | None] = mapped_column(BigInteger)  # what LPS recorded
+    statement_partner_points: Mapped[int | None] = mapped_column(BigInteger)  # what the statement says
+    lps_points: Mapped[int | None] = mapped_column(BigInteger)  # LPS points of LPS's transfer
+    partner_member_no: Mapped[str | None] = mapped_column(String(64))
+    period_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # of the reconciliation that found it
+    period_end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    found_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(8))
+    resolution: Mapped[str | None] = mapped_column(String(16))
+    adjustment_points: Mapped[int | None] = mapped_column(BigInteger)  # signed: + credited, - debited
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    resolved_by: Mapped[str | None] = mapped_column(String(100))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -115,13 +115,20 @@ def quote(db, plugins, outlet, partner, direction, points):
     """The adapter's Quote for moving `points` at the outlet, after LPS's own minimum and step."""
     adapter = exchange_of(plugins, partner)
     settings = settings_at(db, plugins, partner, outlet)
-    check_amount(settings, points)
+    check_amount(settings, direction, points)
     return _quote(adapter, direction, points, settings)
 
 
-def check_amount(settings, points):
-    """The minimum and step of the exchange's settings, where its schema declares them."""
-    minimum, step = getattr(settings, "minimum", None), getattr(settings, "step", None)
+def setting_for(settings, direction, name):
+    """The exchange's setting `name` for one direction: `<direction>_<name>` (out_minimum) where the
+    schema declares it and it is set, else the shared `name`, else None (no such rule)."""
+    own = getattr(settings, f"{direction}_{name}", None)
+    return own if own is not None else getattr(settings, name, None)
+
+
+def check_amount(settings, direction, points):
+    """The minimum and step of the exchange's settings for the direction, where its schema declares them."""
+    minimum, step = setting_for(settings, direction, "minimum"), setting_for(settings, direction, "step")
     if minimum is not None and points < minimum:
         raise Unprocessable(f"at least {minimum} points can be moved", {"points": f"must be at least {minimum}"})
     if step is not None and points % step:
@@ -146,7 +153,7 @@ def check_limits(db, programme, settings, partner, direction, member_id, lps_poi
     direction in the day and month (programme time zone) of `now`, failed and reversed transfers
     not counted."""
     for period, name in (("day", "daily_limit"), ("month", "monthly_limit")):
-        limit = getattr(settings, name, None)
+        limit = setting_for(settings, direction, name)
         if limit is None:
             continue
         moved = db.scalar(select(func.coalesce(func.sum(PointTransfer.lps_points), 0)).where(
@@ -175,7 +182,7 @@ def request_transfer(db, plugins, programme, outlet, request: TransferRequest, n
         return _advance(db, adapter, settings, programme, recorded.transfer, now, replayed=True)
     card = card_for_purpose(db, request.card_no, now, "redeem" if request.direction == OUT else "earn",
                             tz=programme.timezone)
-    check_amount(settings, request.points)
+    check_amount(settings, request.direction, request.points)
     quoted = _quote(adapter, request.direction, request.points, settings)
     # The member's points account is locked first, so that two transfers of one member cannot both
     # pass the daily and monthly limits (lock order: account, then lots, as the ledger's).
@@ -239,7 +246,7 @@ def _advance(db, adapter, settings, programme, transfer, now, replayed=False) ->
     try:
         receipt = adapter.transfer(contract_transfer(transfer), settings)
     except PermanentFailure as failure:
-        _fail(db, transfer, failure.message, now)
+        fail_transfer(db, transfer, failure.message, now)
         failed_field = failure.field
     except TemporaryFailure as failure:
         transfer.status, transfer.last_error = PENDING, failure.message[:MAX_ERROR]
@@ -252,12 +259,12 @@ def _advance(db, adapter, settings, programme, transfer, now, replayed=False) ->
         if receipt.pending:
             transfer.status, transfer.last_error = PENDING, (receipt.detail or None)
         else:
-            _complete(db, programme, transfer, receipt.partner_reference, now)
+            complete_transfer(db, programme, transfer, receipt.partner_reference, now)
     db.flush()
     return TransferResult(transfer, replayed=replayed, failed_field=failed_field)
 
 
-def _fail(db, transfer, message, now):
+def fail_transfer(db, transfer, message, now):
     """The partner refused for good: an OUT transfer's held points go back to the member."""
     if transfer.entry_id is not None and transfer.reversal_entry_id is None:
         transfer.reversal_entry_id = ledger.reverse(
@@ -266,7 +273,7 @@ def _fail(db, transfer, message, now):
     transfer.status, transfer.last_error, transfer.completed_at = FAILED, message[:MAX_ERROR], now
 
 
-def _complete(db, programme, transfer, partner_reference, now):
+def complete_transfer(db, programme, transfer, partner_reference, now):
     """The partner confirmed: an IN transfer's points are credited now, in a lot of their own."""
     if transfer.direction == IN and transfer.entry_id is None:
         account_id = ledger.get_or_create_account(db, POINTS, member_id=transfer.member_id)
@@ -402,7 +409,7 @@ def reconcile(db, plugins, partner, period_start: datetime, period_end: datetime
             if settle_open and programme is not None:
                 transfer.attempts += 1
                 transfer.updated_at = now
-                _complete(db, programme, transfer, None, now)
+                complete_transfer(db, programme, transfer, None, now)
                 db.flush()
             else:
                 mismatches.append(_mismatch(transfer, "open_at_lps", line.partner_points))

@@ -14,7 +14,7 @@ from lps_core.contract import ExchangeSettings, ProgrammeSettings
 
 PREFIX = "lps.exchange_http."
 AUTH_SCHEMES = ("hmac", "bearer", "none")
-PARTNER_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+PARTNER_CODE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # as LPS's API paths name a partner
 
 
 class PartnerEndpoint(ProgrammeSettings):
@@ -34,7 +34,7 @@ class PartnerEndpoint(ProgrammeSettings):
     @classmethod
     def partner_code(cls, value):
         if not PARTNER_CODE.match(value):
-            raise PydanticCustomError("code", "must be 1 to 64 letters, digits, '_', '.' or '-'")
+            raise PydanticCustomError("code", "must be 1 to 64 letters, digits, '-' or '_'")
         return value
 
     @field_validator("base_url", mode="before")

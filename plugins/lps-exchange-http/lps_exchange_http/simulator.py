@@ -5,7 +5,8 @@ It checks the request's authentication as the partner must (the HMAC signature w
 or the bearer token), books each transfer once under its direction and reference (a resend answers
 the booking; the same reference with other content is 409), refuses unknown members with 422
 naming `member_no`, reverses bookings, and answers the statement of a period. `faults` scripts what
-goes wrong, one entry per coming request, in order:
+goes wrong, one entry per coming write (a transfer's PUT or a reversal's POST; quotes and
+statements are answered as they are), in order:
 
 - "error": answer 500 and book nothing;
 - "slow": book, then answer only after `slow_seconds` (the client gives up first: unknown outcome);
@@ -141,8 +142,9 @@ class PartnerSimulator:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
                 simulator.requests.append((self.command, self.path, self.headers, raw))
+                writes = self.command == "PUT" or self.path.split("?")[0].endswith("/reversal")
                 with simulator.lock:
-                    fault = simulator.faults.pop(0) if simulator.faults else None
+                    fault = simulator.faults.pop(0) if simulator.faults and writes else None
                     status, answer = self._answer(raw, fault)
                 if fault == "slow":
                     time.sleep(simulator.slow_seconds)
