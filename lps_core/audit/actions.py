@@ -79,6 +79,11 @@ ACTIONS = {
     "webhook.resend": dgettext("lps_webhooks", "Webhook sent again"),
     "promotion.active": dgettext("lps_config", "Promotion ended or resumed"),
     "plugin.switch": dgettext("lps_config", "Plugin switch changed"),
+    "bulk.export": dgettext("lps_config", "Data exported"),
+    "bulk.import_preview": dgettext("lps_config", "Import previewed"),
+    "bulk.import_resolve": dgettext("lps_config", "Import conflict resolved"),
+    "bulk.import_confirm": dgettext("lps_config", "Import confirmed"),
+    "bulk.import_discard": dgettext("lps_config", "Import discarded"),
 }
 
 # Some codes read better once the new value is known.
@@ -119,6 +124,8 @@ TARGETS = {
     "promotion": dgettext("lps_config", "Promotion"),
     "tier": dgettext("lps_config", "Tier"),
     "card_type": dgettext("lps_config", "Card type"),
+    "import_batch": dgettext("lps_config", "Import batch"),
+    "export": dgettext("lps_config", "Export"),
 }
 
 

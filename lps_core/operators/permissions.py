@@ -23,4 +23,8 @@ class Permission(StrEnum):
     OPERATORS_MANAGE = "operators.manage"
     AUDIT_VIEW = "audit.view"
     REPORTS_VIEW = "reports.view"
+    # Bulk exchange (lps_core.bulk): exports, exports with personal data decrypted, imports.
+    DATA_EXPORT = "data.export"
+    DATA_EXPORT_PERSONAL = "data.export_personal"
+    DATA_IMPORT = "data.import"
     PARTNERS_MANAGE = "partners.manage"
