@@ -15,22 +15,21 @@ from lps_core.webhooks.models import STATUSES, WebhookDelivery
 from lps_core.webhooks.schemas import DeliverySearch, EndpointForm, SecretForm, form_data
 from lps_core.webhooks.settings import webhook_settings
 
-DOMAIN = "lps_webhooks"
 TEMPLATE = "lps_core.screens.webhooks:templates/{}.pt"
 EVENT_LABELS = {
-    services.MEMBER_APPROVED: dgettext(DOMAIN, "Member approved"),
-    services.POINTS_POSTED: dgettext(DOMAIN, "Points posted (earned or reversed)"),
-    services.TIER_CHANGED: dgettext(DOMAIN, "Tier changed"),
-    services.REDEMPTION_RESERVED: dgettext(DOMAIN, "Redemption reserved"),
-    services.REDEMPTION_FULFILLED: dgettext(DOMAIN, "Redemption fulfilled"),
-    services.REDEMPTION_CANCELLED: dgettext(DOMAIN, "Redemption cancelled"),
+    services.MEMBER_APPROVED: dgettext("lps_webhooks", "Member approved"),
+    services.POINTS_POSTED: dgettext("lps_webhooks", "Points posted (earned or reversed)"),
+    services.TIER_CHANGED: dgettext("lps_webhooks", "Tier changed"),
+    services.REDEMPTION_RESERVED: dgettext("lps_webhooks", "Redemption reserved"),
+    services.REDEMPTION_FULFILLED: dgettext("lps_webhooks", "Redemption fulfilled"),
+    services.REDEMPTION_CANCELLED: dgettext("lps_webhooks", "Redemption cancelled"),
 }
 STATUS_LABELS = {
-    "queued": dgettext(DOMAIN, "waiting"),
-    "sending": dgettext(DOMAIN, "being sent"),
-    "delivered": dgettext(DOMAIN, "delivered"),
-    "dead": dgettext(DOMAIN, "dead"),
-    "cancelled": dgettext(DOMAIN, "cancelled"),
+    "queued": dgettext("lps_webhooks", "waiting"),
+    "sending": dgettext("lps_webhooks", "being sent"),
+    "delivered": dgettext("lps_webhooks", "delivered"),
+    "dead": dgettext("lps_webhooks", "dead"),
+    "cancelled": dgettext("lps_webhooks", "cancelled"),
 }
 BLANK = {"name": "", "url": "", "events": [], "active": True}
 
@@ -110,7 +109,7 @@ def endpoint_page(request):
                 errors.update(exc.fields or {"name": str(exc)})
             else:
                 audit(request, "webhook.update", ("webhook_endpoint", endpoint.id), **change)
-                return done(request, dgettext(DOMAIN, "Endpoint saved."), "webhooks.endpoint", id=endpoint.id)
+                return done(request, dgettext("lps_webhooks", "Endpoint saved."), "webhooks.endpoint", id=endpoint.id)
         invalid(request, errors)
     try:
         search = validate(DeliverySearch, dict(request.GET))
@@ -162,5 +161,5 @@ def resend(request):
         request.tm.doom()
         return done(request, str(exc), "webhooks.delivery", id=delivery_id)
     audit(request, "webhook.resend", ("webhook_delivery", delivery_id), after=what)
-    return done(request, dgettext(DOMAIN, "Queued again as delivery ${id}.", mapping={"id": copy.id}),
+    return done(request, dgettext("lps_webhooks", "Queued again as delivery ${id}.", mapping={"id": copy.id}),
                 "webhooks.delivery", id=copy.id)
