@@ -1,9 +1,9 @@
 """The cards resource: look a card up and read its ledger, card type configuration, anonymous card sale,
-status, replacement, PIN and renewal."""
+status, replacement, PIN and renewal, and paid memberships (sale, renewal, cancellation)."""
 from pyramid.view import view_config
 from sqlalchemy import func, select
 
-from lps_core.cards import lifecycle
+from lps_core.cards import lifecycle, membership
 from lps_core.cards import types as card_types
 from lps_core.cards.schemas import (
     AnonymousSaleIn,
@@ -18,8 +18,11 @@ from lps_core.cards.schemas import (
     StatusChangeIn,
     card_no_named,
 )
+from lps_core.cards.membership_schemas import MembershipCancelIn, MembershipRenewalIn, MembershipSaleIn
 from lps_core.cards.services import get_card
+from lps_core.cards.models import Card, MembershipPeriod
 from lps_core.earning.models import Bill
+from lps_core.errors import NotFound, Unprocessable
 from lps_core.http.document import answer, problems
 from lps_core.http.operations import Operation, read_body, read_path, read_query
 from lps_core.http.request import authenticate
@@ -42,6 +45,10 @@ def includeme(config):
     config.add_route("api.card_replace", "/api/v1/cards/{card_no}/replace")
     config.add_route("api.card_pin", "/api/v1/cards/{card_no}/pin")
     config.add_route("api.card_renew", "/api/v1/cards/{card_no}/renew")
+    config.add_route("api.memberships", "/api/v1/memberships")
+    config.add_route("api.card_membership", "/api/v1/cards/{card_no}/membership")
+    config.add_route("api.card_membership_renewals", "/api/v1/cards/{card_no}/membership/renewals")
+    config.add_route("api.card_membership_cancel", "/api/v1/cards/{card_no}/membership/cancel")
     config.add_api_operations(OPERATIONS, SCHEMAS)
     config.scan(__name__)
 
@@ -86,6 +93,21 @@ OPERATIONS = [
                  ReplacementIn, status="201"),
     _card_action("api.card_pin", "setCardPin", "Set, change or reset a card's PIN", PinChangeIn),
     _card_action("api.card_renew", "renewCard", "Extend a card's validity", RenewalIn),
+    Operation("api.memberships", "post", "sellMembership",
+              "Sell a paid membership: a new card of the type, its fee settled with the tenders",
+              {"201": answer("The membership", "Membership"), "200": answer("Replay of the same sale", "Membership"),
+               **problems(401, 403, 404, 409, 413, 422)}, scope="cashier", body=MembershipSaleIn),
+    Operation("api.card_membership", "get", "getMembership", "A paid membership card's periods",
+              {"200": answer("The membership", "Membership"), **problems(401, 403, 404, 422)},
+              scope="cards.read", path=CardPath),
+    Operation("api.card_membership_renewals", "post", "renewMembership",
+              "Renew a paid membership for the type's months, its fee settled with the tenders",
+              {"201": answer("The membership", "Membership"), "200": answer("Replay of the same renewal", "Membership"),
+               **problems(401, 403, 404, 409, 413, 422)}, scope="cashier", body=MembershipRenewalIn, path=CardPath),
+    Operation("api.card_membership_cancel", "post", "cancelMembership",
+              "Cancel a paid membership: the unused days refunded pro rata to the tenders, the card cancelled",
+              {"200": answer("The membership, cancelled", "Membership"), **problems(401, 403, 404, 409, 413, 422)},
+              scope="cashier", body=MembershipCancelIn, path=CardPath),
 ]
 
 SCHEMAS = {
@@ -125,7 +147,21 @@ SCHEMAS = {
         "validity_days": {"type": "integer", "nullable": True},
         "valid_from": TIMESTAMP, "valid_to": TIMESTAMP,
         "anonymous": {"type": "boolean"}, "pin_required": {"type": "boolean"}, "active": {"type": "boolean"},
+        "partner": {"type": "string", "nullable": True, "description": "Co-branded: the partner's code"},
+        "serial_from": {"type": "integer", "nullable": True}, "serial_to": {"type": "integer", "nullable": True},
+        "membership_fee": {**DECIMAL, "nullable": True}, "membership_months": {"type": "integer", "nullable": True},
+        "membership_reminder_days": {"type": "integer", "nullable": True},
     }},
+    "Membership": {"type": "object", "properties": {
+        "card_no": {"type": "string"}, "card_type": {"type": "string"}, "member_id": {"type": "integer"},
+        "status": {"type": "string", "description": "The card's status"}, "valid_to": TIMESTAMP,
+        "refunded": {**DECIMAL, "description": "Cancellation only: what was refunded"},
+        "periods": {"type": "array", "items": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "sale_no": {"type": "string"}, "kind": {"type": "string"},
+            "status": {"type": "string"}, "starts_at": TIMESTAMP, "ends_at": TIMESTAMP, "fee": DECIMAL,
+            "settlement_id": {"type": "integer"}, "refund": DECIMAL, "cancelled_at": TIMESTAMP,
+            "reminded_at": TIMESTAMP}}},
+        "replayed": {"type": "boolean"}}},
     "CardState": {"type": "object", "properties": {
         "card_no": {"type": "string"}, "status": {"type": "string"}, "card_type": {"type": "string"},
         "member_id": {"type": "integer", "nullable": True}, "valid_from": TIMESTAMP, "valid_to": TIMESTAMP,
@@ -228,6 +264,80 @@ def renew_card(request):
     require_card_holder_write(request.dbsession, api_key_scope(outlet), card_no)
     card = lifecycle.renew_card(request.dbsession, card_no, valid_to=renewal.valid_to, days=renewal.days)
     return card_state_json(card)
+
+
+def membership_json(db, card, replayed=False, refunded=None) -> dict:
+    doc = {"card_no": card.card_no, "card_type": card.card_type.code, "member_id": card.member_id,
+           "status": card.status, "valid_to": isoformat(card.valid_to) if card.valid_to else None,
+           "periods": [{"id": period.id, "sale_no": period.sale_no, "kind": period.kind, "status": period.status,
+                        "starts_at": isoformat(period.starts_at), "ends_at": isoformat(period.ends_at),
+                        "fee": format_cents(period.fee_cents), "settlement_id": period.settlement_id,
+                        "refund": format_cents(period.refund_cents),
+                        "cancelled_at": isoformat(period.cancelled_at) if period.cancelled_at else None,
+                        "reminded_at": isoformat(period.reminded_at) if period.reminded_at else None}
+                       for period in membership.periods_of_card(db, card.id)],
+           "replayed": replayed}
+    if refunded is not None:
+        doc["refunded"] = format_cents(refunded)
+    return doc
+
+
+@view_config(route_name="api.memberships", request_method="POST", require_csrf=False, renderer="json")
+def sell_membership(request):
+    outlet = authenticate(request, "cashier")
+    body = read_body(request)
+    db = request.dbsession
+    replayed = _sale_exists(db, outlet, body.sale_no)
+    period = membership.sell_membership(db, request.plugins, request.programme, outlet, body.member_id, body.sale())
+    request.response.status = 200 if replayed else 201
+    return membership_json(db, db.get(Card, period.card_id), replayed)
+
+
+@view_config(route_name="api.card_membership", request_method="GET", require_csrf=False, renderer="json")
+def get_membership(request):
+    authenticate(request, "cards.read")
+    db = request.dbsession
+    card = _membership_card(db, read_path(request).card_no)
+    return membership_json(db, card)
+
+
+@view_config(route_name="api.card_membership_renewals", request_method="POST", require_csrf=False, renderer="json")
+def renew_membership(request):
+    outlet = authenticate(request, "cashier")
+    card_no = read_path(request).card_no
+    body = read_body(request)
+    db = request.dbsession
+    replayed = _sale_exists(db, outlet, body.sale_no)
+    period = membership.renew_membership(db, request.plugins, request.programme, outlet, card_no, body.sale())
+    request.response.status = 200 if replayed else 201
+    return membership_json(db, db.get(Card, period.card_id), replayed)
+
+
+@view_config(route_name="api.card_membership_cancel", request_method="POST", require_csrf=False, renderer="json")
+def cancel_membership(request):
+    outlet = authenticate(request, "cashier")
+    card_no = read_path(request).card_no
+    body = read_body(request)
+    db = request.dbsession
+    require_card_holder_write(db, api_key_scope(outlet), card_no)
+    cancelled = membership.cancel_membership(db, request.plugins, request.programme, card_no, reason=body.reason,
+                                             operator=body.operator, api_key_id=outlet.api_key_id)
+    card = db.scalar(select(Card).where(Card.card_no == cancelled.card_no))
+    return membership_json(db, card, cancelled.replayed, cancelled.refund_cents)
+
+
+def _sale_exists(db, outlet, sale_no) -> bool:
+    return db.scalar(select(MembershipPeriod.id).where(MembershipPeriod.outlet_id == outlet.id,
+                                                       MembershipPeriod.sale_no == sale_no)) is not None
+
+
+def _membership_card(db, card_no) -> Card:
+    card = db.scalar(select(Card).where(Card.card_no == card_no))
+    if card is None:
+        raise NotFound(f"card {card_no} is not known", {"card_no": "no such card"})
+    if card.card_type.membership_fee_cents is None:
+        raise Unprocessable(f"card {card_no} is not a paid membership", {"card_no": "not a paid membership"})
+    return card
 
 
 @view_config(route_name="api.card", request_method="GET", require_csrf=False, renderer="json")
