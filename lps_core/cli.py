@@ -128,9 +128,11 @@ def build_parser():
     plugins.add_argument("--json", action="store_true", help="print JSON, as GET /api/v1/plugins describes them")
     plugins.set_defaults(run=cmd_plugins)
 
-    drivers = commands.add_parser("drivers", help="list installed card-reader drivers, or probe a port with one "
-                                                  "(needs no database; no config file: every driver's defaults)")
-    drivers.add_argument("--probe", metavar="DRIVER", help="open --port with this driver and wait for one card")
+    drivers = commands.add_parser("drivers", help="list installed card-reader and PIN-pad drivers, or probe a port "
+                                                  "with one (needs no database; no config file: every driver's "
+                                                  "defaults)")
+    drivers.add_argument("--probe", metavar="DRIVER", help="open --port with this driver and wait for one card "
+                         "(a PIN pad: ask it to identify itself)")
     drivers.add_argument("--port", help="the device, e.g. /dev/ttyUSB0, COM3 or a pyserial URL")
     drivers.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for a card (default: 30)")
     drivers.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
@@ -324,16 +326,16 @@ def receipt_templates(registry, settings) -> list:
 
 
 def cmd_drivers(args):
-    from lps_core.contract import CardMisread
+    from lps_core.contract import CardRead, Misread, TagRead
 
     registry = _plugins_without_database(args.config)
-    drivers = registry.components.get("card_reader", {})
+    drivers = {**registry.components.get("card_reader", {}), **registry.components.get("pin_pad", {})}
     if args.probe is None:
         if args.port:
             print("lps: error: --port needs --probe DRIVER", file=sys.stderr)
             return 2
         if not drivers:
-            print("no card-reader driver is installed")
+            print("no card-reader or PIN-pad driver is installed")
             return
         print(_columns([[name, drivers[name].obj.description, f"from {drivers[name].distribution}"]
                         for name in sorted(drivers)]))
@@ -347,22 +349,30 @@ def cmd_drivers(args):
         return 2
     options = dict(option.partition("=")[::2] for option in args.option)
     try:
-        reader = drivers[args.probe].obj.open(port=args.port, **options)
+        device = drivers[args.probe].obj.open(port=args.port, **options)
     except (OSError, ValueError) as exc:
         print(f"lps: error: {args.probe} cannot open {args.port}: {exc}", file=sys.stderr)
         return 1
-    print(f"waiting up to {args.timeout:g} s for a card at {args.port}", file=sys.stderr)
     try:
-        card_no = reader.read_card(args.timeout)
-    except CardMisread as exc:
-        print(f"misread: {exc}")
-        return 1
+        if drivers[args.probe].kind == "pin_pad":  # a probe asks a pad who it is, never for a PIN
+            print(f"asking the PIN pad at {args.port} to identify itself", file=sys.stderr)
+            identity = device.identify(args.timeout)
+            print(identity if identity is not None else f"no answer within {args.timeout:g} s")
+            return 0 if identity is not None else 1
+        print(f"waiting up to {args.timeout:g} s for a card at {args.port}", file=sys.stderr)
+        read = device.read_card(args.timeout)
     finally:
-        reader.close()
-    if card_no is None:
+        device.close()
+    if isinstance(read, Misread):
+        print(f"misread: {read.reason}")
+        return 1
+    if isinstance(read, TagRead):
+        print(f"tag {read.tag_id}")
+    elif isinstance(read, CardRead):
+        print(read.card_no)
+    else:
         print(f"no card within {args.timeout:g} s")
         return 1
-    print(card_no)
 
 
 def _plugins_without_database(config_uri):

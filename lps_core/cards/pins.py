@@ -20,6 +20,7 @@ MAX_PIN_FAILURES = 5  # consecutive wrong PINs before the card is locked
 PIN_LOCKOUT = timedelta(minutes=30)
 _hasher = PasswordHasher()
 log = logging.getLogger(__name__)
+_NOT_A_PIN = object()  # what an undecodable PIN block checks as: it matches no hash
 
 
 def hash_pin(pin: str) -> str:
@@ -60,6 +61,18 @@ def verify_pin(db, card, pin, *, field="pin", now=None) -> None:
     left = MAX_PIN_FAILURES - failures
     raise Forbidden(f"wrong PIN, {left} {'try' if left == 1 else 'tries'} left",
                     {field: f"wrong PIN, {left} {'try' if left == 1 else 'tries'} left"})
+
+
+def verify_pin_block(db, card, pin_block, *, field="pin_block", now=None) -> None:
+    """verify_pin for a PIN typed on a PIN pad: `pin_block` is the contract.PinBlock the pad gave
+    (None when none was entered). A block that does not decode for this card (made for another
+    card, or damaged) counts as a wrong PIN, so it costs a try like a wrong PIN typed in. The PIN
+    decoded from the block lives only for the check and is never logged."""
+    try:
+        pin = pin_block.pin_for(card.card_no) if pin_block is not None else None
+    except ValueError:
+        pin = _NOT_A_PIN
+    verify_pin(db, card, pin, field=field, now=now)
 
 
 def _matches(pin_hash, pin) -> bool:

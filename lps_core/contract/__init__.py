@@ -7,7 +7,7 @@ It holds the hook specifications, the interfaces that what a plugin provides mus
 shared parameter parsers. Everything else in lps_core may change between releases; this may not
 without a note in the changelog. docs/plugins.md documents each hook.
 """
-from lps_core.contract.drivers import CardMisread, ICardReader, ICardReaderDriver, IDeviceSimulator
+from lps_core.contract.drivers import CardRead, ICardReader, ICardReaderDriver, IDeviceSimulator, Misread, TagRead
 from lps_core.contract.earning import BillInput, BillLine, BillPosted, BillRefunded, EarningResult, IEarningFormula
 from lps_core.contract.exchange import (
     IN,
@@ -34,19 +34,21 @@ from lps_core.contract.params import (
     parse_positive_int,
     parse_rate,
 )
+from lps_core.contract.pinpad import IPinPad, IPinPadDriver, IPinPadSimulator, PinBlock, PinNotEntered
 from lps_core.contract.promotions import IMemberFacts, IPromotion, IPromotionKind, MemberContext, PromotionContext
 from lps_core.contract.settings import OutletSettings, ProgrammeSettings, SettingsDeclaration
 from lps_core.contract.tenders import ITender, SettledTender, TakenTender, TenderContext, TenderLine, TenderRefused
 from lps_core.contract.tiers import ISetBasedTierModel, ITierModel
 
 __all__ = [
-    "BillInput", "BillLine", "BillPosted", "BillRefunded", "CardMisread", "DELIVERED", "DeliveryResult", "EarningResult",
+    "BillInput", "BillLine", "BillPosted", "BillRefunded", "CardRead", "DELIVERED", "DeliveryResult", "EarningResult",
     "ExchangeFailure", "ExchangeSettings", "IN", "ICardReader", "ICardReaderDriver", "IDeviceSimulator", "IEarningFormula",
-    "IMemberFacts", "INotificationChannel", "IPointExchange", "IPromotion", "IPromotionKind", "ISetBasedTierModel",
-    "ITender", "ITierModel", "MemberContext", "Message", "Mismatch", "OUT", "OutletSettings", "PERMANENT",
-    "PermanentFailure", "ProgrammeSettings",
+    "IMemberFacts", "INotificationChannel", "IPinPad", "IPinPadDriver", "IPinPadSimulator", "IPointExchange",
+    "IPromotion", "IPromotionKind", "ISetBasedTierModel",
+    "ITender", "ITierModel", "MemberContext", "Message", "Misread", "Mismatch", "OUT", "OutletSettings", "PERMANENT",
+    "PermanentFailure", "PinBlock", "PinNotEntered", "ProgrammeSettings",
     "PromotionContext", "Quote", "SettingsDeclaration", "SettledTender", "StatementLine", "TEMPORARY", "TakenTender",
-    "TemporaryFailure", "TenderContext", "TenderLine", "TenderRefused", "Transfer", "TransferReceipt",
+    "TagRead", "TemporaryFailure", "TenderContext", "TenderLine", "TenderRefused", "Transfer", "TransferReceipt",
     "UnknownOutcome", "format_cents", "hookimpl", "hookspec", "luhn_check_digit", "luhn_valid", "parse_amount",
     "parse_positive_int", "parse_rate",
 ]

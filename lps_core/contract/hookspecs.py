@@ -63,6 +63,11 @@ def lps_card_readers(settings, options):
 
 
 @hookspec
+def lps_pin_pads(settings, options):
+    """Return a list of objects providing IPinPadDriver; `driver.open(**options)` returns an IPinPad."""
+
+
+@hookspec
 def lps_point_exchanges(settings, options):
     """Return a list of objects providing IPointExchange, one per exchange partner. Each is switched
     on or off per outlet."""

@@ -19,6 +19,7 @@ from lps_core.contract.drivers import ICardReaderDriver
 from lps_core.contract.earning import IEarningFormula
 from lps_core.contract.exchange import IPointExchange
 from lps_core.contract.messages import INotificationChannel
+from lps_core.contract.pinpad import IPinPadDriver
 from lps_core.contract.promotions import IPromotionKind
 from lps_core.contract.settings import SettingsDeclaration
 from lps_core.contract.tenders import ITender
@@ -38,6 +39,7 @@ PROVIDERS = {
     "lps_point_exchanges": ("exchange", IPointExchange),
     "lps_notification_channels": ("channel", INotificationChannel),
     "lps_card_readers": ("card_reader", ICardReaderDriver),
+    "lps_pin_pads": ("pin_pad", IPinPadDriver),
 }
 KINDS = {kind: hook for hook, (kind, _) in PROVIDERS.items()}
 # Kinds that staff switch on or off per outlet (lps_core.plugins.switches); the others are chosen
@@ -108,6 +110,10 @@ class PluginRegistry:
     @property
     def card_readers(self):
         return self.of_kind("card_reader")
+
+    @property
+    def pin_pads(self):
+        return self.of_kind("pin_pad")
 
     @property
     def point_exchanges(self):
