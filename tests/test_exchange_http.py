@@ -18,7 +18,7 @@ from lps_core.ledger.check import find_drift
 from lps_core.ledger.models import Account, LedgerEntry
 from lps_core.outlets.models import Outlet
 from lps_core.plugins.switches import set_switch
-from lps_core.testing import PII_SETTINGS
+from lps_core.testing import PII_SETTINGS, audited, sign_in_as
 from lps_core.timeutil import utcnow
 
 lps_exchange_http = pytest.importorskip("lps_exchange_http", reason="plugins/lps-exchange-http is not installed")
@@ -275,4 +275,69 @@ def test_a_transfer_the_partner_never_booked_is_cancelled_and_a_retry_clears_its
                           status=409)
     assert balance(seed, member) == 900
     assert seed.db.scalar(select(func.count()).select_from(PointTransfer)) == 2
+    clean(seed)
+
+
+# -- the staff screens ----------------------------------------------------------------------------
+
+def staff(http_app, seed, name, roles, outlets=("all",)):
+    browser = TestApp(http_app)
+    token = sign_in_as(browser, seed, name, "a-long-password-1", list(roles), list(outlets))
+    return browser, token
+
+
+def test_staff_find_transfers_and_open_one_within_their_outlets(http_app, api, seed, member, partner):
+    api.post_json(f"{URL}/transfers", body(member, "V-1"), status=201)
+    api.post_json(f"{URL}/transfers", body(member, "V-2", "in", 400), status=201)
+    admin, _ = staff(http_app, seed, "ada", ["administrator"])
+    page = admin.get("/exchange", {"partner": PARTNER, "direction": "in"})
+    assert "V-2" in page.text and "V-1" not in page.text
+    assert "Exchanges" in admin.get("/").text  # in the navigation
+    seed.db.commit()
+    transfer_id = seed.db.scalar(select(PointTransfer.id).where(PointTransfer.reference == "V-1"))
+    detail = admin.get(f"/exchange/transfers/{transfer_id}")
+    assert "exchange_out" in detail.text and "P-1" in detail.text
+    refused = admin.get("/exchange", {"first_day": "2026-02-31"}, status=400)
+    assert 'id="search-first_day"' in refused.text and "real calendar date" in refused.text
+    spa, _ = staff(http_app, seed, "spa-boss", ["outlet_manager"], ["SPA"])
+    assert "V-1" not in spa.get("/exchange").text
+    spa.get(f"/exchange/transfers/{transfer_id}", status=403)
+    cashier, _ = staff(http_app, seed, "cashier", ["cashier"])
+    cashier.get("/exchange", status=403)
+
+
+def test_staff_reconcile_a_period_and_resolve_a_mismatch_on_the_screens(http_app, api, seed, member, partner):
+    api.post_json(f"{URL}/transfers", body(member, "W-1"), status=201)
+    del partner.bookings["out", "W-1"]
+    today = date.today().isoformat()
+    rest_manager, token = staff(http_app, seed, "rest-boss", ["outlet_manager"], ["REST"])
+    rest_manager.post("/exchange/reconciliation/run", {"csrf_token": token, "partner": PARTNER, "first_day": today,
+                                                       "last_day": today}, status=403)  # covers every outlet
+    admin, token = staff(http_app, seed, "ada", ["administrator"])
+    refused = admin.post("/exchange/reconciliation/run", {"csrf_token": token, "partner": PARTNER,
+                                                          "first_day": today, "last_day": "2000-01-01"}, status=422)
+    assert "must be on or after the first day" in refused.text
+    ran = admin.post("/exchange/reconciliation/run", {"csrf_token": token, "partner": PARTNER, "first_day": today,
+                                                      "last_day": today}, status=303)
+    report = admin.get(ran.location)
+    assert "Reconciled: 1 mismatches found." in report.text and "missing_at_partner" in report.text
+    seed.db.commit()
+    mismatch = seed.db.scalar(select(ExchangeMismatch).where(ExchangeMismatch.reference == "W-1"))
+    page = admin.get(f"/exchange/mismatches/{mismatch.id}")
+    assert 'name="points" id="points" value="100"' in page.text  # the suggestion: give the 100 points back
+    without_reason = admin.post(f"/exchange/mismatches/{mismatch.id}/resolve",
+                                {"csrf_token": token, "points": "+100", "reason": ""}, status=400)
+    assert 'aria-invalid="true"' in without_reason.text and balance(seed, member) == 900
+    auditor, auditor_token = staff(http_app, seed, "fin", ["finance_auditor"])
+    assert "M-%d" % mismatch.id in auditor.get("/exchange/reconciliation").text
+    auditor.post(f"/exchange/mismatches/{mismatch.id}/resolve",
+                 {"csrf_token": auditor_token, "points": "100", "reason": "x"}, status=403)
+    admin.post(f"/exchange/mismatches/{mismatch.id}/resolve",
+               {"csrf_token": token, "points": "+100", "reason": "Sky Miles never booked W-1"}, status=303)
+    resolved = admin.get(f"/exchange/mismatches/{mismatch.id}")
+    assert "The mismatch is resolved." in resolved.text and "Sky Miles never booked W-1" in resolved.text
+    assert balance(seed, member) == 1000
+    [entry] = audited(seed.db, "exchange.mismatch.resolve")
+    assert entry.actor_name == "ada" and entry.after["points"] == 100
+    assert len(audited(seed.db, "exchange.reconcile")) == 1
     clean(seed)

@@ -1,6 +1,6 @@
 """The staff screens: the shell (layout, session, security policy, lists, sign-in), the helpers
 every screen shares (shared.py), and one package per area: the desk, the configuration screens
-and the member screens. Services never import from here."""
+the member screens, appeals, webhooks and point exchanges. Services never import from here."""
 
 
 def includeme(config):
@@ -9,4 +9,6 @@ def includeme(config):
     config.include("lps_core.screens.config")
     config.include("lps_core.screens.members")
     config.include("lps_core.screens.appeals")
+    config.include("lps_core.screens.exchange")
+    config.include("lps_core.screens.bulk")
     config.include("lps_core.screens.webhooks")

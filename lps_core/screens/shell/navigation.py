@@ -24,11 +24,13 @@ NAV = (
     NavItem("members.approvals", _("Approvals"), Permission.MEMBERS_APPROVE),
     NavItem("appeals", _("Appeals"), Permission.MEMBERS_VIEW),
     NavItem("rewards.desk", _("Rewards"), Permission.REWARDS_REDEEM),
+    NavItem("exchange", dgettext("lps_exchange", "Exchanges"), Permission.REPORTS_VIEW),
     NavItem("config", _("Configuration"), Permission.CONFIG_MANAGE),
     NavItem("config.messages", dgettext("lps_messages", "Messages"), Permission.CONFIG_MANAGE),
     NavItem("webhooks", dgettext("lps_webhooks", "Webhooks"), Permission.CONFIG_MANAGE),
     NavItem("operators", _("Operators"), Permission.OPERATORS_MANAGE),
     NavItem("audit", _("Audit log"), Permission.AUDIT_VIEW),
+    NavItem("bulk", dgettext("lps_bulk", "Data exchange"), Permission.DATA_EXPORT),
 )
 
 
