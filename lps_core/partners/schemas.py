@@ -151,3 +151,44 @@ class PeriodForm(LenientQuery):
     period: Month | None = None
     from_: Day | None = Field(None, alias="from")
     to: Day | None = None
+
+
+# -- staff forms (every value arrives as text; blank fields are left out) --------------------------------
+
+class NewPartnerForm(LenientQuery):
+    code: Code()
+    name: Text(200)
+    kind: Literal[KINDS] = "partner"
+    joined_on: Day | None = None
+    exchange_component: Code(64) | None = None
+    outlet_code: Code() | None = None
+    outlet_name: Text(200) | None = None
+
+    def new_partner(self) -> NewPartner:
+        outlets = ()
+        if self.outlet_code:
+            outlets = (NewOutlet(self.outlet_code, self.outlet_name or self.outlet_code, "base_rate", {}),)
+        return NewPartner(self.code, self.name, self.kind, self.joined_on, self.exchange_component, outlets)
+
+
+class StandingForm(LenientQuery):
+    change: Literal["suspend", "reactivate", "end"]
+    reason: Text(500) | None = None
+
+
+class ContractForm(LenientQuery):
+    effective_from: Day
+    issue_cost_per_point: PricePerPoint
+    redeem_value_per_point: PricePerPoint
+    cobrand_share: Share = Decimal("1")
+    note: Text(500) | None = None
+
+    terms = ContractIn.terms
+
+
+class AdjustmentForm(LenientQuery):
+    direction: Literal["from_partner", "to_partner"]
+    amount: Money
+    reason: Text(500)
+
+    amount_decimal = AdjustmentIn.amount_decimal

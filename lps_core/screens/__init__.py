@@ -12,3 +12,4 @@ def includeme(config):
     config.include("lps_core.screens.exchange")
     config.include("lps_core.screens.bulk")
     config.include("lps_core.screens.webhooks")
+    config.include("lps_core.screens.partners")

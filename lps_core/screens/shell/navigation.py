@@ -25,6 +25,7 @@ NAV = (
     NavItem("appeals", _("Appeals"), Permission.MEMBERS_VIEW),
     NavItem("rewards.desk", _("Rewards"), Permission.REWARDS_REDEEM),
     NavItem("exchange", dgettext("lps_exchange", "Exchanges"), Permission.REPORTS_VIEW),
+    NavItem("partners", dgettext("lps_partners", "Partners"), Permission.PARTNERS_MANAGE),
     NavItem("config", _("Configuration"), Permission.CONFIG_MANAGE),
     NavItem("config.messages", dgettext("lps_messages", "Messages"), Permission.CONFIG_MANAGE),
     NavItem("webhooks", dgettext("lps_webhooks", "Webhooks"), Permission.CONFIG_MANAGE),
