@@ -1,0 +1,33 @@
+"""Marks a report's words for the `lps_reports` catalog: column labels, titles and the names of
+the figures stay TranslationStrings until a screen (or a staff export) translates them; the API
+and `lps report` give them in English."""
+from dataclasses import replace
+
+from pyramid.i18n import TranslationString
+
+DOMAIN = "lps_reports"
+
+
+def dgettext(domain, message) -> TranslationString:
+    """Written out with its domain, as lps_core.screens.shared.dgettext, so the catalog extractor
+    files the text in lps_reports only."""
+    return TranslationString(message, domain=domain)
+
+
+def translated(report, translate):
+    """The report with every label passed through `translate` (a request's localizer)."""
+    from lps_core.exports import Column, Table
+    from lps_core.reports.report import Chart, Figure
+
+    def columns(items):
+        return [Column(column.key, translate(column.label), column.kind) for column in items]
+
+    tables = [Table(translate(table.title), columns(table.columns), table.rows, table.totals,
+                    translate(table.totals_label), table.notes) for table in report.tables]
+    figures = [Figure(figure.key, translate(figure.label), figure.kind, figure.value) for figure in report.figures]
+    chart = report.chart and Chart(report.chart.categories,
+                                   [(translate(name), values, kind, value_kind)
+                                    for name, values, kind, value_kind in report.chart.series],
+                                   translate(report.chart.title))
+    return replace(report, title=translate(report.title), figures=figures, tables=tables, chart=chart,
+                   notes=[translate(note) for note in report.notes])
