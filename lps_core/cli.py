@@ -71,6 +71,17 @@ def build_parser():
     generate.add_argument("--prefix", help="digits the numbers start with (default: the card type's)")
     generate.add_argument("--type", dest="card_type", help="card type code (default: the first type)")
     generate.set_defaults(run=cmd_cards_generate)
+    tag = cards.add_parser("tag", help="register an RFID/NFC tag on a card: its id given, or read from a tag "
+                                       "reader at the desk (--read DRIVER --port PORT); --remove takes it off")
+    tag.add_argument("card_no")
+    tag.add_argument("tag_id", nargs="?", help="the tag's id as the reader gives it, e.g. 0A1B2C3D4E")
+    tag.add_argument("--read", metavar="DRIVER", help="read the tag from a reader with this driver, e.g. serial_rfid")
+    tag.add_argument("--port", help="the reader's device, e.g. /dev/ttyUSB0, COM3 or a pyserial URL")
+    tag.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the tag (default: 30)")
+    tag.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
+                     help="another option of the driver's open(), e.g. tag_format=decimal (repeatable)")
+    tag.add_argument("--remove", action="store_true", help="take the card's tag off it")
+    tag.set_defaults(run=cmd_cards_tag)
 
     vouchers = commands.add_parser("vouchers", help="vouchers").add_subparsers(title="vouchers commands")
     issue = vouchers.add_parser("issue", help="issue vouchers; prints one code a line")
@@ -228,6 +239,51 @@ def cmd_cards_generate(args):
     for number in numbers:
         print(number)
     print(f"{len(numbers)} unissued card numbers added to the pool", file=sys.stderr)
+
+
+def cmd_cards_tag(args):
+    from lps_core.cards.tags import register_tag, remove_tag
+
+    if sum(bool(given) for given in (args.tag_id, args.read, args.remove)) != 1:
+        print("lps: error: give a tag id, --read DRIVER --port PORT, or --remove", file=sys.stderr)
+        return 2
+    env = Environment(args.config)
+    if args.remove:
+        removed = env.transaction(lambda db: remove_tag(db, args.card_no))
+        print(f"tag {removed} removed from card {args.card_no}" if removed else f"card {args.card_no} had no tag")
+        return
+    tag_id = args.tag_id or _read_tag(env.plugins, args)
+    if tag_id is None:
+        return 1
+    card = env.transaction(lambda db: register_tag(db, args.card_no, tag_id))
+    print(f"tag {card.tag_id} registered on card {card.card_no}")
+
+
+def _read_tag(plugins, args) -> str | None:
+    """One tag read from a reader at the desk; None (said on stderr) when none was read."""
+    from lps_core.contract import TagRead
+
+    component = plugins.component("card_reader", args.read)
+    if component is None or not args.port:
+        print(f"lps: error: --read needs an installed card-reader driver and --port (installed: "
+              f"{', '.join(sorted(plugins.card_readers)) or 'none'})", file=sys.stderr)
+        return None
+    options = dict(option.partition("=")[::2] for option in args.option)
+    try:
+        reader = component.obj.open(port=args.port, **options)
+    except (OSError, ValueError) as exc:
+        print(f"lps: error: {args.read} cannot open {args.port}: {exc}", file=sys.stderr)
+        return None
+    print(f"present the tag to the reader at {args.port} (up to {args.timeout:g} s)", file=sys.stderr)
+    try:
+        read = reader.read_card(args.timeout)
+    finally:
+        reader.close()
+    if not isinstance(read, TagRead):
+        print(f"lps: error: no tag read: {getattr(read, 'reason', None) or 'not a tag, or none in time'}",
+              file=sys.stderr)
+        return None
+    return read.tag_id
 
 
 def cmd_vouchers_issue(args):

@@ -103,6 +103,8 @@ class Card(Base):
     status_reason: Mapped[str | None] = mapped_column(String(200))
     status_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("cards.id"))
+    # The RFID/NFC tag the card carries, as the tag reader's driver reads it (contract.TagRead).
+    tag_id: Mapped[str | None] = mapped_column(String(32), unique=True)
 
     card_type: Mapped[CardType] = relationship()
     member: Mapped[Member | None] = relationship()

@@ -9,7 +9,7 @@ member.
 Each look-up is one SELECT: the card with its type, holder, tier, the number of the card that
 replaced it and every balance it shows, joined on unique keys, so it costs the same at a million
 members as at a hundred (issue 11: p99 under 10 ms over HTTP, see bench/README.md). The statements
-for a card number and a phone are built once."""
+for a card number, a phone and an RFID tag id are built once."""
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -19,6 +19,7 @@ from lps_core.cards.models import Card, CardType
 from lps_core.cards.pins import pin_needed
 from lps_core.cards.products import discount_rate, validity_problem
 from lps_core.cards.services import normalize_card_no
+from lps_core.cards.tags import normalize_tag_id
 from lps_core.cashier.documents import balances_json
 from lps_core.errors import Unprocessable, ValidationFailed
 from lps_core.ledger.models import CREDIT, POINTS, STORED_VALUE, STORED_VALUE_BONUS, USES, Account
@@ -81,6 +82,8 @@ PICTURE = _picture_statement()
 BY_CARD_NO = PICTURE.where(Card.card_no == bindparam("card_no")).limit(MAX_MATCHES)
 BY_PHONE = (PICTURE.where(Member.phone_index == bindparam("phone"), NOT_RETIRED)
             .order_by(Member.name, Card.id).limit(MAX_MATCHES))
+# An RFID/NFC tag's card, through the unique index on cards.tag_id: one row at most.
+BY_TAG_ID = PICTURE.where(Card.tag_id == bindparam("tag_id"))
 
 
 def look_up(db, outlet_code, at, *, card_no=None, phone=None, name=None, tz=None) -> list[dict]:
@@ -103,6 +106,13 @@ def look_up(db, outlet_code, at, *, card_no=None, phone=None, name=None, tz=None
             PICTURE.where(func.lower(Member.name).contains(name.strip().lower(), autoescape=True),
                           NOT_RETIRED)
             .order_by(Member.name, Card.id).limit(MAX_MATCHES))
+    return [card_picture(row, outlet_code, at, tz=tz) for row in rows.all()]
+
+
+def look_up_tag(db, outlet_code, at, tag_id, *, tz=None) -> list[dict]:
+    """The card on which the tag `tag_id` (what an RFID reader's contract.TagRead gives) is
+    registered, as look_up pictures it: one match, or none when no card carries the tag."""
+    rows = db.execute(BY_TAG_ID, {"tag_id": normalize_tag_id(tag_id)})
     return [card_picture(row, outlet_code, at, tz=tz) for row in rows.all()]
 
 
