@@ -19,6 +19,7 @@ from lps_core.cards.schemas import CardTypeChangeIn, CardTypeIn
 from lps_core.cards.services import generate_pool
 from lps_core.errors import LpsError, NotFound
 from lps_core.members.models import Member, Tier
+from lps_core.outlets.models import Property
 from lps_core.operators.permissions import Permission
 from lps_core.screens.shell.lists import paginate
 from lps_core.tiers.configuration import (
@@ -30,6 +31,8 @@ from lps_core.validation import check_depth, validate
 
 MAX_POOL_BATCH = 10_000
 FLAGS = ("stored_value", "anonymous", "pin_required", "active")
+COBRAND_AND_MEMBERSHIP = ("partner", "serial_from", "serial_to", "membership_fee", "membership_months",
+                          "membership_reminder_days")
 INVALID = "the card type has invalid fields"
 
 
@@ -196,7 +199,8 @@ def new_card_type(request):
     form = {"code": "", "name": "", "prefix": "", "points_multiplier": "1", "discount_rate": "0",
             "discount_overrides": "", "deposit_bonuses": "", "initial_uses": "", "uses_outlets": "",
             "credit_limit": "", "credit_warning_ratio": "0.8", "validity_days": "", "valid_from": "", "valid_to": "",
-            "stored_value": False, "anonymous": False, "pin_required": False, "active": True}
+            "stored_value": False, "anonymous": False, "pin_required": False, "active": True,
+            **{name: "" for name in COBRAND_AND_MEMBERSHIP}}
     errors = {}
     if request.method == "POST":
         form, body = _posted_card_type(request, errors)
@@ -208,7 +212,7 @@ def new_card_type(request):
                   after=card_types.card_type_json(card_type))
             return done(request, dgettext("lps_config", "Card type created."), "config.card_type", code=card_type.code)
         invalid(request, errors)
-    return {"form": form, "errors": errors, "card_type": None}
+    return {"form": form, "errors": errors, "card_type": None, "partners": _partners(request.dbsession)}
 
 
 @view_config(route_name="config.card_type", renderer="lps_core.screens.config:templates/card_type_form.pt",
@@ -230,14 +234,14 @@ def edit_card_type(request):
                   after=card_types.card_type_json(card_type))
             return done(request, dgettext("lps_config", "Card type saved."), "config.card_type", code=card_type.code)
         invalid(request, errors)
-        return {"form": form, "errors": errors, "card_type": card_type}
+        return {"form": form, "errors": errors, "card_type": card_type, "partners": _partners(db)}
     timezone = request.programme.timezone
     form = {**{name: "" if value is None else value for name, value in before.items()},
             "discount_overrides": shown_json(before["discount_overrides"]),
             "deposit_bonuses": shown_json(before["deposit_bonuses"]),
             "uses_outlets": ", ".join(before["uses_outlets"] or ()),
             "valid_from": local_input(card_type.valid_from, timezone), "valid_to": local_input(card_type.valid_to, timezone)}
-    return {"form": form, "errors": errors, "card_type": card_type}
+    return {"form": form, "errors": errors, "card_type": card_type, "partners": _partners(db)}
 
 
 def _posted_card_type(request, errors):
@@ -247,7 +251,7 @@ def _posted_card_type(request, errors):
     form = {name: text(request, name) for name in (
         "code", "name", "prefix", "points_multiplier", "discount_rate", "discount_overrides", "deposit_bonuses",
         "initial_uses", "uses_outlets", "credit_limit", "credit_warning_ratio", "validity_days", "valid_from",
-        "valid_to")}
+        "valid_to", *COBRAND_AND_MEMBERSHIP)}
     form.update({flag: request.POST.get(flag) == "1" for flag in FLAGS})
     body = {name: form[name] for name in ("name", "prefix", "points_multiplier", "discount_rate",
                                           "credit_warning_ratio") if form[name]}
@@ -259,8 +263,17 @@ def _posted_card_type(request, errors):
         "valid_from": from_local_input(form["valid_from"], timezone),
         "valid_to": from_local_input(form["valid_to"], timezone),
         **{flag: form[flag] for flag in FLAGS},
+        "partner": form["partner"] or None, "membership_fee": form["membership_fee"] or None,
+        **{name: whole_or_text(form[name]) for name in ("serial_from", "serial_to", "membership_months",
+                                                        "membership_reminder_days")},
     })
     return form, body
+
+
+def _partners(db) -> list:
+    """The partners a card type may be co-branded with (code and name), for the form's choice."""
+    return db.execute(select(Property.code, Property.name).where(Property.kind == "partner")
+                      .order_by(Property.code)).all()
 
 
 def _json_list(form, name, errors) -> list:
