@@ -165,3 +165,28 @@ def lps_on_credit_warning(dbsession, card_id, member_id, used_cents, limit_cents
     credit_warning_ratio (once per crossing: a later charge above the threshold does not call it
     again until repayments bring usage below it). `member_id` is None for an anonymous card;
     amounts are integer cents. Raising aborts the charge, so notify through an outbox."""
+
+
+@hookspec
+def lps_on_member_approved(dbsession, member_id, card_no):
+    """Called inside the transaction once a pending member has been approved: the member is active
+    at the entry tier, their points account is open and `card_no` (a str) is their new card.
+    Not called for a rejection. Raising aborts the approval, so a listener that only notifies should
+    write to an outbox. Return nothing.
+
+    Example::
+
+        @hookimpl
+        def lps_on_member_approved(dbsession, member_id, card_no):
+            dbsession.execute(insert(crm_queue).values(member_id=member_id, card_no=card_no))
+    """
+
+
+@hookspec
+def lps_on_redemption_changed(dbsession, member_id, redemption):
+    """Called inside the transaction once a redemption of points for a reward has been made, collected
+    or cancelled. `redemption` is its view (number, outlet_code, card_no, reward_code, reward_name,
+    category, quantity, points, status, redeemed_at, collected_at, cancelled_at, cancel_reason,
+    voucher_expires_at); `status` says what happened: "awaiting_pickup" (reserved), "collected"
+    (at once or later) or "cancelled". `member_id` is None for an anonymous card. Not called when a
+    retry replays a redemption. Raising aborts the change. Return nothing."""

@@ -37,6 +37,7 @@ from lps_core.members.schemas import (
     PreferencesForm,
 )
 from lps_core.messages.outbox import enqueue
+from lps_core.plugins import plugins_of
 from lps_core.operators.access import require_member_write
 from lps_core.pii import PHONE_TEXT, phone_e164, phone_region_of
 from lps_core.timeutil import utcnow
@@ -175,7 +176,8 @@ def enrol_member(db, enrolment: Enrolment, outlet_id=None, *, force_duplicate_ph
 def approve_member(db, member_id, *, issuance="pool_then_generate", card_type_code=None, programme=None,
                    plugins=None) -> str:
     """Activate a pending member at the lowest tier, open their points account, issue a card and,
-    given the programme and the plugin registry (its promotion kinds), credit its enrolment bonuses.
+    given the programme and the plugin registry (its promotion kinds), credit its enrolment bonuses;
+    then raise lps_on_member_approved (with the plugins given, or those of the session's application).
 
     The card is of a member card type: an anonymous (bearer) card type is refused, whoever asks
     (the screens offer none, and the API is refused the same way). Without a code, the first active
@@ -198,6 +200,9 @@ def approve_member(db, member_id, *, issuance="pool_then_generate", card_type_co
     if programme is not None:
         grant_enrolment_bonus(db, plugins, programme, member_id, now)
     enqueue(db, "enrolment_approved", member_id=member_id, key=str(member_id), context={"card_no": card_no})
+    plugins = plugins or plugins_of(db)
+    if plugins is not None:
+        plugins.hook.lps_on_member_approved(dbsession=db, member_id=member_id, card_no=card_no)
     return card_no
 
 

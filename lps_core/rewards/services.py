@@ -21,6 +21,7 @@ from lps_core.ledger.models import LedgerEntry, LotAllocation, PointLot
 from lps_core.members.models import Tier
 from lps_core.messages.outbox import enqueue
 from lps_core.outlets.models import Outlet
+from lps_core.plugins import plugins_of
 from lps_core.rewards.models import (
     AWAITING_PICKUP,
     CANCELLED,
@@ -213,7 +214,16 @@ def redeem(db, outlet, request: RedeemRequest, ratio: Decimal, now=None, *, tz=N
     view = _view(db, redemption_id, points_balance=posting.balance_after)
     if view.status == AWAITING_PICKUP and card.member_id is not None:
         _tell_ready_for_pickup(db, view, card.member_id, outlet.id)
+    _announce(db, card.member_id, view)
     return view
+
+
+def _announce(db, member_id, view):
+    """Raise lps_on_redemption_changed through the plugins of the session's application or command
+    (the desk, the portal, SMS and the API call these services without handing them the plugins)."""
+    plugins = plugins_of(db)
+    if plugins is not None:
+        plugins.hook.lps_on_redemption_changed(dbsession=db, member_id=member_id, redemption=view)
 
 
 def _tell_ready_for_pickup(db, view, member_id, outlet_id):
@@ -249,7 +259,9 @@ def collect(db, number, *, outlets, now=None) -> RedemptionView:
                        {"no": "the voucher has expired"})
     redemption.status, redemption.collected_at = COLLECTED, now
     db.flush()
-    return _view(db, redemption.id)
+    view = _view(db, redemption.id)
+    _announce(db, redemption.member_id, view)
+    return view
 
 
 def cancel(db, number, reason, *, outlets, force=False, now=None) -> RedemptionView:
@@ -271,7 +283,9 @@ def cancel(db, number, reason, *, outlets, force=False, now=None) -> RedemptionV
                              note=f"cancelled redemption {number}")
     redemption.status, redemption.cancelled_at, redemption.cancel_reason = CANCELLED, now, reason
     db.flush()
-    return _view(db, redemption.id, points_balance=posting.balance_after)
+    view = _view(db, redemption.id, points_balance=posting.balance_after)
+    _announce(db, redemption.member_id, view)
+    return view
 
 
 @dataclass(frozen=True)

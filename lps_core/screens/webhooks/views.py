@@ -85,7 +85,7 @@ def new_endpoint(request):
                 errors.update(exc.fields or {"name": str(exc)})
             else:
                 audit(request, "webhook.create", ("webhook_endpoint", endpoint.id),
-                      after={**services.endpoint_fields(endpoint), "secret": "given" if values.secret else "made"})
+                      after={**services.endpoint_fields(endpoint), "signing_key": "given" if values.secret else "made"})
                 request.override_renderer = TEMPLATE.format("endpoint_secret")
                 return _secret_page(request, endpoint, secret, made=not values.secret)
         invalid(request, errors)
@@ -135,7 +135,7 @@ def replace_secret(request):
         request.tm.doom()
         return done(request, str((exc.fields or {}).get("secret") or exc), "webhooks.endpoint", id=endpoint.id)
     audit(request, "webhook.secret", ("webhook_endpoint", endpoint.id),
-          after={"secret": "given" if given else "made"})
+          after={"signing_key": "given" if given else "made"})
     return _secret_page(request, endpoint, secret, made=not given)
 
 
