@@ -163,3 +163,54 @@ def test_a_pin_entry_can_wait_for_the_guest_while_the_till_waits(pin_card, pad_a
         assert pad.request_pin(pin_card, timeout=10).pin_for(pin_card) == "2468"
     finally:
         typing.join()
+
+
+# -- lps drivers ------------------------------------------------------------------------------------
+
+def probe(tmp_path, driver, *extra):
+    return subprocess.Popen([LPS, "-c", str(tmp_path / "none.ini"), "drivers", "--probe", driver, *extra],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_drivers_lists_the_tag_reader_and_the_pin_pad(tmp_path):
+    listing = subprocess.run([LPS, "-c", str(tmp_path / "none.ini"), "drivers"], capture_output=True, text=True,
+                             timeout=120).stdout
+    assert {"serial_magstripe", "serial_pinpad", "serial_rfid"} <= {line.split()[0] for line in listing.splitlines()}
+    assert "from lps-pinpad" in listing and "from lps-rfid-reader" in listing
+
+
+def test_drivers_probe_prints_the_tag_read(tmp_path, plugins):
+    socket = PtySocket(str(tmp_path))
+    simulator = plugins.component("card_reader", "serial_rfid").obj.simulator(socket.master)
+    try:
+        process = probe(tmp_path, "serial_rfid", "--port", socket.path, "--timeout", "20")
+        deadline = time.monotonic() + 60
+        while process.poll() is None and time.monotonic() < deadline:
+            simulator.present(TAG)
+            time.sleep(0.2)
+        stdout, _ = process.communicate(timeout=60)
+    finally:
+        simulator.close()
+        socket.close()
+    assert (process.returncode, stdout) == (0, f"tag {TAG}\n")
+
+
+def test_drivers_probe_asks_a_pin_pad_who_it_is_and_never_for_a_pin(tmp_path, plugins):
+    socket = PtySocket(str(tmp_path))
+    simulator = plugins.component("pin_pad", "serial_pinpad").obj.simulator(socket.master)
+    try:
+        stdout, stderr = probe(tmp_path, "serial_pinpad", "--port", socket.path, "--timeout", "20").communicate(
+            timeout=60)
+        assert stdout == "LPS-SIM-PAD;1.0\n"
+        assert "asking the PIN pad" in stderr
+        assert simulator.requests == ["I"]
+    finally:
+        simulator.close()
+        socket.close()
+    silent_socket = PtySocket(str(tmp_path), "ttyLPS1")
+    try:
+        process = probe(tmp_path, "serial_pinpad", "--port", silent_socket.path, "--timeout", "1")
+        stdout, _ = process.communicate(timeout=60)
+        assert (process.returncode, stdout) == (1, "no answer within 1 s\n")
+    finally:
+        silent_socket.close()
