@@ -2,7 +2,7 @@
 cards, status changes, replacing a lost card, PIN changes and resets, and renewal of its validity."""
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from lps_core.cards.models import Card
 from lps_core.cards.pins import hash_pin, verify_pin
@@ -18,6 +18,7 @@ from lps_core.cards.services import (
 )
 from lps_core.errors import Conflict, NotFound, Unprocessable, ValidationFailed
 from lps_core.ledger.models import Account
+from lps_core.members.models import Member
 from lps_core.timeutil import as_utc, isoformat, utcnow
 
 # Which status a staff member may move a card to, from each status. "replaced" is reached only by
@@ -90,7 +91,15 @@ def change_status(db, raw_card_no, status, reason, *, now=None) -> Card:
                        + _replaced_hint(db, card), {"status": f"not allowed from {card.status}"})
     card.status, card.status_reason, card.status_changed_at = status, reason, now or utcnow()
     db.flush()
+    _member_changed(db, card.member_id)
     return card
+
+
+def _member_changed(db, member_id):
+    """A member's cards are part of the member the website syncs (lps_core.website.sync): a change
+    of one moves the member's change stamp."""
+    if member_id is not None:
+        db.execute(update(Member).where(Member.id == member_id).values(updated_at=func.now()))
 
 
 def replace_card(db, raw_card_no, reason, *, new_card_no=None, outlet_id=None, now=None) -> Card:
@@ -113,6 +122,7 @@ def replace_card(db, raw_card_no, reason, *, new_card_no=None, outlet_id=None, n
     db.execute(update(Account).where(Account.card_id == old.id).values(card_id=new_id))
     old.status, old.status_reason, old.status_changed_at, old.replaced_by_id = "replaced", reason, now, new_id
     db.flush()
+    _member_changed(db, old.member_id)
     return db.get(Card, new_id)
 
 

@@ -1,7 +1,7 @@
 """Settlements: a bill paid at an outlet with a member card, its tenders and its refunds."""
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, DateTime, ForeignKey, String, UniqueConstraint, func
+from sqlalchemy import JSON, BigInteger, CheckConstraint, DateTime, ForeignKey, Index, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lps_core.db.meta import Base
@@ -15,6 +15,7 @@ class Settlement(Base):
     __table_args__ = (
         UniqueConstraint("outlet_id", "bill_no", name="uq_settlements_outlet_bill_no"),
         CheckConstraint("discount_cents >= 0 AND charged_cents = gross_cents - discount_cents", name="amounts"),
+        Index("ix_settlements_updated_at_id", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -38,6 +39,10 @@ class Settlement(Base):
     api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"))
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # The change stamp the website syncs by (lps_core.website.sync): the database's now() when the
+    # bill is settled, moved again by each refund of it.
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=func.now(),
+                                                 server_default=func.now(), onupdate=func.now())
 
 
 class SettlementTender(Base):

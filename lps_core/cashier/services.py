@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
 from lps_core.cards import cobrand
@@ -207,6 +207,7 @@ def refund_settlement(db, plugins, outlet, settlement_id, request: RefundRequest
         tenders=returned, reason=request.reason, operator=request.operator, fingerprint=fingerprint,
         api_key_id=outlet.api_key_id, created_at=utcnow(),
     ).returning(SettlementRefund.id))
+    db.execute(update(Settlement).where(Settlement.id == settlement.id).values(updated_at=func.now()))  # resynced
     cobrand.record_settlement_refund(db, settlement, refund_id, refunded, amount, utcnow())
     return Result(refund_id, False)
 

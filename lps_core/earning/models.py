@@ -12,7 +12,10 @@ class Bill(Base):
     Its ledger entries (the earning and any reversals) point back to it through bill_id."""
 
     __tablename__ = "bills"
-    __table_args__ = (UniqueConstraint("outlet_id", "bill_no", name="uq_bills_outlet_bill_no"),)
+    __table_args__ = (
+        UniqueConstraint("outlet_id", "bill_no", name="uq_bills_outlet_bill_no"),
+        Index("ix_bills_updated_at_id", "updated_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id"))
@@ -30,6 +33,10 @@ class Bill(Base):
     # The API key that posted it (None at the desk): with the outlet, time and content, its audit record.
     api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # The change stamp the website syncs by (lps_core.website.sync): the database's now() when the
+    # bill is posted, moved again by each refund of it.
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=func.now(),
+                                                 server_default=func.now(), onupdate=func.now())
 
 
 class BillRefund(Base):

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 
 from lps_core.cards.lifecycle import card_for_purpose
 from lps_core.components import ITierLookup
@@ -238,6 +238,7 @@ def reverse_bill(db, plugins, outlet: OutletContext, bill_id, *, amount_cents=No
         bill_id=bill.id, refund_no=refund_no, amount_cents=amount_cents, points=points, entry_id=entry_id,
         fingerprint=fingerprint, api_key_id=outlet.api_key_id, created_at=utcnow(),
     ).returning(BillRefund.id))
+    db.execute(update(Bill).where(Bill.id == bill.id).values(updated_at=func.now()))  # the website resyncs it
     if balance is None:
         balance = _points_balance_of_member_bill(db, bill)
     qualifying = _qualifying_taken_back(bill, refunded_cents, amount_cents)

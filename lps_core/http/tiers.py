@@ -177,10 +177,15 @@ def list_tiers(request):
 def member_tier(request):
     authenticate(request, "cards.read")
     member_id = read_path(request).id
-    status = tiers.member_tier_status(request.dbsession, request.lps_settings, member_id)
+    return member_tier_json(tiers.member_tier_status(request.dbsession, request.lps_settings, member_id))
+
+
+def member_tier_json(status):
+    """A member's tier status (lps_core.tiers.services.member_tier_status) as the MemberTier schema
+    shows it; the website's API answers the same."""
     floor, next_tier = status["floor"], status["next"]
     return {
-        "member_id": member_id,
+        "member_id": status["member_id"],
         "status": status["status"],
         "tier": tier_json(status["tier"], full=True),
         "since": isoformat(status["since"]) if status["since"] else None,

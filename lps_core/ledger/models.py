@@ -48,6 +48,8 @@ class LedgerEntry(Base):
     """One change of one account. Never updated, never deleted: a correction is a new entry."""
 
     __tablename__ = "ledger_entries"
+    # The website syncs entries by when they were written (lps_core.website.sync): they never change.
+    __table_args__ = (Index("ix_ledger_entries_created_at_id", "created_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)

@@ -7,7 +7,7 @@ its share back, and no plugin switch turns them off."""
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import BigInteger, Date, Integer, bindparam, func, select, true, union_all, update
+from sqlalchemy import BigInteger, Date, Integer, bindparam, column, func, select, table, true, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from lps_core.ledger.services import Rider
@@ -81,13 +81,20 @@ def record_activity(db, member_id, occurred_at, *, points=0, spend_cents=0, nigh
 
 
 def _touch_member_statement(member_id=None, at=None):
-    """last_activity_at only moves forward: it drives dormancy and inactivity expiry."""
-    members = Member.__table__
+    """last_activity_at only moves forward: it drives dormancy and inactivity expiry. It is not a
+    change of the member the website syncs (lps_core.website.sync), so the statement names the
+    table without members.updated_at's onupdate: the stamp keeps its value, and the earn
+    statement carries nothing more (psycopg caches statements up to 4,096 characters)."""
+    members = _TOUCHED
     member_id = bindparam("touch_member_id") if member_id is None else member_id
     at = bindparam("touch_at") if at is None else at
     return (update(members).where(members.c.id == member_id)
             .where((members.c.last_activity_at.is_(None)) | (members.c.last_activity_at < at))
             .values(last_activity_at=at))
+
+
+# The columns of members that the touch reads and writes, without the table's column defaults.
+_TOUCHED = table("members", column("id", Integer), column("last_activity_at", Member.__table__.c.last_activity_at.type))
 
 
 _TOUCH_MEMBER = _touch_member_statement()

@@ -3,7 +3,20 @@ preferences and the contact log."""
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Date, DateTime, ForeignKey, Numeric, String, Text, UniqueConstraint, func
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lps_core.db.meta import Base
@@ -48,6 +61,7 @@ class Member(Base):
     __table_args__ = (
         CheckConstraint("status IN ('pending', 'active', 'dormant', 'suspended', 'closed', 'rejected')", name="status"),
         CheckConstraint("channel IN ('desk', 'web')", name="channel"),
+        Index("ix_members_updated_at_id", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -77,6 +91,10 @@ class Member(Base):
     last_activity_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The language of the member's messages ("zh_CN", "en"); None: lps.messages.default_language.
     language: Mapped[str | None] = mapped_column(String(10))
+    # The change stamp the website syncs by (lps_core.website.sync): every INSERT and UPDATE made
+    # through SQLAlchemy sets it to the database's now(). Moving last_activity_at alone keeps it.
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=func.now(),
+                                                 server_default=func.now(), onupdate=func.now())
 
     tier: Mapped[Tier | None] = relationship(foreign_keys=[tier_id])
 

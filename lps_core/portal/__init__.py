@@ -23,3 +23,4 @@ def includeme(config):
     config.add_route("portal.lost", "/portal/profile/lost")
     config.add_route("portal.inbox", "/portal/inbox")
     config.scan("lps_core.portal.views")
+    config.include("lps_core.portal.handover")  # the website's handover (docs/website.md)

@@ -8,6 +8,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     UniqueConstraint,
@@ -63,6 +64,7 @@ class Redemption(Base):
         UniqueConstraint("outlet_id", "request_no", name="uq_redemptions_outlet_request_no"),
         CheckConstraint("status IN ('collected', 'awaiting_pickup', 'cancelled')", name="status"),
         CheckConstraint("quantity > 0", name="quantity_positive"),
+        Index("ix_redemptions_updated_at_id", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -81,3 +83,7 @@ class Redemption(Base):
     collected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
+    # The change stamp the website syncs by (lps_core.website.sync): set by the database on every
+    # INSERT and UPDATE made through SQLAlchemy (pick-up, cancellation).
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=func.now(),
+                                                 server_default=func.now(), onupdate=func.now())
