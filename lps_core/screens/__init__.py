@@ -12,4 +12,5 @@ def includeme(config):
     config.include("lps_core.screens.exchange")
     config.include("lps_core.screens.bulk")
     config.include("lps_core.screens.webhooks")
+    config.include("lps_core.screens.reports")
     config.include("lps_core.screens.partners")
