@@ -112,7 +112,8 @@ def apply(db, rows, context) -> int:
         for values, row in zip(new, adds):
             if row.values["member_id"]:
                 values.update(issue_values(types[row.values["card_type"]], now))
-        ids = db.scalars(insert(Card).returning(Card.id, sort_by_parameter_order=True), new).all()
+        ids = db.scalars(insert(Card.__table__).returning(Card.__table__.c.id, sort_by_parameter_order=True),
+                         new).all()
         for card_id, row in zip(ids, adds):
             if row.values["member_id"]:
                 open_card_accounts(db, card_id, types[row.values["card_type"]], now)

@@ -10,7 +10,18 @@ from datetime import date
 from sqlalchemy import String, bindparam, func, insert, select, type_coerce, update
 
 from lps_core.bulk.models import ADD, APPLY, CHANGE, SKIP, TARGET, UNCHANGED
-from lps_core.bulk.rows import Previewed, basis_of, checked, chunks, diff_of, error_row, jsonable, mark_duplicates
+from lps_core.bulk.rows import (
+    Previewed,
+    basis_of,
+    checked,
+    chunks,
+    diff_of,
+    error_row,
+    insert_rows,
+    jsonable,
+    mark_duplicates,
+    reserve_ids,
+)
 from lps_core.bulk.schemas import MemberRow
 from lps_core.ledger.models import POINTS, Account
 from lps_core.members.models import Member, Tier
@@ -19,7 +30,8 @@ from lps_core.pii import keys_of, phone_e164
 
 NOUN = "member"
 FIELDS = ("name", "phone", "email", "birthday", "gender", "id_number", "address")
-PHONE_INDEX = type_coerce(Member.__table__.c.phone_index, String)  # compared with hashes made here
+MEMBERS = Member.__table__
+PHONE_INDEX = type_coerce(MEMBERS.c.phone_index, String)  # compared with hashes made here
 CLOSED = ("closed", "rejected")
 
 
@@ -119,6 +131,7 @@ def _classify(row_no, raw, member_id, values, phone_hash, by_phone, by_email, kn
         return row
     if matches:
         return _compared(row_no, payload, matches[0], known[matches[0]], values, ("member", matches[0]))
+    payload["blind_index"] = phone_hash  # the phone's blind index, made once: the insert needs it
     errors = {}
     if "name" not in values:
         errors["name"] = "is required for a new member"
@@ -139,7 +152,6 @@ def _compared(row_no, payload, member_id, state, values, key) -> Previewed:
 def stale(db, rows, context) -> dict:
     """{row number: why} for the rows whose member changed since the preview, or whose new member
     has since been enrolled by someone else (the phone number or e-mail address now matches)."""
-    keys = keys_of(db.get_bind().dialect)
     found = {}
     changes = [row for row in rows if row.action == CHANGE]
     current = states(db, [row.target_id for row in changes])
@@ -147,7 +159,7 @@ def stale(db, rows, context) -> dict:
         if row.target_id not in current or basis_of(current[row.target_id]) != row.basis:
             found[row.row_no] = f"member {row.target_id} changed since the preview"
     adds = [row for row in rows if row.action == ADD]
-    phones = {keys.index("phone", row.values["phone"]): row.row_no for row in adds if row.values.get("phone")}
+    phones = {row.blind_index: row.row_no for row in adds if row.blind_index}
     for index in holders_of_phones(db, phones):
         found[phones[index]] = "a member with this phone number was enrolled since the preview"
     emails = {row.values["email"].lower(): row.row_no for row in adds
@@ -163,14 +175,22 @@ def apply(db, rows, context) -> int:
     if adds:
         entry_tier = db.scalar(select(Tier.id).where(Tier.retired_at.is_(None)).order_by(Tier.rank).limit(1))
         now = context.now
-        new = [{"name": row.values["name"], "phone": row.values.get("phone"), "phone_index": row.values.get("phone"),
+        postgresql = db.get_bind().dialect.name == "postgresql"
+        new = [{"name": row.values["name"], "phone": row.values.get("phone"),
+                "phone_index": row.blind_index if postgresql else row.values.get("phone"),
                 "email": row.values.get("email"), "birthday": _date(row.values.get("birthday")),
                 "gender": row.values.get("gender", "unspecified"), "id_number": row.values.get("id_number"),
                 "id_number_index": row.values.get("id_number"), "address": row.values.get("address"),
                 "channel": "web", "status": "active", "created_at": now, "approved_at": now, "tier_id": entry_tier,
                 "tier_since": now} for row in adds]
-        ids = db.scalars(insert(Member).returning(Member.id, sort_by_parameter_order=True), new).all()
-        db.execute(insert(Account), [{"kind": POINTS, "member_id": member_id, "balance": 0} for member_id in ids])
+        if postgresql:  # COPY with ids taken from the sequence first, the blind indexes made at preview
+            ids = reserve_ids(db, MEMBERS, len(new))
+            insert_rows(db, MEMBERS, [{"id": member_id, **values} for member_id, values in zip(ids, new)],
+                        hashed=("phone_index",))
+        else:
+            ids = db.scalars(insert(MEMBERS).returning(MEMBERS.c.id, sort_by_parameter_order=True), new).all()
+        insert_rows(db, Account.__table__, [{"kind": POINTS, "member_id": member_id, "balance": 0}
+                                            for member_id in ids])
     if changes:
         current = states(db, [row.target_id for row in changes])
         statement = update(Member.__table__).where(Member.__table__.c.id == bindparam("target")).values(

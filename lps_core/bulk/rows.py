@@ -5,6 +5,8 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from sqlalchemy import JSON, insert, text
+
 from lps_core.bulk.models import ADD, APPLY, CHANGE, CONFLICT, ERROR, SKIP, UNCHANGED
 from lps_core.errors import LpsError
 from lps_core.validation import validate
@@ -43,6 +45,7 @@ class ToApply:
     target_id: int | None
     basis: str | None
     values: dict
+    blind_index: str | None = None  # a new member's phone number, hashed at preview
 
 
 def basis_of(values: dict) -> str:
@@ -103,3 +106,40 @@ def effective_action(action, base_action, resolution) -> str | None:
     if action == CONFLICT and resolution and resolution != SKIP:
         return base_action if base_action in (ADD, CHANGE) else None
     return None
+
+
+def insert_rows(db, table, rows: list[dict], *, hashed=()) -> None:
+    """Insert plain rows (every row with the same keys). On PostgreSQL with COPY, the fastest way in:
+    each value goes through its column type's bind processing here (personal data is encrypted,
+    JSON written), except the `hashed` columns, blind indexes already computed by the caller. On
+    SQLite, one executemany INSERT (its types do the same; `hashed` columns hold plain values there).
+
+    COPY skips insertmanyvalues, whose 1,000-row statements psycopg parses on the client: for
+    100,000 members that parsing alone took longer than the copy."""
+    if not rows:
+        return
+    if db.get_bind().dialect.name != "postgresql":
+        db.execute(insert(table), rows)
+        return
+    dialect = db.get_bind().dialect
+    names = list(rows[0])
+    converters = []
+    for name in names:
+        column = table.c[name]
+        if name in hashed:
+            converters.append(None)
+        elif isinstance(column.type, JSON):
+            converters.append(lambda value: None if value is None else json.dumps(value, default=str))
+        else:
+            converters.append(column.type.bind_processor(dialect))
+    cursor = db.connection().connection.dbapi_connection.cursor()
+    with cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([value if convert is None or value is None else convert(value)
+                            for convert, value in zip(converters, (row[name] for name in names))])
+
+
+def reserve_ids(db, table, count) -> list[int]:
+    """`count` new ids of `table` (PostgreSQL: from its sequence, for rows written with COPY)."""
+    return list(db.scalars(text(f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) "
+                                "FROM generate_series(1, :count)"), {"count": count}))

@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, select, update
 
 from lps_core.audit.services import record
 from lps_core.bulk import cards, members, points
@@ -33,7 +33,7 @@ from lps_core.bulk.models import (
     ImportBatch,
     ImportRow,
 )
-from lps_core.bulk.rows import CHUNK, ToApply, chunks, effective_action
+from lps_core.bulk.rows import CHUNK, ToApply, chunks, effective_action, insert_rows
 from lps_core.bulk.schemas import READ_ONLY_COLUMNS, REQUIRED_COLUMNS, ROW_SCHEMAS
 from lps_core.errors import Conflict, LpsError, NotFound, Unprocessable, ValidationFailed
 from lps_core.timeutil import utcnow
@@ -98,7 +98,7 @@ def preview_import(db, *, kind, content: bytes, file_name: str, actor, encoding=
     batch.applied_through, batch.applied_rows, batch.confirmed_at, batch.confirmed_by = 0, 0, None, None
     db.flush()
     for chunk in chunks(previewed):
-        db.execute(insert(ROWS), [{
+        insert_rows(db, ROWS, [{
             "batch_id": batch.id, "row_no": row.row_no, "action": row.action, "base_action": row.base_action,
             "target_id": row.target_id, "problems": row.problems, "resolution": None, "basis": row.basis,
             "payload": json.dumps(row.payload, ensure_ascii=False, default=str)} for row in chunk])
@@ -197,7 +197,7 @@ def _to_apply(db, batch, after_row=0, limit=None) -> tuple[list[ToApply], int, b
         if row.resolution and row.resolution.startswith(TARGET):
             target_id = int(row.resolution[len(TARGET):])
             basis = payload["candidates"][str(target_id)]["basis"]
-        found.append(ToApply(row.row_no, action, target_id, basis, payload["values"]))
+        found.append(ToApply(row.row_no, action, target_id, basis, payload["values"], payload.get("blind_index")))
     return found, rows[-1].row_no if rows else after_row, bool(limit) and len(rows) == limit
 
 
