@@ -10,6 +10,7 @@ from lps_core.errors import ConfigurationError, LpsError
 from lps_core.exchange.commands import add_exchange_commands
 from lps_core.messages.commands import add_message_commands
 from lps_core.operators.roles import ROLES
+from lps_core.plugins.scaffold.commands import add_scaffold_commands
 
 DEFAULT_CONFIG = "config/development.ini"
 
@@ -138,6 +139,8 @@ def build_parser():
                                                   "provide with their origin and default switch")
     plugins.add_argument("--json", action="store_true", help="print JSON, as GET /api/v1/plugins describes them")
     plugins.set_defaults(run=cmd_plugins)
+
+    add_scaffold_commands(commands)
 
     drivers = commands.add_parser("drivers", help="list installed card-reader and PIN-pad drivers, or probe a port "
                                                   "with one (needs no database; no config file: every driver's "
