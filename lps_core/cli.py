@@ -6,6 +6,7 @@ import sys
 from importlib.metadata import PackageNotFoundError, version
 
 from lps_core.apikeys.scopes import DEFAULT_SCOPES, SCOPES
+from lps_core.bulk.commands import add_bulk_commands
 from lps_core.errors import ConfigurationError, LpsError
 from lps_core.exchange.commands import add_exchange_commands
 from lps_core.messages.commands import add_message_commands
@@ -134,6 +135,8 @@ def build_parser():
     add_exchange_commands(commands)
 
     add_message_commands(commands)
+
+    add_bulk_commands(commands)
 
     plugins = commands.add_parser("plugins", help="list installed plugins and, by kind, the components they "
                                                   "provide with their origin and default switch")
