@@ -92,6 +92,7 @@ def report(db, name, **filters):
     filters.setdefault("period", "range")
     filters.setdefault("from", (utcnow() - timedelta(days=10)).date().isoformat())
     filters.setdefault("to", (utcnow() + timedelta(days=1)).date().isoformat())
+    filters = {key: value for key, value in filters.items() if value is not None}  # None: left out
     db.rollback()  # a fresh snapshot: what the app committed
     model = TransactionFilters.model_validate(filters)
     from zoneinfo import ZoneInfo
@@ -227,3 +228,77 @@ def test_outlet_and_period_filters(seed, postings):
     assert report(db, "sales", period="day", date=tomorrow, **{"from": None, "to": None})["totals"]["bills"] == 0
     points = report(db, "points", outlet="REST")
     assert points["totals"]["issued"] == 365 and points["totals"]["outstanding"] == 345
+
+
+# --- The API: the same figures as JSON, CSV and XLSX; bad filters named -------------------------------
+
+def api(testapp, key, name, status=200, **params):
+    params.setdefault("period", "range")
+    params.setdefault("from", (utcnow() - timedelta(days=10)).date().isoformat())
+    params.setdefault("to", (utcnow() + timedelta(days=1)).date().isoformat())
+    params = {key_: value for key_, value in params.items() if value is not None}  # None: left out
+    return testapp.get(f"/api/v1/reports/{name}", params, headers={"Authorization": f"Bearer {key}"}, status=status)
+
+
+def csv_totals(body: bytes) -> dict:
+    assert body.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    header = next(index for index, row in enumerate(rows) if row and row[0] not in ("",) and len(row) > 1)
+    return dict(zip(rows[header], rows[header + 1]))
+
+
+def xlsx_totals(body: bytes) -> dict:
+    sheet = load_workbook(io.BytesIO(body))["Totals"]
+    header = next(row for row in sheet.iter_rows() if len([cell for cell in row if cell.value is not None]) > 1)
+    values = sheet[header[0].row + 1]
+    return {cell.value: values[index].value for index, cell in enumerate(header)}
+
+
+@pytest.mark.parametrize("name", ["sales", "points", "stored-value", "credit", "transactions", "products"])
+def test_the_api_gives_the_same_figures_as_json_csv_and_xlsx(testapp, seed, postings, name):
+    key = seed.api_key("REST", scopes=["reports"])
+    answer = api(testapp, key, name).json
+    assert answer["report"] == name and answer["totals"]
+    by_csv = csv_totals(api(testapp, key, name, format="csv").body)
+    by_xlsx = xlsx_totals(api(testapp, key, name, format="xlsx").body)
+    assert len(by_csv) == len(by_xlsx) == len(answer["totals"])
+    for (key_, value), text, cell in zip(answer["totals"].items(), by_csv.values(), by_xlsx.values()):
+        assert str(value) == text, key_
+        assert Decimal(str(cell)) == Decimal(str(value)), key_
+    if name == "sales":
+        assert (answer["totals"]["net"], by_csv["Net charged"], by_xlsx["Net charged"]) == ("675.00", "675.00",
+                                                                                             Decimal("675"))
+        workbook = load_workbook(io.BytesIO(api(testapp, key, name, format="xlsx").body))
+        rows = list(workbook["Sales per outlet"].iter_rows(values_only=True))
+        assert rows[-1][0] == "Total" and rows[-1][6] == Decimal("675")
+
+
+def test_the_api_needs_the_reports_scope(testapp, seed):
+    api(testapp, seed.api_key("REST", scopes=["transactions"]), "sales", status=403)
+    testapp.get("/api/v1/reports/sales", status=401)
+
+
+@pytest.mark.parametrize("params, field", [
+    ({"period": "week"}, "period"),
+    ({"from": None}, "from"),
+    ({"from": "2026-02-30"}, "from"),
+    ({"to": "2020-01-01", "from": "2020-02-01"}, "to"),
+    ({"outlet": "NOPE"}, "outlet"),
+    ({"partner": "T"}, "partner"),
+    ({"property": "bad code!"}, "property"),
+    ({"format": "pdf"}, "format"),
+    ({"group_by": "day", "from": "2020-01-01", "to": "2022-01-01"}, "group_by"),
+    ({"period": "day", "date": "2026-11", "from": None, "to": None}, "date"),
+    ({"colour": "red"}, "colour"),
+])
+def test_bad_filters_are_400_naming_the_field(testapp, seed, params, field):
+    answer = api(testapp, seed.api_key("REST", scopes=["reports"]), "sales", status=400, **params)
+    assert field in answer.json["fields"], answer.json
+
+
+def test_transactions_filters_over_the_api(testapp, seed, postings):
+    key = seed.api_key("REST", scopes=["reports"])
+    answer = api(testapp, key, "transactions", kind="refund").json
+    assert answer["page"]["total"] == 1 and answer["tables"][0]["rows"][0]["amount"] == "130.00"
+    assert api(testapp, key, "transactions", status=400, min_amount="1.234").json["fields"].keys() == {"min_amount"}
+    assert api(testapp, key, "sales", status=400, kind="refund").json["fields"].keys() == {"kind"}
