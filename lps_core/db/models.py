@@ -25,3 +25,4 @@ from lps_core.partners.models import PartnerBenefitCost, PartnerContract  # noqa
 from lps_core.bulk.models import ImportBatch, ImportRow  # noqa: F401
 from lps_core.webhooks.models import WebhookDelivery, WebhookEndpoint  # noqa: F401
 from lps_core.website.models import PortalHandover, WebsiteSignUp  # noqa: F401
+from lps_core.reports.models import REPORT_INDEXES  # noqa: F401
