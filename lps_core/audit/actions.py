@@ -60,6 +60,7 @@ ACTIONS = {
     "outlet.edit": dgettext("lps_config", "Outlet edited"),
     "outlet.rule_version": dgettext("lps_config", "Earning rule changed"),
     "outlet.receipt_layout": dgettext("lps_config", "Receipt layout changed"),
+    "outlet.receipt_printer": dgettext("lps_config", "Receipt printer changed"),
     "tier.create": dgettext("lps_config", "Tier created"),
     "tier.edit": dgettext("lps_config", "Tier edited"),
     "tier.reorder": dgettext("lps_config", "Tiers reordered"),

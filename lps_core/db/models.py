@@ -12,7 +12,7 @@ from lps_core.members.models import ContactLogEntry, FamilyMember, Member, Membe
 from lps_core.messages.models import MessageConsent, MessageTemplate, OutboxMessage  # noqa: F401
 from lps_core.operators.models import LoginFailure, Operator, OperatorScope  # noqa: F401
 from lps_core.outlets.models import Outlet, Property  # noqa: F401
-from lps_core.receipts.models import ReceiptLayout, ReceiptPrint  # noqa: F401
+from lps_core.receipts.models import ReceiptLayout, ReceiptPrint, ReceiptPrinter  # noqa: F401
 from lps_core.rewards.models import Redemption, Reward  # noqa: F401
 from lps_core.tiers.models import MemberActivity, TierChange, TierEvaluation  # noqa: F401
 from lps_core.vouchers.models import Voucher  # noqa: F401

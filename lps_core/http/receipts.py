@@ -1,5 +1,6 @@
-"""Receipt API views: an outlet's receipt layout (scope outlets.manage), and printing a
-settlement's receipt with the list of its prints (scope cashier). Thin: read the input through its
+"""Receipt API views: an outlet's receipt layout and thermal printer (scope outlets.manage), and
+printing a settlement's receipt, as a page or on the outlet's printer, with the list of its prints
+(scope cashier). Thin: read the input through its
 operation's schema, call a service, shape.
 A receipt prints in the language of the staff member's screen (request.locale_name: the language
 switch's cookie, else the browser's Accept-Language)."""
@@ -11,10 +12,12 @@ from lps_core.earning.rules import outlet_id_of
 from lps_core.http.document import answer, problems
 from lps_core.http.operations import Operation, read_body, read_path, read_query
 from lps_core.http.request import authenticate
+from lps_core.receipts import printers
 from lps_core.receipts import services as receipts
 from lps_core.receipts.presentation import RECEIPT_CSP, receipt_translator
-from lps_core.receipts.schemas import OutletPath, ReceiptLayoutIn, ReceiptQuery
+from lps_core.receipts.schemas import BAUDRATES, OutletPath, ReceiptLayoutIn, ReceiptPrinterIn, ReceiptQuery
 from lps_core.receipts.services import FIELDS, PAPERS
+from lps_core.receipts.thermal import PAPERS as THERMAL_PAPERS
 from lps_core.timeutil import isoformat
 
 
@@ -22,6 +25,8 @@ def includeme(config):
     config.add_route("api.receipt_layout", "/api/v1/outlets/{code}/receipt-layout")
     config.add_route("api.settlement_receipt", "/api/v1/settlements/{id}/receipt")
     config.add_route("api.settlement_receipt_prints", "/api/v1/settlements/{id}/receipt/prints")
+    config.add_route("api.receipt_printer", "/api/v1/outlets/{code}/receipt-printer")
+    config.add_route("api.settlement_receipt_print", "/api/v1/settlements/{id}/receipt/print")
     config.add_api_operations(OPERATIONS, SCHEMAS)
     config.scan(__name__)
 
@@ -42,6 +47,22 @@ OPERATIONS = [
               description="Every call records a print. The first is the original; every later one is marked COPY "
                           "and numbered (header X-LPS-Receipt-Copy: 0 for the original, 1, 2... for copies). "
                           "Another outlet's settlement answers 404, like an unknown one."),
+    Operation("api.receipt_printer", "get", "getReceiptPrinter", "An outlet's thermal receipt printer",
+              {"200": answer("The printer, or null when the outlet has none", "ReceiptPrinterOfOutlet"),
+               **problems(401, 403, 404)}, scope="outlets.manage", path=OutletPath),
+    Operation("api.receipt_printer", "put", "putReceiptPrinter", "Set an outlet's thermal (ESC/POS) receipt printer",
+              {"200": answer("The printer saved", "ReceiptPrinterOfOutlet"), **problems(401, 403, 404, 413, 422)},
+              scope="outlets.manage", body=ReceiptPrinterIn, path=OutletPath),
+    Operation("api.receipt_printer", "delete", "deleteReceiptPrinter", "Remove an outlet's receipt printer",
+              {"200": answer("The outlet has no printer now", "ReceiptPrinterOfOutlet"), **problems(401, 403, 404)},
+              scope="outlets.manage", path=OutletPath),
+    Operation("api.settlement_receipt_print", "post", "printReceiptOnPrinter",
+              "Print a settlement's receipt on its outlet's thermal printer",
+              {"201": answer("The print, recorded once the printer took it", "ThermalPrint"),
+               **problems(401, 403, 404)}, scope="cashier", path=SettlementPath,
+              description="The first print is the original; later ones are marked COPY. If the printer cannot be "
+                          "reached the answer is 503 naming the printer and nothing is recorded, so the next "
+                          "print is still the original. 404 when the outlet has no printer."),
     Operation("api.settlement_receipt_prints", "get", "listReceiptPrints",
               "Every print of a settlement's receipt, original first",
               {"200": answer("The prints", "ReceiptPrints"), **problems(401, 403, 404)},
@@ -61,9 +82,21 @@ SCHEMAS = {
         "settlement_id": {"type": "integer"},
         "prints": {"type": "array", "items": {"type": "object", "properties": {
             "copy": {"type": "boolean"}, "copy_no": {"type": "integer", "description": "0 for the original"},
-            "paper": {"type": "string", "enum": list(PAPERS)}, "template": {"type": "string"},
+            "paper": {"type": "string", "enum": sorted({*PAPERS, *THERMAL_PAPERS})}, "template": {"type": "string"},
             "printed_at": {"type": "string", "format": "date-time"}}}},
     }},
+    "ReceiptPrinterOfOutlet": {"type": "object", "properties": {
+        "outlet": {"type": "string"},
+        "printer": {"type": "object", "nullable": True, "properties": {
+            "connection": {"type": "string", "enum": list(printers.CONNECTIONS)}, "address": {"type": "string"},
+            "paper": {"type": "string", "enum": list(THERMAL_PAPERS)},
+            "baudrate": {"type": "integer", "nullable": True, "enum": [*BAUDRATES, None]},
+            "auto_print": {"type": "boolean"}}}}},
+    "ThermalPrint": {"type": "object", "properties": {
+        "settlement_id": {"type": "integer"}, "copy": {"type": "boolean"},
+        "copy_no": {"type": "integer", "description": "0 for the original"},
+        "paper": {"type": "string", "enum": list(THERMAL_PAPERS)},
+        "bytes": {"type": "integer", "description": "The size of the ESC/POS stream sent"}}},
 }
 
 
@@ -110,3 +143,42 @@ def settlement_receipt_prints(request):
     return {"settlement_id": settlement_id,
             "prints": [{"copy": row.is_copy, "copy_no": row.copy_no, "paper": row.paper, "template": row.template,
                         "printed_at": isoformat(row.printed_at)} for row in prints]}
+
+
+def _printer_json(code, printer) -> dict:
+    return {"outlet": code, "printer": printer.as_json() if printer is not None else None}
+
+
+@view_config(route_name="api.receipt_printer", request_method="GET", require_csrf=False, renderer="json")
+def get_receipt_printer(request):
+    authenticate(request, "outlets.manage")
+    code = read_path(request).code
+    return _printer_json(code, printers.get_printer(request.dbsession, outlet_id_of(request.dbsession, code)))
+
+
+@view_config(route_name="api.receipt_printer", request_method="PUT", require_csrf=False, renderer="json")
+def put_receipt_printer(request):
+    authenticate(request, "outlets.manage")
+    code = read_path(request).code
+    outlet_id = outlet_id_of(request.dbsession, code)
+    printer = printers.save_printer(request.dbsession, outlet_id, read_body(request).printer())
+    return _printer_json(code, printer)
+
+
+@view_config(route_name="api.receipt_printer", request_method="DELETE", require_csrf=False, renderer="json")
+def delete_receipt_printer(request):
+    authenticate(request, "outlets.manage")
+    code = read_path(request).code
+    printers.remove_printer(request.dbsession, outlet_id_of(request.dbsession, code))
+    return _printer_json(code, None)
+
+
+@view_config(route_name="api.settlement_receipt_print", request_method="POST", require_csrf=False, renderer="json")
+def print_receipt_on_printer(request):
+    outlet = authenticate(request, "cashier")
+    settlement_id = read_path(request).id
+    printed = printers.print_on_printer(request.dbsession, settlement_id, outlet, time_zone=request.programme.timezone,
+                                        translate=receipt_translator(request))
+    request.response.status_code = 201
+    return {"settlement_id": settlement_id, "copy": printed.copy_no > 0, "copy_no": printed.copy_no,
+            "paper": printed.paper, "bytes": printed.size}

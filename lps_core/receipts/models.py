@@ -44,3 +44,26 @@ class ReceiptPrint(Base):
     @property
     def is_copy(self) -> bool:
         return self.copy_no > 0
+
+
+class ReceiptPrinter(Base):
+    """An outlet's thermal receipt printer (ESC/POS): how it is reached and on what paper.
+
+    connection 'network': `address` is host:port (a printer's raw port is usually 9100); 'serial':
+    a device (/dev/ttyUSB0, COM3) or a pyserial URL, at `baudrate`; 'usb': vendor:product in hex
+    (04b8:0202). With `auto_print`, the cashier's screen prints the receipt as soon as a bill is settled."""
+
+    __tablename__ = "receipt_printers"
+    __table_args__ = (
+        CheckConstraint("connection IN ('network', 'serial', 'usb')", name="connection"),
+        CheckConstraint("paper IN ('58mm', '80mm')", name="paper"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id"), unique=True)
+    connection: Mapped[str] = mapped_column(String(8))
+    address: Mapped[str] = mapped_column(String(200))
+    baudrate: Mapped[int | None]
+    paper: Mapped[str] = mapped_column(String(8))
+    auto_print: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

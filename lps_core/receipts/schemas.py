@@ -1,16 +1,19 @@
-"""Input schemas of receipts: an outlet's receipt layout (API and configuration screen), a settlement
-in a path, and the paper a receipt prints on. Whether a template is registered depends on the plugins
-installed, so it is checked against the registry when the layout is built (422)."""
+"""Input schemas of receipts: an outlet's receipt layout and its thermal printer (API and
+configuration screen), a settlement in a path, and the paper a receipt prints on. Whether a
+template is registered depends on the plugins installed, so it is checked against the registry
+when the layout is built (422)."""
 import base64
 import binascii
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import PlainValidator, WithJsonSchema
+from pydantic import PlainValidator, WithJsonSchema, model_validator
 
+from lps_core.receipts.printers import CONNECTIONS, PrinterSettings
 from lps_core.receipts.services import FIELDS, PAPERS, Layout
+from lps_core.receipts.thermal import PAPERS as THERMAL_PAPERS
 from lps_core.receipts.template_registry import CORE_TEMPLATES
-from lps_core.validation import Body, Code, Field, Query, Text, invalid, unprocessable
+from lps_core.validation import Body, Code, Field, Int, Query, Text, invalid, unprocessable
 
 TEXT_MAX = 500
 LOGO_MAX = 48_000  # a data: URI of a small logo; the whole request body is at most 64 KiB
@@ -78,3 +81,42 @@ class OutletPath(Query):
 
 class ReceiptQuery(Query):
     paper: Paper | None = Field(None, description="Paper size; default the outlet layout's paper")
+
+
+# How each connection names its printer: host:port; a device or a pyserial URL; vendor:product in hex.
+ADDRESS_RULES = {
+    "network": (re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?:(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}"
+                           r"|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})\Z"),
+                "must be host:port, for example 192.168.1.50:9100"),
+    "serial": (re.compile(r"(?:/dev/[A-Za-z0-9._/-]{1,60}|COM[1-9][0-9]{0,2}"
+                          r"|(?:rfc2217|socket)://[A-Za-z0-9.-]+:[0-9]{1,5})\Z"),
+               "must be a serial device (/dev/ttyUSB0, COM3) or a pyserial URL (rfc2217://host:port)"),
+    "usb": (re.compile(r"[0-9A-Fa-f]{4}:[0-9A-Fa-f]{4}\Z"), "must be vendor:product in hex, for example 04b8:0202"),
+}
+BAUDRATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
+
+
+class ReceiptPrinterIn(Body):
+    """An outlet's thermal (ESC/POS) receipt printer."""
+
+    connection: Literal[CONNECTIONS]
+    address: Text(200, description="network: host:port (usually port 9100); serial: a device or pyserial URL; "
+                                   "usb: vendor:product in hex")
+    paper: Literal[THERMAL_PAPERS] = "80mm"
+    baudrate: Int(1200, 115200, description="Serial only: one of " + ", ".join(map(str, BAUDRATES))
+                                            + "; default 9600") | None = None
+    auto_print: bool = Field(False, description="Print the receipt as soon as a bill is settled at the desk")
+
+    @model_validator(mode="after")
+    def _address_fits_the_connection(self):
+        pattern, rule = ADDRESS_RULES[self.connection]
+        if not pattern.match(self.address):
+            raise unprocessable("address", rule)
+        if self.baudrate is not None and self.connection != "serial":
+            raise unprocessable("baudrate", "only a serial printer has a baud rate")
+        if self.baudrate is not None and self.baudrate not in BAUDRATES:
+            raise unprocessable("baudrate", "must be one of " + ", ".join(map(str, BAUDRATES)))
+        return self
+
+    def printer(self) -> PrinterSettings:
+        return PrinterSettings(self.connection, self.address, self.paper, self.baudrate, self.auto_print)

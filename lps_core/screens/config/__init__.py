@@ -10,6 +10,7 @@ def includeme(config):
     config.add_route("config.outlet", "/config/outlets/{code}")
     config.add_route("config.rules", "/config/outlets/{code}/rules")
     config.add_route("config.receipt", "/config/outlets/{code}/receipt")
+    config.add_route("config.receipt_printer", "/config/outlets/{code}/printer")
     config.add_route("config.promotions", "/config/promotions")
     config.add_route("config.promotion_new", "/config/promotions/new")
     config.add_route("config.promotion", "/config/promotions/{code}")

@@ -6,6 +6,7 @@ A form that fails is shown again with its values and each error beside its field
 is doomed, so nothing of a half-done settlement is kept (a wrong PIN is still counted: the PIN
 check records failures once the transaction ends, whichever way)."""
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.renderers import render_to_response
 from pyramid.response import Response
 from pyramid.view import view_config
 
@@ -26,6 +27,7 @@ from lps_core.errors import LpsError
 from lps_core.members.schemas import filled
 from lps_core.operators.permissions import Permission
 from lps_core.outlets.models import Outlet
+from lps_core.receipts import printers
 from lps_core.receipts import services as receipts
 from lps_core.receipts.presentation import RECEIPT_CSP, receipt_translator
 from lps_core.screens.desk.amounts import cents_of
@@ -158,8 +160,9 @@ def settle(request):
                                                     "points", "balances")},
               outlet_id=outlet.id)
         flash(request, dgettext("lps_cashier", "The bill is settled."))
-    else:
-        flash(request, dgettext("lps_cashier", "This bill was already settled: here it is."))
+        # A fresh settlement prints by itself where the outlet's printer is set to (settlement.pt).
+        return HTTPSeeOther(request.route_url("cashier.settlement", id=result.id, _query={"print": "auto"}))
+    flash(request, dgettext("lps_cashier", "This bill was already settled: here it is."))
     return HTTPSeeOther(request.route_url("cashier.settlement", id=result.id))
 
 
@@ -179,7 +182,10 @@ def settlement(request):
 
 
 def settlement_page(request, settlement_id, outlet, *, errors=None, values=None) -> dict:
-    return {"doc": settlement_document(request.dbsession, settlement_id), "outlet": outlet,
+    printer = printers.get_printer(request.dbsession, outlet.id)
+    return {"doc": settlement_document(request.dbsession, settlement_id), "outlet": outlet, "printer": printer,
+            "auto_print": printer is not None and printer.auto_print and request.params.get("print") == "auto"
+            and not receipts.list_prints(request.dbsession, settlement_id, context_of(outlet, posting=False)),
             "money": money(request), "may_refund": request.has_permission(Permission.CASHIER_REFUND),
             "errors": errors or errors_for("refund", {}),
             "values": values or {"scope": "all", "refund_no": new_reference("RF", request.programme.timezone)}}
@@ -225,6 +231,29 @@ def receipt(request):
     response = Response(printed.html, content_type="text/html", charset="utf-8")
     response.headers.update({"Cache-Control": "no-store", "Content-Security-Policy": RECEIPT_CSP})
     return response
+
+
+@view_config(route_name="cashier.print", request_method="POST", permission=Permission.CASHIER_SETTLE)
+def print_on_printer(request):
+    """Print the receipt on the outlet's thermal printer. The settlement page sends this by itself
+    (fetch, answered in JSON) right after a settlement when the printer prints automatically; the
+    button sends it as a form, answered with a message on the settlement page."""
+    settlement_id, outlet = _settlement_in_scope(request)
+    try:
+        printed = printers.print_on_printer(request.dbsession, settlement_id, context_of(outlet, posting=False),
+                                            time_zone=request.programme.timezone,
+                                            translate=receipt_translator(request))
+    except LpsError as exc:
+        message = dgettext("lps_cashier", "The receipt did not print: ${reason}", mapping={"reason": str(exc)})
+        ok = False
+    else:
+        message = (dgettext("lps_cashier", "The receipt is printed.") if printed.copy_no == 0
+                   else dgettext("lps_cashier", "A copy of the receipt is printed."))
+        ok = True
+    if request.headers.get("X-Requested-With") == "fetch":
+        return render_to_response("json", {"printed": ok, "message": request.localizer.translate(message)}, request)
+    flash(request, message)
+    return HTTPSeeOther(request.route_url("cashier.settlement", id=settlement_id))
 
 
 def _movement(request, form):
