@@ -32,6 +32,7 @@ KIND_LABELS = {
     "formula": dgettext("lps_config", "Earning formulas"),
     "tier_model": dgettext("lps_config", "Tier models"),
     "card_reader": dgettext("lps_config", "Card readers"),
+    "pin_pad": dgettext("lps_config", "PIN pads"),
 }
 SCOPE_LABELS = {
     "programme": dgettext("lps_config", "Whole programme"),
