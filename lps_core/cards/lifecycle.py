@@ -2,7 +2,7 @@
 cards, status changes, replacing a lost card, PIN changes and resets, and renewal of its validity."""
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from lps_core.cards.models import Card
 from lps_core.cards.pins import hash_pin, verify_pin
@@ -16,6 +16,7 @@ from lps_core.cards.services import (
     normalize_card_no,
     open_card_accounts,
 )
+from lps_core.db.stamps import changed_now
 from lps_core.errors import Conflict, NotFound, Unprocessable, ValidationFailed
 from lps_core.ledger.models import Account
 from lps_core.members.models import Member
@@ -99,7 +100,7 @@ def _member_changed(db, member_id):
     """A member's cards are part of the member the website syncs (lps_core.website.sync): a change
     of one moves the member's change stamp."""
     if member_id is not None:
-        db.execute(update(Member).where(Member.id == member_id).values(updated_at=func.now()))
+        db.execute(update(Member).where(Member.id == member_id).values(updated_at=changed_now()))
 
 
 def replace_card(db, raw_card_no, reason, *, new_card_no=None, outlet_id=None, now=None) -> Card:

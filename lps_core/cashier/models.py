@@ -5,6 +5,7 @@ from sqlalchemy import JSON, BigInteger, CheckConstraint, DateTime, ForeignKey, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lps_core.db.meta import Base
+from lps_core.db.stamps import changed_now
 
 
 class Settlement(Base):
@@ -41,8 +42,8 @@ class Settlement(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     # The change stamp the website syncs by (lps_core.website.sync): the database's now() when the
     # bill is settled, moved again by each refund of it.
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=func.now(),
-                                                 server_default=func.now(), onupdate=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=changed_now(),
+                                                 server_default=func.now(), onupdate=changed_now())
 
 
 class SettlementTender(Base):

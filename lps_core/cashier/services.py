@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from lps_core.cards import cobrand
@@ -37,6 +37,7 @@ from lps_core.cashier.models import Settlement, SettlementRefund, SettlementTend
 from lps_core.cashier.requests import RefundRequest, SettleRequest
 from lps_core.contract import BillLine, SettledTender, TenderContext, TenderLine, TenderRefused
 from lps_core.db.idempotency import claim, replay_or_conflict
+from lps_core.db.stamps import changed_now
 from lps_core.earning.services import EarnRequest, earn_points_for_bill, reverse_bill
 from lps_core.errors import Conflict, NotFound, Unprocessable
 from lps_core.ledger import services as ledger
@@ -207,7 +208,7 @@ def refund_settlement(db, plugins, outlet, settlement_id, request: RefundRequest
         tenders=returned, reason=request.reason, operator=request.operator, fingerprint=fingerprint,
         api_key_id=outlet.api_key_id, created_at=utcnow(),
     ).returning(SettlementRefund.id))
-    db.execute(update(Settlement).where(Settlement.id == settlement.id).values(updated_at=func.now()))  # resynced
+    db.execute(update(Settlement).where(Settlement.id == settlement.id).values(updated_at=changed_now()))  # resynced
     cobrand.record_settlement_refund(db, settlement, refund_id, refunded, amount, utcnow())
     return Result(refund_id, False)
 

@@ -5,6 +5,7 @@ from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, String, Un
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lps_core.db.meta import Base
+from lps_core.db.stamps import changed_now
 
 
 class Bill(Base):
@@ -35,8 +36,8 @@ class Bill(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     # The change stamp the website syncs by (lps_core.website.sync): the database's now() when the
     # bill is posted, moved again by each refund of it.
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=func.now(),
-                                                 server_default=func.now(), onupdate=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=changed_now(),
+                                                 server_default=func.now(), onupdate=changed_now())
 
 
 class BillRefund(Base):

@@ -15,6 +15,7 @@ from lps_core.components import ITierLookup
 from lps_core.contract import BillInput, BillLine, BillPosted, BillRefunded
 from lps_core.db.idempotency import replay_or_conflict
 from lps_core.earning.facts import MemberFacts
+from lps_core.db.stamps import changed_now
 from lps_core.earning.models import Bill, BillRefund, PromotionAward
 from lps_core.earning.pipeline import MemberContext, compute_points
 from lps_core.earning.promotions import record_awards
@@ -238,7 +239,7 @@ def reverse_bill(db, plugins, outlet: OutletContext, bill_id, *, amount_cents=No
         bill_id=bill.id, refund_no=refund_no, amount_cents=amount_cents, points=points, entry_id=entry_id,
         fingerprint=fingerprint, api_key_id=outlet.api_key_id, created_at=utcnow(),
     ).returning(BillRefund.id))
-    db.execute(update(Bill).where(Bill.id == bill.id).values(updated_at=func.now()))  # the website resyncs it
+    db.execute(update(Bill).where(Bill.id == bill.id).values(updated_at=changed_now()))  # the website resyncs it
     if balance is None:
         balance = _points_balance_of_member_bill(db, bill)
     qualifying = _qualifying_taken_back(bill, refunded_cents, amount_cents)

@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lps_core.db.meta import Base
+from lps_core.db.stamps import changed_now
 from lps_core.pii import BlindIndex, EncryptedText
 
 # "rejected": an enrolment turned down in the approval queue (the reason is in status_reason).
@@ -93,8 +94,8 @@ class Member(Base):
     language: Mapped[str | None] = mapped_column(String(10))
     # The change stamp the website syncs by (lps_core.website.sync): every INSERT and UPDATE made
     # through SQLAlchemy sets it to the database's now(). Moving last_activity_at alone keeps it.
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=func.now(),
-                                                 server_default=func.now(), onupdate=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=changed_now(),
+                                                 server_default=func.now(), onupdate=changed_now())
 
     tier: Mapped[Tier | None] = relationship(foreign_keys=[tier_id])
 

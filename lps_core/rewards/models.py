@@ -17,6 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lps_core.db.meta import Base
+from lps_core.db.stamps import changed_now
 
 CATEGORIES = ("item", "room_night", "fnb_voucher")
 # Categories that issue a voucher, which the guest can use for voucher_valid_days after redeeming.
@@ -85,5 +86,5 @@ class Redemption(Base):
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
     # The change stamp the website syncs by (lps_core.website.sync): set by the database on every
     # INSERT and UPDATE made through SQLAlchemy (pick-up, cancellation).
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=func.now(),
-                                                 server_default=func.now(), onupdate=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=changed_now(),
+                                                 server_default=func.now(), onupdate=changed_now())
