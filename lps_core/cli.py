@@ -9,6 +9,7 @@ from lps_core.apikeys.scopes import DEFAULT_SCOPES, SCOPES
 from lps_core.bulk.commands import add_bulk_commands
 from lps_core.errors import ConfigurationError, LpsError
 from lps_core.exchange.commands import add_exchange_commands
+from lps_core.partners.commands import add_partners_commands
 from lps_core.messages.commands import add_message_commands
 from lps_core.operators.roles import ROLES
 from lps_core.plugins.scaffold.commands import add_scaffold_commands
@@ -133,6 +134,7 @@ def build_parser():
     birthdays.set_defaults(run=cmd_jobs_birthdays)
 
     add_exchange_commands(commands)
+    add_partners_commands(commands)
 
     add_message_commands(commands)
 
