@@ -132,6 +132,13 @@ def build_parser():
     birthdays.add_argument("--batch-size", type=int, help="members per committed batch (default: 1000)")
     birthdays.add_argument("--no-progress", action="store_true", help="no progress bar, even on a terminal")
     birthdays.set_defaults(run=cmd_jobs_birthdays)
+    memberships = jobs.add_parser("memberships", help="remind members before their paid membership ends, once "
+                                                      "per period")
+    memberships.add_argument("--dry-run", action="store_true", help="count whom it would remind; change nothing")
+    memberships.add_argument("--now", help="the moment to remind at, ISO 8601 with offset (default: now)")
+    memberships.add_argument("--batch-size", type=int, help="periods per committed batch (default: 1000)")
+    memberships.add_argument("--no-progress", action="store_true", help="no progress bar, even on a terminal")
+    memberships.set_defaults(run=cmd_jobs_memberships)
 
     add_exchange_commands(commands)
     add_partners_commands(commands)
@@ -347,6 +354,12 @@ def cmd_jobs_birthdays(args):
     from lps_core.birthdays.jobs import run_birthday_job
 
     return run_birthday_job(Environment(args.config), args)
+
+
+def cmd_jobs_memberships(args):
+    from lps_core.cards.membership_jobs import run_membership_job
+
+    return run_membership_job(Environment(args.config), args)
 
 
 def cmd_plugins(args):
