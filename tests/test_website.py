@@ -93,7 +93,7 @@ def test_a_sign_up_names_every_bad_field(testapp, seed, website):
     assert set(answer["fields"]) == {"phone"}
     answer = testapp.post_json("/api/v1/website/signups", signup("r3", password="short"), headers=website,
                                status=422).json
-    assert set(answer["fields"]) == {"password"}
+    assert answer["fields"] == {"password": "must be at least 10 characters"}
     assert fresh(seed.db, select(func.count()).select_from(Member)) == 0
     assert fresh(seed.db, select(func.count()).select_from(WebsiteSignUp)) == 0
 
@@ -207,6 +207,9 @@ def test_a_forged_or_expired_handover_signs_nobody_in(testapp, seed, website, br
     assert browser.get(f"/portal/handover?token={late}", status=303).location.endswith("/portal/sign-in")
     assert browser.get("/portal/handover", status=303).location.endswith("/portal/sign-in")
     assert browser.get("/portal", status=303).location.startswith("http://localhost/portal/sign-in")
+    chinese = TestApp(browser.app, extra_environ={"HTTP_ACCEPT_LANGUAGE": "zh-CN"})
+    chinese.get(f"/portal/handover?token={late}", status=303)
+    assert "来自酒店网站的登录链接已过期或已被使用" in chinese.get("/portal/sign-in").text
 
 
 def test_a_handover_is_refused_for_whom_cannot_sign_in(testapp, seed, website):

@@ -72,7 +72,7 @@ def sign_up(db, body, *, actor, address=None) -> SignUp:
     if body.password is not None:
         problem = credentials.check_new_password(body.password, body.password)
         if problem:
-            raise Unprocessable("the password is too weak", {"password": str(problem["password"])})
+            raise Unprocessable("the password is too weak", {"password": problem["password"].interpolate()})
     # Two resends at once both get here: the member row is made in a savepoint, and the one whose
     # claim of the reference finds it taken undoes its member and answers the first one's.
     savepoint = db.begin_nested()
