@@ -22,10 +22,13 @@ PIN_ENTRY = "P"
 class PinPadSimulator:
     """`port` is a file descriptor (the master end of os.openpty(), left open on close) or a port name
     or pyserial URL. `damage_answers` answers are first sent with a wrong LRC (a noisy line);
-    `silent=True` plays a pad that is switched off (it never answers)."""
+    `silent=True` plays a pad that is switched off (it never answers); `pad_timeout` plays a pad
+    with a fixed time for the guest, whatever the request says (None: as requested)."""
 
-    def __init__(self, port, baudrate=9600, model="LPS-SIM-PAD", firmware="1.0", damage_answers=0, silent=False):
+    def __init__(self, port, baudrate=9600, model="LPS-SIM-PAD", firmware="1.0", damage_answers=0, silent=False,
+                 pad_timeout=None):
         self.model, self.firmware = model, firmware
+        self.pad_timeout = pad_timeout
         self.damage_answers = int(damage_answers)
         self.silent = silent
         self.requests = []  # every message LPS sent, for tests: what the pad was told
@@ -88,6 +91,7 @@ class PinPadSimulator:
             elif self._entry is None or self._entry[0] == seq:
                 if self._entry is None:
                     lengths, seconds, pan12 = message[2:6], int(message[6:9]), message[9:]
+                    seconds = seconds if self.pad_timeout is None else self.pad_timeout
                     self._entry = (seq, pan12, int(lengths[:2]), int(lengths[2:]), time.monotonic() + seconds)
             else:
                 self._answer(f"r{seq}busy")

@@ -28,7 +28,7 @@ def socket(tmp_path):
 
 @pytest.fixture
 def pad(socket):
-    pad = DRIVER.open(port=socket.path, ack_timeout="0.2")
+    pad = DRIVER.open(port=socket.path)
     yield pad
     pad.close()
 
@@ -92,7 +92,8 @@ def test_the_pad_times_out_when_the_guest_types_nothing(pad, simulator):
 
 
 def test_the_till_gives_up_and_aborts_the_entry(pad, simulator):
-    assert pad.request_pin(CARD, timeout=0.5) == PinNotEntered(TIMED_OUT, "no PIN was entered in time")
+    simulator.pad_timeout = 60  # a pad that would wait longer than the till
+    assert pad.request_pin(CARD, timeout=1.5) == PinNotEntered(TIMED_OUT, "no PIN was entered in time")
     deadline = time.monotonic() + 2
     while not simulator.requests[-1].startswith("X") and time.monotonic() < deadline:
         time.sleep(0.02)
