@@ -20,7 +20,7 @@ from lps_core.cards.models import Card
 from lps_core.contract import hookimpl
 from lps_core.messages.worker import Worker
 from lps_core.settings import Settings
-from lps_core.testing import PII_SETTINGS, audited, csrf_of, sign_in_as
+from lps_core.testing import PII_SETTINGS, audited, sign_in_as
 from lps_core.timeutil import utcnow
 from lps_core.webhooks import services
 from lps_core.webhooks.models import WebhookDelivery, WebhookEndpoint
