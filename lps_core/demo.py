@@ -19,6 +19,7 @@ from lps_core.operators.models import Operator
 from lps_core.operators.services import create_operator, set_password
 from lps_core.outlets.models import Outlet
 from lps_core.outlets.services import ensure_property, save_outlet
+from lps_core.partners.demo import load_demo_partner
 from lps_core.plugins.switches import set_switch
 from lps_core.portal.credentials import set_password as set_member_password
 from lps_core.rewards.models import Reward
@@ -115,6 +116,7 @@ def load_demo(db, plugins, settings) -> list[str]:
         card_no = db.scalar(select(Card.card_no).where(Card.member_id == member_id, Card.status == "active"))
         cards.append(f"  {card_no}  {name} ({tier})")
     cards.append(_prepaid_member(db, settings))
+    load_demo_partner(db, plugins, settings_of(settings).timezone)
     if plugins.component("channel", "email") is not None:
         # So that `make run` delivers e-mail (one-time codes of the portal among them) to its local
         # SMTP server; production switches channels on the configuration screens.
