@@ -91,7 +91,7 @@ def changed_export(session_factory, tz) -> bytes:
 
 def run_import(session_factory, content, name) -> dict:
     timings = {}
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     with session_factory() as db:
         batch, _ = services.preview_import(db, kind="members", content=content, file_name=name, actor=ACTOR)
         batch_id, counts = batch.id, dict(batch.counts)
@@ -113,6 +113,7 @@ def run_import(session_factory, content, name) -> dict:
         chunks += 1
     timings["apply"] = time.perf_counter() - mark
     timings["total"] = time.perf_counter() - started
+    timings["cpu"] = time.process_time() - cpu
     if status != "applied":
         sys.exit(f"bench/imports.py: batch {batch_id} ended {status}")
     return {"counts": counts, "timings": timings, "chunks": chunks}
@@ -160,7 +161,8 @@ def report(label, result):
     timings = result["timings"]
     counts = ", ".join(f"{count:,} {action}" for action, count in sorted(result["counts"].items()))
     print(f"{label}: {counts}; preview {timings['preview']:.1f} s, confirm {timings['confirm']:.1f} s, "
-          f"apply {timings['apply']:.1f} s in {result['chunks']} chunks; total {timings['total']:.1f} s")
+          f"apply {timings['apply']:.1f} s in {result['chunks']} chunks; total {timings['total']:.1f} s "
+          f"({timings['cpu']:.1f} s of it this process's CPU; load average now {os.getloadavg()[0]:.2f})")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ A batch is one uploaded file of one kind, recognised by the SHA-256 of its bytes
 sent twice finds its first batch. Its rows are what the preview showed: each row's action (add,
 change, unchanged, conflict, error), what stands in its way, the operator's resolution and the
 `basis` (a hash of the record it was compared with) that tells a stale preview at confirm. The
-row's values and its diff hold personal data, so they are kept in one encrypted payload."""
+row's values and its diff hold personal data, so they are kept in one encrypted payload, which
+confirm decrypts only for the rows that need their values."""
 from datetime import datetime
 
 from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Index, String, UniqueConstraint
@@ -74,4 +75,7 @@ class ImportRow(Base):
     problems: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))  # errors by field, or the conflict
     resolution: Mapped[str | None] = mapped_column(String(24))
     basis: Mapped[str | None] = mapped_column(String(64))
+    # A member row's phone number as its blind index (a keyed hash, as members.phone_index holds
+    # it): confirm finds whether a new member's number was taken since without decrypting the row.
+    blind_index: Mapped[str | None] = mapped_column(String(64))
     payload: Mapped[str] = mapped_column(EncryptedText)  # JSON: the row's values, its diff, the candidates

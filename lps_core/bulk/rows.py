@@ -3,6 +3,7 @@ duplicate keys within a file."""
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, datetime
 
 from sqlalchemy import JSON, insert, text
@@ -26,6 +27,7 @@ class Previewed:
     problems: dict | None = None
     basis: str | None = None
     payload: dict = field(default_factory=dict)
+    blind_index: str | None = None
     key: tuple | None = None  # what two rows of the file must not share (not stored)
 
     def conflict(self, kind, message, options):
@@ -36,16 +38,27 @@ class Previewed:
         self.problems = {"conflict": {"kind": kind, "message": message, "options": list(options)}}
 
 
-@dataclass(frozen=True)
+@dataclass
 class ToApply:
-    """A row confirm applies: its action (add or change), the record it changes, its values."""
+    """A row confirm applies: its action (add or change), the record it changes, its basis and its
+    values, decrypted from the sealed payload only when asked for (a stale check of a member's
+    change needs none of them)."""
 
     row_no: int
     action: str
     target_id: int | None
     basis: str | None
-    values: dict
-    blind_index: str | None = None  # a new member's phone number, hashed at preview
+    blind_index: str | None
+    sealed: str
+    keys: object
+
+    @cached_property
+    def payload(self) -> dict:
+        return json.loads(self.keys.decrypt(self.sealed))
+
+    @property
+    def values(self) -> dict:
+        return self.payload["values"]
 
 
 def basis_of(values: dict) -> str:
@@ -73,11 +86,6 @@ def checked(schema, raw: dict):
 
 def error_row(row_no, raw, errors) -> Previewed:
     return Previewed(row_no, ERROR, problems={"errors": errors}, payload={"raw": raw})
-
-
-def diff_of(before: dict, after: dict) -> dict:
-    """{field: [old, new]} of the fields `after` names whose value differs from `before`'s."""
-    return {name: [before.get(name), value] for name, value in after.items() if before.get(name) != value}
 
 
 def mark_duplicates(previewed: list[Previewed], noun: str) -> None:

@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Text, delete, func, select, type_coerce, update
 
 from lps_core.audit.services import record
 from lps_core.bulk import cards, members, points
@@ -36,10 +36,12 @@ from lps_core.bulk.models import (
 from lps_core.bulk.rows import CHUNK, ToApply, chunks, effective_action, insert_rows
 from lps_core.bulk.schemas import READ_ONLY_COLUMNS, REQUIRED_COLUMNS, ROW_SCHEMAS
 from lps_core.errors import Conflict, LpsError, NotFound, Unprocessable, ValidationFailed
+from lps_core.pii import keys_of
 from lps_core.timeutil import utcnow
 
 KINDS = {"members": members, "cards": cards, "points": points}
 ROWS = ImportRow.__table__
+SEALED = type_coerce(ROWS.c.payload, Text).label("sealed")  # decrypted by ToApply when its values are needed
 STALE_ROWS_NAMED = 5
 
 
@@ -101,7 +103,8 @@ def preview_import(db, *, kind, content: bytes, file_name: str, actor, encoding=
         insert_rows(db, ROWS, [{
             "batch_id": batch.id, "row_no": row.row_no, "action": row.action, "base_action": row.base_action,
             "target_id": row.target_id, "problems": row.problems, "resolution": None, "basis": row.basis,
-            "payload": json.dumps(row.payload, ensure_ascii=False, default=str)} for row in chunk])
+            "blind_index": row.blind_index, "payload": json.dumps(row.payload, ensure_ascii=False, default=str)}
+            for row in chunk])
     record(db, actor=actor, action="bulk.import_preview", target=("import_batch", batch.id), address=address,
            after={"kind": kind, "file_format": table.file_format, "content_hash": content_hash, "rows": len(previewed),
                   **{f"rows_{action}": count for action, count in counts.items()}})
@@ -181,8 +184,9 @@ def unresolved(db, batch) -> int:
 def _to_apply(db, batch, after_row=0, limit=None) -> tuple[list[ToApply], int, bool]:
     """The rows confirm applies after `after_row`, looking at no more than `limit` rows that may
     apply; the last row number looked at; whether rows are left after it."""
+    keys = keys_of(db.get_bind().dialect)
     query = (select(ImportRow.row_no, ImportRow.action, ImportRow.base_action, ImportRow.target_id,
-                    ImportRow.resolution, ImportRow.basis, ImportRow.payload)
+                    ImportRow.resolution, ImportRow.basis, ImportRow.blind_index, SEALED)
              .where(ImportRow.batch_id == batch.id, ImportRow.row_no > after_row,
                     ImportRow.action.in_((ADD, CHANGE, CONFLICT)))
              .order_by(ImportRow.row_no))
@@ -192,12 +196,11 @@ def _to_apply(db, batch, after_row=0, limit=None) -> tuple[list[ToApply], int, b
         action = effective_action(row.action, row.base_action, row.resolution)
         if action is None:
             continue
-        payload = json.loads(row.payload)
-        target_id, basis = row.target_id, row.basis
+        chosen = ToApply(row.row_no, action, row.target_id, row.basis, row.blind_index, row.sealed, keys)
         if row.resolution and row.resolution.startswith(TARGET):
-            target_id = int(row.resolution[len(TARGET):])
-            basis = payload["candidates"][str(target_id)]["basis"]
-        found.append(ToApply(row.row_no, action, target_id, basis, payload["values"], payload.get("blind_index")))
+            chosen.target_id = int(row.resolution[len(TARGET):])
+            chosen.basis = chosen.payload["candidates"][str(chosen.target_id)]["basis"]
+        found.append(chosen)
     return found, rows[-1].row_no if rows else after_row, bool(limit) and len(rows) == limit
 
 

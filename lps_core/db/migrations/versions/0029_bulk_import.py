@@ -4,7 +4,8 @@
   SHA-256 of its bytes, with its status (previewed, applying, applied, stale, discarded), the rows
   by action and how far confirm has applied it;
 - import_rows: each previewed row with its action, the conflict or errors, the operator's
-  resolution, the basis a stale preview is told by, and its values and diff in an encrypted payload.
+  resolution, the basis a stale preview is told by, a member row's phone as its blind index, and
+  its values and diff in an encrypted payload.
 
 Revision ID: 0029
 Revises: 0028
@@ -54,6 +55,7 @@ def upgrade():
     sa.Column('problems', sa.JSON(), nullable=True),
     sa.Column('resolution', sa.String(length=24), nullable=True),
     sa.Column('basis', sa.String(length=64), nullable=True),
+    sa.Column('blind_index', sa.String(length=64), nullable=True),
     sa.Column('payload', sa.Text(), nullable=False),
     sa.CheckConstraint("action IN ('add', 'change', 'unchanged', 'conflict', 'error')", name=op.f('ck_import_rows_action')),
     sa.ForeignKeyConstraint(['batch_id'], ['import_batches.id'], name=op.f('fk_import_rows_batch_id_import_batches')),
