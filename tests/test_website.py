@@ -282,3 +282,14 @@ def test_rewards_a_member_can_reserve_and_reservation(testapp, seed, website, ti
     testapp.post_json(f"/api/v1/website/members/{other}/reservations/{made['no']}/cancel", {}, headers=website,
                       status=404)
     assert fresh(seed.db, select(func.count()).select_from(Redemption)) == 1
+
+
+def test_simultaneous_resends_of_a_sign_up_enrol_one_member(server, seed):
+    """Ten copies of one sign-up at once (a website retrying after timeouts): one member, one answer."""
+    from lps_core.testing import post_all_at_once
+
+    key = {"Authorization": f"Bearer {seed.api_key('REST', scopes=['website'])}"}
+    results = post_all_at_once(server, "/api/v1/website/signups", [signup("web-race")] * 10, key)
+    assert sorted(status for status, _ in results) == [200] * 9 + [201]
+    assert len({answer["member_id"] for _, answer in results}) == 1
+    assert fresh(seed.db, select(func.count()).select_from(Member)) == 1
