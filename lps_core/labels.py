@@ -100,6 +100,7 @@ LABELS: dict[str, dict[str, TranslationString]] = {
         "issue": pgettext("ledger entry", "issued"),
         "exchange_in": pgettext("ledger entry", "from an exchange partner"),
         "exchange_out": pgettext("ledger entry", "to an exchange partner"),
+        "exchange_adjustment": pgettext("ledger entry", "exchange reconciliation adjustment"),
     },
     TENDER: {
         "cash": pgettext("tender", "Cash"),
