@@ -51,7 +51,9 @@ def test_create_read_list_and_change_a_card_type(testapp, manage):
         "discount_overrides": [{"outlet": "SPA", "category": "treatment", "rate": "0.15"},
                                {"category": "retail", "rate": "0.05"}],
         "deposit_bonuses": [{"min_deposit": "1000.00", "bonus": "100.00"}],
-        "valid_from": None, "valid_to": None, "anonymous": False, "active": True,
+        "valid_from": None, "valid_to": None, "anonymous": False, "active": True, "partner": None,
+        "serial_from": None, "serial_to": None, "membership_fee": None, "membership_months": None,
+        "membership_reminder_days": None,
     }
     assert testapp.get("/api/v1/card-types/spa10", headers=manage).json == created
     changed = testapp.put_json("/api/v1/card-types/spa10", {"discount_rate": "0.125", "valid_to": "2027-01-01T00:00:00+08:00"},
