@@ -19,7 +19,7 @@ from lps_core.cashier.lookup import look_up_tag
 from lps_core.contract import PinBlock
 from lps_core.db import get_session_factory
 from lps_core.errors import Conflict, Forbidden, NotFound, Unprocessable, ValidationFailed
-from lps_core.testing import PII_INI_LINES
+from lps_core.testing import PII_INI_LINES, audited
 from lps_serial_reader.testing import PtySocket
 
 LPS = str(Path(sys.executable).with_name("lps"))
@@ -62,6 +62,12 @@ def test_a_tag_is_on_one_card_at_most(db, seed):
     assert [picture["card_no"] for picture in look_up_tag(db, "REST", datetime.now(UTC), TAG)] == [second]
     assert remove_tag(db, second) == TAG
     assert remove_tag(db, second) is None
+    db.commit()
+    entries = [(entry.target_id, entry.before, entry.after, entry.actor_kind) for entry in audited(db, "card.tag")]
+    assert entries == [(first, {"tag_id": None}, {"tag_id": TAG}, "system"),
+                       (first, {"tag_id": TAG}, {"tag_id": "1100A2B3C4"}, "system"),
+                       (second, {"tag_id": None}, {"tag_id": TAG}, "system"),
+                       (second, {"tag_id": TAG}, {"tag_id": None}, "system")]
     assert look_up_tag(db, "REST", datetime.now(UTC), TAG) == []
     with pytest.raises(NotFound):
         register_tag(db, "7799999999999991", TAG)  # a well-formed number of no card

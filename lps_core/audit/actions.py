@@ -38,6 +38,7 @@ ACTIONS = {
     "card.replace": dgettext("lps_config", "Card replaced"),
     "card.renew": dgettext("lps_config", "Card renewed"),
     "card.pin": dgettext("lps_config", "Card PIN set"),
+    "card.tag": dgettext("lps_config", "Card's RFID tag changed"),
     "card.issue_anonymous": dgettext("lps_config", "Anonymous card issued"),
     "card.deposit": dgettext("lps_config", "Money deposited on a card"),
     "card.top_up": dgettext("lps_config", "Uses topped up"),

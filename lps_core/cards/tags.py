@@ -8,6 +8,7 @@ import re
 
 from sqlalchemy import select
 
+from lps_core.audit.services import SYSTEM, record
 from lps_core.cards.models import Card
 from lps_core.cards.services import normalize_card_no
 from lps_core.errors import Conflict, NotFound, ValidationFailed
@@ -34,22 +35,32 @@ def _card(db, raw_card_no) -> Card:
     return card
 
 
-def register_tag(db, raw_card_no, raw_tag_id) -> Card:
-    """Register the tag on the card, in place of any tag it had. A tag is on one card at most: one
-    registered on another card is a conflict naming that card (remove it there first)."""
+def register_tag(db, raw_card_no, raw_tag_id, *, actor=SYSTEM) -> Card:
+    """Register the tag on the card, in place of any tag it had, audited as `actor` did it. A tag is
+    on one card at most: one registered on another card is a conflict naming that card (remove it
+    there first)."""
     card = _card(db, raw_card_no)
     tag_id = normalize_tag_id(raw_tag_id)
     holder = db.scalar(select(Card.card_no).where(Card.tag_id == tag_id, Card.id != card.id))
     if holder is not None:
         raise Conflict(f"tag {tag_id} is registered on card {holder}", {"tag_id": f"registered on card {holder}"})
-    card.tag_id = tag_id
+    before, card.tag_id = card.tag_id, tag_id
     db.flush()
+    _audit(db, actor, card, before)
     return card
 
 
-def remove_tag(db, raw_card_no) -> str | None:
+def remove_tag(db, raw_card_no, *, actor=SYSTEM) -> str | None:
     """Take the card's tag off it; the tag id it had, or None."""
     card = _card(db, raw_card_no)
     tag_id, card.tag_id = card.tag_id, None
     db.flush()
+    if tag_id is not None:
+        _audit(db, actor, card, tag_id)
     return tag_id
+
+
+def _audit(db, actor, card, before):
+    if before != card.tag_id:
+        record(db, actor=actor, action="card.tag", target=("card", card.card_no), before={"tag_id": before},
+               after={"tag_id": card.tag_id})
