@@ -154,22 +154,24 @@ class WebhookSender:
     def send(self, item: Claimed) -> Answer:
         body = item.body.encode("utf-8")
         headers = signed_headers(item.secret, item.id, item.event_id, item.event_type, body)
-        parts = urlsplit(item.url)
-        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        if parts.scheme == "https":
-            connection = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=self.options.timeout_seconds,
-                                                     context=ssl.create_default_context())
-        else:
-            connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=self.options.timeout_seconds)
+        connection = None
         try:
+            parts = urlsplit(item.url)
+            path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+            if parts.scheme == "https":
+                connection = http.client.HTTPSConnection(parts.hostname, parts.port, context=ssl.create_default_context(),
+                                                         timeout=self.options.timeout_seconds)
+            else:
+                connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=self.options.timeout_seconds)
             connection.request("POST", path, body=body, headers=headers)
             response = connection.getresponse()
             excerpt = response.read(EXCERPT * 4).decode("utf-8", "replace")[:EXCERPT]
             return Answer(response.status, excerpt or None)
-        except (OSError, http.client.HTTPException) as exc:
+        except (OSError, ValueError, http.client.HTTPException) as exc:  # ValueError: a URL stored before a rule
             return Answer(None, error=f"{type(exc).__name__}: {exc}"[:1000])
         finally:
-            connection.close()
+            if connection is not None:
+                connection.close()
 
     # --- 3. record --------------------------------------------------------------------------------
 

@@ -55,7 +55,14 @@ def new_secret() -> str:
 def check_url(url, *, allow_http=False) -> str:
     """An absolute http(s) URL; plain http only to the loopback (a receiver on the same machine)
     unless allow_http (lps.webhooks.allow_http). 422 naming `url` otherwise."""
-    parts = urlsplit(url)
+    if not url.isascii() or not url.isprintable() or " " in url:
+        raise Unprocessable("the URL must be plain ASCII without spaces",
+                            {"url": "must be ASCII without spaces (percent-encode it; punycode for the host)"})
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (read to check it: a port out of range raises)
+    except ValueError as exc:
+        raise Unprocessable(f"the URL cannot be read: {exc}", {"url": f"is not a valid URL ({exc})"}) from None
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise Unprocessable("the URL must be an absolute https:// address", {"url": "must start with https://"})
     if parts.username or parts.password:
