@@ -76,6 +76,8 @@ ACTIONS = {
     "appeal.file": dgettext("lps_config", "Points appeal filed"),
     "appeal.approve": dgettext("lps_config", "Points appeal approved"),
     "appeal.reject": dgettext("lps_config", "Points appeal rejected"),
+    "exchange.reconcile": dgettext("lps_config", "Exchange partner's statement reconciled"),
+    "exchange.mismatch.resolve": dgettext("lps_config", "Exchange mismatch resolved"),
     "config.message_template": dgettext("lps_config", "Message template changed"),
     "config.message_retry": dgettext("lps_config", "Dead letter sent again"),
     "webhook.create": dgettext("lps_webhooks", "Webhook endpoint created"),
