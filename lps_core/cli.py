@@ -13,6 +13,7 @@ from lps_core.partners.commands import add_partners_commands
 from lps_core.messages.commands import add_message_commands
 from lps_core.operators.roles import ROLES
 from lps_core.plugins.scaffold.commands import add_scaffold_commands
+from lps_core.reports.commands import add_report_commands
 
 DEFAULT_CONFIG = "config/development.ini"
 
@@ -142,6 +143,7 @@ def build_parser():
 
     add_exchange_commands(commands)
     add_partners_commands(commands)
+    add_report_commands(commands, jobs)
 
     add_message_commands(commands)
 
