@@ -188,3 +188,20 @@ def test_a_cursor_carries_its_position_exactly():
     position = Position(utcnow().replace(microsecond=123456), 2**40)
     cursor = encode_cursor(position)
     assert len(cursor) == 23 and decode_cursor(cursor) == position
+
+
+def test_a_transaction_still_open_holds_the_page_back_until_it_commits(app, seed, website, test_engine, database_url):
+    """PostgreSQL stamps a change with its transaction's start. A member changed by a slow transaction
+    must not fall behind the cursor of a member changed, and listed, while it was still open."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite runs one writing transaction at a time")
+    [first] = members(seed, 1)
+    _, cursor = drain(app, seed, website, "members")
+    with test_engine.connect() as slow:
+        slow.execute(update(Member).where(Member.id == first).values(name="Changed Slowly"))  # stamped now
+        [second] = members(seed, 1)  # changed and committed after the slow one began
+        page = listing(app, seed, website, "members", cursor=cursor)
+        assert page["data"] == []  # the second waits behind the open transaction
+        slow.commit()
+    page = listing(app, seed, website, "members", cursor=page["next_cursor"])
+    assert [(row["id"], row["name"]) for row in page["data"]] == [(first, "Changed Slowly"), (second, "Member 0")]
