@@ -26,3 +26,4 @@ from lps_core.bulk.models import ImportBatch, ImportRow  # noqa: F401
 from lps_core.webhooks.models import WebhookDelivery, WebhookEndpoint  # noqa: F401
 from lps_core.website.models import PortalHandover, WebsiteSignUp  # noqa: F401
 from lps_core.reports.models import REPORT_INDEXES  # noqa: F401
+from lps_core.terminals.models import Terminal, TerminalOperator, TerminalSwipe  # noqa: F401
