@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from lps_core.cards import membership
 from lps_core.cards.membership_schemas import MembershipCancelIn, MembershipRenewalIn, MembershipSaleIn
-from lps_core.cards.models import Card
+from lps_core.cards.models import Card, CardType
 from lps_core.cashier.services import tenders_on_at
 from lps_core.errors import LpsError, ValidationFailed
 from lps_core.members.models import Member
@@ -40,9 +40,10 @@ def sell_or_renew(request):
         _confirmed(post)
         outlet = chosen_outlet(request, post.get("outlet", ""), field="outlet", required=True,
                                message=dgettext("lps_members", "choose the outlet that takes the fee"))
-        body = {"sale_no": post.get("sale_no", ""), "operator": request.identity.username,
-                "tenders": [{"kind": post.get("tender", ""), "amount": post.get("amount", "")}]}
         db = request.dbsession
+        amount = post.get("amount", "") or _fee_of(db, card_no, post.get("card_type", ""))
+        body = {"sale_no": post.get("sale_no", ""), "operator": request.identity.username,
+                "tenders": [{"kind": post.get("tender", ""), "amount": amount}]}
         if card_no:
             _card_of(request, member, card_no)
             sale = validate(MembershipRenewalIn, body).sale()
@@ -101,6 +102,7 @@ def membership_page(request, member, *, failed=None, errors=None, values=None) -
         refund = sum(membership.refund_for(p.fee_cents, p.starts_at, p.ends_at, now, tz) for p in periods
                      if p.status == "paid" and as_utc(p.ends_at) > now)
         cards.append({"card": card, "periods": periods, "refund_now": format_cents(refund),
+                      "fee": format_cents(card.card_type.membership_fee_cents),
                       "held": card.status in membership.HELD_STATUSES})
     outlets = outlets_in_scope(request)
     outlet = chosen_outlet(request) or (outlets[0] if outlets else None)
@@ -112,6 +114,16 @@ def membership_page(request, member, *, failed=None, errors=None, values=None) -
                                                                        for t in types},
             "may_sell": request.has_permission(Permission.CASHIER_SETTLE),
             "may_cancel": request.has_permission(Permission.CASHIER_REFUND)}
+
+
+def _fee_of(db, card_no, card_type_code) -> str:
+    """The fee a renewal of the card, or a sale of the card type, costs ("" when neither names a paid
+    membership: the schema then names the amount)."""
+    query = (select(CardType.membership_fee_cents).join(Card, Card.card_type_id == CardType.id)
+             .where(Card.card_no == card_no) if card_no else
+             select(CardType.membership_fee_cents).where(CardType.code == card_type_code))
+    fee = db.scalar(query)
+    return format_cents(fee) if fee is not None else ""
 
 
 def _member(request) -> Member:
