@@ -193,3 +193,16 @@ def test_the_statement_exports_as_csv_and_xlsx(testapp, seed, store):
     rows = list(sheet.iter_rows(values_only=True))
     assert ("net", Decimal("0.77")) == (rows[8][0], Decimal(str(rows[8][1])))
     assert rows[-1][1] == "earn" and rows[-1][7] == 77
+
+
+def test_a_partner_whose_outlet_names_no_installed_formula_is_refused_whole(testapp, seed):
+    hq = {"Authorization": f"Bearer {seed.api_key('REST', scopes=['partners.manage'])}"}
+    refused = testapp.post_json("/api/v1/partners", {"code": "NOFORM", "name": "No formula", "outlets": [
+        {"code": "NF1", "name": "Counter", "formula": "no_such_formula"}]}, headers=hq, status=422).json
+    assert refused["fields"]
+    assert testapp.get("/api/v1/partners/NOFORM", headers=hq, status=404).json["fields"] == {
+        "partner": "no such partner"}
+    far = testapp.post_json("/api/v1/partners/NOPE/contracts", {
+        "effective_from": "2101-01-01", "issue_cost_per_point": "0.01", "redeem_value_per_point": "0.01"},
+        headers=hq, status=422).json
+    assert "effective_from" in far["fields"]

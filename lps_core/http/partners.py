@@ -74,7 +74,10 @@ OPERATIONS = [
               {"200": answer("Closed statements, newest first, and where the next period starts",
                              schema={"type": "object"}), **problems(401, 403, 404)}, scope=SCOPE, path=PartnerPath),
     Operation("api.partner_statement", "get", "getPartnerStatement", "The statement of a month or custom period",
-              {"200": answer("The statement, as JSON, CSV or XLSX (format)", "PartnerStatement"),
+              {"200": {"description": "The statement, as JSON, CSV or XLSX (format)", "content": {
+                  "application/json": {"schema": {"$ref": "#/components/schemas/PartnerStatement"}},
+                  "text/csv": {"schema": {"type": "string"}},
+                  CONTENT_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}}}},
                **problems(401, 403, 404, 409, 422)}, scope=SCOPE, path=PartnerPath, query=StatementQuery,
               description="A closed period answers its stored statement; an open one is computed from the ledger. "
                           "A period overlapping a closed one otherwise is 409 naming period."),

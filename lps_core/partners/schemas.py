@@ -10,7 +10,7 @@ from pydantic import Field, PlainValidator, WithJsonSchema
 
 from lps_core.earning.schemas import Params
 from lps_core.partners.services import KINDS, NewOutlet, NewPartner, Terms
-from lps_core.validation import Body, Code, LenientQuery, Money, Query, Text, invalid
+from lps_core.validation import Body, Code, LenientQuery, Money, Query, Text, invalid, unusable
 
 _PRICE = re.compile(r"[0-9]{1,6}(?:\.[0-9]{1,6})?\Z")
 _SHARE = re.compile(r"(?:0(?:\.[0-9]{1,4})?|1(?:\.0{1,4})?)\Z")
@@ -40,7 +40,7 @@ def _day(value: Any) -> date:
     except ValueError:
         raise invalid("must be a real calendar date such as 2026-11-01") from None
     if not 2000 <= parsed.year <= 2100:
-        raise invalid("must lie between the years 2000 and 2100")
+        raise unusable("must lie between the years 2000 and 2100")
     return parsed
 
 
@@ -114,11 +114,6 @@ class AdjustmentIn(Body):
 
 class PartnerPath(Query):
     code: Code()
-
-
-class ContractPath(Query):
-    code: Code()
-    id: Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 
 def period_of(query):
