@@ -155,3 +155,24 @@ def test_the_card_types_api_takes_the_partner_and_the_number_range(testapp, auth
     assert "serial_from" in bad.json["fields"]
     cleared = testapp.put_json("/api/v1/card-types/bakery2", {"partner": None}, headers=auth, status=200).json
     assert cleared["partner"] is None
+
+
+def test_a_co_branded_earn_adds_one_insert_and_another_card_none(counted_app, seed, bakery):
+    """On PostgreSQL, counted: the same earn request on a standard card and on a co-branded one
+    differ by exactly the cost row's INSERT."""
+    app, statements = counted_app
+    auth = {"Authorization": f"Bearer {seed.api_key('REST')}"}
+    cards = {"standard": seed.member_card(), "bakery": card_of(seed, "Li Na", "bakery")}
+
+    def earn(card_no, bill_no):
+        statements.clear()
+        app.post_json("/api/v1/transactions", {"card_no": card_no, "bill_no": bill_no, "amount": "10.00"},
+                      headers=auth, status=201)
+        return list(statements)
+
+    earn(cards["standard"], "warm-up")
+    earn(cards["bakery"], "warm-up-2")
+    plain, cobranded = earn(cards["standard"], "S1"), earn(cards["bakery"], "C1")
+    extra = [statement for statement in cobranded if statement.startswith("INSERT INTO partner_benefit_costs")]
+    assert len(extra) == 1 and len(cobranded) == len(plain) + 1
+    assert not any("partner_benefit_costs" in statement for statement in plain)
