@@ -278,21 +278,26 @@ def test_the_api_needs_the_reports_scope(testapp, seed):
     testapp.get("/api/v1/reports/sales", status=401)
 
 
-@pytest.mark.parametrize("params, field", [
-    ({"period": "week"}, "period"),
-    ({"from": None}, "from"),
-    ({"from": "2026-02-30"}, "from"),
-    ({"to": "2020-01-01", "from": "2020-02-01"}, "to"),
-    ({"outlet": "NOPE"}, "outlet"),
-    ({"partner": "T"}, "partner"),
-    ({"property": "bad code!"}, "property"),
-    ({"format": "pdf"}, "format"),
-    ({"group_by": "day", "from": "2020-01-01", "to": "2022-01-01"}, "group_by"),
-    ({"period": "day", "date": "2026-11", "from": None, "to": None}, "date"),
-    ({"colour": "red"}, "colour"),
+@pytest.mark.parametrize("params, status, field", [
+    ({"period": "week"}, 400, "period"),
+    ({"property": "bad code!"}, 400, "property"),
+    ({"format": "pdf"}, 400, "format"),
+    ({"from": "26-11-01"}, 400, "from"),
+    ({"colour": "red"}, 400, "colour"),
+    # well formed, as the document allows, but unusable: 422 naming the field
+    ({"from": None}, 422, "from"),
+    ({"from": "2026-02-30"}, 422, "from"),
+    ({"from": "1999-12-31"}, 422, "from"),
+    ({"to": "2020-01-01", "from": "2020-02-01"}, 422, "to"),
+    ({"outlet": "NOPE"}, 422, "outlet"),
+    ({"partner": "T"}, 422, "partner"),
+    ({"group_by": "day", "from": "2020-01-01", "to": "2022-01-01"}, 422, "group_by"),
+    ({"period": "day", "date": "2026-11", "from": None, "to": None}, 422, "date"),
+    ({"period": "month", "date": "2026-13", "from": None, "to": None}, 422, "date"),
+    ({"period": "month", "date": "2026-11"}, 422, "from"),
 ])
-def test_bad_filters_are_400_naming_the_field(testapp, seed, params, field):
-    answer = api(testapp, seed.api_key("REST", scopes=["reports"]), "sales", status=400, **params)
+def test_bad_filters_name_the_field(testapp, seed, params, status, field):
+    answer = api(testapp, seed.api_key("REST", scopes=["reports"]), "sales", status=status, **params)
     assert field in answer.json["fields"], answer.json
 
 

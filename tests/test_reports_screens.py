@@ -44,11 +44,13 @@ def test_the_sales_screen_shows_totals_chart_and_table(testapp, seed, postings):
 
 def test_a_bad_filter_is_told_beside_its_field(testapp, seed):
     sign_in_as(testapp, seed, "analyst", PASSWORD, ["hq_analyst"], [])
-    page = testapp.get("/reports/sales", {"period": "range", "from": "2026-11-05"}, status=400)
+    page = testapp.get("/reports/sales", {"period": "range", "from": "2026-11-05"}, status=422)
     assert page.html.select_one("#error-to") is not None
     assert page.html.select_one("#filter-to")["aria-invalid"] == "true"
-    page = testapp.get("/reports/sales", {"outlet": "NOPE"}, status=400)
-    assert "outlet" in page.html.select_one("#error-outlet").text
+    page = testapp.get("/reports/sales", {"outlet": "NOPE"}, status=422)
+    assert "is not a known outlet" in page.html.select_one("#error-outlet").text
+    page = testapp.get("/reports/sales", {"period": "week"}, status=400)
+    assert page.html.select_one("#error-period") is not None
     testapp.get("/reports/nothing", status=404)
 
 
@@ -56,7 +58,7 @@ def test_an_operator_sees_only_their_outlets(testapp, seed, postings):  # noqa: 
     sign_in_as(testapp, seed, "spamanager", PASSWORD, ["finance_auditor"], ["SPA"])
     page = testapp.get("/reports/sales", period())
     assert page.html.select_one("#total-net dd").text.strip().endswith("300.00")
-    testapp.get("/reports/sales", {**period(), "outlet": "REST"}, status=400)
+    testapp.get("/reports/sales", {**period(), "outlet": "REST"}, status=422)
 
 
 def test_exports_show_the_screens_figures(testapp, seed, postings):  # noqa: F811

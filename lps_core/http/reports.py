@@ -43,10 +43,11 @@ OPERATIONS = [
                   "application/json": {"schema": {"$ref": "#/components/schemas/Report"}},
                   "text/csv": {"schema": {"type": "string"}},
                   XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}}},
-               **problems(401, 403)},
+               **problems(401, 403, 422)},
               scope=SCOPE, query=TransactionFilters if name == "transactions" else ReportFilters,
-              description="The period is a day, a month or a custom range in the programme's time zone; a filter "
-                          "that cannot be used (an unknown outlet, `to` before `from`) is 400 naming it. "
+              description="The period is a day, a month or a custom range in the programme's time zone. A filter "
+                          "that does not match this document is 400 naming it; one that matches but cannot be used "
+                          "(an unknown outlet, `to` before `from`, a range without its days) is 422 naming it. "
                           "See docs/reports.md for every column and formula.")
     for name in REPORTS
 ]

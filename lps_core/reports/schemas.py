@@ -1,14 +1,15 @@
 """The filters of a report, for the API's query string (which also feeds the OpenAPI document),
-the staff screen's form and `lps report`. Each field is checked on its own here (400 naming it);
-what needs the database or the clock (an unknown outlet code, `to` before `from`) is checked by
-lps_core.reports.scope, which names the field too."""
+the staff screen's form and `lps report`. Each field is checked on its own here: 400 naming it
+when it does not match the document, 422 for a well-formed value LPS cannot use (a date outside
+2000-2100, a 13th month). What needs the database or the other fields (an unknown outlet code,
+`to` before `from`) is checked by lps_core.reports.scope, which answers 422 naming the field."""
 import re
 from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import PlainValidator, WithJsonSchema
 
-from lps_core.validation import Code, Field, Int, LenientQuery, Money, Query, Text, invalid
+from lps_core.validation import Code, Field, Int, LenientQuery, Money, Query, Text, invalid, unusable
 
 FORMATS = ("json", "csv", "xlsx")
 PERIODS = ("day", "month", "range")
@@ -25,9 +26,9 @@ def _check_date(value: Any) -> date:
     try:
         parsed = date.fromisoformat(value)
     except ValueError:
-        raise invalid("must be a real calendar date such as 2026-11-25") from None
+        raise unusable("must be a real calendar date such as 2026-11-25") from None
     if not 2000 <= parsed.year <= 2100:
-        raise invalid("must lie between 2000-01-01 and 2100-12-31")
+        raise unusable("must lie between 2000-01-01 and 2100-12-31")
     return parsed
 
 

@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import DateTime, String, literal, select, union_all
 
-from lps_core.errors import ValidationFailed
+from lps_core.errors import Unprocessable
 from lps_core.outlets.models import Outlet, Property
 from lps_core.reports.schemas import ReportFilters
 
@@ -72,18 +72,18 @@ def _days(filters: ReportFilters, today: date) -> tuple[date, date]:
         missing = {name: "is required for a range" for name, value in (("from", filters.from_), ("to", filters.to))
                    if value is None}
         if missing:
-            raise ValidationFailed("the report's period is incomplete", missing)
+            raise Unprocessable("the report's period is incomplete", missing)
         if filters.to < filters.from_:
-            raise ValidationFailed("the report's period ends before it starts", {"to": "must not be before from"})
+            raise Unprocessable("the report's period ends before it starts", {"to": "must not be before from"})
         if (filters.to - filters.from_).days >= MAX_DAYS:
-            raise ValidationFailed("the report's period is too long", {"to": f"must be within {MAX_DAYS} days of from"})
+            raise Unprocessable("the report's period is too long", {"to": f"must be within {MAX_DAYS} days of from"})
         return filters.from_, filters.to
     if filters.from_ is not None or filters.to is not None:
-        raise ValidationFailed("from and to are for a range", {"from" if filters.from_ else "to":
+        raise Unprocessable("from and to are for a range", {"from" if filters.from_ else "to":
                                                                "is only used with period=range"})
     if filters.period == "day":
         if filters.date is not None and len(filters.date) == 7:
-            raise ValidationFailed("a day period needs a day", {"date": "must be a day such as 2026-11-25"})
+            raise Unprocessable("a day period needs a day", {"date": "must be a day such as 2026-11-25"})
         day = date.fromisoformat(filters.date) if filters.date else today
         return day, day
     first = date.fromisoformat(filters.date[:7] + "-01") if filters.date else today.replace(day=1)
@@ -112,31 +112,32 @@ def _outlets(db, filters: ReportFilters, allowed) -> tuple:
             continue
         kind = db.scalar(select(Property.kind).where(Property.code == value))
         if kind is None or (field == "partner" and kind != "partner"):
-            raise ValidationFailed("the report's filters name something unknown",
+            raise Unprocessable("the report's filters name something unknown",
                                    {field: f"is not a known {'partner' if field == 'partner' else 'property'}"})
         query, narrowed = query.where(Property.code == value), True
     if filters.outlet is not None:
         if db.scalar(select(Outlet.id).where(Outlet.code == filters.outlet)) is None:
-            raise ValidationFailed("the report's filters name something unknown", {"outlet": "is not a known outlet"})
+            raise Unprocessable("the report's filters name something unknown", {"outlet": "is not a known outlet"})
         query, narrowed = query.where(Outlet.code == filters.outlet), True
     rows = db.execute(query.order_by(Outlet.code)).all()
     if allowed is not None:
         inside = [row for row in rows if row.id in allowed]
         if filters.outlet is not None and not inside:
-            raise ValidationFailed("the outlet is not one of yours", {"outlet": "is not one of your outlets"})
+            raise Unprocessable("the outlet is not one of yours", {"outlet": "is not one of your outlets"})
         return frozenset(row.id for row in inside), tuple(inside)
     return (frozenset(row.id for row in rows) if narrowed else None), tuple(rows)
 
 
 def resolve_scope(db, filters: ReportFilters, tz, *, allowed=None, today: date | None = None) -> ReportScope:
-    """The scope of `filters`: 400 naming the field for a period or an outlet that cannot be used.
+    """The scope of `filters`: 422 naming the field for a period or an outlet that cannot be used (the
+    filters match the document, so 400 is kept for those that do not).
     `allowed`: the outlet ids the reader may see (an operator's), None for every outlet."""
     today = today or datetime.now(tz).date()
     first, last = _days(filters, today)
     days = (last - first).days + 1
     grain = filters.group_by or ("day" if days <= DAYS_BY_DEFAULT else "month")
     if grain == "day" and days > MAX_DAY_BUCKETS:
-        raise ValidationFailed("too many days to show one by one",
+        raise Unprocessable("too many days to show one by one",
                                {"group_by": f"must be month for a period longer than {MAX_DAY_BUCKETS} days"})
     outlet_ids, outlets = _outlets(db, filters, allowed)
     given = {key: value for key, value in filters.model_dump(by_alias=True).items()
