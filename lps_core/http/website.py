@@ -11,17 +11,16 @@ from lps_core.http.operations import Operation, read_body, read_path, read_query
 from lps_core.http.request import authenticate
 from lps_core.http.rewards import redemption_json
 from lps_core.http.tiers import member_tier_json
-from lps_core.rewards.schemas import RedemptionNo
 from lps_core.rewards.services import consumed_lots, points_ratio
 from lps_core.tiers.services import member_tier_status
 from lps_core.timeutil import isoformat
-from lps_core.validation import Id, Query
 from lps_core.website import lists, services
 from lps_core.website.schemas import (
     HandoverIn,
     LedgerQuery,
     MemberPath,
     ReservationIn,
+    ReservationPath,
     SignInIn,
     SignUpIn,
     SignUpPath,
@@ -31,11 +30,6 @@ from lps_core.website.sync import settle_seconds
 
 SCOPE = "website"
 PREFIX = "/api/v1/website"
-
-
-class ReservationPath(Query):
-    id: Id
-    no: RedemptionNo
 
 
 def includeme(config):
@@ -81,7 +75,7 @@ def _sync_operation(name, operation_id, summary, schema):
     return Operation(f"api.website_{name}", "get", operation_id, summary,
                      {"200": answer("A page of changed rows and the cursor to go on from", schema),
                       **problems(401, 403, 422)},
-                     scope=SCOPE, query=SyncQuery, description=SYNC_DESCRIPTION, tags=("website",))
+                     scope=SCOPE, query=SyncQuery, description=SYNC_DESCRIPTION)
 
 
 OPERATIONS = [
@@ -89,17 +83,17 @@ OPERATIONS = [
               {"201": answer("Signed up, pending approval", "WebsiteSignUp"),
                "200": answer("A resend of a sign-up made before (same reference and details)", "WebsiteSignUp"),
                **problems(401, 403, 409, 413, 422)},
-              scope=SCOPE, body=SignUpIn, tags=("website",),
+              scope=SCOPE, body=SignUpIn,
               description="Lands in the staff's approval queue like any enrolment. Idempotent on `reference`: "
                           "the same details again answer 200 with the first result; other details with the "
                           "same reference are 409 naming `reference`. A phone number a member holds already is "
                           "409 `duplicate_phone` unless `force_duplicate_phone`. A weak password is 422."),
     Operation("api.website_signup", "get", "getWebsiteSignUp", "Where a sign-up stands",
               {"200": answer("The sign-up", "WebsiteSignUp"), **problems(401, 403, 404)},
-              scope=SCOPE, path=SignUpPath, tags=("website",)),
+              scope=SCOPE, path=SignUpPath),
     Operation("api.website_sign_in", "post", "verifyWebsiteSignIn", "Check a member's sign-in for single sign-on",
               {"200": answer("The verdict", "WebsiteSignInVerdict"), **problems(401, 403, 413)},
-              scope=SCOPE, body=SignInIn, tags=("website",),
+              scope=SCOPE, body=SignInIn,
               description="The portal's own check: the same answer `refused` whether the card or phone exists "
                           "or not; 5 wrong passwords lock the account for 15 minutes; 20 failures from one "
                           "browser address in 15 minutes answer `throttled`. `pending` and `inactive` come only "
@@ -108,35 +102,35 @@ OPERATIONS = [
               "A one-time link that signs a member the website has signed in in to the portal",
               {"201": answer("The token and the link to send the browser to", "PortalHandover"),
                **problems(401, 403, 404, 413, 422)},
-              scope=SCOPE, body=HandoverIn, tags=("website",),
+              scope=SCOPE, body=HandoverIn,
               description="Single-use, valid for lps.website.handover_seconds (60 by default). A member who may "
                           "not sign in (pending, closed) is 422 naming `member_id`."),
     Operation("api.website_member", "get", "getWebsiteMember", "A member's status, tier, points balance and cards",
               {"200": answer("The member", "WebsiteMember"), **problems(401, 403, 404)},
-              scope=SCOPE, path=MemberPath, tags=("website",)),
+              scope=SCOPE, path=MemberPath),
     Operation("api.website_member_ledger", "get", "getWebsiteMemberLedger", "A member's points ledger, newest first",
               {"200": answer("A page of the ledger", "WebsiteLedgerPage"), **problems(401, 403, 404)},
-              scope=SCOPE, path=MemberPath, query=LedgerQuery, tags=("website",)),
+              scope=SCOPE, path=MemberPath, query=LedgerQuery),
     Operation("api.website_member_tier", "get", "getWebsiteMemberTier",
               "A member's tier, benefits and progress to the next",
               {"200": answer("The member's tier", "MemberTier"), **problems(401, 403, 404)},
-              scope=SCOPE, path=MemberPath, tags=("website",)),
+              scope=SCOPE, path=MemberPath),
     Operation("api.website_member_rewards", "get", "getWebsiteMemberRewards",
               "The rewards a member can reserve, and their reservations",
               {"200": answer("The offers and reservations", "WebsiteMemberRewards"), **problems(401, 403, 404)},
-              scope=SCOPE, path=MemberPath, tags=("website",)),
+              scope=SCOPE, path=MemberPath),
     Operation("api.website_member_reservations", "post", "reserveWebsiteReward",
               "Reserve a reward for a member, to pick up at an outlet",
               {"201": answer("Reserved", "Redemption"),
                "200": answer("A resend of a reservation made before (same request_key)", "Redemption"),
                **problems(401, 403, 404, 409, 413, 422)},
-              scope=SCOPE, path=MemberPath, body=ReservationIn, tags=("website",),
+              scope=SCOPE, path=MemberPath, body=ReservationIn,
               description="Idempotent on `request_key` per member. Too few points or no stock left: 409; a "
                           "reward not for the member's tier, outside its window, an unknown outlet: 422."),
     Operation("api.website_member_reservation_cancel", "post", "cancelWebsiteReservation",
               "Cancel a member's reservation still awaiting pick-up: points and stock go back",
               {"200": answer("Cancelled", "Redemption"), **problems(401, 403, 404, 409)},
-              scope=SCOPE, path=ReservationPath, tags=("website",),
+              scope=SCOPE, path=ReservationPath,
               description="Another member's reservation answers 404, like an unknown number; one collected or "
                           "cancelled already is 409."),
     _sync_operation("members", "syncWebsiteMembers", "Members changed since a moment", "WebsiteMemberPage"),

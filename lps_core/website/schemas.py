@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import PlainValidator, WithJsonSchema, model_validator
 
 from lps_core.members.schemas import Gender, IdNumber
-from lps_core.rewards.schemas import RewardCode
+from lps_core.rewards.schemas import RedemptionNo, RewardCode
 from lps_core.settings import MESSAGE_LANGUAGES
 from lps_core.validation import (
     Body,
@@ -157,6 +157,11 @@ class ReservationIn(Body):
     reward: RewardCode = Field(description="Reward code")
     outlet: Code(description="Where the member picks it up (an outlet code)")
     request_key: Text(40, description="The website's idempotency key for this reservation")
+
+
+class ReservationPath(Query):
+    id: Id
+    no: RedemptionNo
 
 
 # --- Incremental sync -------------------------------------------------------------------------------

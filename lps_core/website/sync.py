@@ -22,7 +22,7 @@ import struct
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy import func, select, text, tuple_
 
 from lps_core.errors import ConfigurationError, Unprocessable
 from lps_core.timeutil import as_utc, utcnow
@@ -127,7 +127,8 @@ def page_of(db, query, stamp, row_id, *, changed_since=None, cursor=None, limit,
         conditions.append(key >= bound(changed_since))
     after = decode_cursor(cursor) if cursor is not None else None
     if after is not None:
-        conditions.append(or_(key > bound(after.changed_at), and_(key == bound(after.changed_at), row_id > after.id)))
+        # A row-value comparison: PostgreSQL reads it as one range of the (stamp, id) index.
+        conditions.append(tuple_(key, row_id) > tuple_(bound(after.changed_at), after.id))
     rows = db.execute(query.add_columns(key.label("sync_stamp")).where(*conditions)
                       .order_by(key, row_id).limit(limit + 1)).all()
     more = len(rows) > limit
