@@ -48,6 +48,7 @@ from lps_core.members.models import Member
 from lps_core.messages.outbox import enqueue
 from lps_core.money import format_cents
 from lps_core.outlets.models import Outlet
+from lps_core.partners.standing import require_posting
 from lps_core.settings import MessageSettings
 from lps_core.timeutil import as_utc, utcnow
 
@@ -333,6 +334,7 @@ def approve_appeal(db, plugins, programme, appeal_id, approval: Approval, *, act
                                {"occurred_at": f"must be on {appeal.bill_date.isoformat()}"})
     bill = _bill(db, outlet.id, appeal.bill_no)
     if bill is None:
+        require_posting(outlet.code, outlet.property.status, outlet.property.code)  # 422 at a suspended partner
         card = db.get(Card, appeal.card_id) if appeal.card_id else _card_of(db, appeal.member_id, None)
         if card is None:
             raise Unprocessable(f"member {appeal.member_id} holds no active card",
@@ -372,6 +374,7 @@ def _link_or_correct(db, plugins, programme, appeal, bill, outlet, amount, opera
     if amount <= bill.amount_cents:
         _settle(appeal, LINKED, bill, earn_entry, None, 0, operator_id)
         return
+    require_posting(outlet.code, outlet.property.status, outlet.property.code)  # a correction is a posting
     card = db.get(Card, bill.card_id)
     due = preview_bill(db, plugins, programme, outlet.code,
                        EarnRequest(card.card_no, bill.bill_no, amount, occurred_at, ()),
