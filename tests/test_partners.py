@@ -206,3 +206,17 @@ def test_a_partner_whose_outlet_names_no_installed_formula_is_refused_whole(test
         "effective_from": "2101-01-01", "issue_cost_per_point": "0.01", "redeem_value_per_point": "0.01"},
         headers=hq, status=422).json
     assert "effective_from" in far["fields"]
+
+
+def test_a_period_before_the_last_close_is_only_a_closed_statement(seed, programme, store):
+    tz = programme.timezone
+    today = datetime.now(UTC).astimezone(tz).date()
+    closed = statements.Period.of(date(2020, 1, 1), date(2020, 1, 31))
+    statements.close_period(seed.db, tz, "FR", closed, today, actor=SYSTEM)
+    partner = services.get_partner(seed.db, "FR")
+    assert statements.statement_for(seed.db, tz, partner, closed).closed is not None
+    for period in (statements.Period.of(date(2020, 1, 15), date(2020, 2, 15)), statements.Period.month("2019-12")):
+        with pytest.raises(Conflict) as refused:
+            statements.statement_for(seed.db, tz, partner, period)
+        assert refused.value.fields == {"period": "must start on 2020-02-01 or later"}
+    assert statements.close_period(seed.db, tz, "FR", closed, today, actor=SYSTEM)[1]  # closing again answers it

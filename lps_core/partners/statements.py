@@ -171,16 +171,17 @@ class Statement:
 
 def statement_for(db, tz, partner, period: Period) -> Statement:
     """The statement of `period`: the stored one when it is a closed period, else computed now.
-    A period overlapping a closed one any other way is 409 naming `period`."""
+    Any other period starting before the end of the last closed one is 409 naming `period`: what
+    is dated there is settled, or goes on the next period's statement as an adjustment."""
     closed = _closed_statements(db, partner.id)
     for stored in closed:
         if (stored.period_start, stored.period_end) == (period.start, period.end):
             return stored_statement(db, partner, stored)
-        if stored.period_start < period.end and period.start < stored.period_end:
-            raise Conflict(f"the period overlaps the closed statement of {stored.period_start.isoformat()} to "
-                           f"{(stored.period_end - timedelta(days=1)).isoformat()}",
-                           {"period": "overlaps a closed period"})
     anchor = closed[-1].period_end if closed else None
+    if anchor is not None and period.start < anchor:
+        raise Conflict(f"periods up to {(anchor - timedelta(days=1)).isoformat()} are closed: a statement starts on "
+                       f"{anchor.isoformat()} or later, or is one of the closed periods",
+                       {"period": f"must start on {anchor.isoformat()} or later"})
     return _compute(db, tz, partner, period, takes_late=anchor is not None and period.start == anchor,
                     anchor=anchor)
 
