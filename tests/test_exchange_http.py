@@ -341,3 +341,26 @@ def test_staff_reconcile_a_period_and_resolve_a_mismatch_on_the_screens(http_app
     assert entry.actor_name == "ada" and entry.after["points"] == 100
     assert len(audited(seed.db, "exchange.reconcile")) == 1
     clean(seed)
+
+
+def test_a_switchs_own_secret_is_used_and_never_shown(http_app, api, seed, http_plugins, on_at_rest, member,
+                                                     partner):
+    set_switch(seed.db, http_plugins, kind="exchange", name=PARTNER, scope="outlet", scope_id=on_at_rest,
+               enabled=True, settings={"minimum": 10, "secret": "not-the-partners-secret"})
+    seed.db.commit()
+    refused = api.post_json(f"{URL}/transfers", body(member, "K-1"), status=422).json
+    assert refused["fields"] == {"partner": "the partner refused LPS's credentials (401): the signature or token is "
+                                            "not valid"}
+    assert balance(seed, member) == 1000 and partner.bookings == {}
+    manager = key(http_app, seed, ["plugins.manage"])
+    shown = manager.get(f"/api/v1/plugins/exchange/{PARTNER}/switches").json
+    assert "not-the-partners-secret" not in str(shown)
+    set_switch(seed.db, http_plugins, kind="exchange", name=PARTNER, scope="outlet", scope_id=on_at_rest,
+               enabled=True, settings={"minimum": 10})  # a secret left out is kept...
+    seed.db.commit()
+    api.post_json(f"{URL}/transfers", body(member, "K-2"), status=422)
+    set_switch(seed.db, http_plugins, kind="exchange", name=PARTNER, scope="outlet", scope_id=on_at_rest,
+               enabled=True, settings={"minimum": 10, "secret": None})  # ...null removes it: the ini file's again
+    seed.db.commit()
+    assert api.post_json(f"{URL}/transfers", body(member, "K-3"), status=201).json["status"] == "done"
+    clean(seed)

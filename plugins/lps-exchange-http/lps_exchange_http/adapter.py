@@ -50,7 +50,7 @@ class HttpExchange:
 
     def quote(self, direction, points, settings):
         answer = self.client.call("POST", "/quotes", _with_programme({"direction": direction, "points": points},
-                                                                      settings)).body
+                                                                      settings), secret=_secret(settings)).body
         lps_points, partner_points = _count(answer, "lps_points"), _count(answer, "partner_points")
         asked = lps_points if direction == OUT else partner_points
         if asked != points:
@@ -61,7 +61,7 @@ class HttpExchange:
         answer = self.client.call("PUT", _transfer_path(transfer), _with_programme({
             "member_no": transfer.partner_member_no, "lps_points": transfer.lps_points,
             "partner_points": transfer.partner_points, "requested_at": transfer.requested_at.isoformat(),
-        }, settings), idempotency_key=f"{transfer.direction}:{transfer.reference}").body
+        }, settings), idempotency_key=f"{transfer.direction}:{transfer.reference}", secret=_secret(settings)).body
         status = answer.get("status")
         if status == PENDING:
             return TransferReceipt(pending=True, detail="the partner confirms later")
@@ -74,7 +74,8 @@ class HttpExchange:
 
     def reverse(self, transfer, settings):
         answer = self.client.call("POST", _transfer_path(transfer) + "/reversal", _with_programme({}, settings),
-                                  idempotency_key=f"{transfer.direction}:{transfer.reference}:reversal").body
+                                  idempotency_key=f"{transfer.direction}:{transfer.reference}:reversal",
+                                  secret=_secret(settings)).body
         status = answer.get("status")
         if status == PENDING:
             return TransferReceipt(pending=True, detail="the partner confirms the reversal later")
@@ -86,7 +87,7 @@ class HttpExchange:
         query = {"from": period_start.isoformat(), "to": period_end.isoformat()}
         if settings is not None and settings.programme_code:
             query["programme"] = settings.programme_code
-        answer = self.client.call("GET", "/statement", query=query).body
+        answer = self.client.call("GET", "/statement", query=query, secret=_secret(settings)).body
         lines = answer.get("lines")
         if not isinstance(lines, list):
             raise UnknownOutcome("the partner's statement has no list of lines")
@@ -97,6 +98,10 @@ def _with_programme(payload, settings) -> dict:
     if settings is not None and settings.programme_code:
         return {**payload, "programme": settings.programme_code}
     return payload
+
+
+def _secret(settings) -> str | None:
+    return settings.secret if settings is not None and settings.secret else None
 
 
 def _transfer_path(transfer) -> str:

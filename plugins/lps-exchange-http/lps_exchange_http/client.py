@@ -55,11 +55,16 @@ class PartnerClient:
         self.clock = clock
 
     def call(self, method: str, path: str, payload: dict | None = None, *, query: dict | None = None,
-             idempotency_key: str | None = None) -> Answer:
-        """The partner's 2xx answer as JSON; anything else raises a failure of the contract."""
+             idempotency_key: str | None = None, secret: str | None = None) -> Answer:
+        """The partner's 2xx answer as JSON; anything else raises a failure of the contract.
+        `secret`: a switch's own secret, instead of the ini file's."""
         endpoint = self.endpoint
         if not endpoint.base_url:
             raise TemporaryFailure("lps.exchange_http.base_url is not set: the partner's address is unknown")
+        secret = secret or endpoint.secret.get_secret_value()
+        if endpoint.auth != "none" and not secret:
+            raise TemporaryFailure(f"no secret to authenticate with: set lps.exchange_http.secret or the partner's "
+                                   f"secret setting (auth = {endpoint.auth})")
         parts = urlsplit(endpoint.base_url)
         target = f"{parts.path}{path}" + (f"?{urlencode(query)}" if query else "")
         body = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode() if payload is not None else b""
@@ -68,7 +73,7 @@ class PartnerClient:
             headers["Content-Type"] = "application/json"
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
-        headers.update(self._authentication(method, target, body))
+        headers.update(self._authentication(method, target, body, secret))
         connection = self._connection(parts)
         try:
             try:
@@ -94,9 +99,8 @@ class PartnerClient:
                                                context=ssl.create_default_context())
         return http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
 
-    def _authentication(self, method, target, body) -> dict:
+    def _authentication(self, method, target, body, secret) -> dict:
         endpoint = self.endpoint
-        secret = endpoint.secret.get_secret_value()
         headers = {"X-LPS-Key-Id": endpoint.key_id} if endpoint.key_id else {}
         if endpoint.auth == "bearer":
             headers["Authorization"] = f"Bearer {secret}"
@@ -127,6 +131,8 @@ def _answer(status: int, raw: bytes) -> Answer:
     detail = _detail(body, text)
     if status in LATER_STATUSES or status >= 500:
         raise TemporaryFailure(f"the partner answered {status}: {detail}")
+    if status in (401, 403):  # LPS's credentials, not the transfer: named as the partner's set-up
+        raise PermanentFailure(f"the partner refused LPS's credentials ({status}): {detail}", field="partner")
     if 400 <= status < 500:
         field = body.get("field") if isinstance(body, dict) else None
         raise PermanentFailure(f"the partner refused ({status}): {detail}", field=FIELDS.get(field))

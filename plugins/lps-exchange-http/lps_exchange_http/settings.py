@@ -2,12 +2,14 @@
 the ini file (`lps.exchange_http.*`), and the amounts per outlet or property, edited by staff on
 the configuration screens.
 
-The secret is write-only: it is read from the ini file (or the environment the ini file names),
-kept as a pydantic SecretStr so that no repr, log line or settings dump shows it, and sent only
-as the bearer token or used only as the HMAC key."""
+The secret is write-only. The ini file's is kept as a pydantic SecretStr, so that no repr, log line
+or settings dump shows it. A secret set with the partner's switch (per outlet, property or
+programme, on the configuration screens or through the API) wins over it; its field is marked
+writeOnly, so LPS stores it but never shows it back (the screens, the API and the audit log leave
+it out). Either is only sent as the bearer token or used as the HMAC key."""
 import re
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_core import PydanticCustomError
 
 from lps_core.contract import ExchangeSettings, ProgrammeSettings
@@ -26,7 +28,8 @@ class PartnerEndpoint(ProgrammeSettings):
     base_url: str | None = Field(None, description="The partner's API, e.g. https://api.partner.example/lps/v1")
     auth: str = Field("hmac", description="hmac (a signature over the request), bearer (a token) or none")
     key_id: str = Field("", max_length=128, description="Sent as X-LPS-Key-Id, so the partner finds the key")
-    secret: SecretStr = Field(SecretStr(""), description="The HMAC key or the bearer token; never shown")
+    secret: SecretStr = Field(SecretStr(""), description="The HMAC key or the bearer token; never shown. A "
+                                                         "switch's own secret wins over it")
     connect_timeout: float = Field(3.0, gt=0, le=60, description="Seconds to open the connection")
     read_timeout: float = Field(10.0, gt=0, le=300, description="Seconds to wait for the partner's answer")
 
@@ -53,12 +56,6 @@ class PartnerEndpoint(ProgrammeSettings):
             raise PydanticCustomError("choice", "must be one of {names}", {"names": ", ".join(AUTH_SCHEMES)})
         return value
 
-    @model_validator(mode="after")
-    def secret_with_auth(self):
-        if self.auth != "none" and self.base_url and not self.secret.get_secret_value():
-            raise PydanticCustomError("together", f"{PREFIX}secret is required with {PREFIX}auth = {self.auth}")
-        return self
-
 
 class HttpExchangeSettings(ExchangeSettings):
     """Per outlet: the amounts a member may move (LPS checks them before it asks the partner). The
@@ -67,3 +64,6 @@ class HttpExchangeSettings(ExchangeSettings):
     programme_code: str | None = Field(None, max_length=32,
                                        description="Sent as `programme` with every request, when the partner "
                                                    "runs several programmes behind one API")
+    secret: str | None = Field(None, min_length=8, max_length=200, repr=False, json_schema_extra={"writeOnly": True},
+                               description="The HMAC key or bearer token where this outlet or property has its "
+                                           "own, instead of lps.exchange_http.secret; write-only")

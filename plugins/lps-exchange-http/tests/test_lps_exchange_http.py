@@ -47,14 +47,31 @@ def test_the_exchange_is_registered_from_its_entry_point(plugins):
     assert component.obj.settings_schema is HttpExchangeSettings
 
 
-def test_the_secret_is_never_shown_and_is_required_with_authentication():
+def test_the_secret_is_never_shown_and_a_switch_may_have_its_own():
     configured = endpoint("http://127.0.0.1:1/x")
     assert "s3cret" not in repr(configured) and "s3cret" not in str(configured.model_dump())
-    with pytest.raises(ValueError, match="lps.exchange_http.secret is required"):
-        PartnerEndpoint.model_validate({"base_url": "http://127.0.0.1:1", "auth": "bearer"})
+    own = HttpExchangeSettings.model_validate({"secret": "outlet-secret"})
+    assert "outlet-secret" not in repr(own)
+    assert HttpExchangeSettings.model_json_schema()["properties"]["secret"]["writeOnly"] is True
     for bad in ({"base_url": "ftp://x"}, {"auth": "basic"}, {"partner": "no spaces"}):
         with pytest.raises(ValueError):
             PartnerEndpoint.model_validate(bad)
+
+
+def test_the_switchs_secret_wins_and_no_secret_at_all_sends_nothing():
+    simulator = PartnerSimulator(secret="outlet-secret").start()
+    try:
+        exchange = HttpExchange(endpoint(simulator.url, secret="ini-secret"))
+        with pytest.raises(PermanentFailure, match="401"):
+            exchange.transfer(transfer(), SETTINGS)
+        own = HttpExchangeSettings.model_validate({"secret": "outlet-secret"})
+        assert exchange.transfer(transfer(), own).partner_reference == "P-1"
+        unsigned = HttpExchange(PartnerEndpoint.model_validate({"base_url": simulator.url}))
+        with pytest.raises(TemporaryFailure, match="no secret"):
+            unsigned.transfer(transfer("T-2"), SETTINGS)
+        assert len(simulator.requests) == 2
+    finally:
+        simulator.close()
 
 
 def test_every_request_carries_a_signature_the_partner_verifies(exchange, partner):
