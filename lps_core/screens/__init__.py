@@ -14,3 +14,4 @@ def includeme(config):
     config.include("lps_core.screens.webhooks")
     config.include("lps_core.screens.reports")
     config.include("lps_core.screens.partners")
+    config.include("lps_core.screens.terminals")

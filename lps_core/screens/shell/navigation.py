@@ -30,6 +30,7 @@ NAV = (
     NavItem("config", _("Configuration"), Permission.CONFIG_MANAGE),
     NavItem("config.messages", dgettext("lps_messages", "Messages"), Permission.CONFIG_MANAGE),
     NavItem("webhooks", dgettext("lps_webhooks", "Webhooks"), Permission.CONFIG_MANAGE),
+    NavItem("terminals", dgettext("lps_config", "Terminals"), Permission.CONFIG_MANAGE),
     NavItem("operators", _("Operators"), Permission.OPERATORS_MANAGE),
     NavItem("audit", _("Audit log"), Permission.AUDIT_VIEW),
     NavItem("bulk", dgettext("lps_bulk", "Data exchange"), Permission.DATA_EXPORT),
