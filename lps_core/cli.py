@@ -167,6 +167,24 @@ def build_parser():
                          help="another option of the driver's open(), e.g. baudrate=19200 (repeatable)")
     drivers.set_defaults(run=cmd_drivers)
 
+    terminal = commands.add_parser("terminal", help="run the terminal agent on a cashier's PC: read cards with a "
+                                                    "driver and send each swipe to LPS with the terminal's key "
+                                                    "(needs no database)")
+    terminal.add_argument("--url", required=True, help="LPS's address, e.g. https://lps.example.com")
+    terminal.add_argument("--key", default=os.environ.get("LPS_TERMINAL_KEY"),
+                          help="the terminal's key, lpt_... (default: $LPS_TERMINAL_KEY)")
+    terminal.add_argument("--driver", required=True, help="a card-reader driver of `lps drivers`")
+    terminal.add_argument("--port", required=True, help="the device, e.g. /dev/ttyUSB0, COM3 or a pyserial URL")
+    terminal.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
+                          help="another option of the driver's open(), e.g. baudrate=19200 (repeatable)")
+    terminal.add_argument("--expire-after", type=float, default=30.0, metavar="SECONDS",
+                          help="drop a swipe not delivered within this many seconds (default: 30)")
+    terminal.add_argument("--buffer", type=int, default=20, metavar="SWIPES",
+                          help="swipes kept while LPS is unreachable; the oldest is dropped beyond (default: 20)")
+    terminal.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS",
+                          help="seconds to wait for LPS's answer to one swipe (default: 5)")
+    terminal.set_defaults(run=cmd_terminal)
+
     pii = commands.add_parser("pii", help="keys of personal data at rest").add_subparsers(title="pii commands")
     pii.add_parser("new-key", help="print a new key for lps.pii.keys (needs no config file)").set_defaults(
         run=cmd_pii_new_key)
@@ -452,6 +470,25 @@ def cmd_drivers(args):
     else:
         print(f"no card within {args.timeout:g} s")
         return 1
+
+
+def cmd_terminal(args):
+    from lps_core.terminals.agent import run_terminal
+
+    if not args.key:
+        print("lps: error: give the terminal's key with --key or $LPS_TERMINAL_KEY", file=sys.stderr)
+        return 2
+    if not 0 < args.expire_after <= 300 or args.buffer < 1:
+        print("lps: error: --expire-after must be more than 0 and at most 300 seconds, and --buffer at least 1", file=sys.stderr)
+        return 2
+    drivers = _plugins_without_database(args.config).components.get("card_reader", {})
+    if args.driver not in drivers:
+        print(f"lps: error: no card-reader driver {args.driver!r} (installed: {', '.join(sorted(drivers)) or 'none'})",
+              file=sys.stderr)
+        return 1
+    options = dict(option.partition("=")[::2] for option in args.option)
+    return run_terminal(drivers[args.driver].obj, args.url, args.key, args.port, options,
+                        expire_after=args.expire_after, buffer_size=args.buffer, timeout=args.timeout)
 
 
 def _plugins_without_database(config_uri):
