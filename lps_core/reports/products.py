@@ -90,6 +90,7 @@ def products_report(db, scope, settings=None) -> Report:
              Column("charged", dgettext("lps_reports", "Net charged"), MONEY)]
     totals = {key: sum((row[key] for row in products), Decimal(0) if key == "qty" else 0)
               for key in ("qty", "gross", "discount", "charged")}
+    totals["qty"] = _quantity(totals["qty"])
     product_table = Table(dgettext("lps_reports", "By product"),
                           [Column("sku", dgettext("lps_reports", "SKU")),
                            Column("category", dgettext("lps_reports", "Category")), *money],
