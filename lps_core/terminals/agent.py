@@ -153,7 +153,7 @@ class TerminalAgent:
 
     def deliver_forever(self):
         """The sender: deliver the oldest swipe, drop expired ones, back off while LPS is away."""
-        backoff = 1.0
+        backoff = min(1.0, self.max_backoff)
         while not self.stopping.is_set():
             swipe = self.buffer.oldest(0.5)
             if swipe is None:
@@ -171,7 +171,7 @@ class TerminalAgent:
                 self.stopping.wait(backoff)
                 backoff = min(backoff * 2, self.max_backoff)
                 continue
-            backoff = 1.0
+            backoff = min(1.0, self.max_backoff)
             self.buffer.remove(swipe)
             if status in (200, 201):
                 self.delivered.append(swipe.id)
@@ -183,7 +183,7 @@ class TerminalAgent:
     def check_key(self):
         """Ask LPS who this terminal is, until it answers (it may still be starting): the terminal's
         name and outlet. Raises KeyRefused at once for a revoked or wrong key."""
-        backoff = 1.0
+        backoff = min(1.0, self.max_backoff)
         while not self.stopping.is_set():
             try:
                 return self.client.whoami()
