@@ -149,10 +149,12 @@ def test_contract_versions_in_force_never_change(testapp, seed, store):
                              status=201).json
     assert (made["effective_from"], made["cobrand_share"]) == (later, "0.25")
     testapp.post_json(url, {**terms, "effective_from": later}, headers=hq, status=409)
-    in_force = services.contracts_of(seed.db, store.property_id)[0]
-    with pytest.raises(Conflict):
-        services.update_contract(seed.db, "FR", in_force.id, Terms(date(2030, 1, 1), Decimal(1), Decimal(1),
-                                                                   Decimal(1)), date.today(), actor=SYSTEM)
+    in_force, pending = services.contracts_of(seed.db, store.property_id)
+    with pytest.raises(Conflict) as refused:
+        services.withdraw_contract(seed.db, "FR", in_force.id, date.today(), actor=SYSTEM)
+    assert refused.value.fields == {"effective_from": "this version is in force"}
+    services.withdraw_contract(seed.db, "FR", pending.id, date.today(), actor=SYSTEM)
+    assert [c.id for c in services.contracts_of(seed.db, store.property_id)] == [in_force.id]
 
 
 @pytest.mark.parametrize("body, field", [

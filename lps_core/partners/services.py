@@ -7,13 +7,13 @@ a store that leaves keeps its history (outlets, bills, statements), and its memb
 which are the member's and not the store's, stay valid at every other outlet. While a partner is
 not active its outlets post nothing (lps_core.earning.services.require_posting_outlet).
 
-Contract versions are never changed once in force: new terms are a new version from a later date.
-A version that is not in force yet may be corrected or withdrawn."""
+Contract versions are never changed: new terms are a new version from a later date, and a version
+that is not in force yet may be withdrawn (and a corrected one added)."""
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 
 from lps_core.audit.services import record
 from lps_core.errors import Conflict, NotFound, Unprocessable
@@ -121,20 +121,6 @@ def change_standing(db, code, change, *, reason=None, actor, address=None) -> Pr
     return partner
 
 
-def update_partner(db, plugins, code, *, name, exchange_component, actor, address=None) -> Property:
-    """Rename a partner or change the exchange component of its programme."""
-    partner = get_partner(db, code, lock=True)
-    if exchange_component and exchange_component not in plugins.of_kind(EXCHANGE):
-        raise Unprocessable(f"no installed exchange partner is called {exchange_component!r}",
-                            {"exchange_component": "no such exchange partner installed"})
-    before = {"name": partner.name, "exchange_component": partner.exchange_component}
-    partner.name, partner.exchange_component = name, exchange_component or None
-    db.flush()
-    record(db, actor=actor, action="partner.edit", target=("property", partner.id), address=address, before=before,
-           after={"name": partner.name, "exchange_component": partner.exchange_component})
-    return partner
-
-
 # -- contracts ------------------------------------------------------------------------------------
 
 def contracts_of(db, property_id) -> list[PartnerContract]:
@@ -189,31 +175,8 @@ def _pending_contract(db, code, contract_id, today) -> tuple[Property, PartnerCo
     return partner, contract
 
 
-def update_contract(db, code, contract_id, terms: Terms, today: date, *, actor, address=None) -> PartnerContract:
-    """Correct a version that is not in force yet (409 for one in force)."""
-    partner, contract = _pending_contract(db, code, contract_id, today)
-    if terms.effective_from <= today:
-        raise Conflict("a corrected version must still start after today",
-                       {"effective_from": f"must be after {today.isoformat()}"})
-    clash = db.scalar(select(func.count()).select_from(PartnerContract).where(
-        PartnerContract.property_id == partner.id, PartnerContract.effective_from == terms.effective_from,
-        PartnerContract.id != contract.id))
-    if clash:
-        raise Conflict(f"a version already starts on {terms.effective_from.isoformat()}",
-                       {"effective_from": "a version already starts on this date"})
-    before = contract_json(contract)
-    contract.effective_from, contract.note = terms.effective_from, terms.note
-    contract.issue_cost_per_point, contract.redeem_value_per_point = terms.issue_cost_per_point, \
-        terms.redeem_value_per_point
-    contract.cobrand_share = terms.cobrand_share
-    db.flush()
-    record(db, actor=actor, action="partner.contract_edit", target=("property", partner.id), address=address,
-           before=before, after=contract_json(contract))
-    return contract
-
-
 def withdraw_contract(db, code, contract_id, today: date, *, actor, address=None):
-    """Withdraw a version that is not in force yet (409 for one in force)."""
+    """Withdraw a version that is not in force yet (409 naming effective_from for one in force)."""
     partner, contract = _pending_contract(db, code, contract_id, today)
     before = contract_json(contract)
     db.execute(delete(PartnerContract).where(PartnerContract.id == contract.id))
