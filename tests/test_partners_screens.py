@@ -56,3 +56,26 @@ def test_head_office_runs_a_partner_from_the_screens(testapp, seed):
 def test_the_partner_screens_need_their_permission(testapp, seed):
     sign_in_as(testapp, seed, "cashier", "correct horse battery", ["cashier"], ["REST"])
     testapp.get("/partners", status=403)
+
+
+def test_the_cashier_of_a_suspended_partner_is_told_its_outlet_posts_nothing(testapp, seed):
+    from sqlalchemy import func
+
+    from lps_core.audit.services import SYSTEM
+    from lps_core.cashier.models import Settlement
+    from lps_core.partners import services
+    from lps_core.partners.services import NewOutlet, NewPartner
+
+    services.create_partner(seed.db, seed.plugins, None, NewPartner(
+        "CAFE", "Corner Cafe", "franchise", None, None, (NewOutlet("CAFE1", "Counter", "base_rate", {}),)),
+        actor=SYSTEM)
+    services.change_standing(seed.db, "CAFE", "suspend", actor=SYSTEM)
+    seed.db.commit()
+    card_no = seed.member_card()
+    csrf = sign_in_as(testapp, seed, "boss", "correct horse battery", ["administrator"], [])
+    refused = testapp.post("/cashier/settle", {"csrf_token": csrf, "outlet": "CAFE1", "card_no": card_no,
+                                               "bill_no": "C-1", "item-0-amount": "10.00", "tender-0-kind": "cash",
+                                               "tender-0-amount": "10.00"}, status=400)
+    assert "CAFE1: partner CAFE is suspended" in refused.text
+    seed.db.rollback()
+    assert seed.db.scalar(select(func.count()).select_from(Settlement)) == 0
