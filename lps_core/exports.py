@@ -95,6 +95,14 @@ def to_csv(tables: list[Table]) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
+def _xlsx_text(value) -> str:
+    """Text as a worksheet takes it: XML 1.0 has no control characters, so they are dropped (a
+    filter typed with one is echoed in the notes)."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return ILLEGAL_CHARACTERS_RE.sub("", str(value))
+
+
 def _xlsx_value(value, kind):
     if value is None:
         return None
@@ -104,7 +112,7 @@ def _xlsx_value(value, kind):
         return Decimal(value)
     if kind == INTEGER:
         return int(value)
-    return str(value)
+    return _xlsx_text(value)
 
 
 def to_xlsx(tables: list[Table]) -> bytes:
@@ -121,10 +129,10 @@ def to_xlsx(tables: list[Table]) -> bytes:
         title = _sheet_title(table.title, used)
         sheet = workbook.create_sheet(title)
         for note in table.notes:
-            sheet.append([note])
+            sheet.append([_xlsx_text(note)])
         header = []
         for column in table.columns:
-            cell = WriteOnlyCell(sheet, value=column.label)
+            cell = WriteOnlyCell(sheet, value=_xlsx_text(column.label))
             cell.font = bold
             header.append(cell)
         sheet.append(header)
@@ -142,7 +150,7 @@ def _xlsx_cells(sheet, table, row, first=None, font=None) -> list:
 
     cells = []
     for index, column in enumerate(table.columns):
-        value = first if index == 0 and first is not None else _xlsx_value(row.get(column.key), column.kind)
+        value = _xlsx_text(first) if index == 0 and first is not None else _xlsx_value(row.get(column.key), column.kind)
         cell = WriteOnlyCell(sheet, value=value)
         if column.kind == MONEY:
             cell.number_format = "#,##0.00"

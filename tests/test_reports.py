@@ -307,3 +307,10 @@ def test_transactions_filters_over_the_api(testapp, seed, postings):
     assert answer["page"]["total"] == 1 and answer["tables"][0]["rows"][0]["amount"] == "130.00"
     assert api(testapp, key, "transactions", status=400, min_amount="1.234").json["fields"].keys() == {"min_amount"}
     assert api(testapp, key, "sales", status=400, kind="refund").json["fields"].keys() == {"kind"}
+
+
+def test_control_characters_in_a_filter_do_not_break_the_xlsx(testapp, seed):
+    key = seed.api_key("REST", scopes=["reports"])
+    answer = api(testapp, key, "transactions", format="xlsx", operator="\x18night\x0eshift")
+    notes = [row[0] for row in load_workbook(io.BytesIO(answer.body))["Totals"].iter_rows(values_only=True)]
+    assert "operator: nightshift" in notes
