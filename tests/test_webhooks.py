@@ -266,6 +266,8 @@ def test_dead_after_max_tries_then_sent_again_from_the_screen(testapp, seed, db,
 def test_endpoints_on_the_screens_show_the_secret_once_and_are_audited(testapp, seed, db, receiver):
     token = sign_in_as(testapp, seed, "hq", "a long passphrase 1", ["administrator"], [])
     assert testapp.get("/config/webhooks").status_code == 200
+    form = testapp.get("/config/webhooks/new")
+    assert 'name="secret"' in form.text and 'value="points.posted"' in form.text
     bad = testapp.post("/config/webhooks/new", {"csrf_token": token, "name": "Site", "url": "ftp://x",
                                                 "events": ["points.posted", "nonsense"]}, status=400)
     assert 'id="url"' in bad.text and bad.text.count('role="alert"') >= 1
