@@ -222,3 +222,24 @@ def test_a_period_before_the_last_close_is_only_a_closed_statement(seed, program
             statements.statement_for(seed.db, tz, partner, period)
         assert refused.value.fields == {"period": "must start on 2020-02-01 or later"}
     assert statements.close_period(seed.db, tz, "FR", closed, today, actor=SYSTEM)[1]  # closing again answers it
+
+
+def test_points_paid_at_a_partner_less_what_refunds_gave_back(testapp, seed, store):
+    card_no = seed.member_card()
+    key = {"Authorization": f"Bearer {seed.api_key('FR1')}"}
+    hq = {"Authorization": f"Bearer {seed.api_key('REST', scopes=['partners.manage'])}"}
+    testapp.post_json("/api/v1/transactions", {"card_no": card_no, "bill_no": "P-0", "amount": "500.00"},
+                      headers=key, status=201)
+    paid = testapp.post_json("/api/v1/settlements", {"card_no": card_no, "bill_no": "P-1", "amount": "3.00",
+                                                     "tenders": [{"kind": "points", "amount": "3.00"}]},
+                             headers=key, status=201).json
+    testapp.post_json(f"/api/v1/settlements/{paid['id']}/refunds", {"refund_no": "R1", "amount": "1.00"},
+                      headers=key, status=201)
+    lines = testapp.get(f"/api/v1/partners/FR/statement?period={date.today():%Y-%m}", headers=hq).json["lines"]
+    assert [(line["kind"], line["points"], line["direction"], line["amount"]) for line in lines] == [
+        ("earn", 500, "from_partner", "5.00"), ("payment", 300, "to_partner", "2.40"),
+        ("payment_refund", -100, "to_partner", "-0.80")]
+    seed.db.rollback()
+    paid_back = seed.db.scalar(select(func.sum(LedgerEntry.amount)).where(
+        LedgerEntry.outlet_id == store.id, LedgerEntry.kind.in_(("payment", "reversal"))))
+    assert -paid_back == 300 - 100
