@@ -172,3 +172,6 @@ def test_the_imports_list_and_a_discarded_preview(testapp, seed, admin):
                         status=303).follow()
     assert "discarded" in page.html.find(id="batches").text
     testapp.get("/bulk/imports", {"batch": "999"}, status=404)
+    for action in ("confirm", "apply", "resolve", "skip-conflicts", "discard"):
+        testapp.post(f"/bulk/imports/999/{action}", {"csrf_token": admin}, status=404)
+    assert testapp.get("/bulk/static/bulk.js").content_type == "text/javascript"

@@ -46,10 +46,13 @@ def _errors(exc: LpsError, known) -> dict:
 
 
 def _batch_id(request) -> int:
+    """The batch of the URL, which must exist (404 otherwise)."""
     try:
-        return validate(MemberPath, {"id": request.matchdict["id"]}).id
+        batch_id = validate(MemberPath, {"id": request.matchdict["id"]}).id
+        services.get_batch(request.dbsession, batch_id)
     except LpsError:
         raise HTTPNotFound() from None
+    return batch_id
 
 
 def home_page(request, errors=None, form=None) -> dict:
