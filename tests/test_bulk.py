@@ -14,7 +14,7 @@ from lps_core.audit.services import Actor
 from lps_core.bulk import services
 from lps_core.bulk.exports import export
 from lps_core.bulk.files import read_table, write_table
-from lps_core.bulk.models import ImportBatch, ImportRow
+from lps_core.bulk.models import ImportBatch
 from lps_core.cards.models import Card, CardNumberCounter
 from lps_core.cards.luhn import with_check_digit
 from lps_core.cards.services import generate_pool
@@ -380,7 +380,7 @@ def test_an_export_of_what_changed_since_a_day(db, seed, li):
     old = member(db, "Old Member", "13800000007")
     long_ago = datetime.now(timezone.utc) - timedelta(days=30)
     db.execute(update(Member).where(Member.id.in_([li, old]))
-               .values(created_at=long_ago, approved_at=long_ago, tier_since=long_ago))
+               .values(created_at=long_ago, approved_at=long_ago, tier_since=long_ago, updated_at=long_ago))
     db.commit()
     since = date.today() - timedelta(days=1)
     content, _, rows = export(db, "members", "json", actor=ACTOR, personal=False, changed_since=since,

@@ -7,18 +7,16 @@ such an export leaves them untouched. Every export is audited: who, which kind a
 many rows, since when, whether personal data was in it; never the data itself.
 
 "Changed since" a day, from 00:00 where the programme is (lps.timezone):
-- a member: enrolled, approved or moved to another tier since, or edited since (the audit log
-  names every edit of a member), or changed by an import applied since;
+- a member: written since, by its change stamp (members.updated_at, which every insert and update
+  moves: an enrolment, an approval, an edit, a tier change, an import);
 - a card: made, issued or changed status since;
 - a balance: a points account with a ledger entry posted since."""
 from datetime import date, datetime, time
 
-from sqlalchemy import String, cast, exists, func, null, or_, select
+from sqlalchemy import exists, func, null, or_, select
 
-from lps_core.audit.models import AuditEntry
 from lps_core.audit.services import record
 from lps_core.bulk.files import write_table
-from lps_core.bulk.models import APPLIED, CHANGE, ImportBatch, ImportRow
 from lps_core.cards.models import Card, CardType
 from lps_core.ledger.models import POINTS, Account, LedgerEntry
 from lps_core.members.models import Member, Tier
@@ -55,12 +53,7 @@ def _member_rows(db, since, personal):
              .outerjoin(Tier, Tier.id == Member.tier_id).outerjoin(points, points.c.member_id == Member.id)
              .order_by(Member.id))
     if since is not None:
-        edited = select(AuditEntry.target_id).where(AuditEntry.target_type == "member", AuditEntry.at >= since)
-        imported = (select(ImportRow.target_id).join(ImportBatch, ImportBatch.id == ImportRow.batch_id)
-                    .where(ImportBatch.status == APPLIED, ImportBatch.finished_at >= since,
-                           ImportRow.action == CHANGE))
-        query = query.where(or_(Member.created_at >= since, Member.approved_at >= since, Member.tier_since >= since,
-                                cast(Member.id, String).in_(edited), Member.id.in_(imported)))
+        query = query.where(Member.updated_at >= since)
     for row in db.execute(query).yield_per(5000):
         (member_id, name, phone, email, birthday, gender, id_number, address, status, tier, enrolled_at,
          balance) = row
