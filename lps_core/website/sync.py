@@ -22,7 +22,7 @@ import struct
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import func, select, text, tuple_
+from sqlalchemy import func, text, tuple_
 
 from lps_core.errors import ConfigurationError, Unprocessable
 from lps_core.timeutil import as_utc, utcnow
@@ -40,9 +40,11 @@ _TICK = timedelta(microseconds=1)
 _SQLITE_FORMAT = "%Y-%m-%d %H:%M:%f"
 BAD_CURSOR = "is not a cursor LPS gave: send the next_cursor of the previous page as it was given"
 
-_OLDEST_TRANSACTION = text(
-    "SELECT min(xact_start) FROM pg_stat_activity WHERE datname = current_database() "
-    "AND pid <> pg_backend_pid() AND backend_type = 'client backend' AND xact_start IS NOT NULL")
+# The earlier of now() (this transaction's start) and the start of the oldest other transaction open
+# on this database; least() passes over the NULL of none.
+_LATEST_SAFE = text(
+    "SELECT least(now(), min(xact_start)) FROM pg_stat_activity WHERE datname = current_database() "
+    "AND pid <> pg_backend_pid() AND backend_type = 'client backend'")
 
 
 def settle_seconds(settings) -> int:
@@ -96,12 +98,7 @@ class Page:
 
 def horizon(db, settle: int) -> datetime:
     """The latest change stamp a page may include now (see the module's docstring)."""
-    now = utcnow()
-    if db.get_bind().dialect.name == "postgresql":
-        now = as_utc(db.scalar(select(func.now())))
-        oldest = db.scalar(_OLDEST_TRANSACTION)
-        if oldest is not None:
-            now = min(now, as_utc(oldest))
+    now = as_utc(db.scalar(_LATEST_SAFE)) if db.get_bind().dialect.name == "postgresql" else utcnow()
     return now - timedelta(seconds=settle)
 
 
