@@ -175,3 +175,36 @@ def test_the_imports_list_and_a_discarded_preview(testapp, seed, admin):
     for action in ("confirm", "apply", "resolve", "skip-conflicts", "discard"):
         testapp.post(f"/bulk/imports/999/{action}", {"csrf_token": admin}, status=404)
     assert testapp.get("/bulk/static/bulk.js").content_type == "text/javascript"
+
+
+# --- The same over the API, with a key of scope `website` -------------------------------------------
+
+def test_the_api_exports_previews_resolves_confirms_and_applies(testapp, seed, li):
+    key = {"Authorization": f"Bearer {seed.api_key('REST', ['website'])}"}
+    other = {"Authorization": f"Bearer {seed.api_key('REST', ['members'])}"}
+    exported = testapp.get("/api/v1/exports/members", {"format": "json"}, headers=key)
+    assert json.loads(exported.body)["rows"][0]["phone"] == "+8613800000000"
+    content = csv_file([{"name": "Zhang San", "phone": "13800000003"}, {"name": "Zhang Two", "phone": "13800000003"},
+                        {"member_id": str(li), "name": "Li Wei Jr"}], ["member_id", "name", "phone"])
+    batch = testapp.post("/api/v1/imports/members?file_name=members.csv", content, headers=key, status=201).json
+    assert batch["status"] == "previewed" and batch["counts"] == {"conflict": 2, "change": 1}
+    page = testapp.get(f"/api/v1/import-batches/{batch['id']}", {"action": "conflict"}, headers=key).json
+    assert [row["row_no"] for row in page["rows"]] == [2, 3] and page["rows"][0]["conflict"]["options"] == ["skip", "apply"]
+    refused = testapp.post(f"/api/v1/import-batches/{batch['id']}/confirm", headers=key, status=409).json
+    assert "conflicts" in refused["fields"]
+    testapp.post_json(f"/api/v1/import-batches/{batch['id']}/resolutions", {"row_no": 2, "resolution": "bogus"},
+                      headers=key, status=422)
+    testapp.post_json(f"/api/v1/import-batches/{batch['id']}/resolutions", {"row_no": 2, "resolution": "apply"},
+                      headers=key)
+    state = testapp.post(f"/api/v1/import-batches/{batch['id']}/confirm", headers=key).json
+    assert members(seed.db) == 1
+    while state["status"] == "applying":
+        state = testapp.post(f"/api/v1/import-batches/{batch['id']}/apply", headers=key).json
+    assert state["status"] == "applied" and state["applied_rows"] == 2 and members(seed.db) == 2
+    again = testapp.post("/api/v1/imports/members?file_name=members.csv", content, headers=key, status=200).json
+    assert again["id"] == batch["id"] and again["status"] == "applied"
+    bad = testapp.post("/api/v1/imports/members?file_name=members.csv", b"PK\x03\x04junk", headers=key, status=422)
+    assert "is XLSX, not CSV" in bad.json["fields"]["file"]
+    assert "file" in testapp.post("/api/v1/imports/members", b"", headers=key, status=422).json["fields"]
+    testapp.get("/api/v1/exports/members", headers=other, status=403)
+    testapp.post("/api/v1/imports/members", content, headers=other, status=403)

@@ -11,7 +11,20 @@ from lps_core.bulk.models import ACTIONS, KINDS
 from lps_core.cards.services import normalize_card_no
 from lps_core.errors import ValidationFailed
 from lps_core.members.schemas import Gender, IdNumber
-from lps_core.validation import Code, Email, Field, Id, Int, LenientQuery, PastDate, Text, invalid, unprocessable
+from lps_core.validation import (
+    Body,
+    Code,
+    Email,
+    Field,
+    Id,
+    Int,
+    LenientQuery,
+    PastDate,
+    Query,
+    Text,
+    invalid,
+    unprocessable,
+)
 
 EXPORT_KINDS = ("members", "cards", "balances")
 MAX_POINTS = 10**9
@@ -116,3 +129,39 @@ class ResolutionForm(LenientQuery):
 
     row_no: Int(1, 10_000_000)
     resolution: Text(24)
+
+
+class ExportPath(Query):
+    kind: Literal[EXPORT_KINDS]
+
+
+class ExportFileQuery(Query):
+    format: Literal[FORMATS] = "csv"
+    changed_since: PastDate | None = Field(None, description="Only what changed on or after this day (lps.timezone)")
+
+
+class ImportKindPath(Query):
+    kind: Literal[KINDS]
+
+
+class ImportFileQuery(Query):
+    """How to read the file sent as the request's body."""
+
+    file_name: Text(200) | None = Field(None, description="Kept with the batch; its extension must agree with the file")
+    file_format: Literal[FORMATS] | None = Field(None, description="What the file is; told by its content if left out")
+    encoding: Literal[ENCODINGS] = "utf-8"
+
+
+class BatchPath(Query):
+    id: Id
+
+
+class BatchRowsQuery(Query):
+    action: Literal[ACTIONS] | None = None
+    page: Int(1, 100_000) = 1
+    per_page: Int(1, 500) = 50
+
+
+class ResolutionIn(Body):
+    row_no: Int(1, 10_000_000, description="The conflict's row")
+    resolution: Text(24, description="skip, apply, or target:<member id> among the conflict's options")
