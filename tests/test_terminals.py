@@ -154,3 +154,59 @@ def test_the_cashier_screen_takes_its_swipes_once_and_never_an_expired_one(wsgi_
     assert len(_poll(testapp, admin).json["swipes"]) == 1
     assert _poll(testapp, admin, outlet="NOPE", status=400).json["fields"] == {"outlet": "no such outlet"}
     testapp.post("/cashier/swipes?outlet=REST", status=400)  # no CSRF token
+
+
+def test_a_waiting_poll_receives_a_swipe_as_soon_as_it_arrives(wsgi_app, testapp, seed, admin):
+    import threading
+    import time
+
+    from lps_core.terminals.waiting import ISwipeWaiters, PollSettings
+    waiters = wsgi_app.registry.getUtility(ISwipeWaiters)
+    kept, waiters.settings = waiters.settings, PollSettings(poll_seconds=15, max_waiting=4)
+    try:
+        key = _key_of(_register(testapp, admin, operators=[_operator_id(seed.db, "admin.t")]))
+        card_no = seed.member_card()
+        answer = {}
+        started = time.monotonic()
+        poll = threading.Thread(target=lambda: answer.update(_poll(testapp, admin).json))
+        poll.start()
+        time.sleep(1)
+        swipe(testapp, key, card_no=card_no)
+        poll.join(20)
+        assert [s["card_no"] for s in answer["swipes"]] == [card_no]
+        assert time.monotonic() - started < 10
+    finally:
+        waiters.settings = kept
+
+
+def test_a_newer_page_of_the_cashier_supersedes_a_poll_left_waiting(wsgi_app, testapp, seed, admin):
+    """A browser that left the page cannot call its poll back: the poll of the page it went to
+    ends the old one, which takes nothing, so the next swipe reaches the page on screen."""
+    import threading
+    import time
+
+    from lps_core.terminals.waiting import ISwipeWaiters, PollSettings
+    waiters = wsgi_app.registry.getUtility(ISwipeWaiters)
+    kept, waiters.settings = waiters.settings, PollSettings(poll_seconds=15, max_waiting=4)
+    try:
+        key = _key_of(_register(testapp, admin, operators=[_operator_id(seed.db, "admin.t")]))
+        card_no = seed.member_card()
+        answers = {}
+
+        def poll(page):
+            answers[page] = testapp.post(f"/cashier/swipes?outlet=REST&page={page}",
+                                         headers={"X-CSRF-Token": admin}).json
+
+        left = threading.Thread(target=poll, args=("page-left",))
+        left.start()
+        time.sleep(1)
+        shown = threading.Thread(target=poll, args=("page-shown",))
+        shown.start()
+        left.join(10)
+        assert answers["page-left"]["swipes"] == []
+        time.sleep(0.5)
+        swipe(testapp, key, card_no=card_no)
+        shown.join(20)
+        assert [s["card_no"] for s in answers["page-shown"]["swipes"]] == [card_no]
+    finally:
+        waiters.settings = kept

@@ -82,6 +82,7 @@ class TerminalForm(LenientQuery):
 
 
 class SwipePoll(LenientQuery):
-    """The cashier screen's poll: the outlet its screen works for."""
+    """The cashier screen's poll: the outlet its screen works for, and the page's own random id."""
 
     outlet: Code()
+    page: Code(64) | None = None

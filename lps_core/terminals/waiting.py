@@ -53,7 +53,7 @@ class ISwipeWaiters(Interface):
     def swipe_recorded():
         """Wake the waiting polls."""
 
-    def wait_for_swipes(operator_id, outlet_id):
+    def wait_for_swipes(operator_id, outlet_id, page=None):
         """(swipes taken, whether the poll could wait)."""
 
 
@@ -66,6 +66,7 @@ class SwipeWaiters:
         self._sessions = sessionmaker(bind=engine, expire_on_commit=False)  # outside the request's transaction
         self._condition = threading.Condition()
         self._waiting = 0
+        self._newest_page = {}  # (operator id, outlet id) -> the page id of its newest poll
 
     def swipe_recorded(self):
         """Wake every waiting poll (called after the transaction that recorded a swipe commits)."""
@@ -76,9 +77,18 @@ class SwipeWaiters:
         with self._sessions.begin() as db:
             return take_swipes(db, operator_id, outlet_id)
 
-    def wait_for_swipes(self, operator_id, outlet_id) -> tuple[list[dict], bool]:
+    def wait_for_swipes(self, operator_id, outlet_id, page=None) -> tuple[list[dict], bool]:
         """(the swipes taken, whether this poll could wait): waits up to poll_seconds unless
-        max_waiting polls already wait, in which case it only looks once."""
+        max_waiting polls already wait, in which case it only looks once.
+
+        `page` names the page that polls (a random id per page load). A browser that leaves the
+        page cannot call its poll back, and waitress cannot tell: the poll would wait on and take
+        the next swipe for nobody. So the newest page of an operator at an outlet supersedes the
+        older one's waiting poll, which ends with nothing taken."""
+        screen = (operator_id, outlet_id)
+        with self._condition:
+            self._newest_page[screen] = page
+            self._condition.notify_all()
         swipes = self._take(operator_id, outlet_id)
         if swipes or self.settings.poll_seconds <= 0:
             return swipes, True
@@ -94,9 +104,10 @@ class SwipeWaiters:
                     break
                 with self._condition:
                     self._condition.wait(min(RECHECK_SECONDS, remaining))
+                    if self._newest_page.get(screen) != page:
+                        break
                 swipes = self._take(operator_id, outlet_id)
         finally:
             with self._condition:
                 self._waiting -= 1
         return swipes, True
-

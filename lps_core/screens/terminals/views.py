@@ -133,5 +133,5 @@ def cashier_swipes(request):
     operator_id = request.identity.id
     request.tm.commit()
     request.tm.begin()
-    swipes, waited = request.registry.getUtility(ISwipeWaiters).wait_for_swipes(operator_id, outlet.id)
+    swipes, waited = request.registry.getUtility(ISwipeWaiters).wait_for_swipes(operator_id, outlet.id, poll.page)
     return {"swipes": swipes, "poll_again_ms": 0 if waited else BUSY_RETRY_MS}

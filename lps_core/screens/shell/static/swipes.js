@@ -18,7 +18,9 @@
   if (!outlet || !token) {
     return;
   }
-  var url = script.dataset.poll + "?outlet=" + encodeURIComponent(outlet);
+  // This page's id: a newer page of the same cashier supersedes this one's waiting poll on the server.
+  var pageId = Math.random().toString(36).slice(2) + Date.now().toString(36);
+  var url = script.dataset.poll + "?outlet=" + encodeURIComponent(outlet) + "&page=" + pageId;
   var failures = 0;
 
   function say(text) {
