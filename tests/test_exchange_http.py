@@ -364,3 +364,24 @@ def test_a_switchs_own_secret_is_used_and_never_shown(http_app, api, seed, http_
     seed.db.commit()
     assert api.post_json(f"{URL}/transfers", body(member, "K-3"), status=201).json["status"] == "done"
     clean(seed)
+
+
+def test_staff_ask_the_partner_again_about_an_open_transfer(http_app, api, seed, member, partner):
+    partner.faults = ["error"]
+    api.post_json(f"{URL}/transfers", body(member, "Y-1"), status=202)
+    seed.db.commit()
+    transfer_id = seed.db.scalar(select(PointTransfer.id).where(PointTransfer.reference == "Y-1"))
+    auditor, auditor_token = staff(http_app, seed, "fin", ["finance_auditor"])
+    assert 'id="retry-form"' not in auditor.get(f"/exchange/transfers/{transfer_id}").text
+    auditor.post(f"/exchange/transfers/{transfer_id}/retry", {"csrf_token": auditor_token}, status=403)
+    admin, token = staff(http_app, seed, "ada", ["administrator"])
+    assert 'id="retry-form"' in admin.get(f"/exchange/transfers/{transfer_id}").text
+    admin.post(f"/exchange/transfers/{transfer_id}/retry", {"csrf_token": token}, status=303)
+    page = admin.get(f"/exchange/transfers/{transfer_id}")
+    assert "The partner was asked again: the transfer is done." in page.text and 'id="retry-form"' not in page.text
+    admin.post(f"/exchange/transfers/{transfer_id}/retry", {"csrf_token": token}, status=303)
+    assert "is done: there is nothing to ask the partner" in admin.get(f"/exchange/transfers/{transfer_id}").text
+    assert postings(seed, "Y-1") == [("exchange_out", -100)] and len(partner.bookings) == 1
+    [entry] = audited(seed.db, "exchange.transfer.retry")
+    assert (entry.actor_name, entry.before["status"], entry.after["status"]) == ("ada", "pending", "done")
+    clean(seed)

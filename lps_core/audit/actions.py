@@ -86,6 +86,7 @@ ACTIONS = {
     "appeal.reject": dgettext("lps_config", "Points appeal rejected"),
     "exchange.reconcile": dgettext("lps_config", "Exchange partner's statement reconciled"),
     "exchange.mismatch.resolve": dgettext("lps_config", "Exchange mismatch resolved"),
+    "exchange.transfer.retry": dgettext("lps_config", "Exchange partner asked again about a transfer"),
     "config.message_template": dgettext("lps_config", "Message template changed"),
     "config.message_retry": dgettext("lps_config", "Dead letter sent again"),
     "webhook.create": dgettext("lps_webhooks", "Webhook endpoint created"),

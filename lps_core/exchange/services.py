@@ -360,12 +360,30 @@ def retry_open_transfers(db, plugins, programme, partner=None, now=None) -> list
         query = query.where(PointTransfer.partner == partner)
     advanced = []
     for transfer in db.scalars(query.with_for_update()).all():
-        adapter = plugins.of_kind(KIND).get(transfer.partner)
-        if adapter is None:
-            continue
-        settings = plugins.switches.state(db, KIND, transfer.partner, transfer.outlet_id).settings
-        advanced.append(_advance(db, adapter, settings, programme, transfer, now).transfer)
+        if transfer.partner in plugins.of_kind(KIND):
+            advanced.append(_ask_again(db, plugins, programme, transfer, now))
     return advanced
+
+
+def retry_transfer(db, plugins, programme, transfer_id, outlet_ids=None, now=None) -> PointTransfer:
+    """Ask the partner again about one open transfer (a staff screen's button), with the settings
+    of the outlet it was requested at; NotFound outside `outlet_ids` (None: every outlet), and a
+    Conflict for a transfer that is not open."""
+    now = as_utc(now or utcnow())
+    transfer = db.scalar(select(PointTransfer).where(PointTransfer.id == transfer_id).with_for_update())
+    if transfer is None or (outlet_ids is not None and transfer.outlet_id not in outlet_ids):
+        raise NotFound(f"no transfer {transfer_id}", {"id": "no such transfer"})
+    if transfer.status not in OPEN_STATUSES:
+        raise Conflict(f"transfer {transfer.reference} is {transfer.status}: there is nothing to ask the partner",
+                       {"id": f"is {transfer.status}"})
+    exchange_of(plugins, transfer.partner)
+    return _ask_again(db, plugins, programme, transfer, now)
+
+
+def _ask_again(db, plugins, programme, transfer, now) -> PointTransfer:
+    adapter = plugins.of_kind(KIND)[transfer.partner]
+    settings = plugins.switches.state(db, KIND, transfer.partner, transfer.outlet_id).settings
+    return _advance(db, adapter, settings, programme, transfer, now).transfer
 
 
 def reconcile(db, plugins, partner, period_start: datetime, period_end: datetime, *, programme=None,

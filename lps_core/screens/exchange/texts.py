@@ -11,3 +11,8 @@ ALL_OUTLETS_ONLY = dgettext("lps_exchange", "Only an operator of every outlet re
 
 def reconciled(count):
     return dgettext("lps_exchange", "Reconciled: ${count} mismatches found.", mapping={"count": count})
+
+
+def asked_again(status):
+    return dgettext("lps_exchange", "The partner was asked again: the transfer is ${status}.",
+                    mapping={"status": status})

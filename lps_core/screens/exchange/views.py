@@ -4,8 +4,9 @@ refused form is shown again with the message beside each field and the HTTP stat
 
 Permissions: the lists, a transfer, the report and a mismatch are read with reports.view (only the
 transfers of the operator's outlets, and for an operator of some outlets only the mismatches of
-their transfers); running a reconciliation and resolving a mismatch post points, so they need
-points.adjust, and running one, which covers every outlet, an operator of every outlet."""
+their transfers); asking the partner again about a transfer, running a reconciliation and
+resolving a mismatch may post points, so they need points.adjust, and running a reconciliation,
+which covers every outlet, an operator of every outlet."""
 from datetime import date, datetime, time, timedelta
 
 from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPSeeOther
@@ -14,9 +15,10 @@ from sqlalchemy import select
 
 from lps_core.cards.models import Card
 from lps_core.errors import LpsError
-from lps_core.exchange import reconciliation
+from lps_core.exchange import reconciliation, services
 from lps_core.exchange.models import (
     MISMATCH_STATUSES,
+    OPEN_STATUSES,
     PROBLEMS,
     STATUSES,
     ExchangeMismatch,
@@ -30,12 +32,13 @@ from lps_core.members.schemas import MemberPath, read_form
 from lps_core.operators.permissions import Permission
 from lps_core.outlets.models import Outlet
 from lps_core.screens.exchange import texts
-from lps_core.screens.shared import actor, flash, form_errors, outlets_in_scope
+from lps_core.screens.shared import actor, audit, flash, form_errors, outlets_in_scope
 from lps_core.screens.shell.lists import paginate
 from lps_core.screens.shell.security import outlet_scope, require_outlet
 from lps_core.validation import validate
 
 TEMPLATES = "lps_core.screens.exchange:templates/"
+RETRY_ACTION = "exchange.transfer.retry"
 
 
 def _path_id(request) -> int:
@@ -127,7 +130,27 @@ def transfer_view(request):
         if entry_ids else []
     return {"transfer": transfer, "card": db.get(Card, transfer.card_id), "member": db.get(Member, transfer.member_id),
             "outlet": db.get(Outlet, transfer.outlet_id), "entries": entries, "mismatches": mismatches,
-            "adapter": request.plugins.of_kind(KIND).get(transfer.partner)}
+            "adapter": request.plugins.of_kind(KIND).get(transfer.partner),
+            "may_retry": transfer.status in OPEN_STATUSES and request.has_permission(Permission.POINTS_ADJUST)}
+
+
+@view_config(route_name="exchange.transfer.retry", request_method="POST", permission=Permission.POINTS_ADJUST)
+def retry(request):
+    """Ask the partner again about an open transfer; what it answered is recorded (and, once done,
+    posted) like a resend from the till. Audited with the status before and after."""
+    transfer = _transfer(request)
+    before = transfer.status
+    try:
+        services.retry_transfer(request.dbsession, request.plugins, request.programme, transfer.id,
+                                outlet_scope(request))
+    except LpsError as exc:
+        request.session.flash(exc.message, "error")
+    else:
+        audit(request, RETRY_ACTION, ("exchange_transfer", transfer.id), before={"status": before},
+              after={"status": transfer.status, "attempts": transfer.attempts, "last_error": transfer.last_error,
+                     "partner": transfer.partner, "reference": transfer.reference}, outlet_id=transfer.outlet_id)
+        flash(request, texts.asked_again(transfer.status))
+    return HTTPSeeOther(request.route_url("exchange.transfer", id=transfer.id))
 
 
 # --- Reconciliation ---------------------------------------------------------------------------------
