@@ -1,7 +1,6 @@
 """`lps report` and `lps jobs reports` as hotel IT runs them: the real command on the test
 database, the same figures as the API, XLSX to a file, a bad filter exits 1 naming the field, and
 the scheduled reports queued once however often the job runs."""
-import io
 import json
 import subprocess
 import sys
