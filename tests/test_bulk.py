@@ -401,3 +401,15 @@ def test_an_exported_file_imports_again_as_unchanged(db, seed, li):
         content, name, _ = export(db, "cards", fmt, actor=ACTOR, personal=True, tz=None)
         batch, _ = preview(db, "cards", content, name=name)
         assert batch.counts == {"unchanged": 2}, fmt
+
+
+def test_an_xlsx_export_keeps_formulas_and_control_characters_out(db, seed):
+    member_id = member(db, "=HYPERLINK(\"http://evil\")\x07", "13800000008")
+    content, _, _ = export(db, "members", "xlsx", actor=ACTOR, personal=True, tz=None)
+    sheet = load_workbook(io.BytesIO(content)).worksheets[0]
+    cell = next(sheet.iter_rows(min_row=2, max_col=2, values_only=False))[1]
+    assert cell.data_type == "s" and cell.value == "=HYPERLINK(\"http://evil\")"
+    csv_content, _, _ = export(db, "members", "csv", actor=ACTOR, personal=True, tz=None)
+    assert b"'=HYPERLINK" in csv_content and b"'+8613800000008" in csv_content
+    [row] = [cells for _, cells in read_table(csv_content, "m.csv").rows]
+    assert row["name"].startswith("=HYPERLINK") and row["member_id"] == str(member_id)

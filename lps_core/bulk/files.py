@@ -4,7 +4,10 @@
   and written, so that Excel opens it right) or GB18030, as the operator says. A text cell that
   starts with = + - @ is written behind a ' so that a spreadsheet shows it rather than computes it
   ("+86 138..." stays a phone number); reading drops that ' again.
-- XLSX: the first sheet, its first row the column names (openpyxl).
+- XLSX: the first sheet, its first row the column names (openpyxl). Every text cell is written as
+  text: openpyxl would store "=..." as a formula. (lps_core.exports, the reports' writer, has
+  labelled headers and no JSON, and does neither this nor the CSV guard, which a file meant to be
+  edited and imported again needs.)
 - JSON: a list of objects, or an object whose "rows" is that list (what an export writes).
 
 Every cell is read as text, stripped; numbers and dates of a workbook become their plain text. The
@@ -219,6 +222,7 @@ def _guarded(text: str) -> str:
 def _write_xlsx(kind, columns, rows) -> bytes:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(kind)
@@ -226,6 +230,8 @@ def _write_xlsx(kind, columns, rows) -> bytes:
     for row in rows:
         cells = []
         for value in row:
+            if isinstance(value, str):
+                value = ILLEGAL_CHARACTERS_RE.sub("", value)  # XML has no control characters
             cell = WriteOnlyCell(sheet, value)
             if isinstance(value, str):
                 cell.data_type = "s"  # text stays text: "=..." is never a formula, "0042" keeps its zeros
