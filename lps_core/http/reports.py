@@ -92,7 +92,7 @@ def report_response(report, format_, stem):
 
 def report_view(request):
     authenticate(request, SCOPE)
-    name = request.matched_route.path.rsplit("/", 1)[1]
+    name = request.matched_route.pattern.rsplit("/", 1)[1]
     filters = read_query(request)
     report = run_report(request.dbsession, name, filters, request.programme.timezone,
                         ReportSettings.from_mapping(request.registry.settings), export=filters.format != "json")
