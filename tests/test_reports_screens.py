@@ -78,4 +78,6 @@ def test_exports_show_the_screens_figures(testapp, seed, postings):  # noqa: F81
     assert values["Outstanding at the end"] == 345 and str(values["Liability"]) == "3.45"
     assert book["By tier"] is not None and book["By outlet"] is not None
     chinese = testapp.get(csv_link, headers={"Accept-Language": "zh-CN"})
-    assert chinese.body.startswith("\ufeff".encode())
+    assert chinese.body.startswith("\ufeff".encode()) and "期末未兑积分" in chinese.body.decode("utf-8-sig")
+    page = testapp.get("/reports/points", period(), headers={"Accept-Language": "zh-CN"})
+    assert page.html.select_one("#total-liability dt").text == "负债" and "报表" in page.text
