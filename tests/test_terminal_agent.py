@@ -12,7 +12,7 @@ import tty
 import pytest
 from sqlalchemy import select
 
-from lps_core.terminals.agent import LpsClient, TerminalAgent, Unreachable
+from lps_core.terminals.agent import KEY_REFUSED, LpsClient, TerminalAgent, Unreachable
 from lps_core.terminals.models import TerminalSwipe
 from lps_core.terminals.services import create_terminal, revoke_terminal, take_swipes
 
@@ -179,7 +179,7 @@ def test_a_revoked_key_is_refused_and_the_agent_stops_saying_why(lps, seed, read
     seed.db.commit()
     simulator.present(card_no)
     thread.join(DEADLINE)
-    assert result == {"code": 1}
+    assert result == {"code": KEY_REFUSED}
     assert "revoked" in str(agent.refused)
     assert "LPS refused the terminal key: the terminal was revoked" in caplog.text
     assert _stored(seed.db) == []  # revoking drops what the terminal sent and no screen took
@@ -192,4 +192,4 @@ def test_a_revoked_key_stops_the_agent_at_start(lps, seed, reader_and_simulator,
     revoke_terminal(seed.db, seed.db.get(Terminal, terminal_id))
     seed.db.commit()
     agent = TerminalAgent(reader, LpsClient(f"http://127.0.0.1:{lps.port}", key, timeout=3))
-    assert agent.run() == 1 and agent.refused is not None
+    assert agent.run() == KEY_REFUSED and agent.refused is not None

@@ -26,6 +26,9 @@ from dataclasses import dataclass
 from lps_core.contract import CardRead, Misread, TagRead
 
 log = logging.getLogger("lps.terminal")
+# The exit code of a refused key: a service manager restarts the agent after any other exit (a
+# reader that cannot be opened yet), but not after this one, which no restart can mend.
+KEY_REFUSED = 3
 
 
 class KeyRefused(Exception):
@@ -194,7 +197,7 @@ class TerminalAgent:
         return None
 
     def run(self) -> int:
-        """Run until stopped (0) or until LPS refuses the key (1, with the message logged)."""
+        """Run until stopped (0) or until LPS refuses the key (KEY_REFUSED, with the message logged)."""
         reader_thread = None
         try:
             terminal = self.check_key()
@@ -206,7 +209,7 @@ class TerminalAgent:
         except KeyRefused as exc:
             self.refused = exc
             log.error("%s. Stopping: register the terminal again on the terminals screen and use its new key.", exc)
-            return 1
+            return KEY_REFUSED
         finally:
             self.stopping.set()
             if reader_thread is not None:
@@ -216,7 +219,7 @@ class TerminalAgent:
 
 def run_terminal(driver, url, key, port, options, *, expire_after, buffer_size, timeout) -> int:
     """`lps terminal`: open the reader with `driver` (an ICardReaderDriver) and run the agent until
-    Ctrl-C or a refused key. The exit code: 0 stopped, 1 refused key or a reader that cannot open."""
+    Ctrl-C or a refused key. The exit code: 0 stopped, 1 a reader that cannot be opened, KEY_REFUSED."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
         reader = driver.open(port=port, **options)
