@@ -5,10 +5,16 @@ Loaded by LPS's own suite (`-p lps_core.testing`) and by plugin suites (`pytest_
 creates its own database there and drops it at the end. With CI set, a missing or unreachable
 PostgreSQL fails the run instead of skipping.
 """
+import hashlib
+import hmac
+import json
 import os
+import threading
+import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -299,6 +305,65 @@ def post_all_at_once(port, path, bodies, headers) -> list[tuple[int, dict]]:
 
     with ThreadPoolExecutor(len(bodies)) as pool:
         return list(pool.map(post, bodies))
+
+
+# Webhooks: a receiver on loopback that checks each delivery as docs/webhooks.md tells a website to.
+
+WEBHOOK_TOLERANCE_SECONDS = 300
+
+
+class WebhookReceiver:
+    """A webhook receiver on 127.0.0.1: it verifies each POST as docs/webhooks.md tells a receiver
+    to (HMAC-SHA256 of "<timestamp>.<body>" with the secret, compared in constant time, the
+    timestamp within five minutes) and answers `statuses` in turn (then 200)."""
+
+    def __init__(self, port=0):
+        self.secret = None
+        self.statuses = []
+        self.received = []  # (headers, body bytes, signature valid)
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (http.server's name)
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.received.append((dict(self.headers), body, receiver.verify(self.headers, body)))
+                status = receiver.statuses.pop(0) if receiver.statuses else 200
+                self.send_response(status)
+                self.send_header("Content-Type", "text/plain")
+                self.end_headers()
+                self.wfile.write(f"answered {status}".encode())
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/hooks/lps?src=test"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def verify(self, headers, body) -> bool:
+        timestamp = headers.get("LPS-Timestamp", "")
+        given = headers.get("LPS-Signature", "").removeprefix("v1=")
+        if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > WEBHOOK_TOLERANCE_SECONDS:
+            return False
+        expected = hmac.new(self.secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+        return hmac.compare_digest(expected, given)
+
+    def events(self) -> list[dict]:
+        return [json.loads(body) for _, body, _ in self.received]
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(5)
+
+
+@pytest.fixture
+def webhook_receiver():
+    receiver = WebhookReceiver()
+    yield receiver
+    receiver.stop()
 
 
 # Staff screens: operators, signing in through the form, and the audit entries a screen wrote.

@@ -3,14 +3,9 @@ each POST's signature with the scheme of docs/webhooks.md; events are written in
 their business change (nothing for one that rolls back); the worker retries a receiver that is down
 and delivers once it is up; dead deliveries are re-sent from the screen; the earn request stays
 within its statement budget when nobody subscribes to points."""
-import hashlib
-import hmac
 import json
 import socket
-import threading
-import time
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from sqlalchemy import func, select
@@ -20,68 +15,18 @@ from lps_core.cards.models import Card
 from lps_core.contract import hookimpl
 from lps_core.messages.worker import Worker
 from lps_core.settings import Settings
-from lps_core.testing import PII_SETTINGS, audited, sign_in_as
+from lps_core.testing import PII_SETTINGS, WebhookReceiver, audited, sign_in_as
 from lps_core.timeutil import utcnow
 from lps_core.webhooks import services
 from lps_core.webhooks.models import WebhookDelivery, WebhookEndpoint
 from lps_core.webhooks.subscriptions import forget
 
-TOLERANCE_SECONDS = 300
 EARN_BUDGET = 4  # tests/test_statement_budget.py's
 
 
-class Receiver:
-    """A webhook receiver on 127.0.0.1: it verifies each POST as docs/webhooks.md tells a receiver
-    to (HMAC-SHA256 of "<timestamp>.<body>" with the secret, compared in constant time, the
-    timestamp within five minutes) and answers `statuses` in turn (then 200)."""
-
-    def __init__(self, port=0):
-        self.secret = None
-        self.statuses = []
-        self.received = []  # (headers, body bytes, signature valid)
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 (http.server's name)
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.received.append((dict(self.headers), body, receiver.verify(self.headers, body)))
-                status = receiver.statuses.pop(0) if receiver.statuses else 200
-                self.send_response(status)
-                self.send_header("Content-Type", "text/plain")
-                self.end_headers()
-                self.wfile.write(f"answered {status}".encode())
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.port = self.server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}/hooks/lps?src=test"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def verify(self, headers, body) -> bool:
-        timestamp = headers.get("LPS-Timestamp", "")
-        given = headers.get("LPS-Signature", "").removeprefix("v1=")
-        if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > TOLERANCE_SECONDS:
-            return False
-        expected = hmac.new(self.secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-        return hmac.compare_digest(expected, given)
-
-    def events(self) -> list[dict]:
-        return [json.loads(body) for _, body, _ in self.received]
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
-
-
 @pytest.fixture
-def receiver():
-    receiver = Receiver()
-    yield receiver
-    receiver.stop()
+def receiver(webhook_receiver):
+    return webhook_receiver
 
 
 @pytest.fixture(autouse=True)
@@ -218,7 +163,7 @@ def test_a_receiver_down_then_up_gets_the_event_once(testapp, seed, db, engine, 
     assert timedelta(seconds=25) < waiting.next_attempt_at.replace(tzinfo=now.tzinfo) - now < timedelta(seconds=40)
     assert worker.cycle(now).claimed == 0  # not due before its back-off
 
-    receiver = Receiver(port)
+    receiver = WebhookReceiver(port)
     receiver.secret = secret
     try:
         assert worker.cycle(now + timedelta(seconds=31)).webhooks_delivered == 1
@@ -367,29 +312,8 @@ def test_an_endpoint_switched_off_cancels_what_waits_for_it(testapp, seed, db, e
         services.resend(db, cancelled.id, by="test")
 
 
-@pytest.fixture
-def counted(database_url, seed):
-    """The production-like app of tests/test_statement_budget.py and the statements its engine sends."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("the budget is PostgreSQL's: SQLite runs the one-statement writes step by step")
-    from sqlalchemy import event
-    from webtest import TestApp
-
-    from lps_core import main
-
-    wsgi = main({}, **{"sqlalchemy.url": database_url, "lps.api.key_cache_seconds": "5", **PII_SETTINGS})
-    statements = []
-    engine = wsgi.registry["db_engine"]
-    event.listen(engine, "before_cursor_execute",
-                 lambda conn, cursor, statement, *rest: statements.append(" ".join(statement.split())[:120]))
-    event.listen(engine, "begin", lambda conn: statements.append("BEGIN"))
-    event.listen(engine, "commit", lambda conn: statements.append("COMMIT"))
-    yield TestApp(wsgi), statements
-    engine.dispose()
-
-
-def test_the_earn_request_costs_no_statement_without_a_subscription_and_one_insert_with(counted, seed, db, receiver):
-    app, statements = counted
+def test_the_earn_request_costs_no_statement_without_a_subscription_and_one_insert_with(counted_app, seed, db, receiver):
+    app, statements = counted_app
     auth = {"Authorization": f"Bearer {seed.api_key('REST')}"}
     card_no = seed.member_card()
     earn(app, auth, card_no, bill_no="warm-up")
