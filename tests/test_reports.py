@@ -314,3 +314,12 @@ def test_control_characters_in_a_filter_do_not_break_the_xlsx(testapp, seed):
     answer = api(testapp, key, "transactions", format="xlsx", operator="\x18night\x0eshift")
     notes = [row[0] for row in load_workbook(io.BytesIO(answer.body))["Totals"].iter_rows(values_only=True)]
     assert "operator: nightshift" in notes
+
+
+def test_balances_at_an_earlier_period_end(seed, postings):
+    """Outstanding points and the float of a past day: today's balances less what came since."""
+    two_days_ago = (postings["now"] - timedelta(days=2)).date().isoformat()
+    points = report(seed.db, "points", period="day", date=two_days_ago, **{"from": None, "to": None})["totals"]
+    assert (points["opening"], points["issued"], points["outstanding"]) == (0, 300, 300)  # the lot that expired since
+    value = report(seed.db, "stored-value", period="day", date=two_days_ago, **{"from": None, "to": None})["totals"]
+    assert (value["float_opening"], value["float"]) == ("0.00", "0.00")  # the deposit came later

@@ -41,11 +41,16 @@ def _entries(kinds, scope, *columns, group=None):
 
 
 def _held_before(db, kinds, moment) -> dict:
-    """Each kind's sum of entries before `moment`: what the cards held then."""
-    found = dict(reports_session_of(db).execute(
+    """Each kind's sum of entries before `moment`: what the cards held then, read as today's
+    balances less the entries since (each balance equals the sum of its entries), so a recent
+    period reads only the entries after it."""
+    read = reports_session_of(db)
+    held = dict(read.execute(select(Account.kind, func.sum(Account.balance)).where(Account.kind.in_(kinds))
+                             .group_by(Account.kind)).all())
+    since = dict(read.execute(
         select(Account.kind, func.sum(LedgerEntry.amount)).join(LedgerEntry, LedgerEntry.account_id == Account.id)
-        .where(Account.kind.in_(kinds), LedgerEntry.occurred_at < moment).group_by(Account.kind)).all())
-    return {kind: int(found.get(kind) or 0) for kind in kinds}
+        .where(Account.kind.in_(kinds), LedgerEntry.occurred_at >= moment).group_by(Account.kind)).all())
+    return {kind: int(held.get(kind) or 0) - int(since.get(kind) or 0) for kind in kinds}
 
 
 def _by_outlet(db, kinds, scope, columns):

@@ -65,9 +65,15 @@ def _movements(row) -> dict:
 
 
 def balance_before(db, moment) -> int:
-    """The points every member held just before `moment`: the sum of the entries before it."""
-    return int(reports_session_of(db).scalar(_points_entries(
-        select(func.coalesce(func.sum(LedgerEntry.amount), 0))).where(LedgerEntry.occurred_at < moment)))
+    """The points every member held just before `moment`: the sum of the entries before it, read
+    as today's balances less the entries since (the ledger keeps each balance equal to the sum of
+    its entries), so that a recent period reads the few entries after it instead of the whole
+    history."""
+    read = reports_session_of(db)
+    held = read.scalar(select(func.coalesce(func.sum(Account.balance), 0)).where(Account.kind == POINTS))
+    since = read.scalar(_points_entries(select(func.coalesce(func.sum(LedgerEntry.amount), 0)))
+                        .where(LedgerEntry.occurred_at >= moment))
+    return int(held) - int(since)
 
 
 def breakage_of(db, ends, months) -> tuple[Decimal, int, int]:
@@ -119,9 +125,15 @@ def points_report(db, scope, settings) -> Report:
         select(tier_code.label("tier"), *movement_columns()))
         .outerjoin(Member, Member.id == Account.member_id).outerjoin(Tier, Tier.id == Member.tier_id), scope)
         .group_by(tier_code))}
-    tier_held = dict(read.execute(_points_entries(select(tier_code, func.sum(LedgerEntry.amount)))
+    tier_held = {tier: int(value or 0) for tier, value in read.execute(
+        select(tier_code, func.sum(Account.balance)).select_from(Account)
         .outerjoin(Member, Member.id == Account.member_id).outerjoin(Tier, Tier.id == Member.tier_id)
-        .where(LedgerEntry.occurred_at < scope.ends).group_by(tier_code)).all())
+        .where(Account.kind == POINTS).group_by(tier_code))}
+    for tier, value in read.execute(_points_entries(select(tier_code, func.sum(LedgerEntry.amount)))
+                                    .outerjoin(Member, Member.id == Account.member_id)
+                                    .outerjoin(Tier, Tier.id == Member.tier_id)
+                                    .where(LedgerEntry.occurred_at >= scope.ends).group_by(tier_code)):
+        tier_held[tier] = tier_held.get(tier, 0) - int(value or 0)  # today's balances less what came since
     ranks = dict(read.execute(select(Tier.code, Tier.rank)).all())
     tier_rows = []
     for tier in sorted(set(tier_moves) | set(tier_held), key=lambda code: (ranks.get(code, -1), code)):
