@@ -79,3 +79,18 @@ def test_the_cashier_of_a_suspended_partner_is_told_its_outlet_posts_nothing(tes
     assert "CAFE1: partner CAFE is suspended" in refused.text
     seed.db.rollback()
     assert seed.db.scalar(select(func.count()).select_from(Settlement)) == 0
+
+
+def test_the_period_form_opens_the_dates_typed_over_the_month_filled_in(testapp, seed):
+    from lps_core.audit.services import SYSTEM
+    from lps_core.partners import services
+    from lps_core.partners.services import NewPartner
+
+    services.create_partner(seed.db, seed.plugins, None, NewPartner("SHOP", "Shop", "partner", None, None, ()),
+                            actor=SYSTEM)
+    seed.db.commit()
+    sign_in_as(testapp, seed, "boss", "correct horse battery", ["administrator"], [])
+    form = testapp.get("/partners/SHOP").forms["period-form"]
+    form["from"], form["to"] = "2026-01-05", "2026-01-20"
+    page = form.submit()
+    assert "Jan 5, 2026 – Jan 20, 2026" in page.text

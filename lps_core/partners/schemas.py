@@ -117,17 +117,18 @@ class PartnerPath(Query):
 
 
 def period_of(query):
-    """The Period a query or form names: a month, or from and to (both included); 422 naming
-    `period` when it names neither."""
+    """The Period a query or form names: from and to (both included), or else a month; 422 naming
+    `period` when it names neither. The custom dates win, so that the screen's period form, whose
+    month is filled in, opens the period typed into its date fields."""
     from lps_core.errors import Unprocessable
     from lps_core.partners.statements import Period
 
+    if query.from_ is not None and query.to is not None:
+        return Period.of(query.from_, query.to)
     if query.period:
         return Period.month(query.period)
-    if query.from_ is None or query.to is None:
-        raise Unprocessable("name a month (period) or a custom period (from and to)",
-                            {"period": "give a month such as 2026-11, or both from and to"})
-    return Period.of(query.from_, query.to)
+    raise Unprocessable("name a month (period) or a custom period (from and to)",
+                        {"period": "give a month such as 2026-11, or both from and to"})
 
 
 class PeriodQuery(Query):
