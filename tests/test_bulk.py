@@ -413,3 +413,34 @@ def test_an_xlsx_export_keeps_formulas_and_control_characters_out(db, seed):
     assert b"'=HYPERLINK" in csv_content and b"'+8613800000008" in csv_content
     [row] = [cells for _, cells in read_table(csv_content, "m.csv").rows]
     assert row["name"].startswith("=HYPERLINK") and row["member_id"] == str(member_id)
+
+
+def test_the_same_file_previewed_twice_at_once_is_one_batch(db, seed, engine):
+    import threading
+
+    from sqlalchemy.orm import Session
+
+    content = csv_file([{"name": "Li", "phone": "13800000001"}])
+    first = Session(engine)
+    batch_id = services.preview_import(first, kind="members", content=content, file_name="m.csv", actor=ACTOR)[0].id
+    outcome = {}
+
+    def second_preview():
+        with Session(engine) as second:
+            try:
+                outcome["batch"] = services.preview_import(second, kind="members", content=content,
+                                                           file_name="m.csv", actor=ACTOR)[0].id
+                second.commit()
+            except Conflict as exc:
+                outcome["conflict"] = exc.fields
+                second.rollback()
+
+    thread = threading.Thread(target=second_preview)
+    thread.start()
+    thread.join(1)  # it waits for the first transaction (the unique index, or SQLite's write lock)
+    first.commit()
+    first.close()
+    thread.join(30)
+    assert outcome in ({"batch": batch_id}, {"conflict": {"file": "is being previewed right now"}})
+    db.rollback()
+    assert count(db, ImportBatch) == 1

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Text, delete, func, select, type_coerce, update
+from sqlalchemy.exc import IntegrityError
 
 from lps_core.audit.services import record
 from lps_core.bulk import cards, members, points
@@ -91,8 +92,17 @@ def preview_import(db, *, kind, content: bytes, file_name: str, actor, encoding=
     for row in previewed:
         counts[row.action] = counts.get(row.action, 0) + 1
     if batch is None:
-        batch = ImportBatch(kind=kind, content_hash=content_hash, created_at=now, created_by=actor.name[:100])
-        db.add(batch)
+        batch = ImportBatch(kind=kind, content_hash=content_hash, created_at=now, created_by=actor.name[:100],
+                            file_name="", file_format=table.file_format, status=PREVIEWED, previewed_at=now)
+        savepoint = db.begin_nested()
+        try:
+            db.add(batch)
+            db.flush()
+        except IntegrityError:  # the same file, previewed at this moment by another request
+            savepoint.rollback()
+            raise Conflict("this file is being previewed by someone else: try again in a moment",
+                           {"file": "is being previewed right now"}) from None
+        savepoint.commit()
     else:
         db.execute(delete(ImportRow).where(ImportRow.batch_id == batch.id))
     batch.file_name, batch.file_format, batch.status = (file_name or "upload")[:200], table.file_format, PREVIEWED
