@@ -205,3 +205,24 @@ def test_a_transaction_still_open_holds_the_page_back_until_it_commits(app, seed
         slow.commit()
     page = listing(app, seed, website, "members", cursor=page["next_cursor"])
     assert [(row["id"], row["name"]) for row in page["data"]] == [(first, "Changed Slowly"), (second, "Member 0")]
+
+
+def test_the_openapi_document_shows_the_website_operations(app):
+    document = app.get("/api/v1/openapi.json").json
+    paths = {path: set(methods) for path, methods in document["paths"].items() if path.startswith("/api/v1/website/")}
+    assert paths == {
+        "/api/v1/website/signups": {"post"}, "/api/v1/website/signups/{reference}": {"get"},
+        "/api/v1/website/sign-in": {"post"}, "/api/v1/website/handover": {"post"},
+        "/api/v1/website/members": {"get"}, "/api/v1/website/members/{id}": {"get"},
+        "/api/v1/website/members/{id}/ledger": {"get"}, "/api/v1/website/members/{id}/tier": {"get"},
+        "/api/v1/website/members/{id}/rewards": {"get"}, "/api/v1/website/members/{id}/reservations": {"post"},
+        "/api/v1/website/members/{id}/reservations/{no}/cancel": {"post"},
+        "/api/v1/website/bills": {"get"}, "/api/v1/website/settlements": {"get"},
+        "/api/v1/website/redemptions": {"get"}, "/api/v1/website/ledger-entries": {"get"}}
+    listing = document["paths"]["/api/v1/website/bills"]["get"]
+    parameters = {parameter["name"]: parameter["schema"] for parameter in listing["parameters"]}
+    assert set(parameters) == {"changed_since", "cursor", "limit"}
+    assert parameters["cursor"]["anyOf"][0]["pattern"] == "^[A-Za-z0-9_-]{23}$"
+    assert parameters["limit"]["maximum"] == 500
+    assert {"200", "400", "401", "403", "422"} <= set(listing["responses"])
+    assert listing["summary"].endswith("(scope website)")
