@@ -1,0 +1,111 @@
+"""RFM: recency, frequency and monetary scores per member, quintiles by NTILE(5) in SQL.
+
+The members scored are those in the programme (active, dormant or suspended) with at least one
+visit. Recency ranks their last visit (members.last_activity_at: the latest scores 5); frequency
+their visits (bills and stays) and monetary their spend over the trailing lps.analytics.
+window_months calendar months up to the period's last day (member_activity). A score of 3 or more
+is high. The four quadrants cross recency with frequency:
+- keep (重要保持): recent and frequent;
+- develop (重要发展): recent, not yet frequent;
+- retain (重要挽留): frequent, but not recent;
+- win back (重要赢回): neither.
+Their value is the members' spend in the window. Each quadrant lists its members, by spend."""
+from sqlalchemy import case, func, select
+
+from lps_core.analytics.common import CURRENT, activity_in, page_info, paged, window_start
+from lps_core.analytics.members import share
+from lps_core.analytics.schemas import QUADRANTS
+from lps_core.db import reports_session_of
+from lps_core.exports import DATE, INTEGER, MONEY, RATIO, Column, Table
+from lps_core.members.models import Member
+from lps_core.reports.report import Chart, Figure, Report
+from lps_core.reports.texts import dgettext
+
+HIGH = 3
+
+
+def quadrant_labels():
+    return {"keep": dgettext("lps_analytics", "Important to keep"),
+            "develop": dgettext("lps_analytics", "Important to develop"),
+            "retain": dgettext("lps_analytics", "Important to retain"),
+            "win_back": dgettext("lps_analytics", "Important to win back")}
+
+
+def scored(scope, filters, settings):
+    """Every scored member: id, name, last visit, visits, spend, r, f, m and quadrant."""
+    activity = activity_in(window_start(scope.last_day, settings.window_months), scope.last_day)
+    visits = func.coalesce(activity.c.visits, 0)
+    spend = func.coalesce(activity.c.spend, 0)
+    query = (select(Member.id.label("id"), Member.name.label("name"), Member.last_activity_at.label("last_visit"),
+                    visits.label("visits"), spend.label("spend"),
+                    func.ntile(5).over(order_by=(Member.last_activity_at, Member.id)).label("r"),
+                    func.ntile(5).over(order_by=(visits, Member.id)).label("f"),
+                    func.ntile(5).over(order_by=(spend, Member.id)).label("m"))
+             .outerjoin(activity, activity.c.member_id == Member.id)
+             .where(Member.status.in_(CURRENT), Member.last_activity_at.is_not(None),
+                    Member.last_activity_at < scope.ends))
+    outlets = scope.outlet_filter(Member.enrolled_outlet_id)
+    if outlets is not None:
+        query = query.where(outlets)
+    if filters.channel:
+        query = query.where(Member.channel == filters.channel)
+    scores = query.subquery("scores")
+    quadrant = case(((scores.c.r >= HIGH) & (scores.c.f >= HIGH), "keep"), (scores.c.r >= HIGH, "develop"),
+                    (scores.c.f >= HIGH, "retain"), else_="win_back")
+    return select(scores, quadrant.label("quadrant")).subquery("rfm")
+
+
+def rfm(db, scope, filters, settings, export=False) -> Report:
+    read = reports_session_of(db)
+    rfm_rows = scored(scope, filters, settings)
+    labels = quadrant_labels()
+    counts = {q: (int(n), int(v)) for q, n, v in read.execute(
+        select(rfm_rows.c.quadrant, func.count(), func.coalesce(func.sum(rfm_rows.c.spend), 0))
+        .group_by(rfm_rows.c.quadrant))}
+    total = sum(n for n, _ in counts.values())
+    value = sum(v for _, v in counts.values())
+    quadrant_rows = [{"quadrant": q, "label": labels[q], "members": counts.get(q, (0, 0))[0],
+                      "share": share(counts.get(q, (0, 0))[0], total), "value": counts.get(q, (0, 0))[1],
+                      "value_share": share(counts.get(q, (0, 0))[1], value)} for q in QUADRANTS]
+    quadrant_table = Table(dgettext("lps_analytics", "Quadrants"),
+                           [Column("quadrant", dgettext("lps_analytics", "Quadrant")),
+                            Column("label", dgettext("lps_analytics", "Name")),
+                            Column("members", dgettext("lps_analytics", "Members"), INTEGER),
+                            Column("share", dgettext("lps_analytics", "Share"), RATIO),
+                            Column("value", dgettext("lps_analytics", "Spend in the window"), MONEY),
+                            Column("value_share", dgettext("lps_analytics", "Share of spend"), RATIO)],
+                           quadrant_rows, {"members": total, "value": value}, dgettext("lps_analytics", "Total"))
+    score_rows = []
+    for name in ("r", "f", "m"):
+        column = rfm_rows.c[name]
+        per_score = dict(read.execute(select(column, func.count()).group_by(column)).all())
+        score_rows.append({"score_of": name.upper(), **{f"score_{s}": int(per_score.get(s, 0)) for s in range(1, 6)}})
+    score_table = Table(dgettext("lps_analytics", "Members per score"),
+                        [Column("score_of", dgettext("lps_analytics", "Score"))]
+                        + [Column(f"score_{s}", str(s), INTEGER) for s in range(1, 6)], score_rows)
+    tables = [quadrant_table, score_table]
+    page = None
+    if filters.quadrant:
+        in_quadrant = select(rfm_rows).where(rfm_rows.c.quadrant == filters.quadrant)
+        listed = read.execute(paged(in_quadrant.order_by(rfm_rows.c.spend.desc(), rfm_rows.c.id),
+                                    filters.page, filters.per_page, export)).all()
+        tables.append(Table(labels[filters.quadrant],
+                            [Column("member_id", dgettext("lps_analytics", "Member"), INTEGER),
+                             Column("name", dgettext("lps_analytics", "Name")),
+                             Column("last_visit", dgettext("lps_analytics", "Last visit"), DATE),
+                             Column("visits", dgettext("lps_analytics", "Visits in the window"), INTEGER),
+                             Column("spend", dgettext("lps_analytics", "Spend in the window"), MONEY),
+                             Column("r", "R", INTEGER), Column("f", "F", INTEGER), Column("m", "M", INTEGER)],
+                            [{"member_id": row.id, "name": row.name,
+                              "last_visit": row.last_visit.astimezone(scope.tz).date() if row.last_visit else None,
+                              "visits": int(row.visits), "spend": int(row.spend), "r": int(row.r), "f": int(row.f),
+                              "m": int(row.m)} for row in listed]))
+        page = page_info(filters, counts.get(filters.quadrant, (0, 0))[0], export)
+    chart = Chart([labels[q] for q in QUADRANTS],
+                  [(dgettext("lps_analytics", "Members"), [row["members"] for row in quadrant_rows], "bar", INTEGER),
+                   (dgettext("lps_analytics", "Spend in the window"), [row["value"] for row in quadrant_rows], "line",
+                    MONEY)], dgettext("lps_analytics", "RFM quadrants"))
+    figures = [Figure("members", dgettext("lps_analytics", "Members scored"), INTEGER, total),
+               Figure("value", dgettext("lps_analytics", "Spend in the window"), MONEY, value)]
+    figures += [Figure(f"members_{row['quadrant']}", row["label"], INTEGER, row["members"]) for row in quadrant_rows]
+    return Report("rfm", dgettext("lps_analytics", "RFM"), scope, figures, tables, chart, page=page)

@@ -1,0 +1,132 @@
+"""The warnings: members about to churn, and credit lines near their limit or overdue.
+
+Churn: a member's usual interval between visits is the trailing window (lps.analytics.
+window_months) in days divided by their visits in it (bills and stays, from member_activity). A
+member is at risk when their last visit (members.last_activity_at) is at least
+lps.analytics.churn_days ago AND at least lps.analytics.churn_factor usual intervals ago. The value
+at risk is what they spent in the window; the list is ranked by it.
+
+Credit: every card with a credit line whose usage (owed / limit) reached its card type's warning
+ratio, or that owes charges older than lps.reports.overdue_days (repayments pay the oldest
+charges first, as the credit report counts them)."""
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import DateTime, and_, case, func, literal, select
+
+from lps_core.analytics.common import CURRENT, activity_in, days_between, page_info, paged, window_start
+from lps_core.analytics.members import share
+from lps_core.cards.models import Card, CardType
+from lps_core.db import reports_session_of
+from lps_core.exports import DATE, INTEGER, MONEY, RATIO, Column, Table
+from lps_core.ledger.models import CREDIT, Account, LedgerEntry
+from lps_core.members.models import Member, Tier
+from lps_core.reports.report import Chart, Figure, Report
+from lps_core.reports.texts import dgettext
+
+
+def churn(db, scope, filters, settings, export=False, now=None) -> Report:
+    read = reports_session_of(db)
+    now = now or datetime.now(timezone.utc)
+    today = now.astimezone(scope.tz).date()
+    first_month = window_start(today, settings.window_months)
+    window_days = (today - first_month).days + 1
+    activity = activity_in(first_month, today)
+    absent = days_between(db, Member.last_activity_at, literal(now, DateTime(timezone=True)))
+    at_risk = and_(Member.status.in_(CURRENT), Member.last_activity_at < now - timedelta(days=settings.churn_days),
+                   activity.c.visits > 0,
+                   absent * activity.c.visits >= float(settings.churn_factor) * window_days)
+    outlets = scope.outlet_filter(Member.enrolled_outlet_id)
+    candidates = (select(Member.id.label("id"), Member.name, Member.last_activity_at, Member.tier_id,
+                         activity.c.visits, activity.c.spend, absent.label("absent"))
+                  .join(activity, activity.c.member_id == Member.id).where(at_risk))
+    if outlets is not None:
+        candidates = candidates.where(outlets)
+    candidates = candidates.subquery("at_risk")
+    total, value = read.execute(select(func.count(), func.coalesce(func.sum(candidates.c.spend), 0))).one()
+    tier = func.coalesce(Tier.code, "-")
+    by_tier = read.execute(select(tier, func.count(), func.coalesce(func.sum(candidates.c.spend), 0))
+                           .select_from(candidates).outerjoin(Tier, Tier.id == candidates.c.tier_id)
+                           .group_by(tier).order_by(tier)).all()
+    listed = read.execute(paged(select(candidates).order_by(candidates.c.spend.desc(), candidates.c.id),
+                                filters.page, filters.per_page, export)).all()
+    rows = [{"member_id": row.id, "name": row.name, "last_visit": row.last_activity_at.astimezone(scope.tz).date(),
+             "days_absent": int(row.absent), "visits": int(row.visits),
+             "usual_interval": int(round(window_days / int(row.visits))), "value_at_risk": int(row.spend)}
+            for row in listed]
+    table = Table(dgettext("lps_analytics", "Members at risk"),
+                  [Column("member_id", dgettext("lps_analytics", "Member"), INTEGER),
+                   Column("name", dgettext("lps_analytics", "Name")),
+                   Column("last_visit", dgettext("lps_analytics", "Last visit"), DATE),
+                   Column("days_absent", dgettext("lps_analytics", "Days since"), INTEGER),
+                   Column("visits", dgettext("lps_analytics", "Visits in the window"), INTEGER),
+                   Column("usual_interval", dgettext("lps_analytics", "Usual interval (days)"), INTEGER),
+                   Column("value_at_risk", dgettext("lps_analytics", "Value at risk"), MONEY)], rows)
+    tier_rows = [{"tier": code, "members": int(count), "value_at_risk": int(spend)} for code, count, spend in by_tier]
+    tier_table = Table(dgettext("lps_analytics", "By tier"),
+                       [Column("tier", dgettext("lps_analytics", "Tier")),
+                        Column("members", dgettext("lps_analytics", "Members"), INTEGER),
+                        Column("value_at_risk", dgettext("lps_analytics", "Value at risk"), MONEY)], tier_rows,
+                       {"members": int(total), "value_at_risk": int(value)}, dgettext("lps_analytics", "Total"))
+    chart = Chart([row["tier"] for row in tier_rows],
+                  [(dgettext("lps_analytics", "Members"), [row["members"] for row in tier_rows], "bar", INTEGER),
+                   (dgettext("lps_analytics", "Value at risk"), [row["value_at_risk"] for row in tier_rows], "line",
+                    MONEY)], dgettext("lps_analytics", "Members at risk by tier"))
+    figures = [Figure("at_risk", dgettext("lps_analytics", "Members at risk"), INTEGER, int(total)),
+               Figure("value_at_risk", dgettext("lps_analytics", "Value at risk"), MONEY, int(value)),
+               Figure("churn_days", dgettext("lps_analytics", "Days without a visit at least"), INTEGER,
+                      settings.churn_days),
+               Figure("churn_factor", dgettext("lps_analytics", "Usual intervals missed at least"), RATIO,
+                      settings.churn_factor)]
+    return Report("churn", dgettext("lps_analytics", "Churn warning"), scope, figures, [table, tier_table], chart,
+                  page=page_info(filters, int(total), export))
+
+
+def credit_warning(db, scope, filters, settings, export=False, now=None, overdue_days=30) -> Report:
+    read = reports_session_of(db)
+    now = now or datetime.now(timezone.utc)
+    recent = now - timedelta(days=overdue_days)
+    limit = func.coalesce(Card.credit_limit_cents, CardType.credit_limit_cents)
+    charged_lately = (select(LedgerEntry.account_id.label("account_id"),
+                             func.sum(LedgerEntry.amount).label("recent"))
+                      .join(Account, Account.id == LedgerEntry.account_id)
+                      .where(Account.kind == CREDIT, LedgerEntry.kind == "charge", LedgerEntry.occurred_at >= recent)
+                      .group_by(LedgerEntry.account_id).subquery("recent"))
+    overdue = Account.balance - func.coalesce(charged_lately.c.recent, 0)
+    overdue = case((overdue > 0, overdue), else_=0)
+    lines = (select(Card.id.label("card_id"), Card.card_no, Card.member_id, Member.name, CardType.code.label("card_type"),
+                    limit.label("credit_limit"), Account.balance.label("owed"), overdue.label("overdue"),
+                    CardType.credit_warning_ratio.label("ratio"))
+             .select_from(Account).join(Card, Card.id == Account.card_id).join(CardType, CardType.id == Card.card_type_id)
+             .outerjoin(Member, Member.id == Card.member_id)
+             .outerjoin(charged_lately, charged_lately.c.account_id == Account.id)
+             .where(Account.kind == CREDIT, Account.balance > 0, limit.is_not(None), limit > 0,
+                    (Account.balance >= limit * CardType.credit_warning_ratio) | (overdue > 0)))
+    outlets = scope.outlet_filter(Card.issued_outlet_id)
+    if outlets is not None:
+        lines = lines.where(outlets)
+    lines = lines.subquery("lines")
+    total, owed, late = read.execute(select(func.count(), func.coalesce(func.sum(lines.c.owed), 0),
+                                            func.coalesce(func.sum(lines.c.overdue), 0))).one()
+    listed = read.execute(paged(select(lines).order_by(lines.c.overdue.desc(), lines.c.owed.desc(), lines.c.card_no),
+                                filters.page, filters.per_page, export)).all()
+    rows = [{"card_no": row.card_no, "member_id": row.member_id, "name": row.name or "", "card_type": row.card_type,
+             "credit_limit": int(row.credit_limit), "owed": int(row.owed), "usage": share(int(row.owed), int(row.credit_limit)),
+             "overdue": int(row.overdue)} for row in listed]
+    table = Table(dgettext("lps_analytics", "Credit lines to watch"),
+                  [Column("card_no", dgettext("lps_analytics", "Card no.")),
+                   Column("member_id", dgettext("lps_analytics", "Member"), INTEGER),
+                   Column("name", dgettext("lps_analytics", "Name")),
+                   Column("card_type", dgettext("lps_analytics", "Card type")),
+                   Column("credit_limit", dgettext("lps_analytics", "Limit"), MONEY),
+                   Column("owed", dgettext("lps_analytics", "Owed"), MONEY),
+                   Column("usage", dgettext("lps_analytics", "Usage"), RATIO),
+                   Column("overdue", dgettext("lps_analytics", "Overdue"), MONEY)], rows)
+    chart = Chart([row["card_no"] for row in rows[:20]],
+                  [(dgettext("lps_analytics", "Owed"), [row["owed"] for row in rows[:20]], "bar", MONEY),
+                   (dgettext("lps_analytics", "Overdue"), [row["overdue"] for row in rows[:20]], "bar", MONEY)],
+                  dgettext("lps_analytics", "Credit lines to watch"))
+    figures = [Figure("cards", dgettext("lps_analytics", "Cards to watch"), INTEGER, int(total)),
+               Figure("owed", dgettext("lps_analytics", "Owed"), MONEY, int(owed)),
+               Figure("overdue", dgettext("lps_analytics", "Overdue"), MONEY, int(late))]
+    return Report("credit", dgettext("lps_analytics", "Credit warning"), scope, figures, [table], chart,
+                  page=page_info(filters, int(total), export))
