@@ -67,13 +67,18 @@ def bill_form(page):
 
 
 def fill_bill(form, items, tenders, pin=None):
+    """The bill's item lines and tenders. SKU and category are pickers of the known ones: a value
+    the page does not offer is sent as a browser would send a picked one."""
     for n, (sku, category, qty, amount) in enumerate(items):
-        form[f"item-{n}-sku"], form[f"item-{n}-category"] = sku, category
+        form[f"item-{n}-sku"].force_value(sku)
+        form[f"item-{n}-category"].force_value(category)
         form[f"item-{n}-qty"], form[f"item-{n}-amount"] = qty, amount
     for n, (kind, amount) in enumerate(tenders):
         form[f"tender-{n}-kind"], form[f"tender-{n}-amount"] = kind, amount
     if pin is not None:
         form["pin"] = pin
+    if items:
+        form["amount"] = ""  # cashier.js writes the items' sum there; without it, the items alone
     return form
 
 
@@ -376,7 +381,7 @@ def test_the_card_field_has_the_focus_until_a_card_is_found_then_the_bill_has_it
     page = testapp.get("/cashier")
     assert page.html.select_one("#card_no").has_attr("autofocus") and len(page.html.select("[data-autofocus]")) == 1
     page = testapp.get("/cashier", {"card_no": card_of(seed, "Tang Wei")})
-    assert [field["id"] for field in page.html.select("[data-autofocus]")] == ["item-0-sku"]
+    assert [field["id"] for field in page.html.select("[data-autofocus]")] == ["amount"]
 
 
 def test_choosing_the_outlet_keeps_the_card_from_a_search_result(testapp, seed):
@@ -419,3 +424,112 @@ def test_another_outlets_settlement_page_answers_as_an_unknown_one(testapp, seed
     other = testapp.get(f"/cashier/settlements/{settlement_id}", status=404)
     unknown = testapp.get("/cashier/settlements/999999", status=404)
     assert other.status_int == unknown.status_int == 404
+
+
+# --- The quick bill, settled in place --------------------------------------------------------------
+
+FETCH = {"X-Requested-With": "fetch"}
+
+
+def test_the_quick_bill_is_an_amount_with_the_members_discount(testapp, seed, cashier):
+    card_no = card_of(seed, "Qiao Lin")
+    page = testapp.get("/cashier", {"card_no": card_no})
+    assert page.html.select_one("#bill")["data-rates"] == '{"": "0.1"}'  # the prepaid type's 10 %
+    keys = [item.select_one("kbd").text for item in page.html.select("#key-legend li")]
+    assert keys == ["F2", "F3", "F4", "F5", "F7", "F8", "F9", "F10", "Enter", "Esc"]
+    assert {button["data-pay"] for button in page.html.select(".pay-buttons button")} == {
+        "stored_value", "cash", "bank_card"}
+    assert page.html.select_one("#offers [data-offers=coupons]") is not None  # the coupons' place
+    form = bill_form(page)
+    form["amount"] = "88.00"
+    form["tender-0-kind"], form["tender-0-amount"] = "cash", "79.20"
+    bill_no = form["bill_no"].value
+    done = form.submit(status=303).follow()  # without the script: the settlement page
+    assert "79.20" in done.html.select_one("#charged").text and "8.80" in done.html.select_one("#discount").text
+    settlement = seed.db.scalar(select(Settlement).where(Settlement.bill_no == bill_no))
+    assert settlement.items[0]["category"] is None and settlement.gross_cents == 8800
+
+
+def test_a_settlement_sent_by_the_script_answers_in_place_and_prints_by_itself(testapp, seed, cashier):
+    from lps_core.receipts.printers import PrinterSettings, save_printer
+
+    outlet_id = seed.db.scalar(select(Outlet.id).where(Outlet.code == "REST"))
+    save_printer(seed.db, outlet_id, PrinterSettings("network", "127.0.0.1:9", auto_print=True))
+    seed.db.commit()
+    card_no = card_of(seed, "Shen Yu")
+    form = bill_form(testapp.get("/cashier", {"card_no": card_no}))
+    form["amount"] = "200.00"
+    form["tender-0-kind"], form["tender-0-amount"] = "cash", "180.00"
+    answer = form.submit(headers=FETCH, status=200).json
+    assert answer["settled"] and not answer["replayed"] and answer["auto_print"]
+    assert answer["print_url"].endswith(f"/cashier/settlements/{answer['id']}/print")
+    assert answer["settlement_url"].endswith(f"/cashier/settlements/{answer['id']}")
+    assert "The bill is settled." in answer["html"] and "180.00" in answer["html"]
+    assert audited(seed, "settlement.create")[-1].after["charged"] == "180.00"
+    again = form.submit(headers=FETCH, status=200).json  # the same bill no.: the same settlement, no print
+    assert again["id"] == answer["id"] and again["replayed"] and not again["auto_print"]
+    assert "already settled" in again["html"]
+    assert "The bill is settled." not in testapp.get("/cashier").text  # nothing flashed for later
+
+
+def test_a_refused_settlement_sent_by_the_script_is_the_page_again_with_the_error_beside_the_field(
+        testapp, seed, cashier):
+    card_no = card_of(seed, "Ren Jie")
+    form = bill_form(testapp.get("/cashier", {"card_no": card_no}))
+    form["amount"] = "100.00"
+    form["tender-0-kind"], form["tender-0-amount"] = "cash", "50.00"
+    page = form.submit(headers=FETCH, status="4*")
+    assert page.content_type == "text/html" and page.html.select_one("#cashier-main") is not None
+    assert page.html.select_one("#amount")["value"] == "100.00"
+    assert [error.text for error in page.html.select("#bill-box .error")] == ["must add up to 90.00"]
+    assert seed.db.scalar(select(Settlement.id).where(Settlement.card_id == Card.id, Card.card_no == card_no)) is None
+
+
+def test_items_and_an_amount_that_differ_are_refused_beside_the_amount(testapp, seed, cashier):
+    form = fill_bill(bill_form(testapp.get("/cashier", {"card_no": card_of(seed, "Kong Yi")})),
+                     [("TEA", "drinks", "1", "10.00")], [("cash", "9.00")])
+    form["amount"] = "12.00"
+    page = form.submit(status="4*")
+    assert "differs from the sum of the items" in page.html.select_one("#amount").find_next("p", class_="error").text
+
+
+def test_the_item_pickers_offer_the_known_skus_and_categories_with_their_discount(testapp, seed, cashier):
+    from lps_core.earning.models import Promotion
+
+    now = utcnow()
+    seed.db.execute(insert(Promotion).values(code="TEA2X", name="Tea", kind="sku_bonus", params={"points": 5},
+                                             starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=9),
+                                             skus=["OOLONG"], categories=["tea"]))
+    seed.db.execute(update(CardType).where(CardType.code == "prepaid")
+                    .values(discount_overrides=[{"category": "wine", "rate": "0.05"}]))
+    seed.db.commit()
+    card_no = card_of(seed, "Fang Hui")
+    form = fill_bill(bill_form(testapp.get("/cashier", {"card_no": card_no})),
+                     [("STEAK", "food", "1", "100.00")], [("cash", "90.00")])
+    form.submit(status=303)  # the outlet's recent bills add STEAK and food
+    page = testapp.get("/cashier", {"card_no": card_no})
+    options = {name: [option["value"] for option in page.html.select(f"#item-0-{name} option")]
+               for name in ("sku", "category")}
+    assert options == {"sku": ["", "OOLONG", "STEAK"], "category": ["", "food", "tea", "wine"]}
+    assert page.html.select_one("#bill")["data-rates"] == (
+        '{"": "0.1", "food": "0.1", "tea": "0.1", "wine": "0.05"}')
+
+
+def test_a_cashier_lands_on_the_cashier_screen_and_others_on_the_dashboard(testapp, seed, products):
+    from lps_core.operators.services import create_operator
+    from lps_core.testing import csrf_of
+
+    for username, roles in (("till", ("cashier",)), ("boss", ("administrator",))):
+        create_operator(seed.db, username, PASSWORD, roles=roles, outlets=["REST"], must_change_password=False)
+    seed.db.commit()
+    landed = {}
+    for username in ("till", "boss"):
+        token = csrf_of(testapp.get("/login"))
+        landed[username] = testapp.post("/login", {"username": username, "password": PASSWORD,
+                                                   "csrf_token": token}, status=303).location
+        testapp.post("/logout", {"csrf_token": csrf_of(testapp.get("/password"))})
+    assert landed["till"].endswith("/cashier") and landed["boss"].endswith("/")
+    token = csrf_of(testapp.get("/login"))
+    asked = testapp.post("/login?next=/rewards", {"username": "till", "password": PASSWORD, "csrf_token": token},
+                         status=303).location
+    assert asked.endswith("/rewards")  # a page asked for wins

@@ -51,15 +51,18 @@ def padded(lines, minimum, names) -> list[dict]:
 
 
 def settle_body(params, operator) -> tuple[dict, dict]:
-    """The API body of a settlement from the cashier's form, and the form's lines to show again."""
+    """The API body of a settlement from the cashier's form, and the form's lines to show again.
+    The quick bill is its amount alone (one line without a category); with item lines as well, the
+    amount must be their sum (cashier.js keeps it so), else the service names the amount."""
     items = form_lines(params, "item", ITEM_FIELDS)
     tenders = form_lines(params, "tender", TENDER_FIELDS)
     body = {
         "card_no": text_or_none(params.get("card_no")),
         "bill_no": text_or_none(params.get("bill_no")),
+        "amount": text_or_none(params.get("amount")),
         "items": [{key: value for key, value in (("sku", line["sku"]), ("category", line["category"]),
                                                  ("qty", line["qty"] or "1"), ("amount", line["amount"])) if value}
-                  for line in items],
+                  for line in items] or None,
         "tenders": [{key: value for key, value in (("kind", line["kind"]), ("amount", line["amount"] or "0"),
                                                    ("uses", whole_number(line["uses"])),
                                                    ("reference", line["reference"] or None))
@@ -67,7 +70,7 @@ def settle_body(params, operator) -> tuple[dict, dict]:
         "pin": text_or_none(params.get("pin")),
         "operator": operator,
     }
-    shown = {"bill_no": params.get("bill_no", ""), "items": padded(items, ITEM_LINES, ITEM_FIELDS),
+    shown = {"bill_no": params.get("bill_no", ""), "amount": params.get("amount", ""), "items": padded(items, ITEM_LINES, ITEM_FIELDS),
              "tenders": padded(tenders, TENDER_LINES, TENDER_FIELDS)}
     return {name: value for name, value in body.items() if value is not None}, shown
 

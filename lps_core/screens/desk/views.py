@@ -5,8 +5,10 @@ top-up, credit repayment). Thin views: the rules live in lps_core.cashier and lp
 A form that fails is shown again with its values and each error beside its field; its transaction
 is doomed, so nothing of a half-done settlement is kept (a wrong PIN is still counted: the PIN
 check records failures once the transaction ends, whichever way)."""
+import json
+
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
-from pyramid.renderers import render_to_response
+from pyramid.renderers import render, render_to_response
 from pyramid.response import Response
 from pyramid.view import view_config
 
@@ -43,6 +45,7 @@ from lps_core.screens.desk.forms import (
     settle_body,
     settle_form_fields,
 )
+from lps_core.screens.desk.lines import known_lines, rates_by_category
 from lps_core.screens.desk.outlets import context_of
 from lps_core.screens.shared import audit, chosen_outlet, dgettext, flash, outlets_in_scope
 from lps_core.timeutil import utcnow
@@ -50,10 +53,11 @@ from lps_core.validation import validate
 
 CASHIER_PAGE = "lps_core.screens.desk:templates/cashier.pt"
 SETTLEMENT_PAGE = "lps_core.screens.desk:templates/settlement.pt"
+SETTLED_PANEL = "lps_core.screens.desk:templates/settled.pt"
 # The fields each form shows beside an input; the services' other errors are listed above the form.
 FORM_FIELDS = {
     "lookup": ("card_no", "phone", "name"),
-    "settle": ("bill_no", "items", "tenders", "pin") + tuple(f"tenders[{n}]" for n in range(10)),
+    "settle": ("bill_no", "amount", "items", "tenders", "pin") + tuple(f"tenders[{n}]" for n in range(10)),
     "deposit": ("deposit_no", "amount", "tender", "reference"),
     "top_up": ("topup_no", "uses", "amount", "tender"),
     "repay": ("repayment_no", "amount", "tender"),
@@ -92,6 +96,11 @@ def errors_for(form, fields) -> dict:
     return errors
 
 
+def from_script(request) -> bool:
+    """Sent by cashier.js (fetch) rather than by a plain form post: answered in place."""
+    return request.headers.get("X-Requested-With") == "fetch"
+
+
 @view_config(route_name="cashier", request_method="GET", renderer=CASHIER_PAGE, permission=Permission.CASHIER_SETTLE)
 def cashier(request):
     return cashier_page(request, chosen_outlet(request))
@@ -112,7 +121,8 @@ def cashier_page(request, outlet, *, card_no=None, errors=None, bill=None, value
             "tenders": services.tenders_on_at(request.dbsession, request.plugins, outlet.id) if outlet else [],
             "values": {"deposit_no": new_reference("D", zone), "topup_no": new_reference("U", zone),
                        "repayment_no": new_reference("P", zone), **(values or {})},
-            "bill": bill or {"bill_no": new_reference(f"{outlet.code}-", zone) if outlet else "",
+            "lines": {"skus": [], "categories": []}, "rates_json": "{}",
+            "bill": bill or {"bill_no": new_reference(f"{outlet.code}-", zone) if outlet else "", "amount": "",
                              "items": padded([], ITEM_LINES, ITEM_FIELDS),
                              "tenders": padded([], TENDER_LINES, TENDER_FIELDS)}}
     if outlet is None or not any(search.values()):
@@ -131,6 +141,9 @@ def cashier_page(request, outlet, *, card_no=None, errors=None, bill=None, value
         errors["lookup"] = {field: request.localizer.translate(dgettext("lps_cashier", "No card found."))}
     elif len(page["matches"]) == 1:
         page["card"] = page["matches"][0]
+        page["lines"] = known_lines(request.dbsession, outlet.id, outlet.code)
+        page["rates_json"] = json.dumps(rates_by_category(request.dbsession, page["card"], outlet.code,
+                                                          page["lines"]["categories"]))
     return page
 
 
@@ -159,11 +172,33 @@ def settle(request):
               after={key: document[key] for key in ("bill_no", "card", "gross", "discount", "charged", "tenders",
                                                     "points", "balances")},
               outlet_id=outlet.id)
+    if from_script(request):
+        return settled_in_place(request, result, outlet)
+    if not result.replayed:
         flash(request, dgettext("lps_cashier", "The bill is settled."))
         # A fresh settlement prints by itself where the outlet's printer is set to (settlement.pt).
         return HTTPSeeOther(request.route_url("cashier.settlement", id=result.id, _query={"print": "auto"}))
     flash(request, dgettext("lps_cashier", "This bill was already settled: here it is."))
     return HTTPSeeOther(request.route_url("cashier.settlement", id=result.id))
+
+
+def settled_in_place(request, result, outlet):
+    """The settlement for cashier.js, which shows it where the bill was (no page load) and prints it:
+    the result panel as HTML, and where to print, reprint, refund. Auto-printing is for a fresh
+    settlement only, as on the settlement page."""
+    printer = printers.get_printer(request.dbsession, outlet.id)
+    message = (dgettext("lps_cashier", "This bill was already settled: here it is.") if result.replayed
+               else dgettext("lps_cashier", "The bill is settled."))
+    panel = {"doc": settlement_document(request.dbsession, result.id), "outlet": outlet, "printer": printer,
+             "money": money(request), "message": message,
+             "may_refund": request.has_permission(Permission.CASHIER_REFUND)}
+    return render_to_response("json", {
+        "settled": True, "id": result.id, "replayed": result.replayed,
+        "html": render(SETTLED_PANEL, panel, request),
+        "print_url": request.route_url("cashier.print", id=result.id) if printer else None,
+        "auto_print": bool(printer and printer.auto_print and not result.replayed),
+        "receipt_url": request.route_url("cashier.receipt", id=result.id),
+        "settlement_url": request.route_url("cashier.settlement", id=result.id)}, request)
 
 
 def _settlement_in_scope(request) -> tuple[int, Outlet]:
@@ -250,7 +285,7 @@ def print_on_printer(request):
         message = (dgettext("lps_cashier", "The receipt is printed.") if printed.copy_no == 0
                    else dgettext("lps_cashier", "A copy of the receipt is printed."))
         ok = True
-    if request.headers.get("X-Requested-With") == "fetch":
+    if from_script(request):
         return render_to_response("json", {"printed": ok, "message": request.localizer.translate(message)}, request)
     flash(request, message)
     return HTTPSeeOther(request.route_url("cashier.settlement", id=settlement_id))

@@ -9,6 +9,7 @@ from lps_core.earning.models import EarningRule
 from lps_core.errors import LpsError, ValidationFailed
 from lps_core.i18n import _
 from lps_core.members import dashboard
+from lps_core.operators.models import Operator
 from lps_core.operators.permissions import Permission
 from lps_core.operators.schemas import PasswordChangeForm, SignInForm
 from lps_core.operators.services import set_password, sign_in
@@ -76,7 +77,8 @@ def login(request):
             form["error"] = result.error
         else:
             headers = remember(request, result.operator_id)
-            target = request.route_url("password") if result.must_change_password else next_url
+            target = (request.route_url("password") if result.must_change_password
+                      else _landing(request, result.operator_id, next_url))
             return HTTPSeeOther(target, headers=headers)
     return {"form": form, "next": next_url}
 
@@ -138,6 +140,15 @@ _FIELD_LABELS = {"username": _("User name"), "password": _("Password")}
 def _field_label(request, name):
     """The label of a sign-in field as the form shows it, for a message naming it."""
     return request.localizer.translate(_FIELD_LABELS[name]) if name in _FIELD_LABELS else name
+
+
+def _landing(request, operator_id, next_url):
+    """Where a sign-in leads without a page asked for: a cashier's till, the cashier's screen;
+    anyone else, the dashboard."""
+    if next_url != "/":
+        return next_url
+    roles = (request.dbsession.get(Operator, operator_id).roles or "").split()
+    return request.route_url("cashier") if "cashier" in roles else next_url
 
 
 def _safe_next(value):

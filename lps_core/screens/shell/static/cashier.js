@@ -1,7 +1,17 @@
-// The cashier's bill form: add and remove item and tender lines, and running totals.
-// Plain JavaScript, no build step, no library. Without it the form still works with its fixed lines.
+// The cashier's screen as a till: the quick bill (an amount, the member's discount, the amount due),
+// buttons and function keys that pay the rest, Enter to the next field that matters, Esc to clear,
+// and the look-up and the settlement done in place (fetch, no page load), the receipt printed as
+// soon as the bill is settled. Plain JavaScript, no build step, no library. Without it every form
+// still works as a plain form post (the look-up, the bill with its fixed lines, the settlement page).
+//
+// For other scripts (swipes.js, a terminal's live swipes): window.lpsCashier.lookUp(cardNo) puts
+// the number in the card field (#card_no) and looks the card up in place.
 "use strict";
 (function () {
+  var KEYS = { F2: "newBill", F3: "payBalance", F4: "payCash", F5: "payBankCard", F7: "deposit",
+               F8: "refund", F9: "settle", F10: "print" };
+  var settled = null;  // the last settlement shown in place: {print_url, receipt_url, settlement_url}
+
   function cents(value) {
     var text = (value || "").trim();
     if (!/^\d+(\.\d{1,2})?$/.test(text)) {
@@ -12,83 +22,495 @@
   }
 
   function money(amount) {
+    // The page's locale formats figures as the server does (grouping, decimal mark): the server's
+    // own rendering of 0.00 (data-zero) tells the marks; amounts typed in stay plain "12.34".
+    var zero = (document.getElementById("due-total") || { dataset: {} }).dataset.zero || "0.00";
+    var mark = zero.replace(/[0-9]/g, "").slice(-1) || ".";
+    var fixed = (Math.abs(amount) / 100).toFixed(2).split(".");
+    var whole = fixed[0].replace(/\B(?=(\d{3})+(?!\d))/g, mark === "," ? "." : ",");
+    return (amount < 0 ? "-" : "") + zero.replace(/[0-9.,]+/, whole + mark + fixed[1]);
+  }
+
+  function plain(amount) {
     return (amount / 100).toFixed(2);
   }
 
-  function sum(body) {
-    var total = 0;
-    body.querySelectorAll("input.amount").forEach(function (input) {
-      total += cents(input.value);
+  function discount(amount, rate) {
+    // Half up on the line, in whole cents, as the settlement computes it (rate a decimal string).
+    var parts = (rate || "0").split(".");
+    var den = Math.pow(10, (parts[1] || "").length);
+    var num = parseInt(parts[0] + (parts[1] || ""), 10) || 0;
+    return Math.floor((2 * amount * num + den) / (2 * den));
+  }
+
+  function byId(id) {
+    return document.getElementById(id);
+  }
+
+  function bill() {
+    return byId("bill");
+  }
+
+  function lines(form, prefix) {
+    return Array.prototype.slice.call(form.querySelectorAll('tbody[data-lines="' + prefix + '"] tr.line'));
+  }
+
+  function field(row, name) {
+    return row.querySelector('[name$="-' + name + '"]');
+  }
+
+  // -- the bill's figures ---------------------------------------------------------------------
+
+  function figures(form) {
+    var rates = JSON.parse(form.dataset.rates || "{}");
+    var gross = 0;
+    var off = 0;
+    var itemized = false;
+    lines(form, "item").forEach(function (row) {
+      var amount = cents(field(row, "amount").value);
+      if (amount) {
+        itemized = true;
+        gross += amount;
+        var category = field(row, "category").value;
+        off += discount(amount, category in rates ? rates[category] : rates[""]);
+      }
     });
-    return total;
+    var quick = byId("amount");
+    if (itemized) {
+      quick.value = plain(gross);  // the items decide the amount
+    } else {
+      gross = cents(quick.value);
+      off = discount(gross, rates[""]);
+    }
+    quick.readOnly = itemized;
+    var paid = 0;
+    lines(form, "tender").forEach(function (row) {
+      paid += cents(field(row, "amount").value);
+    });
+    return { gross: gross, discount: off, due: gross - off, paid: paid, rest: gross - off - paid, itemized: itemized };
+  }
+
+  function update(form) {
+    var f = figures(form);
+    byId("due-total").textContent = f.gross ? money(f.due) : "-";
+    byId("discount-total").textContent = f.gross ? money(f.discount) : "-";
+    byId("items-total").textContent = f.itemized ? money(f.gross) : "-";
+    byId("tenders-total").textContent = money(f.paid);
+    byId("rest").textContent = f.gross ? money(f.rest) : "-";
+    return f;
   }
 
   function renumber(body) {
     // Lines are named prefix-N-field; keep N in order so the server reads them in order.
     var prefix = body.dataset.lines;
     body.querySelectorAll("tr.line").forEach(function (row, index) {
-      row.querySelectorAll("input, select").forEach(function (field) {
-        var name = field.name.replace(new RegExp("^" + prefix + "-\\d+-"), prefix + "-" + index + "-");
-        field.name = name;
-        field.id = name;
+      row.querySelectorAll("input, select").forEach(function (input) {
+        var name = input.name.replace(new RegExp("^" + prefix + "-\\d+-"), prefix + "-" + index + "-");
+        input.name = name;
+        input.id = name;
       });
     });
   }
 
-  function update(form) {
-    var items = form.querySelector('tbody[data-lines="item"]');
-    var tenders = form.querySelector('tbody[data-lines="tender"]');
-    var rate = parseFloat((document.getElementById("discount-rate") || {dataset: {}}).dataset.rate || "0");
-    var total = sum(items);
-    document.getElementById("items-total").textContent = money(total);
-    document.getElementById("due-total").textContent = money(Math.round(total * (1 - rate)));
-    document.getElementById("tenders-total").textContent = money(sum(tenders));
+  function addLine(form, prefix) {
+    var body = form.querySelector('tbody[data-lines="' + prefix + '"]');
+    var last = body.querySelector("tr.line:last-child");
+    var copy = last.cloneNode(true);
+    copy.querySelectorAll("input").forEach(function (input) {
+      input.value = "";
+      input.removeAttribute("aria-invalid");
+    });
+    copy.querySelectorAll("select").forEach(function (select) {
+      select.selectedIndex = 0;
+    });
+    copy.querySelectorAll(".error").forEach(function (error) {
+      error.remove();
+    });
+    body.appendChild(copy);
+    renumber(body);
+    return copy;
   }
 
-  document.addEventListener("DOMContentLoaded", function () {
-    var form = document.getElementById("bill");
-    if (!form) {
+  // -- paying the rest ------------------------------------------------------------------------
+
+  function pay(kind) {
+    // The rest of the amount due on a tender line of `kind`: added to the line already of that
+    // kind, else the first empty line (a new one when none is left). The card balance pays the
+    // whole amount due, or what the balance holds when that is less.
+    var form = bill();
+    var button = form && form.querySelector('[data-pay="' + kind + '"]');
+    if (!button) {
       return;
     }
-    form.querySelectorAll("[hidden].add-line, [hidden].remove-line").forEach(function (button) {
-      button.hidden = false;
-    });
-    form.addEventListener("click", function (event) {
-      var button = event.target.closest("button");
-      if (!button) {
-        return;
+    var f = update(form);
+    if (!f.gross) {
+      byId("amount").focus();
+      return;
+    }
+    var rows = lines(form, "tender");
+    var row = rows.filter(function (line) {
+      return field(line, "kind").value === kind && cents(field(line, "amount").value);
+    })[0] || rows.filter(function (line) {
+      return !cents(field(line, "amount").value);
+    })[0] || addLine(form, "tender");
+    var amount = cents(field(row, "amount").value) + f.rest;
+    if (button.id === "pay-balance") {
+      var held = byId(kind === "stored_value" ? "balance-stored-value" : "balance-credit-left");
+      var available = held ? parseInt(held.dataset.cents, 10) : amount;
+      amount = Math.min(amount, isNaN(available) ? amount : available);
+    }
+    if (amount <= 0) {
+      return focusNext(form);
+    }
+    field(row, "kind").value = kind;
+    field(row, "amount").value = plain(amount);
+    update(form);
+    var pin = byId("pin");
+    if (pin && !pin.value && (kind === "stored_value" || kind === "credit")) {
+      pin.focus();
+    } else {
+      focusNext(form);
+    }
+  }
+
+  function focusNext(form) {
+    // After the amount: the tenders while something is left to pay, then the PIN when a tender
+    // needs it, then Settle.
+    var f = update(form);
+    if (!f.gross) {
+      return byId("amount").focus();
+    }
+    if (f.rest > 0) {
+      var empty = lines(form, "tender").filter(function (row) {
+        return !field(row, "amount").value;
+      })[0];
+      if (empty) {
+        field(empty, "amount").value = plain(f.rest);
+        update(form);
+        field(empty, "amount").select();
+        return field(empty, "amount").focus();
       }
-      if (button.dataset.addLine) {
-        var body = form.querySelector('tbody[data-lines="' + button.dataset.addLine + '"]');
-        var last = body.querySelector("tr.line:last-child");
-        var copy = last.cloneNode(true);
-        copy.querySelectorAll("input").forEach(function (input) {
-          input.value = "";
-          input.removeAttribute("aria-invalid");
-        });
-        copy.querySelectorAll(".error").forEach(function (error) {
-          error.remove();
-        });
-        body.appendChild(copy);
-        renumber(body);
-        copy.querySelector("input, select").focus();
-      } else if (button.classList.contains("remove-line")) {
-        var row = button.closest("tr");
-        var lines = row.parentNode;
-        if (lines.querySelectorAll("tr.line").length > 1) {
-          row.remove();
-          renumber(lines);
-        } else {
-          row.querySelectorAll("input").forEach(function (input) {
-            input.value = "";
-          });
-        }
-      }
-      update(form);
+    }
+    var pin = byId("pin");
+    var needsPin = lines(form, "tender").some(function (row) {
+      var kind = field(row, "kind").value;
+      return cents(field(row, "amount").value) && (kind === "stored_value" || kind === "credit");
     });
-    form.addEventListener("input", function () {
-      update(form);
+    if (pin && needsPin && !pin.value) {
+      return pin.focus();
+    }
+    byId("settle").focus();
+  }
+
+  function clearBill(form) {
+    form.querySelectorAll("input[type=text], input:not([type]), input[type=password]").forEach(function (input) {
+      if (input.id !== "bill_no") {
+        input.value = "";
+      }
+    });
+    lines(form, "item").concat(lines(form, "tender")).forEach(function (row) {
+      row.querySelectorAll("select").forEach(function (select) {
+        select.selectedIndex = 0;
+      });
     });
     update(form);
+    byId("amount").focus();
+  }
+
+  // -- in place: the look-up, the settlement, printing ----------------------------------------
+
+  function say(text, failed) {
+    var status = byId("settle-status") || byId("thermal-print-status");
+    if (status) {
+      status.textContent = text;
+      status.className = failed ? "error" : "ok";
+    }
+  }
+
+  function swap(html, url) {
+    // The new page's main part in place of this one's; the card field itself stays (other scripts
+    // hold it), taking the new one's value and state.
+    var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("cashier-main");
+    var main = byId("cashier-main");
+    if (!fresh || !main) {
+      // Not the cashier's page (signed out, the session ended...): show that page for real.
+      if (url) {
+        location.href = url;
+      } else {
+        location.reload();
+      }
+      return;
+    }
+    var card = byId("card_no");
+    var newCard = fresh.querySelector("#card_no");
+    card.value = newCard.value;
+    ["aria-invalid", "data-autofocus", "autofocus"].forEach(function (name) {
+      if (newCard.hasAttribute(name)) {
+        card.setAttribute(name, newCard.getAttribute(name));
+      } else {
+        card.removeAttribute(name);
+      }
+    });
+    newCard.replaceWith(card);
+    main.replaceWith(fresh);
+    document.querySelectorAll("main > .flash").forEach(function (flash) {
+      flash.remove();
+    });
+    if (url) {
+      history.replaceState(null, "", url);
+    }
+    start();
+  }
+
+  function load(url) {
+    return fetch(url, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
+      .then(function (response) {
+        return response.text().then(function (html) {
+          swap(html, url);
+        });
+      })
+      .catch(function () {
+        location.href = url;
+      });
+  }
+
+  function lookUp(cardNo) {
+    var lookup = byId("lookup");
+    var card = byId("card_no");
+    if (!lookup || !card) {
+      return;
+    }
+    if (cardNo !== undefined) {
+      card.value = cardNo;
+    }
+    var query = new URLSearchParams(new FormData(lookup));
+    query.forEach(function (value, key) {
+      if (!value) {
+        query.delete(key);
+      }
+    });
+    return load(lookup.action + "?" + query.toString());
+  }
+
+  function newBill() {
+    var outlet = document.querySelector("#lookup input[name=outlet]");
+    settled = null;
+    byId("card_no").value = "";
+    return load(byId("lookup").action + "?outlet=" + encodeURIComponent(outlet.value));
+  }
+
+  function settle() {
+    var form = bill();
+    if (!form || form.dataset.busy) {
+      return;
+    }
+    form.dataset.busy = "1";
+    say(form.dataset.settling || "...");
+    fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin",
+                         headers: { "X-Requested-With": "fetch", "Accept": "application/json, text/html" } })
+      .then(function (response) {
+        var type = response.headers.get("Content-Type") || "";
+        if (type.indexOf("application/json") === 0) {
+          return response.json().then(showSettled);
+        }
+        // Refused: the page again with each error beside its field.
+        return response.text().then(function (html) {
+          swap(html, null);
+          var wrong = document.querySelector('#bill [aria-invalid="true"]');
+          (wrong || byId("amount") || byId("card_no")).focus();
+        });
+      })
+      .catch(function () {
+        delete form.dataset.busy;
+        say(form.dataset.failed || "!", true);
+      });
+  }
+
+  function showSettled(answer) {
+    var box = byId("bill-box");
+    box.insertAdjacentHTML("afterend", answer.html);
+    box.remove();
+    var offers = byId("offers");
+    if (offers) {
+      offers.hidden = true;
+    }
+    settled = answer;
+    byId("next-bill").focus();
+    if (answer.auto_print) {
+      print();
+    }
+  }
+
+  function print() {
+    if (!settled) {
+      return;
+    }
+    if (!settled.print_url) {
+      window.open(settled.receipt_url, "_blank", "noopener");
+      return;
+    }
+    var token = document.querySelector("input[name=csrf_token]");
+    var body = new FormData();
+    body.append("csrf_token", token ? token.value : "");
+    var status = byId("thermal-print-status");
+    fetch(settled.print_url, { method: "POST", body: body, credentials: "same-origin",
+                               headers: { "X-Requested-With": "fetch", "Accept": "application/json" } })
+      .then(function (response) {
+        return response.json();
+      })
+      .then(function (answer) {
+        status.textContent = answer.message;
+        status.className = answer.printed ? "ok" : "error";
+      })
+      .catch(function () {
+        status.textContent = "!";
+        status.className = "error";
+      });
+  }
+
+  var actions = {
+    newBill: newBill,
+    payBalance: function () {
+      var button = byId("pay-balance");
+      if (button) {
+        pay(button.dataset.pay);
+      }
+    },
+    payCash: function () {
+      pay("cash");
+    },
+    payBankCard: function () {
+      pay("bank_card");
+    },
+    deposit: function () {
+      var amount = byId("deposit_amount");
+      if (amount) {
+        amount.scrollIntoView({ block: "center" });
+        amount.focus();
+      }
+    },
+    refund: function () {
+      if (settled) {
+        location.href = settled.settlement_url + "#refund";
+      }
+    },
+    settle: function () {
+      if (bill()) {
+        settle();
+      }
+    },
+    print: print
+  };
+
+  function onKey(event) {
+    var name = KEYS[event.key];
+    if (name) {
+      event.preventDefault();
+      actions[name]();
+      return;
+    }
+    var target = event.target;
+    if (event.key === "Escape") {
+      event.preventDefault();
+      var form = bill();
+      if (form && form.contains(target) && figures(form).gross) {
+        clearBill(form);
+      } else if (settled || byId("card") || byId("card_no").value) {
+        newBill();
+      }
+      return;
+    }
+    if (event.key !== "Enter" || !bill() || !bill().contains(target) || target.tagName === "BUTTON") {
+      return;
+    }
+    // Enter in the bill: the next field that matters, never an early submit.
+    event.preventDefault();
+    if (target.id === "bill_no") {
+      byId("amount").focus();
+    } else if (target.id === "pin") {
+      settle();
+    } else if (/^item-\d+-/.test(target.id)) {
+      var next = target.closest("tr").nextElementSibling;
+      (next ? next.querySelector("select") : byId("amount")).focus();
+      update(bill());
+    } else {
+      focusNext(bill());
+    }
+  }
+
+  function start() {
+    // (Re)binds the parts a look-up or a settlement replaced.
+    var form = bill();
+    var lookup = byId("lookup");
+    if (lookup && !lookup.dataset.bound) {
+      lookup.dataset.bound = "1";
+      lookup.addEventListener("submit", function (event) {
+        event.preventDefault();
+        lookUp();
+      });
+    }
+    document.querySelectorAll(".pay-buttons[hidden], #bill [hidden].add-line, #bill [hidden].remove-line")
+      .forEach(function (element) {
+        element.hidden = false;
+      });
+    if (form) {
+      form.addEventListener("click", function (event) {
+        var button = event.target.closest("button");
+        if (!button) {
+          return;
+        }
+        if (button.dataset.pay) {
+          pay(button.dataset.pay);
+        } else if (button.dataset.addLine) {
+          var copy = addLine(form, button.dataset.addLine);
+          byId("item-lines").open = true;
+          copy.querySelector("input, select").focus();
+        } else if (button.classList.contains("remove-line")) {
+          var row = button.closest("tr");
+          var body = row.parentNode;
+          if (body.querySelectorAll("tr.line").length > 1) {
+            row.remove();
+            renumber(body);
+          } else {
+            row.querySelectorAll("input").forEach(function (input) {
+              input.value = "";
+            });
+          }
+        }
+        update(form);
+      });
+      form.addEventListener("input", function () {
+        update(form);
+      });
+      form.addEventListener("change", function () {
+        update(form);
+      });
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        settle();
+      });
+      update(form);
+    }
+    // The amount once a usable card is shown, else the card field, selected: the next swipe replaces it.
+    var focus = document.querySelector("#cashier-main [data-autofocus]") || byId("card_no");
+    focus.focus();
+    focus.select();
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("#next-bill, #print-again");
+    if (button) {
+      actions[button.id === "next-bill" ? "newBill" : "print"]();
+    }
+  });
+
+  window.lpsCashier = { lookUp: lookUp, newBill: newBill };
+
+  document.addEventListener("DOMContentLoaded", function () {
+    if (!byId("cashier-main")) {
+      return;
+    }
+    document.addEventListener("keydown", onKey);
+    start();
   });
 })();
