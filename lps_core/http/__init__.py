@@ -7,7 +7,7 @@ and never import this package."""
 from lps_core.http.operations import ApiOperations, IApiOperations, add_api_operations
 
 RESOURCES = ("openapi", "members", "cards", "transactions", "earning", "cashier", "receipts", "rewards", "tiers",
-             "vouchers", "exchange", "plugins", "appeals", "partners", "website", "reports",
+             "vouchers", "exchange", "plugins", "appeals", "partners", "website", "reports", "analytics",
              "webhooks", "terminals", "bulk")
 
 

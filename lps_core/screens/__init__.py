@@ -13,5 +13,6 @@ def includeme(config):
     config.include("lps_core.screens.bulk")
     config.include("lps_core.screens.webhooks")
     config.include("lps_core.screens.reports")
+    config.include("lps_core.screens.analytics")
     config.include("lps_core.screens.partners")
     config.include("lps_core.screens.terminals")

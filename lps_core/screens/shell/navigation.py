@@ -24,6 +24,7 @@ NAV = (
     NavItem("members.approvals", _("Approvals"), Permission.MEMBERS_APPROVE),
     NavItem("appeals", _("Appeals"), Permission.MEMBERS_VIEW),
     NavItem("reports", dgettext("lps_reports", "Reports"), Permission.REPORTS_VIEW),
+    NavItem("analytics", dgettext("lps_analytics", "Analytics"), Permission.REPORTS_VIEW),
     NavItem("rewards.desk", _("Rewards"), Permission.REWARDS_REDEEM),
     NavItem("exchange", dgettext("lps_exchange", "Exchanges"), Permission.REPORTS_VIEW),
     NavItem("partners", dgettext("lps_partners", "Partners"), Permission.PARTNERS_MANAGE),

@@ -1,0 +1,60 @@
+"""The analytics screens: reports.view only, the navigation entry, each view's totals, chart data
+and tables, the RFM quadrants opening as member lists linked to the member page, a bad filter
+beside its field, and the XLSX export showing the screen's figures."""
+import io
+import json
+
+import pytest
+from openpyxl import load_workbook
+
+from lps_core.analytics.catalogue import VIEWS
+from lps_core.testing import sign_in_as
+from tests.test_analytics import world  # noqa: F401 (the known set of members)
+
+PASSWORD = "a-long-password-1"
+
+
+def test_only_reports_view_opens_them(testapp, seed):
+    sign_in_as(testapp, seed, "cashier1", PASSWORD, ["cashier"], ["REST"])
+    testapp.get("/analytics", status=403)
+    testapp.get("/analytics/rfm", status=403)
+
+
+@pytest.mark.parametrize("name", VIEWS)
+def test_every_view_draws_its_chart_and_tables(testapp, seed, world, name):  # noqa: F811
+    sign_in_as(testapp, seed, "analyst", PASSWORD, ["hq_analyst"], [])
+    page = testapp.get(f"/analytics/{name}")
+    assert page.html.select_one("#report-chart-data") is not None
+    json.loads(page.html.select_one("#report-chart-data").text)
+    assert page.html.select_one("#table-0") is not None
+    assert "echarts/echarts.min.js" in page.text and page.html.select_one("#export-xlsx") is not None
+
+
+def test_the_rfm_quadrant_opens_as_a_member_list(testapp, seed, world):  # noqa: F811
+    sign_in_as(testapp, seed, "analyst", PASSWORD, ["hq_analyst"], [])
+    assert 'href="http://localhost/analytics"' in testapp.get("/").text  # the navigation entry
+    page = testapp.get("/analytics/rfm")
+    assert page.html.select_one("#total-members_keep dd").text.strip() == "3"
+    listed = testapp.get(page.html.select_one("#quadrant-retain")["href"])
+    links = listed.html.select("#table-2 a.member-link")
+    assert [link.text for link in links] == [str(world["ids"][i]) for i in (9, 8, 7)]
+    assert links[0]["href"] == f"http://localhost/members/{world['ids'][9]}"
+    testapp.get(links[0]["href"])  # the member page opens
+    book = load_workbook(io.BytesIO(testapp.get(listed.html.select_one("#export-xlsx")["href"]).body))
+    names = [cell for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) for cell in row]
+    assert {"M9", "M8", "M7"} <= set(names)
+
+
+def test_an_operator_sees_only_their_outlets(testapp, seed, world):  # noqa: F811
+    sign_in_as(testapp, seed, "spamanager", PASSWORD, ["finance_auditor"], ["SPA"])
+    page = testapp.get("/analytics/new-members")
+    assert page.html.select_one("#total-new_members dd").text.strip() == "4"
+
+
+def test_a_bad_filter_is_told_beside_its_field(testapp, seed):
+    sign_in_as(testapp, seed, "analyst", PASSWORD, ["hq_analyst"], [])
+    page = testapp.get("/analytics/rfm", {"quadrant": "gold"}, status=400)
+    assert page.html.select_one("#error-quadrant") is not None
+    page = testapp.get("/analytics/lifecycle", {"outlet": "NOPE"}, status=422)
+    assert "is not a known outlet" in page.html.select_one("#error-outlet").text
+    testapp.get("/analytics/nothing", status=404)
