@@ -210,3 +210,40 @@ def test_a_newer_page_of_the_cashier_supersedes_a_poll_left_waiting(wsgi_app, te
         assert [s["card_no"] for s in answers["page-shown"]["swipes"]] == [card_no]
     finally:
         waiters.settings = kept
+
+
+def test_a_terminal_is_renamed_and_its_cashiers_changed_within_the_operators_outlets(wsgi_app, testapp, seed, admin):
+    from webtest import TestApp
+    admin_id = _operator_id(seed.db, "admin.t")
+    _register(testapp, admin, operators=[admin_id])
+    seed.db.rollback()
+    terminal_id = seed.db.scalar(select(Terminal.id))
+    seed.db.rollback()
+    page = testapp.get(f"/config/terminals/{terminal_id}")
+    assert 'id="operator-admin.t"' in page.text and "checked" in page.text
+    testapp.post(f"/config/terminals/{terminal_id}", [("csrf_token", admin), ("name", "Bar till"),
+                                                      ("operators", str(admin_id))], status=303)
+    [entry] = audited(seed.db, "terminal.update")
+    assert (entry.before["name"], entry.after["name"]) == ("Till 1", "Bar till")
+    testapp.post(f"/config/terminals/{terminal_id}", [("csrf_token", admin), ("name", "Bar till")], status=400)
+
+    spa = TestApp(wsgi_app)
+    spa_csrf = sign_in_as(spa, seed, "spa.manager", "Correct-horse-9", ["outlet_manager"], ["SPA"])
+    assert "Bar till" not in spa.get("/config/terminals").text
+    spa.get(f"/config/terminals/{terminal_id}", status=403)
+    spa.post(f"/config/terminals/{terminal_id}/revoke", {"csrf_token": spa_csrf}, status=403)
+    spa.post("/config/terminals/new", [("csrf_token", spa_csrf), ("name", "X"), ("outlet", "REST")], status=403)
+
+
+def test_a_poll_beyond_max_waiting_is_answered_at_once_with_when_to_ask_again(wsgi_app, testapp, seed, admin):
+    import time
+
+    from lps_core.terminals.waiting import ISwipeWaiters, PollSettings
+    waiters = wsgi_app.registry.getUtility(ISwipeWaiters)
+    kept, waiters.settings = waiters.settings, PollSettings(poll_seconds=15, max_waiting=0)
+    try:
+        started = time.monotonic()
+        answer = _poll(testapp, admin).json
+        assert answer == {"swipes": [], "poll_again_ms": 3000} and time.monotonic() - started < 5
+    finally:
+        waiters.settings = kept

@@ -21,7 +21,7 @@ BUSY_RETRY_MS = 3000
 
 
 def _form(request) -> dict:
-    return {"name": request.POST.get("name", ""), "outlet": request.POST.get("outlet", ""),
+    return {"name": request.POST.get("name", ""), "outlet": request.POST.get("outlet") or None,
             "operators": request.POST.getall("operators")}
 
 
