@@ -316,7 +316,7 @@
         // Refused: the page again with each error beside its field.
         return response.text().then(function (html) {
           swap(html, null);
-          var wrong = document.querySelector('#bill [aria-invalid="true"]');
+          var wrong = document.querySelector('#bill input[aria-invalid="true"]');
           (wrong || byId("amount") || byId("card_no")).focus();
         });
       })
