@@ -61,6 +61,9 @@ EVENTS = {event.name: event for event in (
                                                               "fee"),
           sample=(("membership", "Gold Club"), ("card_no", "8800000000012"), ("expires_on", "2026-12-31"),
                   ("fee", "299.00"))),
+    # A marketing campaign (lps_core.marketing): its own subject and text, written per campaign.
+    Event("campaign", "Marketing campaign", ("member_name", "subject", "body"), marketing=True,
+          sample=(("subject", "Autumn offers"), ("body", "Enjoy 20% off in our restaurants this week."))),
 )}
 
 # (event, language, channel) -> (subject, body); channel "*" serves every channel without its own.
@@ -119,6 +122,8 @@ DEFAULTS = {
         "您的{membership}会员将于 {expires_on} 到期",
         "尊敬的{member_name}：\n\n您的{membership}会员（卡号 {card_no}）有效期至 {expires_on}。"
         "续费 {fee} 即可继续享受会员权益，欢迎到前台办理。"),
+    ("campaign", "en", "*"): ("{subject}", "{body}"),
+    ("campaign", "zh_CN", "*"): ("{subject}", "{body}"),
 }
 
 
