@@ -10,6 +10,13 @@ import tty
 from lps_core.demo import DEMO_ADMIN
 
 GUEST = "Zhang Min"
+NEXT_GUEST = "Li Wei"
+
+
+def _card_of(page, name):
+    """The member's card number, as the cashier's look-up by name shows it."""
+    page.goto(f"/cashier?outlet=REST&name={name}")
+    return re.search(r"\d{8,}", page.locator("#card dl.facts dd").first.inner_text()).group(0)
 
 
 def test_a_swipe_at_the_terminal_fills_the_card_field_and_shows_the_member(page, sign_in, expect, live_server):
@@ -17,9 +24,7 @@ def test_a_swipe_at_the_terminal_fills_the_card_field_and_shows_the_member(page,
     from lps_core.terminals.agent import LpsClient, TerminalAgent
 
     sign_in(page, *DEMO_ADMIN)
-    # The guest's card number, as the cashier's look-up by name shows it.
-    page.goto(f"/cashier?outlet=REST&name={GUEST}")
-    card_no = re.search(r"\d{8,}", page.locator("#card dl.facts dd").first.inner_text()).group(0)
+    card_no, next_card_no = (_card_of(page, name) for name in (GUEST, NEXT_GUEST))
 
     # The terminal, registered for the restaurant, feeding the admin's cashier screen.
     page.goto("/config/terminals/new?outlet=REST")
@@ -40,10 +45,16 @@ def test_a_swipe_at_the_terminal_fills_the_card_field_and_shows_the_member(page,
     try:
         page.goto("/cashier?outlet=REST")
         expect(page.locator("#card_no")).to_have_value("")
+        page.evaluate("window.sameDocument = true")  # gone if the page were loaded again
         simulator.present(card_no)
         expect(page.locator("#card h2")).to_have_text(GUEST)
         expect(page.locator("#card_no")).to_have_value(card_no)
-        assert len(agent.delivered) == 1
+        # The screen goes on listening: the next guest's swipe replaces the first.
+        simulator.present(next_card_no)
+        expect(page.locator("#card h2")).to_have_text(NEXT_GUEST)
+        expect(page.locator("#card_no")).to_have_value(next_card_no)
+        assert len(agent.delivered) == 2
+        assert page.evaluate("window.sameDocument === true")  # looked up in place, no page load
     finally:
         agent.stop()
         thread.join(10)

@@ -11,8 +11,7 @@
   if (!script || !field || !field.form || !window.fetch) {
     return;
   }
-  var form = field.form;
-  var outletField = form.querySelector("input[name=outlet]");
+  var outletField = field.form.querySelector("input[name=outlet]");
   var outlet = outletField ? outletField.value : new URLSearchParams(location.search).get("outlet");
   var token = document.querySelector("input[name=csrf_token]");
   if (!outlet || !token) {
@@ -25,6 +24,7 @@
 
   function say(text) {
     var status = document.getElementById("swipe-status");
+    var field = document.getElementById("card_no");
     if (!status) {
       status = document.createElement("p");
       status.id = "swipe-status";
@@ -36,6 +36,9 @@
   }
 
   function lookUp(cardNo) {
+    // Read the field and its form again: a look-up done in place may have replaced them.
+    var field = document.getElementById("card_no");
+    var form = field.form;
     field.value = cardNo;
     field.dispatchEvent(new Event("input", { bubbles: true }));
     // The cashier screen may offer its own look-up (no page load); else the look-up form is sent.
