@@ -133,6 +133,11 @@ def build_parser():
     birthdays.add_argument("--batch-size", type=int, help="members per committed batch (default: 1000)")
     birthdays.add_argument("--no-progress", action="store_true", help="no progress bar, even on a terminal")
     birthdays.set_defaults(run=cmd_jobs_birthdays)
+    campaigns = jobs.add_parser("campaigns", help="send the marketing campaigns that are due (each member once)")
+    campaigns.add_argument("--dry-run", action="store_true", help="count the members each due campaign would reach")
+    campaigns.add_argument("--now", help="the moment to send at, ISO 8601 with offset (default: now)")
+    campaigns.add_argument("--batch-size", type=int, help="members per committed batch (default: 500)")
+    campaigns.set_defaults(run=cmd_jobs_campaigns)
     memberships = jobs.add_parser("memberships", help="remind members before their paid membership ends, once "
                                                       "per period")
     memberships.add_argument("--dry-run", action="store_true", help="count whom it would remind; change nothing")
@@ -374,6 +379,12 @@ def cmd_jobs_birthdays(args):
     from lps_core.birthdays.jobs import run_birthday_job
 
     return run_birthday_job(Environment(args.config), args)
+
+
+def cmd_jobs_campaigns(args):
+    from lps_core.marketing.campaigns import run_campaigns_job
+
+    return run_campaigns_job(Environment(args.config), args)
 
 
 def cmd_jobs_memberships(args):
