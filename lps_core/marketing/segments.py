@@ -1,0 +1,143 @@
+"""Segments: a saved definition turned into one set-based statement over members, evaluated when
+it is used (a count, a preview, an export, a campaign at send time), never a stored list.
+
+`members_of(db, definition, now, tz)` is a SELECT of member ids: each condition is an EXISTS or a
+join on indexed keys (tiers, cards, outlets, the monthly counters of member_activity, bills by
+member), so PostgreSQL counts a million members without reading a row per member in Python.
+RFM quadrants come from lps_core.analytics (the same scores as its RFM view)."""
+from datetime import date, datetime, timedelta
+from types import SimpleNamespace
+
+from sqlalchemy import and_, exists, extract, func, or_, select, text
+
+from lps_core.analytics.common import activity_in, window_start
+from lps_core.cards.models import Card, CardType
+from lps_core.earning.models import Bill
+from lps_core.errors import Unprocessable
+from lps_core.marketing.schemas import SegmentDefinition
+from lps_core.members.models import Member, Tier
+from lps_core.messages.models import MessageConsent
+from lps_core.outlets.models import Outlet
+
+PREVIEW_COLUMNS = ("id", "name", "tier", "status", "last_visit")
+
+
+def check_definition(db, definition: SegmentDefinition) -> None:
+    """422 naming the field of an unknown code or a range upside down."""
+    for field, model in (("tiers", Tier), ("card_types", CardType), ("enrolment_outlets", Outlet),
+                         ("visited_outlets", Outlet)):
+        codes = getattr(definition, field)
+        if codes:
+            known = set(db.scalars(select(model.code).where(model.code.in_(codes))))
+            missing = [code for code in codes if code not in known]
+            if missing:
+                raise Unprocessable(f"unknown {field}: {', '.join(missing)}", {f"definition.{field}": "unknown code"})
+    for low, high in (("visits_min", "visits_max"), ("spend_min", "spend_max")):
+        lo, hi = getattr(definition, low), getattr(definition, high)
+        if lo is not None and hi is not None and lo > hi:
+            raise Unprocessable(f"{high} is below {low}", {f"definition.{high}": f"must not be below {low}"})
+
+
+def members_of(db, definition: SegmentDefinition, now: datetime, tz, *, analytics=None):
+    """The statement selecting the ids of the segment's members at `now` (a column `id`)."""
+    d = definition
+    conditions = [Member.status.in_(d.statuses)]
+    if d.tiers:
+        conditions.append(Member.tier_id.in_(select(Tier.id).where(Tier.code.in_(d.tiers))))
+    if d.card_types:
+        conditions.append(exists().where(Card.member_id == Member.id, Card.status == "active",
+                                         Card.card_type_id.in_(select(CardType.id).where(CardType.code.in_(d.card_types)))))
+    if d.enrolment_outlets:
+        conditions.append(Member.enrolled_outlet_id.in_(select(Outlet.id).where(Outlet.code.in_(d.enrolment_outlets))))
+    if d.enrolment_channels:
+        conditions.append(Member.channel.in_(d.enrolment_channels))
+    if d.birthday_months:
+        conditions.append(extract("month", Member.birthday).in_(d.birthday_months))
+    if d.genders:
+        conditions.append(Member.gender.in_(d.genders))
+    if d.visited_within_days is not None:
+        conditions.append(Member.last_activity_at >= now - timedelta(days=d.visited_within_days))
+    if d.absent_days is not None:
+        conditions.append(or_(Member.last_activity_at.is_(None),
+                              Member.last_activity_at < now - timedelta(days=d.absent_days)))
+    today = now.astimezone(tz).date()
+    first_month = window_start(today, d.window_months)
+    conditions += _behaviour(d, first_month, today)
+    window_from = datetime.combine(first_month, datetime.min.time(), tz)
+    if d.visited_outlets:
+        conditions.append(exists().where(Bill.member_id == Member.id, Bill.occurred_at >= window_from,
+                                         Bill.outlet_id.in_(select(Outlet.id).where(Outlet.code.in_(d.visited_outlets)))))
+    if d.categories:
+        conditions.append(_bought_from(db, d.categories, window_from))
+    if d.consent:
+        conditions.append(exists().where(MessageConsent.member_id == Member.id, MessageConsent.channel.in_(d.consent),
+                                         MessageConsent.granted.is_(True)))
+    if d.rfm_quadrants:
+        conditions.append(Member.id.in_(_rfm_members(d.rfm_quadrants, today, now, analytics)))
+    return select(Member.id.label("id")).where(and_(*conditions))
+
+
+def _behaviour(d, first_month: date, today: date) -> list:
+    """Visits and spend in the window, from the monthly counters (a member without a row has 0)."""
+    wanted = [d.visits_min, d.visits_max, d.spend_min, d.spend_max]
+    if all(value is None for value in wanted):
+        return []
+    activity = activity_in(first_month, today)
+    having = []
+    for column, low, high in ((activity.c.visits, d.visits_min, d.visits_max),
+                              (activity.c.spend, d.spend_min, d.spend_max)):
+        if low is not None:
+            having.append(column >= low)
+        if high is not None:
+            having.append(column <= high)
+    matching = select(activity.c.member_id).where(*having)
+    zero_ok = all(low is None or low <= 0 for low in (d.visits_min, d.spend_min))
+    if not zero_ok:
+        return [Member.id.in_(matching)]
+    # 0 visits and 0 spend pass too: members with no activity in the window at all
+    any_activity = select(activity.c.member_id)
+    return [or_(Member.id.in_(matching), Member.id.not_in(any_activity))]
+
+
+def _bought_from(db, categories, window_from):
+    """A bill in the window with an item line ([sku, category, qty, amount]) of one of the categories."""
+    names = ", ".join(f":category_{n}" for n in range(len(categories)))
+    values = {f"category_{n}": name for n, name in enumerate(categories)}
+    if db.get_bind().dialect.name == "postgresql":
+        line = f"EXISTS (SELECT 1 FROM json_array_elements(bills.items) AS line WHERE line ->> 1 IN ({names}))"
+    else:
+        line = f"EXISTS (SELECT 1 FROM json_each(bills.items) AS line WHERE json_extract(line.value, '$[1]') IN ({names}))"
+    return exists().where(Bill.member_id == Member.id, Bill.occurred_at >= window_from, Bill.items.is_not(None),
+                          text(line).bindparams(**values))
+
+
+def _rfm_members(quadrants, today, now, analytics):
+    from lps_core.analytics.rfm import scored
+    from lps_core.analytics.settings import AnalyticsSettings
+
+    settings = analytics or AnalyticsSettings()
+    scope = SimpleNamespace(last_day=today, ends=now, outlet_filter=lambda column: None)
+    rfm = scored(scope, SimpleNamespace(channel=None), settings)
+    return select(rfm.c.id).where(rfm.c.quadrant.in_(quadrants))
+
+
+def count(db, definition, now, tz, **options) -> int:
+    ids = members_of(db, definition, now, tz, **options).subquery()
+    return db.scalar(select(func.count()).select_from(ids))
+
+
+def preview(db, definition, now, tz, *, limit=50, **options) -> list[dict]:
+    """The first `limit` members by id: id, name, tier code, status, last visit."""
+    ids = members_of(db, definition, now, tz, **options).subquery()
+    rows = db.execute(select(Member.id, Member.name, Tier.code, Member.status, Member.last_activity_at)
+                      .join(ids, ids.c.id == Member.id).outerjoin(Tier, Tier.id == Member.tier_id)
+                      .order_by(Member.id).limit(limit)).all()
+    return [dict(zip(PREVIEW_COLUMNS, row)) for row in rows]
+
+
+def member_ids(db, definition, now, tz, *, after_id=0, limit=None, **options) -> list[int]:
+    """The members' ids in order, a page at a time (a campaign walks the segment with this)."""
+    query = members_of(db, definition, now, tz, **options).where(Member.id > after_id).order_by(Member.id)
+    return list(db.scalars(query.limit(limit) if limit else query))
+
+
