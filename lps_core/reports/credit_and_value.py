@@ -61,10 +61,10 @@ def _by_outlet(db, kinds, scope, columns):
 
 
 def _by_bucket(db, kinds, scope, columns):
-    buckets = scope.buckets_table()
-    query = _entries(kinds, scope, buckets.c.label, *columns).join(
-        buckets, and_(LedgerEntry.occurred_at >= buckets.c.starts, LedgerEntry.occurred_at < buckets.c.ends))
-    return {row.label: row for row in reports_session_of(db).execute(query.group_by(buckets.c.label))}
+    read = reports_session_of(db)
+    bucket, within = scope.bucket_of(read, LedgerEntry.occurred_at)
+    query = within(_entries(kinds, scope, bucket.label("label"), *columns))
+    return {row.label: row for row in read.execute(query.group_by(bucket))}
 
 
 def _outlet_cells(row):

@@ -146,11 +146,9 @@ def points_report(db, scope, settings) -> Report:
                         Column("liability", dgettext("lps_reports", "Liability"), MONEY)],
                        tier_rows, _sum(tier_rows, [*MOVEMENTS, "outstanding", "liability"]), dgettext("lps_reports", "Total"))
 
-    buckets = scope.buckets_table()
-    by_bucket = {row.label: _movements(row) for row in read.execute(_in_period(_points_entries(
-        select(buckets.c.label, *movement_columns()))
-        .join(buckets, and_(LedgerEntry.occurred_at >= buckets.c.starts, LedgerEntry.occurred_at < buckets.c.ends)),
-        scope).group_by(buckets.c.label))}
+    bucket, within = scope.bucket_of(read, LedgerEntry.occurred_at)
+    by_bucket = {row.label: _movements(row) for row in read.execute(_in_period(within(_points_entries(
+        select(bucket.label("label"), *movement_columns()))), scope).group_by(bucket))}
     labels = [bucket.label for bucket in scope.buckets]
     chart = Chart(labels, [(label, [by_bucket.get(bucket, {}).get(name, 0) for bucket in labels], "bar", INTEGER)
                            for name, label in _movement_labels() if name in ("issued", "redeemed", "expired")],

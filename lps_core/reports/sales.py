@@ -41,14 +41,13 @@ def sales_rows(db, scope):
         select(Bill.outlet_id, Bill.occurred_at, Bill.amount_cents, literal(0), Bill.amount_cents)
         .where(_in(scope, Bill.occurred_at, Bill.outlet_id), _unsettled(Bill.id)),
     ).subquery("sales")
-    buckets = scope.buckets_table()
-    within = and_(sales.c.at >= buckets.c.starts, sales.c.at < buckets.c.ends)
     read = reports_session_of(db)
+    bucket, within = scope.bucket_of(read, sales.c.at)
     rows = {}
-    for label, outlet_id, count, gross, discount, charged in read.execute(
-            select(buckets.c.label, sales.c.outlet_id, func.count(), func.sum(sales.c.gross),
-                   func.sum(sales.c.discount), func.sum(sales.c.charged))
-            .select_from(sales).join(buckets, within).group_by(buckets.c.label, sales.c.outlet_id)):
+    for label, outlet_id, count, gross, discount, charged in read.execute(within(
+            select(bucket.label("label"), sales.c.outlet_id, func.count(), func.sum(sales.c.gross),
+                   func.sum(sales.c.discount), func.sum(sales.c.charged)).select_from(sales))
+            .group_by(bucket, sales.c.outlet_id)):
         rows[(label, outlet_id)] = {"bills": int(count), "gross": int(gross), "discount": int(discount),
                                     "net": int(charged), "refunds": 0, "tenders": {}}
 
@@ -60,11 +59,10 @@ def sales_rows(db, scope):
         select(Bill.outlet_id, Bill.occurred_at, literal(TILL), Bill.amount_cents)
         .where(_in(scope, Bill.occurred_at, Bill.outlet_id), _unsettled(Bill.id)),
     ).subquery("tenders")
-    within = and_(tenders.c.at >= buckets.c.starts, tenders.c.at < buckets.c.ends)
-    for label, outlet_id, kind, amount in read.execute(
-            select(buckets.c.label, tenders.c.outlet_id, tenders.c.kind, func.sum(tenders.c.amount))
-            .select_from(tenders).join(buckets, within)
-            .group_by(buckets.c.label, tenders.c.outlet_id, tenders.c.kind)):
+    bucket, within = scope.bucket_of(read, tenders.c.at)
+    for label, outlet_id, kind, amount in read.execute(within(
+            select(bucket.label("label"), tenders.c.outlet_id, tenders.c.kind, func.sum(tenders.c.amount))
+            .select_from(tenders)).group_by(bucket, tenders.c.outlet_id, tenders.c.kind)):
         rows[(label, outlet_id)]["tenders"][kind] = int(amount)
 
     refunds = union_all(
@@ -76,10 +74,10 @@ def sales_rows(db, scope):
         .join(Bill, Bill.id == BillRefund.bill_id)
         .where(_in(scope, BillRefund.created_at, Bill.outlet_id), _unsettled(Bill.id)),
     ).subquery("refunds")
-    within = and_(refunds.c.at >= buckets.c.starts, refunds.c.at < buckets.c.ends)
-    for label, outlet_id, amount in read.execute(
-            select(buckets.c.label, refunds.c.outlet_id, func.sum(refunds.c.amount))
-            .select_from(refunds).join(buckets, within).group_by(buckets.c.label, refunds.c.outlet_id)):
+    bucket, within = scope.bucket_of(read, refunds.c.at)
+    for label, outlet_id, amount in read.execute(within(
+            select(bucket.label("label"), refunds.c.outlet_id, func.sum(refunds.c.amount))
+            .select_from(refunds)).group_by(bucket, refunds.c.outlet_id)):
         row = rows.setdefault((label, outlet_id), {"bills": 0, "gross": 0, "discount": 0, "net": 0, "tenders": {}})
         row["refunds"] = int(amount)
     return rows

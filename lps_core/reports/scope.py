@@ -5,11 +5,12 @@ a day runs from local midnight to the next, a month from its first day's midnigh
 turned into UTC instants once, here, and the reports compare the stored UTC times with them, so a
 day in Shanghai is 16:00 to 16:00 UTC and a day across a daylight-saving change has its true
 length. Rows are grouped into buckets (days or months) by joining a small table of the buckets'
-bounds, which works alike on PostgreSQL and SQLite."""
+bounds on SQLite, and by the local date or month of each moment on PostgreSQL (to_char of
+timezone(zone, t), a hash aggregate); both give the same labels."""
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import DateTime, String, literal, select, union_all
+from sqlalchemy import DateTime, String, and_, func, literal, select, union_all
 
 from lps_core.errors import Unprocessable
 from lps_core.outlets.models import Outlet, Property
@@ -53,6 +54,17 @@ class ReportScope:
                         literal(bucket.ends, DateTime(timezone=True)).label("ends"))
                  for bucket in self.buckets]
         return (parts[0] if len(parts) == 1 else union_all(*parts)).subquery(name)
+
+    def bucket_of(self, db, at):
+        """(label, join): the SQL expression of the bucket label of the moment `at`, and a function
+        that adds to a query what the label needs. On PostgreSQL the label is the local date
+        (to_char(timezone(zone, at))), grouped by a hash; elsewhere the query joins the buckets'
+        table on starts <= at < ends."""
+        if db.get_bind().dialect.name == "postgresql":
+            pattern = "YYYY-MM-DD" if self.grain == "day" else "YYYY-MM"
+            return func.to_char(func.timezone(str(self.tz), at), pattern), lambda query: query
+        buckets = self.buckets_table()
+        return buckets.c.label, lambda query: query.join(buckets, and_(at >= buckets.c.starts, at < buckets.c.ends))
 
     def outlet_filter(self, column):
         """A WHERE clause keeping `column` (an outlet id) to the scope's outlets; None for every outlet."""
