@@ -65,25 +65,20 @@ def test_guide_pictures(page, sign_in, swipe, expect):
     pending.locator("button[id^=approve-]").click()
     expect(page.locator(".flash")).to_contain_text("approved")
 
-    # The cashier's screen: swipe, build the bill, settle; then a part refund.
+    # The cashier's screen: swipe, the quick bill paid by bank card, settled in place; then a part refund.
     page.click("header nav a:text-is('Cashier')")
     page.click("a:text-is('REST · Jade Garden Restaurant')")
     swipe(page, card_no)
     expect(page.locator("#card h2")).to_have_text("Li Wei")
-    page.fill("#item-0-sku", "SET-MENU")
-    page.fill("#item-0-category", "food")
-    page.fill("#item-0-qty", "2")
-    page.fill("#item-0-amount", "560.00")
-    page.fill("#item-1-sku", "WINE")
-    page.fill("#item-1-category", "beverage")
-    page.fill("#item-1-amount", "120.00")
-    due = page.locator("#due-total").inner_text()
-    page.select_option("#tender-0-kind", "bank_card")
-    page.fill("#tender-0-amount", due)
+    expect(page.locator("#amount")).to_be_focused()
+    page.keyboard.type("680")
+    page.keyboard.press("F5")  # the rest by bank card
     page.fill("#tender-0-reference", "POS 123456")
     picture(page, "cashier")
-    page.click("#settle")
-    expect(page.locator(".flash")).to_contain_text("settled")
+    page.keyboard.press("F9")
+    expect(page.locator("#settled .flash")).to_contain_text("settled")
+    picture(page, "cashier-settled")
+    page.click("#open-settlement")
     page.check("#scope-amount")
     page.fill("#refund_amount", "50.00")
     page.fill("#refund_reason", "Wine returned")
@@ -128,6 +123,10 @@ def test_guide_pictures(page, sign_in, swipe, expect):
     page.goto(f"/cashier?outlet=REST&card_no={card_no}")
     page.click("header .languages a[hreflang=zh-CN]")
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    expect(page.locator("#amount")).to_be_focused()
+    page.keyboard.type("388")
+    page.keyboard.press("F4")  # the rest in cash
+    expect(page.locator("#settle")).to_be_focused()
     picture(page, "language-zh")
 
     # The guide shows exactly these pictures, and each is in docs/images.
