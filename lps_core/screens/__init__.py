@@ -16,3 +16,4 @@ def includeme(config):
     config.include("lps_core.screens.analytics")
     config.include("lps_core.screens.partners")
     config.include("lps_core.screens.terminals")
+    config.include("lps_core.screens.marketing")
