@@ -6,7 +6,7 @@ SCOPES = ("members", "members.approve", "cards.read", "transactions", "cashier",
           "rules.manage", "tiers.manage", "cards.manage", "rewards.manage", "outlets.manage",
           "vouchers.manage", "plugins.manage", "plugins.programme", "exchange", "exchange.reconcile",
           "appeals",
-          "website", "partners.manage", "reports", "webhooks.manage", "marketing")
+          "website", "partners.manage", "reports", "webhooks.manage", "marketing", "coupons.manage")
 # Least privilege: a key created without scopes can enrol members (a website's form) and look up
 # cards, nothing else; every other scope is granted only by name. The CLI's help, docs/api.md and
 # docs/configuration.md say so, and tests/test_authz.py compares them with this constant.

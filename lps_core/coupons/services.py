@@ -172,9 +172,9 @@ def issue_one(db, coupon_type_code, member_id, *, source, source_ref, now=None, 
 
 
 def coupon_status(coupon, now) -> str:
-    if coupon.status == ISSUED and coupon.valid_to <= now:
+    if coupon.status == ISSUED and as_utc(coupon.valid_to) <= now:
         return "expired"
-    if coupon.status == ISSUED and coupon.valid_from > now:
+    if coupon.status == ISSUED and as_utc(coupon.valid_from) > now:
         return "not_yet_valid"
     return coupon.status
 
@@ -220,9 +220,9 @@ def check_usable(coupon, coupon_type, *, member_id, outlet_code, spend_cents, at
         refuse("this coupon is used up")
     if not coupon_type.active:
         refuse("this coupon's type is switched off")
-    if at < coupon.valid_from:
+    if at < as_utc(coupon.valid_from):
         refuse("this coupon is not valid yet")
-    if at >= coupon.valid_to:
+    if at >= as_utc(coupon.valid_to):
         refuse("this coupon has expired")
     if coupon_type.outlets and outlet_code not in coupon_type.outlets:
         refuse(f"this coupon is not taken at outlet {outlet_code}")

@@ -8,7 +8,7 @@ from lps_core.http.operations import ApiOperations, IApiOperations, add_api_oper
 
 RESOURCES = ("openapi", "members", "cards", "transactions", "earning", "cashier", "receipts", "rewards", "tiers",
              "vouchers", "exchange", "plugins", "appeals", "partners", "website", "reports", "analytics",
-             "webhooks", "terminals", "bulk", "marketing")
+             "webhooks", "terminals", "bulk", "marketing", "coupons")
 
 
 def includeme(config):

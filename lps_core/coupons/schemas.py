@@ -1,0 +1,74 @@
+"""Input schemas of the coupons API: a coupon type, an issue to members, a multiplier applied to a
+bill, and the path naming a coupon. Rules that need the database (unknown outlets, members or bills,
+a used coupon) are checked by the services and answer 422, 404 or 409."""
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import field_validator
+
+from lps_core.coupons.models import KINDS
+from lps_core.coupons.services import MAX_MEMBERS_PER_ISSUE, TypeSpec
+from lps_core.validation import Body, Code, Field, Int, Money, Query, Text, invalid
+
+
+class CouponTypeIn(Body):
+    code: Code(32, description="The type's own code, e.g. BDAY50")
+    name: Text(100)
+    kind: Literal[KINDS]
+    value: Money | None = Field(None, description="amount: the amount off; item: the most the free item is worth")
+    percent: str | None = Field(None, description="percent: the share off, e.g. \"10\" (1 to 100)")
+    sku: Text(64) | None = Field(None, description="item: the SKU given free")
+    multiplier: str | None = Field(None, description="multiplier: the factor on the bill's points, e.g. \"2\"")
+    valid_from: date | None = None
+    valid_to: date | None = Field(None, description="Included; or give valid_days")
+    valid_days: Int(1, 3660, description="Days from issue, the day of issue included") | None = None
+    min_spend: Money | None = None
+    outlets: list[Code(32)] = Field(default_factory=list, description="Outlet codes; empty: every outlet")
+    uses: Int(1, 1000, description="Uses of each coupon") = 1
+    active: bool = True
+
+    @field_validator("valid_from", "valid_to", mode="before")
+    @classmethod
+    def _date(cls, value):
+        if value is None:
+            return None
+        try:
+            return date.fromisoformat(value)
+        except (TypeError, ValueError):
+            raise invalid("must be a date such as 2026-12-31") from None
+
+    @field_validator("percent", "multiplier")
+    @classmethod
+    def _decimal(cls, value, info):
+        if value is None:
+            return None
+        try:
+            number = Decimal(value)
+        except Exception:
+            raise invalid("must be a number such as \"10\" or \"1.5\"") from None
+        low, high = (Decimal("0.01"), Decimal(100)) if info.field_name == "percent" else (Decimal("1.01"), Decimal(100))
+        if not number.is_finite() or not low <= number <= high or number != number.quantize(Decimal("0.01")):
+            raise invalid(f"must be from {low} to {high}, with at most 2 decimals")
+        return value
+
+    def spec(self) -> TypeSpec:
+        return TypeSpec(self.code, self.name, self.kind, value_cents=self.value,
+                        percent=Decimal(self.percent) if self.percent else None, sku=self.sku,
+                        multiplier=Decimal(self.multiplier) if self.multiplier else None, valid_from=self.valid_from,
+                        valid_to=self.valid_to, valid_days=self.valid_days, min_spend_cents=self.min_spend or 0,
+                        outlets=tuple(self.outlets), uses=self.uses, active=self.active)
+
+
+class CouponIssueIn(Body):
+    coupon_type: Code(32)
+    member_ids: list[Int(1, 2**62)] = Field(min_length=1, max_length=MAX_MEMBERS_PER_ISSUE)
+    source_ref: Text(100) = Field("", description="The same type, members and source_ref issue nothing twice")
+
+
+class CouponApplyIn(Body):
+    bill_no: Text(64)
+
+
+class CouponPath(Query):
+    code: Text(40)
