@@ -56,14 +56,14 @@ def enrol(db, n, *, consent=("email",)) -> int:
     return member_id
 
 
-def campaign(db, *, control=0, bonus=0, segment=None, send_at=None) -> Campaign:
+def campaign(db, *, control=0, bonus=0, segment=None, send_at=None, coupon=None, body="Offers for {member_name}") -> Campaign:
     if segment is None:
         segment = Segment(name=f"All {utcnow().timestamp()}", definition={})
         db.add(segment)
         db.flush()
     made = campaigns.create_campaign(db, CampaignIn.model_validate({
-        "name": "Autumn", "segment_id": segment.id, "subject": "Hello {member_name}", "body": "Offers for {member_name}",
-        "channels": ["email"], "control_percent": control, "bonus_points": bonus,
+        "name": "Autumn", "segment_id": segment.id, "subject": "Hello {member_name}", "body": body,
+        "channels": ["email"], "control_percent": control, "bonus_points": bonus, "coupon_type_code": coupon,
         "send_at": (send_at or utcnow() - timedelta(minutes=1)).isoformat()}), by="test")
     db.commit()
     return made
@@ -153,3 +153,24 @@ def test_the_command_dry_run(tmp_path, database_url, seed, db):
     assert done.returncode == 0, done.stderr
     assert "dry run: nothing changed" in done.stdout and "1 members" in done.stdout
     assert db.scalar(select(func.count()).select_from(CampaignMember)) == 0
+
+
+def test_a_coupon_is_issued_to_recipients_only_and_named_in_the_message(job, db):
+    from lps_core.coupons.models import Coupon
+    from lps_core.coupons.services import TypeSpec, save_type
+
+    save_type(db, TypeSpec(code="AUTUMN10", name="10 off", kind="amount", value_cents=1000, valid_days=30))
+    ids = [enrol(db, n) for n in range(10)]
+    made = campaign(db, control=30, coupon="AUTUMN10", body="Use {coupon_code} this week")
+    report = job()
+    control = {row.member_id for row in db.scalars(select(CampaignMember).where(CampaignMember.control))}
+    coupons = {c.member_id: c.code for c in db.scalars(select(Coupon).where(Coupon.source == "campaign",
+                                                                           Coupon.source_ref == str(made.id)))}
+    assert set(coupons) == set(ids) - control and report.campaigns[0][6] == len(coupons)
+    for member_id, code in coupons.items():
+        body = db.scalar(select(OutboxMessage.body).where(OutboxMessage.member_id == member_id,
+                                                          OutboxMessage.event == "campaign"))
+        assert body == f"Use {code} this week"
+    job()  # nothing twice
+    assert db.scalar(select(func.count()).select_from(Coupon)) == len(coupons)
+    assert campaign_results(db, made.id)["coupons_issued"] == len(coupons)

@@ -29,6 +29,7 @@ from lps_core.timeutil import utcnow
 
 DEFAULT_BATCH_SIZE = 500
 EDITABLE = (DRAFT, SCHEDULED)
+COUPON_LINE = {"en": "Your coupon code: {code}", "zh_CN": "您的优惠券券码：{code}"}
 
 
 def in_control(seed: str, member_id: int, percent: int) -> bool:
@@ -192,45 +193,58 @@ def _send_batch(db, campaign_id, now, tz, after_id, batch_size, channels, expire
     ids = member_ids(db, definition, now, tz, after_id=after_id, limit=batch_size)
     if not ids:
         return None
-    reached = held = messages = points = coupons = 0
+    reached, held = [], 0
     for member_id in ids:
         control = in_control(campaign.seed, member_id, campaign.control_percent)
         if not _claim(db, campaign_id, member_id, control, now):
             continue
         if control:
             held += 1
-            continue
-        reached += 1
-        given = give(db, campaign, member_id, now=now, channels=channels, expires_at=expires_at)
+        else:
+            reached.append(member_id)
+    coupons = _issue_coupons(db, campaign, reached, now, tz)
+    messages = points = 0
+    for member_id in reached:
+        given = give(db, campaign, member_id, now=now, channels=channels, expires_at=expires_at,
+                     coupon_code=coupons.get(member_id))
         db.execute(update(CampaignMember).where(CampaignMember.campaign_id == campaign_id,
                                                 CampaignMember.member_id == member_id).values(**given))
         messages += given["messages"]
         points += given["points"]
-        coupons += given["coupons"]
-    return ids[-1], reached, held, messages, points, coupons
+    return ids[-1], len(reached), held, messages, points, len(coupons)
 
 
-def give(db, campaign, member_id, *, now, channels=None, expires_at=None) -> dict:
-    """The member's bonus points, coupon and message; what was given (for campaign_members)."""
+def _issue_coupons(db, campaign, member_ids, now, tz) -> dict:
+    """The campaign's coupon for each member (one set-based issue per batch): {member: code}."""
+    if not campaign.coupon_type_code or not member_ids or not coupons_available():
+        return {}
+    from lps_core.coupons.services import issue_coupons
+
+    issued = issue_coupons(db, campaign.coupon_type_code, member_ids, source="campaign", source_ref=str(campaign.id),
+                           now=now, tz=tz)
+    return {coupon.member_id: coupon.code for coupon in issued}
+
+
+def give(db, campaign, member_id, *, now, channels=None, expires_at=None, coupon_code=None) -> dict:
+    """The member's bonus points and message (the coupon is issued for the batch); what was given
+    (for campaign_members). The campaign's text may name {member_name}, {coupon_code} and
+    {bonus_points}; a coupon the text does not name is added on a line of its own."""
     from lps_core.members.models import Member
-    from lps_core.messages.outbox import enqueue
+    from lps_core.messages.outbox import enqueue, messages_settings
     from lps_core.messages.templates import fill
 
     entry_id, points = _credit(db, campaign, member_id, now, expires_at)
-    issued = 0
-    if campaign.coupon_type_code and coupons_available():
-        from lps_core.coupons.services import issue_coupons
-
-        issued = len(issue_coupons(db, campaign.coupon_type_code, [member_id], source="campaign",
-                                   source_ref=str(campaign.id), now=now) or [])
     member = db.get(Member, member_id)
-    values = {"member_name": member.name}
+    values = {"member_name": member.name, "coupon_code": coupon_code or "", "bonus_points": f"{points:,}"}
+    body = fill(campaign.body, values)
+    if coupon_code and "{coupon_code}" not in campaign.body:
+        language = member.language or messages_settings(db).default_language
+        body += f"\n\n{COUPON_LINE.get(language, COUPON_LINE['en']).format(code=coupon_code)}"
     wanted = [name for name in (campaign.channels or ["inbox", "email", "sms"])
               if channels is None or name == "inbox" or name in channels]
     queued = enqueue(db, "campaign", member_id=member_id, marketing=True, key=f"{campaign.id}:{member_id}",
-                     context={"subject": fill(campaign.subject, values), "body": fill(campaign.body, values)},
-                     channels=wanted)
-    return {"messages": len(queued), "points": points, "entry_id": entry_id, "coupons": issued}
+                     context={"subject": fill(campaign.subject, values), "body": body}, channels=wanted)
+    return {"messages": len(queued), "points": points, "entry_id": entry_id, "coupons": 1 if coupon_code else 0}
 
 
 def _credit(db, campaign, member_id, now, expires_at):
