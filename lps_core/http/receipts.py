@@ -15,7 +15,10 @@ from lps_core.http.request import authenticate
 from lps_core.receipts import printers
 from lps_core.receipts import services as receipts
 from lps_core.receipts.presentation import RECEIPT_CSP, receipt_translator
-from lps_core.receipts.schemas import BAUDRATES, OutletPath, ReceiptLayoutIn, ReceiptPrinterIn, ReceiptQuery
+from lps_core.receipts import document_printing
+from lps_core.receipts.documents import BUILDERS as DOCUMENT_KINDS
+from lps_core.receipts.documents import build_document
+from lps_core.receipts.schemas import BAUDRATES, DocumentPath, OutletPath, ReceiptLayoutIn, ReceiptPrinterIn, ReceiptQuery
 from lps_core.receipts.services import FIELDS, PAPERS
 from lps_core.receipts.thermal import PAPERS as THERMAL_PAPERS
 from lps_core.timeutil import isoformat
@@ -27,6 +30,10 @@ def includeme(config):
     config.add_route("api.settlement_receipt_prints", "/api/v1/settlements/{id}/receipt/prints")
     config.add_route("api.receipt_printer", "/api/v1/outlets/{code}/receipt-printer")
     config.add_route("api.settlement_receipt_print", "/api/v1/settlements/{id}/receipt/print")
+    config.add_route("api.document_receipt", "/api/v1/receipts/{kind}/{id}")
+    config.add_route("api.document_receipt_json", "/api/v1/receipts/{kind}/{id}/document")
+    config.add_route("api.document_receipt_print", "/api/v1/receipts/{kind}/{id}/print")
+    config.add_route("api.document_receipt_prints", "/api/v1/receipts/{kind}/{id}/prints")
     config.add_api_operations(OPERATIONS, SCHEMAS)
     config.scan(__name__)
 
@@ -67,6 +74,28 @@ OPERATIONS = [
               "Every print of a settlement's receipt, original first",
               {"200": answer("The prints", "ReceiptPrints"), **problems(401, 403, 404)},
               scope="cashier", path=SettlementPath),
+    Operation("api.document_receipt", "get", "printDocumentReceipt",
+              "Print the receipt of an earn-only bill, a card movement, a redemption or a refund as an HTML page",
+              {"200": {"description": "The receipt, ready to print",
+                       "content": {"text/html": {"schema": {"type": "string"}}}}, **problems(401, 403, 404)},
+              scope="cashier", path=DocumentPath, query=ReceiptQuery,
+              description="Every call records a print of that document: the first is the original, later ones "
+                          "are marked COPY and numbered (header X-LPS-Receipt-Copy). Another outlet's document "
+                          "answers 404, like an unknown one."),
+    Operation("api.document_receipt_json", "get", "getReceiptDocument",
+              "The document a receipt prints, as JSON (the same shape the printed receipt lays out)",
+              {"200": answer("The document", "ReceiptDocument"), **problems(401, 403, 404)},
+              scope="cashier", path=DocumentPath),
+    Operation("api.document_receipt_print", "post", "printDocumentReceiptOnPrinter",
+              "Print a document's receipt on its outlet's thermal printer",
+              {"201": answer("The print, recorded once the printer took it", "ThermalPrint"),
+               **problems(401, 403, 404)}, scope="cashier", path=DocumentPath,
+              description="Numbered per document like the HTML receipt. 503 naming the printer when it cannot be "
+                          "reached (nothing recorded); 404 when the outlet has no printer."),
+    Operation("api.document_receipt_prints", "get", "listDocumentReceiptPrints",
+              "Every print of a document's receipt, original first",
+              {"200": answer("The prints", "ReceiptPrints"), **problems(401, 403, 404)},
+              scope="cashier", path=DocumentPath),
 ]
 
 SCHEMAS = {
@@ -79,7 +108,9 @@ SCHEMAS = {
         "fields": {"type": "array", "items": {"type": "string", "enum": list(FIELDS)}},
         "default": {"type": "boolean", "description": "True when the outlet has no layout of its own"}}},
     "ReceiptPrints": {"type": "object", "properties": {
-        "settlement_id": {"type": "integer"},
+        "settlement_id": {"type": "integer", "description": "A settlement's prints only"},
+        "kind": {"type": "string", "description": "A document's prints only"},
+        "id": {"type": "integer", "description": "A document's prints only"},
         "prints": {"type": "array", "items": {"type": "object", "properties": {
             "copy": {"type": "boolean"}, "copy_no": {"type": "integer", "description": "0 for the original"},
             "paper": {"type": "string", "enum": sorted({*PAPERS, *THERMAL_PAPERS})}, "template": {"type": "string"},
@@ -92,8 +123,15 @@ SCHEMAS = {
             "paper": {"type": "string", "enum": list(THERMAL_PAPERS)},
             "baudrate": {"type": "integer", "nullable": True, "enum": [*BAUDRATES, None]},
             "auto_print": {"type": "boolean"}}}}},
+    "ReceiptDocument": {"type": "object", "description": "Fields by kind; see docs/receipts.md", "properties": {
+        "kind": {"type": "string", "enum": list(DOCUMENT_KINDS)}, "id": {"type": "integer"},
+        "number": {"type": "string"}, "occurred_at": {"type": "string", "format": "date-time"},
+        "outlet": {"type": "object"}, "property": {"type": "object"}, "card": {"type": "object"},
+        "member": {"type": "object", "nullable": True}, "balances": {"type": "object"}}},
     "ThermalPrint": {"type": "object", "properties": {
-        "settlement_id": {"type": "integer"}, "copy": {"type": "boolean"},
+        "settlement_id": {"type": "integer", "description": "A settlement's print only"},
+        "kind": {"type": "string", "description": "A document's print only"},
+        "id": {"type": "integer", "description": "A document's print only"}, "copy": {"type": "boolean"},
         "copy_no": {"type": "integer", "description": "0 for the original"},
         "paper": {"type": "string", "enum": list(THERMAL_PAPERS)},
         "bytes": {"type": "integer", "description": "The size of the ESC/POS stream sent"}}},
@@ -182,3 +220,49 @@ def print_receipt_on_printer(request):
     request.response.status_code = 201
     return {"settlement_id": settlement_id, "copy": printed.copy_no > 0, "copy_no": printed.copy_no,
             "paper": printed.paper, "bytes": printed.size}
+
+
+def _prints_json(prints) -> list:
+    return [{"copy": row.is_copy, "copy_no": row.copy_no, "paper": row.paper, "template": row.template,
+             "printed_at": isoformat(row.printed_at)} for row in prints]
+
+
+@view_config(route_name="api.document_receipt", request_method="GET", require_csrf=False)
+def document_receipt(request):
+    outlet = authenticate(request, "cashier")
+    path = read_path(request)
+    printed = document_printing.print_document(
+        request.dbsession, path.kind, path.id, outlet, read_query(request).paper, macros=request.receipt_macros,
+        time_zone=request.programme.timezone, translate=receipt_translator(request), language=request.locale_name)
+    response = Response(printed.html, content_type="text/html", charset="utf-8")
+    response.headers.update({"Cache-Control": "no-store", "Content-Security-Policy": RECEIPT_CSP,
+                             "X-LPS-Receipt-Copy": str(printed.copy_no),
+                             "X-LPS-Receipt-Template": printed.template})
+    return response
+
+
+@view_config(route_name="api.document_receipt_json", request_method="GET", require_csrf=False, renderer="json")
+def document_receipt_json(request):
+    outlet = authenticate(request, "cashier")
+    path = read_path(request)
+    return build_document(request.dbsession, path.kind, path.id, outlet.id)
+
+
+@view_config(route_name="api.document_receipt_print", request_method="POST", require_csrf=False, renderer="json")
+def document_receipt_on_printer(request):
+    outlet = authenticate(request, "cashier")
+    path = read_path(request)
+    printed = document_printing.print_document_on_printer(
+        request.dbsession, path.kind, path.id, outlet, time_zone=request.programme.timezone,
+        translate=receipt_translator(request))
+    request.response.status_code = 201
+    return {"kind": path.kind, "id": path.id, "copy": printed.copy_no > 0, "copy_no": printed.copy_no,
+            "paper": printed.paper, "bytes": printed.size}
+
+
+@view_config(route_name="api.document_receipt_prints", request_method="GET", require_csrf=False, renderer="json")
+def document_receipt_prints(request):
+    outlet = authenticate(request, "cashier")
+    path = read_path(request)
+    prints = document_printing.list_document_prints(request.dbsession, path.kind, path.id, outlet)
+    return {"kind": path.kind, "id": path.id, "prints": _prints_json(prints)}

@@ -26,16 +26,23 @@ class ReceiptLayout(Base):
 
 
 class ReceiptPrint(Base):
-    """One receipt handed out: copy_no 0 is the original, 1, 2... the reprints marked COPY."""
+    """One receipt handed out: copy_no 0 is the original, 1, 2... the reprints marked COPY.
+
+    A print belongs to one document: `document` names its kind (lps_core.receipts.documents.KINDS:
+    a settlement, an earn-only bill, a card movement, a redemption or a refund) and `document_id`
+    its row. A settlement's print also keeps settlement_id, the foreign key it always had."""
 
     __tablename__ = "receipt_prints"
     __table_args__ = (
-        UniqueConstraint("settlement_id", "copy_no", name="uq_receipt_prints_settlement_id_copy_no"),
+        UniqueConstraint("document", "document_id", "copy_no", name="uq_receipt_prints_document_copy_no"),
         CheckConstraint("copy_no >= 0", name="copy_no"),
+        CheckConstraint("(document = 'settlement') = (settlement_id IS NOT NULL)", name="settlement_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    settlement_id: Mapped[int] = mapped_column(ForeignKey("settlements.id"))
+    document: Mapped[str] = mapped_column(String(24), server_default="settlement")
+    document_id: Mapped[int]
+    settlement_id: Mapped[int | None] = mapped_column(ForeignKey("settlements.id"))
     copy_no: Mapped[int]
     paper: Mapped[str] = mapped_column(String(8))
     template: Mapped[str] = mapped_column(String(64))

@@ -120,6 +120,7 @@ def print_on_printer(db, settlement_id, outlet, *, time_zone, translate=None) ->
                           time_zone=time_zone, translate=translate)
     data = escpos_bytes(lines, paper=printer.paper, logo=logo_image(layout.logo, printer.paper))
     send(printer, data)
-    db.execute(insert(ReceiptPrint).values(settlement_id=settlement_id, copy_no=copy_no, paper=printer.paper,
+    db.execute(insert(ReceiptPrint).values(document="settlement", document_id=settlement_id,
+                                           settlement_id=settlement_id, copy_no=copy_no, paper=printer.paper,
                                            template=TEMPLATE, printed_at=utcnow()))
     return ThermalPrint(copy_no, printer.paper, len(data))

@@ -13,7 +13,8 @@ from lps_core.receipts.printers import CONNECTIONS, PrinterSettings
 from lps_core.receipts.services import FIELDS, PAPERS, Layout
 from lps_core.receipts.thermal import PAPERS as THERMAL_PAPERS
 from lps_core.receipts.template_registry import CORE_TEMPLATES
-from lps_core.validation import Body, Code, Field, Int, Query, Text, invalid, unprocessable
+from lps_core.receipts.documents import BUILDERS
+from lps_core.validation import Body, Code, Field, Id, Int, Query, Text, invalid, unprocessable
 
 TEXT_MAX = 500
 LOGO_MAX = 48_000  # a data: URI of a small logo; the whole request body is at most 64 KiB
@@ -77,6 +78,13 @@ class ReceiptLayoutIn(Body):
 
 class OutletPath(Query):
     code: Code(description="Outlet code")
+
+
+class DocumentPath(Query):
+    kind: Literal[tuple(BUILDERS)] = Field(description="bill (earn-only), card_movement (deposit, top-up, "
+                                                       "repayment: its ledger entry's id), redemption, "
+                                                       "settlement_refund or bill_refund")
+    id: Id
 
 
 class ReceiptQuery(Query):

@@ -97,7 +97,8 @@ def print_receipt(db, templates, settlement_id, outlet, paper=None, *, macros, t
                           paper=paper, copy_no=copy_no, macros=macros, time_zone=time_zone, translate=translate,
                           language=language)
     printed = PrintedReceipt(html, copy_no, paper, name)
-    db.execute(insert(ReceiptPrint).values(settlement_id=settlement_id, copy_no=copy_no, paper=paper,
+    db.execute(insert(ReceiptPrint).values(document="settlement", document_id=settlement_id,
+                                           settlement_id=settlement_id, copy_no=copy_no, paper=paper,
                                            template=name, printed_at=printed.printed_at))
     return printed
 

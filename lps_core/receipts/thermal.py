@@ -155,6 +155,44 @@ def receipt_lines(document, layout: Layout, *, paper, copy_no, time_zone, transl
     return lines
 
 
+def document_lines(parts, layout: Layout, *, paper, copy_no, outlet, property_name, translate=None) -> list[Line]:
+    """The receipt of a document other than a settlement (its lps_core.receipts.parts.Parts) as lines
+    for `paper`: the settlement receipt's header, COPY mark and footer around the same parts, in the
+    same order, as the HTML receipt."""
+    width = COLUMNS[paper]
+    rule = Line("-" * width)
+
+    def pairs(label, value, **style):
+        return [Line(text, **style) for text in pair(label, value, width)]
+
+    lines = [Line(text, "center") for header in (layout.header_text or "").splitlines()
+             for text in wrapped(header, width)]
+    lines += [Line(text, "center", bold=True) for text in wrapped(outlet, width)]
+    lines += [Line(text, "center") for text in wrapped(property_name, width)]
+    if copy_no:
+        t = translate or (lambda msgid, **kw: msgid)
+        lines += [Line(t("COPY", domain="lps_receipts", default="COPY"), "center", bold=True, large=True),
+                  Line(t("(copy ${number})", domain="lps_receipts", mapping={"number": copy_no},
+                         default="(copy ${number})").replace("${number}", str(copy_no)), "center")]
+    lines += [rule] + [Line(text, "center", bold=True) for text in wrapped(parts.title, width)] + [rule]
+    for label, value in parts.reference:
+        lines += pairs(label, value)
+    for section in parts.sections:
+        lines.append(rule)
+        if section.caption:
+            lines.append(Line(section.caption, bold=True))
+        for label, value in section.rows:
+            lines += pairs(label, value)
+    if parts.total:
+        lines += [rule] + [Line(text, bold=True, large=True) for text in pair(*parts.total, width // 2)]
+    if parts.note:
+        lines += [Line(text) for text in wrapped(parts.note, width)]
+    footer = [Line(text, "center") for text in (layout.footer_text or "").splitlines() for text in wrapped(text, width)]
+    if footer:
+        lines += [rule] + footer
+    return lines
+
+
 def logo_image(logo: str | None, paper: str):
     """The layout's logo as a picture for the printer, if it is a data: URI of an image; a logo at
     an http(s) address is not fetched (the server does not reach out to print), so it is left out."""
