@@ -17,15 +17,14 @@ Breakage is the share of points that leave by expiring rather than by being spen
 trailing lps.reports.breakage_months before the period's end: expired / (expired + redeemed)
 (0 when neither happened). The liability is closing × lps.reports.point_value; net of breakage,
 liability × (1 - breakage). Balances belong to members, not outlets: opening, closing and the
-liability are the programme's whatever the outlet filter; the outlet table adds what is still held
-today in the lots each outlet issued."""
+liability are the programme's whatever the outlet filter."""
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import and_, case, func, select
 
 from lps_core.db import reports_session_of
 from lps_core.exports import INTEGER, MONEY, RATIO, TEXT, Column, Table
-from lps_core.ledger.models import POINTS, Account, LedgerEntry, PointLot
+from lps_core.ledger.models import POINTS, Account, LedgerEntry
 from lps_core.ledger.services import EXPIRY, REVERSAL
 from lps_core.members.models import Member, Tier
 from lps_core.outlets.models import Outlet
@@ -104,21 +103,14 @@ def points_report(db, scope, settings) -> Report:
         select(LedgerEntry.outlet_id, Outlet.code, Outlet.name, *movement_columns()))
         .outerjoin(Outlet, Outlet.id == LedgerEntry.outlet_id), scope)
         .group_by(LedgerEntry.outlet_id, Outlet.code, Outlet.name).order_by(Outlet.code)).all()
-    held = dict(read.execute(
-        select(LedgerEntry.outlet_id, func.sum(PointLot.remaining)).join(LedgerEntry, LedgerEntry.id == PointLot.entry_id)
-        .where(PointLot.remaining > 0, LedgerEntry.outlet_id.in_([row.outlet_id for row in by_outlet
-                                                                   if row.outlet_id is not None] or [0]))
-        .group_by(LedgerEntry.outlet_id)).all())
     movement_cols = [Column(name, label, INTEGER) for name, label in _movement_labels()]
     outlet_rows = [{"outlet": row.code or "-", "outlet_name": row.name or dgettext("lps_reports", "no outlet"),
-                    **_movements(row), "net": sum(_signed(_movements(row)).values()),
-                    "held_now": int(held.get(row.outlet_id) or 0)} for row in by_outlet]
+                    **_movements(row), "net": sum(_signed(_movements(row)).values())} for row in by_outlet]
     outlet_table = Table(dgettext("lps_reports", "By outlet"),
                          [Column("outlet", dgettext("lps_reports", "Outlet")),
                           Column("outlet_name", dgettext("lps_reports", "Outlet name")), *movement_cols,
-                          Column("net", dgettext("lps_reports", "Net change"), INTEGER),
-                          Column("held_now", dgettext("lps_reports", "Held now from its lots"), INTEGER)],
-                         outlet_rows, _sum(outlet_rows, [*MOVEMENTS, "net", "held_now"]), dgettext("lps_reports", "Total"))
+                          Column("net", dgettext("lps_reports", "Net change"), INTEGER)],
+                         outlet_rows, _sum(outlet_rows, [*MOVEMENTS, "net"]), dgettext("lps_reports", "Total"))
 
     tier_code = func.coalesce(Tier.code, "-")
     tier_moves = {row.tier: _movements(row) for row in read.execute(_in_period(_points_entries(
