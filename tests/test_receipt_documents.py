@@ -11,7 +11,8 @@ from datetime import timedelta, timezone
 import pytest
 from sqlalchemy import insert, select
 
-from lps_core.cards.models import CardType
+from lps_core.cards.models import Card, CardType
+from lps_core.cashier.models import SettlementRefund
 from lps_core.earning.models import BillRefund
 from lps_core.ledger import services as ledger
 from lps_core.ledger.models import LedgerEntry
@@ -25,6 +26,7 @@ from lps_core.receipts.parts import document_parts
 from lps_core.receipts.services import Layout
 from lps_core.receipts.template_registry import MACROS_SPEC, load_template
 from lps_core.receipts.thermal import CHINESE_MODE, COLUMNS, columns_of, document_lines, escpos_bytes
+from lps_core.testing import sign_in_as
 from lps_core.timeutil import utcnow
 
 CUT = b"\x1dV"  # GS V
@@ -266,3 +268,26 @@ def wait_for(condition, seconds=5):
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.01)
+
+
+def test_the_desk_links_a_refund_and_a_redemption_to_their_receipts(testapp, seed, documents):
+    sign_in_as(testapp, seed, "desk-ann", "desk-pass-123", ("cashier",), ("REST",))
+    settlement_id = seed.db.scalar(select(SettlementRefund.settlement_id))
+    page = testapp.get(f"/cashier/settlements/{settlement_id}")
+    link = page.html.select_one("#refunds a.document-receipt")["href"]
+    assert link.endswith(f"/cashier/receipts/settlement_refund/{documents['settlement_refund']}")
+    receipt = testapp.get(link)
+    assert "Returned to" in receipt.text and "COPY" not in receipt.text
+    assert receipt.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    assert "COPY" in testapp.get(link + "?paper=a4").text
+    rewards_page = testapp.get("/rewards", params={"outlet": "REST", "card_no": seed.db.scalar(select(Card.card_no))})
+    link = rewards_page.html.select_one("#redemptions a.document-receipt")["href"]
+    assert "R00000001" in testapp.get(link).text
+    for url in ("/cashier/receipts/redemption/999", "/cashier/receipts/invoice/1", "/cashier/receipts/bill/x"):
+        testapp.get(url, status=404)
+
+
+def test_the_desk_answers_another_outlets_document_as_unknown(testapp, seed, documents):
+    sign_in_as(testapp, seed, "desk-bo", "desk-pass-123", ("cashier",), ("SPA",))
+    testapp.get(f"/cashier/receipts/redemption/{documents['redemption']}", status=404)
+    testapp.get(f"/cashier/receipts/bill/{documents['bill']}", status=404)

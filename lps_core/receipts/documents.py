@@ -185,6 +185,25 @@ BUILDERS = {BILL: bill_document, CARD_MOVEMENT: card_movement_document, REDEMPTI
             SETTLEMENT_REFUND: settlement_refund_document, BILL_REFUND: bill_refund_document}
 
 
+def document_outlet_id(db, kind, document_id) -> int | None:
+    """The outlet a document belongs to (None if there is no such document): the staff screens
+    check it against the user's outlets before printing, as the API checks its key's."""
+    if kind == BILL:
+        query = select(Bill.outlet_id).where(Bill.id == document_id)
+    elif kind == CARD_MOVEMENT:
+        query = select(LedgerEntry.outlet_id).where(LedgerEntry.id == document_id, LedgerEntry.kind.in_(MOVEMENT_KINDS))
+    elif kind == REDEMPTION:
+        query = select(Redemption.outlet_id).where(Redemption.id == document_id)
+    elif kind == SETTLEMENT_REFUND:
+        query = select(Settlement.outlet_id).join(SettlementRefund, SettlementRefund.settlement_id == Settlement.id) \
+            .where(SettlementRefund.id == document_id)
+    elif kind == BILL_REFUND:
+        query = select(Bill.outlet_id).join(BillRefund, BillRefund.bill_id == Bill.id).where(BillRefund.id == document_id)
+    else:
+        return None
+    return db.scalar(query)
+
+
 def build_document(db, kind, document_id, outlet_id, *, lock=False) -> dict:
     """The document of `kind` (one of BUILDERS), if it belongs to the outlet."""
     return BUILDERS[kind](db, document_id, outlet_id, lock=lock)
