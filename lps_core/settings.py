@@ -192,11 +192,13 @@ class SmsSettings:
 class BirthdaySettings:
     """lps.birthdays.*: `lps jobs birthdays` (lps_core.birthdays). bonus_points: credited with each
     greeting (0: none); catch_up_days: birthdays this many days past are still greeted, for a job
-    that did not run; outlet: the outlet code the greetings are sent as (None: the programme's)."""
+    that did not run; outlet: the outlet code the greetings are sent as (None: the programme's);
+    coupon_type: the code of a coupon type (lps_core.coupons) issued with each greeting (None: none)."""
 
     bonus_points: int = 0
     catch_up_days: int = 7
     outlet: str | None = None
+    coupon_type: str | None = None
 
 
 @dataclass(frozen=True)
@@ -529,4 +531,5 @@ def _birthdays(settings) -> BirthdaySettings:
     return BirthdaySettings(
         _whole(settings, "lps.birthdays.bonus_points", default.bonus_points, 0, MOST_POINTS_PER_BILL_ALLOWED),
         _whole(settings, "lps.birthdays.catch_up_days", default.catch_up_days, 0, 31, unit=" of days"),
-        str(settings.get("lps.birthdays.outlet") or "").strip() or None)
+        str(settings.get("lps.birthdays.outlet") or "").strip() or None,
+        str(settings.get("lps.birthdays.coupon_type") or "").strip() or None)

@@ -115,3 +115,15 @@ def test_two_tills_racing_for_one_coupon_settle_once(server, db, seed, database_
     answers = post_all_at_once(server, "/api/v1/settlements", bodies, auth)
     assert sorted(status for status, _ in answers) == [201, 422, 422, 422]
     assert row(db, code).status == "used"
+
+
+def test_the_look_up_shows_the_coupons_usable_at_the_outlet(testapp, db, seed, rest):
+    card_no = seed.member_card()
+    code = coupon_for(db, seed, card_no, TypeSpec("TEN", "10 off", "amount", value_cents=1000, valid_days=3,
+                                                  min_spend_cents=5000))
+    coupon_for(db, seed, card_no, TypeSpec("SPA", "spa only", "percent", percent=10, valid_days=3, outlets=("SPA",)))
+    [match] = testapp.get("/api/v1/cashier/lookup", {"card_no": card_no}, headers=rest).json["matches"]
+    assert [(c["code"], c["gives"], c["min_spend"]) for c in match["coupons"]] == [(code, "10.00", "50.00")]
+    other = seed.member_card(name="No Coupons")
+    [match] = testapp.get("/api/v1/cashier/lookup", {"card_no": other}, headers=rest).json["matches"]
+    assert match["coupons"] == []

@@ -12,7 +12,9 @@ It walks them in id order, `--batch-size` at a time, one committed transaction p
    expires by the programme's expiry policy (every change of points is a ledger entry; a retry
    replays the first);
 3. queue the `birthday` message through the outbox (lps_core.messages.outbox.enqueue), a marketing
-   event: only on the channels the member agreed to; quiet hours apply when the worker sends.
+   event: only on the channels the member agreed to; quiet hours apply when the worker sends;
+4. with lps.birthdays.coupon_type set, issue that coupon type to the batch's greeted members in one
+   statement (lps_core.coupons.services.issue_coupons, source `birthday`, keyed by the year).
 
 So the job is idempotent (a second run the same day or year greets nobody twice) and resumable (an
 interrupted run leaves whole batches done; the next run does the rest). `--dry-run` counts the
@@ -31,6 +33,7 @@ from lps_core.ledger.models import POINTS, Account
 from lps_core.members.models import Member
 from lps_core.messages.outbox import enqueue
 from lps_core.outlets.models import Outlet
+from lps_core.coupons.services import issue_coupons
 from lps_core.settings import settings_of
 from lps_core.tiers.jobs import ProgressBar, parse_now
 from lps_core.timeutil import utcnow
@@ -143,10 +146,12 @@ def _greet_batch(db, plan, days, after_id, batch_size):
     options, language = plan.settings.birthdays, plan.settings.messages.default_language
     outlet_id = db.scalar(select(Outlet.id).where(Outlet.code == options.outlet)) if options.outlet else None
     greeted = points = messages = 0
+    coupons = {}  # year -> members greeted in this batch, issued the birthday coupon together
     for member_id, _name, year in rows:
         if not _claim(db, member_id, year, plan.now):
             continue  # greeted by another process since the batch was read
         greeted += 1
+        coupons.setdefault(year, []).append(member_id)
         entry_id, bonus = _credit_bonus(db, member_id, year, options.bonus_points, plan, outlet_id)
         sentence = BONUS_TEXT[language].format(points=f"{bonus:,}") if bonus else ""
         queued = enqueue(db, "birthday", member_id=member_id, context={"bonus_points": sentence},
@@ -156,6 +161,10 @@ def _greet_batch(db, plan, days, after_id, batch_size):
                    .values(points=bonus, entry_id=entry_id, messages=len(queued)))
         points += bonus
         messages += len(queued)
+    if options.coupon_type:
+        for year, member_ids in coupons.items():
+            issue_coupons(db, options.coupon_type, member_ids, source="birthday", source_ref=str(year), now=plan.now,
+                          tz=plan.settings.timezone)
     return rows[-1].id, greeted, points, messages
 
 

@@ -13,7 +13,7 @@ for a card number, a phone and an RFID tag id are built once."""
 from decimal import Decimal
 from types import SimpleNamespace
 
-from sqlalchemy import bindparam, func, literal_column, select
+from sqlalchemy import DateTime, bindparam, func, literal_column, select
 
 from lps_core.cards.models import Card, CardType
 from lps_core.cards.pins import pin_needed
@@ -21,6 +21,8 @@ from lps_core.cards.products import discount_rate, validity_problem
 from lps_core.cards.services import normalize_card_no
 from lps_core.cards.tags import normalize_tag_id
 from lps_core.cashier.documents import balances_json
+from lps_core.coupons.models import ISSUED, Coupon
+from lps_core.coupons.services import coupon_picture, valid_coupons_of
 from lps_core.errors import Unprocessable, ValidationFailed
 from lps_core.ledger.models import CREDIT, POINTS, STORED_VALUE, STORED_VALUE_BONUS, USES, Account
 from lps_core.members.models import Member, Tier
@@ -28,6 +30,7 @@ from lps_core.pii import phone_e164, phone_region_of
 from lps_core.timeutil import as_utc, isoformat
 
 MAX_MATCHES = 20
+NOW = DateTime(timezone=True)
 # Cards that are history rather than something to pay with are left out of phone and name searches.
 RETIRED = ("unissued", "replaced", "cancelled")
 # The same, written into the SQL: a list of bound values would be expanded into the statement's
@@ -64,6 +67,12 @@ def _picture_statement():
         Tier.discount_rate.label("tier_discount_rate"), Tier.multiplier.label("tier_multiplier"),
         Tier.entitlements.label("tier_entitlements"),
     ]
+    # How many coupons the holder can use now (lps_core.coupons): a subquery on the index
+    # (member_id, status), so a look-up stays one statement; only a holder with coupons costs a
+    # second one, which lists them (look_up).
+    columns.append(select(func.count()).select_from(Coupon).where(
+        Coupon.member_id == Card.member_id, Coupon.status == ISSUED, Coupon.valid_from <= bindparam("now", type_=NOW),
+        Coupon.valid_to > bindparam("now", type_=NOW)).scalar_subquery().label("coupon_count"))
     for label, owner, kind in BALANCES:
         account = Account.__table__.alias(f"{label}_account")
         key = account.c.member_id == Card.member_id if owner == "member" else account.c.card_id == Card.id
@@ -92,28 +101,39 @@ def look_up(db, outlet_code, at, *, card_no=None, phone=None, name=None, tz=None
         raise ValidationFailed("give exactly one of card_no, phone or name",
                                {"card_no": "give exactly one of card_no, phone or name"})
     if card_no:
-        rows = db.execute(BY_CARD_NO, {"card_no": normalize_card_no(card_no)})
+        rows = db.execute(BY_CARD_NO, {"card_no": normalize_card_no(card_no), "now": at})
     elif phone:
         e164 = phone_e164(phone, phone_region_of(db))
         if e164 is None:
             raise Unprocessable("phone is not a valid phone number",
                                 {"phone": "must be a valid phone number, such as +86 138 0000 0000"})
-        rows = db.execute(BY_PHONE, {"phone": e164})  # a blind index: compared with the plain number
+        rows = db.execute(BY_PHONE, {"phone": e164, "now": at})  # a blind index: compared with the plain number
     else:
         if len(name.strip()) < 2:
             raise ValidationFailed("name must have at least 2 characters", {"name": "must have at least 2 characters"})
         rows = db.execute(
             PICTURE.where(func.lower(Member.name).contains(name.strip().lower(), autoescape=True),
                           NOT_RETIRED)
-            .order_by(Member.name, Card.id).limit(MAX_MATCHES))
-    return [card_picture(row, outlet_code, at, tz=tz) for row in rows.all()]
+            .order_by(Member.name, Card.id).limit(MAX_MATCHES), {"now": at})
+    return _with_coupons(db, [card_picture(row, outlet_code, at, tz=tz) for row in rows.all()], outlet_code, at)
 
 
 def look_up_tag(db, outlet_code, at, tag_id, *, tz=None) -> list[dict]:
     """The card on which the tag `tag_id` (what an RFID reader's contract.TagRead gives) is
     registered, as look_up pictures it: one match, or none when no card carries the tag."""
-    rows = db.execute(BY_TAG_ID, {"tag_id": normalize_tag_id(tag_id)})
-    return [card_picture(row, outlet_code, at, tz=tz) for row in rows.all()]
+    rows = db.execute(BY_TAG_ID, {"tag_id": normalize_tag_id(tag_id), "now": at})
+    return _with_coupons(db, [card_picture(row, outlet_code, at, tz=tz) for row in rows.all()], outlet_code, at)
+
+
+def _with_coupons(db, pictures, outlet_code, at) -> list[dict]:
+    """Each picture's `coupons`: the holder's coupons usable now at this outlet, read only for the
+    holders the look-up counted some for."""
+    for picture in pictures:
+        count = picture.pop("coupon_count")
+        picture["coupons"] = [coupon_picture(coupon, coupon_type) for coupon, coupon_type in
+                              valid_coupons_of(db, picture["member"]["id"], at, outlet_code=outlet_code)] \
+            if count else []
+    return pictures
 
 
 def card_picture(row, outlet_code, at, *, tz=None) -> dict:
@@ -146,6 +166,7 @@ def card_picture(row, outlet_code, at, *, tz=None) -> dict:
         "valid_from": isoformat(row.valid_from) if row.valid_from else None,
         "valid_to": isoformat(row.valid_to) if row.valid_to else None,
         "pin_needed": pin_needed(card, card_type),
+        "coupon_count": row.coupon_count,
     }
 
 

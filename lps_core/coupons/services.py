@@ -22,7 +22,7 @@ from lps_core.errors import Conflict, NotFound, Unprocessable
 from lps_core.members.models import Member
 from lps_core.money import format_cents
 from lps_core.outlets.models import Outlet
-from lps_core.timeutil import as_utc, utcnow
+from lps_core.timeutil import as_utc, isoformat, utcnow
 
 MAX_MEMBERS_PER_ISSUE = 100_000
 CHUNK = 1000  # members per INSERT: well under both databases' limit of bound parameters
@@ -267,3 +267,19 @@ def void_coupon(db, code, *, field="code") -> Coupon:
     db.execute(update(Coupon).where(and_(Coupon.id == coupon.id)).values(status=VOID))
     db.refresh(coupon)
     return coupon
+
+
+def coupon_picture(coupon, coupon_type) -> dict:
+    """A usable coupon as the cashier sees it: what it gives, what it needs, until when, and the
+    tender line that uses it (`tender`: kind, the most it pays of a bill meeting its minimum)."""
+    gives = {AMOUNT: lambda: format_cents(coupon_type.value_cents),
+             PERCENT: lambda: f"{coupon_type.percent.normalize()}%",
+             ITEM: lambda: f"{coupon_type.sku} (up to {format_cents(coupon_type.value_cents)})",
+             MULTIPLIER: lambda: f"points x{coupon_type.multiplier.normalize()}"}[coupon_type.kind]()
+    return {"code": coupon.code, "coupon_type": coupon_type.code, "name": coupon_type.name, "kind": coupon_type.kind,
+            "gives": gives, "value": format_cents(coupon_type.value_cents) if coupon_type.value_cents else None,
+            "percent": str(coupon_type.percent.normalize()) if coupon_type.percent is not None else None,
+            "sku": coupon_type.sku,
+            "multiplier": str(coupon_type.multiplier.normalize()) if coupon_type.multiplier is not None else None,
+            "min_spend": format_cents(coupon_type.min_spend_cents), "uses_left": coupon.uses_left,
+            "valid_to": isoformat(coupon.valid_to)}

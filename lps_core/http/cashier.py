@@ -120,7 +120,10 @@ SCHEMAS = {
             "discount_overrides": {"type": "array", "items": {"type": "object"}},
             "member": {"type": "object", "nullable": True}, "tier": {"type": "object", "nullable": True},
             "balances": BALANCES, "valid_from": {"type": "string", "nullable": True},
-            "valid_to": {"type": "string", "nullable": True}, "pin_needed": {"type": "boolean"}}}}}},
+            "valid_to": {"type": "string", "nullable": True}, "pin_needed": {"type": "boolean"},
+            "coupons": {"type": "array", "description": "The holder's coupons usable now at this outlet, soonest "
+                                                        "to expire first (docs/coupons.md)",
+                        "items": {"type": "object"}}}}}}},
     "CardMovement": {"type": "object", "properties": {
         "card_no": {"type": "string"}, "outlet": {"type": "string"}, "deposit_no": {"type": "string"},
         "topup_no": {"type": "string"}, "repayment_no": {"type": "string"}, "amount": DECIMAL,
