@@ -7,7 +7,7 @@ the staff's forbidden view never answers here. Every POST carries the portal's C
 import logging
 import uuid
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 
 from pyramid.exceptions import BadCSRFToken
 from pyramid.httpexceptions import HTTPException, HTTPNotFound, HTTPSeeOther
@@ -26,6 +26,7 @@ from lps_core.appeals.services import (
 from lps_core.audit.services import record
 from lps_core.cards.models import Card
 from lps_core.cards.services import normalize_card_no
+from lps_core.coupons.services import coupon_picture, valid_coupons_of
 from lps_core.errors import InsufficientBalance, LpsError, ValidationFailed
 from lps_core.members.models import PREFERENCE_KEYS, Member, Tier
 from lps_core.members.schemas import PreferencesForm
@@ -47,6 +48,7 @@ from lps_core.portal.models import MemberCredential
 from lps_core.portal.security import dead_member_cookie, forget_member, remember_language, remember_member
 from lps_core.portal.texts import dgettext
 from lps_core.rewards.services import points_ratio
+from lps_core.timeutil import as_utc, utcnow
 from lps_core.validation import validate
 
 TEMPLATES = "lps_core.portal:templates/"
@@ -306,7 +308,10 @@ def dashboard(request):
             "tier": services.tier_progress(db, request.lps_settings, member.id),
             "recent": recent,
             "reservations": [r for r in services.member_reservations(db, member.id)
-                             if r["status"] == "awaiting_pickup"]}
+                             if r["status"] == "awaiting_pickup"],
+            # the last moment a coupon is valid (valid_to is excluded), for its day in the member's zone
+            "coupons": [{**coupon_picture(coupon, coupon_type), "until": as_utc(coupon.valid_to) - timedelta(seconds=1)}
+                        for coupon, coupon_type in valid_coupons_of(db, member.id, utcnow())]}
 
 
 @view_config(route_name="portal.points", renderer=TEMPLATES + "points.pt", permission=NO_PERMISSION_REQUIRED)
