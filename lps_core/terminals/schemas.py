@@ -9,7 +9,7 @@ from lps_core.cards.schemas import CardNo, card_no_named
 from lps_core.cards.tags import normalize_tag_id
 from lps_core.errors import ValidationFailed
 from lps_core.terminals.services import SwipeIn
-from lps_core.validation import Body, Code, Id, LenientQuery, Text, invalid
+from lps_core.validation import Body, Code, Id, LenientQuery, Text, invalid, unprocessable
 
 MAX_EXPIRES_IN = 300  # seconds: a swipe is for the guest at the till now, not for later
 _SWIPE_ID = re.compile(r"[A-Za-z0-9-]{8,64}\Z")
@@ -64,9 +64,8 @@ class SwipeBody(Body):
 
     @model_validator(mode="after")
     def card_or_tag(self):
-        if (self.card_no is None) == (self.tag_id is None):
-            raise ValidationFailed("give exactly one of card_no or tag_id",
-                                   {"card_no": "give exactly one of card_no or tag_id"})
+        if (self.card_no is None) == (self.tag_id is None):  # the schema allows both: 422, not 400
+            raise unprocessable("card_no", "give exactly one of card_no or tag_id")
         return self
 
     def swipe(self) -> SwipeIn:
