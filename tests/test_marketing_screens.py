@@ -30,7 +30,7 @@ def test_a_segment_is_saved_counted_previewed_and_exported(testapp, seed):
     assert '<span id="count">1</span>' in saved.text and "Gold Guest" in saved.text
     assert "Classic Guest" not in saved.text
     segment_id = saved.request.path.rsplit("/", 1)[1]
-    exported = testapp.get(f"/marketing/segments/{segment_id}/export.csv")
+    exported = testapp.get(f"/marketing/segments/{segment_id}/export?format=csv")
     rows = list(csv.reader(io.StringIO(exported.body.decode("utf-8-sig"))))
     assert any("Gold Guest" in row for row in rows) and not any("Classic Guest" in row for row in rows)
     assert len(audited(seed.db, "segment.save")) == 1

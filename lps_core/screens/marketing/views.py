@@ -159,7 +159,7 @@ def segment_export(request):
         row["last_visit"] = row["last_visit"].astimezone(tz).date() if row["last_visit"] else None
     table = Table(segment.name, [Column("id", "Member", INTEGER), Column("name", "Name"), Column("tier", "Tier"),
                                  Column("status", "Status"), Column("last_visit", "Last visit", DATE)], rows)
-    format_ = request.matchdict["format"]
+    format_ = "xlsx" if request.params.get("format") == "xlsx" else "csv"
     body, content_type = (to_csv([table]), CSV_TYPE) if format_ == "csv" else (to_xlsx([table]), XLSX_TYPE)
     response = Response(body=body, content_type=content_type)
     stem = f"segment-{segment.id}-{datetime.now(tz).date().isoformat()}"
