@@ -85,6 +85,8 @@ ACTIONS = {
     "campaign.save": dgettext("lps_config", "Campaign saved"),
     "campaign.schedule": dgettext("lps_config", "Campaign scheduled"),
     "campaign.cancel": dgettext("lps_config", "Campaign cancelled"),
+    "coupon_type.save": dgettext("lps_config", "Coupon type saved"),
+    "coupon.issue": dgettext("lps_config", "Coupon issued"),
     "appeal.file": dgettext("lps_config", "Points appeal filed"),
     "appeal.approve": dgettext("lps_config", "Points appeal approved"),
     "appeal.reject": dgettext("lps_config", "Points appeal rejected"),

@@ -28,3 +28,4 @@ class Permission(StrEnum):
     DATA_EXPORT_PERSONAL = "data.export_personal"
     DATA_IMPORT = "data.import"
     PARTNERS_MANAGE = "partners.manage"
+    COUPONS_MANAGE = "coupons.manage"  # coupon types and issuing coupons (lps_core.coupons)

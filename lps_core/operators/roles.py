@@ -16,7 +16,7 @@ ROLES: dict[str, frozenset[P]] = {
     "cashier": frozenset(_VIEW | {P.CASHIER_SETTLE, P.STORED_VALUE_DEPOSIT, P.REWARDS_REDEEM}),
     "front_desk": frozenset(_VIEW | {
         P.MEMBERS_EDIT, P.MEMBERS_ENROL, P.CARDS_MANAGE, P.STORED_VALUE_DEPOSIT, P.REWARDS_REDEEM}),
-    "marketing": frozenset(_VIEW | {P.PROMOTIONS_MANAGE, P.REWARDS_MANAGE, P.REPORTS_VIEW}),
+    "marketing": frozenset(_VIEW | {P.PROMOTIONS_MANAGE, P.REWARDS_MANAGE, P.REPORTS_VIEW, P.COUPONS_MANAGE}),
     "finance_auditor": frozenset(_VIEW | {P.REPORTS_VIEW, P.AUDIT_VIEW}),
     "hq_analyst": frozenset(_VIEW | {P.REPORTS_VIEW}),
 }

@@ -17,3 +17,4 @@ def includeme(config):
     config.include("lps_core.screens.partners")
     config.include("lps_core.screens.terminals")
     config.include("lps_core.screens.marketing")
+    config.include("lps_core.screens.coupons")

@@ -28,6 +28,7 @@ NAV = (
     NavItem("rewards.desk", _("Rewards"), Permission.REWARDS_REDEEM),
     NavItem("exchange", dgettext("lps_exchange", "Exchanges"), Permission.REPORTS_VIEW),
     NavItem("marketing", dgettext("lps_marketing", "Marketing"), Permission.PROMOTIONS_MANAGE),
+    NavItem("coupons", dgettext("lps_config", "Coupons"), Permission.COUPONS_MANAGE),
     NavItem("partners", dgettext("lps_partners", "Partners"), Permission.PARTNERS_MANAGE),
     NavItem("config", _("Configuration"), Permission.CONFIG_MANAGE),
     NavItem("config.messages", dgettext("lps_messages", "Messages"), Permission.CONFIG_MANAGE),
