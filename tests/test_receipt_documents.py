@@ -291,3 +291,12 @@ def test_the_desk_answers_another_outlets_document_as_unknown(testapp, seed, doc
     sign_in_as(testapp, seed, "desk-bo", "desk-pass-123", ("cashier",), ("SPA",))
     testapp.get(f"/cashier/receipts/redemption/{documents['redemption']}", status=404)
     testapp.get(f"/cashier/receipts/bill/{documents['bill']}", status=404)
+
+
+def test_a_document_receipt_prints_in_the_language_of_the_staff_members_screen(testapp, seed, documents):
+    auth = {**key(seed), "Accept-Language": "zh-CN"}
+    html = testapp.get(f"/api/v1/receipts/card_movement/{documents['card_movement']}", headers=auth).text
+    for label in ("充值", "赠送金额", "银行卡", "本次后余额", "储值"):
+        assert label in html, label
+    html = testapp.get(f"/api/v1/receipts/redemption/{documents['redemption']}", headers=auth).text
+    assert "待领取" in html and "请凭此小票到门店领取礼品" in html and "Awaiting pick-up" not in html

@@ -17,6 +17,44 @@ STATUS_LABELS = {"collected": "Collected", "awaiting_pickup": "Awaiting pick-up"
 DEPOSIT_TENDERS = {"transfer": "Bank transfer"}
 
 
+def dgettext(domain, msgid):
+    """Marks a label for the catalog of `domain`: lps_core.catalogs finds the labels by these calls
+    (the settlement receipt's labels are found in its templates). It is translated when printed."""
+    return msgid
+
+
+# The labels only these receipts use, for the catalog lps_receipts (zh_CN: docs/translating.md).
+MESSAGES = (
+    dgettext("lps_receipts", "Bill"),
+    dgettext("lps_receipts", "Deposit"),
+    dgettext("lps_receipts", "Top-up of uses"),
+    dgettext("lps_receipts", "Credit repayment"),
+    dgettext("lps_receipts", "Redemption"),
+    dgettext("lps_receipts", "Refund"),
+    dgettext("lps_receipts", "Collected"),
+    dgettext("lps_receipts", "Awaiting pick-up"),
+    dgettext("lps_receipts", "Cancelled"),
+    dgettext("lps_receipts", "Bank transfer"),
+    dgettext("lps_receipts", "Redemption no."),
+    dgettext("lps_receipts", "No."),
+    dgettext("lps_receipts", "Balances after"),
+    dgettext("lps_receipts", "Points earned"),
+    dgettext("lps_receipts", "Amount"),
+    dgettext("lps_receipts", "Uses added"),
+    dgettext("lps_receipts", "Price"),
+    dgettext("lps_receipts", "Repaid"),
+    dgettext("lps_receipts", "Bonus value granted"),
+    dgettext("lps_receipts", "Reward"),
+    dgettext("lps_receipts", "Quantity"),
+    dgettext("lps_receipts", "Status"),
+    dgettext("lps_receipts", "Voucher valid until"),
+    dgettext("lps_receipts", "Please collect the reward at the outlet, with this receipt."),
+    dgettext("lps_receipts", "Returned to"),
+    dgettext("lps_receipts", "Points taken back"),
+    dgettext("lps_receipts", "Refunded"),
+)
+
+
 @dataclass
 class Section:
     caption: str | None
