@@ -3,6 +3,7 @@ and tables, the RFM quadrants opening as member lists linked to the member page,
 beside its field, and the XLSX export showing the screen's figures."""
 import io
 import json
+from datetime import timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -58,3 +59,18 @@ def test_a_bad_filter_is_told_beside_its_field(testapp, seed):
     page = testapp.get("/analytics/lifecycle", {"outlet": "NOPE"}, status=422)
     assert "is not a known outlet" in page.html.select_one("#error-outlet").text
     testapp.get("/analytics/nothing", status=404)
+
+
+def test_the_dashboard_shows_the_range_outlets_trend_and_liability(testapp, seed, world):  # noqa: F811
+    sign_in_as(testapp, seed, "analyst", PASSWORD, ["hq_analyst"], [])
+    page = testapp.get("/")
+    assert page.html.select_one("#figures-from")["value"] and page.html.select_one("#figure-liability") is not None
+    chart = json.loads(page.html.select_one("#report-chart-data").text)
+    assert len(chart["categories"]) == 30 and len(chart["series"]) == 3
+    # M1 (30 days ago) falls in the default 30 days or just before it; the last 60 days hold M1 and M2
+    wide = testapp.get("/", {"from": (world["now"].date() - timedelta(days=65)).isoformat()})
+    assert wide.html.select_one("#figure-new_members dd").text.strip() == "2"
+    bad = testapp.get("/", {"to": "yesterday"}, status=400)
+    assert bad.html.select_one("#figures-error-to") is not None
+    reversed_range = testapp.get("/", {"from": "2026-11-05", "to": "2026-11-01"}, status=422)
+    assert reversed_range.html.select_one("#figures-error-to") is not None

@@ -1,4 +1,6 @@
 """Sign-in (audited, throttled), sign-out, the forced password change, and the dashboard."""
+from dataclasses import replace
+
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.security import NO_PERMISSION_REQUIRED, forget, remember
 from pyramid.view import forbidden_view_config, view_config
@@ -36,11 +38,37 @@ def home(request):
     if request.has_permission(Permission.CARDS_MANAGE) or request.has_permission(Permission.REPORTS_VIEW):
         panels["credit_alerts"] = dashboard.credit_alerts(db, scope)
         panels["pin_locked"] = dashboard.pin_locked_cards(db, scope, now)
+    if request.has_permission(Permission.REPORTS_VIEW):
+        panels["figures"], panels["figures_errors"] = _figures(request, scope)
+        figures = panels["figures"]
+        panels["figures_range"] = {"from": request.GET.get("from") or (figures and figures.first_day.isoformat()),
+                                   "to": request.GET.get("to") or (figures and figures.last_day.isoformat())}
     if request.has_permission(Permission.CONFIG_MANAGE):
         panels["outlets"] = _outlets_with_rules(db)
         plugins = request.plugins
         panels["plugins"], panels["formulas"] = plugins.plugin_names(), sorted(plugins.formulas)
     return {"panels": panels}
+
+
+def _figures(request, scope):
+    """The date range's figures (lps_core.analytics.dashboard), or the errors of a bad range."""
+    from lps_core.analytics.dashboard import dashboard_figures, range_filters
+    from lps_core.analytics.settings import AnalyticsSettings
+    from lps_core.reports.settings import ReportSettings
+    from lps_core.reports.texts import translated
+    from lps_core.screens.reports.views import _chart_json
+
+    tz = request.programme.timezone
+    try:
+        filters = range_filters(request.GET, utcnow().astimezone(tz).date())
+        figures = dashboard_figures(request.dbsession, filters, tz, ReportSettings.from_mapping(request.registry.settings),
+                                    AnalyticsSettings.from_mapping(request.registry.settings),
+                                    allowed=None if scope is None else frozenset(scope))
+    except LpsError as exc:
+        request.response.status = exc.status
+        return None, form_errors(exc.fields) or {"form": exc.message}
+    sales = translated(replace(figures.sales, chart=figures.chart), request.localizer.translate)
+    return replace(figures, sales=sales, chart=_chart_json(sales)), {}
 
 
 def _outlets_with_rules(db):
