@@ -16,7 +16,7 @@ from decimal import ROUND_FLOOR
 from sqlalchemy import func, insert, or_, select, update
 
 from lps_core.coupons.models import MULTIPLIER, CouponRedemption
-from lps_core.coupons.services import check_usable, discount_of, find_coupon, give_back_use, use
+from lps_core.coupons.services import check_usable, discount_of, find_coupon, give_back_use, number_text, use
 from lps_core.earning.models import Bill
 from lps_core.errors import NotFound, Unprocessable
 from lps_core.ledger import services as ledger
@@ -92,7 +92,8 @@ def apply_multiplier(db, outlet, code, bill_no, *, now=None) -> CouponRedemption
         entry_id = ledger.credit(db, account_id, extra, kind=BONUS_KIND, business_key=f"coupon:{coupon.id}:bill:{bill.id}",
                                  fingerprint=ledger.fingerprint_of({"coupon": coupon.id, "bill": bill.id}),
                                  occurred_at=now, expires_at=expires_at, outlet_id=outlet.id, bill_id=bill.id,
-                                 note=f"coupon {coupon.code}: points x{coupon_type.multiplier.normalize()}").entry_id
+                                 note=f"coupon {coupon.code}: points x{number_text(coupon_type.multiplier)}",
+                                 ).entry_id
     redemption = CouponRedemption(coupon_id=coupon.id, outlet_id=outlet.id, bill_id=bill.id, amount_cents=0,
                                   points=extra, entry_id=entry_id, redeemed_at=now)
     db.add(redemption)

@@ -171,6 +171,11 @@ def issue_one(db, coupon_type_code, member_id, *, source, source_ref, now=None, 
                          now=now or utcnow(), tz=tz)[0]
 
 
+def number_text(value: Decimal) -> str:
+    """A percentage or multiplier as people write it: 10, 1.5 (not 1E+1 or 10.00)."""
+    return format(value.normalize(), "f")
+
+
 def coupon_status(coupon, now) -> str:
     if coupon.status == ISSUED and as_utc(coupon.valid_to) <= now:
         return "expired"
@@ -273,13 +278,13 @@ def coupon_picture(coupon, coupon_type) -> dict:
     """A usable coupon as the cashier sees it: what it gives, what it needs, until when, and the
     tender line that uses it (`tender`: kind, the most it pays of a bill meeting its minimum)."""
     gives = {AMOUNT: lambda: format_cents(coupon_type.value_cents),
-             PERCENT: lambda: f"{coupon_type.percent.normalize()}%",
+             PERCENT: lambda: f"{number_text(coupon_type.percent)}%",
              ITEM: lambda: f"{coupon_type.sku} (up to {format_cents(coupon_type.value_cents)})",
-             MULTIPLIER: lambda: f"points x{coupon_type.multiplier.normalize()}"}[coupon_type.kind]()
+             MULTIPLIER: lambda: f"points x{number_text(coupon_type.multiplier)}"}[coupon_type.kind]()
     return {"code": coupon.code, "coupon_type": coupon_type.code, "name": coupon_type.name, "kind": coupon_type.kind,
             "gives": gives, "value": format_cents(coupon_type.value_cents) if coupon_type.value_cents else None,
-            "percent": str(coupon_type.percent.normalize()) if coupon_type.percent is not None else None,
+            "percent": number_text(coupon_type.percent) if coupon_type.percent is not None else None,
             "sku": coupon_type.sku,
-            "multiplier": str(coupon_type.multiplier.normalize()) if coupon_type.multiplier is not None else None,
+            "multiplier": number_text(coupon_type.multiplier) if coupon_type.multiplier is not None else None,
             "min_spend": format_cents(coupon_type.min_spend_cents), "uses_left": coupon.uses_left,
             "valid_to": isoformat(coupon.valid_to)}

@@ -5,6 +5,7 @@ service, shape JSON."""
 from pyramid.view import view_config
 
 from lps_core.coupons import redemption, services
+from lps_core.coupons.services import number_text
 from lps_core.coupons.schemas import CouponApplyIn, CouponIssueIn, CouponPath, CouponTypeIn
 from lps_core.http.document import answer, problems
 from lps_core.http.operations import Operation, read_body, read_path
@@ -67,8 +68,8 @@ SCHEMAS = {
 def type_json(t) -> dict:
     return {"code": t.code, "name": t.name, "kind": t.kind,
             "value": format_cents(t.value_cents) if t.value_cents is not None else None,
-            "percent": str(t.percent.normalize()) if t.percent is not None else None, "sku": t.sku,
-            "multiplier": str(t.multiplier.normalize()) if t.multiplier is not None else None,
+            "percent": number_text(t.percent) if t.percent is not None else None, "sku": t.sku,
+            "multiplier": number_text(t.multiplier) if t.multiplier is not None else None,
             "valid_from": t.valid_from.isoformat() if t.valid_from else None,
             "valid_to": t.valid_to.isoformat() if t.valid_to else None, "valid_days": t.valid_days,
             "min_spend": format_cents(t.min_spend_cents), "outlets": list(t.outlets), "uses": t.uses,

@@ -38,7 +38,7 @@ def _type_from_form(params) -> dict:
 
 def _page(request, form, errors, issue_form=None, issue_errors=None):
     return {"types": services.list_types(request.dbsession), "kinds": KINDS, "form": form, "errors": errors,
-            "issue_form": issue_form or {}, "issue_errors": issue_errors or {}, "money": format_cents}
+            "issue_form": issue_form or {}, "issue_errors": issue_errors or {}, "money": format_cents, "number": services.number_text}
 
 
 @view_config(route_name="coupons", renderer=TEMPLATES + "coupons.pt", permission=MANAGE)
