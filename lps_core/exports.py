@@ -8,8 +8,16 @@ JSON, so every export in LPS writes the same figures the same way.
     body = to_xlsx([table, other_table])    # bytes: one sheet per table (openpyxl)
 
 A column has a kind: TEXT, INTEGER, MONEY (integer cents in the rows; "1234.50" in CSV and JSON,
-a number with two decimals in XLSX), RATIO (a Decimal; text in CSV and JSON, a number in XLSX)
-or DATE (an ISO date text). The totals row, when given, is written below the rows with the first
+a number with two decimals in XLSX), AMOUNT (a Decimal sum of money: its text in CSV and JSON, a
+two-decimal number in XLSX), RATIO (a
+Decimal; text in CSV and JSON, a number with four decimals in XLSX), PRICE (a Decimal price per
+point, six decimals in XLSX) or DATE (an ISO date text).
+
+Every text cell is formula-safe (CWE-1236): a spreadsheet computes a cell that starts with = + - @,
+TAB or CR, so a member named "=HYPERLINK(...)" would run when the file is opened. In CSV such text
+is written behind a ' (lps_core.bulk.files drops it again when the file is imported); in XLSX every
+text cell is stored as a string, never a formula ("0042" also keeps its zeros). Numbers are
+written as numbers and never guarded: a refund stays -12.00. The totals row, when given, is written below the rows with the first
 column's label replaced by the word given as `totals_label`. Nothing here knows a report: the
 reports (lps_core.reports) and any other list with an export hand their tables in."""
 import csv
@@ -19,7 +27,10 @@ from decimal import Decimal
 
 from lps_core.money import format_cents
 
-TEXT, INTEGER, MONEY, RATIO, DATE = "text", "integer", "money", "ratio", "date"
+TEXT, INTEGER, MONEY, AMOUNT, RATIO, PRICE, DATE = "text", "integer", "money", "amount", "ratio", "price", "date"
+NUMBERS = (INTEGER, MONEY, AMOUNT, RATIO, PRICE)
+NUMBER_FORMATS = {MONEY: "#,##0.00", AMOUNT: "#,##0.00", RATIO: "0.0000", PRICE: "0.000000"}
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_SHEET_TITLE = 31  # Excel's limit on a sheet's name
@@ -48,11 +59,16 @@ def json_value(value, kind):
         return None
     if kind == MONEY:
         return format_cents(int(value))
-    if kind == RATIO:
+    if kind in (AMOUNT, RATIO, PRICE):
         return str(value)
     if kind == INTEGER:
         return int(value)
     return str(value)
+
+
+def guarded(text: str) -> str:
+    """Text a spreadsheet shows rather than computes: a leading ' before a formula character."""
+    return "'" + text if text[:1] in FORMULA_START else text
 
 
 def json_rows(table: Table) -> list[dict]:
@@ -67,11 +83,18 @@ def json_totals(table: Table) -> dict | None:
             if column.key in table.totals}
 
 
+def _csv_cell(value, kind):
+    if value is None:
+        return ""
+    if kind in NUMBERS:
+        return json_value(value, kind)
+    return guarded(str(value))
+
+
 def _text_row(table: Table, row: dict, first=None) -> list:
-    cells = ["" if row.get(column.key) is None else json_value(row.get(column.key), column.kind)
-             for column in table.columns]
+    cells = [_csv_cell(row.get(column.key), column.kind) for column in table.columns]
     if first is not None and cells:
-        cells[0] = first
+        cells[0] = guarded(first)
     return cells
 
 
@@ -84,10 +107,10 @@ def to_csv(tables: list[Table]) -> bytes:
         if number:
             writer.writerow([])
         if len(tables) > 1:
-            writer.writerow([table.title])
+            writer.writerow([guarded(table.title)])
         for note in table.notes:
-            writer.writerow([note])
-        writer.writerow([column.label for column in table.columns])
+            writer.writerow([guarded(note)])
+        writer.writerow([guarded(column.label) for column in table.columns])
         for row in table.rows:
             writer.writerow(_text_row(table, row))
         if table.totals is not None:
@@ -104,22 +127,20 @@ def _xlsx_text(value) -> str:
 
 
 def _xlsx_value(value, kind):
+    """A number cell's value (text cells are _text_cell's)."""
     if value is None:
         return None
     if kind == MONEY:
         return Decimal(int(value)) / 100
-    if kind == RATIO:
+    if kind in (AMOUNT, RATIO, PRICE):
         return Decimal(value)
-    if kind == INTEGER:
-        return int(value)
-    return _xlsx_text(value)
+    return int(value)
 
 
 def to_xlsx(tables: list[Table]) -> bytes:
     """One sheet per table (write-only, so a long table streams): notes, the header row in bold,
-    the rows, the totals in bold; money as numbers formatted with two decimals."""
+    the rows, the totals in bold; numbers as numbers (money with two decimals), text as strings."""
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
     workbook = Workbook(write_only=True)
@@ -129,10 +150,10 @@ def to_xlsx(tables: list[Table]) -> bytes:
         title = _sheet_title(table.title, used)
         sheet = workbook.create_sheet(title)
         for note in table.notes:
-            sheet.append([_xlsx_text(note)])
+            sheet.append([_text_cell(sheet, note)])
         header = []
         for column in table.columns:
-            cell = WriteOnlyCell(sheet, value=_xlsx_text(column.label))
+            cell = _text_cell(sheet, column.label)
             cell.font = bold
             header.append(cell)
         sheet.append(header)
@@ -150,16 +171,27 @@ def _xlsx_cells(sheet, table, row, first=None, font=None) -> list:
 
     cells = []
     for index, column in enumerate(table.columns):
-        value = _xlsx_text(first) if index == 0 and first is not None else _xlsx_value(row.get(column.key), column.kind)
-        cell = WriteOnlyCell(sheet, value=value)
-        if column.kind == MONEY:
-            cell.number_format = "#,##0.00"
-        elif column.kind == RATIO:
-            cell.number_format = "0.0000"
+        if index == 0 and first is not None:
+            cell = _text_cell(sheet, first)
+        elif column.kind in NUMBERS or row.get(column.key) is None:
+            cell = WriteOnlyCell(sheet, value=_xlsx_value(row.get(column.key), column.kind))
+            if column.kind in NUMBER_FORMATS:
+                cell.number_format = NUMBER_FORMATS[column.kind]
+        else:
+            cell = _text_cell(sheet, row.get(column.key))
         if font is not None:
             cell.font = font
         cells.append(cell)
     return cells
+
+
+def _text_cell(sheet, value):
+    """A string cell: openpyxl would store text starting with "=" as a formula."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value=_xlsx_text(value))
+    cell.data_type = "s"
+    return cell
 
 
 def _sheet_title(title: str, used: set) -> str:

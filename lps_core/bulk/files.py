@@ -5,9 +5,8 @@
   starts with = + - @ is written behind a ' so that a spreadsheet shows it rather than computes it
   ("+86 138..." stays a phone number); reading drops that ' again.
 - XLSX: the first sheet, its first row the column names (openpyxl). Every text cell is written as
-  text: openpyxl would store "=..." as a formula. (lps_core.exports, the reports' writer, has
-  labelled headers and no JSON, and does neither this nor the CSV guard, which a file meant to be
-  edited and imported again needs.)
+  text: openpyxl would store "=..." as a formula.
+  CSV and XLSX are written by lps_core.exports, the one writer of every export in LPS.
 - JSON: a list of objects, or an object whose "rows" is that list (what an export writes).
 
 Every cell is read as text, stripped; numbers and dates of a workbook become their plain text. The
@@ -21,13 +20,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from lps_core.errors import ValidationFailed
+from lps_core.exports import FORMULA_START, Column, to_csv, to_xlsx
+from lps_core.exports import Table as ExportTable
 
 CSV, XLSX, JSON = "csv", "xlsx", "json"
 FORMATS = (CSV, XLSX, JSON)
 ENCODINGS = ("utf-8", "gb18030")
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_ROWS = 200_000
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CONTENT_TYPES = {CSV: "text/csv; charset=utf-8", XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                  JSON: "application/json"}
 
@@ -201,42 +201,11 @@ def _read_json(content, encoding):
 
 
 def write_table(kind: str, columns, rows, file_format: str, *, exported_at: str) -> bytes:
-    """`rows` (sequences in the order of `columns`, values already text or None) as a file."""
+    """`rows` (sequences in the order of `columns`, values already text or None) as a file: JSON
+    here, CSV and XLSX through lps_core.exports (one header row of the column names, text guarded
+    against formulas; `_unguarded` above reads the guard back)."""
     if file_format == JSON:
         return json.dumps({"kind": kind, "exported_at": exported_at, "columns": list(columns),
                            "rows": [dict(zip(columns, row)) for row in rows]}, ensure_ascii=False).encode()
-    if file_format == XLSX:
-        return _write_xlsx(kind, columns, rows)
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow(["" if value is None else _guarded(str(value)) for value in row])
-    return b"\xef\xbb\xbf" + out.getvalue().encode()
-
-
-def _guarded(text: str) -> str:
-    return "'" + text if text[:1] in FORMULA_START else text
-
-
-def _write_xlsx(kind, columns, rows) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(kind)
-    sheet.append(list(columns))
-    for row in rows:
-        cells = []
-        for value in row:
-            if isinstance(value, str):
-                value = ILLEGAL_CHARACTERS_RE.sub("", value)  # XML has no control characters
-            cell = WriteOnlyCell(sheet, value)
-            if isinstance(value, str):
-                cell.data_type = "s"  # text stays text: "=..." is never a formula, "0042" keeps its zeros
-            cells.append(cell)
-        sheet.append(cells)
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    table = ExportTable(kind, [Column(name, name) for name in columns], [dict(zip(columns, row)) for row in rows])
+    return to_xlsx([table]) if file_format == XLSX else to_csv([table])

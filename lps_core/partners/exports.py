@@ -1,9 +1,9 @@
-"""A partner statement as JSON (the API, `lps partners statement --format json`), CSV and XLSX
-(openpyxl): the totals first, then every line with the posting behind it. Money is written as
-decimal text in CSV and JSON and as a two-decimal number in XLSX; times in the programme's zone."""
-import csv
-import io
-
+"""A partner statement as JSON (the API, `lps partners statement --format json`), CSV and XLSX:
+the totals first, then every line with the posting behind it. Money is written as decimal text in
+CSV and JSON and as a two-decimal number in XLSX (the price per point with six); times in the
+programme's zone. CSV and XLSX go through lps_core.exports, which keeps a partner's or a note's
+text from being read as a spreadsheet formula."""
+from lps_core.exports import AMOUNT, DATE, INTEGER, PRICE, TEXT, Column, Table, to_csv, to_xlsx
 from lps_core.timeutil import isoformat
 
 LINE_COLUMNS = ("position", "kind", "adjustment", "occurred_at", "recorded_at", "outlet", "reference", "points",
@@ -35,53 +35,30 @@ def statement_json(statement, tz) -> dict:
             **totals_json(statement), "lines": [line_json(line, tz) for line in statement.lines]}
 
 
-def _rows(statement, tz):
+TOTAL_COLUMNS = (Column("partner", "partner"), Column("partner_name", "partner_name"),
+                 Column("period_start", "period_start", DATE), Column("period_end", "period_end", DATE),
+                 Column("status", "status"), Column("closed_at", "closed_at"),
+                 Column("points_issued", "points_issued", INTEGER),
+                 Column("points_redeemed", "points_redeemed", INTEGER),
+                 Column("benefit_cost", "benefit_cost", AMOUNT), Column("due_from_partner", "due_from_partner", AMOUNT),
+                 Column("due_to_partner", "due_to_partner", AMOUNT), Column("net", "net", AMOUNT))
+LINE_KINDS = {"position": INTEGER, "points": INTEGER, "price": PRICE, "amount": AMOUNT}
+
+
+def statement_tables(statement, tz) -> list[Table]:
+    """The totals (one row), then the lines: the tables the CSV and the workbook are written from."""
     data = statement_json(statement, tz)
-    yield ("partner", data["partner"], data["partner_name"])
-    yield ("period", data["period_start"], data["period_end"])
-    yield ("status", data["status"], data["closed_at"] or "")
-    for name in ("points_issued", "points_redeemed", "benefit_cost", "due_from_partner", "due_to_partner", "net"):
-        yield (name, data[name])
-    yield ()
-    yield LINE_COLUMNS
-    for line in data["lines"]:
-        yield tuple("" if line[column] is None else line[column] for column in LINE_COLUMNS)
+    totals = Table("Totals", list(TOTAL_COLUMNS), [{column.key: data[column.key] for column in TOTAL_COLUMNS}])
+    lines = Table("Lines", [Column(key, key, LINE_KINDS.get(key, TEXT)) for key in LINE_COLUMNS],
+                  [{key: line[key] for key in LINE_COLUMNS} for line in data["lines"]])
+    return [totals, lines]
 
 
 def statement_csv(statement, tz) -> bytes:
-    """UTF-8 with a byte-order mark, so that spreadsheet programs read the Chinese names right."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    for row in _rows(statement, tz):
-        writer.writerow(row)
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    """The totals, a blank line, the lines (lps_core.exports: UTF-8 with a BOM, text formula-safe)."""
+    return to_csv(statement_tables(statement, tz))
 
 
 def statement_xlsx(statement, tz) -> bytes:
-    from decimal import Decimal
-
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "Statement"
-    money = {"benefit_cost", "due_from_partner", "due_to_partner", "net"}
-    for row in _rows(statement, tz):
-        cells = list(row)
-        if len(cells) == 2 and cells[0] in money:
-            cells[1] = Decimal(cells[1])
-        if len(cells) == len(LINE_COLUMNS) and cells[0] != "position":
-            cells[LINE_COLUMNS.index("price")] = Decimal(cells[LINE_COLUMNS.index("price")])
-            cells[LINE_COLUMNS.index("amount")] = Decimal(cells[LINE_COLUMNS.index("amount")])
-        sheet.append(cells)
-        if cells and cells[0] == "position":
-            for cell in sheet[sheet.max_row]:
-                cell.font = Font(bold=True)
-    for row in sheet.iter_rows():
-        for cell in row:
-            if isinstance(cell.value, Decimal):
-                cell.number_format = "0.00" if cell.column_letter != "I" or cell.row < 10 else "0.000000"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    """A sheet of totals and a sheet of lines; money as two-decimal numbers, the price with six."""
+    return to_xlsx(statement_tables(statement, tz))
