@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 import os
+import socket
 import threading
 import time
 import uuid
@@ -488,3 +489,43 @@ def smtp_server():
     loop.call_soon_threadsafe(loop.stop)
     thread.join(5)
     loop.close()
+
+
+# A receipt printer's raw port (ESC/POS over TCP), for the receipts' tests.
+class NetworkPrinter:
+    """A printer's raw port on loopback: it takes connections and keeps every byte sent."""
+
+    def __init__(self):
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.jobs = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            with connection:
+                data = b""
+                while chunk := connection.recv(65536):
+                    data += chunk
+                self.jobs.append(data)
+
+    def close(self):
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() waiting in the thread
+        except OSError:
+            pass
+        self.listener.close()
+        self.thread.join(5)
+
+
+@pytest.fixture
+def network_printer():
+    """A NetworkPrinter for the test, closed after it."""
+    printer = NetworkPrinter()
+    yield printer
+    printer.close()

@@ -3,8 +3,6 @@ a redemption, a settlement's refund and an earn-only bill's refund. Each is post
 as a till would, then printed: its facts in the HTML (both papers) and in the ESC/POS stream
 (GB18030 text and the cut), original then COPY numbered per document, another outlet's key 404, and
 printing on a network printer (a TCP server on loopback). HTTP tests run on SQLite and PostgreSQL."""
-import socket
-import threading
 import time
 from datetime import timedelta, timezone
 
@@ -31,44 +29,6 @@ from lps_core.timeutil import utcnow
 
 CUT = b"\x1dV"  # GS V
 KINDS = ("bill", "card_movement", "redemption", "settlement_refund", "bill_refund")
-
-
-class NetworkPrinter:
-    """A printer's raw port on loopback: it takes connections and keeps every byte sent."""
-
-    def __init__(self):
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.jobs = []
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self):
-        while True:
-            try:
-                connection, _ = self.listener.accept()
-            except OSError:
-                return
-            with connection:
-                data = b""
-                while chunk := connection.recv(65536):
-                    data += chunk
-                self.jobs.append(data)
-
-    def close(self):
-        try:
-            self.listener.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self.listener.close()
-        self.thread.join(5)
-
-
-@pytest.fixture
-def network_printer():
-    printer = NetworkPrinter()
-    yield printer
-    printer.close()
 
 
 def key(seed, outlet="REST", scopes=("cashier",)):

@@ -1,13 +1,11 @@
 """Thermal receipts: the ESC/POS stream (python-escpos's dummy printer) for 58 and 80 mm paper, in
 GB18030 with Chinese mode, the cut, COPY on reprints and the signature line; and printing for real
-on a network printer (a TCP server on loopback standing in for the printer's raw port 9100) and on a
-serial printer (a pseudo-terminal pair). HTTP tests run on SQLite and PostgreSQL."""
+on a network printer (lps_core.testing.NetworkPrinter: a TCP server on loopback standing in for the
+printer's raw port 9100) and on a serial printer (a pseudo-terminal pair). HTTP tests run on SQLite and PostgreSQL."""
 import base64
 import io
 import os
 import pty
-import socket
-import threading
 import tty
 from zoneinfo import ZoneInfo
 
@@ -17,6 +15,7 @@ from sqlalchemy import select
 from lps_core.receipts.models import ReceiptPrint
 from lps_core.receipts.services import Layout
 from lps_core.receipts.thermal import CHINESE_MODE, COLUMNS, columns_of, escpos_bytes, logo_image, receipt_lines
+from lps_core.testing import NetworkPrinter
 
 CUT = b"\x1dV"  # GS V
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -96,44 +95,6 @@ def test_a_data_uri_logo_is_printed_as_a_raster_image_scaled_to_the_paper():
 
 
 # --- printing real settlements -------------------------------------------------------------------------
-
-class NetworkPrinter:
-    """A printer's raw port on loopback: it takes connections and keeps every byte sent."""
-
-    def __init__(self):
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.jobs = []
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self):
-        while True:
-            try:
-                connection, _ = self.listener.accept()
-            except OSError:
-                return
-            with connection:
-                data = b""
-                while chunk := connection.recv(65536):
-                    data += chunk
-                self.jobs.append(data)
-
-    def close(self):
-        try:
-            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() waiting in the thread
-        except OSError:
-            pass
-        self.listener.close()
-        self.thread.join(5)
-
-
-@pytest.fixture
-def network_printer():
-    printer = NetworkPrinter()
-    yield printer
-    printer.close()
-
 
 @pytest.fixture
 def settled(testapp, seed):

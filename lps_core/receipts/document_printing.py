@@ -6,9 +6,8 @@ both print an original; a thermal print is recorded only once the printer took i
 
 The outlet's receipt layout (header, footer, logo, the parts shown) applies to these receipts too;
 its template is a settlement's, so these print with LPS's document templates for the paper."""
-from dataclasses import dataclass
-from functools import cache
 from datetime import timezone, tzinfo
+from functools import cache
 
 from sqlalchemy import func, insert, select
 
@@ -26,12 +25,6 @@ from lps_core.timeutil import utcnow
 DOCUMENT_TEMPLATES = {"80mm": ("lps-document-80mm", "lps_core.receipts:templates/receipt_document_80mm.pt"),
                       "a4": ("lps-document-a4", "lps_core.receipts:templates/receipt_document_a4.pt")}
 DOCUMENT_MACROS_SPEC = "lps_core.receipts:templates/receipt_document_macros.pt"
-
-
-@dataclass(frozen=True)
-class Printed:
-    document: dict
-    copy_no: int
 
 
 @cache
