@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""Benchmark of segment counts (lps_core.marketing.segments) at 1M members on PostgreSQL.
+
+Generates the programme of bench/jobs_data.py (1M members, 4M bills over two years, member_activity,
+last visits) into a database, or reuses it with --reuse, then adds what segments filter on and the
+job data lacks: birthdays and genders, e-mail consent for about half the members, item lines with a
+category on a tenth of the bills. Then it counts each segment of SEGMENTS through the same
+statement the screens and campaigns use (members_of), five times, and prints the median and the
+slowest time in seconds with the count.
+
+    flock /tmp/team/bench.lock .venv/bin/python bench/segments.py              # generate, then time
+    flock /tmp/team/bench.lock .venv/bin/python bench/segments.py --reuse      # time only
+    flock /tmp/team/bench.lock .venv/bin/python bench/segments.py --reuse --add-extras  # extras, then time
+"""
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import jobs_data  # noqa: E402  (bench/ is not a package)
+
+DATABASE = "lps_bench_segments"
+SEGMENTS = {
+    "everyone (active, dormant)": {},
+    "gold or diamond": {"tiers": ["gold", "diamond"]},
+    "born in June, female": {"birthday_months": [6], "genders": ["female"]},
+    "visited in 30 days": {"visited_within_days": 30},
+    "absent 180 days": {"absent_days": 180},
+    "4+ visits, 1,000.00+ in 12 months": {"visits_min": 4, "spend_min": "1000.00"},
+    "e-mail consent, gold": {"consent": ["email"], "tiers": ["gold"]},
+    "visited BJREST in 3 months": {"visited_outlets": ["BJREST"], "window_months": 3},
+    "bought wine in 12 months": {"categories": ["wine"]},
+    "card type standard, silver, consent": {"card_types": ["standard"], "tiers": ["silver"], "consent": ["email"]},
+}
+
+EXTRAS = [
+    ("birthdays and genders", """
+        UPDATE members SET birthday = date '1960-01-01' + ((id::bigint * 7919) % 15000)::int,
+                           gender = CASE WHEN id % 2 = 0 THEN 'female' ELSE 'male' END"""),
+    ("e-mail consent", """
+        INSERT INTO message_consents (member_id, channel, granted, source, changed_at)
+        SELECT id, 'email', true, 'staff', now() FROM members WHERE id % 2 = 0"""),
+    ("item lines", """
+        UPDATE bills SET items = json_build_array(json_build_array('S' || (id % 50),
+               CASE WHEN id % 3 = 0 THEN 'wine' ELSE 'food' END, '1', amount_cents))
+        WHERE id % 10 = 0"""),
+]
+
+
+def add_extras(url):
+    from sqlalchemy import text
+
+    from lps_core.db import get_engine
+
+    engine = get_engine({"sqlalchemy.url": url}, statement_timeout=False)
+    with engine.begin() as connection:
+        for title, sql in EXTRAS:
+            started = time.monotonic()
+            result = connection.execute(text(sql))
+            jobs_data.log(f"  {title}: {result.rowcount:,} rows, {time.monotonic() - started:.1f}s")
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM ANALYZE"))
+    engine.dispose()
+
+
+def time_segments(url, repeat=5) -> list:
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    from lps_core.db import get_engine
+    from lps_core.marketing.schemas import SegmentDefinition
+    from lps_core.marketing.segments import check_definition, members_of
+
+    engine = get_engine({"sqlalchemy.url": url})
+    tz, now = ZoneInfo("Asia/Shanghai"), jobs_data.AS_OF
+    rows = []
+    with Session(engine) as db:
+        for title, raw in SEGMENTS.items():
+            definition = SegmentDefinition.model_validate(raw)
+            check_definition(db, definition)
+            statement = select(func.count()).select_from(members_of(db, definition, now, tz).subquery())
+            times, found = [], None
+            for _ in range(repeat):
+                started = time.monotonic()
+                found = db.scalar(statement)
+                times.append(time.monotonic() - started)
+            rows.append((title, found, statistics.median(times), max(times)))
+            print(f"{title:40} {found:>9,} members  median {statistics.median(times):.3f}s  max {max(times):.3f}s",
+                  flush=True)
+    engine.dispose()
+    return rows
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--members", type=int, default=1_000_000)
+    parser.add_argument("--reuse", action="store_true", help="the database is there already")
+    parser.add_argument("--add-extras", action="store_true", help="with --reuse: add the extras (once) first")
+    parser.add_argument("--server", default=jobs_data.ROOT_SERVER)
+    args = parser.parse_args(argv)
+    url = jobs_data.database_url(args.server, DATABASE)
+    if not args.reuse:
+        jobs_data.log(f"generating {args.members:,} members into {DATABASE}")
+        jobs_data.recreate_database(args.server, DATABASE)
+        jobs_data.generate(url, args.members)
+    if not args.reuse or args.add_extras:
+        add_extras(url)
+    time_segments(url)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
