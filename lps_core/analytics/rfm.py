@@ -59,9 +59,17 @@ def rfm(db, scope, filters, settings, export=False) -> Report:
     read = reports_session_of(db)
     rfm_rows = scored(scope, filters, settings)
     labels = quadrant_labels()
-    counts = {q: (int(n), int(v)) for q, n, v in read.execute(
-        select(rfm_rows.c.quadrant, func.count(), func.coalesce(func.sum(rfm_rows.c.spend), 0))
-        .group_by(rfm_rows.c.quadrant))}
+    # One pass: members and spend per (quadrant, r, f, m), at most 125 rows, from which the
+    # quadrants and the scores' distributions are summed here.
+    cells = read.execute(select(rfm_rows.c.quadrant, rfm_rows.c.r, rfm_rows.c.f, rfm_rows.c.m, func.count(),
+                                func.coalesce(func.sum(rfm_rows.c.spend), 0))
+                         .group_by(rfm_rows.c.quadrant, rfm_rows.c.r, rfm_rows.c.f, rfm_rows.c.m)).all()
+    counts, per_score = {}, {name: {} for name in ("r", "f", "m")}
+    for quadrant, r, f, m, members, spend in cells:
+        n, v = counts.get(quadrant, (0, 0))
+        counts[quadrant] = (n + int(members), v + int(spend))
+        for name, score in (("r", r), ("f", f), ("m", m)):
+            per_score[name][int(score)] = per_score[name].get(int(score), 0) + int(members)
     total = sum(n for n, _ in counts.values())
     value = sum(v for _, v in counts.values())
     quadrant_rows = [{"quadrant": q, "label": labels[q], "members": counts.get(q, (0, 0))[0],
@@ -75,11 +83,8 @@ def rfm(db, scope, filters, settings, export=False) -> Report:
                             Column("value", dgettext("lps_analytics", "Spend in the window"), MONEY),
                             Column("value_share", dgettext("lps_analytics", "Share of spend"), RATIO)],
                            quadrant_rows, {"members": total, "value": value}, dgettext("lps_analytics", "Total"))
-    score_rows = []
-    for name in ("r", "f", "m"):
-        column = rfm_rows.c[name]
-        per_score = dict(read.execute(select(column, func.count()).group_by(column)).all())
-        score_rows.append({"score_of": name.upper(), **{f"score_{s}": int(per_score.get(s, 0)) for s in range(1, 6)}})
+    score_rows = [{"score_of": name.upper(), **{f"score_{s}": per_score[name].get(s, 0) for s in range(1, 6)}}
+                  for name in ("r", "f", "m")]
     score_table = Table(dgettext("lps_analytics", "Members per score"),
                         [Column("score_of", dgettext("lps_analytics", "Score"))]
                         + [Column(f"score_{s}", str(s), INTEGER) for s in range(1, 6)], score_rows)
