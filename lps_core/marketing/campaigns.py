@@ -1,8 +1,8 @@
 """Campaigns: a message to a segment through the outbox, optionally with bonus points or a coupon,
 with a held-out control group, sent by `lps jobs campaigns` when due.
 
-Sending walks the segment as it is at send time, in member id order, a batch per committed
-transaction. For each member it first claims (campaign, member) in campaign_members (INSERT ... ON
+Sending reads the segment as it is at send time (once per run, one statement), then walks its
+members in id order, a batch per committed transaction. For each member it first claims (campaign, member) in campaign_members (INSERT ... ON
 CONFLICT DO NOTHING): a member claimed already, by an earlier run or by another process, is
 skipped, so a run interrupted and run again (or run twice) gives nobody anything twice. A claimed
 member is in the control group when the hash of the campaign's seed and the member's id falls in
@@ -171,27 +171,32 @@ def send_campaign(env, campaign_id, *, now, tz, batch_size=None, channels=None, 
             campaign.status, campaign.started_at = SENDING, now
         return campaign.name
     name = env.transaction(start)
+    # The segment is read once per run (one statement, however slow its conditions), then walked
+    # in committed batches; members claimed by an earlier run are skipped by their claim.
+    ids = env.transaction(lambda db: _segment_now(db, campaign_id, now, tz))
     totals = [0, 0, 0, 0, 0]
-    after_id = 0
-    while True:
-        done = env.transaction(lambda db: _send_batch(db, campaign_id, now, tz, after_id, batch_size, channels,
-                                                      expires_at))
+    for start_at in range(0, len(ids), batch_size):
+        batch = ids[start_at:start_at + batch_size]
+        done = env.transaction(lambda db: _send_batch(db, campaign_id, batch, now, tz, channels, expires_at))
         if done is None:
-            break
-        after_id, *counts = done
-        totals = [a + b for a, b in zip(totals, counts)]
+            break  # cancelled or finished by another process meanwhile
+        totals = [a + b for a, b in zip(totals, done)]
     env.transaction(lambda db: db.execute(update(Campaign).where(Campaign.id == campaign_id, Campaign.status == SENDING)
                                           .values(status=SENT, finished_at=utcnow())))
     return (campaign_id, name, *totals)
 
 
-def _send_batch(db, campaign_id, now, tz, after_id, batch_size, channels, expires_at):
+def _segment_now(db, campaign_id, now, tz) -> list[int]:
     campaign = db.get(Campaign, campaign_id)
     if campaign.status != SENDING:
-        return None
+        return []
     definition = SegmentDefinition.model_validate(db.get(Segment, campaign.segment_id).definition)
-    ids = member_ids(db, definition, now, tz, after_id=after_id, limit=batch_size)
-    if not ids:
+    return member_ids(db, definition, now, tz)
+
+
+def _send_batch(db, campaign_id, ids, now, tz, channels, expires_at):
+    campaign = db.get(Campaign, campaign_id)
+    if campaign.status != SENDING:
         return None
     reached, held = [], 0
     for member_id in ids:
@@ -211,7 +216,7 @@ def _send_batch(db, campaign_id, now, tz, after_id, batch_size, channels, expire
                                                 CampaignMember.member_id == member_id).values(**given))
         messages += given["messages"]
         points += given["points"]
-    return ids[-1], len(reached), held, messages, points, len(coupons)
+    return len(reached), held, messages, points, len(coupons)
 
 
 def _issue_coupons(db, campaign, member_ids, now, tz) -> dict:
