@@ -49,6 +49,7 @@ class CardMovement:
     bonus_cents: int
     balances: dict
     replayed: bool
+    entry_id: int  # the ledger entry: its receipt is /cashier/receipts/card_movement/{entry_id}
 
 
 def card_account(db, card_id, kind) -> int:
@@ -110,7 +111,7 @@ def deposit(db, card: Card, card_type: CardType, outlet, *, deposit_no, amount_c
     if posting.replayed:
         bonus = _amount_posted(db, f"{key}:bonus")
     return CardMovement("deposit", card.card_no, deposit_no, amount_cents, bonus,
-                        card_balances(db, card, card_type), posting.replayed)
+                        card_balances(db, card, card_type), posting.replayed, posting.entry_id)
 
 
 def top_up_uses(db, card: Card, card_type: CardType, outlet, *, topup_no, uses, price_cents, tender,
@@ -127,7 +128,7 @@ def top_up_uses(db, card: Card, card_type: CardType, outlet, *, topup_no, uses, 
                             occurred_at=occurred_at, outlet_id=outlet.id,
                             note=f"top-up {topup_no}: {uses} uses for {format_cents(price_cents)} ({tender})")
     return CardMovement("top_up", card.card_no, topup_no, uses, 0, card_balances(db, card, card_type),
-                        posting.replayed)
+                        posting.replayed, posting.entry_id)
 
 
 def repay_credit(db, card: Card, card_type: CardType, outlet, *, repayment_no, amount_cents, tender,
@@ -147,7 +148,7 @@ def repay_credit(db, card: Card, card_type: CardType, outlet, *, repayment_no, a
         raise Conflict(f"the card owes {format_cents(owed)}, less than {format_cents(amount_cents)}",
                        {"amount": f"at most {format_cents(owed)} is owed"}) from None
     return CardMovement("repayment", card.card_no, repayment_no, amount_cents, 0,
-                        card_balances(db, card, card_type), posting.replayed)
+                        card_balances(db, card, card_type), posting.replayed, posting.entry_id)
 
 
 def take_stored_value(db, card: Card, amount_cents, *, business_key, fingerprint, outlet_id, occurred_at,

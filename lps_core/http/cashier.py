@@ -125,6 +125,7 @@ SCHEMAS = {
                                                         "to expire first (docs/coupons.md)",
                         "items": {"type": "object"}}}}}}},
     "CardMovement": {"type": "object", "properties": {
+        "id": {"type": "integer", "description": "the ledger entry; its receipt is /api/v1/receipts/card_movement/{id}"},
         "card_no": {"type": "string"}, "outlet": {"type": "string"}, "deposit_no": {"type": "string"},
         "topup_no": {"type": "string"}, "repayment_no": {"type": "string"}, "amount": DECIMAL,
         "bonus": DECIMAL, "uses": {"type": "integer"}, "balances": BALANCES, "replayed": {"type": "boolean"}}},
@@ -199,7 +200,8 @@ def _movement(request, number_field, purpose, post):
     card, card_type = services.card_for_use(db, card_no, at, tz=programme.timezone, purpose=purpose)
     movement = post(db, card, card_type, outlet, body, at, programme.limits)
     request.response.status = 200 if movement.replayed else 201
-    answer = {"card_no": movement.card_no, number_field: movement.reference_no, "outlet": outlet.code,
+    answer = {"id": movement.entry_id, "card_no": movement.card_no, number_field: movement.reference_no,
+              "outlet": outlet.code,
               "balances": balances_json(movement.balances), "replayed": movement.replayed}
     if body.uses is not None:
         answer.update(uses=movement.amount, amount=format_cents(body.amount_cents))
