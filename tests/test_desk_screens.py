@@ -436,10 +436,10 @@ def test_the_quick_bill_is_an_amount_with_the_members_discount(testapp, seed, ca
     page = testapp.get("/cashier", {"card_no": card_no})
     assert page.html.select_one("#bill")["data-rates"] == '{"": "0.1"}'  # the prepaid type's 10 %
     keys = [item.select_one("kbd").text for item in page.html.select("#key-legend li")]
-    assert keys == ["F2", "F3", "F4", "F5", "F7", "F8", "F9", "F10", "Enter", "Esc"]
+    assert keys == ["F2", "F3", "F4", "F5", "F7", "F8", "F9", "F10", "Alt+1..9", "Enter", "Esc"]
     assert {button["data-pay"] for button in page.html.select(".pay-buttons button")} == {
         "stored_value", "cash", "bank_card"}
-    assert page.html.select_one("#offers [data-offers=coupons]") is not None  # the coupons' place
+    assert page.html.select_one("#offers") is None  # no coupons: no coupons' place
     form = bill_form(page)
     form["amount"] = "88.00"
     form["tender-0-kind"], form["tender-0-amount"] = "cash", "79.20"
@@ -533,3 +533,99 @@ def test_a_cashier_lands_on_the_cashier_screen_and_others_on_the_dashboard(testa
     asked = testapp.post("/login?next=/rewards", {"username": "till", "password": PASSWORD, "csrf_token": token},
                          status=303).location
     assert asked.endswith("/rewards")  # a page asked for wins
+
+
+# --- Coupons after a swipe --------------------------------------------------------------------------
+
+def coupons_for(seed, card_no):
+    """Three coupons of the card's holder: 20.00 off from 50.00, 10 % off, and points x2."""
+    from lps_core.coupons.services import TypeSpec, issue_one, save_type
+    db = seed.db
+    member_id = db.scalar(select(Card.member_id).where(Card.card_no == card_no))
+    save_type(db, TypeSpec("OFF20", "20 off", "amount", value_cents=2000, valid_days=30, min_spend_cents=5000))
+    save_type(db, TypeSpec("PCT10", "10 percent", "percent", percent=Decimal(10), valid_days=30))
+    save_type(db, TypeSpec("DOUBLE", "Double points", "multiplier", multiplier=Decimal(2), valid_days=30))
+    codes = {code: issue_one(db, code, member_id, source="staff", source_ref="desk-test").code
+             for code in ("OFF20", "PCT10", "DOUBLE")}
+    db.commit()
+    return codes
+
+
+def test_a_members_coupons_are_listed_after_a_look_up_greyed_under_their_minimum_spend(testapp, seed, cashier):
+    card_no = card_of(seed, "Cao Ying")
+    codes = coupons_for(seed, card_no)
+    page = testapp.get("/cashier", {"card_no": card_no})
+    offers = page.html.select("#offers li.offer")
+    assert {offer["data-code"]: offer["data-kind"] for offer in offers} == {
+        codes["OFF20"]: "amount", codes["PCT10"]: "percent", codes["DOUBLE"]: "multiplier"}
+    keys = [offer.select_one("button")["data-key"] for offer in offers]
+    assert keys == ["Alt+1", "Alt+2", "Alt+3"]
+    greyed = {offer["data-code"] for offer in offers if offer.select_one("button").has_attr("disabled")}
+    assert greyed == {codes["OFF20"]}  # nothing typed yet: under its 50.00
+    # A refused bill of 100.00 (90.00 due) shows the coupon usable again.
+    form = bill_form(page)
+    form["amount"] = "100.00"
+    refused = form.submit(status=400)
+    assert not any(button.has_attr("disabled") for button in refused.html.select("#offers li.offer button"))
+
+
+def test_a_coupon_pays_a_tender_line_once_and_a_refusal_is_shown_beside_it(testapp, seed, cashier):
+    card_no = card_of(seed, "Du Juan")
+    codes = coupons_for(seed, card_no)
+    form = bill_form(testapp.get("/cashier", {"card_no": card_no}))
+    form["amount"] = "100.00"  # 90.00 due
+    form["tender-0-kind"], form["tender-0-amount"], form["tender-0-reference"] = "coupon", "25.00", codes["OFF20"]
+    form["tender-1-kind"], form["tender-1-amount"] = "cash", "65.00"
+    refused = form.submit(status=400)
+    beside = refused.html.select_one(f'#offers li.offer[data-code="{codes["OFF20"]}"] .offer-error')
+    assert beside is not None and "20.00" in beside.text  # pays at most 20.00
+    form = bill_form(refused)
+    form["tender-0-amount"], form["tender-1-amount"] = "20.00", "70.00"
+    settled = form.submit(headers=FETCH).json
+    assert settled["settled"] and settled["bill_no"]
+    page = testapp.get("/cashier", {"card_no": card_no})
+    assert codes["OFF20"] not in {offer["data-code"] for offer in page.html.select("#offers li.offer")}
+    again = bill_form(page)
+    again["amount"] = "100.00"
+    again["tender-0-kind"], again["tender-0-amount"], again["tender-0-reference"] = "coupon", "20.00", codes["OFF20"]
+    again["tender-1-kind"], again["tender-1-amount"] = "cash", "70.00"
+    used = again.submit(status=400)
+    assert used.html.select_one("#tenders tr.line .error") is not None  # used once: refused beside its line
+
+
+def test_a_multiplier_coupon_is_applied_to_the_bill_just_settled(testapp, seed, cashier):
+    card_no = card_of(seed, "Fan Bing")
+    codes = coupons_for(seed, card_no)
+    page = testapp.get("/cashier", {"card_no": card_no})
+    apply_url = page.html.select_one("#offers [data-offers=coupons]")["data-apply-url"]
+    form = bill_form(page)
+    form["amount"] = "100.00"
+    form["tender-0-kind"], form["tender-0-amount"] = "cash", "90.00"
+    settled = form.submit(headers=FETCH).json
+    token = page.html.select_one("input[name=csrf_token]")["value"]
+    url = apply_url.replace("CODE", codes["DOUBLE"])
+    applied = testapp.post(url, {"csrf_token": token, "outlet": "REST", "bill_no": settled["bill_no"]},
+                           headers=FETCH).json
+    earned = seed.db.scalar(select(Settlement.points).where(Settlement.id == settled["id"]))
+    assert applied["applied"] and applied["points"] == earned > 0
+    assert str(earned) in applied["message"]
+    again = testapp.post(url, {"csrf_token": token, "outlet": "REST", "bill_no": settled["bill_no"]},
+                         headers=FETCH).json
+    assert again["points"] == earned  # the same bill again: the first application
+    wrong = testapp.post(apply_url.replace("CODE", codes["PCT10"]),
+                         {"csrf_token": token, "outlet": "REST", "bill_no": settled["bill_no"]},
+                         headers=FETCH, status=422).json
+    assert not wrong["applied"] and "code" in wrong["fields"]
+    testapp.post(url, {"outlet": "REST", "bill_no": settled["bill_no"]}, status=400)  # CSRF
+
+
+def test_a_deposit_links_its_receipt_to_print(testapp, seed, cashier):
+    card_no = card_of(seed, "Gu Hong")
+    page = testapp.get("/cashier", {"card_no": card_no})
+    form = page.forms["deposit"]
+    form["amount"] = "100.00"
+    shown = form.submit().follow()
+    link = shown.html.select_one("#movement-receipt")["href"]
+    assert "/cashier/receipts/card_movement/" in link
+    receipt = testapp.get(link)
+    assert "100.00" in receipt.text

@@ -10,6 +10,7 @@ def includeme(config):
     config.add_route("cashier.refund", "/cashier/settlements/{id}/refund")
     config.add_route("cashier.receipt", "/cashier/settlements/{id}/receipt")
     config.add_route("cashier.print", "/cashier/settlements/{id}/print")
+    config.add_route("cashier.coupon", "/cashier/coupons/{code}/apply")  # a multiplier, after settling
     config.add_route("cashier.document_receipt", "/cashier/receipts/{kind}/{id}")  # document_receipts.py
     config.add_route("cashier.deposit", "/cashier/cards/{card_no}/deposit")
     config.add_route("cashier.top_up", "/cashier/cards/{card_no}/uses")

@@ -6,6 +6,7 @@ A form that fails is shown again with its values and each error beside its field
 is doomed, so nothing of a half-done settlement is kept (a wrong PIN is still counted: the PIN
 check records failures once the transaction ends, whichever way)."""
 import json
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.renderers import render, render_to_response
@@ -25,6 +26,8 @@ from lps_core.cashier.schemas import (
     SettleIn,
     UsesTopUpIn,
 )
+from lps_core.coupons import redemption
+from lps_core.coupons.schemas import CouponApplyIn, CouponPath
 from lps_core.errors import LpsError
 from lps_core.members.schemas import filled
 from lps_core.operators.permissions import Permission
@@ -117,7 +120,7 @@ def cashier_page(request, outlet, *, card_no=None, errors=None, bill=None, value
     page = {"outlet": outlet, "outlets": outlets_in_scope(request), "search": search,
             "may_fund": request.has_permission(Permission.STORED_VALUE_DEPOSIT),
             "matches": [], "card": None, "errors": errors, "failed": failed,
-            "money": money(request),
+            "money": money(request), "cents_of": cents_of, "offer_due": 0, "movement_receipt": _movement_receipt(request),
             "tenders": services.tenders_on_at(request.dbsession, request.plugins, outlet.id) if outlet else [],
             "values": {"deposit_no": new_reference("D", zone), "topup_no": new_reference("U", zone),
                        "repayment_no": new_reference("P", zone), **(values or {})},
@@ -142,9 +145,32 @@ def cashier_page(request, outlet, *, card_no=None, errors=None, bill=None, value
     elif len(page["matches"]) == 1:
         page["card"] = page["matches"][0]
         page["lines"] = known_lines(request.dbsession, outlet.id, outlet.code)
+        page["offer_due"] = _due_cents(bill_amount=page["bill"].get("amount"), rate=page["card"]["discount_rate"])
         page["rates_json"] = json.dumps(rates_by_category(request.dbsession, page["card"], outlet.code,
                                                           page["lines"]["categories"]))
     return page
+
+
+def _due_cents(*, bill_amount, rate) -> int:
+    """The amount due of the quick amount after the member's discount (half up, as the settlement),
+    for greying out the coupons under their minimum spend; 0 while no valid amount is typed
+    (cashier.js keeps it up to date as the bill changes)."""
+    try:
+        gross = Decimal(bill_amount or "0").quantize(Decimal("0.01"))
+    except InvalidOperation:
+        return 0
+    if not gross.is_finite() or gross <= 0:
+        return 0
+    cents = int(gross * 100)
+    return cents - int((Decimal(cents) * Decimal(rate or 0)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def _movement_receipt(request):
+    """The receipt of the deposit, top-up or repayment just posted (its ledger entry id in ?movement):
+    the receipt page itself checks the entry is of an outlet the operator covers."""
+    raw = request.params.get("movement", "")
+    return request.route_url("cashier.document_receipt", kind="card_movement", id=raw) \
+        if raw.isdigit() and len(raw) < 11 else None
 
 
 def _outlet_or_back(request):
@@ -193,7 +219,7 @@ def settled_in_place(request, result, outlet):
              "money": money(request), "message": message,
              "may_refund": request.has_permission(Permission.CASHIER_REFUND)}
     return render_to_response("json", {
-        "settled": True, "id": result.id, "replayed": result.replayed,
+        "settled": True, "id": result.id, "replayed": result.replayed, "bill_no": panel["doc"]["bill_no"],
         "html": render(SETTLED_PANEL, panel, request),
         "print_url": request.route_url("cashier.print", id=result.id) if printer else None,
         "auto_print": bool(printer and printer.auto_print and not result.replayed),
@@ -314,7 +340,9 @@ def _movement(request, form):
                                     "tender": body.tender},
               outlet_id=outlet.id)
         flash(request, dgettext("lps_cashier", "Saved: the balances below are up to date."))
-    return HTTPSeeOther(request.route_url("cashier", _query={"outlet": outlet.code, "card_no": card.card_no}))
+    # The page after shows the movement's receipt to print (?movement=<ledger entry id>).
+    return HTTPSeeOther(request.route_url("cashier", _query={"outlet": outlet.code, "card_no": card.card_no,
+                                                             "movement": movement.entry_id}))
 
 
 @view_config(route_name="cashier.deposit", request_method="POST", renderer=CASHIER_PAGE,
@@ -333,3 +361,24 @@ def card_top_up(request):
              permission=Permission.STORED_VALUE_DEPOSIT)
 def card_repayment(request):
     return _movement(request, "repay")
+
+
+@view_config(route_name="cashier.coupon", request_method="POST", permission=Permission.CASHIER_SETTLE)
+def apply_coupon(request):
+    """A points multiplier coupon on the bill just settled (cashier.js sends it right after the
+    settlement succeeds): the extra points, or the refusal naming its field, in JSON. Applying it
+    to the same bill again answers the first application (POST /api/v1/coupons/{code}/apply)."""
+    outlet = _outlet_or_back(request)
+    try:
+        code = validate(CouponPath, dict(request.matchdict)).code
+        bill_no = validate(CouponApplyIn, {"bill_no": request.POST.get("bill_no", "")}).bill_no
+        done = redemption.apply_multiplier(request.dbsession, outlet, code, bill_no)
+    except LpsError as exc:
+        request.tm.doom()
+        request.response.status = exc.status
+        return render_to_response("json", {"applied": False, "fields": exc.fields or {"code": exc.message},
+                                           "message": exc.message}, request, response=request.response)
+    message = dgettext("lps_cashier", "Coupon ${code}: ${points} extra points.",
+                       mapping={"code": code, "points": request.fmt.number(done.points)})
+    return render_to_response("json", {"applied": True, "code": code, "bill_no": bill_no, "points": done.points,
+                                       "message": request.localizer.translate(message)}, request)

@@ -11,6 +11,7 @@
   var KEYS = { F2: "newBill", F3: "payBalance", F4: "payCash", F5: "payBankCard", F7: "deposit",
                F8: "refund", F9: "settle", F10: "print" };
   var settled = null;  // the last settlement shown in place: {print_url, receipt_url, settlement_url}
+  var multiplier = null;  // the points multiplier coupon chosen for this bill, applied once it is settled
 
   function cents(value) {
     var text = (value || "").trim();
@@ -97,6 +98,10 @@
     byId("items-total").textContent = f.itemized ? money(f.gross) : "-";
     byId("tenders-total").textContent = money(f.paid);
     byId("rest").textContent = f.gross ? money(f.rest) : "-";
+    offers().forEach(function (offer) {
+      // Under its minimum spend a coupon is greyed out (a multiplier is checked once the bill is posted).
+      offer.querySelector("button").disabled = offer.dataset.kind !== "multiplier" && f.due < cents(offer.dataset.min);
+    });
     return f;
   }
 
@@ -217,6 +222,101 @@
     byId("amount").focus();
   }
 
+  // -- coupons: Alt+1..Alt+9 -----------------------------------------------------------------
+
+  function offers() {
+    return Array.prototype.slice.call(document.querySelectorAll("#offers li.offer"));
+  }
+
+  function couponPays(offer, due) {
+    // What the coupon pays of the amount due, as the coupon tender checks it: its amount, its
+    // percentage of the discounted bill rounded half up, an item up to its value; never more than due.
+    if (offer.dataset.kind === "percent") {
+      var parts = (offer.dataset.percent || "0").split(".");
+      var den = Math.pow(10, (parts[1] || "").length) * 100;
+      var num = parseInt(parts[0] + (parts[1] || ""), 10) || 0;
+      return Math.min(due, Math.floor((2 * due * num + den) / (2 * den)));
+    }
+    return Math.min(due, cents(offer.dataset.value));
+  }
+
+  function applyOffer(number) {
+    // A coupon on the bill: a tender line {coupon, its code, what it pays}, the other tenders cut to
+    // what is left (the rest goes to the default tender); a multiplier waits for the settlement.
+    var offer = offers()[number - 1];
+    var form = bill();
+    if (!offer || !form || offer.querySelector("button").disabled) {
+      return;
+    }
+    var code = offer.dataset.code;
+    if (offer.dataset.kind === "multiplier") {
+      multiplier = multiplier === code ? null : code;
+      offers().forEach(function (other) {
+        other.querySelector("button").setAttribute("aria-pressed", String(other.dataset.code === multiplier));
+      });
+      return focusNext(form);
+    }
+    var f = update(form);
+    if (!f.gross) {
+      return byId("amount").focus();
+    }
+    var rows = lines(form, "tender");
+    var row = rows.filter(function (line) {
+      return field(line, "kind").value === "coupon" && field(line, "reference").value === code;
+    })[0] || rows.filter(function (line) {
+      return !cents(field(line, "amount").value);
+    })[0] || addLine(form, "tender");
+    var kind = field(row, "kind");
+    kind.value = "coupon";
+    if (kind.value !== "coupon") {
+      return;  // the coupon tender is not taken at this outlet
+    }
+    field(row, "reference").value = code;
+    field(row, "amount").value = plain(couponPays(offer, f.due));
+    offer.querySelector("button").setAttribute("aria-pressed", "true");
+    var over = -update(form).rest;
+    rows.slice().reverse().forEach(function (line) {
+      var amount = cents(field(line, "amount").value);
+      if (over > 0 && line !== row && amount && field(line, "kind").value !== "coupon") {
+        var cut = Math.min(amount, over);
+        field(line, "amount").value = amount - cut ? plain(amount - cut) : "";
+        over -= cut;
+      }
+    });
+    focusNext(form);
+  }
+
+  function applyMultiplier(answer) {
+    // Right after the settlement: the chosen multiplier on the posted bill, its extra points shown.
+    var code = multiplier;
+    var list = document.querySelector("#offers [data-offers]");
+    multiplier = null;
+    if (!code || !list) {
+      return;
+    }
+    var body = new FormData();
+    body.append("csrf_token", (document.querySelector("input[name=csrf_token]") || {}).value || "");
+    body.append("outlet", (document.querySelector("#lookup input[name=outlet]") || {}).value || "");
+    body.append("bill_no", answer.bill_no);
+    var shown = byId("coupon-points");
+    fetch(list.dataset.applyUrl.replace("CODE", encodeURIComponent(code)),
+          { method: "POST", body: body, credentials: "same-origin",
+            headers: { "X-Requested-With": "fetch", "Accept": "application/json" } })
+      .then(function (response) {
+        return response.json();
+      })
+      .then(function (result) {
+        shown.textContent = result.applied ? result.message : code + ": " + result.message;
+        shown.className = result.applied ? "ok" : "error";
+        shown.hidden = false;
+      })
+      .catch(function () {
+        shown.textContent = code + ": !";
+        shown.className = "error";
+        shown.hidden = false;
+      });
+  }
+
   // -- in place: the look-up, the settlement, printing ----------------------------------------
 
   function say(text, failed) {
@@ -295,6 +395,7 @@
   function newBill() {
     var outlet = document.querySelector("#lookup input[name=outlet]");
     settled = null;
+    multiplier = null;
     byId("card_no").value = "";
     return load(byId("lookup").action + "?outlet=" + encodeURIComponent(outlet.value));
   }
@@ -330,9 +431,10 @@
     var box = byId("bill-box");
     box.insertAdjacentHTML("afterend", answer.html);
     box.remove();
-    var offers = byId("offers");
-    if (offers) {
-      offers.hidden = true;
+    applyMultiplier(answer);
+    var offersBox = byId("offers");
+    if (offersBox) {
+      offersBox.hidden = true;
     }
     settled = answer;
     byId("next-bill").focus();
@@ -403,6 +505,12 @@
   };
 
   function onKey(event) {
+    var digit = /^Digit([1-9])$/.exec(event.code || "");
+    if (event.altKey && !event.ctrlKey && digit) {
+      event.preventDefault();
+      applyOffer(parseInt(digit[1], 10));
+      return;
+    }
     var name = KEYS[event.key];
     if (name) {
       event.preventDefault();
@@ -498,6 +606,11 @@
   }
 
   document.addEventListener("click", function (event) {
+    var offer = event.target.closest && event.target.closest("#offers button.apply-offer");
+    if (offer) {
+      applyOffer(offers().indexOf(offer.closest("li.offer")) + 1);
+      return;
+    }
     var button = event.target.closest && event.target.closest("#next-bill, #print-again");
     if (button) {
       actions[button.id === "next-bill" ? "newBill" : "print"]();
