@@ -383,6 +383,7 @@
     if (cardNo !== undefined) {
       card.value = cardNo;
     }
+    multiplier = null;  // a new look-up: a new bill
     var query = new URLSearchParams(new FormData(lookup));
     query.forEach(function (value, key) {
       if (!value) {
@@ -599,6 +600,12 @@
       });
       update(form);
     }
+    offers().forEach(function (offer) {
+      // A refused bill comes back without the page's state: the chosen multiplier is still chosen.
+      if (offer.dataset.code === multiplier) {
+        offer.querySelector("button").setAttribute("aria-pressed", "true");
+      }
+    });
     // The amount once a usable card is shown, else the card field, selected: the next swipe replaces it.
     var focus = document.querySelector("#cashier-main [data-autofocus]") || byId("card_no");
     focus.focus();
