@@ -16,9 +16,6 @@ statements are printed. RFM also lists its largest quadrant's first page.
     flock /tmp/team/bench.lock .venv/bin/python bench/analytics.py --reuse        # time on the kept data
     .venv/bin/python bench/analytics.py --members 2000                            # a quick check
 """
-import argparse
-import json
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -96,41 +93,15 @@ def time_views(url, runs) -> dict:
                 report = run_view(db, name, filters, tz, settings, report_settings, today=today, now=now)
                 seconds.append(time.monotonic() - started)
         label = name + "".join(f" {key}={value}" for key, value in extra.items())
-        figures = {figure.key: str(figure.value) for figure in report.figures[:4]}
-        results[label] = {"median_s": round(statistics.median(seconds), 3), "max_s": round(max(seconds), 3),
-                          "statements": len(statements), "figures": figures}
+        results[label] = jobs_data.timing(seconds, statements, report)
         jobs_data.log(f"  {label}: median {results[label]['median_s']}s, slowest {results[label]['max_s']}s, "
-                      f"{len(statements)} statements; {figures}")
+                      f"{results[label]['statements']} statements; {results[label]['figures']}")
     engine.dispose()
     return results
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--server", default=jobs_data.ROOT_SERVER)
-    parser.add_argument("--members", type=int, default=1_000_000)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--reuse", action="store_true", help="time on the kept database, generate nothing")
-    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
-    parser.add_argument("--json", help="write the figures to this file")
-    args = parser.parse_args(argv)
-    url = jobs_data.database_url(args.server, DATABASE)
-    if not args.reuse:
-        jobs_data.log(f"generating {args.members:,} members into {DATABASE}")
-        jobs_data.recreate_database(args.server, DATABASE)
-        counts = jobs_data.generate(url, args.members)
-        add_analytics_data(url)
-        jobs_data.log(f"  {counts}")
-    try:
-        results = time_views(url, args.runs)
-    finally:
-        if not args.keep and not args.reuse:
-            jobs_data.admin_execute(args.server, f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2))
-    print(json.dumps(results, indent=2))
-    return 0
-
+    return jobs_data.run_on_generated(argv, __doc__.split("\n\n")[0], DATABASE, add_analytics_data, time_views)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -221,6 +221,49 @@ def check_ledger(url):
     return drift, time.monotonic() - started
 
 
+
+def run_on_generated(argv, description, database, add_data, measure) -> int:
+    """The command line the benchmarks built on this programme share: generate --members into a
+    fresh `database` and add the benchmark's own rows (`add_data(url)`), or time the kept one
+    (--reuse); `measure(url, runs)` times and returns the figures, printed as JSON (and written to
+    --json); the database is dropped afterwards unless --keep or --reuse."""
+    import json
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--server", default=ROOT_SERVER)
+    parser.add_argument("--members", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--reuse", action="store_true", help="time on the kept database, generate nothing")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--json", help="write the figures to this file")
+    args = parser.parse_args(argv)
+    url = database_url(args.server, database)
+    if not args.reuse:
+        log(f"generating {args.members:,} members into {database}")
+        recreate_database(args.server, database)
+        counts = generate(url, args.members)
+        add_data(url)
+        log(f"  {counts}")
+    try:
+        results = measure(url, args.runs)
+    finally:
+        if not args.keep and not args.reuse:
+            admin_execute(args.server, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+    print(json.dumps(results, indent=2))
+    return 0
+
+
+def timing(seconds, statements, report) -> dict:
+    """One measured view or report: median and slowest time, its statements, its first figures."""
+    import statistics
+
+    return {"median_s": round(statistics.median(seconds), 3), "max_s": round(max(seconds), 3),
+            "statements": len(statements),
+            "figures": {figure.key: str(figure.value) for figure in report.figures[:4]}}
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--server", default=ROOT_SERVER, help=f"PostgreSQL server URL (default {ROOT_SERVER})")

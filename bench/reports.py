@@ -13,9 +13,6 @@ session), three times; the median, the slowest and the number of statements are 
     flock /tmp/team/bench.lock .venv/bin/python bench/reports.py --reuse          # time on the kept data
     .venv/bin/python bench/reports.py --members 2000                              # a quick check
 """
-import argparse
-import json
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -95,41 +92,15 @@ def time_reports(url, runs) -> dict:
                 started = time.monotonic()
                 report = run_report(db, name, filters, tz, settings)
                 seconds.append(time.monotonic() - started)
-        figures = {figure.key: str(figure.value) for figure in report.figures[:4]}
-        results[name] = {"median_s": round(statistics.median(seconds), 3), "max_s": round(max(seconds), 3),
-                         "statements": len(statements), "figures": figures}
+        results[name] = jobs_data.timing(seconds, statements, report)
         jobs_data.log(f"  {name}: median {results[name]['median_s']}s, slowest {results[name]['max_s']}s, "
-                      f"{len(statements)} statements; {figures}")
+                      f"{results[name]['statements']} statements; {results[name]['figures']}")
     engine.dispose()
     return results
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--server", default=jobs_data.ROOT_SERVER)
-    parser.add_argument("--members", type=int, default=1_000_000)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--reuse", action="store_true", help="time on the kept database, generate nothing")
-    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
-    parser.add_argument("--json", help="write the figures to this file")
-    args = parser.parse_args(argv)
-    url = jobs_data.database_url(args.server, DATABASE)
-    if not args.reuse:
-        jobs_data.log(f"generating {args.members:,} members into {DATABASE}")
-        jobs_data.recreate_database(args.server, DATABASE)
-        counts = jobs_data.generate(url, args.members)
-        add_settlements(url)
-        jobs_data.log(f"  {counts}")
-    try:
-        results = time_reports(url, args.runs)
-    finally:
-        if not args.keep and not args.reuse:
-            jobs_data.admin_execute(args.server, f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2))
-    print(json.dumps(results, indent=2))
-    return 0
-
+    return jobs_data.run_on_generated(argv, __doc__.split("\n\n")[0], DATABASE, add_settlements, time_reports)
 
 if __name__ == "__main__":
     sys.exit(main())
