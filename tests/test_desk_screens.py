@@ -436,7 +436,7 @@ def test_the_quick_bill_is_an_amount_with_the_members_discount(testapp, seed, ca
     page = testapp.get("/cashier", {"card_no": card_no})
     assert page.html.select_one("#bill")["data-rates"] == '{"": "0.1"}'  # the prepaid type's 10 %
     keys = [item.select_one("kbd").text for item in page.html.select("#key-legend li")]
-    assert keys == ["F2", "F3", "F4", "F5", "F7", "F8", "F9", "F10", "Alt+1..9", "Enter", "Esc"]
+    assert keys == ["F2", "F3", "F4", "F5", "F7", "F8", "F9", "F10", "Alt+1..9", "Alt+0", "Enter", "Esc"]
     assert {button["data-pay"] for button in page.html.select(".pay-buttons button")} == {
         "stored_value", "cash", "bank_card"}
     assert page.html.select_one("#offers") is None  # no coupons: no coupons' place

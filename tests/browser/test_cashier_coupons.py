@@ -82,3 +82,19 @@ def test_a_multiplier_is_applied_right_after_the_settlement(page, guest, swipe, 
     earned = page.locator("#points-earned").inner_text()
     assert int(earned.replace(",", "")) > 0
     expect(page.locator("#coupon-points")).to_have_text(f"Coupon {code}: {earned} extra points.")
+
+
+def test_alt_0_puts_the_rest_on_a_voucher_line_for_its_code(page, guest, swipe, expect):
+    page.goto("/cashier?outlet=REST")
+    swipe(page, guest)
+    expect(page.locator("#amount")).to_be_focused()
+    page.keyboard.type("100")  # 90.00 due
+    expect(page.locator("#due-total")).to_contain_text("90.00")
+    page.keyboard.press("Alt+0")
+    expect(page.locator("#tender-0-kind")).to_have_value("voucher")
+    expect(page.locator("#tender-0-amount")).to_have_value("90.00")
+    expect(page.locator("#tender-0-reference")).to_be_focused()
+    page.keyboard.type("NO-SUCH-VOUCHER")
+    page.keyboard.press("F9")  # refused beside the line, in place
+    expect(page.locator("#tenders tr.line .error").first).to_be_visible()
+    expect(page.locator("#tender-0-reference")).to_have_value("NO-SUCH-VOUCHER")

@@ -286,6 +286,29 @@
     focusNext(form);
   }
 
+  function payByVoucher() {
+    // Alt+0: the rest on a voucher tender line, the cursor in its reference for the voucher's code
+    // (scanned or typed; a voucher worth less is refused beside the line, naming the amount).
+    var form = bill();
+    var f = form && update(form);
+    if (!f || !f.gross) {
+      return form && byId("amount").focus();
+    }
+    var rows = lines(form, "tender");
+    var row = rows.filter(function (line) {
+      return !cents(field(line, "amount").value);
+    })[0] || addLine(form, "tender");
+    var kind = field(row, "kind");
+    kind.value = "voucher";
+    if (kind.value !== "voucher" || f.rest <= 0) {
+      kind.selectedIndex = 0;
+      return;
+    }
+    field(row, "amount").value = plain(f.rest);
+    update(form);
+    field(row, "reference").focus();
+  }
+
   function applyMultiplier(answer) {
     // Right after the settlement: the chosen multiplier on the posted bill, its extra points shown.
     var code = multiplier;
@@ -506,10 +529,14 @@
   };
 
   function onKey(event) {
-    var digit = /^Digit([1-9])$/.exec(event.code || "");
+    var digit = /^Digit([0-9])$/.exec(event.code || "");
     if (event.altKey && !event.ctrlKey && digit) {
       event.preventDefault();
-      applyOffer(parseInt(digit[1], 10));
+      if (digit[1] === "0") {
+        payByVoucher();
+      } else {
+        applyOffer(parseInt(digit[1], 10));
+      }
       return;
     }
     var name = KEYS[event.key];
