@@ -14,7 +14,9 @@ from lps_core.errors import Unprocessable
 from lps_core.labels import pgettext
 
 
-@hookimpl
+# Listed after LPS's own tenders, whose first the cashier's screen offers as the default: the
+# registry takes the implementations in pluggy's stored order, where tryfirst ones come last.
+@hookimpl(tryfirst=True)
 def lps_tenders(settings, options):
     return [CouponTender()]
 
