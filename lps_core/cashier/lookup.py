@@ -109,8 +109,8 @@ def look_up(db, outlet_code, at, *, card_no=None, phone=None, name=None, tz=None
                                 {"phone": "must be a valid phone number, such as +86 138 0000 0000"})
         rows = db.execute(BY_PHONE, {"phone": e164, "now": at})  # a blind index: compared with the plain number
     else:
-        if len(name.strip()) < 2:
-            raise ValidationFailed("name must have at least 2 characters", {"name": "must have at least 2 characters"})
+        if len(name.strip()) < 2:  # Python's strip also takes the separators \x1c-\x1f, which the pattern allows
+            raise Unprocessable("name must have at least 2 characters", {"name": "must have at least 2 characters"})
         rows = db.execute(
             PICTURE.where(func.lower(Member.name).contains(name.strip().lower(), autoescape=True),
                           NOT_RETIRED)

@@ -5,11 +5,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
 
 from lps_core.coupons.models import KINDS
 from lps_core.coupons.services import MAX_MEMBERS_PER_ISSUE, TypeSpec
-from lps_core.validation import Body, Code, Field, Int, Money, Query, Text, invalid
+from lps_core.validation import Body, Code, Field, Int, Money, Query, Text, invalid, unprocessable
+
+
+DECIMAL = r"^[0-9]{1,3}(\.[0-9]{1,2})?$"  # a percent or a multiplier: up to 3 digits, 2 decimals
 
 
 class CouponTypeIn(Body):
@@ -17,9 +20,10 @@ class CouponTypeIn(Body):
     name: Text(100)
     kind: Literal[KINDS]
     value: Money | None = Field(None, description="amount: the amount off; item: the most the free item is worth")
-    percent: str | None = Field(None, description="percent: the share off, e.g. \"10\" (1 to 100)")
+    percent: str | None = Field(None, pattern=DECIMAL, description="percent: the share off, e.g. \"10\" (0.01 to 100)")
     sku: Text(64) | None = Field(None, description="item: the SKU given free")
-    multiplier: str | None = Field(None, description="multiplier: the factor on the bill's points, e.g. \"2\"")
+    multiplier: str | None = Field(None, pattern=DECIMAL,
+                                   description="multiplier: the factor on the bill's points, e.g. \"2\" (1.01 to 100)")
     valid_from: date | None = None
     valid_to: date | None = Field(None, description="Included; or give valid_days")
     valid_days: Int(1, 3660, description="Days from issue, the day of issue included") | None = None
@@ -38,19 +42,14 @@ class CouponTypeIn(Body):
         except (TypeError, ValueError):
             raise invalid("must be a date such as 2026-12-31") from None
 
-    @field_validator("percent", "multiplier")
-    @classmethod
-    def _decimal(cls, value, info):
-        if value is None:
-            return None
-        try:
-            number = Decimal(value)
-        except Exception:
-            raise invalid("must be a number such as \"10\" or \"1.5\"") from None
-        low, high = (Decimal("0.01"), Decimal(100)) if info.field_name == "percent" else (Decimal("1.01"), Decimal(100))
-        if not number.is_finite() or not low <= number <= high or number != number.quantize(Decimal("0.01")):
-            raise invalid(f"must be from {low} to {high}, with at most 2 decimals")
-        return value
+    @model_validator(mode="after")
+    def _in_range(self):
+        """The shape is the pattern's (400); a number of that shape outside its range is 422."""
+        for name, low in (("percent", Decimal("0.01")), ("multiplier", Decimal("1.01"))):
+            value = getattr(self, name)
+            if value is not None and not low <= Decimal(value) <= 100:
+                raise unprocessable(name, f"must be from {low} to 100, with at most 2 decimals")
+        return self
 
     def spec(self) -> TypeSpec:
         return TypeSpec(self.code, self.name, self.kind, value_cents=self.value,

@@ -48,13 +48,13 @@ OPERATIONS = [
                   "text/csv": {"schema": {"type": "string"}},
                   CONTENT_TYPES[XLSX]: {"schema": {"type": "string", "format": "binary"}},
                   "application/json": {"schema": {"type": "object"}}}},
-               **problems(401, 403)},
+               **problems(401, 403, 404, 422)},
               scope=SCOPE, path=ExportPath, query=ExportFileQuery, tags=("website",),
               description="With phone numbers, ID numbers and addresses decrypted; audited without the data."),
     Operation("api.imports", "post", "previewImport", "Preview an import file sent as the body; nothing else is written",
               {"201": answer("The preview: the batch with its rows counted by action", "ImportBatch"),
                "200": answer("The same file was confirmed before: its batch, nothing changed", "ImportBatch"),
-               **problems(401, 403, 422)},
+               **problems(401, 403, 404, 422)},
               scope=SCOPE, path=ImportKindPath, query=ImportFileQuery, tags=("website",),
               description="The body is the file itself (CSV, XLSX or JSON, at most 64 MiB). A file that cannot be "
                           "read (no body, unknown or missing columns, another encoding, an XLSX named .csv) is "

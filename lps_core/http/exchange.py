@@ -106,7 +106,7 @@ OPERATIONS += [
                           "The partner's statement not available: 503."),
     Operation("api.exchange_mismatches", "get", "listExchangeMismatches",
               "The mismatches found with the partner, for the periods overlapping the days asked",
-              {"200": answer("The mismatches, newest first", "ExchangeMismatches"), **problems(401, 403)},
+              {"200": answer("The mismatches, newest first", "ExchangeMismatches"), **problems(401, 403, 404, 422)},
               scope="exchange.reconcile", query=MismatchQuery, path=ExchangePath, description=RECONCILER),
     Operation("api.exchange_mismatch_resolution", "post", "resolveExchangeMismatch",
               "Resolve a mismatch, with a linked adjustment of the member's points",

@@ -95,7 +95,7 @@ def save_segment(request):
     segments.check_definition(db, body.definition)
     if db.scalar(select(Segment.id).where(Segment.name == body.name)) is not None:
         raise Conflict("a segment of that name exists", {"name": "taken"})
-    definition = body.definition.model_dump(mode="json", exclude_defaults=True)
+    definition = body.definition.stored()
     segment = Segment(name=body.name, description=body.description, definition=definition,
                       created_by=_actor(request).name, created_at=utcnow(), updated_at=utcnow())
     db.add(segment)

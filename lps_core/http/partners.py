@@ -62,13 +62,13 @@ OPERATIONS = [
                 description="A change its standing does not allow (an ended partner) is 409 naming status.")
       for change, summary in STANDING.items()],
     Operation("api.partner_contracts", "post", "addPartnerContract", "Add a version of the partner's contract",
-              {"201": answer("Added", "PartnerContract"), **problems(401, 403, 404, 409, 413)}, scope=SCOPE,
+              {"201": answer("Added", "PartnerContract"), **problems(401, 403, 404, 409, 413, 422)}, scope=SCOPE,
               path=PartnerPath, body=ContractIn,
               description="A version in force is never changed: a later version starts today at the earliest "
                           "(409 naming effective_from); only the first version may start in the past."),
     Operation("api.partner_adjustments", "post", "addPartnerAdjustment",
               "A manual adjustment of what is owed, on the next statement to be closed",
-              {"201": answer("Recorded", schema={"type": "object"}), **problems(401, 403, 404, 413)}, scope=SCOPE,
+              {"201": answer("Recorded", schema={"type": "object"}), **problems(401, 403, 404, 413, 422)}, scope=SCOPE,
               path=PartnerPath, body=AdjustmentIn),
     Operation("api.partner_statements", "get", "listPartnerStatements", "The partner's closed statements",
               {"200": answer("Closed statements, newest first, and where the next period starts",

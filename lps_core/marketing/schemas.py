@@ -5,6 +5,7 @@ from typing import Literal
 
 from lps_core.analytics.schemas import QUADRANTS
 from lps_core.members.models import GENDERS
+from lps_core.money import format_cents
 from lps_core.validation import Body, Code, ConfigTime, Field, Id, Int, LenientQuery, MoneyOrZero, Text
 
 MAX_CODES = 50
@@ -40,6 +41,15 @@ class SegmentDefinition(Body):
                                                            description="RFM quadrants (lps_core.analytics)")
     consent: list[Literal[CONSENT_CHANNELS]] | None = Field(
         None, min_length=1, description="Agreed to marketing on at least one of these channels")
+
+    def stored(self) -> dict:
+        """The definition as a segment keeps it, read back by model_validate: money as decimal text
+        (as the API takes it), not the cents a plain dump gives."""
+        data = self.model_dump(mode="json", exclude_defaults=True)
+        for name in ("spend_min", "spend_max"):
+            if data.get(name) is not None:
+                data[name] = format_cents(data[name])
+        return data
 
 
 class SegmentIn(Body):

@@ -134,7 +134,7 @@ def segment_page(request):
     except LpsError as exc:
         request.response.status = exc.status
         return _segment_page(request, segment, form, _errors(exc))
-    saved = body.definition.model_dump(mode="json", exclude_defaults=True)
+    saved = body.definition.stored()
     before = None if segment is None else {"name": segment.name, "definition": segment.definition}
     if segment is None:
         segment = Segment(created_by=request.identity.username, created_at=utcnow())
