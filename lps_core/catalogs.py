@@ -12,7 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from babel.messages.mofile import write_mo
+from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po, write_po
 
 PACKAGE = Path(__file__).resolve().parent
@@ -78,6 +78,22 @@ def read_catalog(locale, domain):
         return read_po(handle, locale=locale, domain=domain)
 
 
+def _read_mo(path):
+    with path.open("rb") as handle:
+        return read_mo(handle)
+
+
+def _translations(catalog) -> dict:
+    """What a catalog translates, compared by content: Babel releases lay out a compiled catalog's
+    bytes differently, so bytes would flag a catalog compiled by another release as stale."""
+    return {(message.id, _text(message.context)): message.string for message in catalog
+            if message.id and message.string and not message.fuzzy}
+
+
+def _text(context):
+    return context.decode() if isinstance(context, bytes) else context  # Babel 2.18's read_mo gives bytes
+
+
 def compiled(catalog) -> bytes:
     buffer = io.BytesIO()
     write_mo(buffer, catalog)
@@ -123,7 +139,7 @@ def problems() -> list[str]:
                          + (f" (context {context!r})" if context else "")
                          for message_id, context in sorted(wanted - translated, key=str))
             mo = po_path(locale, domain).with_suffix(".mo")
-            if not mo.exists() or mo.read_bytes() != compiled(catalog):
+            if not mo.exists() or _translations(_read_mo(mo)) != _translations(catalog):
                 found.append(f"{locale}/{domain}.mo is not compiled from its .po: run `make catalogs`")
     return found
 
