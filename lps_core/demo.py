@@ -13,6 +13,7 @@ from lps_core.cards.models import Card, CardType
 from lps_core.cards.funds import deposit
 from lps_core.cards.services import generate_pool
 from lps_core.earning.services import OutletContext
+from lps_core.marketing.demo import load_demo_marketing
 from lps_core.members.models import Member, Tier
 from lps_core.members.services import Enrolment, approve_member, enrol_member
 from lps_core.operators.models import Operator
@@ -58,6 +59,8 @@ CARD_TYPES = [
         "deposit_bonuses": [{"min_deposit": "1000.00", "bonus": "100.00"}, {"min_deposit": "3000.00", "bonus": "400.00"}]}),
     ("spa10", "Lotus Spa 10 sessions", "8802", {"initial_uses": 10, "uses_outlets": ["SPA"], "validity_days": 365}),
     ("gift", "Gift card (bearer)", "8803", {"stored_value": True, "anonymous": True, "pin_required": True}),
+    ("club", "Jade Club paid membership", "8805", {"discount_rate": Decimal("0.10"), "membership_fee_cents": 68800,
+                                                   "membership_months": 12, "membership_reminder_days": 30}),
 ]
 # A member with a prepaid card and a first deposit: name, phone, card type, deposit in cents.
 PREPAID_MEMBER = ("Chen Jing", "+8613800000004", "prepaid", 100000)
@@ -117,6 +120,7 @@ def load_demo(db, plugins, settings) -> list[str]:
         cards.append(f"  {card_no}  {name} ({tier})")
     cards.append(_prepaid_member(db, settings))
     load_demo_partner(db, plugins, settings_of(settings).timezone)
+    load_demo_marketing(db)
     if plugins.component("channel", "email") is not None:
         # So that `make run` delivers e-mail (one-time codes of the portal among them) to its local
         # SMTP server; production switches channels on the configuration screens.
@@ -134,7 +138,9 @@ def load_demo(db, plugins, settings) -> list[str]:
         staff.append(f"  {role.replace('_', '-')} / {password}  ({role}, outlets: {', '.join(outlets)})")
     return [
         "Demo data ready: hotel GDH with outlets ROOMS, REST, SPA; tiers classic/silver/gold/diamond;",
-        "card types standard, prepaid (stored value with deposit bonuses), spa10 (10 spa sessions), gift (bearer).",
+        "card types standard, prepaid (stored value with deposit bonuses), spa10 (10 spa sessions), gift (bearer),",
+        "club (paid membership) and crust (co-branded with the partner bakery BAKERY);",
+        "coupon types BDAY-10 and DINE-50, two saved segments and a draft campaign.",
         f"Staff sign-in at /login (http://127.0.0.1:6543/login with make run) as {username} / {password}",
         "Members' portal at /portal (http://127.0.0.1:6543/portal with make run): sign in as "
         f"{MEMBERS[0][0]} with phone {member_phone} (or the card number below) / {member_password}",
