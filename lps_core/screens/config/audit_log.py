@@ -2,8 +2,6 @@
 each entry with its action's human name and the fields it changed (before → after), as the audit
 service stored them: personal data already masked, secrets never there. The same search exports
 to CSV. An operator scoped to some outlets sees only the entries of those outlets."""
-import csv
-import io
 import re
 from datetime import date, datetime, time, timedelta
 
@@ -24,6 +22,7 @@ from lps_core.audit.actions import (
 from lps_core.audit.models import AuditEntry
 from lps_core.audit.services import audit_conditions
 from lps_core.components import ILabels
+from lps_core.exports import CSV_TYPE, Column, Table, to_csv
 from lps_core.operators.permissions import Permission
 from lps_core.screens.shared import dgettext
 from lps_core.screens.shell.lists import paginate
@@ -33,8 +32,6 @@ TEMPLATE = "lps_core.screens.config:templates/audit.pt"
 SEARCH_FIELDS = ("actor", "action", "target_type", "target_id", "since", "until")
 MAX_EXPORT_ROWS = 100_000
 EXPORT_BATCH = 1_000
-# A cell that a spreadsheet would read as a formula is written with a leading apostrophe.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -90,33 +87,37 @@ def audit_log_csv(request):
         return page
     translate = request.localizer.translate
     timezone = request.programme.timezone
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow([translate(title) for title in CSV_COLUMNS])
     entries = db.execute(select(AuditEntry).where(*conditions).order_by(AuditEntry.id.desc())
                          .execution_options(yield_per=EXPORT_BATCH)).scalars()
-    for entry in entries:
-        writer.writerow([_cell(value) for value in (
-            as_utc(entry.at).astimezone(timezone).isoformat(sep=" ", timespec="seconds"),
-            entry.actor_name, entry.actor_kind, entry.address or "",
-            translate(action_name(entry.action, entry.after)), entry.action,
-            " ".join(part for part in (translate(target_name(entry.target_type)), entry.target_id or "") if part),
-            "; ".join(name + ": " + (new if old is None else f"{old} → {new}") if name else f"{old} → {new}"
-                      for name, old, new in changes(request, entry, iso_times=True)),
-        )])
+    # A generator: the entries are written as they are read, up to MAX_EXPORT_ROWS of them.
+    rows = (_export_row(request, entry, timezone) for entry in entries)
+    table = Table("Audit log", [Column(key, translate(title)) for key, title in CSV_COLUMNS], rows)
     day = utcnow().astimezone(timezone).strftime("%Y%m%d")
-    response = Response(out.getvalue().encode("utf-8"), content_type="text/csv", charset="utf-8")
+    response = Response(to_csv([table]), content_type=CSV_TYPE)
     response.headers["Content-Disposition"] = f'attachment; filename="audit-log-{day}.csv"'
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
 CSV_COLUMNS = (
-    dgettext("lps_config", "Time"), dgettext("lps_config", "Who"), dgettext("lps_config", "Kind of actor"),
-    dgettext("lps_config", "Address"), dgettext("lps_config", "Action"), dgettext("lps_config", "Action code"),
-    dgettext("lps_config", "Target"), dgettext("lps_config", "Changes"),
+    ("at", dgettext("lps_config", "Time")), ("who", dgettext("lps_config", "Who")),
+    ("actor_kind", dgettext("lps_config", "Kind of actor")), ("address", dgettext("lps_config", "Address")),
+    ("action", dgettext("lps_config", "Action")), ("action_code", dgettext("lps_config", "Action code")),
+    ("target", dgettext("lps_config", "Target")), ("changes", dgettext("lps_config", "Changes")),
 )
+
+
+def _export_row(request, entry, timezone) -> dict:
+    """An entry as the export's columns give it: names in the reader's language, times in ISO 8601."""
+    translate = request.localizer.translate
+    return {
+        "at": as_utc(entry.at).astimezone(timezone).isoformat(sep=" ", timespec="seconds"),
+        "who": entry.actor_name, "actor_kind": entry.actor_kind, "address": entry.address,
+        "action": translate(action_name(entry.action, entry.after)), "action_code": entry.action,
+        "target": " ".join(part for part in (translate(target_name(entry.target_type)), entry.target_id or "") if part),
+        "changes": "; ".join(name + ": " + (new if old is None else f"{old} → {new}") if name else f"{old} → {new}"
+                             for name, old, new in changes(request, entry, iso_times=True)),
+    }
 
 
 def changes(request, entry, iso_times=False) -> list[tuple]:
@@ -150,11 +151,6 @@ def _local_time(request, value) -> str:
     except ValueError:
         pass
     return text
-
-
-def _cell(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def _action_choices(translate, current) -> list[tuple[str, str]]:
