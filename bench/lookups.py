@@ -18,24 +18,19 @@ import http.client
 import json
 import os
 import random
-import re
 import secrets
 import shutil
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import jobs_data  # noqa: E402  (bench/ is not a package)
+import earn  # noqa: E402  (bench/ is not a package; earn.py: ini, servers, wrk, CPU accounting)
+import jobs_data  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
-PRODUCTION_INI = ROOT / "config" / "production.ini"
-BIN = Path(sys.executable).parent
 ROOT_SERVER = os.environ.get("LPS_BENCH_SERVER", jobs_data.ROOT_SERVER)
 OUTLET = "BJREST"  # jobs_data's outlet
 PHONE_PREFIX = "+86139"  # +86 139 and the member id in 8 digits: valid Chinese mobile numbers
@@ -67,25 +62,7 @@ end
 request = function()
   return wrk.format("GET", paths[math.random(#paths)], headers)
 end
-response = function(status, headers, body)
-  statuses[status] = (statuses[status] or 0) + 1
-end
-done = function(summary, latency, requests)
-  local total = {}
-  for _, thread in ipairs(threads) do
-    local s = thread:get("statuses")
-    for status, n in pairs(s) do total[status] = (total[status] or 0) + n end
-  end
-  local parts = {}
-  for status, n in pairs(total) do table.insert(parts, string.format('"%%d": %%d', status, n)) end
-  io.write(string.format('BENCH {"requests": %%d, "seconds": %%.3f, "p50": %%.3f, "p90": %%.3f, ' ..
-    '"p99": %%.3f, "max": %%.3f, "socket_errors": %%d, "statuses": {%%s}}\\n',
-    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1e3, latency:percentile(90) / 1e3,
-    latency:percentile(99) / 1e3, latency.max / 1e3,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    table.concat(parts, ", ")))
-end
-"""
+""" + earn.WRK_REPORT
 
 
 def log(message):
@@ -269,117 +246,6 @@ def path_of(lookup, card_no, member_id):
 # ---------------------------------------------------------------- the server
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def write_ini(tmp, threads, settings):
-    """production.ini for the bench: pserve's http_port decides the port, optional thread count
-    and [app:main] overrides (--set name=value). The URL and the keys come from the environment."""
-    text = PRODUCTION_INI.read_text()
-    for setting in settings:
-        name, _, value = (part.strip() for part in setting.partition("="))
-        text, n = re.subn(rf"(?m)^{re.escape(name)}\s*=.*$", lambda _: f"{name} = {value}", text)
-        if not n:
-            text = text.replace("[app:main]\n", f"[app:main]\n{name} = {value}\n", 1)
-    text = re.sub(r"(?m)^http_port\s*=.*\n", "", text)
-    if threads:
-        text, n = re.subn(r"(?m)^threads\s*=.*$", f"threads = {threads}", text)
-        assert n == 1, "production.ini has no threads setting to override"
-    path = Path(tmp) / "bench.ini"
-    path.write_text(text)
-    return path
-
-
-def start_waitress(ini, port, url, tmp):
-    """One `pserve` in its own session (so that stopping its group stops it all); waits until it answers."""
-    env = dict(os.environ, LPS_DATABASE_URL=url)
-    for name in ("LPS_SESSION_SECRET", "LPS_PORTAL_SECRET"):  # production.ini wants both, from the environment
-        env.setdefault(name, secrets.token_hex(32))
-    log_path = Path(tmp) / "waitress.log"
-    with open(log_path, "ab") as out:
-        proc = subprocess.Popen([str(BIN / "pserve"), str(ini), f"http_port={port}"], stdout=out,
-                                stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"waitress exited:\n{log_path.read_text()[-3000:]}")
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/api/v1/openapi.json")
-            if connection.getresponse().status == 200:
-                connection.close()
-                return proc
-        except OSError:
-            pass
-        time.sleep(0.2)
-    stop(proc)
-    raise RuntimeError("waitress did not answer within 60 s")
-
-
-def stop(proc):
-    if proc.poll() is None:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=10)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-
-
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def _cpu_of(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rpartition(")")[2].split()
-        return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
-    except (OSError, IndexError, ValueError):
-        return 0.0
-
-
-def _is_our_postgres(pid, database):
-    """A PostgreSQL backend of `database` (its title is "postgres: [cluster:] user database
-    host(port) state"), or one of the server's own processes; not another database's backends."""
-    try:
-        with open(f"/proc/{pid}/comm") as f:
-            if f.read().strip() != "postgres":
-                return False
-        with open(f"/proc/{pid}/cmdline") as f:
-            title = f.read().replace("\0", " ").split()
-    except OSError:
-        return False
-    for i, token in enumerate(title[3:], start=3):
-        if title[0] == "postgres:" and "(" in token and token.endswith(")"):
-            return title[i - 1] == database
-    return True
-
-
-def cpu_snapshot(server_pid, database):
-    """CPU seconds so far: the machine, the server, PostgreSQL (the server's processes and the
-    backends of our database), this script's reaped children (wrk)."""
-    with open("/proc/stat") as f:
-        values = [int(v) for v in f.readline().split()[1:]]
-    postgres = {p: _cpu_of(p) for p in os.listdir("/proc") if p.isdigit() and _is_our_postgres(p, database)}
-    own = os.times()
-    return {"busy": (sum(values) - values[3] - values[4]) / TICK, "server": _cpu_of(server_pid),
-            "postgres": postgres, "wrk": own.children_user + own.children_system}
-
-
-def cpu_split(before, after, seconds):
-    """Cores used in the window by the server, PostgreSQL, wrk and everything else."""
-    postgres = sum(max(0.0, cpu - before["postgres"].get(p, 0.0)) for p, cpu in after["postgres"].items())
-    used = {"server": after["server"] - before["server"], "postgres": postgres, "wrk": after["wrk"] - before["wrk"]}
-    used["other"] = max(0.0, after["busy"] - before["busy"] - sum(used.values()))
-    used["total"] = after["busy"] - before["busy"]
-    return {k: round(v / seconds, 2) for k, v in used.items()}
-
-
 # ---------------------------------------------------------------- measuring
 
 
@@ -414,21 +280,6 @@ def check_answers(port, key, people, count):
     return problems
 
 
-def run_wrk(tmp, port, key, paths_file, name, clients, seconds):
-    script = Path(tmp) / f"{name}.lua"
-    script.write_text(WRK_SCRIPT % {"key": key, "paths": paths_file})
-    threads = max(1, min(2, clients))
-    out = subprocess.run(["wrk", "-t", str(threads), "-c", str(clients), "-d", f"{seconds}s", "--timeout", "10s",
-                          "-s", str(script), f"http://127.0.0.1:{port}"],
-                         capture_output=True, text=True, check=True).stdout
-    data = json.loads(next(line for line in out.splitlines() if line.startswith("BENCH "))[6:])
-    statuses = {int(k): v for k, v in data["statuses"].items()}
-    ok = statuses.get(200, 0)
-    return {"requests": data["requests"], "seconds": data["seconds"], "rps": data["requests"] / data["seconds"],
-            "p50": data["p50"], "p90": data["p90"], "p99": data["p99"], "max": data["max"],
-            "errors": data["requests"] - ok + data["socket_errors"], "statuses": statuses}
-
-
 def measure(args, tmp, url):
     key = create_key(url)
     people = sample(url, args.sample, args.seed)
@@ -437,11 +288,11 @@ def measure(args, tmp, url):
     for name in args.lookups:
         paths[name] = Path(tmp) / f"{name}.paths"
         paths[name].write_text("".join(path_of(name, card_no, member_id) + "\n" for _, card_no, member_id in people))
-    ini = write_ini(tmp, args.threads, args.set)
-    port = free_port()
-    server = start_waitress(ini, port, url, tmp)
+    ini = earn.write_ini(tmp, args.threads, url, settings=args.set)
+    procs = earn.Processes()
     results = []
     try:
+        port, servers = earn.start_servers(procs, "single", tmp, ini, url)
         problems = check_answers(port, key, people, args.check)
         for name, found in problems.items():
             log(f"checked {args.check} answers of {name}: {'all right' if not found else f'{len(found)} wrong'}")
@@ -449,16 +300,18 @@ def measure(args, tmp, url):
                 log(f"  WRONG {problem}")
         for name in args.lookups:
             log(f"[{name}] warm-up {args.warmup} s")
-            run_wrk(tmp, port, key, paths[name], name, max(args.clients), args.warmup)
+            script = WRK_SCRIPT % {"key": key, "paths": paths[name]}
+            earn.wrk(tmp, port, script, name, max(args.clients), args.warmup, ok_status=200)
             for clients in args.clients:
                 log(f"[{name}] {clients} connections, {args.duration} s")
-                before, t0 = cpu_snapshot(server.pid, args.database), time.monotonic()
-                result = run_wrk(tmp, port, key, paths[name], name, clients, args.duration)
-                result["cpu"] = cpu_split(before, cpu_snapshot(server.pid, args.database), time.monotonic() - t0)
+                before, t0 = earn.cpu_snapshot(servers, args.database), time.monotonic()
+                result = earn.wrk(tmp, port, script, name, clients, args.duration, ok_status=200)
+                result["cpu"] = earn.cpu_split(before, earn.cpu_snapshot(servers, args.database),
+                                               time.monotonic() - t0)
                 result.update(lookup=name, clients=clients, wrong=len(problems[name]))
                 results.append(result)
     finally:
-        stop(server)
+        procs.stop_all()
     return results, problems
 
 
@@ -470,7 +323,7 @@ def report(args, results):
     for r in results:
         cpu = r["cpu"]
         print(f"{r['lookup']:14} {r['clients']:>5} {r['rps']:7.0f} {r['p50']:7.2f} {r['p99']:7.2f} {r['max']:7.1f} "
-              f"{r['errors']:>6} {r['wrong']:>5}  {cpu['server']} + {cpu['postgres']} + {cpu['wrk']}"
+              f"{r['errors']:>6} {r['wrong']:>5}  {cpu['waitress']} + {cpu['postgres']} + {cpu['load_generator']}"
               f" + {cpu['other']}{'  (other processes used the CPU)' if cpu['other'] > 0.2 else ''}")
     met = [r for r in results if r["p99"] < args.target_ms and not r["errors"] and not r["wrong"]]
     print(f"target p99 < {args.target_ms:g} ms with no errors: met at "
