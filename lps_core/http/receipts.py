@@ -1,9 +1,14 @@
 """Receipt API views: an outlet's receipt layout and thermal printer (scope outlets.manage), and
-printing a settlement's receipt, as a page or on the outlet's printer, with the list of its prints
-(scope cashier). Thin: read the input through its
-operation's schema, call a service, shape.
+printing the receipt of a settlement or of another document (an earn-only bill, a card movement, a
+redemption, a refund), as a page or on the outlet's printer, with the list of its prints, and a
+document as JSON (scope cashier). One view serves each of these for both kinds of receipt. Thin:
+read the input through its operation's schema, call a service, shape.
 A receipt prints in the language of the staff member's screen (request.locale_name: the language
 switch's cookie, else the browser's Accept-Language)."""
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
 from pyramid.response import Response
 from pyramid.view import view_config
 
@@ -138,7 +143,6 @@ SCHEMAS = {
 }
 
 
-# The receipt is a page of its own: nothing in it may run script, even if text slipped through.
 @view_config(route_name="api.receipt_layout", request_method="GET", require_csrf=False, renderer="json")
 def get_receipt_layout(request):
     authenticate(request, "outlets.manage")
@@ -155,32 +159,6 @@ def put_receipt_layout(request):
     layout = read_body(request).layout(request.receipt_templates)
     receipts.save_layout(request.dbsession, outlet_id, layout)
     return {"outlet": code, **layout.as_json()}
-
-
-@view_config(route_name="api.settlement_receipt", request_method="GET", require_csrf=False)
-def settlement_receipt(request):
-    outlet = authenticate(request, "cashier")
-    settlement_id = read_path(request).id
-    paper = read_query(request).paper
-    printed = receipts.print_receipt(
-        request.dbsession, request.receipt_templates, settlement_id, outlet, paper,
-        macros=request.receipt_macros, time_zone=request.programme.timezone,
-        translate=receipt_translator(request), language=request.locale_name)
-    response = Response(printed.html, content_type="text/html", charset="utf-8")
-    response.headers.update({"Cache-Control": "no-store", "Content-Security-Policy": RECEIPT_CSP,
-                             "X-LPS-Receipt-Copy": str(printed.copy_no),
-                             "X-LPS-Receipt-Template": printed.template})
-    return response
-
-
-@view_config(route_name="api.settlement_receipt_prints", request_method="GET", require_csrf=False, renderer="json")
-def settlement_receipt_prints(request):
-    outlet = authenticate(request, "cashier")
-    settlement_id = read_path(request).id
-    prints = receipts.list_prints(request.dbsession, settlement_id, outlet)
-    return {"settlement_id": settlement_id,
-            "prints": [{"copy": row.is_copy, "copy_no": row.copy_no, "paper": row.paper, "template": row.template,
-                        "printed_at": isoformat(row.printed_at)} for row in prints]}
 
 
 def _printer_json(code, printer) -> dict:
@@ -211,34 +189,64 @@ def delete_receipt_printer(request):
     return _printer_json(code, None)
 
 
-@view_config(route_name="api.settlement_receipt_print", request_method="POST", require_csrf=False, renderer="json")
-def print_receipt_on_printer(request):
-    outlet = authenticate(request, "cashier")
-    settlement_id = read_path(request).id
-    printed = printers.print_on_printer(request.dbsession, settlement_id, outlet, time_zone=request.programme.timezone,
-                                        translate=receipt_translator(request))
-    request.response.status_code = 201
-    return {"settlement_id": settlement_id, "copy": printed.copy_no > 0, "copy_no": printed.copy_no,
-            "paper": printed.paper, "bytes": printed.size}
+# A receipt route names a settlement (/settlements/{id}/receipt...) or another document
+# (/receipts/{kind}/{id}...): the same views serve both, with the services of the one named.
+
+@dataclass(frozen=True)
+class _Receipt:
+    """The receipt a route names: `names`, how the answers name it, and its services bound to it:
+    page(paper, **options), on_printer(**options) and prints()."""
+    names: dict
+    page: Callable
+    on_printer: Callable
+    prints: Callable
 
 
-def _prints_json(prints) -> list:
-    return [{"copy": row.is_copy, "copy_no": row.copy_no, "paper": row.paper, "template": row.template,
-             "printed_at": isoformat(row.printed_at)} for row in prints]
+def _receipt(request, outlet) -> _Receipt:
+    db, path = request.dbsession, read_path(request)
+    if isinstance(path, SettlementPath):
+        return _Receipt({"settlement_id": path.id},
+                        page=partial(receipts.print_receipt, db, request.receipt_templates, path.id, outlet),
+                        on_printer=partial(printers.print_on_printer, db, path.id, outlet),
+                        prints=partial(receipts.list_prints, db, path.id, outlet))
+    return _Receipt({"kind": path.kind, "id": path.id},
+                    page=partial(document_printing.print_document, db, path.kind, path.id, outlet),
+                    on_printer=partial(document_printing.print_document_on_printer, db, path.kind, path.id, outlet),
+                    prints=partial(document_printing.list_document_prints, db, path.kind, path.id, outlet))
 
 
+@view_config(route_name="api.settlement_receipt", request_method="GET", require_csrf=False)
 @view_config(route_name="api.document_receipt", request_method="GET", require_csrf=False)
-def document_receipt(request):
-    outlet = authenticate(request, "cashier")
-    path = read_path(request)
-    printed = document_printing.print_document(
-        request.dbsession, path.kind, path.id, outlet, read_query(request).paper, macros=request.receipt_macros,
-        time_zone=request.programme.timezone, translate=receipt_translator(request), language=request.locale_name)
+def receipt_page(request):
+    receipt = _receipt(request, authenticate(request, "cashier"))
+    printed = receipt.page(read_query(request).paper, macros=request.receipt_macros,
+                           time_zone=request.programme.timezone, translate=receipt_translator(request),
+                           language=request.locale_name)
     response = Response(printed.html, content_type="text/html", charset="utf-8")
+    # The receipt is a page of its own: nothing in it may run script, even if text slipped through.
     response.headers.update({"Cache-Control": "no-store", "Content-Security-Policy": RECEIPT_CSP,
                              "X-LPS-Receipt-Copy": str(printed.copy_no),
                              "X-LPS-Receipt-Template": printed.template})
     return response
+
+
+@view_config(route_name="api.settlement_receipt_print", request_method="POST", require_csrf=False, renderer="json")
+@view_config(route_name="api.document_receipt_print", request_method="POST", require_csrf=False, renderer="json")
+def receipt_on_printer(request):
+    receipt = _receipt(request, authenticate(request, "cashier"))
+    printed = receipt.on_printer(time_zone=request.programme.timezone, translate=receipt_translator(request))
+    request.response.status_code = 201
+    return {**receipt.names, "copy": printed.copy_no > 0, "copy_no": printed.copy_no, "paper": printed.paper,
+            "bytes": printed.size}
+
+
+@view_config(route_name="api.settlement_receipt_prints", request_method="GET", require_csrf=False, renderer="json")
+@view_config(route_name="api.document_receipt_prints", request_method="GET", require_csrf=False, renderer="json")
+def receipt_prints(request):
+    receipt = _receipt(request, authenticate(request, "cashier"))
+    return {**receipt.names,
+            "prints": [{"copy": row.is_copy, "copy_no": row.copy_no, "paper": row.paper, "template": row.template,
+                        "printed_at": isoformat(row.printed_at)} for row in receipt.prints()]}
 
 
 @view_config(route_name="api.document_receipt_json", request_method="GET", require_csrf=False, renderer="json")
@@ -246,23 +254,3 @@ def document_receipt_json(request):
     outlet = authenticate(request, "cashier")
     path = read_path(request)
     return build_document(request.dbsession, path.kind, path.id, outlet.id)
-
-
-@view_config(route_name="api.document_receipt_print", request_method="POST", require_csrf=False, renderer="json")
-def document_receipt_on_printer(request):
-    outlet = authenticate(request, "cashier")
-    path = read_path(request)
-    printed = document_printing.print_document_on_printer(
-        request.dbsession, path.kind, path.id, outlet, time_zone=request.programme.timezone,
-        translate=receipt_translator(request))
-    request.response.status_code = 201
-    return {"kind": path.kind, "id": path.id, "copy": printed.copy_no > 0, "copy_no": printed.copy_no,
-            "paper": printed.paper, "bytes": printed.size}
-
-
-@view_config(route_name="api.document_receipt_prints", request_method="GET", require_csrf=False, renderer="json")
-def document_receipt_prints(request):
-    outlet = authenticate(request, "cashier")
-    path = read_path(request)
-    prints = document_printing.list_document_prints(request.dbsession, path.kind, path.id, outlet)
-    return {"kind": path.kind, "id": path.id, "prints": _prints_json(prints)}
