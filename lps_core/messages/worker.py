@@ -1,7 +1,8 @@
 """`lps worker`: delivers the outbox, one claimed batch at a time, through
 lps_core.messages.delivery.deliver.
 
-A cycle:
+A cycle, on the outbox's lps_core.db.leased_queue (claim, lease, back-off, dead letters and the
+check that a late result does not overwrite a newer claim's, shared with the webhooks):
 1. **Claim** (one short transaction): the due messages, queued or left `sending` past their lease,
    oldest first. On PostgreSQL the rows are locked with `FOR UPDATE SKIP LOCKED`, so workers running
    at once never take the same message. On SQLite every write transaction begins IMMEDIATE and
@@ -34,12 +35,13 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from lps_core.contract.messages import DeliveryResult, Message
+from lps_core.db.leased_queue import LeasedQueue, backoff_seconds
 from lps_core.errors import LpsError
 from lps_core.messages.delivery import deliver
-from lps_core.messages.models import CANCELLED, DEAD, MARKETING, QUEUED, SENDING, SENT, OutboxMessage
+from lps_core.messages.models import CANCELLED, DEAD, MARKETING, QUEUED, SENT, OutboxMessage
 from lps_core.messages.unsubscribe import unsubscribe_url
 from lps_core.timeutil import as_utc, utcnow
 from lps_core.webhooks.delivery import WebhookSender
@@ -92,7 +94,7 @@ class Worker:
         self.options = settings.messages
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self.stopping = threading.Event()
-        self._claims = 0
+        self.outbox = LeasedQueue(OutboxMessage, session_factory, self.name)
         self.webhooks = WebhookSender(session_factory, webhook_settings(plugins), self.name)
 
     # --- the loop ---------------------------------------------------------------------------------
@@ -138,48 +140,30 @@ class Worker:
     # --- 1. claim ---------------------------------------------------------------------------------
 
     def claim(self, now, report) -> list[Claimed]:
-        db = self.session_factory()
-        try:
-            with db.begin():
-                return self._claim(db, now, report)
-        finally:
-            db.close()
+        with self.outbox.transaction() as db:
+            return self._claim(db, now, report)
 
     def _claim(self, db, now, report) -> list[Claimed]:
-        due = (select(OutboxMessage).where(OutboxMessage.status.in_((QUEUED, SENDING)),
-                                           OutboxMessage.next_attempt_at <= now)
-               .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(self.options.batch_size))
-        if db.get_bind().dialect.name == "postgresql":
-            due = due.with_for_update(skip_locked=True)
-        rows = db.scalars(due).all()
-        report.claimed = len(rows)
-        self._claims += 1
-        claim = f"{self.name}:{self._claims}"[:100]
-        lease_end = now + timedelta(seconds=self.options.lease_seconds)
-        sent_recently = self._sent_in_the_last_hour(db, rows, now)
+        claim = self.outbox.claim_due(db, now, self.options)
+        report.claimed, report.dead = claim.selected, claim.dead
+        sent_recently = self._sent_in_the_last_hour(db, claim.rows, now)
         claimed = []
-        for row in rows:
-            if row.status == SENDING and row.tries >= self.options.max_tries:
-                row.status, row.claimed_by = DEAD, None
-                row.last_error = (f"the worker stopped while sending it, {row.tries} times: "
-                                  f"{row.last_error or 'no answer recorded'}")[:1000]
-                report.dead += 1
-                continue
+        for row in claim.rows:
             refusal = self._refusal(db, row)
             if refusal:
-                row.status, row.last_error, row.claimed_by = CANCELLED, refusal, None
+                claim.cancel(row, refusal)
                 report.cancelled += 1
                 if self.options.console:
                     self._echo(row.id, row.channel, row.recipient, row.subject, row.body, f"not sent: {refusal}")
                 continue
             wait_until = self._wait_until(row, now, sent_recently)
             if wait_until is not None:
-                row.status, row.next_attempt_at, row.claimed_by = QUEUED, wait_until, None
+                claim.postpone(row, wait_until)
                 report.postponed += 1
                 continue
             sent_recently.setdefault((row.member_id, row.channel), []).append(now)
-            row.status, row.tries, row.next_attempt_at, row.claimed_by = SENDING, row.tries + 1, lease_end, claim
-            claimed.append(Claimed(row.id, claim, row.tries, row.channel, row.outlet_id, self._message(row),
+            claim.lease(row)
+            claimed.append(Claimed(row.id, claim.name, row.tries, row.channel, row.outlet_id, self._message(row),
                                    row.secret))
         return claimed
 
@@ -259,29 +243,18 @@ class Worker:
 
     def record(self, item: Claimed, result: DeliveryResult, report, now=None) -> None:
         now = now or utcnow()
-        values = {"claimed_by": None}
         if result.delivered:
-            values.update(status=SENT, sent_at=now, gateway_id=(result.gateway_id or None), last_error=None)
+            values = {"status": SENT, "sent_at": now, "gateway_id": result.gateway_id or None, "last_error": None}
             if item.secret:
                 values.update(body=None, html=None)
             report.sent += 1
-        elif result.retry and item.tries < self.options.max_tries:
-            values.update(status=QUEUED, last_error=result.detail[:1000],
-                          next_attempt_at=now + timedelta(seconds=self.backoff(item.tries)))
-            report.retried += 1
         else:
-            why = result.detail if not result.retry else f"{result.detail} (gave up after {item.tries} tries)"
-            values.update(status=DEAD, last_error=why[:1000])
-            report.dead += 1
-        db = self.session_factory()
-        try:
-            with db.begin():
-                done = db.execute(update(OutboxMessage).where(
-                    OutboxMessage.id == item.id, OutboxMessage.status == SENDING,
-                    OutboxMessage.claimed_by == item.claim).values(**values)).rowcount
-        finally:
-            db.close()
-        if not done:
+            values = self.outbox.after_failure(item.tries, result.detail, self.options, now, retry=result.retry)
+            if values["status"] == DEAD:
+                report.dead += 1
+            else:
+                report.retried += 1
+        if not self.outbox.record(item.id, item.claim, values):
             log.warning("message %s: the lease of claim %s ran out before its result (%s) was recorded",
                         item.id, item.claim, result.outcome)
         else:
@@ -290,7 +263,7 @@ class Worker:
 
     def backoff(self, tries) -> int:
         """Seconds to wait after the `tries`-th failed try: the base, doubled each time, capped."""
-        return min(self.options.backoff_seconds * 2 ** max(tries - 1, 0), self.options.backoff_max_seconds)
+        return backoff_seconds(tries, self.options)
 
 
 def quiet_hours_end(now, quiet_hours, zone) -> datetime | None:

@@ -1,11 +1,13 @@
 """Delivering webhooks: sign, POST, record. `lps worker` runs a WebhookSender cycle after each
-outbox cycle (lps_core.messages.worker), with the same three steps:
+outbox cycle (lps_core.messages.worker), with the same three steps on the same
+lps_core.db.leased_queue (claim, lease, back-off, dead letters, a late result refused):
 
 1. **Claim** (one short transaction): the due deliveries, queued or left `sending` past their lease,
    oldest first, locked with `FOR UPDATE SKIP LOCKED` on PostgreSQL so workers running at once never
-   take the same one. A delivery whose endpoint has been switched off is cancelled (staff may
-   re-send it later); one left `sending` by a worker that stopped, with every try used, is dead.
-   The others become `sending`, with a try counted and a lease (lps.webhooks.lease_seconds).
+   take the same one. One left `sending` by a worker that stopped, with every try used, is dead
+   (whatever became of its endpoint, as for an outbox message); of the others, one whose endpoint
+   has been switched off is cancelled (staff may re-send it later). The rest become `sending`, with
+   a try counted and a lease (lps.webhooks.lease_seconds).
 2. **Send** (no transaction open): one POST per delivery, `lps.webhooks.timeout_seconds` at most,
    redirects not followed, with the headers and signature of docs/webhooks.md.
 3. **Record** (one transaction per delivery): a 2xx answer is delivered; anything else (another
@@ -25,13 +27,13 @@ import logging
 import ssl
 import time
 from dataclasses import dataclass
-from datetime import timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
+from lps_core.db.leased_queue import DEAD, LeasedQueue, backoff_seconds
 from lps_core.timeutil import utcnow
-from lps_core.webhooks.models import CANCELLED, DEAD, DELIVERED, QUEUED, SENDING, WebhookDelivery, WebhookEndpoint
+from lps_core.webhooks.models import DELIVERED, WebhookDelivery, WebhookEndpoint
 
 log = logging.getLogger(__name__)
 USER_AGENT = "LPS-Webhooks/1"
@@ -95,10 +97,9 @@ class WebhookSender:
     """Delivers the due webhook deliveries; `options` are lps.webhooks.* (WebhookSettings)."""
 
     def __init__(self, session_factory, options, name):
-        self.session_factory = session_factory
         self.options = options
         self.name = name
-        self._claims = 0
+        self.deliveries = LeasedQueue(WebhookDelivery, session_factory, name)
 
     def cycle(self, now=None) -> WebhookReport:
         report = WebhookReport()
@@ -110,42 +111,25 @@ class WebhookSender:
     # --- 1. claim ---------------------------------------------------------------------------------
 
     def claim(self, now, report) -> list[Claimed]:
-        db = self.session_factory()
-        try:
-            with db.begin():
-                return self._claim(db, now, report)
-        finally:
-            db.close()
+        with self.deliveries.transaction() as db:
+            return self._claim(db, now, report)
 
     def _claim(self, db, now, report) -> list[Claimed]:
-        due = (select(WebhookDelivery).where(WebhookDelivery.status.in_((QUEUED, SENDING)),
-                                             WebhookDelivery.next_attempt_at <= now)
-               .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id).limit(self.options.batch_size))
-        if db.get_bind().dialect.name == "postgresql":
-            due = due.with_for_update(skip_locked=True)
-        rows = db.scalars(due).all()
-        report.claimed = len(rows)
-        if not rows:
+        claim = self.deliveries.claim_due(db, now, self.options)
+        report.claimed, report.dead = claim.selected, claim.dead
+        if not claim.rows:
             return []
         endpoints = {endpoint.id: endpoint for endpoint in db.scalars(
-            select(WebhookEndpoint).where(WebhookEndpoint.id.in_({row.endpoint_id for row in rows})))}
-        self._claims += 1
-        claim = f"{self.name}:w{self._claims}"[:100]
-        lease_end = now + timedelta(seconds=self.options.lease_seconds)
+            select(WebhookEndpoint).where(WebhookEndpoint.id.in_({row.endpoint_id for row in claim.rows})))}
         claimed = []
-        for row in rows:
+        for row in claim.rows:
             endpoint = endpoints[row.endpoint_id]
             if not endpoint.active:
-                row.status, row.claimed_by, row.last_error = CANCELLED, None, "the endpoint is switched off"
+                claim.cancel(row, "the endpoint is switched off")
                 report.cancelled += 1
-            elif row.status == SENDING and row.tries >= self.options.max_tries:
-                row.status, row.claimed_by = DEAD, None
-                row.last_error = (f"the worker stopped while sending it, {row.tries} times: "
-                                  f"{row.last_error or 'no answer recorded'}")[:1000]
-                report.dead += 1
             else:
-                row.status, row.tries, row.next_attempt_at, row.claimed_by = SENDING, row.tries + 1, lease_end, claim
-                claimed.append(Claimed(row.id, claim, row.tries, endpoint.url, endpoint.secret, row.event_id,
+                claim.lease(row)
+                claimed.append(Claimed(row.id, claim.name, row.tries, endpoint.url, endpoint.secret, row.event_id,
                                        row.event_type, row.body))
         return claimed
 
@@ -177,29 +161,18 @@ class WebhookSender:
 
     def record(self, item: Claimed, answer: Answer, report, now=None) -> None:
         now = now or utcnow()
-        values = {"claimed_by": None, "last_attempt_at": now, "last_status_code": answer.status,
-                  "last_response": answer.excerpt}
         if answer.delivered:
-            values.update(status=DELIVERED, delivered_at=now, last_error=None)
+            values = {"status": DELIVERED, "delivered_at": now, "last_error": None}
             report.delivered += 1
         else:
             why = answer.error or f"the receiver answered {answer.status}"
-            if item.tries < self.options.max_tries:
-                values.update(status=QUEUED, last_error=why[:1000],
-                              next_attempt_at=now + timedelta(seconds=self.backoff(item.tries)))
-                report.retried += 1
-            else:
-                values.update(status=DEAD, last_error=f"{why} (gave up after {item.tries} tries)"[:1000])
+            values = self.deliveries.after_failure(item.tries, why, self.options, now)
+            if values["status"] == DEAD:
                 report.dead += 1
-        db = self.session_factory()
-        try:
-            with db.begin():
-                done = db.execute(update(WebhookDelivery).where(
-                    WebhookDelivery.id == item.id, WebhookDelivery.status == SENDING,
-                    WebhookDelivery.claimed_by == item.claim).values(**values)).rowcount
-        finally:
-            db.close()
-        if not done:
+            else:
+                report.retried += 1
+        values.update(last_attempt_at=now, last_status_code=answer.status, last_response=answer.excerpt)
+        if not self.deliveries.record(item.id, item.claim, values):
             log.warning("webhook delivery %s: the lease of claim %s ran out before its result was recorded",
                         item.id, item.claim)
         else:
@@ -208,4 +181,4 @@ class WebhookSender:
 
     def backoff(self, tries) -> int:
         """Seconds to wait after the `tries`-th failed try: the base, doubled each time, capped."""
-        return min(self.options.backoff_seconds * 2 ** max(tries - 1, 0), self.options.backoff_max_seconds)
+        return backoff_seconds(tries, self.options)
