@@ -33,6 +33,9 @@ def test_bad_input_names_the_field(testapp, seed):
     wrong = testapp.post_json("/api/v1/segments", {"name": "X", "definition": {"birthday_months": [13]}},
                               headers=auth, status=400).json
     assert any(name.startswith("definition.birthday_months") for name in wrong["fields"])
+    unsure = testapp.post_json("/api/v1/segments", {"name": "X", "definition": {"churn_risk": "maybe"}},
+                               headers=auth, status=400).json
+    assert "definition.churn_risk" in unsure["fields"]
     missing = testapp.post_json("/api/v1/campaigns", {"name": "C", "segment_id": 999, "subject": "s", "body": "b"},
                                 headers=auth, status=422).json
     assert "segment_id" in missing["fields"]
@@ -57,3 +60,32 @@ def test_a_campaign_is_created_scheduled_and_cancelled(testapp, seed):
     assert "status" in again.json["fields"]
     assert seed.db.get(Campaign, draft["id"]).status == "cancelled"
     assert [e.action for e in audited(seed.db, "campaign.cancel")] == ["campaign.cancel"]
+
+
+def test_a_churn_risk_segment_counts_the_churn_warnings_members(testapp, seed, wsgi_app):
+    from sqlalchemy import insert, update
+
+    from lps_core.members.activity import month_of
+    from lps_core.members.models import Member, MemberActivity
+
+    now = utcnow()
+    for name in ("Away", "Regular"):
+        seed.member_card(name)
+    for name, days, visits in (("Away", 100, 6), ("Regular", 3, 6)):
+        member_id = seed.db.scalar(update(Member).where(Member.name == name)
+                                   .values(last_activity_at=now - timedelta(days=days)).returning(Member.id))
+        seed.db.execute(insert(MemberActivity).values(member_id=member_id, month=month_of(now - timedelta(days=days)),
+                                                      bills=visits, stays=0, spend_cents=10000, points=0, nights=0))
+    seed.db.commit()
+    auth = headers(seed)
+    segment = {"name": "Leaving", "definition": {"churn_risk": True}}
+    # 100 days x 6 visits = 600 >= 1 x the window (at most 366 days), but < 2 x it: the app's settings decide
+    assert testapp.post_json("/api/v1/segments", segment, headers=auth, status=201).json["count"] == 0
+    settings = wsgi_app.registry.settings
+    settings["lps.analytics.churn_factor"] = "1"
+    try:
+        saved = testapp.post_json("/api/v1/segments", {**segment, "name": "Leaving 2"}, headers=auth, status=201).json
+    finally:
+        del settings["lps.analytics.churn_factor"]
+    assert (saved["count"], [row["name"] for row in saved["preview"]]) == (1, ["Away"])
+    assert saved["definition"] == {"churn_risk": True}

@@ -34,6 +34,13 @@ def test_a_segment_is_saved_counted_previewed_and_exported(testapp, seed):
     rows = list(csv.reader(io.StringIO(exported.body.decode("utf-8-sig"))))
     assert any("Gold Guest" in row for row in rows) and not any("Classic Guest" in row for row in rows)
     assert len(audited(seed.db, "segment.save")) == 1
+    unsure = testapp.post("/marketing/segments/new", {"csrf_token": csrf_of(form), "name": "Leaving",
+                                                      "churn_risk": "maybe"}, status=400)
+    assert 'name="churn_risk"' in unsure.text and "churn_risk" in unsure.text
+    leaving = testapp.post("/marketing/segments/new", {"csrf_token": csrf_of(form), "name": "Leaving",
+                                                       "churn_risk": "true"}, status=303).follow()
+    assert '<span id="count">0</span>' in leaving.text  # nobody has visited yet
+    assert '<option value="true" selected="selected"' in leaving.text
 
 
 def test_a_campaign_is_created_scheduled_and_cancelled(testapp, seed):

@@ -118,3 +118,51 @@ def test_a_bad_definition_names_its_field(seed, world, definition, field):
     with pytest.raises(Unprocessable) as raised:
         segments.check_definition(seed.db, SegmentDefinition.model_validate(definition))
     assert field in raised.value.fields
+
+
+def churn_view_members(db, world, settings):
+    from lps_core.analytics.catalogue import run_view
+    from lps_core.analytics.schemas import AnalyticsFilters
+    from lps_core.reports.settings import ReportSettings
+
+    report = run_view(db, "churn", AnalyticsFilters.model_validate({"per_page": "500"}), UTC, settings,
+                      ReportSettings(), now=world["now"])
+    by_number = {member_id: i for i, member_id in world["ids"].items()}
+    return {by_number[row["member_id"]] for row in report.tables[0].rows}
+
+
+@pytest.mark.parametrize("churn_days, factor, expected", [
+    (60, "2", set()),  # M7, the longest away with visits: 70 days x 7 visits = 490 < 2 x a 335-366 day window
+    (60, "1", {7}),  # 490 >= 366; M6 is 60 days away, not more
+    (30, "1.3", {7}),  # M6: 60 x 6 = 360 < 1.3 x 335
+])
+def test_churn_risk_flags_the_members_of_the_churn_warning(seed, world, churn_days, factor, expected):
+    from decimal import Decimal
+
+    from lps_core.analytics.settings import AnalyticsSettings
+
+    settings = AnalyticsSettings(churn_days=churn_days, churn_factor=Decimal(factor))
+    db, every = seed.db, {1, 2, 3, 4, 5, 6, 7, 8}
+    model = SegmentDefinition.model_validate({"churn_risk": True})
+    flagged = {i for i, member_id in world["ids"].items()
+               if member_id in set(db.scalars(segments.members_of(db, model, world["now"], UTC, analytics=settings)))}
+    assert flagged == expected == churn_view_members(db, world, settings)
+    unflagged = SegmentDefinition.model_validate({"churn_risk": False})
+    assert segments.count(db, unflagged, world["now"], UTC, analytics=settings) == len(every - expected)
+    both = SegmentDefinition.model_validate({"churn_risk": True, "tiers": ["classic"]})
+    assert segments.count(db, both, world["now"], UTC, analytics=settings) == len(expected & {5, 6, 7, 8})
+
+
+def test_churn_risk_reads_the_settings_of_the_app_whose_session_it_is(seed, world):
+    from pyramid.registry import Registry
+
+    db = seed.db
+    model = SegmentDefinition.model_validate({"churn_risk": True})
+    assert members(db, world, churn_risk=True) == set()  # no app: the defaults (60 days, 2 intervals)
+    registry = Registry()
+    registry.settings = {"lps.analytics.churn_days": "60", "lps.analytics.churn_factor": "1"}
+    db.info["registry"] = registry
+    try:
+        assert segments.count(db, model, world["now"], UTC) == 1  # M7, as with these settings above
+    finally:
+        del db.info["registry"]

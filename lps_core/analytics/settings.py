@@ -4,7 +4,10 @@ churn_days: how many days without a visit before any member can be at risk of ch
 the churn warning); churn_factor: how many of their own usual intervals between visits a member
 must also have missed; active_months: how recent the last visit of an active member is, for the
 lifecycle; window_months: the trailing window of frequency and spend for RFM and the churn
-warning's value at risk."""
+warning's value at risk.
+
+Segments read them through the session they are handed (`analytics_settings_of`), so a segment's
+churn-risk and RFM conditions flag the same members as the analytics screens."""
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -54,3 +57,14 @@ def _factor(settings) -> Decimal:
     if not Decimal("1") <= factor <= Decimal("20"):
         raise ConfigurationError(f"{CHURN_FACTOR} must be between 1 and 20, not {factor}")
     return factor
+
+
+def analytics_settings_of(db) -> AnalyticsSettings:
+    """The lps.analytics.* settings of the app or `lps` command whose session this is (a web
+    request's, a command's environment or a worker's registry); the defaults without one."""
+    request = db.info.get("request")
+    registry = request.registry if request is not None else db.info.get("registry")
+    if registry is not None:
+        return AnalyticsSettings.from_mapping(registry.settings)
+    environment = db.info.get("environment")  # an `lps` command's (lps_core.cli.Environment)
+    return AnalyticsSettings.from_mapping(environment.settings) if environment is not None else AnalyticsSettings()

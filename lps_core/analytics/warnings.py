@@ -4,12 +4,15 @@ Churn: a member's usual interval between visits is the trailing window (lps.anal
 window_months) in days divided by their visits in it (bills and stays, from member_activity). A
 member is at risk when their last visit (members.last_activity_at) is at least
 lps.analytics.churn_days ago AND at least lps.analytics.churn_factor usual intervals ago. The value
-at risk is what they spent in the window; the list is ranked by it.
+at risk is what they spent in the window; the list is ranked by it. `churn_risk` is that
+definition, written once: the view and the segments' churn-risk condition
+(lps_core.marketing.segments, `members_at_risk`) both read it.
 
 Credit: every card with a credit line whose usage (owed / limit) reached its card type's warning
 ratio, or that owes charges older than lps.reports.overdue_days (repayments pay the oldest
 charges first, as the credit report counts them)."""
-from datetime import datetime, timedelta, timezone
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import DateTime, and_, case, func, literal, select
 
@@ -24,21 +27,47 @@ from lps_core.reports.report import Chart, Figure, Report
 from lps_core.reports.texts import dgettext
 
 
-def churn(db, scope, filters, settings, export=False, now=None) -> Report:
-    read = reports_session_of(db)
-    now = now or datetime.now(timezone.utc)
-    today = now.astimezone(scope.tz).date()
+@dataclass(frozen=True)
+class ChurnRisk:
+    """The churn warning at a moment: `activity` (per member: visits and spend over the trailing
+    window), `absent` (days since the member's last visit, a float) and `condition` (the test over
+    Member and `activity` that flags a member at risk)."""
+
+    activity: object
+    absent: object
+    condition: object
+    window_days: int
+
+
+def churn_risk(db, now: datetime, today: date, settings) -> ChurnRisk:
+    """The churn warning's definition at `now` (`today` its local date), for any statement that
+    joins `activity` to Member on member_id."""
     first_month = window_start(today, settings.window_months)
     window_days = (today - first_month).days + 1
     activity = activity_in(first_month, today)
     absent = days_between(db, Member.last_activity_at, literal(now, DateTime(timezone=True)))
-    at_risk = and_(Member.status.in_(CURRENT), Member.last_activity_at < now - timedelta(days=settings.churn_days),
-                   activity.c.visits > 0,
-                   absent * activity.c.visits >= float(settings.churn_factor) * window_days)
+    condition = and_(Member.status.in_(CURRENT), Member.last_activity_at < now - timedelta(days=settings.churn_days),
+                     activity.c.visits > 0,
+                     absent * activity.c.visits >= float(settings.churn_factor) * window_days)
+    return ChurnRisk(activity, absent, condition, window_days)
+
+
+def members_at_risk(db, now: datetime, tz, settings):
+    """The ids (column `id`) of every member the churn warning flags at `now`, programme-wide."""
+    risk = churn_risk(db, now, now.astimezone(tz).date(), settings)
+    return (select(Member.id.label("id")).join(risk.activity, risk.activity.c.member_id == Member.id)
+            .where(risk.condition))
+
+
+def churn(db, scope, filters, settings, export=False, now=None) -> Report:
+    read = reports_session_of(db)
+    now = now or datetime.now(timezone.utc)
+    risk = churn_risk(db, now, now.astimezone(scope.tz).date(), settings)
+    window_days, activity = risk.window_days, risk.activity
     outlets = scope.outlet_filter(Member.enrolled_outlet_id)
     candidates = (select(Member.id.label("id"), Member.name, Member.last_activity_at, Member.tier_id,
-                         activity.c.visits, activity.c.spend, absent.label("absent"))
-                  .join(activity, activity.c.member_id == Member.id).where(at_risk))
+                         activity.c.visits, activity.c.spend, risk.absent.label("absent"))
+                  .join(activity, activity.c.member_id == Member.id).where(risk.condition))
     if outlets is not None:
         candidates = candidates.where(outlets)
     candidates = candidates.subquery("at_risk")

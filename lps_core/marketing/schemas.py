@@ -39,6 +39,9 @@ class SegmentDefinition(Body):
                                               description="A bill item of one of these categories in the window")
     rfm_quadrants: list[Literal[QUADRANTS]] | None = Field(None, min_length=1,
                                                            description="RFM quadrants (lps_core.analytics)")
+    churn_risk: bool | None = Field(
+        None, description="true: the members the churn warning flags (no visit for lps.analytics.churn_days days "
+                          "and lps.analytics.churn_factor of their own usual intervals); false: those it does not")
     consent: list[Literal[CONSENT_CHANNELS]] | None = Field(
         None, min_length=1, description="Agreed to marketing on at least one of these channels")
 

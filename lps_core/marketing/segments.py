@@ -4,13 +4,17 @@ it is used (a count, a preview, an export, a campaign at send time), never a sto
 `members_of(db, definition, now, tz)` is a SELECT of member ids: each condition is an EXISTS or a
 join on indexed keys (tiers, cards, outlets, the monthly counters of member_activity, bills by
 member), so PostgreSQL counts a million members without reading a row per member in Python.
-RFM quadrants come from lps_core.analytics (the same scores as its RFM view)."""
+RFM quadrants and churn risk come from lps_core.analytics (the same scores as its RFM view, the
+same definition as its churn warning), with the analytics settings of the app or command whose
+session it is (lps.analytics.*), unless `analytics=` names others."""
 from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 
 from sqlalchemy import and_, exists, extract, func, or_, select, text
 
 from lps_core.analytics.common import activity_in, window_start
+from lps_core.analytics.settings import analytics_settings_of
+from lps_core.analytics.warnings import members_at_risk
 from lps_core.cards.models import Card, CardType
 from lps_core.earning.models import Bill
 from lps_core.errors import Unprocessable
@@ -72,8 +76,13 @@ def members_of(db, definition: SegmentDefinition, now: datetime, tz, *, analytic
     if d.consent:
         conditions.append(exists().where(MessageConsent.member_id == Member.id, MessageConsent.channel.in_(d.consent),
                                          MessageConsent.granted.is_(True)))
+    if d.rfm_quadrants or d.churn_risk is not None:
+        analytics = analytics or analytics_settings_of(db)
     if d.rfm_quadrants:
         conditions.append(Member.id.in_(_rfm_members(d.rfm_quadrants, today, now, analytics)))
+    if d.churn_risk is not None:
+        at_risk = members_at_risk(db, now, tz, analytics)
+        conditions.append(Member.id.in_(at_risk) if d.churn_risk else Member.id.not_in(at_risk))
     return select(Member.id.label("id")).where(and_(*conditions))
 
 
@@ -113,11 +122,9 @@ def _bought_from(db, categories, window_from):
 
 def _rfm_members(quadrants, today, now, analytics):
     from lps_core.analytics.rfm import scored
-    from lps_core.analytics.settings import AnalyticsSettings
 
-    settings = analytics or AnalyticsSettings()
     scope = SimpleNamespace(last_day=today, ends=now, outlet_filter=lambda column: None)
-    rfm = scored(scope, SimpleNamespace(channel=None), settings)
+    rfm = scored(scope, SimpleNamespace(channel=None), analytics)
     return select(rfm.c.id).where(rfm.c.quadrant.in_(quadrants))
 
 

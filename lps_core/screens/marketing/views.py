@@ -63,6 +63,9 @@ def definition_from_form(params) -> dict:
     for name in MONEY_FIELDS:
         if params.get(name, "").strip():
             raw[name] = params[name].strip()
+    churn = params.get("churn_risk", "").strip()
+    if churn:
+        raw["churn_risk"] = {"true": True, "false": False}.get(churn, churn)  # another value: the schema names it
     return raw
 
 
