@@ -7,17 +7,22 @@ page is saved to tests/browser/screenshots/<test name>.png, also when the test f
 
 Without chromium or Playwright the tests skip with the reason; with CI set they fail instead,
 as a missing PostgreSQL does in lps_core/testing.py.
+
+A module whose tests read what members are sent runs an LPS of its own with `mailing_server`: the
+e-mail channel on and pointed at `smtp`, a real SMTP server (aiosmtpd) on loopback, and a worker
+delivering the outbox as `lps worker` does.
 """
 import os
 import re
 import shutil
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from lps_core.components import IPlugins
-from lps_core.testing import PII_SETTINGS
+from lps_core.testing import PII_SETTINGS, SmtpInbox
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 VIEWPORT = {"width": 1366, "height": 768}
@@ -141,3 +146,115 @@ def swipe(expect):
         page.keyboard.type(card_no + "\n")
 
     return swipe
+
+
+# Mail: what members are sent, read from a real SMTP server on loopback.
+
+class Mailbox(SmtpInbox):
+    def wait_for(self, address, after, containing=None):
+        """The first message to `address` among those taken after the first `after` (whose plain
+        text matches the regular expression `containing`, when given), waited for as long as a
+        page is waited for; AssertionError when none comes."""
+        deadline = time.monotonic() + TIMEOUT_MS / 1000
+        while time.monotonic() < deadline:
+            for message in self.messages()[after:]:
+                if address in message["To"] and (
+                        containing is None or re.search(containing, message.get_body(("plain",)).get_content())):
+                    return message
+            time.sleep(0.25)
+        raise AssertionError(f"no message reached {address}")
+
+
+@pytest.fixture(scope="module")
+def smtp():
+    """A real SMTP server (aiosmtpd) on a free port of 127.0.0.1 for one module's tests: a Mailbox
+    whose `.port` the module's server sends to, and whose `.messages()` the tests read."""
+    import asyncio
+
+    from aiosmtpd.smtp import SMTP
+
+    inbox = Mailbox()
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    server = asyncio.run_coroutine_threadsafe(
+        loop.create_server(lambda: SMTP(inbox, hostname="mail.example.test"), "127.0.0.1", 0), loop).result(5)
+    inbox.port = server.sockets[0].getsockname()[1]
+    yield inbox
+
+    async def shut_down():  # on the loop's own thread: asyncio servers are not thread-safe
+        server.close()
+        await server.wait_closed()
+
+    asyncio.run_coroutine_threadsafe(shut_down(), loop).result(5)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
+    loop.close()
+
+
+def _plain_sessions(engine):
+    """Sessions outside the app's transaction manager, that commit themselves (the worker's)."""
+    from sqlalchemy.orm import Session
+
+    return lambda: Session(engine, expire_on_commit=False)
+
+
+@pytest.fixture(scope="module")
+def mailing_server(tmp_path_factory, smtp):
+    """`mailing_server(prepare, **settings)` -> (base URL, app, engine, what prepare returned): LPS on
+    a free local port over a migrated SQLite database of its own with the demo's data, the e-mail
+    channel on for the programme and sending to `smtp`, and a worker delivering the outbox every
+    half second in a thread, with the sessions `lps worker` gives it. `prepare(db, app, demo)` adds
+    what the module's tests need (`demo`: what load_demo returned); `settings` add to the app's."""
+    from waitress import create_server
+
+    from lps_core import main
+    from lps_core.components import ISettings
+    from lps_core.db import get_engine, get_session_factory, run_in_transaction
+    from lps_core.db.migrate import upgrade
+    from lps_core.demo import load_demo
+    from lps_core.messages.worker import Worker
+    from lps_core.plugins.switches import set_switch
+
+    stops = []
+
+    def serve(prepare, **settings):
+        database = tmp_path_factory.mktemp("mailing-server") / "lps.sqlite"
+        settings = {"sqlalchemy.url": f"sqlite:///{database}", **PII_SETTINGS,
+                    "lps.session.secret": "browser-tests-session-secret",
+                    "lps.portal.secret": "browser-portal-secret",
+                    "lps.email.host": "127.0.0.1", "lps.email.port": str(smtp.port),
+                    "lps.email.sender": "loyalty@hotel.example.test", "lps.messages.poll_seconds": "0.5",
+                    "pyramid.default_locale_name": "en", **settings}
+        engine = get_engine(settings)
+        upgrade(engine)
+        app = main({}, **settings)
+        plugins = app.registry.getUtility(IPlugins)
+
+        def load(db):
+            demo = load_demo(db, plugins, app.registry.settings)
+            set_switch(db, plugins, kind="channel", name="email", scope="programme", scope_id=0, enabled=True)
+            return prepare(db, app, demo)
+
+        prepared = run_in_transaction(get_session_factory(engine), load)
+        read_engine = get_engine(settings, immediate=False, statement_timeout=False)  # as `lps worker` on SQLite
+        worker = Worker(_plain_sessions(engine), plugins, app.registry.getUtility(ISettings),
+                        read_session_factory=_plain_sessions(read_engine), name="browser-tests")
+        worker_thread = threading.Thread(target=worker.run, name="lps-worker", daemon=True)
+        worker_thread.start()
+        server = create_server(app, host="127.0.0.1", port=0, threads=4, clear_untrusted_proxy_headers=True)
+        threading.Thread(target=server.run, name="lps-mailing-server", daemon=True).start()
+
+        def stop():
+            worker.stopping.set()
+            worker_thread.join(10)
+            server.close()
+            read_engine.dispose()
+            engine.dispose()
+
+        stops.append(stop)
+        return f"http://127.0.0.1:{server.effective_port}", app, engine, prepared
+
+    yield serve
+    for stop in stops:
+        stop()

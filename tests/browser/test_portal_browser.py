@@ -4,18 +4,15 @@ loopback SMTP server (aiosmtpd) after `lps worker` delivered it, see the points 
 reward, appeal a missing bill and see it resolved.
 
 The app runs here with its own database (the demo's data), the e-mail channel switched on for the
-programme and pointed at the loopback server, and a worker delivering the outbox in a thread."""
+programme and pointed at the loopback server, and a worker delivering the outbox in a thread
+(conftest.py's mailing_server and smtp)."""
 import json
 import re
-import threading
-import time
 import urllib.request
 from datetime import date
 from itertools import count
 
 import pytest
-
-from lps_core.testing import PII_SETTINGS, SmtpInbox
 
 TIMEOUT_MS = 30_000  # as the harness (conftest.py): the machines are small and may be busy
 
@@ -23,90 +20,22 @@ REWARD = "PORTAL-TEA"  # 100 points, so one bill's points are enough
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1366, "height": 768}}
 LANGUAGES = {"en": "en-US", "zh_CN": "zh-CN"}
 PASSWORD = "portal-browser-2026"
+CODE = r"\b(\d{6})\b"  # a one-time sign-in code
 _phones = count(1)
 
 
 @pytest.fixture(scope="module")
-def smtp():
-    import asyncio
-
-    from aiosmtpd.smtp import SMTP
-
-    inbox = SmtpInbox()
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    server = asyncio.run_coroutine_threadsafe(
-        loop.create_server(lambda: SMTP(inbox, hostname="mail.example.test"), "127.0.0.1", 0), loop).result(5)
-    inbox.port = server.sockets[0].getsockname()[1]
-    yield inbox
-
-    async def shut_down():
-        server.close()
-        await server.wait_closed()
-
-    asyncio.run_coroutine_threadsafe(shut_down(), loop).result(5)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(5)
-
-
-@pytest.fixture(scope="module")
-def portal_app(tmp_path_factory, smtp):
-    """(base URL, the app, a session factory, the demo API key): LPS with the demo's data, the e-mail
-    channel on for the programme, and a worker delivering the outbox every half second."""
-    from waitress import create_server
-
-    from lps_core import main
-    from lps_core.components import IPlugins, ISettings
-    from lps_core.db import get_engine, get_session_factory, run_in_transaction
-    from lps_core.db.migrate import upgrade
-    from lps_core.demo import load_demo
-    from lps_core.messages.worker import Worker
-    from lps_core.plugins.switches import set_switch
+def portal_app(mailing_server):
+    """(base URL, the app, its engine, the demo API key): LPS with the demo's data and a reward that one
+    bill's points buy, its e-mail delivered to `smtp` (conftest.py)."""
     from lps_core.rewards.models import Reward
 
-    database = tmp_path_factory.mktemp("portal-browser") / "lps.sqlite"
-    settings = {"sqlalchemy.url": f"sqlite:///{database}", **PII_SETTINGS,
-                "lps.session.secret": "browser-tests-session-secret", "lps.portal.secret": "browser-portal-secret",
-                "lps.api.key_cache_seconds": "0", "lps.rules.cache_seconds": "0",
-                "lps.email.host": "127.0.0.1", "lps.email.port": str(smtp.port),
-                "lps.email.sender": "loyalty@hotel.example.test", "lps.messages.poll_seconds": "0.5",
-                "pyramid.default_locale_name": "en"}
-    engine = get_engine(settings)
-    upgrade(engine)
-    app = main({}, **settings)
-    plugins = app.registry.getUtility(IPlugins)
-    sessions = get_session_factory(engine)
-
-    def prepare(db):
-        lines = load_demo(db, plugins, app.registry.settings)
-        set_switch(db, plugins, kind="channel", name="email", scope="programme", scope_id=0, enabled=True)
+    def prepare(db, app, demo):
         db.add(Reward(code=REWARD, name="Afternoon tea", category="item", cost_cents=100, points_price=100,
                       active=True))
-        return lines[-1]
+        return demo[-1]
 
-    key = run_in_transaction(sessions, prepare)
-    read_engine = get_engine(settings, immediate=False, statement_timeout=False)
-    worker = Worker(_plain_sessions(engine), plugins, app.registry.getUtility(ISettings),
-                    read_session_factory=_plain_sessions(read_engine), name="browser-tests")
-    worker_thread = threading.Thread(target=worker.run, name="lps-worker", daemon=True)
-    worker_thread.start()
-    server = create_server(app, host="127.0.0.1", port=0, threads=4, clear_untrusted_proxy_headers=True)
-    thread = threading.Thread(target=server.run, name="lps-portal-server", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}", app, _plain_sessions(engine), key
-    worker.stopping.set()
-    worker_thread.join(10)
-    server.close()
-    read_engine.dispose()
-    engine.dispose()
-
-
-def _plain_sessions(engine):
-    """Sessions outside the app's transaction manager, that commit themselves (the worker's, the test's)."""
-    from sqlalchemy.orm import Session
-
-    return lambda: Session(engine, expire_on_commit=False)
+    return mailing_server(prepare, **{"lps.api.key_cache_seconds": "0", "lps.rules.cache_seconds": "0"})
 
 
 @pytest.fixture(params=[(size, language) for size in SIZES for language in LANGUAGES],
@@ -121,19 +50,6 @@ def page(request, browser, portal_app):
     page.language = language
     yield page
     context.close()
-
-
-def _code_sent_to(smtp, address, before) -> str:
-    """The six-digit code of the first message to `address` after the first `before` messages."""
-    deadline = time.monotonic() + TIMEOUT_MS / 1000
-    while time.monotonic() < deadline:
-        for message in smtp.messages()[before:]:
-            if address in message["To"]:
-                found = re.search(r"\b(\d{6})\b", message.get_body(("plain",)).get_content())
-                if found:
-                    return found.group(1)
-        time.sleep(0.25)
-    raise AssertionError(f"no code reached {address}")
 
 
 def _post_bill(base_url, key, card_no, bill_no, amount) -> dict:
@@ -156,7 +72,7 @@ def test_register_approve_sign_in_with_a_code_earn_reserve_and_appeal(page, port
     from lps_core.members.models import Member
     from lps_core.members.services import approve_member
 
-    base_url, app, sessions, key = portal_app
+    base_url, app, engine, key = portal_app
     serial = next(_phones)
     phone, email = f"1390000{serial:04d}", f"guest{serial}.{page.language.lower()}@example.test"
     page.goto(f"/locale/{page.language}?next=/portal/register")
@@ -171,8 +87,8 @@ def test_register_approve_sign_in_with_a_code_earn_reserve_and_appeal(page, port
     expect(page.locator("a.button")).to_be_visible()
 
     # Staff approve it (the approval queue's service), and the till posts a bill to the new card.
-    member_id = _in_db(sessions, lambda db: db.scalar(select(Member.id).where(Member.email == email)))
-    card_no = _in_db(sessions, lambda db: approve_member(db, member_id))
+    member_id = _in_db(engine, lambda db: db.scalar(select(Member.id).where(Member.email == email)))
+    card_no = _in_db(engine, lambda db: approve_member(db, member_id))
     earned = _post_bill(base_url, key, card_no, f"PB-{serial}", "400.00")
     assert earned["points"] > 100
 
@@ -183,7 +99,8 @@ def test_register_approve_sign_in_with_a_code_earn_reserve_and_appeal(page, port
     page.check("input[name=channel][value=email]")
     page.click("form.form button[type=submit]")
     expect(page.locator("#code")).to_be_visible()
-    page.fill("#code", _code_sent_to(smtp, email, before))
+    mail = smtp.wait_for(email, before, containing=CODE)
+    page.fill("#code", re.search(CODE, mail.get_body(("plain",)).get_content()).group(1))
     page.click("form.form button[type=submit]")
     page.wait_for_url("**/portal")
 
@@ -209,20 +126,22 @@ def test_register_approve_sign_in_with_a_code_earn_reserve_and_appeal(page, port
     page.fill("#amount", "200.00")
     page.click("#file-appeal button[type=submit]")
     expect(page.locator("#my-appeals li.appeal")).to_have_count(1)
-    _in_db(sessions, lambda db: approve_appeal(
+    _in_db(engine, lambda db: approve_appeal(
         db, app.registry.getUtility(IPlugins), app.registry.getUtility(IProgramme),
         db.scalar(select(Appeal.id).where(Appeal.member_id == member_id)), Approval(), actor=SYSTEM))
     page.reload()
     expect(page.locator("#my-appeals .status")).to_contain_text(re.compile(r"\d"))
     page.click("nav.tabs a[href$='/portal/inbox']")
     expect(page.locator("section.message").first).to_be_visible()
-    assert _in_db(sessions, lambda db: db.scalar(select(Card.status).where(Card.card_no == card_no))) == "active"
+    assert _in_db(engine, lambda db: db.scalar(select(Card.status).where(Card.card_no == card_no))) == "active"
 
 
-def _in_db(sessions, work):
+def _in_db(engine, work):
     """Run `work(db)` in a transaction of its own, committed, and the session closed: SQLite's one
     write lock is never held while the browser waits for the server."""
-    with sessions() as db, db.begin():
+    from sqlalchemy.orm import Session
+
+    with Session(engine, expire_on_commit=False) as db, db.begin():
         return work(db)
 
 
