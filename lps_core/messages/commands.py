@@ -66,8 +66,7 @@ def cmd_worker(args):
     print(f"lps worker {worker.name}: delivering the outbox of "
           f"{env.engine.url.render_as_string(hide_password=True)}" + (" (once)" if args.once else ""), flush=True)
     total = worker.run(once=args.once)
-    print(f"lps worker {worker.name}: stopped; sent {total.sent}, retried {total.retried}, dead {total.dead}, "
-          f"cancelled {total.cancelled}, postponed {total.postponed}", flush=True)
+    print(f"lps worker {worker.name}: stopped; {total.summary()}", flush=True)
     return 0
 
 

@@ -70,6 +70,10 @@ class Claimed:
 
 @dataclass
 class CycleReport:
+    """What a cycle (or a run, summed) did. `claimed` and `cancelled` count messages and webhook
+    deliveries together: `claimed` is what tells the loop whether anything was due; the others are
+    the messages', and the `webhooks_` ones the deliveries'."""
+
     claimed: int = 0
     sent: int = 0
     retried: int = 0
@@ -79,6 +83,14 @@ class CycleReport:
     webhooks_delivered: int = 0
     webhooks_retried: int = 0
     webhooks_dead: int = 0
+    webhooks_cancelled: int = 0
+
+    def summary(self) -> str:
+        """The counts of both, as `lps worker` prints them when it stops."""
+        return (f"messages sent {self.sent}, retried {self.retried}, dead {self.dead}, "
+                f"cancelled {self.cancelled - self.webhooks_cancelled}, postponed {self.postponed}; "
+                f"webhooks delivered {self.webhooks_delivered}, retried {self.webhooks_retried}, "
+                f"dead {self.webhooks_dead}, cancelled {self.webhooks_cancelled}")
 
 
 class Worker:
@@ -133,8 +145,8 @@ class Worker:
         webhooks = self.webhooks.cycle(now)
         report.claimed += webhooks.claimed
         report.cancelled += webhooks.cancelled
-        report.webhooks_delivered, report.webhooks_retried, report.webhooks_dead = (
-            webhooks.delivered, webhooks.retried, webhooks.dead)
+        report.webhooks_delivered, report.webhooks_retried, report.webhooks_dead, report.webhooks_cancelled = (
+            webhooks.delivered, webhooks.retried, webhooks.dead, webhooks.cancelled)
         return report
 
     # --- 1. claim ---------------------------------------------------------------------------------
