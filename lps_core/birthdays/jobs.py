@@ -19,14 +19,13 @@ It walks them in id order, `--batch-size` at a time, one committed transaction p
 So the job is idempotent (a second run the same day or year greets nobody twice) and resumable (an
 interrupted run leaves whole batches done; the next run does the rest). `--dry-run` counts the
 members it would greet and the points it would credit, and writes nothing."""
-import sys
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, case, exists, extract, func, literal, or_, select, update
 
+from lps_core.batch_jobs import BatchedRun, run_job_command
 from lps_core.birthdays.models import BirthdayGreeting
-from lps_core.errors import ValidationFailed
 from lps_core.expiry.policy import ExpiryPolicy
 from lps_core.ledger import services as ledger
 from lps_core.ledger.models import POINTS, Account
@@ -35,7 +34,6 @@ from lps_core.messages.outbox import enqueue
 from lps_core.outlets.models import Outlet
 from lps_core.coupons.services import issue_coupons
 from lps_core.settings import settings_of
-from lps_core.tiers.jobs import ProgressBar, parse_now
 from lps_core.timeutil import utcnow
 
 DEFAULT_BATCH_SIZE = 1000
@@ -62,12 +60,7 @@ class BirthdayReport:
 
 def run_birthday_job(env, args) -> int:
     """The CLI entry point (lps_core.cli.cmd_jobs_birthdays)."""
-    if args.batch_size is not None and args.batch_size < 1:
-        raise ValidationFailed("--batch-size must be at least 1", {"batch_size": "must be at least 1"})
-    report = greet_birthdays(env, now=parse_now(args.now), dry_run=args.dry_run, batch_size=args.batch_size,
-                             progress=not args.no_progress and sys.stderr.isatty())
-    print(report.summary())
-    return 0
+    return run_job_command(env, args, greet_birthdays)
 
 
 def birthday_days(today: date, catch_up_days: int) -> list[tuple[int, int, int]]:
@@ -107,25 +100,18 @@ def greet_birthdays(env, *, now=None, dry_run=False, batch_size=None, progress=F
     report = BirthdayReport(today, dry_run)
     batch_size = batch_size or DEFAULT_BATCH_SIZE
     total = env.transaction(lambda db: db.scalar(select(func.count()).select_from(due_members(days).subquery())))
-    bar = ProgressBar(total, progress)
-    if dry_run:
-        report.members, report.points = total, total * options.bonus_points
-        bar.update(total, f"{total:,} members")
-        bar.close()
-        return report
-    plan = _Plan(now, settings, ExpiryPolicy.of(settings.expiry).lot_expires_at(now),
-                 list(env.plugins.channels))
-    after_id = 0
-    while True:
-        done = env.transaction(lambda db: _greet_batch(db, plan, days, after_id, batch_size))
-        if done is None:
-            break
-        after_id, members, points, messages = done
-        report.members += members
-        report.points += points
-        report.messages += messages
-        bar.update(report.members, f"{report.members:,}/{total:,} members")
-    bar.close()
+    with BatchedRun(env, total, progress=progress) as run:
+        if dry_run:
+            report.members, report.points = total, total * options.bonus_points
+            run.counted()
+            return report
+        plan = _Plan(now, settings, ExpiryPolicy.of(settings.expiry).lot_expires_at(now),
+                     list(env.plugins.channels))
+        for members, points, messages in run.batches(lambda db, after_id: _greet_batch(db, plan, days, after_id,
+                                                                                        batch_size)):
+            report.members += members
+            report.points += points
+            report.messages += messages
     return report
 
 

@@ -13,20 +13,18 @@ A renewal adds a later period, so a renewed membership is not reminded of the en
 has; its new last period is reminded in its turn. Expiry itself needs no job: the card's validity
 is the membership, and the card is refused once it ends. So the job is idempotent (a second run
 reminds nobody twice) and resumable; `--dry-run` counts whom it would remind and writes nothing."""
-import sys
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.orm import aliased
 
+from lps_core.batch_jobs import BatchedRun, run_job_command
 from lps_core.cards.membership import HELD_STATUSES
 from lps_core.cards.models import Card, CardType, MembershipPeriod
-from lps_core.errors import ValidationFailed
 from lps_core.messages.outbox import enqueue
 from lps_core.money import format_cents
 from lps_core.settings import settings_of
-from lps_core.tiers.jobs import ProgressBar, parse_now
 from lps_core.timeutil import as_utc, utcnow
 
 DEFAULT_BATCH_SIZE = 1000
@@ -50,12 +48,7 @@ class ReminderReport:
 
 def run_membership_job(env, args) -> int:
     """The CLI entry point (lps_core.cli.cmd_jobs_memberships)."""
-    if args.batch_size is not None and args.batch_size < 1:
-        raise ValidationFailed("--batch-size must be at least 1", {"batch_size": "must be at least 1"})
-    report = remind_memberships(env, now=parse_now(args.now), dry_run=args.dry_run, batch_size=args.batch_size,
-                                progress=not args.no_progress and sys.stderr.isatty())
-    print(report.summary())
-    return 0
+    return run_job_command(env, args, remind_memberships)
 
 
 def due_periods(card_type, now, after_id=0, limit=None):
@@ -84,25 +77,17 @@ def remind_memberships(env, *, now=None, dry_run=False, batch_size=None, progres
                                                      CardType.membership_reminder_days.is_not(None)))])
     total = env.transaction(lambda db: sum(
         db.scalar(select(func.count()).select_from(due_periods(card_type, now).subquery())) for card_type in types))
-    bar = ProgressBar(total, progress)
-    if dry_run:
-        report.members = total
-        bar.update(total, f"{total:,} members")
-        bar.close()
-        return report
-    channels = list(env.plugins.channels)
-    for card_type in types:
-        after_id = 0
-        while True:
-            done = env.transaction(lambda db: _remind_batch(db, card_type, now, after_id, batch_size or DEFAULT_BATCH_SIZE,
-                                                            settings, channels))
-            if done is None:
-                break
-            after_id, members, messages = done
-            report.members += members
-            report.messages += messages
-            bar.update(report.members, f"{report.members:,}/{total:,} members")
-    bar.close()
+    with BatchedRun(env, total, progress=progress) as run:
+        if dry_run:
+            report.members = total
+            run.counted()
+            return report
+        channels = list(env.plugins.channels)
+        for card_type in types:  # each type's periods in id order, one walk per type
+            for members, messages in run.batches(lambda db, after_id: _remind_batch(
+                    db, card_type, now, after_id, batch_size or DEFAULT_BATCH_SIZE, settings, channels)):
+                report.members += members
+                report.messages += messages
     return report
 
 

@@ -1,0 +1,60 @@
+"""The shape of a batched `lps jobs ...` run, written once: the command-line options (`--now`,
+`--dry-run`, `--batch-size`, `--no-progress`), a count of what is due, the progress bar on a
+terminal, and the walk through the due rows in id order, one committed transaction per batch.
+
+A job that takes this shape (lps_core.birthdays.jobs, lps_core.cards.membership_jobs) writes only
+what is its own: what is due, what one batch does, and its report. Because every batch commits
+on its own and the next one starts after the last id done, an interrupted run leaves whole
+batches done, and the next run, which finds only what is still due, does the rest."""
+import sys
+
+from lps_core.errors import ValidationFailed
+from lps_core.tiers.jobs import ProgressBar, parse_now
+
+
+def run_job_command(env, args, job) -> int:
+    """A job's `lps jobs ...` command: checks `--batch-size`, reads `--now`, shows progress only
+    when stderr is a terminal (and not `--no-progress`), runs `job` and prints its report's summary."""
+    if args.batch_size is not None and args.batch_size < 1:
+        raise ValidationFailed("--batch-size must be at least 1", {"batch_size": "must be at least 1"})
+    report = job(env, now=parse_now(args.now), dry_run=args.dry_run, batch_size=args.batch_size,
+                 progress=not args.no_progress and sys.stderr.isatty())
+    print(report.summary())
+    return 0
+
+
+class BatchedRun:
+    """One run over `total` due rows of a job, counted in `unit`s (members, say), with its
+    progress bar; use it in a `with` block, which ends the bar's line."""
+
+    def __init__(self, env, total, *, progress, unit="members", stream=None):
+        self.env = env
+        self.total = total
+        self.unit = unit
+        self.done = 0
+        self.bar = ProgressBar(total, progress, stream)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.bar.close()
+
+    def counted(self) -> None:
+        """A dry run: the count is the whole answer, and the bar shows it done."""
+        self.bar.update(self.total, f"{self.total:,} {self.unit}")
+
+    def batches(self, run_batch):
+        """Run `run_batch(db, after_id)` in one committed transaction after another, each after
+        the last id the one before did, until it returns None (nothing is left). It returns
+        `(last id, units done, *other counts)`; this yields `(units done, *other counts)` of each
+        batch and moves the bar on."""
+        after_id = 0
+        while True:
+            done = self.env.transaction(lambda db: run_batch(db, after_id))
+            if done is None:
+                return
+            after_id, units, *counts = done
+            self.done += units
+            self.bar.update(self.done, f"{self.done:,}/{self.total:,} {self.unit}")
+            yield (units, *counts)
