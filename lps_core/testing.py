@@ -529,3 +529,49 @@ def network_printer():
     printer = NetworkPrinter()
     yield printer
     printer.close()
+
+
+# A serial device's port (a card reader's, a PIN pad's, a printer's): a pseudo-terminal pair, for
+# the drivers' tests and LPS's own, so that no driver's tests need another driver installed.
+class PtySocket:
+    """A pseudo-terminal behind a stable path (a symlink, as udev makes /dev/lps-reader) that can be
+    unplugged and plugged back in, as a USB serial device can.
+
+    The driver opens `path`; the simulator plays the device on `master`. unplug() closes the
+    pseudo-terminal, so the driver's reads fail as they do when a cable is pulled out; plug_in()
+    opens a new one and re-points the symlink to it, so the driver finds the device again at the
+    same path. POSIX only, as pseudo-terminals are."""
+
+    def __init__(self, directory, name="ttyLPS0"):
+        self.path = os.path.join(directory, name)
+        self.master = self.slave = None
+        self.plug_in()
+
+    def plug_in(self):
+        """A new pseudo-terminal at `path`, in raw mode (nothing the device sends is echoed back)."""
+        import tty  # imported here: there is no tty module on Windows, where this module loads too
+
+        self.master, self.slave = os.openpty()
+        tty.setraw(self.slave)
+        new_link = self.path + ".new"
+        os.symlink(os.ttyname(self.slave), new_link)
+        os.replace(new_link, self.path)
+
+    def unplug(self):
+        os.close(self.master)
+        os.close(self.slave)
+        self.master = self.slave = None
+
+    def close(self):
+        if self.master is not None:
+            self.unplug()
+        if os.path.lexists(self.path):
+            os.unlink(self.path)
+
+
+@pytest.fixture
+def pty_socket(tmp_path):
+    """A PtySocket in the test's own directory, closed after the test."""
+    device = PtySocket(tmp_path)
+    yield device
+    device.close()

@@ -19,8 +19,7 @@ from lps_core.cashier.lookup import look_up_tag
 from lps_core.contract import PinBlock
 from lps_core.db import get_session_factory
 from lps_core.errors import Conflict, Forbidden, NotFound, Unprocessable, ValidationFailed
-from lps_core.testing import PII_INI_LINES, audited
-from lps_serial_reader.testing import PtySocket
+from lps_core.testing import PII_INI_LINES, PtySocket, audited
 
 LPS = str(Path(sys.executable).with_name("lps"))
 TAG = "0A1B2C3D4E"

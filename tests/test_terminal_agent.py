@@ -4,10 +4,8 @@ same port, the buffered swipe is delivered once and an expired one never; a swip
 lost is sent again and still taken once; a revoked key stops the agent with a clear message. Both
 databases."""
 import logging
-import os
 import threading
 import time
-import tty
 
 import pytest
 from sqlalchemy import select
@@ -55,21 +53,14 @@ def lps(wsgi_app, seed):
 
 
 @pytest.fixture
-def reader_and_simulator(plugins):
-    """The serial_magstripe driver reading the slave end of a pty; its simulator on the master end."""
+def reader_and_simulator(plugins, pty_socket):
+    """The serial_magstripe driver reading a pseudo-terminal; its simulator on the master end."""
     driver = plugins.components["card_reader"]["serial_magstripe"].obj
-    master, slave = os.openpty()
-    tty.setraw(slave)
-    reader = driver.open(port=os.ttyname(slave))
-    simulator = driver.simulator(master)
+    reader = driver.open(port=pty_socket.path)
+    simulator = driver.simulator(pty_socket.master)
     yield reader, simulator
     simulator.close()
     reader.close()
-    for fd in (master, slave):
-        try:
-            os.close(fd)
-        except OSError:
-            pass
 
 
 @pytest.fixture

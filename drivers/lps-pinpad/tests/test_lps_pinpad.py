@@ -11,7 +11,6 @@ from lps_core.contract import IPinPad, IPinPadDriver, IPinPadSimulator, PinBlock
 from lps_core.contract.pinpad import CANCELLED, GARBLED, REFUSED, TIMED_OUT, UNAVAILABLE
 from lps_pinpad import SerialPinPadDriver
 from lps_pinpad.protocol import FrameScanner, encode, lrc
-from lps_serial_reader.testing import PtySocket
 
 pytest_plugins = ["lps_core.testing"]
 
@@ -20,22 +19,15 @@ DRIVER = SerialPinPadDriver()
 
 
 @pytest.fixture
-def socket(tmp_path):
-    socket = PtySocket(str(tmp_path))
-    yield socket
-    socket.close()
-
-
-@pytest.fixture
-def pad(socket):
-    pad = DRIVER.open(port=socket.path)
+def pad(pty_socket):
+    pad = DRIVER.open(port=pty_socket.path)
     yield pad
     pad.close()
 
 
 @pytest.fixture
-def simulator(socket, pad):
-    simulator = DRIVER.simulator(socket.master)
+def simulator(pty_socket, pad):
+    simulator = DRIVER.simulator(pty_socket.master)
     yield simulator
     simulator.close()
 
@@ -128,8 +120,8 @@ def test_garbage_and_half_frames_on_the_line_do_not_stop_an_entry(pad, simulator
     assert pad.request_pin(CARD, timeout=5).pin_for(CARD) == "5678"
 
 
-def test_a_pad_that_does_not_answer_is_unavailable(socket, pad):
-    simulator = DRIVER.simulator(socket.master, silent=True)
+def test_a_pad_that_does_not_answer_is_unavailable(pty_socket, pad):
+    simulator = DRIVER.simulator(pty_socket.master, silent=True)
     try:
         assert pad.request_pin(CARD, timeout=2) == PinNotEntered(
             UNAVAILABLE, "the PIN pad does not answer: is it plugged in?")
@@ -138,15 +130,15 @@ def test_a_pad_that_does_not_answer_is_unavailable(socket, pad):
         simulator.close()
 
 
-def test_a_pad_unplugged_and_plugged_back_in_is_used_again(socket, pad, simulator):
+def test_a_pad_unplugged_and_plugged_back_in_is_used_again(pty_socket, pad, simulator):
     simulator.enter("4321")
     assert pad.request_pin(CARD, timeout=5).pin_for(CARD) == "4321"
     simulator.close()
-    socket.unplug()
+    pty_socket.unplug()
     assert pad.request_pin(CARD, timeout=1).reason == UNAVAILABLE
     assert not pad.connected
-    socket.plug_in()
-    simulator = DRIVER.simulator(socket.master)
+    pty_socket.plug_in()
+    simulator = DRIVER.simulator(pty_socket.master)
     try:
         simulator.enter("9999")
         assert pad.request_pin(CARD, timeout=5).pin_for(CARD) == "9999"

@@ -9,7 +9,6 @@ from zope.interface.verify import verifyObject
 from lps_core.contract import ICardReader, ICardReaderDriver, IDeviceSimulator, Misread, TagRead
 from lps_rfid_reader import SerialRfidDriver
 from lps_rfid_reader.frames import checksum, frame_of
-from lps_serial_reader.testing import PtySocket
 
 pytest_plugins = ["lps_core.testing"]
 
@@ -19,16 +18,9 @@ DRIVER = SerialRfidDriver()
 
 
 @pytest.fixture
-def socket(tmp_path):
-    socket = PtySocket(str(tmp_path))
-    yield socket
-    socket.close()
-
-
-@pytest.fixture
-def terminal(socket):
-    reader = DRIVER.open(port=socket.path, repeat_interval="0.5")
-    simulator = DRIVER.simulator(socket.master)
+def terminal(pty_socket):
+    reader = DRIVER.open(port=pty_socket.path, repeat_interval="0.5")
+    simulator = DRIVER.simulator(pty_socket.master)
     yield simulator, reader
     simulator.close()
     reader.close()
@@ -59,18 +51,18 @@ def test_lower_case_hex_is_read_as_upper_case(terminal):
     assert reader.read_card(timeout=2) == TagRead(TAG)
 
 
-def test_the_decimal_format_gives_the_number_printed_on_the_card(socket):
-    reader = DRIVER.open(port=socket.path, tag_format="decimal")
+def test_the_decimal_format_gives_the_number_printed_on_the_card(pty_socket):
+    reader = DRIVER.open(port=pty_socket.path, tag_format="decimal")
     try:
-        DRIVER.simulator(socket.master).present(TAG)
+        DRIVER.simulator(pty_socket.master).present(TAG)
         assert reader.read_card(timeout=2) == TagRead(f"{0x1B2C3D4E:010d}")
     finally:
         reader.close()
 
 
-def test_a_tag_held_in_the_field_counts_once_until_it_is_presented_again(socket):
-    reader = DRIVER.open(port=socket.path, repeat_interval="0.5")
-    simulator = DRIVER.simulator(socket.master, repeat=5)
+def test_a_tag_held_in_the_field_counts_once_until_it_is_presented_again(pty_socket):
+    reader = DRIVER.open(port=pty_socket.path, repeat_interval="0.5")
+    simulator = DRIVER.simulator(pty_socket.master, repeat=5)
     try:
         simulator.present(TAG)
         assert reader.read_card(timeout=2) == TagRead(TAG)
@@ -126,16 +118,16 @@ def test_a_timeout_without_a_tag_gives_none(terminal):
     assert time.monotonic() - started >= 0.2
 
 
-def test_a_reader_unplugged_and_plugged_back_in_is_read_again(terminal, socket):
+def test_a_reader_unplugged_and_plugged_back_in_is_read_again(terminal, pty_socket):
     simulator, reader = terminal
     simulator.present(TAG)
     assert reader.read_card(timeout=2) == TagRead(TAG)
     simulator.send_raw(frame_of(OTHER_TAG)[:5])
-    socket.unplug()
+    pty_socket.unplug()
     assert reader.read_card(timeout=0.3) is None
     assert not reader.connected
-    socket.plug_in()
-    simulator = DRIVER.simulator(socket.master)
+    pty_socket.plug_in()
+    simulator = DRIVER.simulator(pty_socket.master)
     deadline = time.monotonic() + 5
     while not reader.connected and time.monotonic() < deadline:
         assert reader.read_card(timeout=0.1) is None

@@ -14,7 +14,6 @@ from lps_core.contract import CardRead, ICardReader, ICardReaderDriver, IDeviceS
 from lps_serial_reader import SerialMagstripeDriver
 from lps_serial_reader.reader import FieldExtractor, lrc_character
 from lps_serial_reader.simulator import track_frame
-from lps_serial_reader.testing import PtySocket
 
 pytest_plugins = ["lps_core.testing"]
 
@@ -25,26 +24,19 @@ DRIVER = SerialMagstripeDriver()
 
 
 @pytest.fixture
-def socket(tmp_path):
-    socket = PtySocket(str(tmp_path))
-    yield socket
-    socket.close()
-
-
-@pytest.fixture
-def terminal(socket):
+def terminal(pty_socket):
     """(simulator, open reader): what the simulator sends arrives at the reader's port."""
-    reader = DRIVER.open(port=socket.path, baudrate="9600")
-    simulator = DRIVER.simulator(socket.master)
+    reader = DRIVER.open(port=pty_socket.path, baudrate="9600")
+    simulator = DRIVER.simulator(pty_socket.master)
     yield simulator, reader
     simulator.close()
     reader.close()
 
 
-def read_swipe(socket, line, **options):
-    reader = DRIVER.open(port=socket.path, **options)
+def read_swipe(pty_socket, line, **options):
+    reader = DRIVER.open(port=pty_socket.path, **options)
     try:
-        DRIVER.simulator(socket.master).send_raw(line)
+        DRIVER.simulator(pty_socket.master).send_raw(line)
         return reader.read_card(timeout=2)
     finally:
         reader.close()
@@ -78,15 +70,15 @@ def test_the_lrc_is_the_xor_of_the_characters_values():
 
 
 @pytest.mark.parametrize(("options", "track"), [({"track": "1"}, 1), ({"track": "any"}, 2), ({}, 2)])
-def test_the_configured_track_is_read(socket, options, track):
-    line = DRIVER.simulator(socket.master, holder="GUEST/TEST").swipe_line(CARD)
-    assert read_swipe(socket, line, **options) == CardRead(CARD, track)
+def test_the_configured_track_is_read(pty_socket, options, track):
+    line = DRIVER.simulator(pty_socket.master, holder="GUEST/TEST").swipe_line(CARD)
+    assert read_swipe(pty_socket, line, **options) == CardRead(CARD, track)
 
 
-def test_any_track_falls_back_to_track_1(socket):
+def test_any_track_falls_back_to_track_1(pty_socket):
     line = (track_frame(1, f"B{CARD}^GUEST/TEST^2912101") + "\r\n").encode()
-    assert read_swipe(socket, line, track="any") == CardRead(CARD, 1)
-    assert read_swipe(socket, line) == Misread("the swipe has no track 2: please swipe the card again")
+    assert read_swipe(pty_socket, line, track="any") == CardRead(CARD, 1)
+    assert read_swipe(pty_socket, line) == Misread("the swipe has no track 2: please swipe the card again")
 
 
 @pytest.mark.parametrize(("field", "data", "number"), [
@@ -95,13 +87,13 @@ def test_any_track_falls_back_to_track_1(socket):
     ("regex:=\\d{7}(?P<card>\\d{16})", f"40000002=2912101{CARD}", CARD),
     ("regex:^\\d{4}(\\d{16})", f"9999{CARD}=2912", CARD),
 ])
-def test_the_card_number_is_taken_from_the_configured_field(socket, field, data, number):
-    assert read_swipe(socket, (track_frame(2, data) + "\r\n").encode(), field=field) == CardRead(number, 2)
+def test_the_card_number_is_taken_from_the_configured_field(pty_socket, field, data, number):
+    assert read_swipe(pty_socket, (track_frame(2, data) + "\r\n").encode(), field=field) == CardRead(number, 2)
 
 
-def test_a_field_that_holds_no_number_is_a_misread(socket):
+def test_a_field_that_holds_no_number_is_a_misread(pty_socket):
     line = (track_frame(2, f"{CARD}=2912101") + "\r\n").encode()
-    read = read_swipe(socket, line, field="regex:(?P<card>\\d{30})")
+    read = read_swipe(pty_socket, line, field="regex:(?P<card>\\d{30})")
     assert read == Misread("track 2 holds no card number where the reader is set to find it")
 
 
@@ -122,21 +114,21 @@ def test_a_flipped_bit_in_the_data_fails_the_lrc(terminal):
     assert isinstance(reader.read_card(timeout=2), Misread)
 
 
-def test_a_character_outside_the_tracks_set_is_a_parity_misread(socket):
+def test_a_character_outside_the_tracks_set_is_a_parity_misread(pty_socket):
     frame = f";{CARD}A=2912?"
-    read = read_swipe(socket, (frame + lrc_character(2, frame.replace("A", "0")) + "\r\n").encode())
+    read = read_swipe(pty_socket, (frame + lrc_character(2, frame.replace("A", "0")) + "\r\n").encode())
     assert read.reason.startswith("track 2 holds a character it cannot hold")
 
 
-def test_the_readers_own_error_for_a_track_is_a_misread(socket):
-    assert read_swipe(socket, b"%E?;E?\r\n", track="any") == Misread(
+def test_the_readers_own_error_for_a_track_is_a_misread(pty_socket):
+    assert read_swipe(pty_socket, b"%E?;E?\r\n", track="any") == Misread(
         "the reader could not read track 2: please swipe the card again")
 
 
-def test_without_lrc_the_reader_has_checked_it(socket):
-    line = DRIVER.simulator(socket.master, lrc=False).swipe_line(CARD)
-    assert read_swipe(socket, line, lrc="no") == CardRead(CARD, 2)
-    assert read_swipe(socket, line).reason == "track 2 has no LRC character: please swipe again"
+def test_without_lrc_the_reader_has_checked_it(pty_socket):
+    line = DRIVER.simulator(pty_socket.master, lrc=False).swipe_line(CARD)
+    assert read_swipe(pty_socket, line, lrc="no") == CardRead(CARD, 2)
+    assert read_swipe(pty_socket, line).reason == "track 2 has no LRC character: please swipe again"
 
 
 @pytest.mark.parametrize("options", [
@@ -145,13 +137,13 @@ def test_without_lrc_the_reader_has_checked_it(socket):
     {"line_end": "\r"},
     {"line_end": "\n"},
 ])
-def test_reads_the_swipes_of_differently_set_readers(socket, options):
-    assert read_swipe(socket, DRIVER.simulator(socket.master, **options).swipe_line(CARD)) == CardRead(CARD, 2)
+def test_reads_the_swipes_of_differently_set_readers(pty_socket, options):
+    assert read_swipe(pty_socket, DRIVER.simulator(pty_socket.master, **options).swipe_line(CARD)) == CardRead(CARD, 2)
 
 
-def test_a_reader_that_sends_no_line_end_is_read_after_a_gap(socket):
-    line = DRIVER.simulator(socket.master, line_end="").swipe_line(CARD)
-    assert read_swipe(socket, line, gap="0.1") == CardRead(CARD, 2)
+def test_a_reader_that_sends_no_line_end_is_read_after_a_gap(pty_socket):
+    line = DRIVER.simulator(pty_socket.master, line_end="").swipe_line(CARD)
+    assert read_swipe(pty_socket, line, gap="0.1") == CardRead(CARD, 2)
 
 
 def test_reads_plain_digits_of_a_keyboard_style_reader(terminal):
@@ -222,16 +214,16 @@ def test_reads_cards_one_per_call_and_skips_blank_lines(terminal):
     assert reader.read_card(timeout=0.1) is None
 
 
-def test_a_wrong_check_digit_is_a_misread_unless_switched_off(socket):
-    line = DRIVER.simulator(socket.master).swipe_line(BAD_CHECK_DIGIT)
-    assert read_swipe(socket, line).reason.startswith("the card number fails its check digit")
-    assert read_swipe(socket, line, check_digit="none") == CardRead(BAD_CHECK_DIGIT, 2)
+def test_a_wrong_check_digit_is_a_misread_unless_switched_off(pty_socket):
+    line = DRIVER.simulator(pty_socket.master).swipe_line(BAD_CHECK_DIGIT)
+    assert read_swipe(pty_socket, line).reason.startswith("the card number fails its check digit")
+    assert read_swipe(pty_socket, line, check_digit="none") == CardRead(BAD_CHECK_DIGIT, 2)
 
 
-def test_a_swipe_before_open_is_discarded(socket):
-    simulator = DRIVER.simulator(socket.master)
+def test_a_swipe_before_open_is_discarded(pty_socket):
+    simulator = DRIVER.simulator(pty_socket.master)
     simulator.present(OTHER_CARD)
-    reader = DRIVER.open(port=socket.path)
+    reader = DRIVER.open(port=pty_socket.path)
     try:
         simulator.present(CARD)
         assert reader.read_card(timeout=2) == CardRead(CARD, 2)
@@ -239,15 +231,15 @@ def test_a_swipe_before_open_is_discarded(socket):
         reader.close()
 
 
-def test_a_reader_unplugged_and_plugged_back_in_is_read_again(terminal, socket):
+def test_a_reader_unplugged_and_plugged_back_in_is_read_again(terminal, pty_socket):
     simulator, reader = terminal
     simulator.present(CARD)
     assert reader.read_card(timeout=2) == CardRead(CARD, 2)
-    socket.unplug()
+    pty_socket.unplug()
     assert reader.read_card(timeout=0.3) is None
     assert not reader.connected
-    socket.plug_in()  # a new pseudo-terminal behind the same path
-    simulator = DRIVER.simulator(socket.master)
+    pty_socket.plug_in()  # a new pseudo-terminal behind the same path
+    simulator = DRIVER.simulator(pty_socket.master)
     deadline = time.monotonic() + 5
     while not reader.connected and time.monotonic() < deadline:
         assert reader.read_card(timeout=0.1) is None
@@ -256,15 +248,15 @@ def test_a_reader_unplugged_and_plugged_back_in_is_read_again(terminal, socket):
     assert reader.read_card(timeout=2) == CardRead(OTHER_CARD, 2)
 
 
-def test_the_simulator_opens_a_port_by_name(socket):
+def test_the_simulator_opens_a_port_by_name(pty_socket):
     """On a bench the simulator drives a real port, by its name: here the slave end, read at the master."""
-    simulator = DRIVER.simulator(socket.path, baudrate="9600")
+    simulator = DRIVER.simulator(pty_socket.path, baudrate="9600")
     try:
         simulator.present(CARD)
         expected = simulator.swipe_line(CARD)
         received = b""
-        while len(received) < len(expected) and select.select([socket.master], [], [], 2)[0]:
-            received += os.read(socket.master, 64)
+        while len(received) < len(expected) and select.select([pty_socket.master], [], [], 2)[0]:
+            received += os.read(pty_socket.master, 64)
         assert received == expected
     finally:
         simulator.close()
@@ -292,9 +284,9 @@ def test_open_rejects_bad_options(options, message):
         DRIVER.open(**options)
 
 
-def test_the_simulator_rejects_unknown_options(socket):
+def test_the_simulator_rejects_unknown_options(pty_socket):
     with pytest.raises(ValueError, match="unknown magstripe simulator option"):
-        DRIVER.simulator(socket.master, track=3)
+        DRIVER.simulator(pty_socket.master, track=3)
 
 
 def test_open_reports_a_missing_device():
