@@ -89,6 +89,7 @@ def members(db, world, **definition):
     ({"visited_outlets": ["SPA"]}, {1, 2}),
     ({"categories": ["food"]}, {3}),
     ({"categories": ["wine", "food"]}, {1, 2, 3}),
+    ({"categories": ["S1"]}, set()),  # a SKU, not a category: the line's place counts
     ({"consent": ["email"]}, {2, 4, 6, 8}),
     ({"consent": ["sms", "email"]}, {2, 3, 4, 6, 8}),
     ({"tiers": ["gold", "silver"], "consent": ["email"], "enrolment_channels": ["desk"]}, {2, 4}),

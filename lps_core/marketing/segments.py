@@ -7,6 +7,7 @@ member), so PostgreSQL counts a million members without reading a row per member
 RFM quadrants and churn risk come from lps_core.analytics (the same scores as its RFM view, the
 same definition as its churn warning), with the analytics settings of the app or command whose
 session it is (lps.analytics.*), unless `analytics=` names others."""
+import json
 from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 
@@ -109,11 +110,19 @@ def _behaviour(d, first_month: date, today: date) -> list:
 
 
 def _bought_from(db, categories, window_from):
-    """A bill in the window with an item line ([sku, category, qty, amount]) of one of the categories."""
+    """A bill in the window with an item line ([sku, category, qty, amount]) of one of the categories.
+
+    On PostgreSQL the bills whose lines hold the category anywhere are found first through the GIN
+    index on CAST(items AS jsonb) (migration 0041) by containment (`[["wine"]]` is contained in
+    `[["S1", "wine", "1", 1000]]`); the exact test of the line's category then checks only those."""
     names = ", ".join(f":category_{n}" for n in range(len(categories)))
     values = {f"category_{n}": name for n, name in enumerate(categories)}
     if db.get_bind().dialect.name == "postgresql":
-        line = f"EXISTS (SELECT 1 FROM json_array_elements(bills.items) AS line WHERE line ->> 1 IN ({names}))"
+        contains = " OR ".join(f"CAST(bills.items AS jsonb) @> CAST(:contains_{n} AS jsonb)"
+                               for n in range(len(categories)))
+        values.update({f"contains_{n}": json.dumps([[name]]) for n, name in enumerate(categories)})
+        line = (f"({contains}) AND "
+                f"EXISTS (SELECT 1 FROM json_array_elements(bills.items) AS line WHERE line ->> 1 IN ({names}))")
     else:
         line = f"EXISTS (SELECT 1 FROM json_each(bills.items) AS line WHERE json_extract(line.value, '$[1]') IN ({names}))"
     return exists().where(Bill.member_id == Member.id, Bill.occurred_at >= window_from, Bill.items.is_not(None),
