@@ -1,23 +1,18 @@
-"""Analytics screens. The filters are read through lps_core.analytics.schemas (a bad one is shown
-beside its field with a 400), the view runs on the reports session within the operator's outlets,
-and the same Report is drawn on the page or written as CSV or XLSX (`format`) through the
-reports' helpers, so the screen and its exports show the same figures."""
-from pyramid.httpexceptions import HTTPNotFound
+"""Analytics screens: the list of views, and each view's page or export, drawn through
+lps_core.screens.catalogue_views as the reports are. The filters are read through
+lps_core.analytics.schemas and the view runs on the reports session within the operator's outlets;
+the RFM view's quadrants open as member lists."""
 from pyramid.view import view_config
 
 from lps_core.analytics.catalogue import VIEWS, run_view
 from lps_core.analytics.rfm import quadrant_labels
 from lps_core.analytics.schemas import ANALYTICS_GRAINS, QUADRANTS, ScreenFilters
 from lps_core.analytics.settings import AnalyticsSettings
-from lps_core.errors import LpsError
 from lps_core.members.models import ENROLMENT_CHANNELS
 from lps_core.operators.permissions import Permission
 from lps_core.reports.settings import ReportSettings
-from lps_core.reports.texts import translated
-from lps_core.screens.reports.views import _cell, _chart_json, _download
-from lps_core.screens.shared import dgettext, form_errors, outlets_in_scope
-from lps_core.screens.shell.security import outlet_scope
-from lps_core.validation import validate
+from lps_core.screens.catalogue_views import catalogue_page
+from lps_core.screens.shared import dgettext
 
 TEMPLATES = "lps_core.screens.analytics:templates/"
 TITLES = {
@@ -50,33 +45,23 @@ def index(request):
 
 @view_config(route_name="analytics.view", renderer=TEMPLATES + "view.pt", permission=Permission.REPORTS_VIEW)
 def analytics_view(request):
-    name = request.matchdict["name"]
-    if name not in VIEWS:
-        raise HTTPNotFound()
-    raw = {key: value for key, value in request.GET.items() if value.strip()}
-    errors, report, filters = {}, None, None
-    try:
-        filters = validate(ScreenFilters, raw)
-        report = run_view(request.dbsession, name, filters, request.programme.timezone,
-                          AnalyticsSettings.from_mapping(request.registry.settings),
-                          ReportSettings.from_mapping(request.registry.settings), allowed=outlet_scope(request),
-                          export=filters.format != "json")
-    except LpsError as exc:
-        request.response.status = exc.status
-        errors = form_errors(exc.fields) or {"form": exc.message}
-    if report is not None:
-        report = translated(report, request.localizer.translate)
-        if filters.format != "json":
-            return _download(report, filters.format, name)
+    return catalogue_page(request, names=VIEWS, titles=TITLES, filters=ScreenFilters, runner=run, extras=_extras)
+
+
+def run(request, name, filters, *, allowed, export):
+    return run_view(request.dbsession, name, filters, request.programme.timezone,
+                    AnalyticsSettings.from_mapping(request.registry.settings),
+                    ReportSettings.from_mapping(request.registry.settings), allowed=allowed, export=export)
+
+
+def _extras(request, name, form):
+    """The view template's choices and links: the other views, grains, channels, and for RFM its
+    quadrants, each a link to its members (the filters kept, the page and format dropped)."""
     labels = quadrant_labels()
-    return {"name": name, "title": TITLES[name], "report": report, "errors": errors, "form": raw,
-            "views": [(view, TITLES[view]) for view in VIEWS], "grains": ANALYTICS_GRAINS,
-            "channels": ENROLMENT_CHANNELS, "outlets": outlets_in_scope(request),
+    return {"views": [(view, TITLES[view]) for view in VIEWS], "grains": ANALYTICS_GRAINS,
+            "channels": ENROLMENT_CHANNELS,
             "quadrants": [(quadrant, labels[quadrant]) for quadrant in QUADRANTS] if name == "rfm" else [],
-            "chart_json": _chart_json(report), "member_column": MEMBER_COLUMN,
-            "cell": lambda value, kind: _cell(request, value, kind),
+            "member_column": MEMBER_COLUMN,
             "member_url": lambda member_id: request.route_url("members.view", id=member_id),
             "quadrant_url": lambda quadrant: request.current_route_url(
-                _query={**{k: v for k, v in raw.items() if k not in ("page", "format")}, "quadrant": quadrant}),
-            "export_url": lambda format_: request.current_route_url(_query={**raw, "format": format_}),
-            "page_url": lambda page: request.current_route_url(_query={**raw, "page": str(page)})}
+                _query={**{k: v for k, v in form.items() if k not in ("page", "format")}, "quadrant": quadrant})}
