@@ -185,6 +185,50 @@ def test_lifecycle(seed, world):
                               "total": 11}
 
 
+@pytest.mark.parametrize("active_months, group_by", [(3, "month"), (1, "month"), (6, "week")])
+def test_lifecycle_active_members_match_their_definition(seed, active_months, group_by):
+    """Members active at each bucket's end, against the definition counted member by member:
+    enrolled before the bucket, not closed by its end, with a month of activity among the
+    `active_months` calendar months up to its last day (activity with gaps, before enrolment,
+    after closing, of a pending member)."""
+    from lps_core.analytics.common import COUNTED, window_start
+    from lps_core.analytics.members import _active_per_bucket
+    from lps_core.analytics.scope import analytics_scope
+
+    db, now = seed.db, utcnow()
+    today = now.date()
+    pattern = [  # months back with activity, days since enrolment, status, days since closing
+        ({0}, 900, "active", None), ({1, 5}, 900, "active", None), ({2, 3, 9}, 900, "dormant", None),
+        ({4}, 900, "active", None), ({7, 8, 10, 11}, 900, "active", None), ({13}, 900, "active", None),
+        (set(range(12)), 900, "active", None), ({6}, 100, "active", None), ({3}, 900, "closed", 60),
+        (set(), 900, "active", None), ({2, 14}, 900, "pending", None), ({5, 6}, 20, "active", None),
+        ({0, 1}, 400, "closed", 5)]
+    members = []
+    for months_back, enrolled, status, closed in pattern:
+        member = Member(name="L", channel="desk", status=status, created_at=now - timedelta(days=enrolled),
+                        updated_at=now - timedelta(days=closed) if closed else now)
+        db.add(member)
+        db.flush()
+        months = {window_start(today, back + 1) for back in months_back}
+        for month in months:
+            db.execute(insert(MemberActivity).values(member_id=member.id, month=month, bills=1, stays=0,
+                                                     spend_cents=100, points=0, nights=0))
+        db.execute(update(Member).where(Member.id == member.id).values(updated_at=member.updated_at))
+        members.append((member, months))
+    db.commit()
+    filters = AnalyticsFilters.model_validate({"group_by": group_by})
+    scope = analytics_scope(db, filters, UTC, today=today)
+    found = _active_per_bucket(db, scope, filters, active_months)
+    for bucket in scope.buckets:
+        last_day = (bucket.ends - timedelta(microseconds=1)).astimezone(UTC).date()
+        first_month = window_start(last_day, active_months)
+        expected = sum(1 for member, months in members
+                       if member.status in COUNTED and member.created_at < bucket.starts
+                       and (member.status != "closed" or member.updated_at >= bucket.ends)
+                       and any(first_month <= month <= last_day for month in months))
+        assert found.get(bucket.label, 0) == expected, bucket.label
+
+
 def test_the_api_answers_json_csv_and_xlsx_with_the_same_figures(testapp, seed, world):
     headers = {"Authorization": f"Bearer {seed.api_key('REST', scopes=['reports'])}"}
     answer = testapp.get("/api/v1/analytics/rfm", headers=headers).json

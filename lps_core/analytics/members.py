@@ -298,19 +298,31 @@ def _active_per_bucket(read, scope, filters, months) -> dict:
     `months` calendar months up to its end."""
     if not scope.buckets:
         return {}
-    parts = []
+    parts, first, last = [], None, None
     for bucket in scope.buckets:
         last_day = (bucket.ends - timedelta(microseconds=1)).astimezone(scope.tz).date()
+        first_month = window_start(last_day, months)
+        first, last = min(first or first_month, first_month), max(last or last_day, last_day)
         parts.append(select(literal(bucket.label, String(10)).label("label"),
-                            literal(window_start(last_day, months), Date).label("first_month"),
+                            literal(first_month, Date).label("first_month"),
                             literal(last_day, Date).label("last_day"),
                             literal(bucket.starts, DateTime(timezone=True)).label("starts"),
                             literal(bucket.ends, DateTime(timezone=True)).label("ends")))
     windows = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("windows")
+    # Each member's months with activity, each with the member's next such month: a member is
+    # active at a bucket's end when their latest month up to its last day falls in its window, and
+    # that latest month is the one row whose next month comes after the last day (or is none). So
+    # each member is met at most once per bucket and the count needs no DISTINCT (a sort of every
+    # (bucket, member) pair: at 1,000,000 members most of this view's time).
+    months_of = (select(MemberActivity.member_id.label("member_id"), MemberActivity.month.label("month"),
+                        func.lead(MemberActivity.month).over(partition_by=MemberActivity.member_id,
+                                                             order_by=MemberActivity.month).label("next_month"))
+                 .where(MemberActivity.month >= first, MemberActivity.month <= last).subquery("months"))
     query = _member_outlets(
-        select(windows.c.label, func.count(func.distinct(MemberActivity.member_id))).select_from(MemberActivity)
-        .join(windows, and_(MemberActivity.month >= windows.c.first_month, MemberActivity.month <= windows.c.last_day))
-        .join(Member, Member.id == MemberActivity.member_id)
+        select(windows.c.label, func.count()).select_from(months_of)
+        .join(windows, and_(months_of.c.month >= windows.c.first_month, months_of.c.month <= windows.c.last_day,
+                            or_(months_of.c.next_month.is_(None), months_of.c.next_month > windows.c.last_day)))
+        .join(Member, Member.id == months_of.c.member_id)
         .where(Member.status.in_(COUNTED), Member.created_at < windows.c.starts,
                or_(Member.status != "closed", Member.updated_at >= windows.c.ends)), scope, filters)
     return {label: int(count) for label, count in read.execute(query.group_by(windows.c.label))}
