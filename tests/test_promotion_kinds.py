@@ -1,4 +1,4 @@
-"""Promotion kinds are plugins (IPromotionKind): LPS's own six come through the same hook as a third
+"""Promotion kinds are plugins (IPromotionKind): LPS's own seven come through the same hook as a third
 party's; the pipeline asks the kind what a promotion gives while keeping the filters, caps and
 stacking; a kind no plugin provides is refused (422 naming `kind`); a kind switched off at an
 outlet does not apply there, on bills, in the preview, or for referral and enrolment bonuses; and
@@ -20,8 +20,8 @@ from lps_core.outlets.models import Outlet
 from lps_core.plugins import load_plugins
 
 NOW = datetime.now(timezone.utc)
-BUILT_IN = {"multiplier": True, "bonus": True, "sku_bonus": True, "first_stay": True, "enrolment": False,
-            "referral": False}
+BUILT_IN = {"multiplier": True, "bonus": True, "sku_bonus": True, "first_stay": True, "coupon": True,
+            "enrolment": False, "referral": False}
 WINDOW = {"starts_at": (NOW - timedelta(days=1)).isoformat(), "ends_at": (NOW + timedelta(days=30)).isoformat()}
 
 

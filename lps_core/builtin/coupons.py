@@ -1,15 +1,18 @@
-"""The coupon tender and the listener that gives multiplier coupons back on refunds, provided
-through the hooks `lps_tenders` and `lps_on_bill_refunded` exactly as a third party's would be.
+"""The coupon tender, the promotion kind `coupon` (a prize of coupons, no points), the listener
+that issues promotions' prize coupons when a bill is posted, and the one that gives coupons back
+(and voids a refunded bill's prizes) on refunds, provided through the hooks `lps_tenders`,
+`lps_promotion_kinds`, `lps_on_bill_posted` and `lps_on_bill_refunded` exactly as a third party's
+would be.
 
 The `coupon` tender names the member's coupon by its code in `reference` and pays what the coupon
 takes off the bill (lps_core.coupons.redemption); it earns no points. A refund that returns the
-whole of the tender gives the coupon's use back.
+whole of the tender gives the coupon's use back as its type's `on_refund` says.
 """
 from zope.interface import implementer
 
 from lps_core.builtin.tenders import Tender
 from lps_core.contract import ITender, TakenTender, hookimpl
-from lps_core.coupons import codes, redemption
+from lps_core.coupons import codes, prizes, redemption
 from lps_core.errors import Unprocessable
 from lps_core.labels import pgettext
 
@@ -22,8 +25,19 @@ def lps_tenders(settings, options):
 
 
 @hookimpl
+def lps_promotion_kinds():
+    return [prizes.CouponPrize()]
+
+
+@hookimpl
+def lps_on_bill_posted(dbsession, posted):
+    prizes.on_bill_posted(dbsession, posted)
+
+
+@hookimpl
 def lps_on_bill_refunded(dbsession, refunded):
     redemption.on_bill_refunded(dbsession, refunded)
+    prizes.on_bill_refunded(dbsession, refunded)
 
 
 @implementer(ITender)

@@ -27,13 +27,18 @@ KINDS = (AMOUNT, PERCENT, ITEM, MULTIPLIER)
 ISSUED, USED, VOID = "issued", "used", "void"
 STATUSES = (ISSUED, USED, VOID)
 SOURCES = ("staff", "api", "segment", "campaign", "birthday", "promotion")
+# What a refund of the bill a coupon paid (or multiplied) does to the use it took.
+RETURN, RETURN_UNEXPIRED, FORFEIT = "return", "return_unexpired", "forfeit"
+ON_REFUND = (RETURN, RETURN_UNEXPIRED, FORFEIT)
 
 
 class CouponType(Base):
     """What a coupon gives and where and when it is taken. `value_cents` is the amount off (AMOUNT)
     or the most a free item is worth (ITEM); `percent` the share off (PERCENT); `multiplier` the
     factor on the bill's points (MULTIPLIER). Validity is `valid_from`..`valid_to` (dates, both
-    included) or `valid_days` from the day of issue."""
+    included) or `valid_days` from the day of issue. `on_refund` says whether a refund of the bill a
+    coupon was used on gives the use back: always (RETURN), only while the coupon is still valid
+    (RETURN_UNEXPIRED), or never (FORFEIT)."""
 
     __tablename__ = "coupon_types"
     __table_args__ = (
@@ -45,6 +50,7 @@ class CouponType(Base):
         CheckConstraint("(valid_days IS NULL) <> (valid_to IS NULL)", name="validity"),
         CheckConstraint("uses >= 1", name="uses_positive"),
         CheckConstraint("min_spend_cents >= 0", name="min_spend_not_negative"),
+        CheckConstraint("on_refund IN ('return', 'return_unexpired', 'forfeit')", name="on_refund"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -62,6 +68,7 @@ class CouponType(Base):
     outlets: Mapped[list] = mapped_column(JSON, default=list)  # outlet codes; empty: every outlet
     uses: Mapped[int] = mapped_column(Integer, default=1)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    on_refund: Mapped[str] = mapped_column(String(16), default=RETURN, server_default=RETURN)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

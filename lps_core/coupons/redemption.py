@@ -4,12 +4,13 @@ a posted bill's points; and giving them back on a refund.
 A coupon tender pays what the coupon takes off the bill, at most: its amount, its percentage of the
 bill after the member's discount, or the free item up to the type's value. It earns no points (it is
 not money the member spent). The use and its redemption row are written in the settlement's own
-transaction; a full refund of the tender gives the use back.
+transaction; a full refund of the tender gives the use back when the type's `on_refund` says so
+(always, only while the coupon is valid, or never).
 
 A multiplier coupon applies to a bill the till has posted (earned): the member gets the bill's
 points times (multiplier - 1) more, as one ledger credit keyed by coupon and bill, expiring with
 the bill's points. A refund takes them back in step with the bill's points, all of what is left
-(and the coupon's use) when the refund is whole.
+when the refund is whole; the coupon's use then comes back as the type's `on_refund` says.
 """
 from decimal import ROUND_FLOOR
 
@@ -51,14 +52,18 @@ def take_tender(db, coupon, *, settlement_id, position, outlet_id, amount_cents,
 
 
 def give_back_tender(db, settlement_id, position) -> bool:
-    """The coupon of a settlement's tender back to its member (a use more), once."""
+    """The coupon of a settlement's tender back to its member (a use more), once, if its type's
+    refund rule gives it back; returns whether it did. A forfeited use stays taken (its redemption
+    keeps no `returned_at`)."""
     redemption = db.scalar(select(CouponRedemption).where(
         CouponRedemption.settlement_id == settlement_id, CouponRedemption.position == position,
         CouponRedemption.returned_at.is_(None)).with_for_update())
     if redemption is None:
         return False
-    redemption.returned_at = utcnow()
-    give_back_use(db, redemption.coupon_id)
+    now = utcnow()
+    if not give_back_use(db, redemption.coupon_id, now=now):
+        return False
+    redemption.returned_at = now
     db.flush()
     return True
 
@@ -103,7 +108,8 @@ def apply_multiplier(db, outlet, code, bill_no, *, now=None) -> CouponRedemption
 
 def on_bill_refunded(db, refunded) -> None:
     """Take back a multiplier's extra points with the bill's: (multiplier - 1) times the points this
-    refund took back, rounded down; all that is left, and the coupon's use, on the whole refund."""
+    refund took back, rounded down; all that is left on the whole refund, which also gives the
+    coupon's use back if its type's refund rule says so."""
     rows = db.execute(select(CouponRedemption).where(CouponRedemption.bill_id == refunded.bill_id,
                                                      CouponRedemption.returned_at.is_(None))).scalars().all()
     for redemption in rows:
@@ -112,8 +118,10 @@ def on_bill_refunded(db, refunded) -> None:
         if refunded.whole:
             if redemption.entry_id is not None and _left_of(db, redemption.entry_id) > 0:
                 ledger.reverse(db, redemption.entry_id, business_key=key, fingerprint=fingerprint)
-            db.execute(update(CouponRedemption).where(CouponRedemption.id == redemption.id).values(returned_at=utcnow()))
-            give_back_use(db, redemption.coupon_id)
+            now = utcnow()
+            if give_back_use(db, redemption.coupon_id, now=now):
+                db.execute(update(CouponRedemption).where(CouponRedemption.id == redemption.id)
+                           .values(returned_at=now))
         elif redemption.entry_id is not None and refunded.points > 0:
             bill_points = db.scalar(select(Bill.points).where(Bill.id == refunded.bill_id))
             back = min(redemption.points * refunded.points // bill_points, _left_of(db, redemption.entry_id))

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import field_validator, model_validator
 
-from lps_core.coupons.models import KINDS
+from lps_core.coupons.models import KINDS, ON_REFUND, RETURN
 from lps_core.coupons.services import MAX_MEMBERS_PER_ISSUE, TypeSpec
 from lps_core.validation import Body, Code, Field, Int, Money, Query, Text, invalid, unprocessable
 
@@ -31,6 +31,9 @@ class CouponTypeIn(Body):
     outlets: list[Code(32)] = Field(default_factory=list, description="Outlet codes; empty: every outlet")
     uses: Int(1, 1000, description="Uses of each coupon") = 1
     active: bool = True
+    on_refund: Literal[ON_REFUND] = Field(RETURN, description="A refund of the bill a coupon was used on: "
+                                          "return (the use comes back), return_unexpired (only while the "
+                                          "coupon is valid), forfeit (the use stays taken)")
 
     @field_validator("valid_from", "valid_to", mode="before")
     @classmethod
@@ -56,7 +59,8 @@ class CouponTypeIn(Body):
                         percent=Decimal(self.percent) if self.percent else None, sku=self.sku,
                         multiplier=Decimal(self.multiplier) if self.multiplier else None, valid_from=self.valid_from,
                         valid_to=self.valid_to, valid_days=self.valid_days, min_spend_cents=self.min_spend or 0,
-                        outlets=tuple(self.outlets), uses=self.uses, active=self.active)
+                        outlets=tuple(self.outlets), uses=self.uses, active=self.active,
+                        on_refund=self.on_refund)
 
 
 class CouponIssueIn(Body):

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import and_, case, select, tuple_, update
+from sqlalchemy import and_, case, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from lps_core.coupons import codes
-from lps_core.coupons.models import AMOUNT, ISSUED, ITEM, MULTIPLIER, PERCENT, SOURCES, USED, VOID, Coupon, \
-    CouponType
+from lps_core.coupons.models import AMOUNT, ISSUED, ITEM, MULTIPLIER, PERCENT, RETURN, RETURN_UNEXPIRED, SOURCES, \
+    USED, VOID, Coupon, CouponType
 from lps_core.errors import Conflict, NotFound, Unprocessable
 from lps_core.members.models import Member
 from lps_core.money import format_cents
@@ -46,6 +46,7 @@ class TypeSpec:
     outlets: tuple[str, ...] = ()
     uses: int = 1
     active: bool = True
+    on_refund: str = RETURN
 
 
 def save_type(db, spec: TypeSpec, *, now=None) -> tuple[CouponType, bool]:
@@ -55,7 +56,8 @@ def save_type(db, spec: TypeSpec, *, now=None) -> tuple[CouponType, bool]:
     values = {"name": spec.name, "kind": spec.kind, "value_cents": spec.value_cents, "percent": spec.percent,
               "sku": spec.sku, "multiplier": spec.multiplier, "valid_from": spec.valid_from,
               "valid_to": spec.valid_to, "valid_days": spec.valid_days, "min_spend_cents": spec.min_spend_cents,
-              "outlets": sorted(spec.outlets), "uses": spec.uses, "active": spec.active}
+              "outlets": sorted(spec.outlets), "uses": spec.uses, "active": spec.active,
+              "on_refund": spec.on_refund}
     coupon_type = db.scalar(select(CouponType).where(CouponType.code == spec.code).with_for_update())
     if coupon_type is None:
         coupon_type = CouponType(code=spec.code, created_at=now or utcnow(), **values)
@@ -143,26 +145,28 @@ def issue_coupons(db, coupon_type_code, member_ids, *, source, source_ref, now, 
         rows = [{"code": codes.new_code(), "coupon_type_id": coupon_type.id, "member_id": member_id,
                  "source": source, "source_ref": source_ref, "issued_at": now, "valid_from": valid_from,
                  "valid_to": valid_to, "uses_left": coupon_type.uses, "status": ISSUED} for member_id in chunk]
-        _insert_new(db, rows)
+        insert_new(db, rows)
     return list(db.scalars(select(Coupon).where(
         Coupon.coupon_type_id == coupon_type.id, Coupon.source == source, Coupon.source_ref == source_ref,
         Coupon.member_id.in_(member_ids)).order_by(Coupon.member_id)))
 
 
-def _insert_new(db, rows):
-    """Insert the rows whose issue key is new; a code that collides with another coupon's (about one
-    chance in 10^14 per pair) is drawn again for the rows that did not go in."""
+def insert_new(db, rows):
+    """Insert the rows whose issue key is new: one INSERT ... ON CONFLICT DO NOTHING. A code that
+    collides with another coupon's (about one chance in 10^14 per pair) is drawn again for the rows
+    that did not go in and whose key is not held yet."""
     dialect = {"postgresql": postgresql, "sqlite": sqlite}[db.get_bind().dialect.name]
     keys = ["coupon_type_id", "member_id", "source", "source_ref"]
-    statement = dialect.insert(Coupon.__table__).on_conflict_do_nothing().returning(Coupon.member_id)
+    columns = [Coupon.__table__.c[k] for k in keys]
+    statement = dialect.insert(Coupon.__table__).on_conflict_do_nothing().returning(*columns)
     while rows:
-        inserted = set(db.scalars(statement, rows).all())
-        left = [row for row in rows if row["member_id"] not in inserted]
+        inserted = {tuple(row) for row in db.execute(statement, rows).all()}
+        left = [row for row in rows if tuple(row[k] for k in keys) not in inserted]
         if not left:
             return
-        held = set(db.scalars(select(Coupon.member_id).where(
-            tuple_(*(Coupon.__table__.c[k] for k in keys)).in_([tuple(row[k] for k in keys) for row in left]))))
-        rows = [{**row, "code": codes.new_code()} for row in left if row["member_id"] not in held]
+        held = {tuple(row) for row in db.execute(select(*columns).where(
+            tuple_(*columns).in_([tuple(row[k] for k in keys) for row in left])))}
+        rows = [{**row, "code": codes.new_code()} for row in left if tuple(row[k] for k in keys) not in held]
 
 
 def issue_one(db, coupon_type_code, member_id, *, source, source_ref, now=None, tz=timezone.utc) -> Coupon:
@@ -260,9 +264,14 @@ def use(db, coupon_id, *, field) -> None:
         raise Unprocessable("the coupon was used meanwhile", {field: "this coupon is used up"})
 
 
-def give_back_use(db, coupon_id) -> None:
-    db.execute(update(Coupon).where(Coupon.id == coupon_id, Coupon.status != VOID)
-               .values(uses_left=Coupon.uses_left + 1, status=ISSUED))
+def give_back_use(db, coupon_id, *, now=None) -> bool:
+    """The use a refund undoes back to the coupon, as its type's `on_refund` says: always (return),
+    while the coupon is still valid (return_unexpired), or never (forfeit); a void coupon gets
+    nothing back. One conditional UPDATE; returns whether the use came back."""
+    rule = select(CouponType.on_refund).where(CouponType.id == Coupon.coupon_type_id).scalar_subquery()
+    returns = or_(rule == RETURN, and_(rule == RETURN_UNEXPIRED, Coupon.valid_to > (now or utcnow())))
+    return db.execute(update(Coupon).where(Coupon.id == coupon_id, Coupon.status != VOID, returns)
+                      .values(uses_left=Coupon.uses_left + 1, status=ISSUED)).rowcount == 1
 
 
 def void_coupon(db, code, *, field="code") -> Coupon:

@@ -1,7 +1,7 @@
 """Bills posted by outlets for earning, and the refunds that reverse them."""
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, String, UniqueConstraint, func
+from sqlalchemy import JSON, BigInteger, CheckConstraint, DateTime, ForeignKey, Index, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lps_core.db.meta import Base
@@ -93,9 +93,15 @@ class Promotion(Base):
     (params.points at approval), referral (params.levels: points for the referrer, then their
     referrer, when a referred member completes a first qualifying bill).
     stacking: stack (always adds), best_of (only the best best_of promotion applies), exclusive
-    (only the best of its exclusive_group applies)."""
+    (only the best of its exclusive_group applies).
+    prize_coupon_type_id, prize_count: the coupons (of that type, that many) a member wins with the
+    promotion on a bill (lps_core.coupons.prizes); both empty when it gives points only."""
 
     __tablename__ = "promotions"
+    __table_args__ = (
+        CheckConstraint("(prize_coupon_type_id IS NULL) = (prize_count IS NULL)", name="prize"),
+        CheckConstraint("prize_count BETWEEN 1 AND 100", name="prize_count"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
@@ -116,6 +122,8 @@ class Promotion(Base):
     cap_per_bill: Mapped[int | None] = mapped_column(BigInteger)
     cap_per_member: Mapped[int | None] = mapped_column(BigInteger)
     cap_period: Mapped[str | None] = mapped_column(String(16))  # day | month | year | promotion
+    prize_coupon_type_id: Mapped[int | None] = mapped_column(ForeignKey("coupon_types.id"))
+    prize_count: Mapped[int | None]
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

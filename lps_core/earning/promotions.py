@@ -13,23 +13,44 @@ What a promotion gives is its kind's (lps_core.contract.IPromotionKind, provided
 own are in lps_core.builtin.promotion_kinds). A promotion of a kind that no plugin provides, or
 that is switched off at the bill's outlet, does not apply there. Multiplier promotions multiply the
 points after the rule's bands and the tier and card-type multipliers (so "double points" doubles
-what the member would otherwise earn)."""
+what the member would otherwise earn).
+
+A promotion may also give coupons (its `prize`), issued when it applies to a bill by
+lps_core.coupons.prizes. The prize's coupon type is read with the promotions, in the same statement
+and cache, so that a bill that wins a prize costs one INSERT more and a bill that wins none costs
+nothing more."""
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import func, insert, select
 from zope.interface import implementer
 
 from lps_core.contract import IPromotion
+from lps_core.coupons.models import CouponType
 from lps_core.earning.models import Promotion, PromotionAward
-from lps_core.errors import Conflict, NotFound
+from lps_core.errors import Conflict, NotFound, Unprocessable
 from lps_core.timeutil import as_utc, isoformat, utcnow
 
 STACKING = ("stack", "best_of", "exclusive")
 CAP_PERIODS = ("day", "month", "year", "promotion")
 LIST_FIELDS = ("outlets", "categories", "skus", "tiers", "card_types")
+
+
+@dataclass(frozen=True)
+class Prize:
+    """The coupons a promotion gives on a bill it applies to: `count` coupons of the type
+    `coupon_type`, whose terms (uses, validity, switched on) are read with the promotion."""
+
+    coupon_type_id: int
+    coupon_type: str
+    count: int
+    uses: int
+    valid_from: date | None
+    valid_to: date | None
+    valid_days: int | None
+    active: bool
 
 
 @implementer(IPromotion)
@@ -54,6 +75,7 @@ class PromotionView:
     cap_per_bill: int | None
     cap_per_member: int | None
     cap_period: str | None
+    prize: Prize | None = None
 
     @property
     def filters_products(self):
@@ -70,17 +92,30 @@ class PromotionView:
                for name in (*LIST_FIELDS, "weekdays")},
             "stacking": self.stacking, "exclusive_group": self.exclusive_group, "priority": self.priority,
             "cap_per_bill": self.cap_per_bill, "cap_per_member": self.cap_per_member, "cap_period": self.cap_period,
+            "prize_coupon_type": self.prize.coupon_type if self.prize else None,
+            "prize_count": self.prize.count if self.prize else None,
         }
 
 
-def view_of(row) -> PromotionView:
+def with_prizes():
+    """Promotions with their prize's coupon type (None when they give none), in one statement."""
+    return select(Promotion, CouponType).outerjoin(CouponType, CouponType.id == Promotion.prize_coupon_type_id)
+
+
+def view_of(row, coupon_type=None) -> PromotionView:
+    """The promotion `row` as kinds and the API see it; `coupon_type` is its prize's type (with_prizes)."""
     def listed(value):
         return tuple(value) if value is not None else None
 
+    prize = None
+    if coupon_type is not None:
+        prize = Prize(coupon_type.id, coupon_type.code, row.prize_count, coupon_type.uses, coupon_type.valid_from,
+                      coupon_type.valid_to, coupon_type.valid_days, coupon_type.active)
     return PromotionView(row.id, row.code, row.name, row.kind, row.params or {}, as_utc(row.starts_at),
                          as_utc(row.ends_at), listed(row.outlets), listed(row.categories), listed(row.skus),
                          listed(row.tiers), listed(row.card_types), listed(row.weekdays), row.stacking,
-                         row.exclusive_group, row.priority, row.cap_per_bill, row.cap_per_member, row.cap_period)
+                         row.exclusive_group, row.priority, row.cap_per_bill, row.cap_per_member, row.cap_period,
+                         prize)
 
 
 def clean_promotion(data: dict, *, existing=None, kinds=None) -> dict:
@@ -96,30 +131,56 @@ def clean_promotion(data: dict, *, existing=None, kinds=None) -> dict:
 
 
 def save_promotion(db, clean, promotion_id=None) -> PromotionView:
+    """Create (promotion_id None) or change a promotion from clean_promotion's values; its prize is
+    named by the coupon type's code (`prize_coupon_type`)."""
+    if promotion_id is None and db.scalar(select(Promotion.id).where(Promotion.code == clean["code"])) is not None:
+        raise Conflict(f"promotion {clean['code']!r} already exists", {"code": "is taken"})
+    values = {name: value for name, value in clean.items() if name != "prize_coupon_type"}
+    current = None if promotion_id is None else db.scalar(select(Promotion.prize_coupon_type_id)
+                                                          .where(Promotion.id == promotion_id))
+    values["prize_coupon_type_id"] = _prize_type_id(db, clean.get("prize_coupon_type"), current)
     if promotion_id is None:
-        if db.scalar(select(Promotion.id).where(Promotion.code == clean["code"])) is not None:
-            raise Conflict(f"promotion {clean['code']!r} already exists", {"code": "is taken"})
-        promotion_id = db.scalar(insert(Promotion).values(created_at=utcnow(), **clean).returning(Promotion.id))
+        promotion_id = db.scalar(insert(Promotion).values(created_at=utcnow(), **values).returning(Promotion.id))
     else:
         row = db.get(Promotion, promotion_id)
-        for name, value in clean.items():
+        for name, value in values.items():
             setattr(row, name, value)
         db.flush()
-    return view_of(db.get(Promotion, promotion_id))
+    return view_of(*db.execute(with_prizes().where(Promotion.id == promotion_id)).one())
+
+
+def _prize_type_id(db, code, current_id):
+    """The id of the prize's coupon type named `code` (None: no prize); 422 naming
+    prize_coupon_type for a type that does not exist, or (when the prize is new or changes) one
+    that is switched off or whose validity is over. A promotion keeps a prize whose type was
+    switched off since, so that it can still be ended; such a prize is not given."""
+    if code is None:
+        return None
+    coupon_type = db.scalar(select(CouponType).where(CouponType.code == code))
+    if coupon_type is None:
+        raise Unprocessable(f"coupon type {code!r} does not exist", {"prize_coupon_type": "no such coupon type"})
+    if coupon_type.id != current_id:
+        if not coupon_type.active:
+            raise Unprocessable(f"coupon type {code} is switched off",
+                                {"prize_coupon_type": "this coupon type is switched off"})
+        if coupon_type.valid_to is not None and coupon_type.valid_to < utcnow().date():
+            raise Unprocessable(f"coupon type {code} is no longer valid",
+                                {"prize_coupon_type": "this coupon type's validity is over"})
+    return coupon_type.id
 
 
 def get_promotion(db, code) -> PromotionView:
-    row = db.scalar(select(Promotion).where(Promotion.code == code))
+    row = db.execute(with_prizes().where(Promotion.code == code)).one_or_none()
     if row is None:
         raise NotFound(f"promotion {code!r} does not exist", {"code": "no such promotion"})
-    return view_of(row)
+    return view_of(*row)
 
 
 def list_promotions(db, *, active_at=None) -> list[PromotionView]:
-    query = select(Promotion).order_by(Promotion.starts_at, Promotion.code)
+    query = with_prizes().order_by(Promotion.starts_at, Promotion.code)
     if active_at is not None:
         query = query.where(Promotion.active.is_(True), Promotion.starts_at <= active_at, Promotion.ends_at > active_at)
-    return [view_of(row) for row in db.scalars(query)]
+    return [view_of(*row) for row in db.execute(query)]
 
 
 class PromotionBook:
@@ -138,7 +199,7 @@ class PromotionBook:
         now = time.monotonic()
         if self._cached[0] > now:
             return self._cached[1]
-        promotions = [view_of(row) for row in db.scalars(select(Promotion).where(Promotion.active.is_(True)))]
+        promotions = [view_of(*row) for row in db.execute(with_prizes().where(Promotion.active.is_(True)))]
         if self.cache_seconds > 0:
             with self._lock:
                 self._cached = (now + self.cache_seconds, promotions)

@@ -289,10 +289,11 @@ class OutletPath(Query):
 Points = Int(1, MAX_POINTS)
 # Optional promotion fields that `null` clears on a change; for the others `null` means "left out".
 PROMOTION_CLEARABLE = frozenset({*LIST_FIELDS, "weekdays", "exclusive_group", "cap_per_bill", "cap_per_member",
-                                 "cap_period"})
+                                 "cap_period", "prize_coupon_type", "prize_count"})
+MAX_PRIZE_COUNT = 100
 Codes = list[Text(64)] | None
 KIND_DESCRIPTION = ("A promotion kind a plugin provides; LPS's own: multiplier, bonus, sku_bonus, first_stay, "
-                    "enrolment, referral")
+                    "enrolment, referral, coupon (a prize of coupons only, no points)")
 
 
 def kind_params(kinds, kind_name, params) -> dict:
@@ -312,7 +313,9 @@ class PromotionChangeIn(Body):
     """The fields of a promotion that may change; those left out keep their value, `null` clears the
     optional ones (the lists: "all"; exclusive_group; the caps). `params` are checked by the kind's
     plugin; LPS's own kinds take: multiplier {"multiplier": "2"}; bonus, sku_bonus, enrolment
-    {"points"}; first_stay {"points", "min_amount"?}; referral {"levels": [...], "min_amount"?}."""
+    {"points"}; first_stay {"points", "min_amount"?}; referral {"levels": [...], "min_amount"?};
+    coupon {"min_amount"?}. Any promotion may also give a prize of coupons (`prize_coupon_type`,
+    `prize_count`); one of kind coupon gives nothing else."""
 
     code: Code(32, description="Cannot change; may be repeated") | None = None
     name: Text(200) | None = None
@@ -333,6 +336,9 @@ class PromotionChangeIn(Body):
     cap_per_bill: Points | None = None
     cap_per_member: Points | None = None
     cap_period: Literal[CAP_PERIODS] | None = Field(None, description="Needed with cap_per_member")
+    prize_coupon_type: Code(32, description="A coupon type's code: the member wins coupons of it on each bill "
+                                            "the promotion applies to; null: no prize") | None = None
+    prize_count: Int(1, MAX_PRIZE_COUNT, description="How many coupons the prize is (default 1)") | None = None
     active: bool | None = None
 
     def values(self, existing=None, *, kinds=None) -> dict:
@@ -344,7 +350,8 @@ class PromotionChangeIn(Body):
             kinds = {kind.name: kind for kind in builtin_promotion_kinds.KINDS}
         base = existing.as_json() if existing is not None else {
             "stacking": "stack", "priority": 0, "params": {}, "exclusive_group": None, "cap_per_bill": None,
-            "cap_per_member": None, "cap_period": None, **dict.fromkeys((*LIST_FIELDS, "weekdays"))}
+            "cap_per_member": None, "cap_period": None, "prize_coupon_type": None, "prize_count": None,
+            **dict.fromkeys((*LIST_FIELDS, "weekdays"))}
         base.pop("id", None)
         if existing is not None:
             base["starts_at"], base["ends_at"] = existing.starts_at, existing.ends_at
@@ -365,13 +372,30 @@ class PromotionChangeIn(Body):
             errors["exclusive_group"] = "is required for exclusive promotions"
         if clean["cap_per_member"] is not None and clean["cap_period"] is None:
             errors["cap_period"] = f"must be one of: {', '.join(CAP_PERIODS)} with cap_per_member"
+        errors.update(_prize_errors(clean, given, kinds))
         if errors:
             raise Unprocessable("the promotion's fields do not fit together", errors)
         if clean["stacking"] != "exclusive":
             clean["exclusive_group"] = None
         if clean["cap_per_member"] is None:
             clean["cap_period"] = None
+        if clean["prize_coupon_type"] is None:
+            clean["prize_count"] = None
+        elif clean["prize_count"] is None:
+            clean["prize_count"] = 1
         return clean
+
+
+def _prize_errors(clean, given, kinds) -> dict:
+    """A prize's count needs its coupon type; a kind that gives no points of its own (a kind's
+    optional attribute `gives_points` is False, as LPS's `coupon`) needs a prize. Whether the type
+    exists and is switched on is for save_promotion, which has the database."""
+    if clean["prize_coupon_type"] is None and given.get("prize_count") is not None:
+        return {"prize_coupon_type": "is required with prize_count"}
+    kind = kinds.get(clean["kind"])
+    if kind is not None and not getattr(kind, "gives_points", True) and clean["prize_coupon_type"] is None:
+        return {"prize_coupon_type": f"is required: a promotion of kind {clean['kind']} gives only its prize"}
+    return {}
 
 
 class PromotionIn(PromotionChangeIn):

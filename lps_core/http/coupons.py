@@ -49,7 +49,8 @@ SCHEMAS = {
         "valid_to": {"type": "string", "format": "date", "nullable": True},
         "valid_days": {"type": "integer", "nullable": True}, "min_spend": {"type": "string"},
         "outlets": {"type": "array", "items": {"type": "string"}}, "uses": {"type": "integer"},
-        "active": {"type": "boolean"}}},
+        "active": {"type": "boolean"},
+        "on_refund": {"type": "string", "enum": ["return", "return_unexpired", "forfeit"]}}},
     "CouponTypeList": {"type": "object", "properties": {
         "coupon_types": {"type": "array", "items": {"$ref": "#/components/schemas/CouponType"}}}},
     "Coupon": {"type": "object", "properties": {
@@ -73,7 +74,7 @@ def type_json(t) -> dict:
             "valid_from": t.valid_from.isoformat() if t.valid_from else None,
             "valid_to": t.valid_to.isoformat() if t.valid_to else None, "valid_days": t.valid_days,
             "min_spend": format_cents(t.min_spend_cents), "outlets": list(t.outlets), "uses": t.uses,
-            "active": t.active}
+            "active": t.active, "on_refund": t.on_refund}
 
 
 def coupon_json(coupon, coupon_type, now) -> dict:

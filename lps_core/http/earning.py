@@ -39,8 +39,9 @@ OPERATIONS = [
     Operation("api.promotions", "post", "createPromotion", "Create a promotion",
               {"201": answer("Created", "Promotion"), **problems(401, 403, 409, 413, 422)},
               scope="rules.manage", body=PromotionIn,
-              description="`params` are checked against the kind, and the window, the exclusive group and the "
-                          "cap period against the other fields: what does not fit answers 422 naming the field."),
+              description="`params` are checked against the kind, and the window, the exclusive group, the "
+                          "cap period and the prize against the other fields: what does not fit (a prize coupon "
+                          "type that does not exist or is switched off) answers 422 naming the field."),
     Operation("api.promotion", "get", "getPromotion", "One promotion",
               {"200": answer("The promotion", "Promotion"), **problems(401, 403, 404)},
               scope="rules.manage", path=PromotionPath),
@@ -70,7 +71,7 @@ SCHEMAS = {
     "Promotion": {"type": "object", "properties": {
         "id": {"type": "integer"}, "code": {"type": "string"}, "name": {"type": "string"},
         "kind": {"type": "string", "enum": ["multiplier", "bonus", "sku_bonus", "first_stay", "enrolment",
-                                            "referral"]},
+                                            "referral", "coupon"]},
         "params": {"type": "object", "example": {"multiplier": "2"}},
         "starts_at": TIMESTAMP, "ends_at": TIMESTAMP,
         "outlets": CODES, "categories": CODES, "skus": CODES, "tiers": CODES, "card_types": CODES,
@@ -80,7 +81,10 @@ SCHEMAS = {
         "priority": {"type": "integer"},
         "cap_per_bill": {"type": "integer", "nullable": True},
         "cap_per_member": {"type": "integer", "nullable": True},
-        "cap_period": {"type": "string", "enum": ["day", "month", "year", "promotion"], "nullable": True}}},
+        "cap_period": {"type": "string", "enum": ["day", "month", "year", "promotion"], "nullable": True},
+        "prize_coupon_type": {"type": "string", "nullable": True,
+                              "description": "The coupon type won on each bill the promotion applies to"},
+        "prize_count": {"type": "integer", "nullable": True, "minimum": 1, "maximum": 100}}},
     "PromotionList": {"type": "object", "properties": {
         "promotions": {"type": "array", "items": {"$ref": "#/components/schemas/Promotion"}}}},
     "Preview": {"type": "object", "properties": {

@@ -15,7 +15,9 @@ from lps_core.screens.shared import audit, covers_outlets, dgettext, form_errors
 from lps_core.cards.models import CardType
 from lps_core.earning.models import Promotion
 from lps_core.earning.preview import preview_bill
-from lps_core.earning.promotions import CAP_PERIODS, LIST_FIELDS, STACKING, clean_promotion, save_promotion, view_of
+from lps_core.coupons.models import CouponType
+from lps_core.earning.promotions import CAP_PERIODS, LIST_FIELDS, STACKING, clean_promotion, get_promotion, \
+    save_promotion
 from lps_core.earning.schemas import PreviewIn
 from lps_core.errors import LpsError
 from lps_core.members.models import Tier
@@ -49,8 +51,8 @@ def list_promotions(request):
 def new_promotion(request):
     form = {"code": "", "name": "", "kind": "multiplier", "params": '{"multiplier": "2"}', "starts_at": "",
             "ends_at": "", "weekdays": [], "stacking": "stack", "exclusive_group": "", "priority": "0",
-            "cap_per_bill": "", "cap_per_member": "", "cap_period": "", "active": True,
-            **{name: "" for name in LIST_FIELDS}}
+            "cap_per_bill": "", "cap_per_member": "", "cap_period": "", "prize_coupon_type": "",
+            "prize_count": "", "active": True, **{name: "" for name in LIST_FIELDS}}
     errors = {}
     if request.method == "POST":
         form, body = _posted(request, errors)
@@ -66,7 +68,7 @@ def new_promotion(request):
              permission=Permission.PROMOTIONS_MANAGE)
 def edit_promotion(request):
     row = _promotion(request)
-    existing = view_of(row)
+    existing = get_promotion(request.dbsession, row.code)
     _require_scope(request, existing.outlets)
     before = {**existing.as_json(), "active": row.active}
     if request.method == "POST":
@@ -92,7 +94,7 @@ def edit_promotion(request):
 def set_promotion_active(request):
     """End a promotion now (points already given stay) or resume it."""
     row = _promotion(request)
-    existing = view_of(row)
+    existing = get_promotion(request.dbsession, row.code)
     _require_scope(request, existing.outlets)
     wanted = request.POST.get("active")
     if wanted not in ("0", "1"):
@@ -115,7 +117,8 @@ def _posted(request, errors):
     timezone = request.programme.timezone
     form = {name: text(request, name) for name in ("code", "name", "kind", "params", "starts_at", "ends_at",
                                                     "stacking", "exclusive_group", "priority", "cap_per_bill",
-                                                    "cap_per_member", "cap_period", *LIST_FIELDS)}
+                                                    "cap_per_member", "cap_period", "prize_coupon_type",
+                                                    "prize_count", *LIST_FIELDS)}
     form["weekdays"] = [int(day) for day in request.POST.getall("weekdays") if day.isdigit()]
     form["active"] = request.POST.get("active") == "1"
     body = {"code": form["code"], "name": form["name"], "kind": form["kind"],
@@ -126,7 +129,8 @@ def _posted(request, errors):
             "exclusive_group": form["exclusive_group"] or None, "priority": whole_or_text(form["priority"]) or 0,
             "cap_per_bill": whole_or_text(form["cap_per_bill"]),
             "cap_per_member": whole_or_text(form["cap_per_member"]),
-            "cap_period": form["cap_period"] or None, "active": form["active"],
+            "cap_period": form["cap_period"] or None, "prize_coupon_type": form["prize_coupon_type"] or None,
+            "prize_count": whole_or_text(form["prize_count"]), "active": form["active"],
             **{name: code_list(form[name]) for name in LIST_FIELDS}}
     return form, body
 
@@ -166,7 +170,9 @@ def _form_page(request, form, errors, row):
     return {"form": form, "errors": errors, "promotion": row, "kinds": _kinds(request), "stackings": STACKING,
             "cap_periods": CAP_PERIODS, "weekdays": WEEKDAYS, "list_fields": LIST_FIELDS,
             "tiers": db.scalars(select(Tier.code).where(Tier.retired_at.is_(None)).order_by(Tier.rank)).all(),
-            "card_types": db.scalars(select(CardType.code).order_by(CardType.code)).all()}
+            "card_types": db.scalars(select(CardType.code).order_by(CardType.code)).all(),
+            "coupon_types": db.execute(select(CouponType.code, CouponType.name, CouponType.active)
+                                       .order_by(CouponType.code)).all()}
 
 
 def _promotion(request) -> Promotion:

@@ -9,7 +9,7 @@ from lps_core.cards.models import Card
 from lps_core.cards.services import normalize_card_no
 from lps_core.components import ISettings
 from lps_core.coupons import services
-from lps_core.coupons.models import KINDS
+from lps_core.coupons.models import KINDS, ON_REFUND
 from lps_core.coupons.schemas import CouponTypeIn
 from lps_core.errors import LpsError, Unprocessable
 from lps_core.money import format_cents
@@ -21,7 +21,12 @@ from lps_core.validation import validate
 TEMPLATES = "lps_core.screens.coupons:templates/"
 MANAGE = Permission.COUPONS_MANAGE
 TEXT_FIELDS = ("code", "name", "kind", "value", "percent", "sku", "multiplier", "valid_from", "valid_to",
-               "min_spend")
+               "min_spend", "on_refund")
+
+# What each refund rule means, as the list and the form show it.
+REFUND_LABELS = {"return": dgettext("lps_config", "the use comes back"),
+                 "return_unexpired": dgettext("lps_config", "the use comes back while the coupon is valid"),
+                 "forfeit": dgettext("lps_config", "the use is forfeited")}
 
 
 def _type_from_form(params) -> dict:
@@ -37,14 +42,15 @@ def _type_from_form(params) -> dict:
 
 
 def _page(request, form, errors, issue_form=None, issue_errors=None):
-    return {"types": services.list_types(request.dbsession), "kinds": KINDS, "form": form, "errors": errors,
+    return {"types": services.list_types(request.dbsession), "kinds": KINDS, "refund_rules": ON_REFUND,
+            "refund_labels": REFUND_LABELS, "form": form, "errors": errors,
             "issue_form": issue_form or {}, "issue_errors": issue_errors or {}, "money": format_cents, "number": services.number_text}
 
 
 @view_config(route_name="coupons", renderer=TEMPLATES + "coupons.pt", permission=MANAGE)
 def coupons_page(request):
     if request.method != "POST":
-        return _page(request, {"uses": "1", "active": True, "kind": "amount"}, {})
+        return _page(request, {"uses": "1", "active": True, "kind": "amount", "on_refund": "return"}, {})
     raw = _type_from_form(request.POST)
     db = request.dbsession
     try:
@@ -75,7 +81,7 @@ def issue(request):
                                     tz=request.registry.getUtility(ISettings).timezone)
     except LpsError as exc:
         request.response.status = exc.status
-        return _page(request, {"uses": "1", "active": True, "kind": "amount"}, {}, form,
+        return _page(request, {"uses": "1", "active": True, "kind": "amount", "on_refund": "return"}, {}, form,
                      form_errors(exc.fields or {}) or {"form": exc.message})
     audit(request, "coupon.issue", ("coupon", coupon.id),
           after={"code": coupon.code, "coupon_type": form["coupon_type"], "member_id": member_id})
