@@ -633,6 +633,18 @@ def test_the_guides_show_the_pictures_the_walks_take_and_their_links_resolve():
         f"{name}-zh" for name in CHAPTER_PICTURES)
     for guide in GUIDES.values():
         for target in re.findall(r"\]\(([^)\s]+)\)", guide.read_text(encoding="utf-8")):
-            if re.match(r"[a-z]+:", target) or target.startswith("#"):
+            if re.match(r"[a-z]+:", target):
                 continue
-            assert (guide.parent / target.split("#")[0]).resolve().is_file(), f"{guide.name}: {target}"
+            page, _, anchor = target.partition("#")
+            path = (guide.parent / page).resolve() if page else guide
+            assert path.is_file(), f"{guide.name}: {target}"
+            if anchor and path.suffix == ".md":
+                assert anchor in anchors_of(path), f"{guide.name}: {target} (no such heading)"
+
+
+def anchors_of(page):
+    """The anchors of a Markdown page as GitHub makes them from its headings, and its <a id>s."""
+    text = page.read_text(encoding="utf-8")
+    headings = re.findall(r"^#+ (.+)$", text, re.MULTILINE)
+    slugs = {re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-") for heading in headings}
+    return slugs | set(re.findall(r'<a id="([^"]+)">', text))
