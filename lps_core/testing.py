@@ -461,34 +461,43 @@ class SmtpInbox:
                 for envelope in self.envelopes]
 
 
-@pytest.fixture
-def smtp_server():
-    """An SmtpInbox whose server listens on an ephemeral port of 127.0.0.1 (`.port`) and offers AUTH."""
+@contextmanager
+def serving_smtp(handler, **options):
+    """A real SMTP server (aiosmtpd) on a free port of 127.0.0.1 for `handler` (an SmtpInbox, the
+    browser tests' Mailbox), on an event loop of its own thread; yields the port. `options` go to
+    aiosmtpd's SMTP (an authenticator, say)."""
     import asyncio
-    import threading
 
     from aiosmtpd.smtp import SMTP
 
-    inbox = SmtpInbox()
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
 
     def protocol():
-        return SMTP(inbox, hostname="mail.example.test", authenticator=inbox.authenticate, auth_require_tls=False)
+        return SMTP(handler, hostname="mail.example.test", **options)
 
     server = asyncio.run_coroutine_threadsafe(loop.create_server(protocol, "127.0.0.1", 0), loop).result(5)
-    inbox.port = server.sockets[0].getsockname()[1]
-    yield inbox
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        async def shut_down():  # on the loop's own thread: asyncio servers are not thread-safe
+            server.close()
+            await server.wait_closed()
 
-    async def shut_down():  # on the loop's own thread: asyncio servers are not thread-safe
-        server.close()
-        await server.wait_closed()
+        asyncio.run_coroutine_threadsafe(shut_down(), loop).result(5)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()
 
-    asyncio.run_coroutine_threadsafe(shut_down(), loop).result(5)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(5)
-    loop.close()
+
+@pytest.fixture
+def smtp_server():
+    """An SmtpInbox whose server listens on an ephemeral port of 127.0.0.1 (`.port`) and offers AUTH."""
+    inbox = SmtpInbox()
+    with serving_smtp(inbox, authenticator=inbox.authenticate, auth_require_tls=False) as port:
+        inbox.port = port
+        yield inbox
 
 
 # A receipt printer's raw port (ESC/POS over TCP), for the receipts' tests.

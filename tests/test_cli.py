@@ -1,6 +1,5 @@
 """The `lps` command, run as hotel IT runs it: a real process against a real ini file."""
 import json
-import os
 import re
 import subprocess
 import sys
@@ -17,7 +16,7 @@ from lps_core.ledger.models import Account
 from lps_core.members.models import Member
 from lps_core.outlets.models import Outlet
 from lps_core.plugins.switches import set_switch
-from lps_core.testing import PII_INI_LINES
+from lps_core.testing import PII_INI_LINES, PtySocket
 
 LPS = str(Path(sys.executable).with_name("lps"))
 
@@ -174,11 +173,11 @@ def probe(plugins, tmp_path, sent, timeout="10") -> subprocess.CompletedProcess:
     """`lps drivers --probe` on the slave end of a pseudo-terminal, with the driver's simulator on the
     master end sending `sent` (a card number, or raw bytes) again and again until the probe ends: a
     swipe before the probe opens the port is discarded, as a real reader's would be."""
-    master, slave = os.openpty()
-    simulator = plugins.component("card_reader", "serial_magstripe").obj.simulator(master)
+    device = PtySocket(tmp_path)
+    simulator = plugins.component("card_reader", "serial_magstripe").obj.simulator(device.master)
     try:
         process = subprocess.Popen([LPS, "-c", str(tmp_path / "none.ini"), "drivers", "--probe", "serial_magstripe",
-                                    "--port", os.ttyname(slave), "--timeout", timeout],
+                                    "--port", device.path, "--timeout", timeout],
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 60
         while sent is not None and process.poll() is None and time.monotonic() < deadline:
@@ -191,8 +190,7 @@ def probe(plugins, tmp_path, sent, timeout="10") -> subprocess.CompletedProcess:
         return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
     finally:
         simulator.close()
-        os.close(master)
-        os.close(slave)
+        device.close()
 
 
 def test_drivers_probe_prints_the_card_read(plugins, tmp_path):

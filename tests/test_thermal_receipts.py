@@ -5,8 +5,6 @@ printer's raw port 9100) and on a serial printer (a pseudo-terminal pair). HTTP 
 import base64
 import io
 import os
-import pty
-import tty
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -163,22 +161,17 @@ def test_a_printer_out_of_reach_answers_503_and_records_nothing(testapp, seed, s
         back.close()
 
 
-def test_a_settlement_prints_on_a_serial_printer(testapp, seed, settled):
+def test_a_settlement_prints_on_a_serial_printer(testapp, seed, settled, pty_socket):
     document, cashier = settled
-    master, slave = pty.openpty()
-    tty.setraw(slave)
-    try:
-        testapp.put_json("/api/v1/outlets/REST/receipt-printer",
-                         {"connection": "serial", "address": os.ttyname(slave), "baudrate": 19200, "paper": "80mm"},
-                         headers=manager(seed))
-        testapp.post(f"/api/v1/settlements/{document['id']}/receipt/print", headers=cashier, status=201)
-        received = b""
-        while CUT not in received:
-            received += os.read(master, 65536)
-        assert received.startswith(b"\x1b@" + CHINESE_MODE) and b"B-2001" in received
-    finally:
-        os.close(master)
-        os.close(slave)
+    testapp.put_json("/api/v1/outlets/REST/receipt-printer",
+                     {"connection": "serial", "address": os.ttyname(pty_socket.slave), "baudrate": 19200,
+                      "paper": "80mm"},
+                     headers=manager(seed))
+    testapp.post(f"/api/v1/settlements/{document['id']}/receipt/print", headers=cashier, status=201)
+    received = b""
+    while CUT not in received:
+        received += os.read(pty_socket.master, 65536)
+    assert received.startswith(b"\x1b@" + CHINESE_MODE) and b"B-2001" in received
 
 
 def test_without_a_printer_printing_is_404_and_other_outlets_cannot_print(testapp, seed, settled):

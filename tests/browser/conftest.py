@@ -169,27 +169,12 @@ class Mailbox(SmtpInbox):
 def smtp():
     """A real SMTP server (aiosmtpd) on a free port of 127.0.0.1 for one module's tests: a Mailbox
     whose `.port` the module's server sends to, and whose `.messages()` the tests read."""
-    import asyncio
-
-    from aiosmtpd.smtp import SMTP
+    from lps_core.testing import serving_smtp
 
     inbox = Mailbox()
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    server = asyncio.run_coroutine_threadsafe(
-        loop.create_server(lambda: SMTP(inbox, hostname="mail.example.test"), "127.0.0.1", 0), loop).result(5)
-    inbox.port = server.sockets[0].getsockname()[1]
-    yield inbox
-
-    async def shut_down():  # on the loop's own thread: asyncio servers are not thread-safe
-        server.close()
-        await server.wait_closed()
-
-    asyncio.run_coroutine_threadsafe(shut_down(), loop).result(5)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(5)
-    loop.close()
+    with serving_smtp(inbox) as port:
+        inbox.port = port
+        yield inbox
 
 
 def _plain_sessions(engine):

@@ -2,10 +2,8 @@
 the agent (`lps terminal`'s TerminalAgent) reading the magnetic-stripe driver over a pseudo-terminal
 pair fed by its simulator, and the cashier's page filling the card field and showing the member
 with no keystroke and no click."""
-import os
 import re
 import threading
-import tty
 
 from lps_core.demo import DEMO_ADMIN
 
@@ -19,7 +17,8 @@ def _card_of(page, name):
     return re.search(r"\d{8,}", page.locator("#card dl.facts dd").first.inner_text()).group(0)
 
 
-def test_a_swipe_at_the_terminal_fills_the_card_field_and_shows_the_member(page, sign_in, expect, live_server):
+def test_a_swipe_at_the_terminal_fills_the_card_field_and_shows_the_member(page, sign_in, expect, live_server,
+                                                                           pty_socket):
     from lps_core.plugins import load_plugins
     from lps_core.terminals.agent import LpsClient, TerminalAgent
 
@@ -35,10 +34,8 @@ def test_a_swipe_at_the_terminal_fills_the_card_field_and_shows_the_member(page,
     assert key.startswith("lpt_")
 
     driver = load_plugins({}).components["card_reader"]["serial_magstripe"].obj
-    master, slave = os.openpty()
-    tty.setraw(slave)
-    reader = driver.open(port=os.ttyname(slave))
-    simulator = driver.simulator(master)
+    reader = driver.open(port=pty_socket.path)
+    simulator = driver.simulator(pty_socket.master)
     agent = TerminalAgent(reader, LpsClient(live_server, key, timeout=5), expire_after=30)
     thread = threading.Thread(target=agent.run, daemon=True)
     thread.start()
@@ -60,7 +57,6 @@ def test_a_swipe_at_the_terminal_fills_the_card_field_and_shows_the_member(page,
         thread.join(10)
         simulator.close()
         reader.close()
-        os.close(slave)
 
     # Revoked on the terminals screen, its key is refused.
     page.goto("/config/terminals")
