@@ -7,9 +7,11 @@ what is its own: what is due, what one batch does, and its report. Because every
 on its own and the next one starts after the last id done, an interrupted run leaves whole
 batches done, and the next run, which finds only what is still due, does the rest."""
 import sys
+import time
+from datetime import datetime
 
 from lps_core.errors import ValidationFailed
-from lps_core.tiers.jobs import ProgressBar, parse_now
+from lps_core.timeutil import as_utc, utcnow
 
 
 def run_job_command(env, args, job) -> int:
@@ -58,3 +60,41 @@ class BatchedRun:
             self.done += units
             self.bar.update(self.done, f"{self.done:,}/{self.total:,} {self.unit}")
             yield (units, *counts)
+
+
+def parse_now(value) -> datetime:
+    if not value:
+        return utcnow()
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise ValidationFailed(f"--now must be ISO 8601 with an offset, e.g. 2025-01-01T00:00:00+08:00, not {value!r}",
+                               {"now": "must be ISO 8601 with an offset"})
+    return as_utc(moment)
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr, only when stderr is a terminal."""
+
+    def __init__(self, total, enabled, stream=None, width=30):
+        self.stream = stream or sys.stderr
+        self.total = max(total, 1)
+        self.enabled = enabled
+        self.width = width
+        self.started = time.monotonic()
+
+    def update(self, done, note=""):
+        if not self.enabled:
+            return
+        fraction = min(1.0, done / self.total)
+        filled = int(self.width * fraction)
+        elapsed = time.monotonic() - self.started
+        self.stream.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {fraction:6.1%} {elapsed:6.1f} s {note}")
+        self.stream.flush()
+
+    def close(self):
+        if self.enabled:
+            self.stream.write("\n")
+            self.stream.flush()

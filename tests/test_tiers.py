@@ -17,7 +17,8 @@ from lps_core.members.models import Member, Tier
 from lps_core.plugins import load_plugins
 from lps_core.tiers import services as tiers
 from lps_core.members.activity import record_activity
-from lps_core.tiers.jobs import evaluate_tiers, parse_now, run_tier_job
+from lps_core.batch_jobs import parse_now
+from lps_core.tiers.jobs import evaluate_tiers, run_tier_job
 from lps_core.tiers.models import TierChange, TierEvaluation
 from lps_core.tiers.points_threshold import PointsThresholdModel
 from lps_core.testing import PII_SETTINGS

@@ -137,7 +137,7 @@ def _confirm(env, args, content, actor) -> int:
 
     from lps_core.bulk import services
     from lps_core.earning.programme import Programme
-    from lps_core.tiers.jobs import ProgressBar
+    from lps_core.batch_jobs import ProgressBar
 
     programme = Programme.from_settings(env.settings)
     content_hash = hashlib.sha256(content).hexdigest()

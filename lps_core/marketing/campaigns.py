@@ -287,7 +287,7 @@ def run_campaigns_job(env, args) -> int:
     import sys
 
     from lps_core.errors import ValidationFailed
-    from lps_core.tiers.jobs import parse_now
+    from lps_core.batch_jobs import parse_now
 
     if args.batch_size is not None and args.batch_size < 1:
         raise ValidationFailed("--batch-size must be at least 1", {"batch_size": "must be at least 1"})

@@ -12,7 +12,6 @@ again; an interrupted one resumes after its last member id, at the moment it sta
 With a set-based tier model (ISetBasedTierModel) step 1 is one SQL statement per batch; otherwise
 qualify() is called per member.
 """
-import sys
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,6 +19,7 @@ from datetime import datetime
 from sqlalchemy import and_, bindparam, case, func, insert, literal, or_, select, text, update
 from sqlalchemy.orm import aliased
 
+from lps_core.batch_jobs import ProgressBar, run_job_command
 from lps_core.errors import ValidationFailed
 from lps_core.members.models import Tier
 from lps_core.contract import ISetBasedTierModel
@@ -69,54 +69,9 @@ class TierJobResult:
                 f"{self.seconds:.1f} s")
 
 
-class ProgressBar:
-    """A one-line progress bar on stderr, only when stderr is a terminal."""
-
-    def __init__(self, total, enabled, stream=None, width=30):
-        self.stream = stream or sys.stderr
-        self.total = max(total, 1)
-        self.enabled = enabled
-        self.width = width
-        self.started = time.monotonic()
-
-    def update(self, done, note=""):
-        if not self.enabled:
-            return
-        fraction = min(1.0, done / self.total)
-        filled = int(self.width * fraction)
-        elapsed = time.monotonic() - self.started
-        self.stream.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {fraction:6.1%} {elapsed:6.1f} s {note}")
-        self.stream.flush()
-
-    def close(self):
-        if self.enabled:
-            self.stream.write("\n")
-            self.stream.flush()
-
-
 def run_tier_job(env, args) -> int:
     """The CLI entry point (lps_core.cli.cmd_jobs_tiers)."""
-    now = parse_now(args.now)
-    if args.batch_size is not None and args.batch_size < 1:
-        raise ValidationFailed("--batch-size must be at least 1", {"batch_size": "must be at least 1"})
-    progress = not args.no_progress and sys.stderr.isatty()
-    result = evaluate_tiers(env, now=now, run_key=args.run_key, dry_run=args.dry_run,
-                            batch_size=args.batch_size, progress=progress)
-    print(result.summary())
-    return 0
-
-
-def parse_now(value) -> datetime:
-    if not value:
-        return utcnow()
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        raise ValidationFailed(f"--now must be ISO 8601 with an offset, e.g. 2025-01-01T00:00:00+08:00, not {value!r}",
-                               {"now": "must be ISO 8601 with an offset"})
-    return as_utc(moment)
+    return run_job_command(env, args, lambda env, **options: evaluate_tiers(env, run_key=args.run_key, **options))
 
 
 @dataclass(frozen=True)
