@@ -5,7 +5,8 @@ These walks through the screens that the guides show run with the other browser 
 guides cannot quietly describe screens that no longer work: each step asserts what its picture
 shows. They run against their own LPS server (this module's `live_server`), loaded with the demo's
 data and a year of the demo hotel's members and bills, so that reports, analytics and marketing
-have something to show. Pictures go to tests/browser/screenshots/guide/; with
+have something to show; its database is on PostgreSQL when LPS_TEST_DATABASE_URL names a server,
+else SQLite. Pictures go to tests/browser/screenshots/guide/; with
 LPS_UPDATE_GUIDE_IMAGES=1 they replace those in docs/images (then commit them). optipng, where it is
 installed, makes them smaller; Chinese screens need a Chinese font (fonts-wqy-microhei).
 """
@@ -201,8 +202,9 @@ class GuideServer:
 
 @pytest.fixture(scope="module")
 def guide_server(tmp_path_factory):
-    """LPS with the demo's data and a year of members and bills, on a free local port, with its own
-    SQLite database (the other browser tests' counts stay as the demo leaves them)."""
+    """LPS with the demo's data and a year of members and bills, on a free local port, with a
+    database of its own (the other browser tests' counts stay as the demo leaves them): on the
+    PostgreSQL server LPS_TEST_DATABASE_URL names, else SQLite."""
     import threading
 
     from waitress import create_server
@@ -210,29 +212,30 @@ def guide_server(tmp_path_factory):
     from lps_core import main
     from lps_core.components import IPlugins
     from lps_core.db import get_engine, get_session_factory, run_in_transaction
-    from lps_core.db.migrate import upgrade
     from lps_core.demo import load_demo
+    from lps_core.testing import migrated_database
 
-    database = tmp_path_factory.mktemp("guide") / "lps.sqlite"
-    settings = {"sqlalchemy.url": f"sqlite:///{database}", **PII_SETTINGS,
-                "lps.session.secret": "browser-tests-session-secret", "lps.portal.secret": "guide-portal-secret",
-                "lps.cards.issuance": "pool_then_generate", "lps.timezone": "Asia/Shanghai",
-                "lps.api.key_cache_seconds": "0", "lps.rules.cache_seconds": "0",
-                "lps.postings.max_backdate_days": "400", "lps.messages.quiet_hours": "",
-                "pyramid.default_locale_name": "en"}
-    engine = get_engine(settings)
-    upgrade(engine)
-    app = main({}, **settings)
-    plugins = app.registry.getUtility(IPlugins)
-    sessions = get_session_factory(engine)
-    run_in_transaction(sessions, lambda db: (load_demo(db, plugins, app.registry.settings), _add_welcome_drink(db)))
-    run_in_transaction(sessions, lambda db: _a_year_of_the_hotel(db, app))
-    server = create_server(app, host="127.0.0.1", port=0, threads=4, clear_untrusted_proxy_headers=True)
-    thread = threading.Thread(target=server.run, name="lps-guide-server", daemon=True)
-    thread.start()
-    yield GuideServer(f"http://127.0.0.1:{server.effective_port}", app, sessions, engine)
-    server.close()
-    engine.dispose()
+    backend = os.environ.get("LPS_TEST_DATABASE_URL") or "sqlite://"
+    with migrated_database(backend, tmp_path_factory.mktemp("guide"), "lps_guide") as url:
+        settings = {"sqlalchemy.url": url, **PII_SETTINGS,
+                    "lps.session.secret": "browser-tests-session-secret", "lps.portal.secret": "guide-portal-secret",
+                    "lps.cards.issuance": "pool_then_generate", "lps.timezone": "Asia/Shanghai",
+                    "lps.api.key_cache_seconds": "0", "lps.rules.cache_seconds": "0",
+                    "lps.postings.max_backdate_days": "400", "lps.messages.quiet_hours": "",
+                    "pyramid.default_locale_name": "en"}
+        engine = get_engine(settings)
+        app = main({}, **settings)
+        plugins = app.registry.getUtility(IPlugins)
+        sessions = get_session_factory(engine)
+        run_in_transaction(sessions, lambda db: (load_demo(db, plugins, app.registry.settings),
+                                                 _add_welcome_drink(db)))
+        run_in_transaction(sessions, lambda db: _a_year_of_the_hotel(db, app))
+        server = create_server(app, host="127.0.0.1", port=0, threads=4, clear_untrusted_proxy_headers=True)
+        thread = threading.Thread(target=server.run, name="lps-guide-server", daemon=True)
+        thread.start()
+        yield GuideServer(f"http://127.0.0.1:{server.effective_port}", app, sessions, engine)
+        server.close()
+        engine.dispose()
 
 
 def _add_welcome_drink(db):
