@@ -95,6 +95,7 @@ def save_type(request):
     authenticate(request, "coupons.manage")
     body = read_body(request)
     coupon_type, _ = services.save_type(request.dbsession, body.spec())
+    request.programme.promotions.forget()  # promotions' prizes carry the type's terms
     return type_json(coupon_type)
 
 

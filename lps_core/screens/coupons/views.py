@@ -60,6 +60,7 @@ def coupons_page(request):
         request.response.status = exc.status
         return _page(request, {**raw, "outlets": ", ".join(raw["outlets"])},
                      form_errors(exc.fields or {}) or {"form": exc.message})
+    request.programme.promotions.forget()  # promotions' prizes carry the type's terms
     audit(request, "coupon_type.save", ("coupon_type", coupon_type.id), after=body.model_dump(mode="json"))
     flash(request, dgettext("lps_config", "Coupon type saved"))
     return HTTPSeeOther(request.route_url("coupons"))
