@@ -6,6 +6,7 @@
 Texts are found by lingua (i18n:translate in templates, `_()` in Python), one domain at a time;
 Babel merges and compiles. The translator edits lps_core/locale/<locale>/LC_MESSAGES/<domain>.po
 and runs `update` again (docs/translating.md). `make catalogs` runs `update`."""
+import ast
 import io
 import subprocess
 import sys
@@ -34,8 +35,10 @@ def extract(domain):
     """The domain's messages, as a Babel catalog, straight from the sources.
 
     lingua puts a Python message that names no domain (`_()` of lps_core.i18n) into every domain;
-    those belong to `lps` only, so the other domains take from Python only what names them
-    (`dgettext("lps_members", ...)`), and from templates everything marked in their domain."""
+    those belong to `lps` only, so the other domains take from Python only what a call names them
+    for (`dgettext("lps_members", ...)`), and from templates everything marked in their domain. A
+    text may be both: "Members" is `_()` in the menu and `dgettext("lps_analytics", ...)` in a
+    table, and then it is a message of both domains."""
     sources = sorted(str(path.relative_to(PACKAGE.parent)) for pattern in ("*.pt", "*.py")
                      for path in PACKAGE.rglob(pattern) if "migrations" not in path.parts)
     templates = [source for source in sources if source.endswith(".pt")]
@@ -43,12 +46,25 @@ def extract(domain):
     catalog = _run_lingua(domain, templates)
     from_python = _run_lingua(domain, python)
     if domain != "lps":
-        undomained = {_key(message) for message in _run_lingua("-no-domain-", python)}
-        from_python = [message for message in from_python if _key(message) not in undomained]
+        named = _named_in_python(domain, python)
+        from_python = [message for message in from_python if message.context is None and message.id in named]
     for message in from_python:
         if message.id and catalog.get(message.id, message.context) is None:
             catalog[message.id] = message
     return catalog
+
+
+def _named_in_python(domain, sources) -> set[str]:
+    """The texts of every `dgettext(domain, "text", ...)` call in the Python sources."""
+    named = set()
+    for source in sources:
+        tree = ast.parse((PACKAGE.parent / source).read_text(encoding="utf-8"), source)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "dgettext" \
+                    and len(node.args) >= 2 and all(isinstance(arg, ast.Constant) for arg in node.args[:2]) \
+                    and node.args[0].value == domain:
+                named.add(node.args[1].value)
+    return named
 
 
 def _key(message):
