@@ -224,9 +224,11 @@ def check_ledger(url):
 
 def run_on_generated(argv, description, database, add_data, measure) -> int:
     """The command line the benchmarks built on this programme share: generate --members into a
-    fresh `database` and add the benchmark's own rows (`add_data(url)`), or time the kept one
-    (--reuse); `measure(url, runs)` times and returns the figures, printed as JSON (and written to
-    --json); the database is dropped afterwards unless --keep or --reuse."""
+    fresh `database` (or --database) and add the benchmark's own rows (`add_data(url)`), or time
+    the kept one (--reuse); `measure(url, runs)` times and returns the figures, printed as JSON (and
+    written to --json); the database is dropped afterwards unless --keep or --reuse.
+    --generate-only builds and keeps the database without timing anything (so that generation,
+    which takes long, can run niced outside the benchmarks' lock and the timing under it)."""
     import json
     from pathlib import Path
 
@@ -237,7 +239,10 @@ def run_on_generated(argv, description, database, add_data, measure) -> int:
     parser.add_argument("--reuse", action="store_true", help="time on the kept database, generate nothing")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--json", help="write the figures to this file")
+    parser.add_argument("--database", default=database, help=f"the database to build or reuse (default {database})")
+    parser.add_argument("--generate-only", action="store_true", help="build and keep the database, time nothing")
     args = parser.parse_args(argv)
+    database = args.database
     url = database_url(args.server, database)
     if not args.reuse:
         log(f"generating {args.members:,} members into {database}")
@@ -245,6 +250,8 @@ def run_on_generated(argv, description, database, add_data, measure) -> int:
         counts = generate(url, args.members)
         add_data(url)
         log(f"  {counts}")
+    if args.generate_only:
+        return 0
     try:
         results = measure(url, args.runs)
     finally:
