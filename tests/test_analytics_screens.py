@@ -74,3 +74,20 @@ def test_the_dashboard_shows_the_range_outlets_trend_and_liability(testapp, seed
     assert bad.html.select_one("#figures-error-to") is not None
     reversed_range = testapp.get("/", {"from": "2026-11-05", "to": "2026-11-01"}, status=422)
     assert reversed_range.html.select_one("#figures-error-to") is not None
+
+
+def test_in_chinese_the_quadrants_and_their_columns_are_translated(testapp, seed, world):  # noqa: F811
+    """Words among a table's cells (a quadrant's name) are translated with its labels, on the
+    screen and in the export made from it."""
+    sign_in_as(testapp, seed, "analyst", PASSWORD, ["hq_analyst"], [])
+    testapp.set_cookie("_LOCALE_", "zh_CN")
+    page = testapp.get("/analytics/rfm")
+    table = page.html.select_one("#table-0")
+    assert "会员数" in table.select_one("thead").text
+    cells = [cell.text.strip() for cell in table.select("tbody td")]
+    assert "重要保持" in cells and "Important to keep" not in cells
+    categories = json.loads(page.html.select_one("#report-chart-data").text)
+    assert "重要保持" in json.dumps(categories, ensure_ascii=False)
+    book = load_workbook(io.BytesIO(testapp.get(page.html.select_one("#export-xlsx")["href"]).body))
+    values = {cell for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) for cell in row}
+    assert "重要保持" in values

@@ -15,17 +15,24 @@ def dgettext(domain, message) -> TranslationString:
 
 
 def translated(report, translate):
-    """The report with every label passed through `translate` (a request's localizer)."""
+    """The report with every label passed through `translate` (a request's localizer), and the
+    words among its cells and chart categories (an RFM quadrant's name, say)."""
     from lps_core.exports import Column, Table
     from lps_core.reports.report import Chart, Figure
 
     def columns(items):
         return [Column(column.key, translate(column.label), column.kind) for column in items]
 
-    tables = [Table(translate(table.title), columns(table.columns), table.rows, table.totals,
+    def words(value):
+        return translate(value) if isinstance(value, TranslationString) else value
+
+    def rows(items):
+        return [{key: words(value) for key, value in row.items()} for row in items]
+
+    tables = [Table(translate(table.title), columns(table.columns), rows(table.rows), table.totals,
                     translate(table.totals_label), table.notes) for table in report.tables]
     figures = [Figure(figure.key, translate(figure.label), figure.kind, figure.value) for figure in report.figures]
-    chart = report.chart and Chart(report.chart.categories,
+    chart = report.chart and Chart([words(category) for category in report.chart.categories],
                                    [(translate(name), values, kind, value_kind)
                                     for name, values, kind, value_kind in report.chart.series],
                                    translate(report.chart.title))
