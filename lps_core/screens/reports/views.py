@@ -9,7 +9,7 @@ from lps_core.outlets.models import Property
 from lps_core.reports.catalogue import REPORTS, run_report
 from lps_core.reports.schemas import GRAINS, PERIODS, TRANSACTION_KINDS, ScreenFilters
 from lps_core.reports.settings import ReportSettings
-from lps_core.screens.catalogue_views import catalogue_page, chart_json
+from lps_core.screens.catalogue_views import catalogue_page
 from lps_core.screens.shared import dgettext
 
 TEMPLATES = "lps_core.screens.reports:templates/"
@@ -31,8 +31,6 @@ DESCRIPTIONS = {
     "transactions": dgettext("lps_reports", "Every settlement, bill, refund and redemption, searched and exported."),
     "products": dgettext("lps_reports", "Product and category sales from the bills' items."),
 }
-# The dashboard (lps_core.screens.shell.views) imports its chart helper by this name.
-_chart_json = chart_json
 
 
 @view_config(route_name="reports", renderer=TEMPLATES + "index.pt", permission=Permission.REPORTS_VIEW)

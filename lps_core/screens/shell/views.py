@@ -56,7 +56,7 @@ def _figures(request, scope):
     from lps_core.analytics.settings import AnalyticsSettings
     from lps_core.reports.settings import ReportSettings
     from lps_core.reports.texts import translated
-    from lps_core.screens.reports.views import _chart_json
+    from lps_core.screens.catalogue_views import chart_json
 
     tz = request.programme.timezone
     try:
@@ -68,7 +68,7 @@ def _figures(request, scope):
         request.response.status = exc.status
         return None, form_errors(exc.fields) or {"form": exc.message}
     sales = translated(replace(figures.sales, chart=figures.chart), request.localizer.translate)
-    return replace(figures, sales=sales, chart=_chart_json(sales)), {}
+    return replace(figures, sales=sales, chart=chart_json(sales)), {}
 
 
 def _outlets_with_rules(db):
