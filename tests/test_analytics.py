@@ -185,6 +185,49 @@ def test_lifecycle(seed, world):
                               "total": 11}
 
 
+@pytest.mark.parametrize("filters", [{"group_by": "week"}, {"group_by": "month"}, {"period": "range", "from": "{first}",
+                                                                               "to": "{last}", "group_by": "day"}])
+def test_new_members_and_closings_fall_in_their_local_bucket(seed, filters):
+    """Each enrolment and closing counts in the bucket whose local bounds hold it, in Asia/Shanghai,
+    at the stroke of midnight and a second before it (PostgreSQL groups by the local time, SQLite
+    joins the buckets' bounds: both agree with the bounds)."""
+    from datetime import datetime, time, timezone
+
+    from lps_core.analytics.scope import analytics_scope
+
+    db, shanghai = seed.db, ZoneInfo("Asia/Shanghai")
+    today = datetime.now(shanghai).date()
+    moments = []
+    for days_back in (0, 1, 6, 7, 8, 13, 31, 45, 90, 200, 364):
+        midnight = datetime.combine(today - timedelta(days=days_back), time.min, shanghai).astimezone(timezone.utc)
+        moments += [midnight, midnight - timedelta(seconds=1), midnight + timedelta(hours=9)]
+    for n, moment in enumerate(moments):
+        db.add(Member(name=f"N{n}", channel="desk", status="closed" if n % 4 == 0 else "active",
+                      created_at=moment, updated_at=moment + timedelta(days=3)))
+    db.flush()
+    for n, member in enumerate(db.scalars(select(Member).where(Member.name.like("N%")))):
+        db.execute(update(Member).where(Member.id == member.id).values(updated_at=member.created_at + timedelta(days=3)))
+    db.commit()
+    given = {key: value.format(first=today - timedelta(days=20), last=today) for key, value in filters.items()}
+    model = AnalyticsFilters.model_validate(given)
+    scope = analytics_scope(db, model, shanghai, today=today)
+    new = run_view(db, "new-members", model, shanghai, AnalyticsSettings(), ReportSettings(), today=today)
+    life = run_view(db, "lifecycle", model, shanghai, AnalyticsSettings(), ReportSettings(), today=today)
+    per_bucket = {row["period"]: row["total"] for row in new.tables[0].rows}
+    closed_by = {row["period"]: row["closed"] for row in life.tables[0].rows}
+    def aware(moment):  # SQLite gives back naive UTC
+        return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+    members = [(aware(created), aware(closed), status) for created, closed, status in db.execute(
+        select(Member.created_at, Member.updated_at, Member.status).where(Member.name.like("N%")))]
+    closed_before = sum(1 for _, closed, status in members if status == "closed" and closed < scope.starts)
+    for bucket in scope.buckets:
+        assert per_bucket[bucket.label] == sum(1 for created, _, _ in members
+                                               if bucket.starts <= created < bucket.ends), bucket.label
+        assert closed_by[bucket.label] == closed_before + sum(
+            1 for _, closed, status in members if status == "closed" and scope.starts <= closed < bucket.ends)
+
+
 @pytest.mark.parametrize("active_months, group_by", [(3, "month"), (1, "month"), (6, "week")])
 def test_lifecycle_active_members_match_their_definition(seed, active_months, group_by):
     """Members active at each bucket's end, against the definition counted member by member:

@@ -25,9 +25,21 @@ def share(part: int, whole: int):
     return (Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"), ROUND_HALF_UP) if whole else Decimal("0.0000")
 
 
-def _bucketed(scope, column):
+def _bucketed(read, scope, column):
+    """(label, add): the label of the bucket of `column`'s moment, and a function that adds what it
+    needs to a query (and keeps the query to the period). On PostgreSQL the label is read from the
+    local time (the date, the month, or the week's Monday), so a count per bucket is a hash
+    aggregate, as the reports group (lps_core.reports.scope.bucket_of); elsewhere the buckets' table
+    is joined on starts <= t < ends, a nested loop of rows × buckets (at 1,000,000 members and 53
+    weeks, 10 s on PostgreSQL)."""
+    if read.get_bind().dialect.name == "postgresql":
+        local = func.timezone(str(scope.tz), column)
+        pattern = {"day": "YYYY-MM-DD", "week": "YYYY-MM-DD", "month": "YYYY-MM"}[scope.grain]
+        label = func.to_char(func.date_trunc("week", local) if scope.grain == "week" else local, pattern)
+        return label, lambda query: query.where(column >= scope.starts, column < scope.ends)
     buckets = scope.buckets_table()
-    return buckets, and_(column >= buckets.c.starts, column < buckets.c.ends)
+    return buckets.c.label, lambda query: query.join(buckets, and_(column >= buckets.c.starts,
+                                                                   column < buckets.c.ends))
 
 
 def _member_outlets(query, scope, filters):
@@ -45,10 +57,10 @@ def card_mix(db, scope, filters, settings, export=False) -> Report:
     outlets = scope.outlet_filter(Card.issued_outlet_id)
     now_query = (select(CardType.code, CardType.name, func.count(Card.id)).join(Card, Card.card_type_id == CardType.id)
                  .where(Card.status == "active").group_by(CardType.code, CardType.name))
-    buckets, within = _bucketed(scope, Card.issued_at)
-    trend_query = (select(buckets.c.label, CardType.code, func.count(Card.id)).select_from(Card)
-                   .join(CardType, CardType.id == Card.card_type_id).join(buckets, within)
-                   .group_by(buckets.c.label, CardType.code))
+    label, add = _bucketed(read, scope, Card.issued_at)
+    trend_query = (add(select(label.label("label"), CardType.code, func.count(Card.id)).select_from(Card)
+                       .join(CardType, CardType.id == Card.card_type_id))
+                   .group_by(label, CardType.code))
     if outlets is not None:
         now_query, trend_query = now_query.where(outlets), trend_query.where(outlets)
     held = {code: (name, int(count)) for code, name, count in read.execute(now_query)}
@@ -82,11 +94,11 @@ def card_mix(db, scope, filters, settings, export=False) -> Report:
 def new_members(db, scope, filters, settings, export=False) -> Report:
     """Members enrolled (not refused, not still pending) per day, week or month, by channel and outlet."""
     read = reports_session_of(db)
-    buckets, within = _bucketed(scope, Member.created_at)
+    label, add = _bucketed(read, scope, Member.created_at)
     query = _member_outlets(
-        select(buckets.c.label, Member.channel, Member.enrolled_outlet_id, func.count(Member.id)).select_from(Member)
-        .join(buckets, within).where(Member.status.in_(COUNTED))
-        .group_by(buckets.c.label, Member.channel, Member.enrolled_outlet_id), scope, filters)
+        add(select(label.label("label"), Member.channel, Member.enrolled_outlet_id, func.count(Member.id))
+            .select_from(Member)).where(Member.status.in_(COUNTED))
+        .group_by(label, Member.channel, Member.enrolled_outlet_id), scope, filters)
     counts = [(label, channel, outlet_id, int(count)) for label, channel, outlet_id, count in read.execute(query)]
     outlets = {row.id: row for row in read.execute(select(Outlet.id, Outlet.code, Outlet.name))}
     labels = [bucket.label for bucket in scope.buckets]
@@ -255,18 +267,18 @@ def lifecycle(db, scope, filters, settings, export=False) -> Report:
     read = reports_session_of(db)
     counted = Member.status.in_(COUNTED)
     closed_at = Member.updated_at
-    buckets, within = _bucketed(scope, Member.created_at)
-    new = dict(read.execute(_member_outlets(select(buckets.c.label, func.count()).select_from(Member)
-                                            .join(buckets, within).where(counted), scope, filters)
-                            .group_by(buckets.c.label)).all())
+    label, add = _bucketed(read, scope, Member.created_at)
+    new = dict(read.execute(_member_outlets(add(select(label.label("label"), func.count()).select_from(Member))
+                                            .where(counted), scope, filters)
+                            .group_by(label)).all())
     before = read.scalar(_member_outlets(select(func.count()).select_from(Member)
                                          .where(counted, Member.created_at < scope.starts), scope, filters))
     closed_before = read.scalar(_member_outlets(select(func.count()).select_from(Member).where(
         Member.status == "closed", closed_at < scope.starts), scope, filters))
+    closed_label, add_closed = _bucketed(read, scope, closed_at)
     closed_in = dict(read.execute(_member_outlets(
-        select(buckets.c.label, func.count()).select_from(Member)
-        .join(buckets, and_(closed_at >= buckets.c.starts, closed_at < buckets.c.ends))
-        .where(Member.status == "closed"), scope, filters).group_by(buckets.c.label)).all())
+        add_closed(select(closed_label.label("label"), func.count()).select_from(Member))
+        .where(Member.status == "closed"), scope, filters).group_by(closed_label)).all())
     active = _active_per_bucket(read, scope, filters, settings.active_months)
     rows, existing, closed = [], int(before), int(closed_before)
     for bucket in scope.buckets:
