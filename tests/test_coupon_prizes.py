@@ -314,3 +314,14 @@ def test_the_coupon_type_screen_sets_the_refund_rule(testapp, db, seed):
     db.rollback()
     assert db.scalar(select(CouponType.on_refund).where(CouponType.code == "TEN")) == "forfeit"
     assert "the use is forfeited" in testapp.get("/coupons").html.select_one("#coupon-types").text
+
+
+def test_the_promotion_list_shows_the_prize(testapp, db, seed, auth):
+    save_type(db, TEN_OFF)
+    db.commit()
+    promotion(testapp, auth, "WIN", prize_coupon_type="TEN", prize_count=2)
+    promotion(testapp, auth, "PLAIN")
+    sign_in_as(testapp, seed, "marketer", PASSWORD, ["marketing"], ["all"])
+    rows = {row.select_one("td").text: row.select("td")[6].text
+            for row in testapp.get("/config/promotions").html.select("tbody tr")}
+    assert rows == {"WIN": "TEN × 2", "PLAIN": "–"}

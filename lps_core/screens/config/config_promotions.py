@@ -36,7 +36,8 @@ WEEKDAYS = ((1, dgettext("lps_config", "Mon")), (2, dgettext("lps_config", "Tue"
              permission=Permission.PROMOTIONS_MANAGE)
 def list_promotions(request):
     search = {"q": request.params.get("q", "").strip(), "status": request.params.get("status", "")}
-    query = select(Promotion)
+    query = select(Promotion, CouponType.code.label("prize")).outerjoin(
+        CouponType, CouponType.id == Promotion.prize_coupon_type_id)
     if search["q"]:
         pattern = f"%{search['q']}%"
         query = query.where(or_(Promotion.code.ilike(pattern), Promotion.name.ilike(pattern)))
