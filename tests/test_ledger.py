@@ -142,6 +142,32 @@ def test_drift_is_found(db, account):
     assert (drift.account_id, drift.balance, drift.entries_sum, drift.lots_sum) == (account, 99, 100, 100)
 
 
+def test_an_entry_naming_another_account_kind_is_drift(db, account):
+    posting = earn(db, account, 100, "e1")
+    db.execute(update(LedgerEntry).where(LedgerEntry.id == posting.entry_id).values(account_kind="credit"))
+    [drift] = find_drift(db)
+    assert (drift.account_id, drift.mislabelled) == (account, True)
+
+
+def test_every_posting_copies_its_accounts_kind(testapp, seed, account):
+    """The reports select a kind's entries by ledger_entries.account_kind: the earn request's one
+    statement, credits, debits and reversals all write it."""
+    till = {"Authorization": f"Bearer {seed.api_key('REST', scopes=['transactions', 'cashier'])}"}
+    card_no = seed.member_card("Kind Member")
+    testapp.post_json("/api/v1/transactions", {"card_no": card_no, "bill_no": "K1", "amount": "100.00"},
+                      headers=till, status=201)
+    earned = earn(seed.db, account, 100, "e1")
+    spent = spend(seed.db, account, 30, "d1")
+    ledger.reverse(seed.db, spent.entry_id, 10, business_key="r1", fingerprint="r1")
+    ledger.reverse(seed.db, earned.entry_id, 10, business_key="r2", fingerprint="r2")
+    seed.db.commit()
+    rows = seed.db.execute(select(LedgerEntry.kind, LedgerEntry.account_kind, Account.kind.label("of_account"))
+                           .join(Account, Account.id == LedgerEntry.account_id)).all()
+    assert sorted(row.kind for row in rows) == ["debit", "earn", "earn", "reversal", "reversal"]
+    assert all(row.account_kind == row.of_account == "points" for row in rows)
+    assert find_drift(seed.db) == []
+
+
 operations = st.lists(
     st.one_of(
         st.tuples(st.just("earn"), st.integers(1, 500), st.integers(-5, 400)),

@@ -6,6 +6,8 @@ Rules kept here, for every account kind:
   other content (another fingerprint) is a Conflict;
 - the account row's balance moves in the same statement sequence as the entry, in one transaction,
   and a CHECK constraint keeps it from going below zero;
+- each entry carries its account's kind (account_kind), copied at posting, so that reports select
+  a kind's entries without joining them to their accounts;
 - points live in lots with an expiry date: debits take the oldest-expiring lots first, and the sum of
   the lots' remaining points equals the balance.
 
@@ -39,7 +41,7 @@ MOVE_BALANCE = (
 INSERT_ENTRY = insert(ENTRIES).returning(ENTRIES.c.id)
 INSERT_LOT = insert(LOTS)
 # A credit reverses nothing, so its statement leaves reverses_id NULL.
-ENTRY_VALUES = ("account_id", "kind", "amount", "business_key", "fingerprint", "outlet_id",
+ENTRY_VALUES = ("account_id", "account_kind", "kind", "amount", "business_key", "fingerprint", "outlet_id",
                 "bill_id", "occurred_at", "created_at", "breakdown", "note")
 
 
@@ -49,22 +51,24 @@ def _credit_in_one_statement(claimed=None):
 
     With `claimed` (the CTE of a bill's claim, see claim_and_credit) nothing moves unless the claim
     inserted its row, and the entry's bill_id is that row's id."""
-    # The entry's parameters are prefixed: an UPDATE takes any parameter named like one of its table's
-    # columns (accounts.kind, accounts.created_at) as a value to SET. Foreign-key columns report no
-    # type of their own here, so their parameters are cast explicitly.
-    params = {name: bindparam(f"entry_{name}", type_=Integer if name.endswith("_id") else ENTRIES.c[name].type)
-              for name in ENTRY_VALUES}
-    move = MOVE_BALANCE
+    # The entry's parameters are prefixed ("e_"): an UPDATE takes any parameter named like one of its
+    # table's columns (accounts.kind, accounts.created_at) as a value to SET. The prefixes are short
+    # because the earn statement must stay within psycopg's query cache (4,096 characters). Foreign-key
+    # columns report no type of their own here, so their parameters are cast explicitly.
+    params = {name: bindparam(f"e_{name}", type_=Integer if name.endswith("_id") else ENTRIES.c[name].type)
+              for name in ENTRY_VALUES if name != "account_kind"}
+    move = MOVE_BALANCE.returning(ACCOUNTS.c.kind)
     if claimed is not None:  # the entry takes the bill's id and times
-        move = MOVE_BALANCE.where(select(claimed.c.id).exists())
+        move = move.where(select(claimed.c.id).exists())
         params.update(bill_id=claimed.c.id, occurred_at=claimed.c.occurred_at, created_at=claimed.c.created_at)
     moved = move.cte("moved")
+    params["account_kind"] = moved.c.kind  # the kind of the very account row the statement moved
     source = select(*params.values(), moved.c.balance)
     if claimed is not None:
         source = source.select_from(claimed.join(moved, true()))
     entry = (
         insert(ENTRIES)
-        .from_select([*ENTRY_VALUES, "balance_after"], source)
+        .from_select([*params, "balance_after"], source)
         .returning(ENTRIES.c.id, ENTRIES.c.balance_after).cte("entry")
     )
     lot = insert(LOTS).from_select(
@@ -159,11 +163,11 @@ def append_credit(db, account_id, amount, *, account_kind, kind, business_key, f
                  "note": note}
         row = db.execute(CREDIT_IN_ONE_STATEMENT, {
             "account_id": account_id, "delta": amount, "expires_at": expires_at, "open_lot": open_lot,
-            **{f"entry_{name}": value for name, value in entry.items()},
+            **{f"e_{name}": value for name, value in entry.items()},
         }).one()
         return Posting(row.id, account_id, amount, row.balance_after)
     balance = _move_balance(db, account_id, amount)
-    entry_id = _insert_entry(db, account_id, kind, amount, balance, business_key, fingerprint,
+    entry_id = _insert_entry(db, account_id, account_kind, kind, amount, balance, business_key, fingerprint,
                              occurred_at=occurred_at, outlet_id=outlet_id, bill_id=bill_id, breakdown=breakdown,
                              note=note)
     if open_lot:
@@ -218,7 +222,7 @@ def claim_and_credit(db, table, key_columns, values, account_id, amount, *, acco
     if statement is None:
         # The claim's parameters are prefixed for the same reason as the entry's (see above).
         claimed = (postgresql.insert(table)
-                   .values({name: bindparam(f"claim_{name}", type_=Integer if name.endswith("_id")
+                   .values({name: bindparam(f"c_{name}", type_=Integer if name.endswith("_id")
                                             else table.c[name].type) for name in names})
                    .on_conflict_do_nothing(index_elements=list(key_columns))
                    .returning(table.c.id, table.c.occurred_at, table.c.created_at).cte("claimed"))
@@ -230,8 +234,8 @@ def claim_and_credit(db, table, key_columns, values, account_id, amount, *, acco
              "fingerprint": fingerprint, "outlet_id": outlet_id, "breakdown": breakdown, "note": note}
     row = db.execute(statement, {
         "account_id": account_id, "delta": amount, "expires_at": expires_at, "open_lot": open_lot,
-        **{f"entry_{name}": value for name, value in entry.items()},
-        **{f"claim_{name}": value for name, value in values.items()},
+        **{f"e_{name}": value for name, value in entry.items()},
+        **{f"c_{name}": value for name, value in values.items()},
         **(rider.params if rider else {}),
     }).one_or_none()
     if row is None:
@@ -257,7 +261,7 @@ def debit(db, account_id, amount, *, kind=DEBIT, business_key, fingerprint, occu
             f"balance {available} is less than {amount}", {"amount": f"only {available} available"}
         )
     balance = _move_balance(db, account_id, -amount)
-    entry_id = _insert_entry(db, account_id, kind, -amount, balance, business_key, fingerprint,
+    entry_id = _insert_entry(db, account_id, account.kind, kind, -amount, balance, business_key, fingerprint,
                              occurred_at=occurred_at, outlet_id=outlet_id, note=note)
     if lots is not None:
         _take_from_lots(db, entry_id, lots, amount)
@@ -298,7 +302,7 @@ def reverse(db, entry_id, amount=None, *, business_key, fingerprint, occurred_at
     if account.kind == POINTS and delta < 0:
         lots = _lots_for_clawback(db, original)
     balance = _move_balance(db, original.account_id, delta)
-    reversal_id = _insert_entry(db, original.account_id, REVERSAL, delta, balance, business_key,
+    reversal_id = _insert_entry(db, original.account_id, account.kind, REVERSAL, delta, balance, business_key,
                                 fingerprint, occurred_at=occurred_at, outlet_id=original.outlet_id,
                                 bill_id=original.bill_id, reverses_id=original.id, note=note)
     if account.kind == POINTS:
@@ -341,11 +345,11 @@ def _move_balance(db, account_id, delta) -> int:
     return db.scalar(MOVE_BALANCE, {"account_id": account_id, "delta": delta})
 
 
-def _insert_entry(db, account_id, kind, amount, balance_after, business_key, fingerprint, *,
+def _insert_entry(db, account_id, account_kind, kind, amount, balance_after, business_key, fingerprint, *,
                   occurred_at=None, outlet_id=None, bill_id=None, breakdown=None, note=None,
                   reverses_id=None) -> int:
     return db.scalar(INSERT_ENTRY, {
-        "account_id": account_id, "kind": kind, "amount": amount, "balance_after": balance_after,
+        "account_id": account_id, "account_kind": account_kind, "kind": kind, "amount": amount, "balance_after": balance_after,
         "business_key": business_key, "fingerprint": fingerprint, "reverses_id": reverses_id,
         "outlet_id": outlet_id, "bill_id": bill_id, "occurred_at": as_utc(occurred_at or utcnow()),
         "created_at": utcnow(), "breakdown": breakdown, "note": note,

@@ -21,7 +21,15 @@ from sqlalchemy import and_, case, func, select
 
 from lps_core.db import reports_session_of
 from lps_core.exports import INTEGER, MONEY, Column, Table
-from lps_core.ledger.models import CREDIT, STORED_VALUE, STORED_VALUE_BONUS, Account, LedgerEntry
+from lps_core.ledger.models import (
+    CREDIT,
+    STORED_VALUE,
+    STORED_VALUE_BONUS,
+    Account,
+    LedgerEntry,
+    entry_account_kind,
+    entry_account_kind_in,
+)
 from lps_core.ledger.services import REVERSAL
 from lps_core.outlets.models import Outlet
 from lps_core.reports.report import Chart, Figure, Report
@@ -33,8 +41,9 @@ def _sum_when(condition, value=LedgerEntry.amount):
 
 
 def _entries(kinds, scope, *columns, group=None):
-    query = (select(*columns).select_from(LedgerEntry).join(Account, Account.id == LedgerEntry.account_id)
-             .where(Account.kind.in_(kinds), LedgerEntry.occurred_at >= scope.starts,
+    """The period's entries of accounts of `kinds`, by the kind on the entry (no join to accounts)."""
+    query = (select(*columns).select_from(LedgerEntry)
+             .where(entry_account_kind_in(*kinds), LedgerEntry.occurred_at >= scope.starts,
                     LedgerEntry.occurred_at < scope.ends))
     outlets = scope.outlet_filter(LedgerEntry.outlet_id)
     return query if outlets is None else query.where(outlets)
@@ -47,9 +56,10 @@ def _held_before(db, kinds, moment) -> dict:
     read = reports_session_of(db)
     held = dict(read.execute(select(Account.kind, func.sum(Account.balance)).where(Account.kind.in_(kinds))
                              .group_by(Account.kind)).all())
+    kind = entry_account_kind()
     since = dict(read.execute(
-        select(Account.kind, func.sum(LedgerEntry.amount)).join(LedgerEntry, LedgerEntry.account_id == Account.id)
-        .where(Account.kind.in_(kinds), LedgerEntry.occurred_at >= moment).group_by(Account.kind)).all())
+        select(kind, func.sum(LedgerEntry.amount)).select_from(LedgerEntry)
+        .where(entry_account_kind_in(*kinds), LedgerEntry.occurred_at >= moment).group_by(kind)).all())
     return {kind: int(held.get(kind) or 0) - int(since.get(kind) or 0) for kind in kinds}
 
 
@@ -79,7 +89,7 @@ OUTLET_COLUMNS = (("outlet", "Outlet"), ("outlet_name", "Outlet name"))
 
 
 def stored_value_report(db, scope, settings=None) -> Report:
-    amount, kind, account = LedgerEntry.amount, LedgerEntry.kind, Account.kind
+    amount, kind, account = LedgerEntry.amount, LedgerEntry.kind, entry_account_kind()
     is_principal, is_bonus = account == STORED_VALUE, account == STORED_VALUE_BONUS
     columns = [
         _sum_when(and_(is_principal, kind == "deposit")).label("deposits"),

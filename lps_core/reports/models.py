@@ -15,6 +15,8 @@ REPORT_INDEXES = (
     Index("ix_settlement_refunds_created_at", SettlementRefund.__table__.c.created_at),
     Index("ix_bills_occurred_at", Bill.__table__.c.occurred_at),
     Index("ix_bill_refunds_created_at", BillRefund.__table__.c.created_at),
-    Index("ix_ledger_entries_occurred_at", LedgerEntry.__table__.c.occurred_at),
+    # Covering (migration 0042): a period's entries of one account kind are an index-only scan.
+    Index("ix_ledger_entries_occurred_at", LedgerEntry.__table__.c.occurred_at,
+          postgresql_include=["account_kind", "kind", "amount", "outlet_id", "account_id"]),
     Index("ix_redemptions_redeemed_at", Redemption.__table__.c.redeemed_at),
 )

@@ -24,7 +24,7 @@ from sqlalchemy import and_, case, func, select
 
 from lps_core.db import reports_session_of
 from lps_core.exports import INTEGER, MONEY, RATIO, TEXT, Column, Table
-from lps_core.ledger.models import POINTS, Account, LedgerEntry
+from lps_core.ledger.models import POINTS, Account, LedgerEntry, entry_account_kind_in
 from lps_core.ledger.services import EXPIRY, REVERSAL
 from lps_core.members.models import Member, Tier
 from lps_core.outlets.models import Outlet
@@ -35,22 +35,24 @@ from lps_core.timeutil import add_months
 MOVEMENTS = ("issued", "reversed", "restored", "redeemed", "expired")
 
 
-def movement_columns():
-    """The five movements as SUM(CASE ...) columns over ledger_entries."""
+def movement_columns(*only):
+    """The five movements as SUM(CASE ...) columns over ledger_entries; `only`: conditions an entry
+    must also meet to count."""
     amount, kind = LedgerEntry.amount, LedgerEntry.kind
     is_reversal, is_expiry = kind == REVERSAL, kind == EXPIRY
     return [
-        func.coalesce(func.sum(case((and_(amount > 0, ~is_reversal), amount), else_=0)), 0).label("issued"),
-        func.coalesce(func.sum(case((and_(is_reversal, amount < 0), -amount), else_=0)), 0).label("reversed"),
-        func.coalesce(func.sum(case((and_(is_reversal, amount > 0), amount), else_=0)), 0).label("restored"),
-        func.coalesce(func.sum(case((and_(amount < 0, ~is_reversal, ~is_expiry), -amount), else_=0)), 0)
+        func.coalesce(func.sum(case((and_(*only, amount > 0, ~is_reversal), amount), else_=0)), 0).label("issued"),
+        func.coalesce(func.sum(case((and_(*only, is_reversal, amount < 0), -amount), else_=0)), 0).label("reversed"),
+        func.coalesce(func.sum(case((and_(*only, is_reversal, amount > 0), amount), else_=0)), 0).label("restored"),
+        func.coalesce(func.sum(case((and_(*only, amount < 0, ~is_reversal, ~is_expiry), -amount), else_=0)), 0)
         .label("redeemed"),
-        func.coalesce(func.sum(case((is_expiry, -amount), else_=0)), 0).label("expired"),
+        func.coalesce(func.sum(case((and_(*only, is_expiry), -amount), else_=0)), 0).label("expired"),
     ]
 
 
 def _points_entries(query):
-    return query.join_from(LedgerEntry, Account, Account.id == LedgerEntry.account_id).where(Account.kind == POINTS)
+    """Points entries, selected by the account kind on the entry: no join to the accounts."""
+    return query.select_from(LedgerEntry).where(entry_account_kind_in(POINTS))
 
 
 def _in_period(query, scope):
@@ -63,16 +65,28 @@ def _movements(row) -> dict:
     return {name: int(getattr(row, name)) for name in MOVEMENTS}
 
 
-def balance_before(db, moment) -> int:
-    """The points every member held just before `moment`: the sum of the entries before it, read
-    as today's balances less the entries since (the ledger keeps each balance equal to the sum of
-    its entries), so that a recent period reads the few entries after it instead of the whole
-    history."""
-    read = reports_session_of(db)
-    held = read.scalar(select(func.coalesce(func.sum(Account.balance), 0)).where(Account.kind == POINTS))
-    since = read.scalar(_points_entries(select(func.coalesce(func.sum(LedgerEntry.amount), 0)))
-                        .where(LedgerEntry.occurred_at >= moment))
-    return int(held) - int(since)
+def by_tier(db, scope):
+    """Per tier of the members: what they hold today, their movements in the period (at the scope's
+    outlets) and the sums of their entries since the period's start and since its end (at every
+    outlet), in one statement. The entries since the start are summed per account, then joined
+    with the accounts and members once: each account's balance counts once, whatever its entries.
+    Today's balances less the entries since a moment are the balances then (the ledger keeps
+    each balance equal to the sum of its entries), so a recent period reads the few entries after
+    it instead of the whole history."""
+    at = LedgerEntry.occurred_at
+    counted = [at < scope.ends] + ([scope.outlet_filter(LedgerEntry.outlet_id)] if scope.outlet_ids is not None else [])
+    per_account = (_points_entries(select(
+        LedgerEntry.account_id, *movement_columns(*counted), func.sum(LedgerEntry.amount).label("since_start"),
+        func.sum(case((at >= scope.ends, LedgerEntry.amount), else_=0)).label("since_end")))
+        .where(at >= scope.starts).group_by(LedgerEntry.account_id).subquery("per_account"))
+    tier_code = func.coalesce(Tier.code, "-")
+    sums = [func.coalesce(func.sum(per_account.c[name]), 0).label(name)
+            for name in (*MOVEMENTS, "since_start", "since_end")]
+    return reports_session_of(db).execute(
+        select(tier_code.label("tier"), func.coalesce(func.sum(Account.balance), 0).label("held"), *sums)
+        .select_from(Account).outerjoin(Member, Member.id == Account.member_id)
+        .outerjoin(Tier, Tier.id == Member.tier_id).outerjoin(per_account, per_account.c.account_id == Account.id)
+        .where(Account.kind == POINTS).group_by(tier_code)).all()
 
 
 def breakage_of(db, ends, months) -> tuple[Decimal, int, int]:
@@ -93,8 +107,12 @@ def money_of(points: int, point_value: Decimal) -> int:
 
 def points_report(db, scope, settings) -> Report:
     read = reports_session_of(db)
-    totals = _movements(read.execute(_in_period(_points_entries(select(*movement_columns())), scope)).one())
-    opening, closing = balance_before(db, scope.starts), balance_before(db, scope.ends)
+    tiers = by_tier(db, scope)
+    tier_moves = {row.tier: _movements(row) for row in tiers}
+    totals = {name: sum(moves[name] for moves in tier_moves.values()) for name in MOVEMENTS}
+    held = sum(int(row.held) for row in tiers)  # every points balance today
+    opening, closing = held - sum(int(row.since_start) for row in tiers), held - sum(int(row.since_end) for row in tiers)
+    tier_held = {row.tier: int(row.held) - int(row.since_end) for row in tiers}  # at the period's end
     breakage, window_expired, window_redeemed = breakage_of(db, scope.ends, settings.breakage_months)
     liability = money_of(closing, settings.point_value)
     net_liability = int((Decimal(liability) * (1 - breakage)).quantize(Decimal(1), ROUND_HALF_UP))
@@ -112,20 +130,6 @@ def points_report(db, scope, settings) -> Report:
                           Column("net", dgettext("lps_reports", "Net change"), INTEGER)],
                          outlet_rows, _sum(outlet_rows, [*MOVEMENTS, "net"]), dgettext("lps_reports", "Total"))
 
-    tier_code = func.coalesce(Tier.code, "-")
-    tier_moves = {row.tier: _movements(row) for row in read.execute(_in_period(_points_entries(
-        select(tier_code.label("tier"), *movement_columns()))
-        .outerjoin(Member, Member.id == Account.member_id).outerjoin(Tier, Tier.id == Member.tier_id), scope)
-        .group_by(tier_code))}
-    tier_held = {tier: int(value or 0) for tier, value in read.execute(
-        select(tier_code, func.sum(Account.balance)).select_from(Account)
-        .outerjoin(Member, Member.id == Account.member_id).outerjoin(Tier, Tier.id == Member.tier_id)
-        .where(Account.kind == POINTS).group_by(tier_code))}
-    for tier, value in read.execute(_points_entries(select(tier_code, func.sum(LedgerEntry.amount)))
-                                    .outerjoin(Member, Member.id == Account.member_id)
-                                    .outerjoin(Tier, Tier.id == Member.tier_id)
-                                    .where(LedgerEntry.occurred_at >= scope.ends).group_by(tier_code)):
-        tier_held[tier] = tier_held.get(tier, 0) - int(value or 0)  # today's balances less what came since
     ranks = dict(read.execute(select(Tier.code, Tier.rank)).all())
     tier_rows = []
     for tier in sorted(set(tier_moves) | set(tier_held), key=lambda code: (ranks.get(code, -1), code)):

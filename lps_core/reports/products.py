@@ -1,12 +1,13 @@
 """Product and category sales, from the items of the period's sales: each settlement's items (their
 amount before discount, the discount and what was charged) and the items of bills a till posted
 that no settlement carries (their amount, no discount). Items are expanded in the database
-(json_array_elements on PostgreSQL, json_each on SQLite) and summed per SKU and per category;
+(json_to_recordset on PostgreSQL, which parses each row's items once and gives every field as a
+column; json_each on SQLite) and summed per SKU and per category;
 refunds are not itemised and do not reduce these figures (see the sales report for them)."""
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Numeric, Float, cast, exists, func, literal, select, type_coerce, union_all
-from sqlalchemy.types import JSON, String
+from sqlalchemy import BigInteger, Float, Numeric, cast, column, exists, func, literal, select, type_coerce, union_all
+from sqlalchemy.types import JSON, String, Text
 
 from lps_core.cashier.models import Settlement
 from lps_core.db import reports_session_of
@@ -17,6 +18,7 @@ from lps_core.reports.texts import dgettext
 
 CHART_TOP = 15
 QTY_PLACES = Decimal("0.001")
+FIELDS = ("sku", "category", "qty", "amount", "discount", "charged")
 
 
 class _Items:
@@ -25,13 +27,16 @@ class _Items:
     def __init__(self, dialect):
         self.postgresql = dialect == "postgresql"
 
-    def expand(self, column):
-        function = func.json_array_elements if self.postgresql else func.json_each
-        return function(type_coerce(column, JSON)).table_valued("value")
+    def expand(self, items, name):
+        if self.postgresql:  # each field as text, as ->> gave it: the casts below are the same on both
+            return (func.json_to_recordset(type_coerce(items, JSON))
+                    .table_valued(*[column(field, Text) for field in FIELDS])
+                    .render_derived(name=name, with_types=True))
+        return func.json_each(type_coerce(items, JSON)).table_valued("value")
 
     def text(self, item, key):
         if self.postgresql:
-            return type_coerce(item.c.value, JSON)[key].as_string()
+            return item.c[key]
         return type_coerce(func.json_extract(item.c.value, f"$.{key}"), String)
 
     def cents(self, item, key):
@@ -48,8 +53,8 @@ class _Items:
 def item_rows(db, scope):
     read = reports_session_of(db)
     items = _Items(read.get_bind().dialect.name)
-    settled = items.expand(Settlement.items)
-    unsettled = items.expand(Bill.items)
+    settled = items.expand(Settlement.items, "settled_item")
+    unsettled = items.expand(Bill.items, "bill_item")
 
     def keep(at, outlet_id):
         clauses = [at >= scope.starts, at < scope.ends]

@@ -7,7 +7,7 @@ a page or an export reads only its own rows. Amounts are what changed hands: a s
 charged amount, a bill's amount, a refund's amount (a refund is a row of its own, at the moment
 it was made); a redemption moves points, not money, and has no amount. Points are signed: earned
 on a sale, taken back by a refund, spent on a redemption."""
-from sqlalchemy import and_, case, exists, func, literal, null, select, union_all
+from sqlalchemy import and_, exists, func, literal, null, select, union_all
 
 from lps_core.cards.models import Card, CardType
 from lps_core.cashier.models import Settlement, SettlementRefund
@@ -92,15 +92,18 @@ def filtered(source, filters):
 def transactions_report(db, scope, settings=None, *, filters, export=False) -> Report:
     read = reports_session_of(db)
     matches = filtered(transactions_source(scope), filters).subquery("matches")
-    sale = matches.c.kind.in_(("settlement", "bill"))
-    summary = read.execute(select(
-        func.count(), func.coalesce(func.sum(case((sale, matches.c.gross), else_=0)), 0),
-        func.coalesce(func.sum(case((sale, matches.c.discount), else_=0)), 0),
-        func.coalesce(func.sum(case((sale, matches.c.amount), else_=0)), 0),
-        func.coalesce(func.sum(case((matches.c.kind == "refund", matches.c.amount), else_=0)), 0),
-        func.coalesce(func.sum(matches.c.points), 0))).one()
-    total = int(summary[0])
-    counts = dict(read.execute(select(matches.c.kind, func.count()).group_by(matches.c.kind)).all())
+    # One pass over the matches for the totals and the count of each kind.
+    by_kind = read.execute(select(
+        matches.c.kind, func.count().label("count"), func.coalesce(func.sum(matches.c.gross), 0).label("gross"),
+        func.coalesce(func.sum(matches.c.discount), 0).label("discount"),
+        func.coalesce(func.sum(matches.c.amount), 0).label("amount"),
+        func.coalesce(func.sum(matches.c.points), 0).label("points")).group_by(matches.c.kind)).all()
+    counts = {row.kind: int(row.count) for row in by_kind}
+    total = sum(counts.values())
+    sales = [row for row in by_kind if row.kind in ("settlement", "bill")]
+    summary = (total, sum(int(row.gross) for row in sales), sum(int(row.discount) for row in sales),
+               sum(int(row.amount) for row in sales), sum(int(row.amount) for row in by_kind if row.kind == "refund"),
+               sum(int(row.points) for row in by_kind))
     ordered = select(matches).order_by(matches.c.at.desc(), matches.c.kind, matches.c.id.desc())
     if export:
         page = {"page": 1, "per_page": MAX_EXPORT_ROWS, "total": total}
