@@ -45,3 +45,12 @@ def test_issuing_is_idempotent_per_source_ref(testapp, db, seed, hq):
 def test_the_scopes_are_needed(testapp, seed):
     till = {"Authorization": f"Bearer {seed.api_key('REST', ['cashier'])}"}
     testapp.get("/api/v1/coupon-types", headers=till, status=403)
+
+
+def test_a_member_id_beyond_the_members_key_is_refused_not_a_server_error(testapp, seed):
+    """members.id is a 32-bit key: a larger id is malformed (400 naming member_ids), not a 500 from
+    PostgreSQL's integer range."""
+    auth = {"Authorization": f"Bearer {seed.api_key('REST')}"}
+    refused = testapp.post_json("/api/v1/coupons", {"coupon_type": "ANY", "member_ids": [4611686018427387903]},
+                                headers=auth, status=400).json
+    assert any(name.startswith("member_ids") for name in refused["fields"])

@@ -9,7 +9,7 @@ from pydantic import field_validator, model_validator
 
 from lps_core.coupons.models import KINDS, ON_REFUND, RETURN
 from lps_core.coupons.services import MAX_MEMBERS_PER_ISSUE, TypeSpec
-from lps_core.validation import Body, Code, Field, Int, Money, Query, Text, invalid, unprocessable
+from lps_core.validation import Body, Code, Field, Id, Int, Money, Query, Text, invalid, unprocessable
 
 
 DECIMAL = r"^[0-9]{1,3}(\.[0-9]{1,2})?$"  # a percent or a multiplier: up to 3 digits, 2 decimals
@@ -65,7 +65,7 @@ class CouponTypeIn(Body):
 
 class CouponIssueIn(Body):
     coupon_type: Code(32)
-    member_ids: list[Int(1, 2**62)] = Field(min_length=1, max_length=MAX_MEMBERS_PER_ISSUE)
+    member_ids: list[Id] = Field(min_length=1, max_length=MAX_MEMBERS_PER_ISSUE)
     source_ref: Text(100) = Field("", description="The same type, members and source_ref issue nothing twice")
 
 
