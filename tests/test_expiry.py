@@ -108,7 +108,7 @@ def test_expired_lots_expire_and_a_partly_spent_lot_only_its_remainder(db, accou
 
     assert (report.totals.accounts, report.totals.lots, report.totals.points) == (1, 1, 70)
     (entry,) = expiry_entries(db)
-    assert (entry.amount, entry.balance_after) == (-70, 50)
+    assert (entry.amount, entry.balance_after, entry.account_kind) == (-70, 50, "points")  # as reports select it
     assert entry.business_key == f"expiry:{account}:2026-06-01"
     assert as_utc(entry.occurred_at) == NOW
     assert (lot_of(db, old), lot_of(db, young)) == (0, 50)

@@ -243,8 +243,8 @@ def expire_batch(db, ev: Evaluation, batch: Batch) -> Totals:
 
 
 def _entry_columns():
-    return ["account_id", "kind", "amount", "balance_after", "business_key", "fingerprint", "occurred_at",
-            "created_at", "note"]
+    return ["account_id", "account_kind", "kind", "amount", "balance_after", "business_key", "fingerprint",
+            "occurred_at", "created_at", "note"]
 
 
 def _expire_in_one_statement(db, ev, batch, account_ids) -> Totals:
@@ -264,7 +264,7 @@ def _expire_in_one_statement(db, ev, batch, account_ids) -> Totals:
              .returning(ACCOUNTS.c.id, ACCOUNTS.c.balance, totals.c.points).cte("moved"))
     entries = (
         insert(ENTRIES).from_select(_entry_columns(), select(
-            moved.c.id, literal(EXPIRY), -moved.c.points, moved.c.balance, ev.business_key(moved.c.id),
+            moved.c.id, literal(POINTS), literal(EXPIRY), -moved.c.points, moved.c.balance, ev.business_key(moved.c.id),
             literal(ev.fingerprint), bindparam("occurred_at", ev.now, type_=MOMENT),
             bindparam("created_at", utcnow(), type_=MOMENT), literal(ev.note),
         ))
@@ -284,7 +284,7 @@ def _expire_step_by_step(db, ev, batch) -> Totals:
     due = select(LOTS.c.account_id, LOTS.c.remaining).where(_expiring_lot(ev, batch)).subquery("due")
     points = cast(func.sum(due.c.remaining), BigInteger)
     db.execute(insert(ENTRIES).from_select(_entry_columns(), select(
-        ACCOUNTS.c.id, literal(EXPIRY), -points, ACCOUNTS.c.balance - points, ev.business_key(ACCOUNTS.c.id),
+        ACCOUNTS.c.id, literal(POINTS), literal(EXPIRY), -points, ACCOUNTS.c.balance - points, ev.business_key(ACCOUNTS.c.id),
         literal(ev.fingerprint), bindparam("occurred_at", ev.now, type_=MOMENT),
         bindparam("created_at", utcnow(), type_=MOMENT), literal(ev.note),
     ).select_from(ACCOUNTS.join(due, due.c.account_id == ACCOUNTS.c.id)).group_by(ACCOUNTS.c.id, ACCOUNTS.c.balance)))

@@ -57,8 +57,9 @@ class LedgerEntry(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
     # The account's kind, copied at posting so that the reports select a kind's entries by this row
-    # alone, without joining every entry to its account. NULL where a writer did not copy it (the
-    # expiry job's set-based postings): entry_account_kind() then reads the account's.
+    # alone, without joining every entry to its account. The ledger service and the expiry job write
+    # it; NULL only where some other writer did not (a plugin's, a bulk load's): entry_account_kind()
+    # then reads the account's.
     account_kind: Mapped[str | None] = mapped_column(String(16))
     kind: Mapped[str] = mapped_column(String(24))
     amount: Mapped[int] = mapped_column(BigInteger)

@@ -6,8 +6,8 @@ kind: at 1,000,000 members, 2,000,000 accounts hashed for a month's 210,000 entr
 times per report. Now the ledger service copies the account's kind onto the entry when it posts
 (`ledger_entries.account_kind`), existing entries are filled in here, and the index on
 `occurred_at` carries (on PostgreSQL, INCLUDE) the columns the reports read, so a month's entries
-of a kind are an index-only scan. NULL stays allowed: a writer that does not copy the kind (the
-expiry job's set-based postings) leaves it to the reports, which then read the account's
+of a kind are an index-only scan. NULL stays allowed: a writer that does not copy the kind (other than
+the ledger service and the expiry job) leaves it to the reports, which then read the account's
 (lps_core.ledger.models.entry_account_kind).
 
 Revision ID: 0042
