@@ -220,11 +220,14 @@ def referrals(db, scope, filters, settings, export=False) -> Report:
     read = reports_session_of(db)
     referred = Member.__table__.alias("referred")
     first_month = date(scope.first_day.year, scope.first_day.month, 1)
-    spend = (select(MemberActivity.member_id, func.sum(MemberActivity.spend_cents).label("spend"))
-             .where(MemberActivity.month >= first_month, MemberActivity.month <= scope.last_day)
-             .group_by(MemberActivity.member_id).subquery("spend"))
     approved = and_(referred.c.approved_at >= scope.starts, referred.c.approved_at < scope.ends,
                     referred.c.status.in_(COUNTED))
+    # Only the referred members' activity: the period's referrals, not every member's months.
+    referred_ids = select(referred.c.id).where(referred.c.referred_by_id.is_not(None), approved)
+    spend = (select(MemberActivity.member_id, func.sum(MemberActivity.spend_cents).label("spend"))
+             .where(MemberActivity.month >= first_month, MemberActivity.month <= scope.last_day,
+                    MemberActivity.member_id.in_(referred_ids))
+             .group_by(MemberActivity.member_id).subquery("spend"))
     per_referrer = (select(referred.c.referred_by_id.label("referrer_id"), func.count().label("referrals"),
                            func.coalesce(func.sum(spend.c.spend), 0).label("spend"))
                     .select_from(referred).outerjoin(spend, spend.c.member_id == referred.c.id)
