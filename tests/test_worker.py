@@ -1,6 +1,7 @@
 """`lps worker` in process: claims, sends through the channels, retries with back-off, dead
 letters, leases, quiet hours, the rate limit and consent, against a real loopback SMTP server."""
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -136,12 +137,15 @@ def test_marketing_waits_for_quiet_hours_and_carries_a_working_unsubscribe_link(
     db.commit()
     worker = make_worker(engine, smtp_server.port, **{"lps.messages.quiet_hours": "22:00-08:00",
                                                       "lps.timezone": "Asia/Shanghai"})
-    night = datetime(2026, 11, 26, 15, 30, tzinfo=timezone.utc)  # 23:30 in Shanghai
-    report = worker.cycle(night)
+    # Tomorrow night, 23:30 in Shanghai: after the message was queued (now), so it is due then.
+    shanghai = ZoneInfo("Asia/Shanghai")
+    night = (datetime.now(shanghai) + timedelta(days=1)).replace(hour=23, minute=30, second=0, microsecond=0)
+    morning = (night + timedelta(days=1)).replace(hour=8, minute=0)
+    report = worker.cycle(night.astimezone(timezone.utc))
     row = outbox(db)["email"]
     assert report.postponed == 1 and row.status == "queued" and row.tries == 0
-    assert as_utc(row.next_attempt_at) == datetime(2026, 11, 27, 0, 0, tzinfo=timezone.utc)  # 08:00 in Shanghai
-    worker.cycle(datetime(2026, 11, 27, 0, 1, tzinfo=timezone.utc))
+    assert as_utc(row.next_attempt_at) == morning.astimezone(timezone.utc)  # the end of the quiet hours
+    worker.cycle(morning.astimezone(timezone.utc) + timedelta(minutes=1))
     assert outbox(db)["email"].status == "sent"
     (mail,) = smtp_server.messages()
     token = mail["List-Unsubscribe"].strip("<>").rsplit("/", 1)[1]
