@@ -254,6 +254,13 @@ ConfigTime = Annotated[datetime, PlainValidator(_timestamp_validator(not_after=_
                                                                            "from 2000 to ten years ahead"})]
 
 
+def latest_today() -> date:
+    """Today's date where it is latest on Earth (UTC+14). A validator does not know the programme's
+    time zone, and the server's own date would refuse the programme's today while it is already
+    tomorrow there (in Shanghai, every evening after 16:00 UTC)."""
+    return (datetime.now(timezone.utc) + timedelta(hours=14)).date()
+
+
 def _check_date(value: Any) -> date:
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
@@ -263,7 +270,7 @@ def _check_date(value: Any) -> date:
         parsed = date.fromisoformat(value)
     except ValueError:
         raise invalid("must be a real calendar date such as 1990-05-17") from None
-    if parsed.year < 1900 or parsed > date.today():
+    if parsed.year < 1900 or parsed > latest_today():
         raise unusable("must lie between 1900-01-01 and today")
     return parsed
 

@@ -1,5 +1,7 @@
 """The /api/v1 contract: enrol, approve, look up, earn, replay, conflict, reverse, ledger, and every
 kind of bad input answered with a 4xx JSON body naming the field."""
+from datetime import datetime, timedelta, timezone
+
 import pytest
 from sqlalchemy import func, select
 
@@ -69,6 +71,17 @@ def test_enrolment_validation_names_the_field(testapp, auth, body, fields):
 def test_an_enrolment_without_phone_or_email_is_well_formed_but_unusable(testapp, auth):
     answer = testapp.post_json("/api/v1/members", {"name": "A", "channel": "web"}, headers=auth, status=422)
     assert answer.json["fields"] == {"phone": "give a phone number or an e-mail address"}
+
+
+def test_a_birthday_today_anywhere_on_earth_is_taken_and_tomorrow_there_is_not(testapp, auth):
+    # The server's own date would refuse the programme's today every evening in Shanghai.
+    latest = (datetime.now(timezone.utc) + timedelta(hours=14)).date()
+    body = {"name": "A", "phone": "+8613800000001", "channel": "web", "birthday": latest.isoformat()}
+    assert testapp.post_json("/api/v1/members", body, headers=auth).json["status"] == "pending"
+    body = {"name": "B", "phone": "+8613800000002", "channel": "web",
+            "birthday": (latest + timedelta(days=1)).isoformat()}
+    assert testapp.post_json("/api/v1/members", body, headers=auth, status=422).json["fields"] == {
+        "birthday": "must lie between 1900-01-01 and today"}
 
 
 def test_earn_with_items_excludes_tax_and_applies_the_tier(testapp, seed, auth):
