@@ -85,13 +85,13 @@ def test_a_member_who_earned_as_the_batch_began_is_judged_on_the_new_state(seed,
     seed.db.commit()
     from lps_core.tiers import jobs
 
-    real_tune = jobs._tune_transaction
+    real_tune = jobs.tune_for_aggregates
 
     def earning_moves_the_member_first(db):
         real_tune(db)
         db.execute(update(Member).where(Member.id == moved).values(tier_id=classic, last_activity_at=NOW))
 
-    monkeypatch.setattr(jobs, "_tune_transaction", earning_moves_the_member_first)
+    monkeypatch.setattr(jobs, "tune_for_aggregates", earning_moves_the_member_first)
     result = evaluate_tiers(JobEnv(engine, plugins, **LIFECYCLE), now=NOW)
 
     tiers, changes = state(seed.db, [moved, other])

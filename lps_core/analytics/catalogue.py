@@ -1,4 +1,5 @@
 """The analytics views by name, as the screens and the API call them."""
+from lps_core.db import reports_session_of, tune_for_aggregates
 from lps_core.errors import NotFound
 
 VIEWS = ("cards", "new-members", "demographics", "referrals", "churn", "credit", "rfm", "lifecycle")
@@ -15,6 +16,7 @@ def run_view(db, name, filters, tz, settings, report_settings, *, allowed=None, 
     if name not in VIEWS:
         raise NotFound(f"there is no analytics view {name!r}", {"name": f"must be one of: {', '.join(VIEWS)}"})
     scope = analytics_scope(db, filters, tz, allowed=allowed, today=today)
+    tune_for_aggregates(reports_session_of(db))  # a year of activity summed per member
     if name == "churn":
         return churn(db, scope, filters, settings, export, now=now)
     if name == "credit":

@@ -1,7 +1,5 @@
 """The reports by name, as the screens, the API, `lps report` and the schedule call them."""
-from sqlalchemy import text
-
-from lps_core.db import reports_session_of
+from lps_core.db import reports_session_of, tune_for_aggregates
 from lps_core.errors import NotFound
 
 REPORTS = ("sales", "points", "stored-value", "credit", "transactions", "products")
@@ -21,12 +19,7 @@ def run_report(db, name, filters, tz, settings, *, allowed=None, export=False, t
     if name not in REPORTS:
         raise NotFound(f"there is no report {name!r}", {"name": f"must be one of: {', '.join(REPORTS)}"})
     scope = resolve_scope(db, filters, tz, allowed=allowed, today=today)
-    read = reports_session_of(db)
-    if read.get_bind().dialect.name == "postgresql":
-        # For this transaction: a report's statements aggregate a month's rows and join them to a
-        # million members, so their hashes get room in memory (the default 4 MB spilled to disk),
-        # and no JIT, whose compiling took longer than it saved on every statement measured.
-        read.execute(text("SELECT set_config('work_mem', '64MB', true), set_config('jit', 'off', true)"))
+    tune_for_aggregates(reports_session_of(db))  # a month's rows joined to a million members
     if name == "transactions":
         return transactions_report(db, scope, settings, filters=filters, export=export)
     build = {"sales": sales_report, "points": points_report, "stored-value": stored_value_report,

@@ -16,10 +16,11 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, case, func, insert, literal, or_, select, text, update
+from sqlalchemy import and_, bindparam, case, func, insert, literal, or_, select, update
 from sqlalchemy.orm import aliased
 
 from lps_core.batch_jobs import ProgressBar, run_job_command
+from lps_core.db import tune_for_aggregates
 from lps_core.errors import ValidationFailed
 from lps_core.members.models import Tier
 from lps_core.contract import ISetBasedTierModel
@@ -147,17 +148,8 @@ def evaluate_tiers(env, *, now=None, run_key=None, dry_run=False, batch_size=Non
     return result
 
 
-def _tune_transaction(db):
-    """PostgreSQL: no JIT compilation (it cost more than it saved on every batch statement), and
-    room to sort and hash a batch's window sums in memory (at 200,000 members a batch's sort went
-    to disk with the default 4 MB)."""
-    if db.get_bind().dialect.name == "postgresql":
-        db.execute(text("SET LOCAL jit = off"))
-        db.execute(text("SET LOCAL work_mem = '64MB'"))
-
-
 def _run_batch(db, plan, after, upto, result):
-    _tune_transaction(db)
+    tune_for_aggregates(db)  # at 200,000 members a batch's sort of window sums went to disk with 4 MB
     changes = _evaluate_tiers_in_batch(db, plan, after, upto)
     for member_id, old_rank, new_rank, old_code, new_code in changes:
         if new_rank > old_rank or old_code is None:
