@@ -162,6 +162,13 @@ def test_churn_warning(seed, world):
     assert churn["tables"][0]["rows"][0]["name"] == "M9" and churn["tables"][0]["rows"][0]["days_absent"] == 90
     looser = view(seed.db, "churn", now=world["now"], settings=AnalyticsSettings(churn_days=60, churn_factor=Decimal("1")))
     assert [row["name"] for row in looser["tables"][0]["rows"]] == ["M9", "M8", "M7"]  # by value at risk
+    # The page and the tiers' sums come from one statement: a later page keeps every tier's total.
+    second = view(seed.db, "churn", now=world["now"], per_page="2", page="2",
+                  settings=AnalyticsSettings(churn_days=60, churn_factor=Decimal("1")))
+    assert [row["name"] for row in second["tables"][0]["rows"]] == ["M7"]
+    assert second["page"] == {"page": 2, "per_page": 2, "total": 3}
+    assert sum(row["members"] for row in second["tables"][1]["rows"]) == 3 == second["totals"]["at_risk"]
+    assert second["tables"][1]["rows"] == looser["tables"][1]["rows"]
 
 
 def test_credit_warning(seed, world):

@@ -12,7 +12,8 @@ def test_migrated_schema_matches_the_models(engine):
 
 
 def test_the_member_behaviour_indexes_go_down_and_up_again(database_url, tmp_path):
-    """0041: segments' and analytics' indexes (the GIN index on item lines on PostgreSQL only)."""
+    """0041 and 0044: segments' and analytics' indexes (the GIN index on item lines on PostgreSQL only);
+    0044 turned member_activity's round, member first."""
     from alembic import command
     from sqlalchemy import inspect
 
@@ -20,7 +21,7 @@ def test_the_member_behaviour_indexes_go_down_and_up_again(database_url, tmp_pat
     from lps_core.db.migrate import alembic_config, upgrade
     from lps_core.testing import PII_SETTINGS, migrated_database
 
-    ours = {"ix_member_activity_month_member_id", "ix_bills_outlet_id_occurred_at_member_id", "ix_bills_items_jsonb"}
+    ours = {"ix_member_activity_member_id_month", "ix_bills_outlet_id_occurred_at_member_id", "ix_bills_items_jsonb"}
     with migrated_database(database_url, tmp_path, "lps_0041") as url:
         engine = get_engine({"sqlalchemy.url": url, **PII_SETTINGS})
 

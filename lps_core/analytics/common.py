@@ -2,7 +2,7 @@
 day count in SQL on either database, and paging."""
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import cast, func, null, select
 
 from lps_core.members.models import MemberActivity
 
@@ -26,6 +26,12 @@ def activity_in(first_month: date, last_day: date, name="activity"):
                    func.sum(MemberActivity.spend_cents).label("spend"))
             .where(MemberActivity.month >= first_month, MemberActivity.month <= last_day)
             .group_by(MemberActivity.member_id).subquery(name))
+
+
+def null_of(type_, name):
+    """A typed NULL column, for the parts of a UNION ALL that have no value for it (a view that
+    answers its page and its totals in one statement, so that the members are scored once)."""
+    return cast(null(), type_).label(name)
 
 
 def days_between(db, earlier, later):

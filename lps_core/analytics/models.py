@@ -20,14 +20,14 @@ class MemberRegion(Base):
     city: Mapped[str | None] = mapped_column(String(32))
 
 
-# The indexes segments and analytics read members' behaviour by (migration 0041), on the earn
+# The indexes segments and analytics read members' behaviour by (migrations 0041, 0044), on the earn
 # path's tables: declared here, as lps_core.reports.models declares the reports', so that the
 # schema the migrations build equals the models'. The GIN index on the bills' item lines is
 # PostgreSQL's alone and lives in the migration only (an expression index, which neither SQLite
 # nor the schema comparison knows).
 BEHAVIOUR_INDEXES = (
-    Index("ix_member_activity_month_member_id", MemberActivity.__table__.c.month,
-          MemberActivity.__table__.c.member_id, postgresql_include=["bills", "stays", "spend_cents"]),
+    Index("ix_member_activity_member_id_month", MemberActivity.__table__.c.member_id,
+          MemberActivity.__table__.c.month, postgresql_include=["bills", "stays", "spend_cents"]),
     Index("ix_bills_outlet_id_occurred_at_member_id", Bill.__table__.c.outlet_id, Bill.__table__.c.occurred_at,
           Bill.__table__.c.member_id),
     Index("ix_bills_items_jsonb", cast(Bill.__table__.c["items"], JSONB).label("items_jsonb"), postgresql_using="gin",

@@ -14,9 +14,9 @@ charges first, as the credit report counts them)."""
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import DateTime, and_, case, func, literal, select
+from sqlalchemy import DateTime, Float, Integer, String, and_, case, func, literal, select, union_all
 
-from lps_core.analytics.common import CURRENT, activity_in, days_between, page_info, paged, window_start
+from lps_core.analytics.common import CURRENT, activity_in, days_between, null_of, page_info, paged, window_start
 from lps_core.analytics.members import share
 from lps_core.cards.models import Card, CardType
 from lps_core.db import reports_session_of
@@ -70,16 +70,24 @@ def churn(db, scope, filters, settings, export=False, now=None) -> Report:
                   .join(activity, activity.c.member_id == Member.id).where(risk.condition))
     if outlets is not None:
         candidates = candidates.where(outlets)
-    candidates = candidates.subquery("at_risk")
-    # The totals are the tiers' sums: one pass over the members at risk fewer (at 1,000,000
-    # members each pass aggregates the window's member_activity rows).
+    at_risk = candidates.cte("at_risk")
+    # One statement, so that the window's sums per member (most of the time at 1,000,000 members)
+    # are computed once: the page's rows (part 0; the union takes its column types), then the
+    # tiers' counts and sums (part 1).
+    page = paged(select(at_risk).order_by(at_risk.c.spend.desc(), at_risk.c.id), filters.page, filters.per_page,
+                 export).subquery("page")
+    listed = select(literal(0).label("part"), page.c.id, page.c.name, page.c.last_activity_at, page.c.visits,
+                    page.c.absent, page.c.spend, null_of(String, "tier"), null_of(Integer, "members"))
     tier = func.coalesce(Tier.code, "-")
-    by_tier = read.execute(select(tier, func.count(), func.coalesce(func.sum(candidates.c.spend), 0))
-                           .select_from(candidates).outerjoin(Tier, Tier.id == candidates.c.tier_id)
-                           .group_by(tier).order_by(tier)).all()
+    by_tier = (select(literal(1), null_of(Integer, "id"), null_of(String, "name"),
+                      null_of(DateTime(timezone=True), "last_activity_at"), null_of(Integer, "visits"),
+                      null_of(Float, "absent"), func.coalesce(func.sum(at_risk.c.spend), 0), tier, func.count())
+               .select_from(at_risk).outerjoin(Tier, Tier.id == at_risk.c.tier_id).group_by(tier))
+    both = union_all(listed, by_tier).subquery("both")
+    answered = read.execute(select(both).order_by(both.c.part, both.c.tier, both.c.spend.desc(), both.c.id)).all()
+    listed = [row for row in answered if row.part == 0]
+    by_tier = [(row.tier, row.members, row.spend) for row in answered if row.part == 1]
     total, value = sum(int(count) for _, count, _ in by_tier), sum(int(spend) for _, _, spend in by_tier)
-    listed = read.execute(paged(select(candidates).order_by(candidates.c.spend.desc(), candidates.c.id),
-                                filters.page, filters.per_page, export)).all()
     rows = [{"member_id": row.id, "name": row.name, "last_visit": row.last_activity_at.astimezone(scope.tz).date(),
              "days_absent": int(row.absent), "visits": int(row.visits),
              "usual_interval": int(round(window_days / int(row.visits))), "value_at_risk": int(row.spend)}

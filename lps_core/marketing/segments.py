@@ -135,7 +135,7 @@ def _rfm_members(quadrants, today, now, analytics):
     from lps_core.analytics.rfm import scored
 
     scope = SimpleNamespace(last_day=today, ends=now, outlet_filter=lambda column: None)
-    rfm = scored(scope, SimpleNamespace(channel=None), analytics)
+    rfm = scored(scope, SimpleNamespace(channel=None), analytics).subquery("rfm")
     return select(rfm.c.id).where(rfm.c.quadrant.in_(quadrants))
 
 
