@@ -27,7 +27,7 @@ class MemberRegion(Base):
 # nor the schema comparison knows).
 BEHAVIOUR_INDEXES = (
     Index("ix_member_activity_member_id_month", MemberActivity.__table__.c.member_id,
-          MemberActivity.__table__.c.month, postgresql_include=["bills", "stays", "spend_cents"]),
+          MemberActivity.__table__.c.month, postgresql_include=["bills", "stays", "spend_cents", "points", "nights"]),
     Index("ix_bills_outlet_id_occurred_at_member_id", Bill.__table__.c.outlet_id, Bill.__table__.c.occurred_at,
           Bill.__table__.c.member_id),
     Index("ix_bills_items_jsonb", cast(Bill.__table__.c["items"], JSONB).label("items_jsonb"), postgresql_using="gin",
