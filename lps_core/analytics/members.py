@@ -4,7 +4,7 @@ SQL: each view is a few GROUP BYs, whatever the number of members."""
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import Date, DateTime, String, and_, func, literal, or_, select, union_all
+from sqlalchemy import Date, DateTime, String, and_, false, func, literal, not_, or_, select, true, union_all
 
 from lps_core.analytics.common import COUNTED, CURRENT, page_info, paged, window_start
 from lps_core.analytics.models import MemberRegion
@@ -42,13 +42,20 @@ def _bucketed(read, scope, column):
                                                                    column < buckets.c.ends))
 
 
-def _member_outlets(query, scope, filters):
+def _member_conditions(scope, filters) -> list:
+    """The filters' conditions on Member: the outlets of enrolment and the channel."""
+    conditions = []
     outlets = scope.outlet_filter(Member.enrolled_outlet_id)
     if outlets is not None:
-        query = query.where(outlets)
+        conditions.append(outlets)
     if getattr(filters, "channel", None):
-        query = query.where(Member.channel == filters.channel)
-    return query
+        conditions.append(Member.channel == filters.channel)
+    return conditions
+
+
+def _member_outlets(query, scope, filters):
+    conditions = _member_conditions(scope, filters)
+    return query.where(*conditions) if conditions else query
 
 
 def card_mix(db, scope, filters, settings, export=False) -> Report:
@@ -333,11 +340,20 @@ def _active_per_bucket(read, scope, filters, months) -> dict:
                         func.lead(MemberActivity.month).over(partition_by=MemberActivity.member_id,
                                                              order_by=MemberActivity.month).label("next_month"))
                  .where(MemberActivity.month >= first, MemberActivity.month <= last).subquery("months"))
-    query = _member_outlets(
-        select(windows.c.label, func.count()).select_from(months_of)
-        .join(windows, and_(months_of.c.month >= windows.c.first_month, months_of.c.month <= windows.c.last_day,
-                            or_(months_of.c.next_month.is_(None), months_of.c.next_month > windows.c.last_day)))
-        .join(Member, Member.id == months_of.c.member_id)
-        .where(Member.status.in_(COUNTED), Member.created_at < windows.c.starts,
-               or_(Member.status != "closed", Member.updated_at >= windows.c.ends)), scope, filters)
+    # Most members count at every bucket their months reach: enrolled before the first bucket, in
+    # the programme, not closed, within the filters. Only the others ("doubtful": enrolled within
+    # the period, closed, or outside the filters; few in a programme-wide view) are joined to the
+    # pairs and tested per bucket, so the pairs are never joined to all 1,000,000 members.
+    wanted = _member_conditions(scope, filters)
+    in_filters = func.coalesce(and_(*wanted), false()) if wanted else true()
+    doubtful = (select(Member.id, Member.status, Member.created_at, Member.updated_at, in_filters.label("in_filters"))
+                .where(or_(Member.created_at >= scope.buckets[0].starts, Member.status == "closed",
+                           Member.status.not_in(COUNTED), not_(in_filters))).subquery("doubtful"))
+    counts = or_(doubtful.c.id.is_(None),
+                 and_(doubtful.c.in_filters, doubtful.c.status.in_(COUNTED), doubtful.c.created_at < windows.c.starts,
+                      or_(doubtful.c.status != "closed", doubtful.c.updated_at >= windows.c.ends)))
+    query = (select(windows.c.label, func.count()).select_from(months_of)
+             .join(windows, and_(months_of.c.month >= windows.c.first_month, months_of.c.month <= windows.c.last_day,
+                                 or_(months_of.c.next_month.is_(None), months_of.c.next_month > windows.c.last_day)))
+             .outerjoin(doubtful, doubtful.c.id == months_of.c.member_id).where(counts))
     return {label: int(count) for label, count in read.execute(query.group_by(windows.c.label))}
