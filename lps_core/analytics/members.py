@@ -4,7 +4,8 @@ SQL: each view is a few GROUP BYs, whatever the number of members."""
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import Date, DateTime, String, and_, false, func, literal, not_, or_, select, true, union_all
+from sqlalchemy import Date, DateTime, String, and_, case, false, func, literal, not_, or_, select, true, union_all
+from sqlalchemy.dialects import postgresql
 
 from lps_core.analytics.common import COUNTED, CURRENT, page_info, paged, window_start
 from lps_core.analytics.models import MemberRegion
@@ -320,13 +321,13 @@ def _active_per_bucket(read, scope, filters, months) -> dict:
     `months` calendar months up to its end."""
     if not scope.buckets:
         return {}
-    parts, first, last = [], None, None
+    parts, first_months, last_days = [], [], []
     for bucket in scope.buckets:
         last_day = (bucket.ends - timedelta(microseconds=1)).astimezone(scope.tz).date()
-        first_month = window_start(last_day, months)
-        first, last = min(first or first_month, first_month), max(last or last_day, last_day)
+        first_months.append(window_start(last_day, months))
+        last_days.append(last_day)
         parts.append(select(literal(bucket.label, String(10)).label("label"),
-                            literal(first_month, Date).label("first_month"),
+                            literal(first_months[-1], Date).label("first_month"),
                             literal(last_day, Date).label("last_day"),
                             literal(bucket.starts, DateTime(timezone=True)).label("starts"),
                             literal(bucket.ends, DateTime(timezone=True)).label("ends")))
@@ -336,24 +337,51 @@ def _active_per_bucket(read, scope, filters, months) -> dict:
     # that latest month is the one row whose next month comes after the last day (or is none). So
     # each member is met at most once per bucket and the count needs no DISTINCT (a sort of every
     # (bucket, member) pair: at 1,000,000 members most of this view's time).
-    months_of = (select(MemberActivity.member_id.label("member_id"), MemberActivity.month.label("month"),
-                        func.lead(MemberActivity.month).over(partition_by=MemberActivity.member_id,
-                                                             order_by=MemberActivity.month).label("next_month"))
-                 .where(MemberActivity.month >= first, MemberActivity.month <= last).subquery("months"))
+    def months_of(*members):
+        return (select(MemberActivity.member_id.label("member_id"), MemberActivity.month.label("month"),
+                       func.lead(MemberActivity.month).over(partition_by=MemberActivity.member_id,
+                                                            order_by=MemberActivity.month).label("next_month"))
+                .where(MemberActivity.month >= min(first_months), MemberActivity.month <= max(last_days), *members)
+                .subquery("months"))
+
     # Most members count at every bucket their months reach: enrolled before the first bucket, in
     # the programme, not closed, within the filters. Only the others ("doubtful": enrolled within
-    # the period, closed, or outside the filters; few in a programme-wide view) are joined to the
-    # pairs and tested per bucket, so the pairs are never joined to all 1,000,000 members.
+    # the period, closed, or outside the filters; few in a programme-wide view) are tested per bucket.
     wanted = _member_conditions(scope, filters)
     in_filters = func.coalesce(and_(*wanted), false()) if wanted else true()
     doubtful = (select(Member.id, Member.status, Member.created_at, Member.updated_at, in_filters.label("in_filters"))
                 .where(or_(Member.created_at >= scope.buckets[0].starts, Member.status == "closed",
                            Member.status.not_in(COUNTED), not_(in_filters))).subquery("doubtful"))
-    counts = or_(doubtful.c.id.is_(None),
-                 and_(doubtful.c.in_filters, doubtful.c.status.in_(COUNTED), doubtful.c.created_at < windows.c.starts,
-                      or_(doubtful.c.status != "closed", doubtful.c.updated_at >= windows.c.ends)))
-    query = (select(windows.c.label, func.count()).select_from(months_of)
-             .join(windows, and_(months_of.c.month >= windows.c.first_month, months_of.c.month <= windows.c.last_day,
-                                 or_(months_of.c.next_month.is_(None), months_of.c.next_month > windows.c.last_day)))
-             .outerjoin(doubtful, doubtful.c.id == months_of.c.member_id).where(counts))
-    return {label: int(count) for label, count in read.execute(query.group_by(windows.c.label))}
+    counts = and_(doubtful.c.in_filters, doubtful.c.status.in_(COUNTED), doubtful.c.created_at < windows.c.starts,
+                  or_(doubtful.c.status != "closed", doubtful.c.updated_at >= windows.c.ends))
+
+    def pairs(months):
+        return (select(windows.c.label, func.count()).select_from(months)
+                .join(windows, and_(months.c.month >= windows.c.first_month, months.c.month <= windows.c.last_day,
+                                    or_(months.c.next_month.is_(None), months.c.next_month > windows.c.last_day)))
+                .outerjoin(doubtful, doubtful.c.id == months.c.member_id).group_by(windows.c.label))
+
+    if read.get_bind().dialect.name != "postgresql":
+        query = pairs(months_of()).where(or_(doubtful.c.id.is_(None), counts))
+        return {label: int(count) for label, count in read.execute(query)}
+    # The doubtful members' months are picked before their next months are found (a member's own
+    # months are all the window function needs), so that this statement reads only theirs.
+    doubtful_months = months_of(MemberActivity.member_id.in_(select(doubtful.c.id)))
+    active = {label: int(count) for label, count in read.execute(pairs(doubtful_months).where(counts))}
+    # PostgreSQL, the sure members: a month counts at the consecutive buckets from the first whose
+    # last day it reaches (lo) to the last whose window it is in and before the member's next month
+    # (hi), each found by width_bucket's binary search over the buckets' bounds, so the month is
+    # counted once per (lo, hi) instead of once per bucket (7.5M pairs at 1,000,000 members).
+    bounds, n, sure = postgresql.ARRAY(Date), len(last_days), months_of()
+    lo = func.width_bucket(sure.c.month - 1, literal(last_days, bounds)) + 1
+    before_next = case((sure.c.next_month.is_(None), n),
+                       else_=func.width_bucket(sure.c.next_month - 1, literal(last_days, bounds)))
+    hi = func.least(before_next, func.width_bucket(sure.c.month, literal(first_months, bounds)))
+    spans = (select(lo.label("lo"), hi.label("hi"), func.count()).select_from(sure)
+             .outerjoin(doubtful, doubtful.c.id == sure.c.member_id)
+             .where(doubtful.c.id.is_(None)).group_by(lo, hi))
+    for first, last, count in read.execute(spans):
+        for index in range(first, min(last, n) + 1):
+            label = scope.buckets[index - 1].label
+            active[label] = active.get(label, 0) + int(count)
+    return active
