@@ -2,7 +2,7 @@
 day count in SQL on either database, and paging."""
 from datetime import date
 
-from sqlalchemy import cast, func, null, select
+from sqlalchemy import BigInteger, cast, func, null, select
 
 from lps_core.members.models import MemberActivity
 
@@ -21,9 +21,11 @@ def window_start(last_day: date, months: int) -> date:
 def activity_in(first_month: date, last_day: date, name="activity"):
     """Per member, over the months from first_month to last_day's: visits (bills and stays) and
     spend, from the monthly counters that each earning and refund keeps in step."""
+    # Cast back to bigint: PostgreSQL sums bigints as numeric, slower to compare when RFM sorts a
+    # million members by them.
     return (select(MemberActivity.member_id.label("member_id"),
-                   func.sum(MemberActivity.bills + MemberActivity.stays).label("visits"),
-                   func.sum(MemberActivity.spend_cents).label("spend"))
+                   cast(func.sum(MemberActivity.bills + MemberActivity.stays), BigInteger).label("visits"),
+                   cast(func.sum(MemberActivity.spend_cents), BigInteger).label("spend"))
             .where(MemberActivity.month >= first_month, MemberActivity.month <= last_day)
             .group_by(MemberActivity.member_id).subquery(name))
 
