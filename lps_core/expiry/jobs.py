@@ -19,6 +19,7 @@ from datetime import datetime
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from lps_core.db import tune_for_aggregates
 from lps_core.errors import ConfigurationError, Conflict
 from lps_core.expiry import services
 from lps_core.expiry.models import ExpiryRun
@@ -108,7 +109,8 @@ def expire_points(env, *, now=None, dry_run=False, batch_size=None, progress=Non
 
 
 def _measure_next_batch(db, ev, after_id, batch_size):
-    batch = services.batch_after(db, after_id, batch_size)
+    tune_for_aggregates(db)
+    batch = services.batch_after(db, after_id, batch_size, ev)
     if batch is None:
         return None, None
     totals = services.measure_expiry(db, ev, batch)
@@ -122,7 +124,8 @@ def _expire_next_batch(db, env, ev, run_id, after_id, batch_size):
     if position != after_id:
         raise Conflict(f"expiry run {ev.run_key} is being run by another process (it is at account {position}, "
                        f"this one at {after_id})")
-    batch = services.batch_after(db, after_id, batch_size)
+    tune_for_aggregates(db)
+    batch = services.batch_after(db, after_id, batch_size, ev)
     if batch is None:
         return None, None
     totals = services.expire_batch(db, ev, batch)

@@ -19,7 +19,7 @@ lots, moves the balances and appends the entries. SQLite has no data-modifying C
 same steps one statement at a time, inside the database-wide write lock that BEGIN IMMEDIATE
 already holds.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import (
@@ -108,11 +108,13 @@ class Totals:
 
 @dataclass(frozen=True)
 class Batch:
-    """The `size` accounts with after_id < id <= last_id."""
+    """The `size` accounts with after_id < id <= last_id; on PostgreSQL with inactivity expiry on,
+    `inactive_ids` are those of them whose member is inactive, read once when the batch is taken."""
 
     after_id: int
     last_id: int
     size: int
+    inactive_ids: tuple[int, ...] | None = None
 
     def holds(self, column):
         return and_(column > self.after_id, column <= self.last_id)
@@ -130,14 +132,22 @@ class NewWarning:
 # ------------------------------------------------------------------ batches
 
 
-def batch_after(db, after_id, size) -> Batch | None:
-    """The next `size` accounts after `after_id`, as an id range; None when none are left."""
+def batch_after(db, after_id, size, ev: Evaluation | None = None) -> Batch | None:
+    """The next `size` accounts after `after_id`, as an id range; None when none are left. With
+    `ev`, on PostgreSQL, the batch carries its inactive accounts' ids (see `_is_inactive`)."""
     last_id = db.scalar(select(ACCOUNTS.c.id).where(ACCOUNTS.c.id > after_id)
                         .order_by(ACCOUNTS.c.id).offset(size - 1).limit(1))
     if last_id is not None:
-        return Batch(after_id, last_id, size)
-    last_id, rest = db.execute(select(func.max(ACCOUNTS.c.id), func.count()).where(ACCOUNTS.c.id > after_id)).one()
-    return None if last_id is None else Batch(after_id, last_id, rest)
+        batch = Batch(after_id, last_id, size)
+    else:
+        last_id, rest = db.execute(select(func.max(ACCOUNTS.c.id), func.count())
+                                   .where(ACCOUNTS.c.id > after_id)).one()
+        if last_id is None:
+            return None
+        batch = Batch(after_id, last_id, rest)
+    if ev is None or ev.inactive_before is None or db.get_bind().dialect.name != "postgresql":
+        return batch
+    return replace(batch, inactive_ids=tuple(db.scalars(_inactive_accounts(ev, batch))))
 
 
 def count_accounts_after(db, after_id) -> int:
@@ -155,6 +165,18 @@ def _inactive_accounts(ev: Evaluation, batch: Batch):
                    last_seen <= bindparam("inactive_before", ev.inactive_before, type_=MOMENT)))
 
 
+def _is_inactive(ev: Evaluation, batch: Batch, account_id):
+    """`account_id` is a points account of the batch whose member is inactive. With the ids read when
+    the batch was taken, each statement tests a list instead of scanning the members again: at
+    1,000,000 members that scan took 0.2 s, and each batch of the expiry job ran it four times."""
+    if batch.inactive_ids is not None:
+        # IN (SELECT unnest(...)), not = ANY(...): a hashed subplan, where = ANY searches the list
+        # row by row once psycopg prepares the statement and PostgreSQL plans it generically.
+        ids = bindparam("inactive_ids", list(batch.inactive_ids), type_=postgresql.ARRAY(Integer))
+        return account_id.in_(select(func.unnest(ids)))
+    return account_id.in_(_inactive_accounts(ev, batch))
+
+
 def _expiring_lot(ev: Evaluation, batch: Batch, account_ids=None):
     """The WHERE clause of the lots that expire now, in the batch (or among `account_ids`)."""
     in_scope = batch.holds(LOTS.c.account_id)
@@ -163,7 +185,7 @@ def _expiring_lot(ev: Evaluation, batch: Batch, account_ids=None):
                                                                       type_=postgresql.ARRAY(Integer))))
     due = LOTS.c.expires_at <= bindparam("now", ev.now, type_=MOMENT)
     if ev.inactive_before is not None:
-        due = or_(due, LOTS.c.account_id.in_(_inactive_accounts(ev, batch)))
+        due = or_(due, _is_inactive(ev, batch, LOTS.c.account_id))
     return and_(in_scope, LOTS.c.remaining > 0, due)
 
 
@@ -173,7 +195,7 @@ def _warned_lot(ev: Evaluation, batch: Batch):
                   LOTS.c.expires_at > bindparam("now", ev.now, type_=MOMENT),
                   LOTS.c.expires_at <= bindparam("warn_until", ev.warn_until, type_=MOMENT))
     if ev.inactive_before is not None:
-        clause = and_(clause, not_(LOTS.c.account_id.in_(_inactive_accounts(ev, batch))))
+        clause = and_(clause, not_(_is_inactive(ev, batch, LOTS.c.account_id)))
     return clause
 
 
@@ -224,7 +246,7 @@ def lock_accounts_to_expire(db, ev: Evaluation, batch: Batch) -> list[int]:
     has_due_lot = exists().where(LOTS.c.account_id == ACCOUNTS.c.id, LOTS.c.remaining > 0,
                                  LOTS.c.expires_at <= bindparam("now", ev.now, type_=MOMENT))
     if ev.inactive_before is not None:
-        has_due_lot = or_(has_due_lot, and_(ACCOUNTS.c.balance > 0, ACCOUNTS.c.id.in_(_inactive_accounts(ev, batch))))
+        has_due_lot = or_(has_due_lot, and_(ACCOUNTS.c.balance > 0, _is_inactive(ev, batch, ACCOUNTS.c.id)))
     return list(db.scalars(
         select(ACCOUNTS.c.id).where(batch.holds(ACCOUNTS.c.id), ACCOUNTS.c.kind == POINTS, has_due_lot)
         .order_by(ACCOUNTS.c.id).with_for_update(of=ACCOUNTS)
