@@ -368,20 +368,25 @@ def _active_per_bucket(read, scope, filters, months) -> dict:
     # months are all the window function needs), so that this statement reads only theirs.
     doubtful_months = months_of(MemberActivity.member_id.in_(select(doubtful.c.id)))
     active = {label: int(count) for label, count in read.execute(pairs(doubtful_months).where(counts))}
-    # PostgreSQL, the sure members: a month counts at the consecutive buckets from the first whose
-    # last day it reaches (lo) to the last whose window it is in and before the member's next month
-    # (hi), each found by width_bucket's binary search over the buckets' bounds, so the month is
-    # counted once per (lo, hi) instead of once per bucket (7.5M pairs at 1,000,000 members).
-    bounds, n, sure = postgresql.ARRAY(Date), len(last_days), months_of()
-    lo = func.width_bucket(sure.c.month - 1, literal(last_days, bounds)) + 1
-    before_next = case((sure.c.next_month.is_(None), n),
-                       else_=func.width_bucket(sure.c.next_month - 1, literal(last_days, bounds)))
-    hi = func.least(before_next, func.width_bucket(sure.c.month, literal(first_months, bounds)))
-    spans = (select(lo.label("lo"), hi.label("hi"), func.count()).select_from(sure)
-             .outerjoin(doubtful, doubtful.c.id == sure.c.member_id)
+    for label, count in _sure_members_active(read, scope, months_of(), doubtful, first_months, last_days):
+        active[label] = active.get(label, 0) + count
+    return active
+
+
+def _sure_members_active(read, scope, months, doubtful, first_months, last_days):
+    """PostgreSQL, the members who are not `doubtful`: (bucket label, active count) pairs. A month
+    counts at the consecutive buckets from the first whose last day it reaches (lo) to the last whose
+    window it is in and before the member's next month (hi), each found by width_bucket's binary
+    search over the buckets' bounds, so the month is counted once per (lo, hi) instead of once per
+    bucket (7.5M pairs at 1,000,000 members)."""
+    bounds, n = postgresql.ARRAY(Date), len(last_days)
+    lo = func.width_bucket(months.c.month - 1, literal(last_days, bounds)) + 1
+    before_next = case((months.c.next_month.is_(None), n),
+                       else_=func.width_bucket(months.c.next_month - 1, literal(last_days, bounds)))
+    hi = func.least(before_next, func.width_bucket(months.c.month, literal(first_months, bounds)))
+    spans = (select(lo.label("lo"), hi.label("hi"), func.count()).select_from(months)
+             .outerjoin(doubtful, doubtful.c.id == months.c.member_id)
              .where(doubtful.c.id.is_(None)).group_by(lo, hi))
     for first, last, count in read.execute(spans):
         for index in range(first, min(last, n) + 1):
-            label = scope.buckets[index - 1].label
-            active[label] = active.get(label, 0) + int(count)
-    return active
+            yield scope.buckets[index - 1].label, int(count)

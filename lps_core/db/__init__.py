@@ -121,14 +121,13 @@ def reports_session_of(db):
     return db if request is None else request.reports_db
 
 
-def tune_for_aggregates(session, work_mem: str = "64MB") -> None:
+def tune_for_aggregates(session) -> None:
     """For the rest of `session`'s transaction on PostgreSQL: room to hash and sort a million
     members' rows in memory (the default 4 MB spills them to disk), and no JIT, whose compiling
     cost more than it saved on every report, analytics and job statement measured. Reports,
     analytics, segments and the nightly jobs call it before their large statements."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT set_config('work_mem', :work_mem, true), set_config('jit', 'off', true)"),
-                        {"work_mem": work_mem})
+        session.execute(text("SELECT set_config('work_mem', '64MB', true), set_config('jit', 'off', true)"))
 
 
 def includeme(config):
