@@ -9,7 +9,8 @@ lps_core.analytics.regions would derive them from the phone numbers), a referrer
 ten, and a web channel and a second outlet for a third of them. Then every view runs over the
 twelve months to 2026-06-01 in Asia/Shanghai through the real code (lps_core.analytics.catalogue.
 run_view on a SQLAlchemy session), three times; the median, the slowest and the number of
-statements are printed. RFM also lists its largest quadrant's first page.
+statements are printed. RFM also lists its largest quadrant's first page. RFM is timed live (no
+scoring kept), then `lps jobs rfm` as of the day before, then RFM again from that scoring.
 
     flock /tmp/team/bench.lock .venv/bin/python bench/analytics.py                # generate, time, drop
     flock /tmp/team/bench.lock .venv/bin/python bench/analytics.py --keep         # keep lps_bench_analytics
@@ -82,8 +83,12 @@ def time_views(url, runs) -> dict:
     tz, settings, report_settings = ZoneInfo("Asia/Shanghai"), AnalyticsSettings(), ReportSettings()
     today, now = jobs_data.AS_OF.date(), jobs_data.AS_OF
     runs_of = [(name, {}) for name in VIEWS] + [("rfm", {"quadrant": "keep"}), ("new-members", {"group_by": "week"})]
+    jobs_data.drop_rfm_scorings(engine)
     results = {}
-    for name, extra in runs_of:
+    for name, extra in runs_of + [("scoring", {}), ("rfm", {}), ("rfm", {"quadrant": "keep"})]:
+        if name == "scoring":  # then RFM again, from the nightly scoring
+            results["lps jobs rfm"] = {"seconds": round(jobs_data.score_rfm(engine, tz), 3)}
+            continue
         filters = AnalyticsFilters.model_validate(extra)
         seconds = []
         for _ in range(runs):
@@ -93,6 +98,7 @@ def time_views(url, runs) -> dict:
                 report = run_view(db, name, filters, tz, settings, report_settings, today=today, now=now)
                 seconds.append(time.monotonic() - started)
         label = name + "".join(f" {key}={value}" for key, value in extra.items())
+        label += " (nightly scoring)" if "lps jobs rfm" in results else ""
         results[label] = jobs_data.timing(seconds, statements, report)
         jobs_data.log(f"  {label}: median {results[label]['median_s']}s, slowest {results[label]['max_s']}s, "
                       f"{results[label]['statements']} statements; {results[label]['figures']}")

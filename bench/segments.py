@@ -41,6 +41,7 @@ SEGMENTS = {
     "churn risk (the churn warning's members)": {"churn_risk": True},
     "RFM quadrant keep": {"rfm_quadrants": ["keep"]},
 }
+RFM = "RFM quadrant keep"  # timed live, then from `lps jobs rfm`'s scoring
 
 EXTRAS = [
     ("birthdays and genders", """
@@ -82,9 +83,14 @@ def time_segments(url, repeat=5) -> list:
 
     engine = get_engine({"sqlalchemy.url": url}, statement_timeout=False)  # a slow segment is a figure, not an error
     tz, now = ZoneInfo("Asia/Shanghai"), jobs_data.AS_OF
+    jobs_data.drop_rfm_scorings(engine)
     rows = []
     with Session(engine) as db:
-        for title, raw in SEGMENTS.items():
+        for title, raw in [*SEGMENTS.items(), ("scoring", None), (f"{RFM} (nightly scoring)", SEGMENTS[RFM])]:
+            if raw is None:  # then the RFM quadrant again, from the nightly scoring
+                db.commit()
+                jobs_data.score_rfm(engine, tz)
+                continue
             definition = SegmentDefinition.model_validate(raw)
             check_definition(db, definition)
             statement = select(func.count()).select_from(members_of(db, definition, now, tz).subquery())
@@ -114,6 +120,8 @@ def main(argv=None):
         jobs_data.log(f"generating {args.members:,} members into {args.database}")
         jobs_data.recreate_database(args.server, args.database)
         jobs_data.generate(url, args.members)
+    if args.reuse:
+        jobs_data.migrate(url)
     if not args.reuse or args.add_extras:
         add_extras(url)
     time_segments(url, args.repeat)

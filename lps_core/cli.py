@@ -133,6 +133,10 @@ def build_parser():
     birthdays.add_argument("--batch-size", type=int, help="members per committed batch (default: 1000)")
     birthdays.add_argument("--no-progress", action="store_true", help="no progress bar, even on a terminal")
     birthdays.set_defaults(run=cmd_jobs_birthdays)
+    rfm = jobs.add_parser("rfm", help="score every member's recency, frequency and spend as of a day's end, for the "
+                                      "RFM screen and segments")
+    rfm.add_argument("--as-of", help="the day to score as of, YYYY-MM-DD in lps.timezone (default: yesterday)")
+    rfm.set_defaults(run=cmd_jobs_rfm)
     campaigns = jobs.add_parser("campaigns", help="send the marketing campaigns that are due (each member once)")
     campaigns.add_argument("--dry-run", action="store_true", help="count the members each due campaign would reach")
     campaigns.add_argument("--now", help="the moment to send at, ISO 8601 with offset (default: now)")
@@ -379,6 +383,12 @@ def cmd_jobs_birthdays(args):
     from lps_core.birthdays.jobs import run_birthday_job
 
     return run_birthday_job(Environment(args.config), args)
+
+
+def cmd_jobs_rfm(args):
+    from lps_core.analytics.scoring import run_rfm_job
+
+    return run_rfm_job(Environment(args.config), args)
 
 
 def cmd_jobs_campaigns(args):

@@ -4,17 +4,21 @@ quadrants and their member lists; the churn and credit warnings; member_regions 
 when a phone number is written; bad filters 400 (or 422) naming the field."""
 import csv
 import io
+import subprocess
+import sys
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from lps_core.analytics.catalogue import run_view
-from lps_core.analytics.models import MemberRegion
-from lps_core.analytics.schemas import AnalyticsFilters
+from lps_core.analytics.models import MemberRegion, RfmScore, RfmScoring
+from lps_core.analytics.schemas import QUADRANTS, AnalyticsFilters
+from lps_core.analytics.scoring import score
 from lps_core.analytics.settings import AnalyticsSettings, ConfigurationError
 from lps_core.cards.funds import card_account
 from lps_core.cards.models import Card, CardType
@@ -24,9 +28,11 @@ from lps_core.members.activity import month_of
 from lps_core.members.models import Member, MemberActivity
 from lps_core.outlets.models import Outlet
 from lps_core.reports.settings import ReportSettings
+from lps_core.testing import PII_INI_LINES
 from lps_core.timeutil import utcnow
 
 UTC = ZoneInfo("UTC")
+LPS = str(Path(sys.executable).with_name("lps"))
 JIANGSU, BEIJING = "+8613912345678", "+8613800000042"
 
 
@@ -312,3 +318,86 @@ def test_settings_are_checked():
                        ("lps.analytics.window_months", "abc")):
         with pytest.raises(ConfigurationError):
             AnalyticsSettings.from_mapping({key: value})
+
+
+def rfm_lists(db, **filters):
+    """The RFM view and each quadrant's whole list, over the same filters."""
+    return view(db, "rfm", **filters), {q: view(db, "rfm", quadrant=q, per_page="500", **filters)["tables"][2]["rows"]
+                                        for q in QUADRANTS}
+
+
+def without_notes(answer):
+    return {key: value for key, value in answer.items() if key != "notes"}
+
+
+def test_the_nightly_scoring_answers_as_the_live_scoring(seed, world):
+    db = seed.db
+    yesterday = utcnow().date() - timedelta(days=1)
+    period = {"period": "range", "from": (yesterday - timedelta(days=300)).isoformat(), "to": yesterday.isoformat()}
+    live, live_lists = rfm_lists(db, **period)
+    assert live["notes"] == [] and live["totals"]["members"] == 10
+    scoring = score(db, yesterday, UTC, AnalyticsSettings(), now=utcnow())
+    db.commit()
+    assert scoring.members == 10 and db.scalar(select(func.count()).select_from(RfmScore)) == 10
+    stored, stored_lists = rfm_lists(db, **period)
+    assert without_notes(stored) == without_notes(live) and stored_lists == live_lists
+    assert stored["notes"] == [f"Scores of the nightly scoring as of {yesterday.isoformat()}, scored at "
+                               f"{scoring.scored_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC."]
+    default = view(db, "rfm")  # without a period: the day of the fresh scoring
+    assert default["period"]["to"] == yesterday.isoformat() and default["notes"] == stored["notes"]
+    assert default["tables"] == stored["tables"]
+    paged = view(db, "rfm", quadrant="retain", per_page="2", page="2", **period)
+    assert paged["tables"][2]["rows"] == live_lists["retain"][2:4] and paged["page"]["total"] == 3
+
+
+def test_what_the_scoring_cannot_answer_is_scored_live(seed, world):
+    db = seed.db
+    today = utcnow().date()
+    before = {name: view(db, "rfm", **filters) for name, filters in
+              (("spa", {"outlet": "SPA"}), ("web", {"channel": "web"}), ("today", {}))}
+    score(db, today - timedelta(days=1), UTC, AnalyticsSettings(), now=utcnow())
+    db.commit()
+    for name, filters in (("spa", {"outlet": "SPA"}), ("web", {"channel": "web"}),
+                          ("today", {"period": "range", "from": (today - timedelta(days=300)).isoformat(),
+                                     "to": today.isoformat()})):
+        answer = view(db, "rfm", **filters)
+        assert answer["notes"] == [] and answer["tables"] == before[name]["tables"], name
+    other_window = view(db, "rfm", settings=AnalyticsSettings(window_months=3))
+    assert other_window["notes"] == [] and other_window["period"]["to"] == today.isoformat()
+
+
+def test_a_stale_scoring_is_not_the_default(seed, world):
+    db = seed.db
+    today = utcnow().date()
+    score(db, today - timedelta(days=3), UTC, AnalyticsSettings(), now=utcnow())
+    db.commit()
+    answer = view(db, "rfm")
+    assert answer["period"]["to"] == today.isoformat() and answer["notes"] == []
+
+
+@pytest.fixture
+def ini(tmp_path, database_url):
+    path = tmp_path / "lps.ini"
+    path.write_text(f"[app:main]\nuse = egg:lps\nsqlalchemy.url = {database_url}\n{PII_INI_LINES}lps.timezone = UTC\n")
+    return str(path)
+
+
+def lps(ini, *args, status=0):
+    result = subprocess.run([LPS, "-c", ini, *args], capture_output=True, text=True, timeout=120)
+    assert result.returncode == status, result.stderr
+    return result
+
+
+def test_the_command_keeps_one_scoring_the_latest(seed, world, ini):
+    db = seed.db
+    yesterday = utcnow().date() - timedelta(days=1)
+    first = lps(ini, "jobs", "rfm", "--as-of", (yesterday - timedelta(days=1)).isoformat())
+    assert f"RFM scores as of {yesterday - timedelta(days=1)}: 10 members scored; 0 older scores dropped" in first.stdout
+    second = lps(ini, "jobs", "rfm")
+    assert f"RFM scores as of {yesterday}: 10 members scored; 10 older scores dropped" in second.stdout
+    db.rollback()
+    assert db.scalars(select(RfmScoring.as_of)).all() == [yesterday]
+    assert db.scalar(select(func.count()).select_from(RfmScore)) == 10
+    bad = lps(ini, "jobs", "rfm", "--as-of", "yesterday", status=1)
+    assert "--as-of must be a date" in bad.stderr
+    assert "must not be after today" in lps(ini, "jobs", "rfm", "--as-of", "2999-01-01", status=1).stderr

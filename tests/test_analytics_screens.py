@@ -91,3 +91,28 @@ def test_in_chinese_the_quadrants_and_their_columns_are_translated(testapp, seed
     book = load_workbook(io.BytesIO(testapp.get(page.html.select_one("#export-xlsx")["href"]).body))
     values = {cell for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) for cell in row}
     assert "重要保持" in values
+
+
+def test_the_screen_names_the_nightly_scoring_it_reads(testapp, seed, world):  # noqa: F811
+    from zoneinfo import ZoneInfo
+
+    from lps_core.analytics.scoring import score
+    from lps_core.analytics.settings import AnalyticsSettings
+    from lps_core.timeutil import utcnow
+
+    tz = ZoneInfo("Asia/Shanghai")
+    now = utcnow()
+    as_of = now.astimezone(tz).date() - timedelta(days=1)
+    score(seed.db, as_of, tz, AnalyticsSettings(), now=now)
+    seed.db.commit()
+    sign_in_as(testapp, seed, "analyst", PASSWORD, ["hq_analyst"], [])
+    testapp.set_cookie("_LOCALE_", "zh_CN")
+    page = testapp.get("/analytics/rfm")
+    assert f"以下为截至 {as_of.isoformat()} 的夜间评分结果" in page.text
+    assert page.html.select_one("#total-members_keep dd").text.strip() == "3"
+    listed = testapp.get(page.html.select_one("#quadrant-retain")["href"])
+    assert [link.text for link in listed.html.select("#table-2 a.member-link")] == [
+        str(world["ids"][i]) for i in (9, 8, 7)]
+    book = load_workbook(io.BytesIO(testapp.get(page.html.select_one("#export-xlsx")["href"]).body))
+    values = {cell for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) for cell in row}
+    assert any(f"以下为截至 {as_of.isoformat()}" in str(value) for value in values)

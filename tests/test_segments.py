@@ -4,8 +4,11 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
+from lps_core.analytics.models import RfmScoring
+from lps_core.analytics.scoring import score
+from lps_core.analytics.settings import AnalyticsSettings
 from lps_core.cards.models import Card, CardType
 from lps_core.earning.models import Bill
 from lps_core.errors import Unprocessable
@@ -167,3 +170,20 @@ def test_churn_risk_reads_the_settings_of_the_app_whose_session_it_is(seed, worl
         assert segments.count(db, model, world["now"], UTC) == 1  # M7, as with these settings above
     finally:
         del db.info["registry"]
+
+
+def test_rfm_quadrants_read_the_fresh_nightly_scoring(seed, world):
+    db, now = seed.db, world["now"]
+    recent = members(db, world, rfm_quadrants=["keep", "develop"])
+    assert 8 not in recent
+    score(db, now.date() - timedelta(days=1), UTC, AnalyticsSettings(), now=now)
+    db.commit()
+    assert members(db, world, rfm_quadrants=["keep", "develop"]) == recent
+    # M8 visits after the scoring: live scoring would now call them recent; the segment keeps the
+    # night's scores until the next scoring, or scores live when there is no fresh one.
+    db.execute(update(Member).where(Member.id == world["ids"][8]).values(last_activity_at=now - timedelta(minutes=1)))
+    db.commit()
+    assert members(db, world, rfm_quadrants=["keep", "develop"]) == recent
+    db.execute(update(RfmScoring).values(as_of=now.date() - timedelta(days=2)))
+    db.commit()
+    assert 8 in members(db, world, rfm_quadrants=["keep", "develop"])

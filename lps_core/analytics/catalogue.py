@@ -15,6 +15,8 @@ def run_view(db, name, filters, tz, settings, report_settings, *, allowed=None, 
 
     if name not in VIEWS:
         raise NotFound(f"there is no analytics view {name!r}", {"name": f"must be one of: {', '.join(VIEWS)}"})
+    if name == "rfm" and allowed is None:
+        today = _rfm_default_day(db, filters, tz, settings, today)
     scope = analytics_scope(db, filters, tz, allowed=allowed, today=today)
     tune_for_aggregates(reports_session_of(db))  # a year of activity summed per member
     if name == "churn":
@@ -24,3 +26,18 @@ def run_view(db, name, filters, tz, settings, report_settings, *, allowed=None, 
     build = {"cards": card_mix, "new-members": new_members, "demographics": demographics, "referrals": referrals,
              "rfm": rfm, "lifecycle": lifecycle}[name]
     return build(db, scope, filters, settings, export)
+
+
+def _rfm_default_day(db, filters, tz, settings, today):
+    """Without a period, RFM for the whole programme ends on the day of the nightly scoring while
+    it is fresh (lps_core.analytics.scoring), so the screen opens on the stored scores."""
+    from datetime import datetime
+
+    from lps_core.analytics.scoring import fresh_scoring
+
+    if filters.model_fields_set & {"period", "date", "from_", "to"} or any(
+            (filters.property, filters.partner, filters.outlet, filters.channel)):
+        return today
+    today = today or datetime.now(tz).date()
+    scoring = fresh_scoring(reports_session_of(db), today, settings)
+    return scoring.as_of if scoring is not None else today

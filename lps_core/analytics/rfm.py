@@ -9,12 +9,19 @@ is high. The four quadrants cross recency with frequency:
 - develop (重要发展): recent, not yet frequent;
 - retain (重要挽留): frequent, but not recent;
 - win back (重要赢回): neither.
-Their value is the members' spend in the window. Each quadrant lists its members, by spend."""
+Their value is the members' spend in the window. Each quadrant lists its members, by spend.
+
+For the whole programme as of a day that `lps jobs rfm` scored, the view reads that scoring
+(lps_core.analytics.scoring) and says so in a note; otherwise it scores live."""
+from datetime import timezone
+
 from sqlalchemy import DateTime, Integer, String, case, func, literal, select, union_all
 
 from lps_core.analytics.common import CURRENT, activity_in, null_of, page_info, paged, window_start
 from lps_core.analytics.members import share
+from lps_core.analytics.models import RfmScore
 from lps_core.analytics.schemas import QUADRANTS
+from lps_core.analytics.scoring import latest_scoring
 from lps_core.db import reports_session_of
 from lps_core.exports import DATE, INTEGER, MONEY, RATIO, Column, Table
 from lps_core.members.models import Member
@@ -57,11 +64,47 @@ def scored(scope, filters, settings):
 
 def rfm(db, scope, filters, settings, export=False) -> Report:
     read = reports_session_of(db)
-    rfm_rows = scored(scope, filters, settings).cte("rfm")
     labels = quadrant_labels()
+    scoring = _stored_for(read, scope, filters, settings)
+    if scoring is not None:
+        cells, listed = _stored(read, scoring, filters, export)
+        notes = [dgettext("lps_analytics", "Scores of the nightly scoring as of ${day}, scored at ${time} UTC.",
+                          mapping={"day": scoring.as_of.isoformat(),
+                                   "time": scoring.scored_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M")})]
+    else:
+        cells, listed = _live(read, scope, filters, settings, export)
+        notes = []
+    return _report(scope, filters, labels, cells, listed, export, notes)
+
+
+def _stored_for(read, scope, filters, settings):
+    """The latest nightly scoring, if it is this view's: every outlet, every channel, as of the
+    period's last day, over the configured window."""
+    if scope.outlet_ids is not None or filters.channel:
+        return None
+    scoring = latest_scoring(read)
+    if scoring is None or scoring.as_of != scope.last_day or scoring.window_months != settings.window_months:
+        return None
+    return scoring
+
+
+def _stored(read, scoring, filters, export):
+    cells = [tuple(cell) for cell in scoring.cells]
+    if not filters.quadrant:
+        return cells, []
+    page = paged(select(RfmScore.member_id.label("id"), Member.name, RfmScore.last_visit, RfmScore.visits,
+                        RfmScore.spend, RfmScore.r, RfmScore.f, RfmScore.m)
+                 .join(Member, Member.id == RfmScore.member_id)
+                 .where(RfmScore.scoring_id == scoring.id, RfmScore.quadrant == filters.quadrant)
+                 .order_by(RfmScore.place), filters.page, filters.per_page, export)
+    return cells, read.execute(page).all()
+
+
+def _live(read, scope, filters, settings, export):
     # One pass: members and spend per (quadrant, r, f, m), at most 125 rows, from which the
     # quadrants and the scores' distributions are summed here; with a quadrant's member list in the
     # same statement, so that every member is scored once (most of the time at 1,000,000 members).
+    rfm_rows = scored(scope, filters, settings).cte("rfm")
     cells = (select(literal(1).label("part"), rfm_rows.c.quadrant, rfm_rows.c.r, rfm_rows.c.f, rfm_rows.c.m,
                     func.count().label("members"), func.coalesce(func.sum(rfm_rows.c.spend), 0).label("spend"),
                     null_of(Integer, "id"), null_of(String, "name"), null_of(DateTime(timezone=True), "last_visit"),
@@ -81,6 +124,10 @@ def rfm(db, scope, filters, settings, export=False) -> Report:
     else:
         cells = read.execute(cells).all()
         cells = [(row.quadrant, row.r, row.f, row.m, row.members, row.spend) for row in cells]
+    return cells, listed
+
+
+def _report(scope, filters, labels, cells, listed, export, notes) -> Report:
     counts, per_score = {}, {name: {} for name in ("r", "f", "m")}
     for quadrant, r, f, m, members, spend in cells:
         n, v = counts.get(quadrant, (0, 0))
@@ -127,4 +174,4 @@ def rfm(db, scope, filters, settings, export=False) -> Report:
     figures = [Figure("members", dgettext("lps_analytics", "Members scored"), INTEGER, total),
                Figure("value", dgettext("lps_analytics", "Spend in the window"), MONEY, value)]
     figures += [Figure(f"members_{row['quadrant']}", row["label"], INTEGER, row["members"]) for row in quadrant_rows]
-    return Report("rfm", dgettext("lps_analytics", "RFM"), scope, figures, tables, chart, page=page)
+    return Report("rfm", dgettext("lps_analytics", "RFM"), scope, figures, tables, chart, page=page, notes=notes)

@@ -28,5 +28,6 @@ from lps_core.website.models import PortalHandover, WebsiteSignUp  # noqa: F401
 from lps_core.reports.models import REPORT_INDEXES  # noqa: F401
 from lps_core.terminals.models import Terminal, TerminalOperator, TerminalSwipe  # noqa: F401
 from lps_core.analytics.regions import MemberRegion  # noqa: F401  (with the listener that keeps it current)
+from lps_core.analytics.models import RfmScore, RfmScoring  # noqa: F401
 from lps_core.marketing.models import Campaign, CampaignMember, Segment  # noqa: F401
 from lps_core.coupons.models import Coupon, CouponRedemption, CouponType  # noqa: F401

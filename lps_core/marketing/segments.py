@@ -15,6 +15,8 @@ from types import SimpleNamespace
 from sqlalchemy import and_, exists, extract, func, or_, select, text
 
 from lps_core.analytics.common import activity_in, window_start
+from lps_core.analytics.models import RfmScore
+from lps_core.analytics.scoring import fresh_scoring, whole_programme
 from lps_core.analytics.settings import analytics_settings_of
 from lps_core.analytics.warnings import members_at_risk
 from lps_core.cards.models import Card, CardType
@@ -82,7 +84,7 @@ def members_of(db, definition: SegmentDefinition, now: datetime, tz, *, analytic
     if d.rfm_quadrants or d.churn_risk is not None:
         analytics = analytics or analytics_settings_of(db)
     if d.rfm_quadrants:
-        conditions.append(Member.id.in_(_rfm_members(d.rfm_quadrants, today, now, analytics)))
+        conditions.append(Member.id.in_(_rfm_members(db, d.rfm_quadrants, today, now, analytics)))
     if d.churn_risk is not None:
         at_risk = members_at_risk(db, now, tz, analytics)
         conditions.append(Member.id.in_(at_risk) if d.churn_risk else Member.id.not_in(at_risk))
@@ -131,11 +133,15 @@ def _bought_from(db, categories, window_from):
                           text(line).bindparams(**values))
 
 
-def _rfm_members(quadrants, today, now, analytics):
+def _rfm_members(db, quadrants, today, now, analytics):
+    """The members of the quadrants in the nightly scoring while it is fresh (as of yesterday or
+    today: lps_core.analytics.scoring), else scored live up to now."""
     from lps_core.analytics.rfm import scored
 
-    scope = SimpleNamespace(last_day=today, ends=now, outlet_filter=lambda column: None)
-    rfm = scored(scope, SimpleNamespace(channel=None), analytics).subquery("rfm")
+    scoring = fresh_scoring(db, today, analytics)
+    if scoring is not None:
+        return select(RfmScore.member_id).where(RfmScore.scoring_id == scoring.id, RfmScore.quadrant.in_(quadrants))
+    rfm = scored(whole_programme(today, now), SimpleNamespace(channel=None), analytics).subquery("rfm")
     return select(rfm.c.id).where(rfm.c.quadrant.in_(quadrants))
 
 

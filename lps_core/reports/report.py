@@ -4,6 +4,7 @@ the mailed copy can never differ)."""
 from dataclasses import dataclass, field
 
 from lps_core.exports import Column, Table, json_rows, json_totals, json_value, to_csv, to_xlsx
+from lps_core.reports.texts import english
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class Report:
 
     def export_tables(self) -> list[Table]:
         heading = [f"{self.title}: {self.scope.label}"] + [f"{key}: {value}" for key, value in self.scope.filters.items()
-                                                          if key != "period"] + self.notes
+                                                          if key != "period"] + [english(note) for note in self.notes]
         figures = self.figures_table()
         return [Table(figures.title, figures.columns, figures.rows, notes=heading)] + list(self.tables)
 
@@ -57,7 +58,7 @@ class Report:
             "tables": [{"title": table.title,
                         "columns": [{"key": c.key, "label": c.label, "kind": c.kind} for c in table.columns],
                         "rows": json_rows(table), "totals": json_totals(table)} for table in self.tables],
-            "notes": self.notes,
+            "notes": [english(note) for note in self.notes],
         }
         if self.chart is not None:
             answer["chart"] = {"title": self.chart.title, "categories": self.chart.categories,

@@ -21,7 +21,7 @@ from lps_core.exports import json_value
 from lps_core.reports.catalogue import run_report
 from lps_core.reports.schemas import ReportFilters
 from lps_core.reports.settings import ReportSettings, Scheduled
-from lps_core.reports.texts import translated
+from lps_core.reports.texts import english, translated
 
 CHANNEL = "email"
 EVENT = "report"
@@ -71,7 +71,7 @@ def _message(report, settings, name, query) -> tuple[str, str, str]:
              for kind in ("screen", "csv", "xlsx")}
     subject = f"LPS {report.title}: {report.scope.label}"
     lines = [f"{figure.label}: {json_value(figure.value, figure.kind)}" for figure in report.figures]
-    text = "\n".join([subject, "", *lines, "", *report.notes, links["screen"], f"CSV: {links['csv']}",
+    text = "\n".join([subject, "", *lines, "", *map(english, report.notes), links["screen"], f"CSV: {links['csv']}",
                       f"XLSX: {links['xlsx']}"])
     rows = "".join(f"<tr><th align=\"left\">{html.escape(str(figure.label))}</th>"
                    f"<td align=\"right\">{html.escape(str(json_value(figure.value, figure.kind)))}</td></tr>"

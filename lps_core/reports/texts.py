@@ -8,10 +8,15 @@ from pyramid.i18n import TranslationString
 DOMAIN = "lps_reports"
 
 
-def dgettext(domain, message) -> TranslationString:
+def dgettext(domain, message, mapping=None) -> TranslationString:
     """Written out with its domain, as lps_core.screens.shared.dgettext, so the catalog extractor
-    files the text in lps_reports only."""
-    return TranslationString(message, domain=domain)
+    files the text in lps_reports only. `mapping` fills its ${names}, translated or not (english)."""
+    return TranslationString(message, domain=domain, mapping=mapping)
+
+
+def english(text) -> str:
+    """A text as the API and `lps report` give it: untranslated, its ${names} filled."""
+    return text.interpolate() if isinstance(text, TranslationString) else text
 
 
 def translated(report, translate):
