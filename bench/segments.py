@@ -4,9 +4,9 @@
 Generates the programme of bench/jobs_data.py (1M members, 4M bills over two years, member_activity,
 last visits) into a database, or reuses it with --reuse, then adds what segments filter on and the
 job data lacks: birthdays and genders, e-mail consent for about half the members, item lines with a
-category on a tenth of the bills. Then it counts each segment of SEGMENTS through the same
-statement the screens and campaigns use (members_of), five times, and prints the median and the
-slowest time in seconds with the count.
+category on a tenth of the bills. Then it counts each segment of SEGMENTS as the segment's page
+does (lps_core.marketing.segments.count), five times, and prints the median and the slowest time in
+seconds with the count.
 
     flock /tmp/team/bench.lock .venv/bin/python bench/segments.py              # generate, then time
     flock /tmp/team/bench.lock .venv/bin/python bench/segments.py --reuse      # time only
@@ -74,12 +74,11 @@ def add_extras(url):
 
 
 def time_segments(url, repeat=5) -> list:
-    from sqlalchemy import func, select
     from sqlalchemy.orm import Session
 
     from lps_core.db import get_engine
     from lps_core.marketing.schemas import SegmentDefinition
-    from lps_core.marketing.segments import check_definition, members_of
+    from lps_core.marketing.segments import check_definition, count
 
     engine = get_engine({"sqlalchemy.url": url}, statement_timeout=False)  # a slow segment is a figure, not an error
     tz, now = ZoneInfo("Asia/Shanghai"), jobs_data.AS_OF
@@ -93,12 +92,12 @@ def time_segments(url, repeat=5) -> list:
                 continue
             definition = SegmentDefinition.model_validate(raw)
             check_definition(db, definition)
-            statement = select(func.count()).select_from(members_of(db, definition, now, tz).subquery())
             times, found = [], None
             for _ in range(repeat):
                 started = time.monotonic()
-                found = db.scalar(statement)
+                found = count(db, definition, now, tz)  # as the segment's page counts it
                 times.append(time.monotonic() - started)
+                db.rollback()
             rows.append((title, found, statistics.median(times), max(times)))
             print(f"{title:40} {found:>9,} members  median {statistics.median(times):.3f}s  max {max(times):.3f}s",
                   flush=True)

@@ -125,7 +125,8 @@ def tune_for_aggregates(session) -> None:
     """For the rest of `session`'s transaction on PostgreSQL: room to hash and sort a million
     members' rows in memory (the default 4 MB spills them to disk), and no JIT, whose compiling
     cost more than it saved on every report, analytics and job statement measured. Reports,
-    analytics, segments and the nightly jobs call it before their large statements."""
+    analytics and the nightly jobs call it before their large statements; segments do not
+    (lps_core.marketing.segments says why)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT set_config('work_mem', '64MB', true), set_config('jit', 'off', true)"))
 

@@ -3,8 +3,10 @@ it is used (a count, a preview, an export, a campaign at send time), never a sto
 
 `members_of(db, definition, now, tz)` is a SELECT of member ids: each condition is an EXISTS or a
 join on indexed keys (tiers, cards, outlets, the monthly counters of member_activity, bills by
-member), so PostgreSQL counts a million members without reading a row per member in Python; count,
-preview and member_ids give their transaction room to aggregate (lps_core.db.tune_for_aggregates).
+member), so PostgreSQL counts a million members without reading a row per member in Python. They
+keep the server's own work_mem: with lps_core.db.tune_for_aggregates' 64 MB the planner hashed the
+churn-risk condition's window sums in each parallel worker, and its count took 3.0 s instead of
+1.5 s at 1,000,000 members; no other condition was faster with it (bench/README.md, segments.py).
 RFM quadrants and churn risk come from lps_core.analytics (the same scores as its RFM view, the
 same definition as its churn warning), with the analytics settings of the app or command whose
 session it is (lps.analytics.*), unless `analytics=` names others."""
@@ -20,7 +22,6 @@ from lps_core.analytics.scoring import fresh_scoring, whole_programme
 from lps_core.analytics.settings import analytics_settings_of
 from lps_core.analytics.warnings import members_at_risk
 from lps_core.cards.models import Card, CardType
-from lps_core.db import tune_for_aggregates
 from lps_core.earning.models import Bill
 from lps_core.errors import Unprocessable
 from lps_core.marketing.schemas import SegmentDefinition
@@ -146,14 +147,12 @@ def _rfm_members(db, quadrants, today, now, analytics):
 
 
 def count(db, definition, now, tz, **options) -> int:
-    tune_for_aggregates(db)
     ids = members_of(db, definition, now, tz, **options).subquery()
     return db.scalar(select(func.count()).select_from(ids))
 
 
 def preview(db, definition, now, tz, *, limit=50, **options) -> list[dict]:
     """The first `limit` members by id: id, name, tier code, status, last visit."""
-    tune_for_aggregates(db)
     ids = members_of(db, definition, now, tz, **options).subquery()
     rows = db.execute(select(Member.id, Member.name, Tier.code, Member.status, Member.last_activity_at)
                       .join(ids, ids.c.id == Member.id).outerjoin(Tier, Tier.id == Member.tier_id)
@@ -163,7 +162,6 @@ def preview(db, definition, now, tz, *, limit=50, **options) -> list[dict]:
 
 def member_ids(db, definition, now, tz, *, after_id=0, limit=None, **options) -> list[int]:
     """The members' ids in order, a page at a time (a campaign walks the segment with this)."""
-    tune_for_aggregates(db)
     query = members_of(db, definition, now, tz, **options).where(Member.id > after_id).order_by(Member.id)
     return list(db.scalars(query.limit(limit) if limit else query))
 
