@@ -100,7 +100,7 @@ def main(argv=None):
             profiler.disable()
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
         if profiler:
-            pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+            pstats.Stats(profiler).sort_stats(os.environ.get("LPS_PROFILE_SORT", "tottime")).print_stats(int(os.environ.get("LPS_PROFILE_TOP", "25")))
         print(f"{args.requests} sequential in-process requests: {elapsed / args.requests * 1000:.2f} ms each "
               f"({args.requests / elapsed:.0f} req/s on one thread, no HTTP server); "
               f"Python CPU {cpu / args.requests * 1000:.2f} ms each (WebTest included)")

@@ -232,7 +232,7 @@ def claim_and_credit(db, table, key_columns, values, account_id, amount, *, acco
         _CLAIMS_AND_CREDITS[shape] = statement
     entry = {"account_id": account_id, "kind": kind, "amount": amount, "business_key": business_key,
              "fingerprint": fingerprint, "outlet_id": outlet_id, "breakdown": breakdown, "note": note}
-    row = db.execute(statement, {
+    row = db.connection().execute(statement, {  # Core, on the connection, as find_card (lps_core.cards.services)
         "account_id": account_id, "delta": amount, "expires_at": expires_at, "open_lot": open_lot,
         **{f"e_{name}": value for name, value in entry.items()},
         **{f"c_{name}": value for name, value in values.items()},

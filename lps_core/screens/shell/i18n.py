@@ -118,7 +118,9 @@ def template_helpers(event):
     """`_` translates (in the `lps` domain unless a TranslationString says otherwise), `fmt` formats,
     `label(kind, value)` names a stored code (lps_core.labels)."""
     request = event.get("request")
-    if request is None or event.get("renderer_name", "").endswith(".json") or "fmt" in event:
+    # Only templates use them: a JSON answer (the API's "json" renderer) would negotiate the locale
+    # and build the formatter for nothing, on every earn request.
+    if request is None or not event.get("renderer_name", "").endswith(".pt") or "fmt" in event:
         return
     localizer = request.localizer
     event["_"] = lambda text, mapping=None: localizer.translate(
