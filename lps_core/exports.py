@@ -209,3 +209,13 @@ def attachment_name(stem: str, extension: str) -> str:
     """A download's file name: the stem's letters, digits, dots, dashes and underscores only."""
     safe = "".join(char if char.isalnum() and char.isascii() or char in "._-" else "_" for char in stem)
     return f"{safe}.{extension}"
+
+
+def download(body: bytes, stem: str, extension: str):
+    """A CSV or XLSX file (`extension`) to download, named stem.extension (attachment_name): the
+    one response of every report, statement, segment and log export, screen or API."""
+    from pyramid.response import Response
+
+    response = Response(body=body, content_type=CSV_TYPE if extension == "csv" else XLSX_TYPE)
+    response.headers["Content-Disposition"] = f'attachment; filename="{attachment_name(stem, extension)}"'
+    return response

@@ -6,7 +6,8 @@ Each name gets its own route and Operation, so the OpenAPI document shows each o
 filters, and read_query() validates a request with the schema its operation shows."""
 from pyramid.response import Response
 
-from lps_core.exports import CSV_TYPE, XLSX_TYPE, attachment_name
+from lps_core.exports import XLSX_TYPE
+from lps_core.reports.report import report_download
 from lps_core.http.document import problems
 from lps_core.http.operations import Operation, read_query
 from lps_core.http.request import authenticate
@@ -85,8 +86,4 @@ def report_response(report, format_, name):
     and its period."""
     if format_ == "json":
         return Response(json_body=report.as_json(), content_type="application/json", charset="utf-8")
-    body, content_type = (report.as_csv(), CSV_TYPE) if format_ == "csv" else (report.as_xlsx(), XLSX_TYPE)
-    response = Response(body=body, content_type=content_type)
-    stem = f"{name}-{report.scope.first_day.isoformat()}-{report.scope.last_day.isoformat()}"
-    response.headers["Content-Disposition"] = f'attachment; filename="{attachment_name(stem, format_)}"'
-    return response
+    return report_download(report, format_, name)

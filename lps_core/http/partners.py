@@ -2,11 +2,11 @@
 stores with their outlets, suspend, reactivate and end them, add contract versions and manual
 adjustments, read a period's statement (JSON, CSV or XLSX) and close it. Thin: read the input
 through the operation's schema, call lps_core.partners (which audits), shape the answer."""
-from pyramid.response import Response
 from pyramid.view import view_config
 
 from lps_core.audit.services import Actor
 from lps_core.components import IApiKeys
+from lps_core.exports import XLSX_TYPE, download
 from lps_core.http.document import answer, problems
 from lps_core.http.operations import Operation, read_body, read_path, read_query
 from lps_core.http.request import authenticate
@@ -25,8 +25,6 @@ from lps_core.partners.schemas import (
 from lps_core.timeutil import isoformat, utcnow
 
 SCOPE = "partners.manage"
-CONTENT_TYPES = {"csv": "text/csv; charset=utf-8",
-                 "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
 def includeme(config):
@@ -77,7 +75,7 @@ OPERATIONS = [
               {"200": {"description": "The statement, as JSON, CSV or XLSX (format)", "content": {
                   "application/json": {"schema": {"$ref": "#/components/schemas/PartnerStatement"}},
                   "text/csv": {"schema": {"type": "string"}},
-                  CONTENT_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}}}},
+                  XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}}},
                **problems(401, 403, 404, 409, 422)}, scope=SCOPE, path=PartnerPath, query=StatementQuery,
               description="A closed period answers its stored statement; an open one is computed from the ledger. "
                           "A period overlapping a closed one otherwise is 409 naming period."),
@@ -227,10 +225,7 @@ def get_statement(request):
     if query.format == "json":
         return statement_json(statement, tz)
     body = statement_csv(statement, tz) if query.format == "csv" else statement_xlsx(statement, tz)
-    response = Response(body=body, content_type=CONTENT_TYPES[query.format])
-    name = f"statement-{partner.code}-{statement.period.start.isoformat()}.{query.format}"
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return download(body, f"statement-{partner.code}-{statement.period.start.isoformat()}", query.format)
 
 
 @view_config(route_name="api.partner_statement_close", request_method="POST", require_csrf=False, renderer="json")

@@ -3,7 +3,7 @@ figures as JSON, CSV and XLSX (through lps_core.exports, so the screen, the API,
 the mailed copy can never differ)."""
 from dataclasses import dataclass, field
 
-from lps_core.exports import Column, Table, json_rows, json_totals, json_value, to_csv, to_xlsx
+from lps_core.exports import Column, Table, download, json_rows, json_totals, json_value, to_csv, to_xlsx
 from lps_core.reports.texts import english
 
 
@@ -73,3 +73,9 @@ class Report:
 
     def as_xlsx(self) -> bytes:
         return to_xlsx(self.export_tables())
+
+
+def report_download(report: Report, format_: str, name: str):
+    """The report as a CSV or XLSX file named for the report and its period (screens and API)."""
+    stem = f"{name}-{report.scope.first_day.isoformat()}-{report.scope.last_day.isoformat()}"
+    return download(report.as_csv() if format_ == "csv" else report.as_xlsx(), stem, format_)

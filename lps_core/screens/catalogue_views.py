@@ -6,10 +6,9 @@ screen and its exports show the same figures."""
 import json
 
 from pyramid.httpexceptions import HTTPNotFound
-from pyramid.response import Response
 
 from lps_core.errors import LpsError
-from lps_core.exports import CSV_TYPE, XLSX_TYPE, attachment_name
+from lps_core.reports.report import report_download
 from lps_core.reports.texts import translated
 from lps_core.screens.shared import form_errors, outlets_in_scope
 from lps_core.screens.shell.security import outlet_scope
@@ -34,7 +33,7 @@ def catalogue_page(request, *, names, titles, filters, runner, extras):
     if report is not None:
         report = translated(report, request.localizer.translate)  # the exports too
         if chosen.format != "json":
-            return download(report, chosen.format, name)
+            return report_download(report, chosen.format, name)
     return {"name": name, "title": titles[name], "report": report, "errors": errors, "form": raw,
             "outlets": outlets_in_scope(request), "chart_json": chart_json(report),
             "cell": lambda value, kind: cell(request, value, kind),
@@ -63,11 +62,3 @@ def cell(request, value, kind) -> str:
     return str(value)
 
 
-def download(report, format_, name):
-    """The report as a CSV or XLSX file named for the report and its period."""
-    scope = report.scope
-    body, content_type = (report.as_csv(), CSV_TYPE) if format_ == "csv" else (report.as_xlsx(), XLSX_TYPE)
-    response = Response(body=body, content_type=content_type)
-    stem = f"{name}-{scope.first_day.isoformat()}-{scope.last_day.isoformat()}"
-    response.headers["Content-Disposition"] = f'attachment; filename="{attachment_name(stem, format_)}"'
-    return response

@@ -6,7 +6,6 @@ import re
 from datetime import date, datetime, time, timedelta
 
 from pyramid.renderers import render_to_response
-from pyramid.response import Response
 from pyramid.view import view_config
 from sqlalchemy import func, select
 
@@ -22,7 +21,7 @@ from lps_core.audit.actions import (
 from lps_core.audit.models import AuditEntry
 from lps_core.audit.services import audit_conditions
 from lps_core.components import ILabels
-from lps_core.exports import CSV_TYPE, Column, Table, to_csv
+from lps_core.exports import Column, Table, download, to_csv
 from lps_core.operators.permissions import Permission
 from lps_core.screens.shared import dgettext
 from lps_core.screens.shell.lists import paginate
@@ -93,8 +92,7 @@ def audit_log_csv(request):
     rows = (_export_row(request, entry, timezone) for entry in entries)
     table = Table("Audit log", [Column(key, translate(title)) for key, title in CSV_COLUMNS], rows)
     day = utcnow().astimezone(timezone).strftime("%Y%m%d")
-    response = Response(to_csv([table]), content_type=CSV_TYPE)
-    response.headers["Content-Disposition"] = f'attachment; filename="audit-log-{day}.csv"'
+    response = download(to_csv([table]), f"audit-log-{day}", "csv")
     response.headers["Cache-Control"] = "no-store"
     return response
 

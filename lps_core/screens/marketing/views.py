@@ -4,7 +4,6 @@ HTTP status. Every save is audited. A segment is counted when its page opens (se
 from datetime import datetime
 
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
-from pyramid.response import Response
 from pyramid.view import view_config
 from sqlalchemy import select
 
@@ -12,7 +11,7 @@ from lps_core.analytics.schemas import QUADRANTS
 from lps_core.cards.models import CardType
 from lps_core.components import ISettings
 from lps_core.errors import Conflict, LpsError
-from lps_core.exports import CSV_TYPE, DATE, INTEGER, XLSX_TYPE, Column, Table, attachment_name, to_csv, to_xlsx
+from lps_core.exports import DATE, INTEGER, Column, Table, download, to_csv, to_xlsx
 from lps_core.marketing import campaigns as campaign_services
 from lps_core.marketing import segments
 from lps_core.marketing.models import Campaign, Segment
@@ -163,11 +162,8 @@ def segment_export(request):
     table = Table(segment.name, [Column("id", "Member", INTEGER), Column("name", "Name"), Column("tier", "Tier"),
                                  Column("status", "Status"), Column("last_visit", "Last visit", DATE)], rows)
     format_ = "xlsx" if request.params.get("format") == "xlsx" else "csv"
-    body, content_type = (to_csv([table]), CSV_TYPE) if format_ == "csv" else (to_xlsx([table]), XLSX_TYPE)
-    response = Response(body=body, content_type=content_type)
-    stem = f"segment-{segment.id}-{datetime.now(tz).date().isoformat()}"
-    response.headers["Content-Disposition"] = f'attachment; filename="{attachment_name(stem, format_)}"'
-    return response
+    return download(to_csv([table]) if format_ == "csv" else to_xlsx([table]),
+                    f"segment-{segment.id}-{datetime.now(tz).date().isoformat()}", format_)
 
 
 # --- Campaigns ----------------------------------------------------------------------------------

@@ -4,11 +4,11 @@ beside each field and the HTTP status of the error. Every view needs partners.ma
 also needs an operator of every outlet (head office)."""
 from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPSeeOther
 from pyramid.renderers import render_to_response
-from pyramid.response import Response
 from pyramid.view import view_config
 
 from lps_core.components import IApiKeys
 from lps_core.errors import LpsError
+from lps_core.exports import download
 from lps_core.members.schemas import read_form
 from lps_core.operators.permissions import Permission
 from lps_core.partners import services, statements
@@ -27,8 +27,6 @@ from lps_core.timeutil import utcnow
 from lps_core.validation import validate
 
 TEMPLATES = "lps_core.screens.partners:templates/"
-CONTENT_TYPES = {"csv": "text/csv; charset=utf-8",
-                 "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 NEW_FIELDS = ("code", "name", "kind", "joined_on", "exchange_component", "outlet_code", "outlet_name")
 
 
@@ -218,12 +216,9 @@ def statement(request):
         response.status = exc.status
         return response
     export = request.params.get("format")
-    if export in CONTENT_TYPES:
+    if export in ("csv", "xlsx"):
         body = statement_csv(shown, tz) if export == "csv" else statement_xlsx(shown, tz)
-        response = Response(body=body, content_type=CONTENT_TYPES[export])
-        response.headers["Content-Disposition"] = \
-            f'attachment; filename="statement-{partner.code}-{period.start.isoformat()}.{export}"'
-        return response
+        return download(body, f"statement-{partner.code}-{period.start.isoformat()}", export)
     today = _today(request)
     next_start = statements.next_period_start(request.dbsession, partner.id)
     may_close = shown.closed is None and period.end <= today and (next_start is None or period.start == next_start)
