@@ -10,12 +10,15 @@ import hmac
 import json
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -31,6 +34,22 @@ BACKENDS = ("sqlite", "postgresql")
 PII_SETTINGS = {"lps.pii.keys": "5nY3aJJ15rG_2-kXaM3gspGsWFuHhZgu0mi6SoTS_P8=",
                 "lps.pii.index_key": "6vcrp0V_deWq-HheCi0xOLCqAeZpQ26FrlabNjzAEDQ"}
 PII_INI_LINES = "".join(f"{name} = {value}\n" for name, value in PII_SETTINGS.items())
+LPS_COMMAND = str(Path(sys.executable).with_name("lps"))
+
+
+def write_ini(directory, database_url, extra="") -> str:
+    """An ini file for the `lps` command on database_url, with the test keys of personal data and
+    `extra` lines ("lps.timezone = UTC\n", say)."""
+    path = Path(directory) / "lps.ini"
+    path.write_text(f"[app:main]\nuse = egg:lps\nsqlalchemy.url = {database_url}\n{PII_INI_LINES}{extra}")
+    return str(path)
+
+
+def run_lps(ini, *args, expect=0):
+    """Run the installed `lps` command with `ini`; its exit status must be `expect`."""
+    result = subprocess.run([LPS_COMMAND, "-c", str(ini), *args], capture_output=True, text=True, timeout=120)
+    assert result.returncode == expect, result.stderr
+    return result
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -4,11 +4,8 @@ quadrants and their member lists; the churn and credit warnings; member_regions 
 when a phone number is written; bad filters 400 (or 422) naming the field."""
 import csv
 import io
-import subprocess
-import sys
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -28,11 +25,10 @@ from lps_core.members.activity import month_of
 from lps_core.members.models import Member, MemberActivity
 from lps_core.outlets.models import Outlet
 from lps_core.reports.settings import ReportSettings
-from lps_core.testing import PII_INI_LINES
+from lps_core.testing import run_lps, write_ini
 from lps_core.timeutil import utcnow
 
 UTC = ZoneInfo("UTC")
-LPS = str(Path(sys.executable).with_name("lps"))
 JIANGSU, BEIJING = "+8613912345678", "+8613800000042"
 
 
@@ -377,27 +373,19 @@ def test_a_stale_scoring_is_not_the_default(seed, world):
 
 @pytest.fixture
 def ini(tmp_path, database_url):
-    path = tmp_path / "lps.ini"
-    path.write_text(f"[app:main]\nuse = egg:lps\nsqlalchemy.url = {database_url}\n{PII_INI_LINES}lps.timezone = UTC\n")
-    return str(path)
-
-
-def lps(ini, *args, status=0):
-    result = subprocess.run([LPS, "-c", ini, *args], capture_output=True, text=True, timeout=120)
-    assert result.returncode == status, result.stderr
-    return result
+    return write_ini(tmp_path, database_url, "lps.timezone = UTC\n")
 
 
 def test_the_command_keeps_one_scoring_the_latest(seed, world, ini):
     db = seed.db
     yesterday = utcnow().date() - timedelta(days=1)
-    first = lps(ini, "jobs", "rfm", "--as-of", (yesterday - timedelta(days=1)).isoformat())
+    first = run_lps(ini, "jobs", "rfm", "--as-of", (yesterday - timedelta(days=1)).isoformat())
     assert f"RFM scores as of {yesterday - timedelta(days=1)}: 10 members scored; 0 older scores dropped" in first.stdout
-    second = lps(ini, "jobs", "rfm")
+    second = run_lps(ini, "jobs", "rfm")
     assert f"RFM scores as of {yesterday}: 10 members scored; 10 older scores dropped" in second.stdout
     db.rollback()
     assert db.scalars(select(RfmScoring.as_of)).all() == [yesterday]
     assert db.scalar(select(func.count()).select_from(RfmScore)) == 10
-    bad = lps(ini, "jobs", "rfm", "--as-of", "yesterday", status=1)
+    bad = run_lps(ini, "jobs", "rfm", "--as-of", "yesterday", expect=1)
     assert "--as-of must be a date" in bad.stderr
-    assert "must not be after today" in lps(ini, "jobs", "rfm", "--as-of", "2999-01-01", status=1).stderr
+    assert "must not be after today" in run_lps(ini, "jobs", "rfm", "--as-of", "2999-01-01", expect=1).stderr

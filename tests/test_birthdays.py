@@ -1,9 +1,6 @@
 """`lps jobs birthdays`: who is greeted when, once per member and year, with the bonus as a ledger
 entry and the greeting through the outbox (consent respected); the command with --dry-run."""
-import subprocess
-import sys
 from datetime import date, datetime, timezone
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
@@ -17,10 +14,9 @@ from lps_core.members.models import Member
 from lps_core.members.services import Enrolment, approve_member, enrol_member
 from lps_core.messages.consent import set_consent
 from lps_core.messages.models import OutboxMessage
-from lps_core.testing import PII_INI_LINES, PII_SETTINGS
+from lps_core.testing import PII_SETTINGS, run_lps, write_ini
 
 NOW = datetime(2026, 6, 1, 1, 0, tzinfo=timezone.utc)  # 09:00 on 1 June in Shanghai
-LPS = str(Path(sys.executable).with_name("lps"))
 
 
 class JobEnvironment:
@@ -177,16 +173,10 @@ def test_a_dry_run_counts_and_changes_nothing(job, db):
 
 @pytest.fixture
 def ini(tmp_path, database_url):
-    path = tmp_path / "lps.ini"
-    path.write_text(f"[app:main]\nuse = egg:lps\nsqlalchemy.url = {database_url}\n{PII_INI_LINES}"
-                    "lps.timezone = Asia/Shanghai\nlps.birthdays.bonus_points = 300\n")
-    return str(path)
+    return write_ini(tmp_path, database_url, "lps.timezone = Asia/Shanghai\nlps.birthdays.bonus_points = 300\n")
 
 
-def lps(ini, *args):
-    result = subprocess.run([LPS, "-c", ini, *args], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    return result
+lps = run_lps
 
 
 def test_the_command_dry_runs_then_runs_once(db, seed, ini):

@@ -1,9 +1,6 @@
 """`lps import` and `lps export`, run as hotel IT runs them: a real process against a real ini
 file, on SQLite and PostgreSQL."""
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -13,22 +10,14 @@ from lps_core.bulk.models import ImportBatch
 from lps_core.ledger.check import find_drift
 from lps_core.ledger.models import POINTS, Account
 from lps_core.members.models import Member
-from lps_core.testing import PII_INI_LINES
-
-LPS = str(Path(sys.executable).with_name("lps"))
-
+from lps_core.testing import run_lps, write_ini
 
 @pytest.fixture
 def ini(tmp_path, database_url, seed):
-    path = tmp_path / "lps.ini"
-    path.write_text(f"[app:main]\nuse = egg:lps\nsqlalchemy.url = {database_url}\n{PII_INI_LINES}")
-    return str(path)
+    return write_ini(tmp_path, database_url)
 
 
-def lps(ini, *args, expect=0):
-    result = subprocess.run([LPS, "-c", ini, *args], capture_output=True, text=True, timeout=120)
-    assert result.returncode == expect, result.stderr
-    return result
+lps = run_lps
 
 
 def count(db, model) -> int:

@@ -16,16 +16,14 @@ from lps_core.ledger.models import Account
 from lps_core.members.models import Member
 from lps_core.outlets.models import Outlet
 from lps_core.plugins.switches import set_switch
-from lps_core.testing import PII_INI_LINES, PtySocket
+from lps_core.testing import PII_INI_LINES, PtySocket, run_lps, write_ini
 
 LPS = str(Path(sys.executable).with_name("lps"))
 
 
 @pytest.fixture
 def ini(tmp_path, database_url, clean_db):
-    path = tmp_path / "lps.ini"
-    path.write_text(f"[app:main]\nuse = egg:lps\nsqlalchemy.url = {database_url}\n{PII_INI_LINES}")
-    return str(path)
+    return write_ini(tmp_path, database_url)
 
 
 @pytest.fixture
@@ -37,10 +35,7 @@ def ini_without_database(tmp_path):
     return str(path)
 
 
-def lps(ini, *args, expect=0):
-    result = subprocess.run([LPS, "-c", ini, *args], capture_output=True, text=True, timeout=120)
-    assert result.returncode == expect, result.stderr
-    return result
+lps = run_lps
 
 
 def test_db_upgrade_is_repeatable(ini):

@@ -1,10 +1,7 @@
 """Points expiry: lots past their date and inactive members' points expire through the ledger, once;
 members are warned once before; the job is resumable, has a dry run and keeps the ledger in balance."""
-import subprocess
-import sys
 import threading
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 
 import pluggy
 import pytest
@@ -23,11 +20,10 @@ from lps_core.ledger.models import Account, LedgerEntry, LotAllocation, PointLot
 from lps_core.members.models import Member
 from lps_core.plugins import load_plugins
 from lps_core.timeutil import as_utc
-from lps_core.testing import PII_INI_LINES
+from lps_core.testing import run_lps, write_ini
 
 NOW = datetime(2026, 6, 1, 3, 0, tzinfo=timezone.utc)
 DAY = timedelta(days=1)
-LPS = str(Path(sys.executable).with_name("lps"))
 
 
 class JobEnvironment:
@@ -336,16 +332,10 @@ def test_earns_and_spends_during_the_job_keep_the_ledger_in_balance(db, seed, jo
 
 @pytest.fixture
 def ini(tmp_path, database_url):
-    path = tmp_path / "lps.ini"
-    path.write_text(f"[app:main]\nuse = egg:lps\nsqlalchemy.url = {database_url}\n{PII_INI_LINES}"
-                    "lps.points.expiry_warning_days = 10\n")
-    return str(path)
+    return write_ini(tmp_path, database_url, "lps.points.expiry_warning_days = 10\n")
 
 
-def lps(ini, *args):
-    result = subprocess.run([LPS, "-c", ini, *args], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    return result
+lps = run_lps
 
 
 def test_the_command_dry_runs_then_runs(db, account, ini):
