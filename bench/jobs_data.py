@@ -284,8 +284,9 @@ def drop_rfm_scorings(engine):
         connection.execute(text("DELETE FROM rfm_scorings"))
 
 
-def score_rfm(engine, tz) -> float:
-    """`lps jobs rfm` as of the day before AS_OF (in tz), as a nightly run would: the seconds it took."""
+def score_rfm(engine, tz, as_of=None) -> float:
+    """`lps jobs rfm` as of `as_of`, by default the day before AS_OF (in tz) as a nightly run
+    would: the seconds it took."""
     from datetime import timedelta
 
     from sqlalchemy.orm import Session
@@ -295,7 +296,8 @@ def score_rfm(engine, tz) -> float:
 
     started = time.monotonic()
     with Session(engine) as db:
-        scoring = score(db, AS_OF.astimezone(tz).date() - timedelta(days=1), tz, AnalyticsSettings(), now=AS_OF)
+        as_of = as_of or AS_OF.astimezone(tz).date() - timedelta(days=1)
+        scoring = score(db, as_of, tz, AnalyticsSettings(), now=AS_OF)
         scoring_id, members = scoring.id, scoring.members
         db.commit()
         drop_before(db, scoring_id)

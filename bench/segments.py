@@ -41,7 +41,9 @@ SEGMENTS = {
     "churn risk (the churn warning's members)": {"churn_risk": True},
     "RFM quadrant keep": {"rfm_quadrants": ["keep"]},
 }
-RFM = "RFM quadrant keep"  # timed live, then from `lps jobs rfm`'s scoring
+RFM = "RFM quadrant keep"
+CHURN = "churn risk (the churn warning's members)"
+NIGHTLY = (RFM, CHURN)  # timed live, then with `lps jobs rfm`'s scoring
 
 EXTRAS = [
     ("birthdays and genders", """
@@ -85,10 +87,13 @@ def time_segments(url, repeat=5) -> list:
     jobs_data.drop_rfm_scorings(engine)
     rows = []
     with Session(engine) as db:
-        for title, raw in [*SEGMENTS.items(), ("scoring", None), (f"{RFM} (nightly scoring)", SEGMENTS[RFM])]:
-            if raw is None:  # then the RFM quadrant again, from the nightly scoring
+        nightly = [(f"{title} (nightly scoring)", SEGMENTS[title]) for title in NIGHTLY]
+        for title, raw in [*SEGMENTS.items(), ("scoring", None), *nightly]:
+            if raw is None:  # then the segments that read the nightly scoring, again
                 db.commit()
-                jobs_data.score_rfm(engine, tz)
+                # As of AS_OF's own day: AS_OF is a month's first day, when the night's scoring
+                # (yesterday's) has another window than today's and the churn condition is live.
+                jobs_data.score_rfm(engine, tz, as_of=now.astimezone(tz).date())
                 continue
             definition = SegmentDefinition.model_validate(raw)
             check_definition(db, definition)

@@ -187,3 +187,32 @@ def test_rfm_quadrants_read_the_fresh_nightly_scoring(seed, world):
     db.execute(update(RfmScoring).values(as_of=now.date() - timedelta(days=2)))
     db.commit()
     assert 8 in members(db, world, rfm_quadrants=["keep", "develop"])
+
+
+def test_churn_risk_takes_the_window_visits_of_the_fresh_nightly_scoring(seed, world):
+    from decimal import Decimal
+
+    db, now, ids = seed.db, world["now"], world["ids"]
+    settings = AnalyticsSettings(churn_days=30, churn_factor=Decimal("1.3"))
+
+    def at_risk():
+        found = set(db.scalars(segments.members_of(db, SegmentDefinition.model_validate({"churn_risk": True}),
+                                                   now, UTC, analytics=settings)))
+        return {i for i, member_id in ids.items() if member_id in found}
+
+    assert at_risk() == {7}  # live, as the churn warning's view
+    score(db, now.date(), UTC, settings, now=now)  # as of today: the same window whatever the day
+    db.commit()
+    assert at_risk() == {7} == churn_view_members(db, world, settings)
+    # M6's visits grow after the scoring (a bill dated back, say): 60 days x 10 visits would flag
+    # them live; the segment keeps the night's visits until the scoring is stale.
+    db.execute(update(MemberActivity).where(MemberActivity.member_id == ids[6]).values(bills=10))
+    db.commit()
+    assert at_risk() == {7} and churn_view_members(db, world, settings) == {6, 7}
+    # A visit since the scoring moves the last visit, read live: M7 drops out at once.
+    db.execute(update(Member).where(Member.id == ids[7]).values(last_activity_at=now - timedelta(minutes=1)))
+    db.commit()
+    assert at_risk() == set()
+    db.execute(update(RfmScoring).values(as_of=now.date() - timedelta(days=2)))
+    db.commit()
+    assert at_risk() == {6}  # stale: the monthly counters now

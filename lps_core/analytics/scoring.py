@@ -9,7 +9,8 @@ older ones, so a reader sees one complete scoring or the one before.
 
 The RFM screen reads the latest scoring when it answers for the whole programme as of that day
 (by default it does, while the scoring is at most a day old), and a segment on RFM quadrants
-reads it while it is that fresh; otherwise both score live. A scoring is the live scoring of its
+reads it while it is that fresh; otherwise both score live. A segment's churn-risk condition takes
+the window's visits from it too (`scored_activity`), while its window is today's. A scoring is the live scoring of its
 moment: tests/test_rfm_scoring.py checks the two give the same figures and lists. A posting dated
 back into the window later (an appeal, say) changes the live scoring of that day, not the stored
 one, until the next night's."""
@@ -19,6 +20,7 @@ from types import SimpleNamespace
 
 from sqlalchemy import delete, func, insert, literal, select, text
 
+from lps_core.analytics.common import window_start
 from lps_core.analytics.models import RfmScore, RfmScoring
 from lps_core.analytics.settings import AnalyticsSettings
 from lps_core.db import tune_for_aggregates
@@ -47,6 +49,19 @@ def fresh_scoring(db, today: date, settings: AnalyticsSettings) -> RfmScoring | 
     if scoring is None or scoring.window_months != settings.window_months:
         return None
     return scoring if scoring.as_of >= today - timedelta(days=FRESH_DAYS) else None
+
+
+def scored_activity(db, today: date, settings: AnalyticsSettings):
+    """The fresh scoring's window sums per member (a subquery: member_id, visits, spend), if its
+    window is today's: the same months, so they are the monthly counters' sums of the night (on a
+    month's first day, yesterday's window is another). None otherwise."""
+    scoring = fresh_scoring(db, today, settings)
+    months = settings.window_months
+    if scoring is None or window_start(scoring.as_of, months) != window_start(today, months):
+        return None
+    return (select(RfmScore.member_id.label("member_id"), RfmScore.visits.label("visits"),
+                   RfmScore.spend.label("spend"))
+            .where(RfmScore.scoring_id == scoring.id).subquery("activity"))
 
 
 def score(db, as_of: date, tz, settings: AnalyticsSettings, *, now: datetime) -> RfmScoring:

@@ -6,7 +6,10 @@ member is at risk when their last visit (members.last_activity_at) is at least
 lps.analytics.churn_days ago AND at least lps.analytics.churn_factor usual intervals ago. The value
 at risk is what they spent in the window; the list is ranked by it. `churn_risk` is that
 definition, written once: the view and the segments' churn-risk condition
-(lps_core.marketing.segments, `members_at_risk`) both read it.
+(lps_core.marketing.segments, `at_churn_risk`) both read it. The view sums the window's visits
+live; the segments' condition takes them from the nightly scoring while it is fresh and its
+window is today's (lps_core.analytics.scoring.scored_activity), since summing a million members'
+months took 1.4 s of a segment's count.
 
 Credit: every card with a credit line whose usage (owed / limit) reached its card type's warning
 ratio, or that owes charges older than lps.reports.overdue_days (repayments pay the oldest
@@ -14,10 +17,11 @@ charges first, as the credit report counts them)."""
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import DateTime, Float, Integer, String, and_, case, func, literal, select, union_all
+from sqlalchemy import DateTime, Float, Integer, String, and_, case, exists, func, literal, select, union_all
 
 from lps_core.analytics.common import CURRENT, activity_in, days_between, null_of, page_info, paged, window_start
 from lps_core.analytics.members import share
+from lps_core.analytics.scoring import scored_activity
 from lps_core.cards.models import Card, CardType
 from lps_core.db import reports_session_of
 from lps_core.exports import DATE, INTEGER, MONEY, RATIO, Column, Table
@@ -39,12 +43,13 @@ class ChurnRisk:
     window_days: int
 
 
-def churn_risk(db, now: datetime, today: date, settings) -> ChurnRisk:
+def churn_risk(db, now: datetime, today: date, settings, activity=None) -> ChurnRisk:
     """The churn warning's definition at `now` (`today` its local date), for any statement that
-    joins `activity` to Member on member_id."""
+    joins `activity` to Member on member_id: the window's sums per member (member_id, visits and
+    spend), by default those of the monthly counters now."""
     first_month = window_start(today, settings.window_months)
     window_days = (today - first_month).days + 1
-    activity = activity_in(first_month, today)
+    activity = activity_in(first_month, today) if activity is None else activity
     absent = days_between(db, Member.last_activity_at, literal(now, DateTime(timezone=True)))
     condition = and_(Member.status.in_(CURRENT), Member.last_activity_at < now - timedelta(days=settings.churn_days),
                      activity.c.visits > 0,
@@ -52,11 +57,16 @@ def churn_risk(db, now: datetime, today: date, settings) -> ChurnRisk:
     return ChurnRisk(activity, absent, condition, window_days)
 
 
-def members_at_risk(db, now: datetime, tz, settings):
-    """The ids (column `id`) of every member the churn warning flags at `now`, programme-wide."""
-    risk = churn_risk(db, now, now.astimezone(tz).date(), settings)
-    return (select(Member.id.label("id")).join(risk.activity, risk.activity.c.member_id == Member.id)
-            .where(risk.condition))
+def at_churn_risk(db, now: datetime, tz, settings):
+    """A condition on Member, for any statement over members: the churn warning flags the member at
+    `now`, programme-wide. The last visits and statuses are those of now; the window's visits are
+    the fresh nightly scoring's if there is one over today's window (a visit since moves the last
+    visit, so its member drops out at once), else the monthly counters' now. An EXISTS, so that the
+    statement reads members once (joining a list of ids at risk read them twice: 0.9 s, not 0.5 s,
+    at 1,000,000 members)."""
+    today = now.astimezone(tz).date()
+    risk = churn_risk(db, now, today, settings, scored_activity(db, today, settings))
+    return exists().where(risk.activity.c.member_id == Member.id, risk.condition)
 
 
 def churn(db, scope, filters, settings, export=False, now=None) -> Report:

@@ -7,6 +7,7 @@ member), so PostgreSQL counts a million members without reading a row per member
 keep the server's own work_mem: with lps_core.db.tune_for_aggregates' 64 MB the planner hashed the
 churn-risk condition's window sums in each parallel worker, and its count took 3.0 s instead of
 1.5 s at 1,000,000 members; no other condition was faster with it (bench/README.md, segments.py).
+`_plan_for` turns JIT off, and parallel workers off for the visits and spend condition.
 RFM quadrants and churn risk come from lps_core.analytics (the same scores as its RFM view, the
 same definition as its churn warning), with the analytics settings of the app or command whose
 session it is (lps.analytics.*), unless `analytics=` names others."""
@@ -14,13 +15,13 @@ import json
 from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 
-from sqlalchemy import and_, exists, extract, func, or_, select, text
+from sqlalchemy import and_, exists, extract, func, not_, or_, select, text
 
 from lps_core.analytics.common import activity_in, window_start
 from lps_core.analytics.models import RfmScore
 from lps_core.analytics.scoring import fresh_scoring, whole_programme
 from lps_core.analytics.settings import analytics_settings_of
-from lps_core.analytics.warnings import members_at_risk
+from lps_core.analytics.warnings import at_churn_risk
 from lps_core.cards.models import Card, CardType
 from lps_core.earning.models import Bill
 from lps_core.errors import Unprocessable
@@ -82,14 +83,26 @@ def members_of(db, definition: SegmentDefinition, now: datetime, tz, *, analytic
     if d.consent:
         conditions.append(exists().where(MessageConsent.member_id == Member.id, MessageConsent.channel.in_(d.consent),
                                          MessageConsent.granted.is_(True)))
+    _plan_for(db, behaviour=any(value is not None for value in (d.visits_min, d.visits_max, d.spend_min, d.spend_max)))
     if d.rfm_quadrants or d.churn_risk is not None:
         analytics = analytics or analytics_settings_of(db)
     if d.rfm_quadrants:
         conditions.append(Member.id.in_(_rfm_members(db, d.rfm_quadrants, today, now, analytics)))
     if d.churn_risk is not None:
-        at_risk = members_at_risk(db, now, tz, analytics)
-        conditions.append(Member.id.in_(at_risk) if d.churn_risk else Member.id.not_in(at_risk))
+        flagged = at_churn_risk(db, now, tz, analytics)
+        conditions.append(flagged if d.churn_risk else not_(flagged))
     return select(Member.id.label("id")).where(and_(*conditions))
+
+
+def _plan_for(db, *, behaviour: bool) -> None:
+    """On PostgreSQL, for the rest of the transaction: no JIT, whose compiling took 40-70 ms of each
+    count at 1,000,000 members and saved nothing; and with the visits and spend condition, no
+    parallel workers. Under a parallel join the planner summed the window per member once in each
+    worker (three times over on two cores): that count took 1.0 s with them, 0.88 s without
+    (bench/README.md). Other conditions are faster with the workers."""
+    if db.get_bind().dialect.name == "postgresql":
+        workers = ", set_config('max_parallel_workers_per_gather', '0', true)" if behaviour else ""
+        db.execute(text(f"SELECT set_config('jit', 'off', true){workers}"))
 
 
 def _behaviour(d, first_month: date, today: date) -> list:
