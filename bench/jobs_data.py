@@ -89,9 +89,10 @@ STEPS = [
         FROM bench_earns
     """),
     ("ledger entries", """
-        INSERT INTO ledger_entries (id, account_id, kind, amount, balance_after, business_key, fingerprint,
-                                    reverses_id, outlet_id, bill_id, occurred_at, created_at, breakdown, note)
-        SELECT id, member_id, kind, amount,
+        INSERT INTO ledger_entries (id, account_id, account_kind, kind, amount, balance_after, business_key,
+                                    fingerprint, reverses_id, outlet_id, bill_id, occurred_at, created_at, breakdown,
+                                    note)
+        SELECT id, member_id, 'points', kind, amount,
                sum(amount) OVER (PARTITION BY member_id ORDER BY occurred_at, id), business_key,
                md5(business_key) || md5(id::text), NULL, :outlet, bill_id, occurred_at, occurred_at, NULL, NULL
         FROM (SELECT id, member_id, 'earn' AS kind, points AS amount, 'bill:BJREST:B' || id AS business_key,
