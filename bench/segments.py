@@ -53,9 +53,10 @@ EXTRAS = [
         INSERT INTO message_consents (member_id, channel, granted, source, changed_at)
         SELECT id, 'email', true, 'staff', now() FROM members WHERE id % 2 = 0"""),
     ("item lines", """
-        UPDATE bills SET items = json_build_array(json_build_array('S' || (id % 50),
-               CASE WHEN id % 3 = 0 THEN 'wine' ELSE 'food' END, '1', amount_cents))
-        WHERE id % 10 = 0"""),
+        UPDATE bills SET items = json_build_array(json_build_object(
+               'sku', 'S' || (id % 50), 'category', CASE WHEN id % 3 = 0 THEN 'wine' ELSE 'food' END, 'qty', '1',
+               'amount', to_char(amount_cents / 100.0, 'FM999999990.00')))
+        WHERE id % 10 = 0"""),  # the lines as the earn path writes them
 ]
 
 

@@ -25,6 +25,24 @@ def test_a_segment_is_saved_counted_and_previewed(testapp, seed):
     assert [entry.action for entry in audited(seed.db, "segment.save")] == ["segment.save"]
 
 
+def test_a_category_segment_finds_the_lines_a_till_posted(testapp, seed):
+    """The category condition reads bills' item lines as the earn request stores them."""
+    wine, food = seed.member_card("Wine Buyer"), seed.member_card("Food Buyer")
+    seed.member_card("Nothing Bought")
+    till = headers(seed, ["transactions"])
+    for card_no, bill_no, category in ((wine, "C1", "wine"), (food, "C2", "food")):
+        testapp.post_json("/api/v1/transactions", {
+            "card_no": card_no, "bill_no": bill_no, "amount": "80.00",
+            "items": [{"sku": "S1", "category": category, "qty": "2", "amount": "60.00"},
+                      {"sku": "S2", "amount": "20.00"}]}, headers=till, status=201)
+    saved = testapp.post_json("/api/v1/segments", {"name": "Wine", "definition": {"categories": ["wine"]}},
+                              headers=headers(seed), status=201).json
+    assert (saved["count"], [row["name"] for row in saved["preview"]]) == (1, ["Wine Buyer"])
+    both = testapp.post_json("/api/v1/segments", {"name": "Either", "definition": {"categories": ["wine", "food"]}},
+                             headers=headers(seed), status=201).json
+    assert both["count"] == 2
+
+
 def test_bad_input_names_the_field(testapp, seed):
     auth = headers(seed)
     unknown = testapp.post_json("/api/v1/segments", {"name": "X", "definition": {"tiers": ["nope"]}},

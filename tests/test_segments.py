@@ -56,7 +56,8 @@ def world(seed):
         if i <= 3:
             db.execute(insert(Bill).values(outlet_id=outlets["SPA" if i <= 2 else "REST"], bill_no=f"B{i}", card_id=card,
                                            member_id=member.id, amount_cents=10000, fingerprint=f"f{i}", points=0,
-                                           items=[["S1", "wine" if i <= 2 else "food", "1", 10000]],
+                                           items=[{"sku": "S1", "category": "wine" if i <= 2 else "food",
+                                                   "qty": "1", "amount": "100.00"}],  # as the earn path writes them
                                            occurred_at=now - timedelta(days=1)))
         if i % 2 == 0:
             set_consent(db, member.id, "email", True, source="staff")
@@ -92,7 +93,7 @@ def members(db, world, **definition):
     ({"visited_outlets": ["SPA"]}, {1, 2}),
     ({"categories": ["food"]}, {3}),
     ({"categories": ["wine", "food"]}, {1, 2, 3}),
-    ({"categories": ["S1"]}, set()),  # a SKU, not a category: the line's place counts
+    ({"categories": ["S1"]}, set()),  # a SKU, not a category
     ({"consent": ["email"]}, {2, 4, 6, 8}),
     ({"consent": ["sms", "email"]}, {2, 3, 4, 6, 8}),
     ({"tiers": ["gold", "silver"], "consent": ["email"], "enrolment_channels": ["desk"]}, {2, 4}),

@@ -128,21 +128,24 @@ def _behaviour(d, first_month: date, today: date) -> list:
 
 
 def _bought_from(db, categories, window_from):
-    """A bill in the window with an item line ([sku, category, qty, amount]) of one of the categories.
+    """A bill in the window with an item line of one of the categories. A bill keeps its lines as
+    the earn path writes them: objects {"sku", "category", "qty", "amount"}.
 
-    On PostgreSQL the bills whose lines hold the category anywhere are found first through the GIN
-    index on CAST(items AS jsonb) (migration 0041) by containment (`[["wine"]]` is contained in
-    `[["S1", "wine", "1", 1000]]`); the exact test of the line's category then checks only those."""
+    On PostgreSQL the bills whose lines hold the category are found first through the GIN index on
+    CAST(items AS jsonb) (migration 0041) by containment (`[{"category": "wine"}]` is contained in
+    `[{"sku": "S1", "category": "wine", ...}]`); the exact test of the line's category then checks
+    only those."""
     names = ", ".join(f":category_{n}" for n in range(len(categories)))
     values = {f"category_{n}": name for n, name in enumerate(categories)}
     if db.get_bind().dialect.name == "postgresql":
         contains = " OR ".join(f"CAST(bills.items AS jsonb) @> CAST(:contains_{n} AS jsonb)"
                                for n in range(len(categories)))
-        values.update({f"contains_{n}": json.dumps([[name]]) for n, name in enumerate(categories)})
-        line = (f"({contains}) AND "
-                f"EXISTS (SELECT 1 FROM json_array_elements(bills.items) AS line WHERE line ->> 1 IN ({names}))")
+        values.update({f"contains_{n}": json.dumps([{"category": name}]) for n, name in enumerate(categories)})
+        line = (f"({contains}) AND EXISTS (SELECT 1 FROM json_array_elements(bills.items) AS line "
+                f"WHERE line ->> 'category' IN ({names}))")
     else:
-        line = f"EXISTS (SELECT 1 FROM json_each(bills.items) AS line WHERE json_extract(line.value, '$[1]') IN ({names}))"
+        line = (f"EXISTS (SELECT 1 FROM json_each(bills.items) AS line "
+                f"WHERE json_extract(line.value, '$.category') IN ({names}))")
     return exists().where(Bill.member_id == Member.id, Bill.occurred_at >= window_from, Bill.items.is_not(None),
                           text(line).bindparams(**values))
 
