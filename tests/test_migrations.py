@@ -39,3 +39,36 @@ def test_the_member_behaviour_indexes_go_down_and_up_again(database_url, tmp_pat
         upgrade(engine)
         assert present() == (ours if postgres else ours - {"ix_bills_items_jsonb"})
         engine.dispose()
+
+
+def test_entries_written_without_their_accounts_kind_get_it_and_then_it_is_required(database_url, tmp_path):
+    """0046: every entry carries its account's kind; one written without it before is filled in."""
+    import pytest
+    from alembic import command
+    from sqlalchemy import inspect, text
+    from sqlalchemy.exc import IntegrityError
+
+    from lps_core.db import get_engine
+    from lps_core.db.migrate import alembic_config, upgrade
+    from lps_core.testing import PII_SETTINGS, migrated_database
+
+    entry = text("INSERT INTO ledger_entries (account_id, kind, amount, balance_after, business_key, fingerprint, "
+                 "occurred_at, created_at) VALUES (1, 'earn', 5, 5, :key, 'f', :at, :at)")  # no account_kind
+    at = "2026-11-27 00:00:00+00:00"
+    with migrated_database(database_url, tmp_path, "lps_0046") as url:
+        engine = get_engine({"sqlalchemy.url": url, **PII_SETTINGS})
+        with engine.begin() as connection:
+            config = alembic_config(engine.url)
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0045")
+            connection.execute(text("INSERT INTO accounts (id, kind, balance, created_at) VALUES (1, 'points', 5, :at)"),
+                               {"at": at})
+            connection.execute(entry, {"key": "before", "at": at})
+        upgrade(engine)
+        [column] = [c for c in inspect(engine).get_columns("ledger_entries") if c["name"] == "account_kind"]
+        assert column["nullable"] is False
+        with engine.begin() as connection:
+            assert connection.execute(text("SELECT account_kind FROM ledger_entries")).scalar_one() == "points"
+        with pytest.raises(IntegrityError), engine.begin() as connection:
+            connection.execute(entry, {"key": "after", "at": at})
+        engine.dispose()

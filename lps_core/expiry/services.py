@@ -359,8 +359,8 @@ def reinstate(db, entry_id, amount=None, *, expires_at, business_key, fingerprin
     their date (or their member was inactive), so the next run would expire them again. Hence the
     expiry job needs no lot allocations: nothing reads them to give expired points back. A replayed
     business key returns the first posting; more than is left to give back is a Conflict."""
-    original = db.execute(select(ENTRIES.c.id, ENTRIES.c.account_id, ENTRIES.c.kind, ENTRIES.c.amount)
-                          .where(ENTRIES.c.id == entry_id)).one_or_none()
+    original = db.execute(select(ENTRIES.c.id, ENTRIES.c.account_id, ENTRIES.c.account_kind, ENTRIES.c.kind,
+                                 ENTRIES.c.amount).where(ENTRIES.c.id == entry_id)).one_or_none()
     if original is None:
         raise NotFound(f"ledger entry {entry_id} does not exist")
     if original.kind != EXPIRY:
@@ -388,7 +388,8 @@ def reinstate(db, entry_id, amount=None, *, expires_at, business_key, fingerprin
     balance = db.scalar(update(ACCOUNTS).where(ACCOUNTS.c.id == original.account_id)
                         .values(balance=ACCOUNTS.c.balance + amount).returning(ACCOUNTS.c.balance))
     reversal_id = db.scalar(insert(ENTRIES).values(
-        account_id=original.account_id, kind=REINSTATEMENT, amount=amount, balance_after=balance,
+        account_id=original.account_id, account_kind=original.account_kind, kind=REINSTATEMENT, amount=amount,
+        balance_after=balance,
         business_key=business_key, fingerprint=fingerprint, reverses_id=original.id, occurred_at=occurred_at,
         created_at=utcnow(), note=note).returning(ENTRIES.c.id))
     db.execute(insert(LOTS).values(account_id=original.account_id, entry_id=reversal_id, amount=amount,

@@ -10,10 +10,7 @@ from sqlalchemy import (
     Index,
     String,
     UniqueConstraint,
-    and_,
     func,
-    or_,
-    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -57,10 +54,8 @@ class LedgerEntry(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
     # The account's kind, copied at posting so that the reports select a kind's entries by this row
-    # alone, without joining every entry to its account. The ledger service and the expiry job write
-    # it; NULL only where some other writer did not (a plugin's, a bulk load's): entry_account_kind()
-    # then reads the account's.
-    account_kind: Mapped[str | None] = mapped_column(String(16))
+    # alone, without joining every entry to its account (migrations 0042 and 0046).
+    account_kind: Mapped[str] = mapped_column(String(16))
     kind: Mapped[str] = mapped_column(String(24))
     amount: Mapped[int] = mapped_column(BigInteger)
     balance_after: Mapped[int] = mapped_column(BigInteger)
@@ -73,24 +68,6 @@ class LedgerEntry(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     breakdown: Mapped[list | None] = mapped_column(JSON(none_as_null=True))
     note: Mapped[str | None] = mapped_column(String(500))
-
-
-def _account_kind_looked_up():
-    owner = Account.__table__.alias("entry_account")
-    return select(owner.c.kind).where(owner.c.id == LedgerEntry.account_id).scalar_subquery()
-
-
-def entry_account_kind():
-    """SQL: the kind of a ledger entry's account: the kind copied onto the entry at posting, or, for
-    an entry written without it, its account's (a look-up only for those rows)."""
-    return func.coalesce(LedgerEntry.account_kind, _account_kind_looked_up())
-
-
-def entry_account_kind_in(*kinds):
-    """SQL: the entry's account is of one of `kinds`. Written as an OR rather than over
-    entry_account_kind(), so that PostgreSQL estimates it from account_kind's statistics."""
-    return or_(LedgerEntry.account_kind.in_(kinds),
-               and_(LedgerEntry.account_kind.is_(None), _account_kind_looked_up().in_(kinds)))
 
 
 class PointLot(Base):

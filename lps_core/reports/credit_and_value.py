@@ -27,8 +27,6 @@ from lps_core.ledger.models import (
     STORED_VALUE_BONUS,
     Account,
     LedgerEntry,
-    entry_account_kind,
-    entry_account_kind_in,
 )
 from lps_core.ledger.services import REVERSAL
 from lps_core.outlets.models import Outlet
@@ -43,7 +41,7 @@ def _sum_when(condition, value=LedgerEntry.amount):
 def _entries(kinds, scope, *columns, group=None):
     """The period's entries of accounts of `kinds`, by the kind on the entry (no join to accounts)."""
     query = (select(*columns).select_from(LedgerEntry)
-             .where(entry_account_kind_in(*kinds), LedgerEntry.occurred_at >= scope.starts,
+             .where(LedgerEntry.account_kind.in_(kinds), LedgerEntry.occurred_at >= scope.starts,
                     LedgerEntry.occurred_at < scope.ends))
     outlets = scope.outlet_filter(LedgerEntry.outlet_id)
     return query if outlets is None else query.where(outlets)
@@ -56,10 +54,10 @@ def _held_before(db, kinds, moment) -> dict:
     read = reports_session_of(db)
     held = dict(read.execute(select(Account.kind, func.sum(Account.balance)).where(Account.kind.in_(kinds))
                              .group_by(Account.kind)).all())
-    kind = entry_account_kind()
+    kind = LedgerEntry.account_kind
     since = dict(read.execute(
         select(kind, func.sum(LedgerEntry.amount)).select_from(LedgerEntry)
-        .where(entry_account_kind_in(*kinds), LedgerEntry.occurred_at >= moment).group_by(kind)).all())
+        .where(LedgerEntry.account_kind.in_(kinds), LedgerEntry.occurred_at >= moment).group_by(kind)).all())
     return {kind: int(held.get(kind) or 0) - int(since.get(kind) or 0) for kind in kinds}
 
 
@@ -89,7 +87,7 @@ OUTLET_COLUMNS = (("outlet", "Outlet"), ("outlet_name", "Outlet name"))
 
 
 def stored_value_report(db, scope, settings=None) -> Report:
-    amount, kind, account = LedgerEntry.amount, LedgerEntry.kind, entry_account_kind()
+    amount, kind, account = LedgerEntry.amount, LedgerEntry.kind, LedgerEntry.account_kind
     is_principal, is_bonus = account == STORED_VALUE, account == STORED_VALUE_BONUS
     columns = [
         _sum_when(and_(is_principal, kind == "deposit")).label("deposits"),

@@ -24,7 +24,7 @@ from sqlalchemy import and_, case, func, select
 
 from lps_core.db import reports_session_of
 from lps_core.exports import INTEGER, MONEY, RATIO, TEXT, Column, Table
-from lps_core.ledger.models import POINTS, Account, LedgerEntry, entry_account_kind_in
+from lps_core.ledger.models import POINTS, Account, LedgerEntry
 from lps_core.ledger.services import EXPIRY, REVERSAL
 from lps_core.members.models import Member, Tier
 from lps_core.outlets.models import Outlet
@@ -52,7 +52,7 @@ def movement_columns(*only):
 
 def _points_entries(query):
     """Points entries, selected by the account kind on the entry: no join to the accounts."""
-    return query.select_from(LedgerEntry).where(entry_account_kind_in(POINTS))
+    return query.select_from(LedgerEntry).where(LedgerEntry.account_kind == POINTS)
 
 
 def _in_period(query, scope):
