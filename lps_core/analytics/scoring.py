@@ -10,10 +10,10 @@ older ones, so a reader sees one complete scoring or the one before.
 The RFM screen reads the latest scoring when it answers for the whole programme as of that day
 (by default it does, while the scoring is at most a day old), and a segment on RFM quadrants
 reads it while it is that fresh; otherwise both score live. A segment's churn-risk condition takes
-the window's visits from it too (`scored_activity`), while its window is today's. A scoring is the live scoring of its
-moment: tests/test_rfm_scoring.py checks the two give the same figures and lists. A posting dated
-back into the window later (an appeal, say) changes the live scoring of that day, not the stored
-one, until the next night's."""
+the window's visits from it too (`scored_activity`), while its window is today's. A scoring is the
+live scoring of its moment: tests/test_analytics.py checks the two give the same figures and
+lists. A posting dated back into the window later (an appeal, say) changes the live scoring of
+that day, not the stored one, until the next night's."""
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from types import SimpleNamespace
