@@ -98,7 +98,7 @@ def _plan_for(db, *, behaviour: bool) -> None:
     """On PostgreSQL, for the rest of the transaction: no JIT, whose compiling took 40-70 ms of each
     count at 1,000,000 members and saved nothing; and with the visits and spend condition, no
     parallel workers. Under a parallel join the planner summed the window per member once in each
-    worker (three times over on two cores): that count took 1.0 s with them, 0.88 s without
+    worker (three times over on two cores): that count took 1.01 s with them, 0.88-0.95 s without
     (bench/README.md). Other conditions are faster with the workers."""
     if db.get_bind().dialect.name == "postgresql":
         workers = ", set_config('max_parallel_workers_per_gather', '0', true)" if behaviour else ""
@@ -131,23 +131,20 @@ def _bought_from(db, categories, window_from):
     """A bill in the window with an item line of one of the categories. A bill keeps its lines as
     the earn path writes them: objects {"sku", "category", "qty", "amount"}.
 
-    On PostgreSQL the bills whose lines hold the category are found first through the GIN index on
-    CAST(items AS jsonb) (migration 0041) by containment (`[{"category": "wine"}]` is contained in
-    `[{"sku": "S1", "category": "wine", ...}]`); the exact test of the line's category then checks
-    only those."""
-    names = ", ".join(f":category_{n}" for n in range(len(categories)))
-    values = {f"category_{n}": name for n, name in enumerate(categories)}
+    On PostgreSQL that is containment (`[{"category": "wine"}]` is contained in `[{"sku": "S1",
+    "category": "wine", ...}]`, and in no list without such a line), which the GIN index on
+    CAST(items AS jsonb) (migration 0041) answers; SQLite reads the lines."""
     if db.get_bind().dialect.name == "postgresql":
-        contains = " OR ".join(f"CAST(bills.items AS jsonb) @> CAST(:contains_{n} AS jsonb)"
-                               for n in range(len(categories)))
-        values.update({f"contains_{n}": json.dumps([{"category": name}]) for n, name in enumerate(categories)})
-        line = (f"({contains}) AND EXISTS (SELECT 1 FROM json_array_elements(bills.items) AS line "
-                f"WHERE line ->> 'category' IN ({names}))")
+        line = " OR ".join(f"CAST(bills.items AS jsonb) @> CAST(:contains_{n} AS jsonb)"
+                           for n in range(len(categories)))
+        values = {f"contains_{n}": json.dumps([{"category": name}]) for n, name in enumerate(categories)}
     else:
+        names = ", ".join(f":category_{n}" for n in range(len(categories)))
+        values = {f"category_{n}": name for n, name in enumerate(categories)}
         line = (f"EXISTS (SELECT 1 FROM json_each(bills.items) AS line "
                 f"WHERE json_extract(line.value, '$.category') IN ({names}))")
     return exists().where(Bill.member_id == Member.id, Bill.occurred_at >= window_from, Bill.items.is_not(None),
-                          text(line).bindparams(**values))
+                          text(f"({line})").bindparams(**values))
 
 
 def _rfm_members(db, quadrants, today, now, analytics):
