@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -63,6 +64,12 @@ class Member(Base):
         CheckConstraint("status IN ('pending', 'active', 'dormant', 'suspended', 'closed', 'rejected')", name="status"),
         CheckConstraint("channel IN ('desk', 'web')", name="channel"),
         Index("ix_members_updated_at_id", "updated_at", "id"),
+        # Most members have no referrer and many no ID number: indexing only those who do spares
+        # every change of a member's row two index entries (migration 0047).
+        Index("ix_members_id_number_index", "id_number_index", postgresql_where=text("id_number_index IS NOT NULL"),
+              sqlite_where=text("id_number_index IS NOT NULL")),
+        Index("ix_members_referred_by_id", "referred_by_id", postgresql_where=text("referred_by_id IS NOT NULL"),
+              sqlite_where=text("referred_by_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -72,7 +79,7 @@ class Member(Base):
     phone: Mapped[str | None] = mapped_column(EncryptedText)
     phone_index: Mapped[str | None] = mapped_column(BlindIndex("phone"), index=True)
     id_number: Mapped[str | None] = mapped_column(EncryptedText)
-    id_number_index: Mapped[str | None] = mapped_column(BlindIndex("id_number"), index=True)
+    id_number_index: Mapped[str | None] = mapped_column(BlindIndex("id_number"))
     address: Mapped[str | None] = mapped_column(EncryptedText)
     email: Mapped[str | None] = mapped_column(String(254))
     birthday: Mapped[date | None] = mapped_column(Date)
@@ -84,7 +91,7 @@ class Member(Base):
     enrolled_outlet_id: Mapped[int | None] = mapped_column(ForeignKey("outlets.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    referred_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
+    referred_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     tier_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # A floor set by staff (status match): evaluations never move the member below it until it expires.
     tier_floor_id: Mapped[int | None] = mapped_column(ForeignKey("tiers.id"))
