@@ -10,8 +10,7 @@ kept so that the RFM screen and a segment's quadrants read them instead of ranki
 three times while someone waits."""
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, Date, DateTime, ForeignKey, Index, SmallInteger, String, cast
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import JSON, BigInteger, Date, DateTime, ForeignKey, Index, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lps_core.db.meta import Base
@@ -69,15 +68,15 @@ class RfmScore(Base):
 
 # The indexes segments and analytics read members' behaviour by (migrations 0041, 0044), on the earn
 # path's tables: declared here, as lps_core.reports.models declares the reports', so that the
-# schema the migrations build equals the models'. The GIN index on the bills' item lines is
-# PostgreSQL's alone and lives in the migration only (an expression index, which neither SQLite
-# nor the schema comparison knows).
+# schema the migrations build equals the models'. The GIN index on the bills' item lines (jsonb
+# since 0048) is PostgreSQL's alone: its info names the dialect, for the schema comparison.
 BEHAVIOUR_INDEXES = (
     Index("ix_member_activity_member_id_month", MemberActivity.__table__.c.member_id,
           MemberActivity.__table__.c.month, postgresql_include=["bills", "stays", "spend_cents", "points", "nights"]),
     Index("ix_bills_outlet_id_occurred_at_member_id", Bill.__table__.c.outlet_id, Bill.__table__.c.occurred_at,
           Bill.__table__.c.member_id),
-    Index("ix_bills_items_jsonb", cast(Bill.__table__.c["items"], JSONB).label("items_jsonb"), postgresql_using="gin",
-          postgresql_ops={"items_jsonb": "jsonb_path_ops"},
-          postgresql_where=Bill.__table__.c["items"].is_not(None)).ddl_if(dialect="postgresql"),
+    Index("ix_bills_items_jsonb", Bill.__table__.c["items"], postgresql_using="gin",
+          postgresql_ops={"items": "jsonb_path_ops"},
+          postgresql_where=Bill.__table__.c["items"].is_not(None),
+          info={"dialect": "postgresql"}).ddl_if(dialect="postgresql"),
 )

@@ -2,6 +2,7 @@
 from datetime import datetime
 
 from sqlalchemy import JSON, BigInteger, CheckConstraint, DateTime, ForeignKey, Index, String, UniqueConstraint, func
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lps_core.db.meta import Base
@@ -24,7 +25,9 @@ class Bill(Base):
     card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"), index=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
     amount_cents: Mapped[int] = mapped_column(BigInteger)
-    items: Mapped[list | None] = mapped_column(JSON(none_as_null=True))
+    # jsonb on PostgreSQL (migration 0048): segments test the lines by containment without parsing them.
+    items: Mapped[list | None] = mapped_column(
+        JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql"))
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     fingerprint: Mapped[str] = mapped_column(String(64))
     points: Mapped[int] = mapped_column(BigInteger)

@@ -132,10 +132,10 @@ def _bought_from(db, categories, window_from):
     the earn path writes them: objects {"sku", "category", "qty", "amount"}.
 
     On PostgreSQL that is containment (`[{"category": "wine"}]` is contained in `[{"sku": "S1",
-    "category": "wine", ...}]`, and in no list without such a line), which the GIN index on
-    CAST(items AS jsonb) (migration 0041) answers; SQLite reads the lines."""
+    "category": "wine", ...}]`, and in no list without such a line), which the GIN index on the
+    jsonb lines (migrations 0041, 0048) answers; SQLite reads the lines."""
     if db.get_bind().dialect.name == "postgresql":
-        line = " OR ".join(f"CAST(bills.items AS jsonb) @> CAST(:contains_{n} AS jsonb)"
+        line = " OR ".join(f"bills.items @> CAST(:contains_{n} AS jsonb)"
                            for n in range(len(categories)))
         values = {f"contains_{n}": json.dumps([{"category": name}]) for n, name in enumerate(categories)}
     else:

@@ -1,8 +1,9 @@
 """Product and category sales, from the items of the period's sales: each settlement's items (their
 amount before discount, the discount and what was charged) and the items of bills a till posted
 that no settlement carries (their amount, no discount). Items are expanded in the database
-(json_to_recordset on PostgreSQL, which parses each row's items once and gives every field as a
-column; json_each on SQLite) and summed per SKU and per category;
+(on PostgreSQL json_to_recordset for a settlement's json items and jsonb_to_recordset for a bill's
+jsonb lines, each reading a row's items once and giving every field as a column; json_each on
+SQLite) and summed per SKU and per category;
 refunds are not itemised and do not reduce these figures (see the sales report for them)."""
 from decimal import Decimal
 
@@ -27,9 +28,11 @@ class _Items:
     def __init__(self, dialect):
         self.postgresql = dialect == "postgresql"
 
-    def expand(self, items, name):
+    def expand(self, items, name, *, binary=False):
+        """`binary`: the column is jsonb on PostgreSQL (a bill's lines, migration 0048)."""
         if self.postgresql:  # each field as text, as ->> gave it: the casts below are the same on both
-            return (func.json_to_recordset(type_coerce(items, JSON))
+            expand = func.jsonb_to_recordset if binary else func.json_to_recordset
+            return (expand(items if binary else type_coerce(items, JSON))
                     .table_valued(*[column(field, Text) for field in FIELDS])
                     .render_derived(name=name, with_types=True))
         return func.json_each(type_coerce(items, JSON)).table_valued("value")
@@ -54,7 +57,7 @@ def item_rows(db, scope):
     read = reports_session_of(db)
     items = _Items(read.get_bind().dialect.name)
     settled = items.expand(Settlement.items, "settled_item")
-    unsettled = items.expand(Bill.items, "bill_item")
+    unsettled = items.expand(Bill.items, "bill_item", binary=True)
 
     def keep(at, outlet_id):
         clauses = [at >= scope.starts, at < scope.ends]
