@@ -2,7 +2,7 @@
 features' tables by time, so each table they range over gets an index on its time column, and
 settlements one on bill_id, for "a bill no settlement carries". Declared here, on the features'
 tables, so that the schema the migrations build equals the models' (tests/test_migrations.py)."""
-from sqlalchemy import Index
+from sqlalchemy import Index, text
 
 from lps_core.cashier.models import Settlement, SettlementRefund
 from lps_core.earning.models import Bill, BillRefund
@@ -18,5 +18,9 @@ REPORT_INDEXES = (
     # Covering (migration 0042): a period's entries of one account kind are an index-only scan.
     Index("ix_ledger_entries_occurred_at", LedgerEntry.__table__.c.occurred_at,
           postgresql_include=["account_kind", "kind", "amount", "outlet_id", "account_id"]),
+    # The debits alone (migration 0049): the points report's breakage counts only them, over a year.
+    Index("ix_ledger_entries_debits_occurred_at", LedgerEntry.__table__.c.occurred_at,
+          postgresql_include=["account_kind", "kind", "amount"], postgresql_where=text("amount < 0"),
+          sqlite_where=text("amount < 0")),
     Index("ix_redemptions_redeemed_at", Redemption.__table__.c.redeemed_at),
 )

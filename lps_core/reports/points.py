@@ -90,10 +90,11 @@ def by_tier(db, scope):
 
 
 def breakage_of(db, ends, months) -> tuple[Decimal, int, int]:
-    """(breakage, expired, redeemed) over the `months` before `ends`."""
+    """(breakage, expired, redeemed) over the `months` before `ends`. Both are debits: the debits'
+    own index (migration 0049) reads only them."""
     starts = add_months(ends, -months)
     row = reports_session_of(db).execute(_points_entries(select(*movement_columns())).where(
-        LedgerEntry.occurred_at >= starts, LedgerEntry.occurred_at < ends)).one()
+        LedgerEntry.amount < 0, LedgerEntry.occurred_at >= starts, LedgerEntry.occurred_at < ends)).one()
     expired, redeemed = int(row.expired), int(row.redeemed)
     if expired + redeemed == 0:
         return Decimal("0.0000"), expired, redeemed
