@@ -163,7 +163,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     pristine = args.database
-    if not (args.reuse and database_exists(args.server, pristine)):
+    generated = not (args.reuse and database_exists(args.server, pristine))
+    if generated:
         log(f"generating {args.members:,} members into {pristine} ...")
         jobs_data.recreate_database(args.server, pristine)
         started = time.monotonic()
@@ -189,7 +190,7 @@ def main(argv=None):
             finally:
                 if not args.keep:
                     drop_database(args.server, scratch)
-    if not args.keep:
+    if generated and not args.keep:  # a reused database is not this run's to drop
         drop_database(args.server, pristine)
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2))
