@@ -2,9 +2,9 @@
 
 A segment on categories bought finds its bills through the GIN index on the lines (0041), which
 is lossy (jsonb_path_ops keeps hashes): every bill it finds is read again and tested. As json
-text, each was parsed into jsonb for that test; 133,333 bills of wine at 1,000,000 members made
-the count take about 1 s (bench/README.md). Stored as jsonb, the test reads the value as it is,
-and the GIN index is on the column itself. The products report expands the lines with
+text, each was parsed into jsonb for that test. Stored as jsonb, the test reads the value as it
+is, and the GIN index is on the column itself: at 1,000,000 members, 133,333 candidate bills of
+wine, the count took 0.48 s instead of 0.58 s on the same freshly written table (bench/README.md). The products report expands the lines with
 jsonb_to_recordset. SQLite keeps its JSON text: it has no other type.
 
 The column's change rewrites the bills table under an exclusive lock: on a large programme, run
