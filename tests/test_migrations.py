@@ -118,3 +118,43 @@ def test_bills_lines_become_jsonb_and_stay_whole(database_url, tmp_path):
                 assert connection.execute(found, {"wanted": '[{"category": "wine"}]'}).scalar_one() == 1
                 assert connection.execute(found, {"wanted": '[{"category": "food"}]'}).scalar_one() == 0
         engine.dispose()
+
+
+def test_the_members_tier_index_and_the_ledgers_partial_indexes_go_down_and_up_again(database_url, tmp_path):
+    """0050: members by tier, with their ids and (on PostgreSQL) statuses; 0051: the ledger's indexes
+    by reversed entry and by bill leave out the entries without one, and are whole again below it."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from lps_core.db import get_engine
+    from lps_core.db.migrate import alembic_config, upgrade
+    from lps_core.testing import PII_SETTINGS, migrated_database
+
+    with migrated_database(database_url, tmp_path, "lps_0051") as url:
+        engine = get_engine({"sqlalchemy.url": url, **PII_SETTINGS})
+        postgres = engine.dialect.name == "postgresql"
+        read = (text("SELECT indexdef FROM pg_indexes WHERE indexname = :name") if postgres else
+                text("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = :name"))
+
+        def definition(name):  # without quotes and parentheses, which the two databases place differently
+            with engine.connect() as connection:
+                found = connection.execute(read, {"name": name}).scalar()
+            return found and " ".join(found.translate(str.maketrans("", "", '"()')).split())
+
+        def at_head():
+            members = definition("ix_members_tier_id_id")
+            assert "tier_id, id" in members and (("INCLUDE status" in members) == postgres)
+            for column in ("reverses_id", "bill_id"):
+                assert f"WHERE {column} IS NOT NULL" in definition(f"ix_ledger_entries_{column}")
+
+        at_head()
+        with engine.begin() as connection:
+            config = alembic_config(engine.url)
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0049")
+        assert definition("ix_members_tier_id_id") is None
+        for column in ("reverses_id", "bill_id"):
+            assert "WHERE" not in definition(f"ix_ledger_entries_{column}")
+        upgrade(engine)
+        at_head()
+        engine.dispose()

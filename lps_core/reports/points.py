@@ -76,7 +76,8 @@ def by_tier(db, scope) -> dict:
     Two sums per tier in one UNION ALL: the balances of the points accounts by their members'
     tiers, and the entries since the start by theirs. The entries summed per account, then joined
     with every account, made each parallel worker build the per-account sums itself: 2.1-2.7 s at
-    1,000,000 members against 1.7-1.9 s for the two parts (bench/README.md)."""
+    1,000,000 members against 1.7-1.9 s for the two parts (bench/README.md). Both parts read the
+    members' tiers from their index (tier, id; migration 0050), not from the members' rows."""
     sums = (*MOVEMENTS, "since_start", "since_end")
     tier_code = func.coalesce(Tier.code, "-").label("tier")
     held = (select(tier_code, func.coalesce(func.sum(Account.balance), 0).label("held"),
