@@ -9,7 +9,7 @@ and segments join a million members by.
 Read from `members` itself, each read the whole table (316 MB at 1,000,000 members, the encrypted
 personal data included) for those columns; this index is a tenth of that, read by an index-only
 scan. At 1,000,000 members the report's statement took 1.0-1.2 s instead of 1.6-2.0 s, and the
-segment on visits and spend 0.70 s instead of 0.85 s (bench/README.md).
+segment on visits and spend 0.70-0.74 s instead of 0.82 s (bench/README.md).
 
 Write cost: one index entry per member row written other than in place. A change of tier or status
 already writes every index of `members` (its change stamp's index moves with it): the tiers job took
