@@ -405,6 +405,23 @@ def sign_in_as(testapp, seed, username, password, roles, outlets) -> str:
     return csrf_of(testapp.get("/password"))
 
 
+@contextmanager
+def statements_sent(engine):
+    """The SQL statements `engine` sends inside the block, as a list filled as they go."""
+    from sqlalchemy import event
+
+    statements = []
+
+    def seen(connection, cursor, statement, *rest):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+
+
 def audited(db, action) -> list:
     from sqlalchemy import select
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import transaction
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from lps_core.cards.models import Card
 from lps_core.cards.pins import MAX_PIN_FAILURES, hash_pin, verify_pin_block
@@ -19,7 +19,7 @@ from lps_core.cashier.lookup import look_up_tag
 from lps_core.contract import PinBlock
 from lps_core.db import get_session_factory
 from lps_core.errors import Conflict, Forbidden, NotFound, Unprocessable, ValidationFailed
-from lps_core.testing import PII_INI_LINES, PtySocket, audited
+from lps_core.testing import PII_INI_LINES, PtySocket, audited, statements_sent
 
 LPS = str(Path(sys.executable).with_name("lps"))
 TAG = "0A1B2C3D4E"
@@ -37,13 +37,8 @@ def test_a_registered_tag_finds_its_card_in_one_statement(db, seed):
     card_no = seed.member_card("Tag Holder")
     register_tag(db, card_no, "0a1b2c3d4e")
     db.commit()
-    statements = []
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    event.listen(db.get_bind(), "before_cursor_execute", listener)
-    try:
+    with statements_sent(db.get_bind()) as statements:
         [picture] = look_up_tag(db, "REST", datetime.now(UTC), "0A:1B:2C:3D:4E")
-    finally:
-        event.remove(db.get_bind(), "before_cursor_execute", listener)
     assert [statement.split()[0] for statement in statements if statement != "BEGIN"] == ["SELECT"]
     assert picture["card_no"] == card_no and picture["member"]["name"] == "Tag Holder" and picture["usable"]
     assert look_up_tag(db, "REST", datetime.now(UTC), "FFFFFFFFFF") == []

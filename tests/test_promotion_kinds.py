@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
@@ -18,6 +18,7 @@ from lps_core.earning.promotions import PromotionBook, clean_promotion, save_pro
 from lps_core.earning.rules import Rule
 from lps_core.outlets.models import Outlet
 from lps_core.plugins import load_plugins
+from lps_core.testing import statements_sent
 
 NOW = datetime.now(timezone.utc)
 BUILT_IN = {"multiplier": True, "bonus": True, "sku_bonus": True, "first_stay": True, "coupon": True,
@@ -226,15 +227,9 @@ def test_the_switches_cost_the_earn_path_no_query_once_cached(seed, plugins):
     seed.switch("promotion_kind", "bonus", outlet="SPA", enabled=False)
     outlet_id = seed.db.scalar(select(Outlet.id).where(Outlet.code == "SPA"))
     book = PromotionBook(cache_seconds=60)
-    statements = []
-    engine = seed.db.get_bind()
-    listener = (lambda *args: statements.append(args[2]))
     assert [promotion.code for promotion in book.on_at(seed.db, plugins, outlet_id)] == ["M"]
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
+    with statements_sent(seed.db.get_bind()) as statements:
         assert [promotion.code for promotion in book.on_at(seed.db, plugins, outlet_id)] == ["M"]
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
     assert statements == []
 
 

@@ -165,19 +165,10 @@ def test_the_tier_breakdown_reads_balances_and_entries_in_one_statement(seed, po
     """Closing balances by tier are today's balances less the entries since the period's end: read
     in two statements, a posting between them would count in one and not the other. One statement
     reads both, in one snapshot."""
-    from sqlalchemy import event
+    from lps_core.testing import statements_sent
 
-    statements = []
-
-    def seen(connection, cursor, statement, *args):
-        statements.append(statement)
-
-    engine = seed.db.get_bind()
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
+    with statements_sent(seed.db.get_bind()) as statements:
         tiers = report(seed.db, "points")["tables"][1]
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
     [balances_read] = [statement for statement in statements if "accounts.balance" in statement]
     assert "ledger_entries" in balances_read
     assert tiers["totals"]["outstanding"] == balances(seed.db, (POINTS,))
