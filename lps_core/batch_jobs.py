@@ -8,7 +8,10 @@ on its own and the next one starts after the last id done, an interrupted run le
 batches done, and the next run, which finds only what is still due, does the rest."""
 import sys
 import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from functools import partial
 
 from lps_core.errors import ValidationFailed
 from lps_core.timeutil import as_utc, utcnow
@@ -60,6 +63,67 @@ class BatchedRun:
             self.done += units
             self.bar.update(self.done, f"{self.done:,}/{self.total:,} {self.unit}")
             yield (units, *counts)
+
+
+# Batches in flight at once on PostgreSQL: a batch's statements are each one backend's work, which
+# PostgreSQL does not spread over cores when it writes, so a second batch uses the second core
+# (bench/README.md, the jobs). SQLite takes one writer at a time.
+DEFAULT_WORKERS = 2
+MAX_WORKERS = 8
+
+
+def job_workers(env, workers=None) -> int:
+    """How many batches of a job run at once: `workers` (default DEFAULT_WORKERS), 1 on SQLite."""
+    workers = DEFAULT_WORKERS if workers is None else workers
+    if not 1 <= workers <= MAX_WORKERS:
+        raise ValidationFailed(f"--workers must be from 1 to {MAX_WORKERS}", {"workers": f"from 1 to {MAX_WORKERS}"})
+    with env.session_factory() as db:
+        dialect = db.get_bind().dialect.name
+    return workers if dialect == "postgresql" else 1
+
+
+class Abandoned(Exception):
+    """A batch rolled back, its work undone, because a batch before it failed."""
+
+
+def in_order(env, batches, run_batch, *, finish=None, workers=1):
+    """Run `run_batch(db, batch)` for each of `batches` (read lazily), each in its own transaction,
+    then `finish(db, batch, what it returned)` in the same transaction, and yield `(batch, what it
+    returned)` in the batches' order.
+
+    With `workers` > 1 that many batches run at once, each on its own thread and connection. A
+    batch calls `finish` and commits only once the batch before it has committed, so `finish` is
+    where a job moves its position (the last id done) on from where the batch starts, and what is
+    committed is always the first batches, never a gap: an interrupted run resumes where its
+    committed batches end. When a batch fails, the batches after it roll back (Abandoned) and its
+    error is raised. The batches must change disjoint rows, as ranges of ids do."""
+    if workers <= 1:
+        for batch in batches:
+            yield batch, env.transaction(lambda db: _run(db, run_batch, finish, batch, None))
+        return
+    running = deque()
+    previous = None
+    with ThreadPoolExecutor(workers, thread_name_prefix="lps-batch") as pool:
+        for batch in batches:
+            if len(running) == workers:
+                done, future = running.popleft()
+                yield done, future.result()
+            previous = pool.submit(env.transaction, partial(_run, run_batch=run_batch, finish=finish, batch=batch,
+                                                            before=previous))
+            running.append((batch, previous))
+        while running:
+            done, future = running.popleft()
+            yield done, future.result()
+
+
+def _run(db, run_batch, finish, batch, before):
+    """One batch's work; then, once the batch `before` has committed, its finish."""
+    result = run_batch(db, batch)
+    if before is not None and before.exception() is not None:  # waits for it to end
+        raise Abandoned(f"rolled back: an earlier batch failed ({before.exception()!r})")
+    if finish is not None:
+        finish(db, batch, result)
+    return result
 
 
 def parse_now(value) -> datetime:

@@ -122,6 +122,9 @@ def build_parser():
         job.add_argument("--batch-size", type=int,
                          help="accounts (expire) or members (tiers) per committed batch "
                               "(default: 50000 for expire, 200000 for tiers; see bench/README.md)")
+        job.add_argument("--workers", type=int,
+                         help="batches run at once, each on its own connection, committed in order "
+                              "(default: 2 on PostgreSQL; SQLite always 1)")
         job.add_argument("--no-progress", action="store_true", help="no progress bar, even on a terminal")
         job.set_defaults(run=run)
     tiers.add_argument("--run-key", help="names the evaluation; a run key done before is not repeated "

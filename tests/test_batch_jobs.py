@@ -1,14 +1,17 @@
 """lps_core.batch_jobs, the shape of `lps jobs birthdays` and `lps jobs memberships`: committed
 batches in id order, a progress bar that counts them, a run stopped midway that leaves whole batches
-done, and the command's options checked before anything runs."""
+done, and the command's options checked before anything runs. And in_order, with which `lps jobs
+tiers` and `lps jobs expire` run two batches at once on PostgreSQL: what is committed is always the
+first batches, never a gap."""
 import io
+import threading
 from argparse import Namespace
 from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import select, update
 
-from lps_core.batch_jobs import BatchedRun, run_job_command
+from lps_core.batch_jobs import BatchedRun, in_order, job_workers, run_job_command
 from lps_core.db import get_session_factory, run_in_transaction
 from lps_core.errors import ValidationFailed
 from lps_core.messages.models import OutboxMessage
@@ -19,6 +22,7 @@ class Environment:
     """What a job gets from the CLI (lps_core.cli.Environment), on the test database."""
 
     def __init__(self, engine):
+        self.engine = engine
         self.session_factory = get_session_factory(engine)
 
     def transaction(self, work):
@@ -120,3 +124,64 @@ def test_the_command_checks_its_options_then_runs_the_job_and_prints_its_summary
     assert calls == [{"now": datetime(2026, 6, 1, 1, 0, tzinfo=timezone.utc), "dry_run": True, "batch_size": 10,
                       "progress": False}]
     assert capsys.readouterr().out == "ran at 2026-06-01T01:00:00+00:00, dry run True\n"
+
+
+def cancel_one(ids, *, wait_for=None, fail=None):
+    """A batch (an index into `ids`) that cancels its message; batch `wait_for[0]` waits, before its
+    work, until batch `wait_for[1]` has done its own; batch `fail` raises after its work."""
+    started = {n: threading.Event() for n in range(len(ids))}
+
+    def run(db, n):
+        if wait_for and n == wait_for[0]:
+            assert started[wait_for[1]].wait(10)
+        db.execute(update(OutboxMessage).where(OutboxMessage.id == ids[n]).values(status="cancelled"))
+        started[n].set()
+        if n == fail:
+            raise RuntimeError(f"batch {n} failed")
+        return n
+    return run
+
+
+def test_batches_run_two_at_once_and_each_finishes_once_the_one_before_committed(db, engine):
+    ids = queued_messages(db, 4)
+    env = Environment(engine)
+    workers = job_workers(env)  # 2 on PostgreSQL; SQLite takes one writer at a time
+    assert workers == (2 if engine.dialect.name == "postgresql" else 1)
+    seen_at_finish = {}
+
+    def finish(db, n, _):  # a new statement: it sees what other transactions have committed
+        seen_at_finish[n] = db.scalars(select(OutboxMessage.status).order_by(OutboxMessage.id)).all()
+
+    # On PostgreSQL batch 0 waits until batch 1 has done its work: batch 1 ends first, yet finishes
+    # and commits only after batch 0.
+    wait_for = (0, 1) if workers == 2 else None
+    done = list(in_order(env, range(4), cancel_one(ids, wait_for=wait_for), finish=finish, workers=workers))
+
+    assert done == [(0, 0), (1, 1), (2, 2), (3, 3)]
+    for n in range(4):  # at its finish, a batch sees those before it committed, and its own work
+        assert seen_at_finish[n][:n + 1] == ["cancelled"] * (n + 1)
+    assert statuses(db) == ["cancelled"] * 4
+
+
+def test_a_failed_batch_rolls_back_the_batches_after_it_and_raises_its_error(db, engine):
+    ids = queued_messages(db, 5)
+    env = Environment(engine)
+    workers = job_workers(env)
+    # On PostgreSQL batch 2 has done its work by the time batch 1 fails: it is rolled back all the same.
+    run = cancel_one(ids, wait_for=(1, 2) if workers == 2 else None, fail=1)
+    yielded = []
+    with pytest.raises(RuntimeError, match="batch 1 failed"):
+        for batch, _ in in_order(env, range(5), run, workers=workers):
+            yielded.append(batch)
+    assert yielded == [0]
+    assert statuses(db) == ["cancelled"] + ["queued"] * 4  # the first batch only: no gap
+
+
+def test_the_workers_option_is_checked():
+    class AnyDatabase(Environment):
+        def __init__(self):
+            pass
+
+    for workers in (0, 9, -1):
+        with pytest.raises(ValidationFailed, match="workers"):
+            job_workers(AnyDatabase(), workers)

@@ -254,19 +254,19 @@ def test_an_interrupted_run_resumes_and_ends_as_a_clean_run_would(db, seed, job,
         if n % 2:
             spend(db, account, 3, f"spent{n}", at=NOW - 5 * DAY)
     real_expire_batch = services.expire_batch
-    calls = []
 
-    def fail_on_the_second_batch(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 2:
+    def fail_on_the_third_members_batch(db, ev, batch):
+        totals = real_expire_batch(db, ev, batch)
+        if batch.after_id < accounts[2] <= batch.last_id:
             raise RuntimeError("power cut")
-        return real_expire_batch(*args, **kwargs)
+        return totals
 
-    monkeypatch.setattr(services, "expire_batch", fail_on_the_second_batch)
+    monkeypatch.setattr(services, "expire_batch", fail_on_the_third_members_batch)
     with pytest.raises(RuntimeError):
-        job(batch_size=2)
+        job(batch_size=2)  # on PostgreSQL two batches at once: the one after the failed batch rolls back too
     run = db.execute(select(ExpiryRun.last_account_id, ExpiryRun.accounts, ExpiryRun.finished_at)).one()
     assert run.finished_at is None and 0 < run.accounts == len(expiry_entries(db)) < 5
+    assert [e.account_id for e in expiry_entries(db)] == [a for a in accounts if a <= run.last_account_id]
     db.commit()
     monkeypatch.setattr(services, "expire_batch", real_expire_batch)
 
@@ -280,6 +280,25 @@ def test_an_interrupted_run_resumes_and_ends_as_a_clean_run_would(db, seed, job,
     assert [ledger.balance_of(db, a) for a in accounts] == [5] * 5
     run = db.execute(select(ExpiryRun.accounts, ExpiryRun.points, ExpiryRun.finished_at)).one()
     assert (run.accounts, run.points, run.finished_at is not None) == (5, sum(expected), True)
+    assert find_drift(db) == []
+
+
+def test_a_batch_whose_position_another_process_moved_rolls_back(db, seed, job, monkeypatch):
+    """Another process running the same run key moved the run's position while this batch worked
+    (here the batch's own transaction stands in for it): the batch rolls back with a conflict
+    rather than expire twice, and the run stays where it was."""
+    for n in range(3):
+        earn(db, seed.points_account(seed.member_card(f"M{n}")), 10, f"old{n}", expires=NOW - DAY)
+    real_expire_batch = services.expire_batch
+
+    def another_process_moves_the_run_on(db, ev, batch):
+        db.execute(update(ExpiryRun).values(last_account_id=batch.last_id))
+        return real_expire_batch(db, ev, batch)
+
+    monkeypatch.setattr(services, "expire_batch", another_process_moves_the_run_on)
+    with pytest.raises(Conflict, match="another process"):
+        job(batch_size=2)
+    assert db.scalar(select(ExpiryRun.last_account_id)) == 0 and expiry_entries(db) == []
     assert find_drift(db) == []
 
 

@@ -11,7 +11,8 @@ from lps_core.db import get_session_factory, run_in_transaction
 from lps_core.members.models import Member, Tier
 from lps_core.plugins import load_plugins
 from lps_core.tiers.jobs import evaluate_tiers
-from lps_core.tiers.models import TierChange
+from lps_core.errors import Conflict
+from lps_core.tiers.models import TierChange, TierEvaluation
 
 NOW = datetime(2025, 6, 15, 12, tzinfo=timezone.utc)
 DAY = timedelta(days=1)
@@ -98,3 +99,24 @@ def test_a_member_who_earned_as_the_batch_began_is_judged_on_the_new_state(seed,
     assert tiers[other] == ("silver", "dormant") and changes == [other]
     assert tiers[moved][1] == "active"  # active again: not made dormant on stale data
     assert (result.downgraded, result.dormant) == (1, 1)
+
+
+def test_a_batch_whose_position_another_process_moved_rolls_back(seed, engine, plugins, monkeypatch):
+    """Another process running the same run key moved the evaluation's position while this batch
+    worked (here the batch's own transaction stands in for it): the batch rolls back with a conflict
+    rather than lower its members a second level."""
+    golds = [member(seed, tier="gold", last_activity_at=NOW - 30 * DAY) for _ in range(3)]
+    from lps_core.tiers import jobs
+
+    real_tune = jobs.tune_for_aggregates
+
+    def another_process_moves_the_run_on(db):
+        real_tune(db)
+        db.execute(update(TierEvaluation).values(last_member_id=TierEvaluation.last_member_id + 1))
+
+    monkeypatch.setattr(jobs, "tune_for_aggregates", another_process_moves_the_run_on)
+    with pytest.raises(Conflict, match="another process"):
+        evaluate_tiers(JobEnv(engine, plugins, **LIFECYCLE), now=NOW, batch_size=2)
+    tiers, changes = state(seed.db, golds)
+    assert set(tiers.values()) == {("gold", "active")} and changes == []
+    assert seed.db.scalar(select(TierEvaluation.last_member_id)) == 0

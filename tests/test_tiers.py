@@ -334,13 +334,15 @@ def test_lifecycle_is_off_by_default(programme, engine, hooked):
 def test_the_cli_entry_point(programme, engine, hooked, capsys):
     member(programme, tier="gold")
     args = argparse.Namespace(dry_run=False, now="2025-06-15T20:00:00+08:00", batch_size=10, no_progress=True,
-                              run_key=None)
+                              run_key=None, workers=None)
     assert run_tier_job(JobEnv(engine, hooked), args) == 0
     assert "changed 0 up, 1 down" in capsys.readouterr().out
     with pytest.raises(ValidationFailed, match="offset"):
         parse_now("2025-06-15")
     with pytest.raises(ValidationFailed, match="batch-size"):
         run_tier_job(JobEnv(engine, hooked), argparse.Namespace(**{**vars(args), "batch_size": 0}))
+    with pytest.raises(ValidationFailed, match="workers"):
+        run_tier_job(JobEnv(engine, hooked), argparse.Namespace(**{**vars(args), "workers": 0}))
 
 
 # --- floors and purchases ------------------------------------------------------------------------

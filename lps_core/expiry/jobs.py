@@ -15,10 +15,12 @@ import sys
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from lps_core.batch_jobs import in_order, job_workers
 from lps_core.db import tune_for_aggregates
 from lps_core.errors import ConfigurationError, Conflict
 from lps_core.expiry import services
@@ -56,7 +58,7 @@ def run_expiry_job(env, args) -> int:
     """The `lps jobs expire` command: run (or resume) today's expiry and print a summary."""
     progress = Progress(sys.stderr, enabled=not args.no_progress and sys.stderr.isatty())
     report = expire_points(env, now=parse_moment(args.now), dry_run=args.dry_run,
-                           batch_size=args.batch_size, progress=progress)
+                           batch_size=args.batch_size, workers=args.workers, progress=progress)
     for line in summary_lines(report):
         print(line)
     return 0
@@ -66,11 +68,13 @@ def run_expiry_job(env, args) -> int:
 DEFAULT_BATCH_SIZE = 50_000
 
 
-def expire_points(env, *, now=None, dry_run=False, batch_size=None, progress=None) -> ExpiryReport:
-    """Run the expiry for the moment `now` (default: now), batch by batch; see the module docstring."""
+def expire_points(env, *, now=None, dry_run=False, batch_size=None, workers=None, progress=None) -> ExpiryReport:
+    """Run the expiry for the moment `now` (default: now), batch by batch, `workers` batches at once
+    (lps_core.batch_jobs.in_order); see the module docstring."""
     batch_size = DEFAULT_BATCH_SIZE if batch_size is None else batch_size
     if batch_size < 1:
         raise ConfigurationError("--batch-size must be at least 1")
+    workers = job_workers(env, workers)
     policy = ExpiryPolicy.from_settings(env.settings)
     warning_days = policy.warning_days
     ev = Evaluation.at(now or utcnow(), policy, warning_days)
@@ -92,42 +96,44 @@ def expire_points(env, *, now=None, dry_run=False, batch_size=None, progress=Non
     after_id = run.last_account_id if run is not None else 0
     progress = progress or Progress(None, enabled=False)
     progress.start(env.transaction(lambda db: services.count_accounts_after(db, after_id)))
-    while True:
-        if dry_run:
-            batch, totals = env.transaction(lambda db: _measure_next_batch(db, ev, after_id, batch_size))
-        else:
-            batch, totals = env.transaction(lambda db: _expire_next_batch(db, env, ev, run.id, after_id, batch_size))
-        if batch is None:
-            break
+    if dry_run:
+        step, finish = partial(_measure_batch, ev=ev), None
+    else:
+        step = partial(_expire_batch, env=env, ev=ev, run_id=run.id)
+        finish = partial(_move_position, ev=ev, run_id=run.id)
+    batches = _batches(env, after_id, batch_size)
+    for batch, totals in in_order(env, batches, step, finish=finish, workers=workers):
         report.totals.add(totals)
         progress.advance(totals.accounts, batch)
-        after_id = batch.last_id
     if not dry_run:
         env.transaction(lambda db: db.execute(update(RUNS).where(RUNS.c.id == run.id).values(finished_at=utcnow())))
     progress.finish()
     return report
 
 
-def _measure_next_batch(db, ev, after_id, batch_size):
+def _batches(env, after_id, batch_size):
+    """The run's batches, as id ranges, each read when the one before it has been handed out."""
+    while (batch := env.transaction(lambda db: services.batch_after(db, after_id, batch_size))) is not None:
+        yield batch
+        after_id = batch.last_id
+
+
+def _measure_batch(db, batch, *, ev):
     tune_for_aggregates(db)
-    batch = services.batch_after(db, after_id, batch_size, ev)
-    if batch is None:
-        return None, None
+    batch = services.with_inactive_ids(db, ev, batch)
     totals = services.measure_expiry(db, ev, batch)
     totals.warnings = services.count_new_warnings(db, ev, batch)
-    return batch, totals
+    return totals
 
 
-def _expire_next_batch(db, env, ev, run_id, after_id, batch_size):
-    """One committed batch: claim the run's position, expire, warn, notify, move the position on."""
-    position = db.scalar(select(RUNS.c.last_account_id).where(RUNS.c.id == run_id).with_for_update())
-    if position != after_id:
-        raise Conflict(f"expiry run {ev.run_key} is being run by another process (it is at account {position}, "
-                       f"this one at {after_id})")
+def _expire_batch(db, batch, *, env, ev, run_id):
+    """One batch's work: expire, warn, notify. A position past the batch's start means another process
+    runs this run key; one before it is the batch before this one, still running (in_order)."""
+    position = db.scalar(select(RUNS.c.last_account_id).where(RUNS.c.id == run_id))
+    if position > batch.after_id:
+        raise _taken(ev, position, batch)
     tune_for_aggregates(db)
-    batch = services.batch_after(db, after_id, batch_size, ev)
-    if batch is None:
-        return None, None
+    batch = services.with_inactive_ids(db, ev, batch)
     totals = services.expire_batch(db, ev, batch)
     hook = env.plugins.hook.lps_on_points_expiring
     if not hook.get_hookimpls():  # nobody listens: the warnings wait, unnotified, for a later listener
@@ -138,10 +144,23 @@ def _expire_next_batch(db, env, ev, run_id, after_id, batch_size):
             hook(dbsession=db, member_id=warning.member_id, account_id=warning.account_id,
                  points=warning.points, expires_on=warning.expires_on)
         totals.warnings = len(warnings)
-    db.execute(update(RUNS).where(RUNS.c.id == run_id).values(
+    return totals
+
+
+def _move_position(db, batch, totals, *, ev, run_id):
+    """The batch's finish (in_order): the run's position moves on from where the batch starts, or
+    another process has moved it, and the batch rolls back."""
+    moved = db.execute(update(RUNS).where(RUNS.c.id == run_id, RUNS.c.last_account_id == batch.after_id).values(
         last_account_id=batch.last_id, accounts=RUNS.c.accounts + totals.accounts,
-        points=RUNS.c.points + totals.points))
-    return batch, totals
+        points=RUNS.c.points + totals.points)).rowcount
+    if moved != 1:
+        position = db.scalar(select(RUNS.c.last_account_id).where(RUNS.c.id == run_id))
+        raise _taken(ev, position, batch)
+
+
+def _taken(ev, position, batch):
+    return Conflict(f"expiry run {ev.run_key} is being run by another process (it is at account {position}, "
+                    f"this one at {batch.after_id})")
 
 
 def summary_lines(report: ExpiryReport) -> list[str]:

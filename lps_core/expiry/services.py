@@ -132,20 +132,21 @@ class NewWarning:
 # ------------------------------------------------------------------ batches
 
 
-def batch_after(db, after_id, size, ev: Evaluation | None = None) -> Batch | None:
-    """The next `size` accounts after `after_id`, as an id range; None when none are left. With
-    `ev`, on PostgreSQL, the batch carries its inactive accounts' ids (see `_is_inactive`)."""
+def batch_after(db, after_id, size) -> Batch | None:
+    """The next `size` accounts after `after_id`, as an id range; None when none are left."""
     last_id = db.scalar(select(ACCOUNTS.c.id).where(ACCOUNTS.c.id > after_id)
                         .order_by(ACCOUNTS.c.id).offset(size - 1).limit(1))
     if last_id is not None:
-        batch = Batch(after_id, last_id, size)
-    else:
-        last_id, rest = db.execute(select(func.max(ACCOUNTS.c.id), func.count())
-                                   .where(ACCOUNTS.c.id > after_id)).one()
-        if last_id is None:
-            return None
-        batch = Batch(after_id, last_id, rest)
-    if ev is None or ev.inactive_before is None or db.get_bind().dialect.name != "postgresql":
+        return Batch(after_id, last_id, size)
+    last_id, rest = db.execute(select(func.max(ACCOUNTS.c.id), func.count())
+                               .where(ACCOUNTS.c.id > after_id)).one()
+    return None if last_id is None else Batch(after_id, last_id, rest)
+
+
+def with_inactive_ids(db, ev: Evaluation, batch: Batch) -> Batch:
+    """On PostgreSQL with inactivity expiry on, the batch with its inactive accounts' ids, read in
+    the transaction that uses them (see `_is_inactive`); otherwise the batch as it is."""
+    if ev.inactive_before is None or db.get_bind().dialect.name != "postgresql":
         return batch
     return replace(batch, inactive_ids=tuple(db.scalars(_inactive_accounts(ev, batch))))
 

@@ -19,9 +19,9 @@ from datetime import datetime
 from sqlalchemy import and_, bindparam, case, func, insert, literal, or_, select, update
 from sqlalchemy.orm import aliased
 
-from lps_core.batch_jobs import ProgressBar, run_job_command
+from lps_core.batch_jobs import ProgressBar, in_order, job_workers, run_job_command
 from lps_core.db import tune_for_aggregates
-from lps_core.errors import ValidationFailed
+from lps_core.errors import Conflict, ValidationFailed
 from lps_core.members.models import Tier
 from lps_core.contract import ISetBasedTierModel
 from lps_core.tiers.models import TierEvaluation
@@ -60,6 +60,13 @@ class TierJobResult:
     seconds: float = 0.0
     changes: list = field(default_factory=list)  # (member_id, old code, new code) in a dry run
 
+    def add(self, batch: "TierJobResult"):
+        self.upgraded += batch.upgraded
+        self.downgraded += batch.downgraded
+        self.dormant += batch.dormant
+        self.closed += batch.closed
+        self.changes.extend(batch.changes)
+
     def summary(self) -> str:
         if self.already_done:
             return f"tier evaluation {self.run_key!r} already finished; nothing to do"
@@ -72,7 +79,8 @@ class TierJobResult:
 
 def run_tier_job(env, args) -> int:
     """The CLI entry point (lps_core.cli.cmd_jobs_tiers)."""
-    return run_job_command(env, args, lambda env, **options: evaluate_tiers(env, run_key=args.run_key, **options))
+    return run_job_command(env, args, lambda env, **options: evaluate_tiers(env, run_key=args.run_key,
+                                                                           workers=args.workers, **options))
 
 
 @dataclass(frozen=True)
@@ -92,10 +100,12 @@ class _Plan:
     plugins: object
 
 
-def evaluate_tiers(env, *, now=None, run_key=None, dry_run=False, batch_size=None,
+def evaluate_tiers(env, *, now=None, run_key=None, dry_run=False, batch_size=None, workers=None,
                    progress=False) -> TierJobResult:
-    """Run (or resume) the evaluation named `run_key`; see the module docstring."""
+    """Run (or resume) the evaluation named `run_key`, `workers` batches at once (lps_core.batch_jobs,
+    in_order); see the module docstring."""
     batch_size = DEFAULT_BATCH_SIZE if batch_size is None else batch_size
+    workers = job_workers(env, workers)
     started = time.monotonic()
     now = as_utc(now or utcnow())
     run_key = run_key or now.date().isoformat()
@@ -134,10 +144,11 @@ def evaluate_tiers(env, *, now=None, run_key=None, dry_run=False, batch_size=Non
     )
     bar = ProgressBar(max_id - after, progress)
     start = after
-    while after < max_id:
-        upto = min(after + batch_size, max_id)
-        env.transaction(lambda db: _run_batch(db, plan, after, upto, result))
-        after = upto
+    ranges = ((first, min(first + batch_size, max_id)) for first in range(after, max_id, batch_size))
+    finish = None if dry_run else (lambda db, bounds, done: _move_position(db, plan, *bounds, done))
+    for (_, upto), done in in_order(env, ranges, lambda db, bounds: _run_batch(db, plan, *bounds),
+                                         finish=finish, workers=workers):
+        result.add(done)
         result.members_seen_up_to = upto
         bar.update(upto - start, f"member {upto:,} of {max_id:,}")
     bar.close()
@@ -148,26 +159,37 @@ def evaluate_tiers(env, *, now=None, run_key=None, dry_run=False, batch_size=Non
     return result
 
 
-def _run_batch(db, plan, after, upto, result):
+def _run_batch(db, plan, after, upto) -> TierJobResult:
+    """One batch's tiers and lifecycle: its counts (and a dry run's changes) as a partial result."""
     tune_for_aggregates(db)  # at 200,000 members a batch's sort of window sums went to disk with 4 MB
+    done = TierJobResult("", dry_run=plan.dry_run)
     changes = _evaluate_tiers_in_batch(db, plan, after, upto)
     for member_id, old_rank, new_rank, old_code, new_code in changes:
         if new_rank > old_rank or old_code is None:
-            result.upgraded += 1
+            done.upgraded += 1
         else:
-            result.downgraded += 1
+            done.downgraded += 1
         if plan.dry_run:
-            result.changes.append((member_id, old_code, new_code))
+            done.changes.append((member_id, old_code, new_code))
     if changes and not plan.dry_run and plan.plugins.hook.lps_on_tier_changed.get_hookimpls():
         for member_id, _, _, old_code, new_code in changes:
             plan.plugins.hook.lps_on_tier_changed(dbsession=db, member_id=member_id, old_tier=old_code,
                                                   new_tier=new_code)
-    closed, dormant = _apply_lifecycle(db, plan, after, upto)
-    result.closed += closed
-    result.dormant += dormant
-    if not plan.dry_run:
-        db.execute(update(EVALUATIONS).where(EVALUATIONS.c.id == plan.evaluation_id)
-                   .values(last_member_id=upto, members_changed=EVALUATIONS.c.members_changed + len(changes)))
+    done.closed, done.dormant = _apply_lifecycle(db, plan, after, upto)
+    return done
+
+
+def _move_position(db, plan, after, upto, done):
+    """A batch's finish (in_order): the run's position moves on only from where the batch starts, or
+    another process is running the same run key and the batch rolls back, rather than lower its
+    members a second level."""
+    changed = EVALUATIONS.c.members_changed + done.upgraded + done.downgraded
+    moved = db.execute(update(EVALUATIONS).where(EVALUATIONS.c.id == plan.evaluation_id,
+                                                 EVALUATIONS.c.last_member_id == after)
+                       .values(last_member_id=upto, members_changed=changed)).rowcount
+    if moved != 1:
+        raise Conflict(f"tier evaluation {plan.evaluation_id} is being run by another process "
+                       f"(this one is after member {after})")
 
 
 # --- Step 1: tiers --------------------------------------------------------------------------------
