@@ -29,6 +29,16 @@ AS_OF = jobs_data.AS_OF.isoformat()
 NEXT_DAY = (jobs_data.AS_OF + timedelta(days=1)).isoformat()
 
 
+def job_options(args) -> list[str]:
+    """The options every job's command gets from this script's own."""
+    options = ["--no-progress"]
+    if args.batch_size:
+        options += ["--batch-size", str(args.batch_size)]
+    if args.workers:
+        options += ["--workers", str(args.workers)]
+    return options
+
+
 def log(message):
     print(message, file=sys.stderr, flush=True)
 
@@ -57,7 +67,7 @@ def count(url, sql):
 
 def time_expire(url, ini, args) -> dict:
     """`lps jobs expire`: the dry run, the catch-up run at AS_OF, the same run again, the next day's run."""
-    common = ["--no-progress"] + (["--batch-size", str(args.batch_size)] if args.batch_size else [])
+    common = job_options(args)
     dry, dry_seconds = run_lps(ini, "jobs", "expire", "--dry-run", "--now", AS_OF, *common)
     out, seconds = run_lps(ini, "jobs", "expire", "--now", AS_OF, *common)
     entries, allocations = count(url, "SELECT (SELECT count(*) FROM ledger_entries WHERE kind = 'expiry'), "
@@ -81,7 +91,7 @@ def time_expire(url, ini, args) -> dict:
 def time_tiers(url, ini, args) -> dict:
     """`lps jobs tiers`: the dry run, the evaluation at AS_OF (tiers and lifecycle), the same run key
     again (must do nothing), and a second evaluation the next day (another run key)."""
-    common = ["--no-progress"] + (["--batch-size", str(args.batch_size)] if args.batch_size else [])
+    common = job_options(args)
     dry, dry_seconds = run_lps(ini, "jobs", "tiers", "--dry-run", "--now", AS_OF, *common)
     out, seconds = run_lps(ini, "jobs", "tiers", "--now", AS_OF, *common)
     changes, members = count(url, "SELECT (SELECT count(*) FROM tier_changes WHERE reason = 'evaluation'), "
@@ -153,6 +163,7 @@ def main(argv=None):
     parser.add_argument("--keep", action="store_true", help="keep the pristine database (and the last scratch copy)")
     parser.add_argument("--jobs", nargs="+", choices=sorted(JOBS), default=sorted(JOBS))
     parser.add_argument("--batch-size", type=int, help="default: each job's own (50000 expire, 200000 tiers)")
+    parser.add_argument("--workers", type=int, help="batches at once (default: the jobs' own, 2 on PostgreSQL)")
     parser.add_argument("--inactivity-months", type=int, default=12, help="0 turns inactivity expiry off")
     parser.add_argument("--dormant-months", type=int, default=12, help="tiers job: lps.members.dormant_after_months")
     parser.add_argument("--close-months", type=int, default=18, help="tiers job: lps.members.close_after_months")
