@@ -162,7 +162,7 @@ def main(argv=None):
     parser.add_argument("--reuse", action="store_true", help="use the pristine database as it is")
     parser.add_argument("--keep", action="store_true", help="keep the pristine database (and the last scratch copy)")
     parser.add_argument("--jobs", nargs="+", choices=sorted(JOBS), default=sorted(JOBS))
-    parser.add_argument("--batch-size", type=int, help="default: each job's own (50000 expire, 200000 tiers)")
+    parser.add_argument("--batch-size", type=int, help="default: each job's own (50000 expire, 100000 tiers)")
     parser.add_argument("--workers", type=int, help="batches at once (default: the jobs' own, 2 on PostgreSQL)")
     parser.add_argument("--inactivity-months", type=int, default=12, help="0 turns inactivity expiry off")
     parser.add_argument("--dormant-months", type=int, default=12, help="tiers job: lps.members.dormant_after_months")

@@ -121,7 +121,7 @@ def build_parser():
         job.add_argument("--now", help="the moment to evaluate at, ISO 8601 with offset (default: now)")
         job.add_argument("--batch-size", type=int,
                          help="accounts (expire) or members (tiers) per committed batch "
-                              "(default: 50000 for expire, 200000 for tiers; see bench/README.md)")
+                              "(default: 50000 for expire, 100000 for tiers; see bench/README.md)")
         job.add_argument("--workers", type=int,
                          help="batches run at once, each on its own connection, committed in order "
                               "(default: 2 on PostgreSQL; SQLite always 1)")

@@ -40,8 +40,9 @@ from lps_core.tiers.services import (
 from lps_core.timeutil import add_months, as_utc, utcnow
 
 TIERS = Tier.__table__
-# Members per batch: at 1M members 200k took 16 s, 50k took 24.5 s, 500k 17 s (bench/README.md).
-DEFAULT_BATCH_SIZE = 200_000
+# Members per batch. At 1M members, one batch at a time: 200k took 16 s, 50k 24.5 s, 500k 17 s;
+# two at once (the default workers): 100k took 12.8-13.7 s, 200k 17.6 s, 50k 15.6 s (bench/README.md).
+DEFAULT_BATCH_SIZE = 100_000
 EVALUATIONS = TierEvaluation.__table__
 
 
