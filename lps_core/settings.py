@@ -292,14 +292,24 @@ def apply_environment(settings) -> dict:
 
 
 def app_factory(global_config, **settings):
-    """The PasteDeploy entry point (`use = egg:lps`): the app of lps_core.main(), or, when the
-    configuration is wrong, an exit with one line that names the setting instead of a traceback."""
+    """The PasteDeploy entry point (`use = egg:lps`): the app of lps_core.main(), with what start-up
+    built frozen out of the garbage collector's way, or, when the configuration is wrong, an exit
+    with one line that names the setting instead of a traceback."""
+    import gc
+
     from lps_core import main
 
     try:
-        return main(global_config, **settings)
+        app = main(global_config, **settings)
     except ConfigurationError as exc:
         raise SystemExit(f"lps: configuration error: {exc}") from None
+    # What start-up built (configuration, views, templates, mappers: about 230,000 objects) lives as
+    # long as the server. Frozen, the collector's full collections no longer walk it: each walk took
+    # 100-190 ms, with every request thread waiting for the GIL meanwhile (bench/README.md). Here, not
+    # in main(): a process that builds many apps, as the test suite does, must not keep them all.
+    gc.collect()
+    gc.freeze()
+    return app
 
 
 def includeme(config):

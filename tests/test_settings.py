@@ -95,3 +95,21 @@ def test_the_app_registers_the_typed_settings(wsgi_app):
 
     settings = wsgi_app.registry.getUtility(ISettings)
     assert isinstance(settings, Settings) and settings.api_key_cache_seconds == 0
+
+
+def test_the_served_app_freezes_what_start_up_built_and_main_does_not(database_url):
+    """The PasteDeploy entry point (what pserve and waitress load) moves the objects start-up built
+    out of the garbage collector's full collections; main(), which tests call again and again, does
+    not. In a child process, so that this one's collector is left as it is."""
+    import json
+    import subprocess
+    import sys
+
+    settings = {**PII_SETTINGS, "sqlalchemy.url": database_url, "lps.check_outlets_on_start": "false"}
+    script = ("import gc, json, sys; from lps_core import main; from lps_core.settings import app_factory; "
+              "settings = json.loads(sys.argv[1]); main({}, **settings); plain = gc.get_freeze_count(); "
+              "app_factory({}, **settings); print(plain, gc.get_freeze_count())")
+    out = subprocess.run([sys.executable, "-c", script, json.dumps(settings)], capture_output=True, text=True,
+                         check=True).stdout.split()
+    plain, served = int(out[0]), int(out[1])
+    assert plain == 0 and served > 50_000
