@@ -41,7 +41,8 @@ from lps_core.timeutil import add_months, as_utc, utcnow
 
 TIERS = Tier.__table__
 # Members per batch. At 1M members, one batch at a time: 200k took 16 s, 50k 24.5 s, 500k 17 s;
-# two at once (the default workers): 100k took 12.8-13.7 s, 200k 17.6 s, 50k 15.6 s (bench/README.md).
+# two at once (the default workers), on one machine: 100k 12.8-13.7 s, 200k 17.6 s, 50k 15.6 s
+# (bench/README.md; 9.6-10.3 s at 100k once the bench's copy no longer set off checkpoints).
 DEFAULT_BATCH_SIZE = 100_000
 EVALUATIONS = TierEvaluation.__table__
 
