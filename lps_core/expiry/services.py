@@ -109,7 +109,8 @@ class Totals:
 @dataclass(frozen=True)
 class Batch:
     """The `size` accounts with after_id < id <= last_id; on PostgreSQL with inactivity expiry on,
-    `inactive_ids` are those of them whose member is inactive, read once when the batch is taken."""
+    `inactive_ids` are those of them whose member is inactive, read once in the batch's transaction
+    (with_inactive_ids)."""
 
     after_id: int
     last_id: int
