@@ -13,6 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from functools import partial
 
+from sqlalchemy import text
+
 from lps_core.errors import ValidationFailed
 from lps_core.timeutil import as_utc, utcnow
 
@@ -86,7 +88,14 @@ class Abandoned(Exception):
     """A batch rolled back, its work undone, because a batch before it failed."""
 
 
-def in_order(env, batches, run_batch, *, finish=None, workers=1):
+# With batches at once, a later batch waits for the one before it to commit while it holds its own
+# locks. Should the one before need one of them (a listener that updates a row every batch shares),
+# the two would wait for each other where PostgreSQL cannot see it: the lock wait ends in an error
+# instead, the batches roll back, and the run can be resumed, with --workers 1.
+LOCK_TIMEOUT_MS = 60_000
+
+
+def in_order(env, batches, run_batch, *, finish=None, workers=1, lock_timeout_ms=LOCK_TIMEOUT_MS):
     """Run `run_batch(db, batch)` for each of `batches` (read lazily), each in its own transaction,
     then `finish(db, batch, what it returned)` in the same transaction, and yield `(batch, what it
     returned)` in the batches' order.
@@ -96,7 +105,8 @@ def in_order(env, batches, run_batch, *, finish=None, workers=1):
     where a job moves its position (the last id done) on from where the batch starts, and what is
     committed is always the first batches, never a gap: an interrupted run resumes where its
     committed batches end. When a batch fails, the batches after it roll back (Abandoned) and its
-    error is raised. The batches must change disjoint rows, as ranges of ids do."""
+    error is raised. The batches must change disjoint rows, as ranges of ids do; a lock one waits for
+    longer than `lock_timeout_ms` fails its batch (see LOCK_TIMEOUT_MS)."""
     if workers <= 1:
         for batch in batches:
             yield batch, env.transaction(lambda db: _run(db, run_batch, finish, batch, None))
@@ -109,15 +119,17 @@ def in_order(env, batches, run_batch, *, finish=None, workers=1):
                 done, future = running.popleft()
                 yield done, future.result()
             previous = pool.submit(env.transaction, partial(_run, run_batch=run_batch, finish=finish, batch=batch,
-                                                            before=previous))
+                                                            before=previous, lock_timeout_ms=lock_timeout_ms))
             running.append((batch, previous))
         while running:
             done, future = running.popleft()
             yield done, future.result()
 
 
-def _run(db, run_batch, finish, batch, before):
+def _run(db, run_batch, finish, batch, before, lock_timeout_ms=None):
     """One batch's work; then, once the batch `before` has committed, its finish."""
+    if lock_timeout_ms:  # batches at once run on PostgreSQL only (job_workers)
+        db.execute(text(f"SET LOCAL lock_timeout = {int(lock_timeout_ms)}"))
     result = run_batch(db, batch)
     if before is not None and before.exception() is not None:  # waits for it to end
         raise Abandoned(f"rolled back: an earlier batch failed ({before.exception()!r})")

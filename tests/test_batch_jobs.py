@@ -185,3 +185,27 @@ def test_the_workers_option_is_checked():
     for workers in (0, 9, -1):
         with pytest.raises(ValidationFailed, match="workers"):
             job_workers(AnyDatabase(), workers)
+
+
+def test_batches_that_wait_on_each_other_fail_instead_of_hanging(db, engine):
+    """A later batch holds a row the batch before it needs, while it waits for that batch to commit:
+    the lock wait ends in an error, both roll back, and the run stops instead of hanging."""
+    env = Environment(engine)
+    if job_workers(env) == 1:
+        pytest.skip("SQLite runs one batch at a time")
+    from sqlalchemy.exc import OperationalError
+
+    ids = queued_messages(db, 2)
+    second_has_it = threading.Event()
+
+    def run(db, n):
+        if n == 0:
+            assert second_has_it.wait(10)
+        db.execute(update(OutboxMessage).where(OutboxMessage.id == ids[0]).values(status="cancelled"))
+        if n == 1:
+            second_has_it.set()
+        return n
+
+    with pytest.raises(OperationalError, match="lock timeout"):
+        list(in_order(env, range(2), run, workers=2, lock_timeout_ms=300))
+    assert statuses(db) == ["queued", "queued"]

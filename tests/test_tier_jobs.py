@@ -108,13 +108,14 @@ def test_a_batch_whose_position_another_process_moved_rolls_back(seed, engine, p
     golds = [member(seed, tier="gold", last_activity_at=NOW - 30 * DAY) for _ in range(3)]
     from lps_core.tiers import jobs
 
-    real_tune = jobs.tune_for_aggregates
+    real_evaluate = jobs._evaluate_tiers_in_batch
 
-    def another_process_moves_the_run_on(db):
-        real_tune(db)
-        db.execute(update(TierEvaluation).values(last_member_id=TierEvaluation.last_member_id + 1))
+    def another_process_moves_the_run_on(db, plan, after, upto):
+        if after == 0:  # the first batch only: two batches updating one row would wait on each other
+            db.execute(update(TierEvaluation).values(last_member_id=1))
+        return real_evaluate(db, plan, after, upto)
 
-    monkeypatch.setattr(jobs, "tune_for_aggregates", another_process_moves_the_run_on)
+    monkeypatch.setattr(jobs, "_evaluate_tiers_in_batch", another_process_moves_the_run_on)
     with pytest.raises(Conflict, match="another process"):
         evaluate_tiers(JobEnv(engine, plugins, **LIFECYCLE), now=NOW, batch_size=2)
     tiers, changes = state(seed.db, golds)
