@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from functools import partial
 
-from sqlalchemy import text
+from sqlalchemy import text, update
 
 from lps_core.errors import ValidationFailed
 from lps_core.timeutil import as_utc, utcnow
@@ -136,6 +136,14 @@ def _run(db, run_batch, finish, batch, before, lock_timeout_ms=None):
     if finish is not None:
         finish(db, batch, result)
     return result
+
+
+def move_position(db, table, row_id, column, after, upto, **values) -> bool:
+    """A run's finish for in_order: set the run row's position `column` to `upto`, with `values`, only
+    if it is still `after`, where the batch started; False when another process moved it."""
+    moved = db.execute(update(table).where(table.c.id == row_id, table.c[column] == after)
+                       .values({column: upto, **values})).rowcount
+    return moved == 1
 
 
 def parse_now(value) -> datetime:

@@ -20,7 +20,7 @@ from functools import partial
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from lps_core.batch_jobs import in_order, job_workers
+from lps_core.batch_jobs import in_order, job_workers, move_position
 from lps_core.db import tune_for_aggregates
 from lps_core.errors import ConfigurationError, Conflict
 from lps_core.expiry import services
@@ -150,10 +150,8 @@ def _expire_batch(db, batch, *, env, ev, run_id):
 def _move_position(db, batch, totals, *, ev, run_id):
     """The batch's finish (in_order): the run's position moves on from where the batch starts, or
     another process has moved it, and the batch rolls back."""
-    moved = db.execute(update(RUNS).where(RUNS.c.id == run_id, RUNS.c.last_account_id == batch.after_id).values(
-        last_account_id=batch.last_id, accounts=RUNS.c.accounts + totals.accounts,
-        points=RUNS.c.points + totals.points)).rowcount
-    if moved != 1:
+    if not move_position(db, RUNS, run_id, "last_account_id", batch.after_id, batch.last_id,
+                         accounts=RUNS.c.accounts + totals.accounts, points=RUNS.c.points + totals.points):
         position = db.scalar(select(RUNS.c.last_account_id).where(RUNS.c.id == run_id))
         raise _taken(ev, position, batch)
 

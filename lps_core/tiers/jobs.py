@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlalchemy import and_, bindparam, case, func, insert, literal, or_, select, update
 from sqlalchemy.orm import aliased
 
-from lps_core.batch_jobs import ProgressBar, in_order, job_workers, run_job_command
+from lps_core.batch_jobs import ProgressBar, in_order, job_workers, move_position, run_job_command
 from lps_core.db import tune_for_aggregates
 from lps_core.errors import Conflict, ValidationFailed
 from lps_core.members.models import Tier
@@ -186,10 +186,8 @@ def _move_position(db, plan, after, upto, done):
     another process is running the same run key and the batch rolls back, rather than lower its
     members a second level."""
     changed = EVALUATIONS.c.members_changed + done.upgraded + done.downgraded
-    moved = db.execute(update(EVALUATIONS).where(EVALUATIONS.c.id == plan.evaluation_id,
-                                                 EVALUATIONS.c.last_member_id == after)
-                       .values(last_member_id=upto, members_changed=changed)).rowcount
-    if moved != 1:
+    if not move_position(db, EVALUATIONS, plan.evaluation_id, "last_member_id", after, upto,
+                         members_changed=changed):
         raise Conflict(f"tier evaluation {plan.evaluation_id} is being run by another process "
                        f"(this one is after member {after})")
 
