@@ -24,9 +24,11 @@ def make_app(settings, features):
     from pyramid.config import Configurator
 
     from lps_core.components import IPlugins
+    from lps_core.request_class import bake_request_properties
 
     with Configurator(settings=settings) as config:
         for package in PLATFORM + tuple(features):
             config.include(package)
         config.registry.getUtility(IPlugins).hook.lps_includeme(config=config)
+    bake_request_properties(config.registry)
     return config.make_wsgi_app()
