@@ -40,6 +40,8 @@ def main(argv=None):
     from sqlalchemy.engine import make_url
     from webtest import TestApp
 
+    from lps_core.testing import round_trips
+
     url = make_url(args.server).set(database=args.database).render_as_string(hide_password=False)
     tmp = tempfile.mkdtemp(prefix="lps-roundtrips-")
     earn.create_database(args.server, args.database)
@@ -59,7 +61,7 @@ def main(argv=None):
 
         @event.listens_for(engine, "begin")
         def _begin(conn):
-            statements.append("BEGIN (psycopg sends it before the first statement)")
+            statements.append("BEGIN (sent with the first statement: lps_core.db.begin)")
 
         @event.listens_for(engine, "commit")
         def _commit(conn):
@@ -85,10 +87,13 @@ def main(argv=None):
         print("statements of one earn request (API key already cached):")
         for s in statements:
             print("  ", s)
-        # The checkout is a round trip only with pre-ping; the reset's ROLLBACK is free on an idle connection.
-        pinged = engine.pool._pre_ping
-        trips = sum(1 for s in statements if not s.startswith("ROLLBACK") and (pinged or not s.startswith("pool")))
-        print(f"{trips} round trips per request (pre-ping {'on' if pinged else 'off'})")
+        sent = sum(1 for s in statements if not s.startswith(("ROLLBACK", "pool checkout")))
+        # Counted from libpq's trace of the protocol: each ReadyForQuery is one wait for PostgreSQL.
+        with round_trips(engine) as lines:
+            post(2)
+        trips = sum("ReadyForQuery" in line for line in lines)
+        print(f"{sent} statements with BEGIN and COMMIT, {trips} round trips per request "
+              f"(pre-ping {'on' if engine.pool._pre_ping else 'off'})")
 
         event.remove(engine, "before_cursor_execute", _sql)
         # Timed by CPU, not the wall clock: waiting for PostgreSQL is not the app's cost.
@@ -96,7 +101,7 @@ def main(argv=None):
         started, cpu = time.perf_counter(), time.process_time()
         if profiler:
             profiler.enable()
-        for n in range(2, args.requests + 2):
+        for n in range(3, args.requests + 3):
             post(n)
         if profiler:
             profiler.disable()

@@ -422,6 +422,50 @@ def statements_sent(engine):
         event.remove(engine, "before_cursor_execute", seen)
 
 
+@contextmanager
+def round_trips(engine):
+    """What `engine`'s connections send to PostgreSQL and answer inside the block, as libpq traces
+    the protocol: a list of lines ("F\t10\tQuery\t \"BEGIN\"", "B\t5\tReadyForQuery\t T" ...),
+    filled when the block ends. Each ReadyForQuery is one round trip: the answer the client waits
+    for after a Query or a Sync, however many statements were sent before that Sync."""
+    import tempfile
+
+    from psycopg import pq
+    from sqlalchemy import event
+
+    traces, lines = {}, []
+
+    def checkout(dbapi_connection, record, proxy):
+        file = tempfile.TemporaryFile("w+")
+        traces[id(dbapi_connection)] = (dbapi_connection, file)
+        dbapi_connection.pgconn.trace(file.fileno())
+        dbapi_connection.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
+
+    def checkin(dbapi_connection, record):
+        found = traces.pop(id(dbapi_connection), None)
+        if found is not None:
+            _read_trace(*found, lines)
+
+    event.listen(engine.pool, "checkout", checkout)
+    event.listen(engine.pool, "checkin", checkin)
+    try:
+        yield lines
+    finally:
+        event.remove(engine.pool, "checkout", checkout)
+        event.remove(engine.pool, "checkin", checkin)
+        for found in list(traces.values()):
+            _read_trace(*found, lines)
+        traces.clear()
+
+
+def _read_trace(dbapi_connection, file, lines):
+    if dbapi_connection.pgconn.status == 0:  # CONNECTION_OK; a closed one has nothing left to write
+        dbapi_connection.pgconn.untrace()
+    file.seek(0)
+    lines.extend(line.rstrip("\n") for line in file)
+    file.close()
+
+
 def audited(db, action) -> list:
     from sqlalchemy import select
 

@@ -4,16 +4,21 @@ Each round trip to the database costs more than the Python around it, and a new 
 without noticing (that is how the earn request went from 8 to 11). A count is deterministic where a
 timing test is noisy, so each request below has a budget, set to what the code does today, and the
 test fails when a change adds a statement. Counted as bench/roundtrips.py counts them: every
-statement the engine sends, plus BEGIN and COMMIT. The app runs with its caches on, as in
+statement the engine sends, plus BEGIN and COMMIT. The round trips are counted too, from libpq's
+trace of the protocol: BEGIN travels with the first statement (lps_core.db.begin), so a request
+waits for PostgreSQL one time fewer than it sends statements. The app runs with its caches on, as in
 production, and each request is measured after a warm-up request of its kind has filled them.
 
 Lowering a budget is welcome; raising one needs a reason in the commit message."""
 import pytest
 from sqlalchemy import event
 
+from lps_core.testing import round_trips
+
 # Issue 11's target for the earn request: BEGIN, the card, one statement that claims the bill,
 # posts the entry, opens the lot, moves the balance and counts the activity, COMMIT.
 EARN_BUDGET = 4
+EARN_ROUND_TRIPS = 3  # the card with BEGIN, the claim, COMMIT
 # The settlement reads its card with type, member and tier in one statement and builds its answer
 # in three; its earning still reads the card again and checks for a tier change since the bill.
 SETTLEMENT_BUDGET = 14
@@ -30,6 +35,12 @@ def assert_within(budget, sent):
     assert len(sent) <= budget, f"{len(sent)} statements, budget {budget}:\n" + "\n".join(sent)
 
 
+def round_trips_of(app, send) -> int:
+    with round_trips(app.app.registry["db_engine"]) as lines:
+        send()
+    return sum("ReadyForQuery" in line for line in lines)
+
+
 def test_an_earn_request_stays_within_its_statement_budget(counted_app, seed):
     app, statements = counted_app
     auth = {"Authorization": f"Bearer {seed.api_key('REST')}"}
@@ -41,6 +52,7 @@ def test_an_earn_request_stays_within_its_statement_budget(counted_app, seed):
 
     earn("warm-up")
     assert_within(EARN_BUDGET, statements_of(statements, lambda: earn("B1")))
+    assert round_trips_of(app, lambda: earn("B2")) <= EARN_ROUND_TRIPS
 
 
 def test_the_earn_statements_stay_small_enough_for_psycopgs_query_cache(database_url, seed):
@@ -80,6 +92,7 @@ def test_a_settlement_stays_within_its_statement_budget(counted_app, seed):
 
     settle("warm-up")
     assert_within(SETTLEMENT_BUDGET, statements_of(statements, lambda: settle("S1")))
+    assert round_trips_of(app, lambda: settle("S2")) <= SETTLEMENT_BUDGET - 1
 
 
 def test_a_card_look_up_stays_within_its_statement_budget(counted_app, seed):
@@ -92,3 +105,4 @@ def test_a_card_look_up_stays_within_its_statement_budget(counted_app, seed):
 
     look_up()
     assert_within(CARD_LOOKUP_BUDGET, statements_of(statements, look_up))
+    assert round_trips_of(app, look_up) <= CARD_LOOKUP_BUDGET - 1

@@ -7,6 +7,7 @@ from sqlalchemy import engine_from_config, event, text
 from sqlalchemy.orm import sessionmaker
 
 from lps_core.db.meta import Base  # noqa: F401  (re-exported for models and migrations)
+from lps_core.db import begin
 from lps_core.db.watchdog import StatementWatchdog
 from lps_core.pii import PiiKeys, attach
 from lps_core.settings import settings_of
@@ -29,7 +30,8 @@ def get_engine(settings, prefix="sqlalchemy.", *, immediate=True, statement_time
     `lps.db.statement_timeout_ms` (the server cancels it; when the server does not answer at all,
     the statement watchdog closes the connection a connect timeout later), and waiting for a
     pooled connection after `sqlalchemy.pool_timeout` seconds. `statement_timeout=False` is for
-    `lps` commands (migrations, batch jobs), whose statements may rightly run long."""
+    `lps` commands (migrations, batch jobs), whose statements may rightly run long. Through
+    psycopg, a transaction's BEGIN goes out with its first statement (lps_core.db.begin)."""
     typed = settings_of(settings)
     connect_timeout = typed.database.connect_timeout
     statement_ms = typed.database.statement_timeout_ms if statement_timeout else 0
@@ -46,8 +48,11 @@ def get_engine(settings, prefix="sqlalchemy.", *, immediate=True, statement_time
     attach(engine, PiiKeys.from_settings(typed))
     if engine.dialect.name == "sqlite":
         _make_sqlite_serializable(engine, immediate and not read_only, read_only)
-    elif statement_ms:
-        StatementWatchdog(statement_ms / 1000 + connect_timeout).attach(engine)
+    else:
+        if begin.applies_to(engine.url):
+            begin.attach(engine)
+        if statement_ms:
+            StatementWatchdog(statement_ms / 1000 + connect_timeout).attach(engine)
     return engine
 
 

@@ -1,0 +1,133 @@
+"""On PostgreSQL, a transaction's BEGIN travels with its first statement: one round trip saved on
+every transaction, one of the four of an earn request.
+
+psycopg sends BEGIN on its own and waits for the answer before it sends the first statement of
+each transaction. `attach(engine)` changes that for every transaction SQLAlchemy begins on the
+engine:
+
+- when SQLAlchemy begins, the connection goes into psycopg's autocommit mode (it is idle then), so
+  psycopg sends no BEGIN of its own;
+- the first statement then goes out in pipeline mode behind an explicit BEGIN, both before one
+  Sync, and psycopg reads both answers in one wait. Every statement after it runs in that
+  transaction, as before: the server is in a transaction block;
+- COMMIT and ROLLBACK are sent as before (psycopg's commit() and rollback() look at the server's
+  transaction status, not at autocommit), and once the transaction has ended the connection
+  leaves autocommit mode again, so that whatever uses it next finds psycopg as it was.
+
+A first statement that is not a plain execute (executemany, COPY, a server-side cursor of
+`yield_per`) sends its BEGIN alone first, as psycopg did. A transaction that asks for an isolation
+level (`execution_options(isolation_level=...)`, as an AUTOCOMMIT block for CREATE DATABASE does)
+is left to psycopg."""
+import psycopg
+from psycopg import pq
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+
+IDLE = pq.TransactionStatus.IDLE
+
+# Kept on psycopg's connection object, which one thread uses at a time: whether its transaction
+# has begun for SQLAlchemy but not yet on the server, and whether it was put into autocommit mode
+# here (to be taken out of it when the transaction ends).
+PENDING, SWITCHED = "_lps_begin_pending", "_lps_autocommit_switched"
+
+
+def _begin_pending(conn) -> bool:
+    """Whether the next statement on `conn` must begin the transaction (and it no longer will)."""
+    if getattr(conn, PENDING, False):
+        setattr(conn, PENDING, False)
+        return conn.pgconn.transaction_status == IDLE
+    return False
+
+
+def _begin_alone(conn) -> None:
+    if _begin_pending(conn):
+        psycopg.Cursor(conn).execute("BEGIN")
+
+
+class Cursor(psycopg.Cursor):
+    """psycopg's cursor, sending a pending BEGIN with the statement."""
+
+    def execute(self, query, params=None, **kwargs):
+        conn = self._conn
+        if not _begin_pending(conn):
+            return super().execute(query, params, **kwargs)
+        with conn.pipeline():  # leaving it sends the Sync and reads both answers
+            psycopg.Cursor(conn).execute("BEGIN")
+            super().execute(query, params, **kwargs)
+        return self
+
+    def executemany(self, query, params_seq, **kwargs):
+        _begin_alone(self._conn)
+        return super().executemany(query, params_seq, **kwargs)
+
+    def copy(self, statement, params=None, **kwargs):
+        _begin_alone(self._conn)
+        return super().copy(statement, params, **kwargs)
+
+    def stream(self, query, params=None, **kwargs):
+        _begin_alone(self._conn)
+        return super().stream(query, params, **kwargs)
+
+
+class ServerCursor(psycopg.ServerCursor):
+    """A named cursor (SQLAlchemy's stream_results) is declared inside the transaction."""
+
+    def execute(self, query, params=None, **kwargs):
+        _begin_alone(self._conn)
+        return super().execute(query, params, **kwargs)
+
+
+def applies_to(url) -> bool:
+    """Whether the database URL is PostgreSQL through psycopg (3), whose cursors these are."""
+    url = make_url(url)
+    return url.get_backend_name() == "postgresql" and url.get_driver_name() == "psycopg"
+
+
+def attach(engine) -> None:
+    """Begin the transactions of `engine` (PostgreSQL through psycopg) with their first statement. Without libpq's pipeline mode (before libpq 14) it leaves psycopg as it is."""
+    if not psycopg.Pipeline.is_supported():
+        return
+    event.listen(engine, "connect", _on_connect)
+    event.listen(engine, "begin", _on_begin)
+    dialect = engine.dialect
+    commit, rollback = dialect.do_commit, dialect.do_rollback
+
+    def do_commit(dbapi_connection):
+        try:
+            commit(dbapi_connection)
+        finally:
+            _ended(dbapi_connection)
+
+    def do_rollback(dbapi_connection):
+        try:
+            rollback(dbapi_connection)
+        finally:
+            _ended(dbapi_connection)
+
+    # Instance attributes, as the statement watchdog wraps do_ping: the pool's reset on return
+    # rolls back through the same dialect.
+    dialect.do_commit, dialect.do_rollback = do_commit, do_rollback
+
+
+def _on_connect(dbapi_connection, connection_record):
+    dbapi_connection.cursor_factory = Cursor
+    dbapi_connection.server_cursor_factory = ServerCursor
+
+
+def _on_begin(connection):
+    if connection.get_execution_options().get("isolation_level"):
+        return
+    conn = connection.connection.driver_connection
+    if conn.autocommit or conn.pgconn.transaction_status != IDLE or conn.closed:
+        return
+    conn.autocommit = True
+    setattr(conn, SWITCHED, True)
+    setattr(conn, PENDING, True)
+
+
+def _ended(dbapi_connection):
+    conn = getattr(dbapi_connection, "driver_connection", dbapi_connection)
+    setattr(conn, PENDING, False)
+    if getattr(conn, SWITCHED, False) and not conn.closed and conn.pgconn.transaction_status == IDLE:
+        setattr(conn, SWITCHED, False)
+        conn.autocommit = False

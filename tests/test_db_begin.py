@@ -1,0 +1,101 @@
+"""A transaction's BEGIN travels with its first statement on PostgreSQL (lps_core.db.begin), and the
+transaction is the same as before: what it wrote commits or rolls back as one, whichever way its
+first statement went out, and the connection is handed back as psycopg had it."""
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from lps_core.testing import round_trips
+
+INSERT = text("INSERT INTO card_number_counters (prefix, next_serial) VALUES (:prefix, 1)")
+COUNT = text("SELECT count(*) FROM card_number_counters WHERE prefix LIKE :prefix")
+
+
+def counters(engine, prefix):
+    with engine.connect() as connection:
+        return connection.execute(COUNT, {"prefix": prefix}).scalar_one()
+
+
+def waits(lines) -> int:
+    return sum("ReadyForQuery" in line for line in lines)
+
+
+@pytest.fixture
+def postgresql_engine(engine):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("BEGIN is sent by the driver on PostgreSQL only")
+    return engine
+
+
+def test_the_first_statement_carries_the_begin(postgresql_engine, clean_db):
+    with round_trips(postgresql_engine) as lines:
+        with postgresql_engine.begin() as connection:
+            connection.execute(INSERT, {"prefix": "rt-1"})
+            started = connection.execute(text("SELECT now() = statement_timestamp()")).scalar_one()
+    assert waits(lines) == 3, "\n".join(lines)  # BEGIN with the INSERT, the SELECT, COMMIT
+    assert not [line for line in lines if line.startswith("F") and '"BEGIN"' in line and "Query" in line]
+    assert started is False  # the SELECT ran in the transaction the INSERT began
+    assert counters(postgresql_engine, "rt-1") == 1
+
+
+def test_a_rolled_back_transaction_takes_back_its_first_statement(engine, clean_db):
+    with engine.connect() as connection:
+        connection.execute(INSERT, {"prefix": "rb-1"})
+        connection.execute(INSERT, {"prefix": "rb-2"})
+        connection.rollback()
+    assert counters(engine, "rb-%") == 0
+
+
+def test_a_failing_statement_rolls_back_the_first_and_the_connection_serves_again(engine, clean_db):
+    with pytest.raises(DBAPIError):
+        with engine.begin() as connection:
+            connection.execute(INSERT, {"prefix": "fail-1"})
+            connection.execute(INSERT, {"prefix": "fail-1"})  # the same key: refused
+    assert counters(engine, "fail-%") == 0
+    with pytest.raises(DBAPIError):
+        with engine.begin() as connection:
+            connection.execute(text("SELECT * FROM no_such_table"))  # the first statement itself fails
+    with engine.begin() as connection:
+        connection.execute(INSERT, {"prefix": "fail-2"})
+    assert counters(engine, "fail-%") == 1
+
+
+def test_executemany_copy_and_a_server_side_cursor_begin_the_transaction_too(engine, clean_db):
+    with engine.connect() as connection:
+        connection.execute(INSERT, [{"prefix": "many-1"}, {"prefix": "many-2"}])
+        connection.rollback()
+    assert counters(engine, "many-%") == 0
+    with engine.connect() as connection:
+        connection.execute(INSERT, {"prefix": "stream-1"})
+        connection.commit()
+        streamed = connection.execution_options(stream_results=True).execute(COUNT, {"prefix": "stream-%"})
+        assert streamed.scalar_one() == 1
+        connection.rollback()
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            cursor = connection.connection.dbapi_connection.cursor()
+            with cursor.copy("COPY card_number_counters (prefix, next_serial) FROM STDIN") as copy:
+                copy.write_row(("copy-1", 1))
+            connection.rollback()
+        assert counters(engine, "copy-%") == 0
+
+
+def test_the_connection_leaves_autocommit_when_its_transaction_ends(postgresql_engine, clean_db):
+    with postgresql_engine.connect() as connection:
+        driver = connection.connection.driver_connection
+        connection.execute(INSERT, {"prefix": "ac-1"})
+        assert driver.autocommit is True and driver.info.transaction_status.name == "INTRANS"
+        connection.commit()
+        assert driver.autocommit is False
+        connection.execute(INSERT, {"prefix": "ac-2"})
+        connection.rollback()
+        assert driver.autocommit is False
+    assert counters(postgresql_engine, "ac-%") == 1
+
+
+def test_an_autocommit_block_is_left_to_the_driver(postgresql_engine, clean_db):
+    with postgresql_engine.connect() as connection:
+        block = connection.execution_options(isolation_level="AUTOCOMMIT")
+        block.execute(INSERT, {"prefix": "auto-1"})
+        block.rollback()  # nothing to roll back: the INSERT committed on its own
+    assert counters(postgresql_engine, "auto-%") == 1
