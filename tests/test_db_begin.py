@@ -99,3 +99,36 @@ def test_an_autocommit_block_is_left_to_the_driver(postgresql_engine, clean_db):
         block.execute(INSERT, {"prefix": "auto-1"})
         block.rollback()  # nothing to roll back: the INSERT committed on its own
     assert counters(postgresql_engine, "auto-%") == 1
+
+
+def test_an_isolation_level_of_the_ini_file_is_kept(database_url, clean_db):
+    from lps_core.db import get_engine
+    from lps_core.testing import PII_SETTINGS
+
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has one isolation level")
+    serializable = get_engine({"sqlalchemy.url": database_url, "sqlalchemy.isolation_level": "SERIALIZABLE",
+                               **PII_SETTINGS})
+    try:
+        with round_trips(serializable) as lines, serializable.begin() as connection:
+            level = connection.execute(text("SHOW transaction_isolation")).scalar_one()
+        assert level == "serializable" and waits(lines) == 2  # with BEGIN, and COMMIT
+    finally:
+        serializable.dispose()
+
+
+def test_a_connection_left_in_autocommit_by_a_failed_end_still_begins(postgresql_engine, clean_db):
+    """Should a transaction's end not take the connection out of autocommit mode (a COMMIT that
+    fails), its next transaction still begins with BEGIN: it does not run statement by statement."""
+    from lps_core.db.begin import SWITCHED
+
+    with postgresql_engine.connect() as connection:
+        driver = connection.connection.driver_connection
+        connection.execute(INSERT, {"prefix": "left-1"})
+        connection.commit()
+        driver.autocommit = True
+        setattr(driver, SWITCHED, True)  # as a failed COMMIT would leave it
+        connection.execute(INSERT, {"prefix": "left-2"})
+        connection.execute(INSERT, {"prefix": "left-3"})
+        connection.rollback()
+    assert counters(postgresql_engine, "left-%") == 1

@@ -15,9 +15,10 @@ engine:
   leaves autocommit mode again, so that whatever uses it next finds psycopg as it was.
 
 A first statement that is not a plain execute (executemany, COPY, a server-side cursor of
-`yield_per`) sends its BEGIN alone first, as psycopg did. A transaction that asks for an isolation
-level (`execution_options(isolation_level=...)`, as an AUTOCOMMIT block for CREATE DATABASE does)
-is left to psycopg."""
+`yield_per`) sends its BEGIN alone first, as psycopg did. The BEGIN carries the connection's
+isolation level (`sqlalchemy.isolation_level` in the ini file), as psycopg's own would. A block
+that asks for its own (`execution_options(isolation_level=...)`, as an AUTOCOMMIT block for
+CREATE DATABASE does) is left to psycopg."""
 import psycopg
 from psycopg import pq
 from sqlalchemy import event
@@ -39,9 +40,23 @@ def _begin_pending(conn) -> bool:
     return False
 
 
+def begin_statement(conn) -> str:
+    """The BEGIN psycopg itself would send: with the connection's isolation level (SQLAlchemy sets
+    one for `sqlalchemy.isolation_level`, and READ COMMITTED back after an AUTOCOMMIT block), its
+    read-only and its deferrable modes."""
+    words = ["BEGIN"]
+    if conn.isolation_level is not None:
+        words.append("ISOLATION LEVEL " + conn.isolation_level.name.replace("_", " "))
+    if conn.read_only is not None:
+        words.append("READ ONLY" if conn.read_only else "READ WRITE")
+    if conn.deferrable is not None:
+        words.append("DEFERRABLE" if conn.deferrable else "NOT DEFERRABLE")
+    return " ".join(words)
+
+
 def _begin_alone(conn) -> None:
     if _begin_pending(conn):
-        psycopg.Cursor(conn).execute("BEGIN")
+        psycopg.Cursor(conn).execute(begin_statement(conn))
 
 
 class Cursor(psycopg.Cursor):
@@ -52,7 +67,7 @@ class Cursor(psycopg.Cursor):
         if not _begin_pending(conn):
             return super().execute(query, params, **kwargs)
         with conn.pipeline():  # leaving it sends the Sync and reads both answers
-            psycopg.Cursor(conn).execute("BEGIN")
+            psycopg.Cursor(conn).execute(begin_statement(conn))
             super().execute(query, params, **kwargs)
         return self
 
@@ -84,7 +99,8 @@ def applies_to(url) -> bool:
 
 
 def attach(engine) -> None:
-    """Begin the transactions of `engine` (PostgreSQL through psycopg) with their first statement. Without libpq's pipeline mode (before libpq 14) it leaves psycopg as it is."""
+    """Begin the transactions of `engine` (PostgreSQL through psycopg) with their first statement.
+    Without libpq's pipeline mode (before libpq 14) it leaves psycopg as it is."""
     if not psycopg.Pipeline.is_supported():
         return
     event.listen(engine, "connect", _on_connect)
@@ -118,8 +134,10 @@ def _on_begin(connection):
     if connection.get_execution_options().get("isolation_level"):
         return
     conn = connection.connection.driver_connection
-    if conn.autocommit or conn.pgconn.transaction_status != IDLE or conn.closed:
-        return
+    if conn.closed or conn.pgconn.transaction_status != IDLE:
+        return  # already in a transaction (a pre-ping's): psycopg's BEGIN was sent
+    if conn.autocommit and not getattr(conn, SWITCHED, False):
+        return  # autocommit asked for through SQLAlchemy
     conn.autocommit = True
     setattr(conn, SWITCHED, True)
     setattr(conn, PENDING, True)
