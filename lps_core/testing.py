@@ -459,7 +459,9 @@ def round_trips(engine):
 
 
 def _read_trace(dbapi_connection, file, lines):
-    if dbapi_connection.pgconn.status == 0:  # CONNECTION_OK; a closed one has nothing left to write
+    from psycopg import pq
+
+    if dbapi_connection.pgconn.status == pq.ConnStatus.OK:  # a closed one has nothing left to write
         dbapi_connection.pgconn.untrace()
     file.seek(0)
     lines.extend(line.rstrip("\n") for line in file)

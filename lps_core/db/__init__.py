@@ -6,8 +6,8 @@ import zope.sqlalchemy
 from sqlalchemy import engine_from_config, event, text
 from sqlalchemy.orm import sessionmaker
 
-from lps_core.db.meta import Base  # noqa: F401  (re-exported for models and migrations)
 from lps_core.db import begin
+from lps_core.db.meta import Base  # noqa: F401  (re-exported for models and migrations)
 from lps_core.db.watchdog import StatementWatchdog
 from lps_core.pii import PiiKeys, attach
 from lps_core.settings import settings_of
