@@ -49,13 +49,15 @@ class DatabaseSettings:
     (lps.db.statement_timeout_ms, 0: no limit) and seconds to wait for a pooled connection
     (sqlalchemy.pool_timeout). `reports_url` (lps.reports.database_url) names a read-only copy of
     the database, a streaming replica, that reports and analytics read from; None: they read the
-    database itself (lps_core.db, `request.reports_db`)."""
+    database itself (lps_core.db, `request.reports_db`). `pipelined_begin` (lps.db.pipelined_begin)
+    sends a transaction's BEGIN with its first statement (lps_core.db.begin)."""
 
     url: str | None = None
     connect_timeout: int = 5
     statement_timeout_ms: int = 15000
     pool_timeout: int = 5
     reports_url: str | None = None
+    pipelined_begin: bool = True
 
 
 @dataclass(frozen=True)
@@ -234,7 +236,8 @@ class Settings:
                                       _whole(settings, "lps.db.connect_timeout", 5, 1),
                                       _whole(settings, "lps.db.statement_timeout_ms", 15000, 0),
                                       _whole(settings, "sqlalchemy.pool_timeout", 5, 1),
-                                      _reports_url(settings)),
+                                      _reports_url(settings),
+                                      _flag(settings, "lps.db.pipelined_begin", True)),
             timezone=_time_zone(settings),
             currency=str(settings.get("lps.currency") or "CNY").strip(),
             rules_cache_seconds=_seconds(settings, "lps.rules.cache_seconds", 5),

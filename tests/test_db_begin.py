@@ -132,3 +132,20 @@ def test_a_connection_left_in_autocommit_by_a_failed_end_still_begins(postgresql
         connection.execute(INSERT, {"prefix": "left-3"})
         connection.rollback()
     assert counters(postgresql_engine, "left-%") == 1
+
+
+def test_pipelined_begin_can_be_turned_off(database_url, clean_db):
+    from lps_core.db import get_engine
+    from lps_core.testing import PII_SETTINGS
+
+    if not database_url.startswith("postgresql"):
+        pytest.skip("BEGIN is sent by the driver on PostgreSQL only")
+    plain = get_engine({"sqlalchemy.url": database_url, "lps.db.pipelined_begin": "false", **PII_SETTINGS})
+    try:
+        with round_trips(plain) as lines, plain.begin() as connection:
+            connection.execute(INSERT, {"prefix": "off-1"})
+        assert waits(lines) == 3  # BEGIN alone, the INSERT, COMMIT
+        assert [line for line in lines if line.startswith("F") and "Query" in line and '"BEGIN"' in line]
+    finally:
+        plain.dispose()
+    assert counters(plain, "off-%") == 1

@@ -29,6 +29,8 @@ def test_defaults_are_filled_in_and_values_typed():
     assert settings.reward_points_per_currency_unit == Decimal("2.5")
     assert settings.limits.bill_cents_by_outlet == {"SPA": 20000} and settings.limits.max_backdate_days == 30
     assert (settings.tiers.window, settings.expiry.months, settings.pii.phone_region) == ("rolling_12_months", 24, "CN")
+    assert settings.database.pipelined_begin is True
+    assert read_settings({**URL, "lps.db.pipelined_begin": "false"}).database.pipelined_begin is False
     assert str(Settings.from_mapping({}).timezone) == "UTC" == str(Settings().timezone)
 
 

@@ -31,7 +31,8 @@ def get_engine(settings, prefix="sqlalchemy.", *, immediate=True, statement_time
     the statement watchdog closes the connection a connect timeout later), and waiting for a
     pooled connection after `sqlalchemy.pool_timeout` seconds. `statement_timeout=False` is for
     `lps` commands (migrations, batch jobs), whose statements may rightly run long. Through
-    psycopg, a transaction's BEGIN goes out with its first statement (lps_core.db.begin)."""
+    psycopg, a transaction's BEGIN goes out with its first statement (lps_core.db.begin) unless
+    lps.db.pipelined_begin is false."""
     typed = settings_of(settings)
     connect_timeout = typed.database.connect_timeout
     statement_ms = typed.database.statement_timeout_ms if statement_timeout else 0
@@ -49,7 +50,7 @@ def get_engine(settings, prefix="sqlalchemy.", *, immediate=True, statement_time
     if engine.dialect.name == "sqlite":
         _make_sqlite_serializable(engine, immediate and not read_only, read_only)
     else:
-        if begin.applies_to(engine.url):
+        if typed.database.pipelined_begin and begin.applies_to(engine.url):
             begin.attach(engine)
         if statement_ms:
             StatementWatchdog(statement_ms / 1000 + connect_timeout).attach(engine)

@@ -18,7 +18,7 @@ A first statement that is not a plain execute (executemany, COPY, a server-side 
 `yield_per`) sends its BEGIN alone first, as psycopg did. The BEGIN carries the connection's
 isolation level (`sqlalchemy.isolation_level` in the ini file), as psycopg's own would. A block
 that asks for its own (`execution_options(isolation_level=...)`, as an AUTOCOMMIT block for
-CREATE DATABASE does) is left to psycopg."""
+CREATE DATABASE does) is left to psycopg. `lps.db.pipelined_begin = false` turns it all off."""
 import psycopg
 from psycopg import pq
 from sqlalchemy import event
