@@ -50,7 +50,7 @@ def get_engine(settings, prefix="sqlalchemy.", *, immediate=True, statement_time
     if engine.dialect.name == "sqlite":
         _make_sqlite_serializable(engine, immediate and not read_only, read_only)
     else:
-        if typed.database.pipelined_begin and begin.applies_to(engine.url):
+        if typed.database.pipelined_begin:
             begin.attach(engine)
         if statement_ms:
             StatementWatchdog(statement_ms / 1000 + connect_timeout).attach(engine)

@@ -22,7 +22,6 @@ CREATE DATABASE does) is left to psycopg. `lps.db.pipelined_begin = false` turns
 import psycopg
 from psycopg import pq
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
 
 IDLE = pq.TransactionStatus.IDLE
 
@@ -92,16 +91,11 @@ class ServerCursor(psycopg.ServerCursor):
         return super().execute(query, params, **kwargs)
 
 
-def applies_to(url) -> bool:
-    """Whether the database URL is PostgreSQL through psycopg (3), whose cursors these are."""
-    url = make_url(url)
-    return url.get_backend_name() == "postgresql" and url.get_driver_name() == "psycopg"
-
-
 def attach(engine) -> None:
-    """Begin the transactions of `engine` (PostgreSQL through psycopg) with their first statement.
-    Without libpq's pipeline mode (before libpq 14) it leaves psycopg as it is."""
-    if not psycopg.Pipeline.is_supported():
+    """Begin the transactions of `engine` with their first statement, when it is PostgreSQL through
+    psycopg (3), whose cursors these are, and libpq has pipeline mode (libpq 14 and later); any
+    other engine is left as it is."""
+    if engine.url.get_driver_name() != "psycopg" or not psycopg.Pipeline.is_supported():
         return
     event.listen(engine, "connect", _on_connect)
     event.listen(engine, "begin", _on_begin)
