@@ -6,7 +6,7 @@ import zope.sqlalchemy
 from sqlalchemy import engine_from_config, event, text
 from sqlalchemy.orm import sessionmaker
 
-from lps_core.db import begin
+from lps_core.db import begin, cursors
 from lps_core.db.meta import Base  # noqa: F401  (re-exported for models and migrations)
 from lps_core.db.watchdog import StatementWatchdog
 from lps_core.pii import PiiKeys, attach
@@ -32,7 +32,7 @@ def get_engine(settings, prefix="sqlalchemy.", *, immediate=True, statement_time
     pooled connection after `sqlalchemy.pool_timeout` seconds. `statement_timeout=False` is for
     `lps` commands (migrations, batch jobs), whose statements may rightly run long. Through
     psycopg, a transaction's BEGIN goes out with its first statement (lps_core.db.begin) unless
-    lps.db.pipelined_begin is false."""
+    lps.db.pipelined_begin is false, and cursors describe their results lazily (lps_core.db.cursors)."""
     typed = settings_of(settings)
     connect_timeout = typed.database.connect_timeout
     statement_ms = typed.database.statement_timeout_ms if statement_timeout else 0
@@ -50,8 +50,8 @@ def get_engine(settings, prefix="sqlalchemy.", *, immediate=True, statement_time
     if engine.dialect.name == "sqlite":
         _make_sqlite_serializable(engine, immediate and not read_only, read_only)
     else:
-        if typed.database.pipelined_begin:
-            begin.attach(engine)
+        if not (typed.database.pipelined_begin and begin.attach(engine)):
+            cursors.attach(engine)  # the cursor class alone: lps_core.db.begin's extends it
         if statement_ms:
             StatementWatchdog(statement_ms / 1000 + connect_timeout).attach(engine)
     return engine

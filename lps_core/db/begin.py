@@ -23,6 +23,8 @@ import psycopg
 from psycopg import pq
 from sqlalchemy import event
 
+from lps_core.db import cursors
+
 IDLE = pq.TransactionStatus.IDLE
 
 # Kept on psycopg's connection object, which one thread uses at a time: whether its transaction
@@ -58,8 +60,8 @@ def _begin_alone(conn) -> None:
         psycopg.Cursor(conn).execute(begin_statement(conn))
 
 
-class Cursor(psycopg.Cursor):
-    """psycopg's cursor, sending a pending BEGIN with the statement."""
+class Cursor(cursors.Cursor):
+    """LPS's cursor (lps_core.db.cursors), sending a pending BEGIN with the statement."""
 
     def execute(self, query, params=None, **kwargs):
         conn = self._conn
@@ -91,13 +93,13 @@ class ServerCursor(psycopg.ServerCursor):
         return super().execute(query, params, **kwargs)
 
 
-def attach(engine) -> None:
+def attach(engine) -> bool:
     """Begin the transactions of `engine` with their first statement, when it is PostgreSQL through
-    psycopg (3), whose cursors these are, and libpq has pipeline mode (libpq 14 and later); any
-    other engine is left as it is."""
+    psycopg (3), whose cursors these are, and libpq has pipeline mode (libpq 14 and later): True
+    then. Any other engine is left as it is."""
     if engine.url.get_driver_name() != "psycopg" or not psycopg.Pipeline.is_supported():
-        return
-    event.listen(engine, "connect", _on_connect)
+        return False
+    cursors.attach(engine, Cursor, ServerCursor)
     event.listen(engine, "begin", _on_begin)
     dialect = engine.dialect
     commit, rollback = dialect.do_commit, dialect.do_rollback
@@ -117,11 +119,7 @@ def attach(engine) -> None:
     # Instance attributes, as the statement watchdog wraps do_ping: the pool's reset on return
     # rolls back through the same dialect.
     dialect.do_commit, dialect.do_rollback = do_commit, do_rollback
-
-
-def _on_connect(dbapi_connection, connection_record):
-    dbapi_connection.cursor_factory = Cursor
-    dbapi_connection.server_cursor_factory = ServerCursor
+    return True
 
 
 def _on_begin(connection):
