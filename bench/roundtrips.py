@@ -7,12 +7,19 @@ COMMIT and the pool's pre-ping. Then times N sequential requests: the app's own 
 with no network, no waitress and no concurrency.
 
     .venv/bin/python bench/roundtrips.py [--requests 500]
+
+With --instructions it runs itself under valgrind's callgrind and counts the CPU instructions of
+the N requests instead (after 100 more to warm up): a figure that does not move with what else
+the machine runs, for comparing two versions of the code (apt-get install valgrind; about a
+minute for 200 requests).
 """
 import argparse
 import cProfile
 import os
 import pstats
+import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -33,7 +40,12 @@ def main(argv=None):
     parser.add_argument("--profile", action="store_true", help="print the top functions (cProfile) of the timed loop")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="override an [app:main] setting (repeatable)")
+    parser.add_argument("--instructions", action="store_true",
+                        help="count instructions under callgrind instead of timing (try --requests 200)")
     args = parser.parse_args(argv)
+    counting = args.instructions and os.environ.get(UNDER_CALLGRIND) == "1"
+    if args.instructions and not counting:
+        return count_instructions(args, sys.argv[1:] if argv is None else argv)
 
     from pyramid.paster import get_app
     from sqlalchemy import event
@@ -96,6 +108,10 @@ def main(argv=None):
               f"(pre-ping {'on' if engine.pool._pre_ping else 'off'})")
 
         event.remove(engine, "before_cursor_execute", _sql)
+        if counting:  # warm, then count only the measured requests
+            for n in range(args.requests + 3, args.requests + 103):
+                post(n)
+            callgrind_control("on")
         # Timed by CPU, not the wall clock: waiting for PostgreSQL is not the app's cost.
         profiler = cProfile.Profile(time.process_time) if args.profile else None
         started, cpu = time.perf_counter(), time.process_time()
@@ -106,6 +122,10 @@ def main(argv=None):
         if profiler:
             profiler.disable()
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+        if counting:
+            callgrind_control("off")
+            engine.dispose()
+            return
         if profiler:
             pstats.Stats(profiler).sort_stats(os.environ.get("LPS_PROFILE_SORT", "tottime")).print_stats(int(os.environ.get("LPS_PROFILE_TOP", "25")))
         print(f"{args.requests} sequential in-process requests: {elapsed / args.requests * 1000:.2f} ms each "
@@ -115,6 +135,33 @@ def main(argv=None):
     finally:
         earn.drop_database(args.server, args.database)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+UNDER_CALLGRIND = "LPS_BENCH_UNDER_CALLGRIND"
+
+
+def count_instructions(args, argv):
+    """Run this script again under callgrind, collecting only while the timed requests run."""
+    if not shutil.which("valgrind"):
+        sys.exit("--instructions needs valgrind: apt-get install valgrind")
+    out = Path(tempfile.mkdtemp(prefix="lps-callgrind-")) / "callgrind.out"
+    try:
+        run = subprocess.run(["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}",
+                              sys.executable, __file__, *argv], env={**os.environ, UNDER_CALLGRIND: "1"},
+                             stderr=subprocess.PIPE, text=True)
+    finally:
+        shutil.rmtree(out.parent, ignore_errors=True)
+    collected = re.search(r"Collected : (\d+)", run.stderr)
+    if run.returncode or collected is None:
+        sys.exit(f"callgrind failed:\n{run.stderr[-3000:]}")
+    total = int(collected.group(1))
+    print(f"{args.requests} sequential in-process requests under callgrind: {total / args.requests / 1e6:.3f} "
+          f"million instructions each (WebTest included)")
+    return 0
+
+
+def callgrind_control(switch):
+    subprocess.run(["callgrind_control", "--instr=" + switch, str(os.getpid())], check=True, capture_output=True)
 
 
 def get_registry_engine(wsgi):
