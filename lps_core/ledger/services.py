@@ -181,8 +181,8 @@ class Rider:
     """More work for claim_and_credit, done only when its claim inserted the row, so that a replayed
     bill does it no second time. On PostgreSQL `attach(statement, claimed)` adds the work's CTEs and
     columns to the claim-and-credit statement (built once per `shape`, `params` bound on each call)
-    and `read(row)` takes its columns back out of the row; elsewhere `run(db)` does the same work as
-    statements of its own, after the credit. Either way claim_and_credit returns what it gives."""
+    and `read(columns)` takes them back out of the row's mapping; elsewhere `run(db)` does the same
+    work as statements of its own, after the credit. Either way claim_and_credit returns what it gives."""
 
     shape: str
     params: dict
@@ -240,7 +240,9 @@ def claim_and_credit(db, table, key_columns, values, account_id, amount, *, acco
     }).one_or_none()
     if row is None:
         return None, None, None
-    return row.claimed_id, Posting(row.id, account_id, amount, row.balance_after), rider.read(row) if rider else None
+    columns = row._mapping  # by name without a Row attribute's AttributeError (lps_core.cards.services.find_card)
+    return (columns["claimed_id"], Posting(columns["id"], account_id, amount, columns["balance_after"]),
+            rider.read(columns) if rider else None)
 
 
 def debit(db, account_id, amount, *, kind=DEBIT, business_key, fingerprint, occurred_at=None,

@@ -142,7 +142,8 @@ def _ride_on_bill(statement, claimed):
             .add_columns(members.c.status, members.c.tier_id, *sums.c))
 
 
-def _in_window(row) -> InWindow | None:
-    if row.status is None:
+def _in_window(columns) -> InWindow | None:
+    """From the claim's columns by name (its row's mapping)."""
+    if columns["status"] is None:
         return None
-    return InWindow(row.status, row.tier_id, *(int(getattr(row, name) or 0) for name in WINDOW_COUNTERS))
+    return InWindow(columns["status"], columns["tier_id"], *(int(columns[name] or 0) for name in WINDOW_COUNTERS))
