@@ -12,6 +12,7 @@ compares the throughput with the PostgreSQL reference tool ../shared/tools/pgben
 import argparse
 import json
 import os
+import platform
 import random
 import re
 import secrets
@@ -794,9 +795,20 @@ TARGET_RATIO = {"single": 0.20, "nginx": 0.30}
 TARGET_P99_MS = 50
 
 
+def interpreter() -> str:
+    """The servers' Python (the same venv's): its build moves the figures (docs/deployment.md)."""
+    try:  # sysconfig's Py_ENABLE_SHARED says whether a libpython was built, not whether this binary uses it
+        shared = "libpython" in Path("/proc/self/maps").read_text()
+        linked = ", libpython shared" if shared else ", libpython linked statically"
+    except OSError:
+        linked = ""
+    return f"{sys.implementation.name} {platform.python_version()} at {sys.executable}{linked}"
+
+
 def report(args, results, pgbench_tps):
     print(f"machine: {os.cpu_count()} cores; load generator: {args.client} on the same machine "
           f"(it takes CPU from the server and PostgreSQL)")
+    print(f"interpreter: {interpreter()}")
     print(f"{'mode':7} {'clients':>7} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6} "
           f"{'pgbench':>8} {'ratio':>6}")
     for r in results:

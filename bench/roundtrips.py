@@ -106,6 +106,7 @@ def main(argv=None):
         trips = sum("ReadyForQuery" in line for line in lines)
         print(f"{sent} statements with BEGIN and COMMIT, {trips} round trips per request "
               f"(pre-ping {'on' if engine.pool._pre_ping else 'off'})")
+        print(f"interpreter: {earn.interpreter()}")
 
         event.remove(engine, "before_cursor_execute", _sql)
         if counting:  # warm, then count only the measured requests
