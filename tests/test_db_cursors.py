@@ -75,3 +75,25 @@ def test_every_psycopg_engine_gets_the_cursor_class(engine, pipelined):
             assert isinstance(connection.connection.driver_connection.cursor(), cursors.Cursor)
     finally:
         other.dispose()
+
+
+def test_sqlalchemy_reads_no_columns_of_a_statement_it_has_run_before(engine, clean_db, monkeypatch):
+    if engine.url.get_driver_name() != "psycopg":
+        pytest.skip("the cursor class is psycopg's")
+    made = []
+
+    class CountedColumn(psycopg.Column):
+        def __init__(self, cursor, index):
+            made.append(index)
+            super().__init__(cursor, index)
+
+    monkeypatch.setattr(psycopg, "Column", CountedColumn)  # what lps_core.db.cursors makes
+    monkeypatch.setattr(psycopg._cursor_base, "Column", CountedColumn)  # and psycopg's own description
+    statement = select(Member.id, Member.status).where(Member.id == -1)
+    with engine.connect() as connection:
+        connection.execute(statement).all()
+        first = len(made)
+        connection.execute(statement).all()
+        connection.execute(statement).all()
+    assert first in (0, 2)  # 2 unless an earlier test left the compiled statement in the cache
+    assert len(made) == first  # the compiled statement already holds its result's columns
