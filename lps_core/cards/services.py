@@ -89,9 +89,8 @@ CARD_VIEW = _card_view_statement()
 
 def find_card(db, card_no) -> CardView | None:
     # On the session's connection: the ORM's execution path added a third to the look-up's CPU,
-    # and the statement reads columns, not entities.
-    # Read by name through the row's mapping: a Row's attribute raises and catches an
-    # AttributeError inside SQLAlchemy for every column read (bench/README.md).
+    # and the statement reads columns, not entities. They are read through the row's mapping: a
+    # Row's attribute raises and catches an AttributeError inside SQLAlchemy first (bench/README.md).
     row = db.connection().execute(CARD_VIEW, {"card_no": card_no}).one_or_none()
     if row is None:
         return None

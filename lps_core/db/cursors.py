@@ -3,8 +3,9 @@
 psycopg builds `cursor.description`, one `Column` object per column of the result, every time it
 is asked for. SQLAlchemy asks after every statement, but for a statement whose result it has seen
 before it only checks that there is a description: its compiled form keeps the result's columns.
-The earn request's two statements made 28 `Column` objects for nothing, 6-7% of its CPU (bench/
-README.md). Here the description is a sequence of the same columns, made on first reading.
+The earn request's two statements made 28 `Column` objects for nothing, about 7% of its
+instructions (bench/README.md). Here the description is a sequence of the same columns, made on
+first reading.
 
 `attach(engine)` gives every connection of a psycopg engine this cursor class; the cursors of
 lps_core.db.begin are of it too."""
@@ -38,7 +39,9 @@ class Description(Sequence):
     def _made(self) -> list:
         if self._columns is None:
             # The cursor may have moved on to another result since: describe the one taken.
-            source = self._cursor if self._cursor.pgresult is self._pgresult else _ResultOf(self._pgresult, self._cursor)
+            source = self._cursor
+            if source.pgresult is not self._pgresult:
+                source = _ResultOf(self._pgresult, source)
             self._columns = [psycopg.Column(source, i) for i in range(self._pgresult.nfields)]
         return self._columns
 
@@ -56,6 +59,8 @@ class Description(Sequence):
 
 
 class Cursor(psycopg.Cursor):
+    """psycopg's cursor, its `description` a Description (None when psycopg's is None)."""
+
     @property
     def description(self):
         result = self.pgresult
