@@ -50,14 +50,15 @@ class DatabaseSettings:
     (sqlalchemy.pool_timeout). `reports_url` (lps.reports.database_url) names a read-only copy of
     the database, a streaming replica, that reports and analytics read from; None: they read the
     database itself (lps_core.db, `request.reports_db`). `pipelined_begin` (lps.db.pipelined_begin)
-    sends a transaction's BEGIN with its first statement (lps_core.db.begin)."""
+    sends a transaction's BEGIN with its first statement (lps_core.db.begin): True always, False
+    never, None (`auto`) on connections to a server on another host."""
 
     url: str | None = None
     connect_timeout: int = 5
     statement_timeout_ms: int = 15000
     pool_timeout: int = 5
     reports_url: str | None = None
-    pipelined_begin: bool = True
+    pipelined_begin: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -237,7 +238,7 @@ class Settings:
                                       _whole(settings, "lps.db.statement_timeout_ms", 15000, 0),
                                       _whole(settings, "sqlalchemy.pool_timeout", 5, 1),
                                       _reports_url(settings),
-                                      _flag(settings, "lps.db.pipelined_begin", True)),
+                                      _flag_or_auto(settings, "lps.db.pipelined_begin")),
             timezone=_time_zone(settings),
             currency=str(settings.get("lps.currency") or "CNY").strip(),
             rules_cache_seconds=_seconds(settings, "lps.rules.cache_seconds", 5),
@@ -365,6 +366,17 @@ def _flag(settings, key, default) -> bool:
     if str(value).strip().lower() not in truthy | falsey:
         raise ConfigurationError(f"{key} must be true or false, not {value!r}")
     return asbool(value)
+
+
+def _flag_or_auto(settings, key) -> bool | None:
+    """A flag that may also be "auto" (the default), read as None: decided where it applies."""
+    value = settings.get(key, "auto")
+    if isinstance(value, str) and value.strip().lower() == "auto":
+        return None
+    try:
+        return _flag(settings, key, None)
+    except ConfigurationError:
+        raise ConfigurationError(f"{key} must be auto, true or false, not {value!r}") from None
 
 
 def _amount(settings, key) -> int:

@@ -30,18 +30,22 @@ from lps_core.db.meta import Base
 from lps_core.db.migrate import upgrade
 
 BACKENDS = ("sqlite", "postgresql")
-# Keys of personal data for tests only (lps_core/pii.py); every engine and app of the suite uses them.
+# Keys of personal data for tests only (lps_core/pii.py); every engine and app of the suite uses them (TEST_SETTINGS).
 PII_SETTINGS = {"lps.pii.keys": "5nY3aJJ15rG_2-kXaM3gspGsWFuHhZgu0mi6SoTS_P8=",
                 "lps.pii.index_key": "6vcrp0V_deWq-HheCi0xOLCqAeZpQ26FrlabNjzAEDQ"}
-PII_INI_LINES = "".join(f"{name} = {value}\n" for name, value in PII_SETTINGS.items())
+# What every test engine, app and `lps` command gets: the test keys of personal data, and the BEGIN
+# sent with the first statement, which a server on another host gets by default
+# (lps.db.pipelined_begin = auto, lps_core.db.begin): the suite's PostgreSQL is on this host.
+TEST_SETTINGS = {**PII_SETTINGS, "lps.db.pipelined_begin": "true"}
+TEST_INI_LINES = "".join(f"{name} = {value}\n" for name, value in TEST_SETTINGS.items())
 LPS_COMMAND = str(Path(sys.executable).with_name("lps"))
 
 
 def write_ini(directory, database_url, extra="") -> str:
-    """An ini file for the `lps` command on database_url, with the test keys of personal data and
+    """An ini file for the `lps` command on database_url, with the TEST_SETTINGS and
     `extra` lines ("lps.timezone = UTC\n", say)."""
     path = Path(directory) / "lps.ini"
-    path.write_text(f"[app:main]\nuse = egg:lps\nsqlalchemy.url = {database_url}\n{PII_INI_LINES}{extra}")
+    path.write_text(f"[app:main]\nuse = egg:lps\nsqlalchemy.url = {database_url}\n{TEST_INI_LINES}{extra}")
     return str(path)
 
 
@@ -92,14 +96,14 @@ def migrated_database(like_url, folder, prefix):
 
 
 def _migrate(url):
-    engine = get_engine({"sqlalchemy.url": url, **PII_SETTINGS})
+    engine = get_engine({"sqlalchemy.url": url, **TEST_SETTINGS})
     upgrade(engine)
     engine.dispose()
 
 
 @pytest.fixture(scope="session")
 def engine(database_url):
-    settings = {"sqlalchemy.url": database_url, **PII_SETTINGS}
+    settings = {"sqlalchemy.url": database_url, **TEST_SETTINGS}
     if database_url.startswith("postgresql"):
         settings["sqlalchemy.pool_size"] = "25"
     engine = get_engine(settings)
@@ -124,7 +128,7 @@ def clean_db(engine):
 def test_engine(database_url):
     """The engine of the test's own session: on SQLite its transactions are deferred, so a test
     that reads does not hold the write lock that the app under test needs (WAL lets both run)."""
-    engine = get_engine({"sqlalchemy.url": database_url, **PII_SETTINGS}, immediate=False)
+    engine = get_engine({"sqlalchemy.url": database_url, **TEST_SETTINGS}, immediate=False)
     yield engine
     engine.dispose()
 
@@ -243,7 +247,7 @@ def wsgi_app(database_url):
     from lps_core import main
 
     return main({}, **{"sqlalchemy.url": database_url, "lps.api.key_cache_seconds": "0", "lps.rules.cache_seconds": "0",
-                       **PII_SETTINGS})
+                       **TEST_SETTINGS})
 
 
 @pytest.fixture
@@ -270,7 +274,7 @@ def counted_app(database_url, seed):
     # The webhook subscriptions are cached per process, not per app: a snapshot an earlier test left
     # could expire between a test's warm-up request and the one it counts, which would then read it.
     forget()
-    wsgi = main({}, **{"sqlalchemy.url": database_url, "lps.api.key_cache_seconds": "5", **PII_SETTINGS})
+    wsgi = main({}, **{"sqlalchemy.url": database_url, "lps.api.key_cache_seconds": "5", **TEST_SETTINGS})
     engine = wsgi.registry["db_engine"]
     statements = []
     event.listen(engine, "before_cursor_execute",

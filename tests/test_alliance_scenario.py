@@ -18,7 +18,7 @@ from lps_core.partners.models import PartnerBenefitCost
 from lps_core.cards.models import Card
 from lps_core.plugins.switches import set_switch
 from lps_core.settings import settings_of
-from lps_core.testing import PII_SETTINGS
+from lps_core.testing import TEST_SETTINGS
 from lps_core.timeutil import utcnow
 
 
@@ -35,7 +35,7 @@ def alliance(seed, database_url, tmp_path):
     from lps_core import main
 
     folders = {"lps.airline_miles.outbox": str(tmp_path / "outbox"), "lps.airline_miles.inbox": str(tmp_path / "inbox")}
-    wsgi = main({}, **{**PII_SETTINGS, "lps.api.key_cache_seconds": "0", "lps.rules.cache_seconds": "0",
+    wsgi = main({}, **{**TEST_SETTINGS, "lps.api.key_cache_seconds": "0", "lps.rules.cache_seconds": "0",
                        "sqlalchemy.url": database_url, **folders})
     yield TestApp(wsgi), tmp_path / "inbox"
     wsgi.registry["db_engine"].dispose()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import lps_core
-from lps_core.testing import PII_SETTINGS
+from lps_core.testing import TEST_SETTINGS
 
 SOURCE = Path(lps_core.__file__).parent
 STRING_KEY = re.compile(r"""registry\s*(?:\[|\.get\(|\.setdefault\()\s*(?:f?["'])lps\.""")
@@ -30,7 +30,7 @@ def test_the_string_key_check_finds_one():
 def _app(database_url, features):
     from lps_core import make_app
 
-    return make_app({"sqlalchemy.url": database_url, "lps.check_outlets_on_start": "false", **PII_SETTINGS},
+    return make_app({"sqlalchemy.url": database_url, "lps.check_outlets_on_start": "false", **TEST_SETTINGS},
                     features)
 
 
@@ -53,9 +53,9 @@ def test_a_platform_package_out_of_order_stops_start_up_with_its_name(database_u
     from pyramid.config import Configurator
 
     with pytest.raises(AssertionError, match="lps_core.outlets needs IPlugins: include the package"):
-        with Configurator(settings={"sqlalchemy.url": database_url, **PII_SETTINGS}) as config:
+        with Configurator(settings={"sqlalchemy.url": database_url, **TEST_SETTINGS}) as config:
             config.include("lps_core.settings")
             config.include("lps_core.outlets")
     with pytest.raises(AssertionError, match="lps_core.db needs ISettings"):
-        with Configurator(settings={"sqlalchemy.url": database_url, **PII_SETTINGS}) as config:
+        with Configurator(settings={"sqlalchemy.url": database_url, **TEST_SETTINGS}) as config:
             config.include("lps_core.db")

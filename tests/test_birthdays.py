@@ -14,7 +14,7 @@ from lps_core.members.models import Member
 from lps_core.members.services import Enrolment, approve_member, enrol_member
 from lps_core.messages.consent import set_consent
 from lps_core.messages.models import OutboxMessage
-from lps_core.testing import PII_SETTINGS, run_lps, write_ini
+from lps_core.testing import TEST_SETTINGS, run_lps, write_ini
 
 NOW = datetime(2026, 6, 1, 1, 0, tzinfo=timezone.utc)  # 09:00 on 1 June in Shanghai
 
@@ -23,7 +23,7 @@ class JobEnvironment:
     """What `lps jobs birthdays` gets from the CLI, on the test database."""
 
     def __init__(self, engine, plugins, **settings):
-        self.settings = {"lps.timezone": "Asia/Shanghai", **PII_SETTINGS, **settings}
+        self.settings = {"lps.timezone": "Asia/Shanghai", **TEST_SETTINGS, **settings}
         self.session_factory = get_session_factory(engine)
         self.plugins = plugins
 

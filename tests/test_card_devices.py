@@ -19,7 +19,7 @@ from lps_core.cashier.lookup import look_up_tag
 from lps_core.contract import PinBlock
 from lps_core.db import get_session_factory
 from lps_core.errors import Conflict, Forbidden, NotFound, Unprocessable, ValidationFailed
-from lps_core.testing import PII_INI_LINES, PtySocket, audited, statements_sent
+from lps_core.testing import TEST_INI_LINES, PtySocket, audited, statements_sent
 
 LPS = str(Path(sys.executable).with_name("lps"))
 TAG = "0A1B2C3D4E"
@@ -71,7 +71,7 @@ def test_a_tag_read_at_the_desk_is_registered_with_the_command(db, seed, tmp_pat
     card_no = seed.member_card("Desk Guest")
     db.commit()
     ini = tmp_path / "lps.ini"
-    ini.write_text(f"[app:main]\nuse = egg:lps\nsqlalchemy.url = {database_url}\n{PII_INI_LINES}")
+    ini.write_text(f"[app:main]\nuse = egg:lps\nsqlalchemy.url = {database_url}\n{TEST_INI_LINES}")
     socket = PtySocket(str(tmp_path))
     simulator = plugins.component("card_reader", "serial_rfid").obj.simulator(socket.master)
     try:

@@ -16,7 +16,7 @@ from lps_core.ledger.models import Account
 from lps_core.members.models import Member
 from lps_core.outlets.models import Outlet
 from lps_core.plugins.switches import set_switch
-from lps_core.testing import PII_INI_LINES, PtySocket, run_lps, write_ini
+from lps_core.testing import TEST_INI_LINES, PtySocket, run_lps, write_ini
 
 LPS = str(Path(sys.executable).with_name("lps"))
 
@@ -31,7 +31,7 @@ def ini_without_database(tmp_path):
     """For commands that never open the database."""
     path = tmp_path / "lps.ini"
     path.write_text(f"[app:main]\nuse = egg:lps\nsqlalchemy.url = sqlite:///{tmp_path}/never-opened.sqlite\n"
-                    f"{PII_INI_LINES}")
+                    f"{TEST_INI_LINES}")
     return str(path)
 
 
@@ -45,7 +45,7 @@ def test_db_upgrade_is_repeatable(ini):
 
 def test_db_upgrade_creates_a_sqlite_database_and_its_folder(tmp_path):
     path = tmp_path / "lps.ini"
-    path.write_text(f"[app:main]\nsqlalchemy.url = sqlite:///{tmp_path}/var/new.sqlite\n{PII_INI_LINES}")
+    path.write_text(f"[app:main]\nsqlalchemy.url = sqlite:///{tmp_path}/var/new.sqlite\n{TEST_INI_LINES}")
     lps(str(path), "db", "upgrade")
     assert (tmp_path / "var" / "new.sqlite").exists()
 
@@ -123,7 +123,7 @@ def test_plugins_as_json(ini_without_database):
 @pytest.fixture
 def mail_ini(tmp_path, database_url, clean_db, smtp_server):
     path = tmp_path / "lps.ini"
-    path.write_text(f"[app:main]\nuse = egg:lps\nsqlalchemy.url = {database_url}\n{PII_INI_LINES}"
+    path.write_text(f"[app:main]\nuse = egg:lps\nsqlalchemy.url = {database_url}\n{TEST_INI_LINES}"
                     f"lps.email.host = 127.0.0.1\nlps.email.port = {smtp_server.port}\n"
                     "lps.email.sender = loyalty@hotel.example.test\nlps.email.timeout = 5\n")
     return str(path)

@@ -103,12 +103,12 @@ def test_an_autocommit_block_is_left_to_the_driver(postgresql_engine, clean_db):
 
 def test_an_isolation_level_of_the_ini_file_is_kept(database_url, clean_db):
     from lps_core.db import get_engine
-    from lps_core.testing import PII_SETTINGS
+    from lps_core.testing import TEST_SETTINGS
 
     if not database_url.startswith("postgresql"):
         pytest.skip("SQLite has one isolation level")
     serializable = get_engine({"sqlalchemy.url": database_url, "sqlalchemy.isolation_level": "SERIALIZABLE",
-                               **PII_SETTINGS})
+                               **TEST_SETTINGS})
     try:
         with round_trips(serializable) as lines, serializable.begin() as connection:
             level = connection.execute(text("SHOW transaction_isolation")).scalar_one()
@@ -134,18 +134,54 @@ def test_a_connection_left_in_autocommit_by_a_failed_end_still_begins(postgresql
     assert counters(postgresql_engine, "left-%") == 1
 
 
-def test_pipelined_begin_can_be_turned_off(database_url, clean_db):
+@pytest.mark.parametrize("setting", ["false", "auto"])
+def test_pipelined_begin_can_be_turned_off_and_is_off_by_default_on_this_host(database_url, clean_db, setting):
+    """`false` sends BEGIN alone, as psycopg does; so does the default, `auto`, on a connection to a
+    server on this host (the suite's, through 127.0.0.1), where the pipeline costs more CPU than the
+    round trip it saves."""
     from lps_core.db import get_engine
     from lps_core.testing import PII_SETTINGS
 
     if not database_url.startswith("postgresql"):
         pytest.skip("BEGIN is sent by the driver on PostgreSQL only")
-    plain = get_engine({"sqlalchemy.url": database_url, "lps.db.pipelined_begin": "false", **PII_SETTINGS})
+    settings = {"sqlalchemy.url": database_url, **PII_SETTINGS}
+    if setting != "auto":
+        settings["lps.db.pipelined_begin"] = setting
+    plain = get_engine(settings)
     try:
         with round_trips(plain) as lines, plain.begin() as connection:
-            connection.execute(INSERT, {"prefix": "off-1"})
+            connection.execute(INSERT, {"prefix": f"off-{setting}"})
         assert waits(lines) == 3  # BEGIN alone, the INSERT, COMMIT
         assert [line for line in lines if line.startswith("F") and "Query" in line and '"BEGIN"' in line]
     finally:
         plain.dispose()
-    assert counters(plain, "off-%") == 1
+    assert counters(plain, f"off-{setting}") == 1
+
+
+class Info:
+    def __init__(self, hostaddr):
+        self._hostaddr = hostaddr
+
+    @property
+    def hostaddr(self):
+        if isinstance(self._hostaddr, Exception):
+            raise self._hostaddr
+        return self._hostaddr
+
+
+@pytest.mark.parametrize("hostaddr, local", [
+    ("", True),  # a Unix-domain socket
+    ("127.0.0.1", True), ("127.0.1.1", True), ("::1", True),
+    ("10.0.0.5", False), ("192.168.1.20", False), ("2001:db8::7", False),
+    (NotImplementedError, False),
+])
+def test_auto_pipelines_the_connections_that_reach_another_host(hostaddr, local):
+    """`auto` decides by the address libpq connected to, not by the URL: a host name, PGHOST or a
+    service file may lead anywhere. A libpq too old to tell (before 12) counts as remote."""
+    import psycopg
+
+    from lps_core.db.begin import on_this_host
+
+    if hostaddr is NotImplementedError:
+        hostaddr = psycopg.NotSupportedError("hostaddr needs libpq 12")
+    assert on_this_host(Info(hostaddr)) is local

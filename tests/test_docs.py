@@ -30,10 +30,10 @@ def api_paths() -> list[str]:
     """The paths of the OpenAPI document, as the app builds it (no database is touched)."""
     from lps_core import main
     from lps_core.http.document import build_document
-    from lps_core.testing import PII_SETTINGS
+    from lps_core.testing import TEST_SETTINGS
 
     app = main({}, **{"sqlalchemy.url": "sqlite:///lps-docs-test-never-opened.sqlite",
-                      "lps.check_outlets_on_start": "false", **PII_SETTINGS})
+                      "lps.check_outlets_on_start": "false", **TEST_SETTINGS})
     return sorted(build_document(app.registry)["paths"])
 
 
@@ -369,12 +369,12 @@ def demo_output(tmp_path_factory) -> list[str]:
     import subprocess
     import sys
 
-    from lps_core.testing import PII_INI_LINES
+    from lps_core.testing import TEST_INI_LINES
 
     folder = tmp_path_factory.mktemp("demo")
     ini = folder / "demo.ini"
     ini.write_text("[app:main]\nuse = egg:lps\nsqlalchemy.url = sqlite:///%(here)s/lps.sqlite\n"
-                   f"lps.plugins.required = base_rate\n{PII_INI_LINES}", encoding="utf-8")
+                   f"lps.plugins.required = base_rate\n{TEST_INI_LINES}", encoding="utf-8")
     lps = Path(sys.executable).parent / "lps"
     subprocess.run([lps, "-c", ini, "db", "upgrade"], check=True, capture_output=True)
     return subprocess.run([lps, "-c", ini, "demo"], check=True, capture_output=True,

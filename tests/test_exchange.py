@@ -30,7 +30,7 @@ from lps_core.ledger.check import find_drift
 from lps_core.ledger.models import Account, LedgerEntry, PointLot
 from lps_core.outlets.models import Outlet
 from lps_core.plugins.switches import set_switch
-from lps_core.testing import PII_SETTINGS
+from lps_core.testing import TEST_SETTINGS
 from lps_core.timeutil import utcnow
 from lps_core.validation import Int
 
@@ -97,7 +97,7 @@ class FakeAirPlugin:
         return [FAKE_AIR]
 
 
-SETTINGS = {**PII_SETTINGS, "lps.api.key_cache_seconds": "0", "lps.rules.cache_seconds": "0"}
+SETTINGS = {**TEST_SETTINGS, "lps.api.key_cache_seconds": "0", "lps.rules.cache_seconds": "0"}
 
 
 @pytest.fixture(scope="session")
@@ -422,7 +422,7 @@ def test_miles_through_the_airline_file_batch_with_retry_and_reconciliation(seed
     from pathlib import Path
 
     from lps_core import main
-    from lps_core.testing import PII_INI_LINES
+    from lps_core.testing import TEST_INI_LINES
 
     folders = {"lps.airline_miles.outbox": str(tmp_path / "outbox"), "lps.airline_miles.inbox": str(tmp_path / "inbox")}
     app = TestApp(main({}, **{**SETTINGS, "sqlalchemy.url": database_url, **folders}))
@@ -440,7 +440,7 @@ def test_miles_through_the_airline_file_batch_with_retry_and_reconciliation(seed
     airline_writes(tmp_path / "inbox", "CONF-1.csv", "action,reference,status,miles,airline_reference,reason\n"
                                                      "credit,AM-1,accepted,1200,AX-1,\n")
     ini = tmp_path / "lps.ini"
-    ini.write_text(f"[app:main]\nuse = egg:lps\nsqlalchemy.url = {database_url}\n{PII_INI_LINES}"
+    ini.write_text(f"[app:main]\nuse = egg:lps\nsqlalchemy.url = {database_url}\n{TEST_INI_LINES}"
                    + "".join(f"{name} = {value}\n" for name, value in folders.items()))
     lps = str(Path(sys.executable).with_name("lps"))
     retried = subprocess.run([lps, "-c", str(ini), "exchange", "retry"], capture_output=True, text=True, timeout=120)

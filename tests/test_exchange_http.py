@@ -18,7 +18,7 @@ from lps_core.ledger.check import find_drift
 from lps_core.ledger.models import Account, LedgerEntry
 from lps_core.outlets.models import Outlet
 from lps_core.plugins.switches import set_switch
-from lps_core.testing import PII_SETTINGS, audited, sign_in_as
+from lps_core.testing import TEST_SETTINGS, audited, sign_in_as
 from lps_core.timeutil import utcnow
 
 lps_exchange_http = pytest.importorskip("lps_exchange_http", reason="plugins/lps-exchange-http is not installed")
@@ -40,7 +40,7 @@ def partner():
 def http_app(database_url, partner):
     from lps_core import main
 
-    return main({}, **{**PII_SETTINGS, "sqlalchemy.url": database_url, "lps.api.key_cache_seconds": "0",
+    return main({}, **{**TEST_SETTINGS, "sqlalchemy.url": database_url, "lps.api.key_cache_seconds": "0",
                        "lps.rules.cache_seconds": "0", "lps.exchange_http.partner": PARTNER,
                        "lps.exchange_http.label": "Sky Miles", "lps.exchange_http.base_url": partner.url,
                        "lps.exchange_http.secret": "s3cret", "lps.exchange_http.read_timeout": "0.5"})

@@ -336,10 +336,10 @@ def test_the_cashier_screen_proposes_a_bill_number_of_the_local_day(database_url
     from webtest import TestApp
 
     from lps_core import main
-    from lps_core.testing import PII_SETTINGS, sign_in_as
+    from lps_core.testing import TEST_SETTINGS, sign_in_as
 
     zone = "Etc/GMT+12" if utcnow().hour < 12 else "Etc/GMT-12"  # local date = UTC's yesterday or tomorrow
-    app = TestApp(main({}, **{"sqlalchemy.url": database_url, "lps.timezone": zone, **PII_SETTINGS}))
+    app = TestApp(main({}, **{"sqlalchemy.url": database_url, "lps.timezone": zone, **TEST_SETTINGS}))
     sign_in_as(app, seed, "kassa", "cashier-pass-123", ("cashier",), ("REST",))
     card_no = seed.member_card("Zhou Xun")
     before = utcnow()
@@ -359,13 +359,13 @@ def test_a_rewards_window_is_shown_in_the_programmes_time_zone_and_saves_back_un
     from lps_core import main
     from lps_core.rewards import services as rewards
     from lps_core.rewards.models import Reward
-    from lps_core.testing import PII_SETTINGS, sign_in_as
+    from lps_core.testing import TEST_SETTINGS, sign_in_as
 
     opens = datetime(2026, 1, 1, tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(timezone.utc)  # stored in UTC
     rewards.create_reward(seed.db, "SPA", {"name": "Spa hour", "category": "item", "cost_cents": 8000,
                                            "available_from": opens, "available_to": opens + timedelta(days=365)})
     seed.db.commit()
-    app = TestApp(main({}, **{"sqlalchemy.url": database_url, "lps.timezone": "Asia/Shanghai", **PII_SETTINGS}))
+    app = TestApp(main({}, **{"sqlalchemy.url": database_url, "lps.timezone": "Asia/Shanghai", **TEST_SETTINGS}))
     sign_in_as(app, seed, "mei", "marketing-pass-123", ("marketing",), ("all",))
     form = app.get("/rewards/manage/SPA").forms["edit-reward"]
     assert form["available_from"].value == "2026-01-01T00:00+08:00"

@@ -19,7 +19,7 @@ from lps_core.marketing.schemas import CampaignIn
 from lps_core.members.services import Enrolment, approve_member, enrol_member
 from lps_core.messages.consent import set_consent
 from lps_core.messages.models import OutboxMessage
-from lps_core.testing import PII_INI_LINES, PII_SETTINGS
+from lps_core.testing import TEST_INI_LINES, TEST_SETTINGS
 from lps_core.timeutil import utcnow
 
 LPS = str(Path(sys.executable).with_name("lps"))
@@ -27,7 +27,7 @@ LPS = str(Path(sys.executable).with_name("lps"))
 
 class JobEnvironment:
     def __init__(self, engine, plugins):
-        self.settings = {"lps.timezone": "Asia/Shanghai", **PII_SETTINGS}
+        self.settings = {"lps.timezone": "Asia/Shanghai", **TEST_SETTINGS}
         self.session_factory = get_session_factory(engine)
         self.plugins = plugins
 
@@ -148,7 +148,7 @@ def test_the_command_dry_run(tmp_path, database_url, seed, db):
     campaign(db)
     db.commit()
     ini = tmp_path / "lps.ini"
-    ini.write_text(f"[app:main]\nuse = egg:lps\nsqlalchemy.url = {database_url}\n{PII_INI_LINES}")
+    ini.write_text(f"[app:main]\nuse = egg:lps\nsqlalchemy.url = {database_url}\n{TEST_INI_LINES}")
     done = subprocess.run([LPS, "-c", str(ini), "jobs", "campaigns", "--dry-run"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "dry run: nothing changed" in done.stdout and "1 members" in done.stdout

@@ -30,7 +30,7 @@ from lps_core.members.services import (
 from lps_core.operators.access import OutletScope, api_key_scope, may_write_member
 from lps_core.outlets.models import Outlet
 from lps_core.pii import PiiKeys, phone_e164
-from lps_core.testing import PII_SETTINGS, sign_in_as
+from lps_core.testing import TEST_SETTINGS, sign_in_as
 
 PASSWORD = "first-pass-123"
 THREE_FORMS = ("13800000042", "138-0000-0042", "+86 138 0000 0042")
@@ -62,10 +62,10 @@ def test_phone_numbers_are_read_in_the_default_region_and_written_in_e164():
 
 
 def test_the_default_region_is_a_checked_setting():
-    assert PiiKeys.from_settings(PII_SETTINGS).phone_region == "CN"
-    assert PiiKeys.from_settings({**PII_SETTINGS, "lps.phone.default_region": "de"}).phone_region == "DE"
+    assert PiiKeys.from_settings(TEST_SETTINGS).phone_region == "CN"
+    assert PiiKeys.from_settings({**TEST_SETTINGS, "lps.phone.default_region": "de"}).phone_region == "DE"
     with pytest.raises(ConfigurationError, match="lps.phone.default_region"):
-        PiiKeys.from_settings({**PII_SETTINGS, "lps.phone.default_region": "Mars"})
+        PiiKeys.from_settings({**TEST_SETTINGS, "lps.phone.default_region": "Mars"})
 
 
 def test_three_written_forms_are_one_number_for_storage_index_and_cashier_look_up(testapp, seed):
@@ -128,7 +128,7 @@ def empty_database(database_url, tmp_path):
 
 
 def test_the_upgrade_rewrites_stored_phone_numbers_in_e164_with_their_index(empty_database):
-    engine = get_engine({"sqlalchemy.url": empty_database, **PII_SETTINGS})
+    engine = get_engine({"sqlalchemy.url": empty_database, **TEST_SETTINGS})
     try:
         upgrade(engine, "0010")
         keys = engine.dialect.lps_pii
@@ -136,7 +136,7 @@ def test_the_upgrade_rewrites_stored_phone_numbers_in_e164_with_their_index(empt
             for name, phone in (("Dashes", "138-0000-0042"), ("Local", "13900000001"), ("Broken", "12345")):
                 # As the code before 0011 wrote them: encrypted as typed, indexed by digits and '+'.
                 digits = "".join(c for c in phone if c.isdigit() or c == "+")
-                old_index = hmac.new(PII_SETTINGS["lps.pii.index_key"].encode(), f"phone:{digits}".encode(),
+                old_index = hmac.new(TEST_SETTINGS["lps.pii.index_key"].encode(), f"phone:{digits}".encode(),
                                      hashlib.sha256).hexdigest()
                 connection.execute(text(
                     "INSERT INTO members (name, phone, phone_index, gender, channel, status) "
@@ -155,7 +155,7 @@ def test_the_upgrade_rewrites_stored_phone_numbers_in_e164_with_their_index(empt
 
 
 def test_the_upgrade_needs_the_keys_when_there_are_phone_numbers(empty_database):
-    engine = get_engine({"sqlalchemy.url": empty_database, **PII_SETTINGS})
+    engine = get_engine({"sqlalchemy.url": empty_database, **TEST_SETTINGS})
     upgrade(engine, "0010")
     with engine.begin() as connection:
         connection.execute(text("INSERT INTO members (name, phone, gender, channel, status) "

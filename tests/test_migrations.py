@@ -24,11 +24,11 @@ def test_the_member_behaviour_indexes_go_down_and_up_again(database_url, tmp_pat
 
     from lps_core.db import get_engine
     from lps_core.db.migrate import alembic_config, upgrade
-    from lps_core.testing import PII_SETTINGS, migrated_database
+    from lps_core.testing import TEST_SETTINGS, migrated_database
 
     ours = {"ix_member_activity_member_id_month", "ix_bills_outlet_id_occurred_at_member_id", "ix_bills_items_jsonb"}
     with migrated_database(database_url, tmp_path, "lps_0041") as url:
-        engine = get_engine({"sqlalchemy.url": url, **PII_SETTINGS})
+        engine = get_engine({"sqlalchemy.url": url, **TEST_SETTINGS})
 
         def present():
             found = inspect(engine)
@@ -55,13 +55,13 @@ def test_entries_written_without_their_accounts_kind_get_it_and_then_it_is_requi
 
     from lps_core.db import get_engine
     from lps_core.db.migrate import alembic_config, upgrade
-    from lps_core.testing import PII_SETTINGS, migrated_database
+    from lps_core.testing import TEST_SETTINGS, migrated_database
 
     entry = text("INSERT INTO ledger_entries (account_id, kind, amount, balance_after, business_key, fingerprint, "
                  "occurred_at, created_at) VALUES (1, 'earn', 5, 5, :key, 'f', :at, :at)")  # no account_kind
     at = "2026-11-27 00:00:00+00:00"
     with migrated_database(database_url, tmp_path, "lps_0046") as url:
-        engine = get_engine({"sqlalchemy.url": url, **PII_SETTINGS})
+        engine = get_engine({"sqlalchemy.url": url, **TEST_SETTINGS})
         with engine.begin() as connection:
             config = alembic_config(engine.url)
             config.attributes["connection"] = connection
@@ -87,11 +87,11 @@ def test_bills_lines_become_jsonb_and_stay_whole(database_url, tmp_path):
 
     from lps_core.db import get_engine
     from lps_core.db.migrate import alembic_config, upgrade
-    from lps_core.testing import PII_SETTINGS, migrated_database
+    from lps_core.testing import TEST_SETTINGS, migrated_database
 
     lines = [{"sku": "W1", "category": "wine", "qty": "1.5", "amount": "12.50"}]
     with migrated_database(database_url, tmp_path, "lps_0048") as url:
-        engine = get_engine({"sqlalchemy.url": url, **PII_SETTINGS})
+        engine = get_engine({"sqlalchemy.url": url, **TEST_SETTINGS})
         postgres = engine.dialect.name == "postgresql"
 
         def items_type():
@@ -128,10 +128,10 @@ def test_the_members_tier_index_and_the_ledgers_partial_indexes_go_down_and_up_a
 
     from lps_core.db import get_engine
     from lps_core.db.migrate import alembic_config, upgrade
-    from lps_core.testing import PII_SETTINGS, migrated_database
+    from lps_core.testing import TEST_SETTINGS, migrated_database
 
     with migrated_database(database_url, tmp_path, "lps_0051") as url:
-        engine = get_engine({"sqlalchemy.url": url, **PII_SETTINGS})
+        engine = get_engine({"sqlalchemy.url": url, **TEST_SETTINGS})
         postgres = engine.dialect.name == "postgresql"
         read = (text("SELECT indexdef FROM pg_indexes WHERE indexname = :name") if postgres else
                 text("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = :name"))

@@ -16,7 +16,7 @@ from webtest import TestApp
 
 from lps_core.db import get_engine
 from lps_core.errors import ConfigurationError, ServiceUnavailable
-from lps_core.testing import PII_SETTINGS
+from lps_core.testing import TEST_SETTINGS
 
 CONNECT_TIMEOUT = 2  # libpq's smallest
 STATEMENT_TIMEOUT_MS = 1000
@@ -114,7 +114,7 @@ def outage(request, postgresql_url, seed):
     url = make_url(postgresql_url)
     proxy = BlackholeProxy((url.host or "127.0.0.1", url.port or 5432))
     proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
-    wsgi = main({}, **{**PII_SETTINGS, "sqlalchemy.url": proxied, "lps.api.key_cache_seconds": "0",
+    wsgi = main({}, **{**TEST_SETTINGS, "sqlalchemy.url": proxied, "lps.api.key_cache_seconds": "0",
                        "lps.db.connect_timeout": str(CONNECT_TIMEOUT),
                        "lps.db.statement_timeout_ms": str(STATEMENT_TIMEOUT_MS), "sqlalchemy.pool_timeout": "2",
                        "sqlalchemy.pool_pre_ping": str(request.param == "pre-ping").lower()})
@@ -189,21 +189,21 @@ def test_threads_are_not_held_for_ever_during_an_outage(outage):
 
 
 def test_the_timeouts_are_settings_with_defaults(postgresql_url):
-    engine = get_engine({"sqlalchemy.url": postgresql_url, **PII_SETTINGS})
+    engine = get_engine({"sqlalchemy.url": postgresql_url, **TEST_SETTINGS})
     try:
         with engine.connect() as connection:
             assert connection.exec_driver_sql("SHOW statement_timeout").scalar() == "15s"
         assert engine.pool.timeout() == 5
     finally:
         engine.dispose()
-    engine = get_engine({"sqlalchemy.url": postgresql_url, "lps.db.statement_timeout_ms": "2500", **PII_SETTINGS},
+    engine = get_engine({"sqlalchemy.url": postgresql_url, "lps.db.statement_timeout_ms": "2500", **TEST_SETTINGS},
                         statement_timeout=True)
     try:
         with engine.connect() as connection:
             assert connection.exec_driver_sql("SHOW statement_timeout").scalar() == "2500ms"
     finally:
         engine.dispose()
-    engine = get_engine({"sqlalchemy.url": postgresql_url, **PII_SETTINGS}, statement_timeout=False)  # lps commands
+    engine = get_engine({"sqlalchemy.url": postgresql_url, **TEST_SETTINGS}, statement_timeout=False)  # lps commands
     try:
         with engine.connect() as connection:
             assert connection.exec_driver_sql("SHOW statement_timeout").scalar() == "0"
@@ -215,4 +215,4 @@ def test_the_timeouts_are_settings_with_defaults(postgresql_url):
                                          ("sqlalchemy.pool_timeout", "-1")])
 def test_a_bad_timeout_setting_stops_start_up_naming_it(name, value):
     with pytest.raises(ConfigurationError, match=name.replace(".", r"\.")):
-        get_engine({"sqlalchemy.url": "postgresql+psycopg://nobody@127.0.0.1:1/none", name: value, **PII_SETTINGS})
+        get_engine({"sqlalchemy.url": "postgresql+psycopg://nobody@127.0.0.1:1/none", name: value, **TEST_SETTINGS})

@@ -143,7 +143,7 @@ def test_lps_own_listeners_queue_tier_changes_expiry_warnings_and_on_request_poi
     from lps_core.builtin.message_listeners import lps_on_points_posted as points_posted
     from lps_core.components import ISettings
     from lps_core.settings import Settings
-    from lps_core.testing import PII_SETTINGS
+    from lps_core.testing import TEST_SETTINGS
 
     member_id = member(db)
     plugins.hook.lps_on_tier_changed(dbsession=db, member_id=member_id, old_tier="classic", new_tier="gold")
@@ -153,7 +153,7 @@ def test_lps_own_listeners_queue_tier_changes_expiry_warnings_and_on_request_poi
                            replayed=False)
     points_posted(dbsession=db, posting=None, bill=bill)  # off by default
     registry = Registry()
-    registry.registerUtility(Settings.from_mapping({**PII_SETTINGS, "lps.messages.points_earned": "true",
+    registry.registerUtility(Settings.from_mapping({**TEST_SETTINGS, "lps.messages.points_earned": "true",
                                                     "lps.messages.default_language": "en"}), ISettings)
     db.info["registry"] = registry
     try:

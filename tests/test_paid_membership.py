@@ -24,7 +24,7 @@ from lps_core.earning.programme import Programme
 from lps_core.earning.services import OutletContext
 from lps_core.messages.models import OutboxMessage
 from lps_core.outlets.models import Outlet
-from lps_core.testing import PII_SETTINGS
+from lps_core.testing import TEST_SETTINGS
 from lps_core.timeutil import as_utc, utcnow
 
 SHANGHAI = {"lps.timezone": "Asia/Shanghai"}
@@ -180,7 +180,7 @@ class JobEnvironment:
     """What `lps jobs memberships` gets from the CLI, on the test database."""
 
     def __init__(self, engine, plugins):
-        self.settings = {**SHANGHAI, **PII_SETTINGS}
+        self.settings = {**SHANGHAI, **TEST_SETTINGS}
         self.session_factory = get_session_factory(engine)
         self.plugins = plugins
 

@@ -13,7 +13,7 @@ from lps_core.members.privacy import reencrypt_personal_data
 from lps_core.members.services import Enrolment, clean_enrolment, enrol_member
 from lps_core.pii import PiiKeys, new_key
 from lps_core.settings import apply_environment
-from lps_core.testing import PII_SETTINGS
+from lps_core.testing import TEST_SETTINGS
 
 PHONE = "+8613912345678"
 
@@ -66,7 +66,7 @@ def test_bad_personal_fields_are_named():
 
 def test_rotation_re_encrypts_with_the_newest_key_and_re_indexes(database_url, db, member_id):
     fresh_key, fresh_index = new_key(), "another-index-key-of-at-least-32-characters"
-    settings = {"sqlalchemy.url": database_url, "lps.pii.keys": f"{fresh_key} {PII_SETTINGS['lps.pii.keys']}",
+    settings = {"sqlalchemy.url": database_url, "lps.pii.keys": f"{fresh_key} {TEST_SETTINGS['lps.pii.keys']}",
                 "lps.pii.index_key": fresh_index}
     engine = get_engine(settings, immediate=False)
     try:
@@ -91,7 +91,7 @@ def test_the_app_does_not_start_without_keys():
 
 
 def test_a_member_without_keys_cannot_be_written(tmp_path):
-    engine = get_engine({"sqlalchemy.url": f"sqlite:///{tmp_path}/nokeys.sqlite", **PII_SETTINGS})
+    engine = get_engine({"sqlalchemy.url": f"sqlite:///{tmp_path}/nokeys.sqlite", **TEST_SETTINGS})
     upgrade(engine)
     engine.dispose()
     bare = get_engine({"sqlalchemy.url": f"sqlite:///{tmp_path}/nokeys.sqlite"})
@@ -101,7 +101,7 @@ def test_a_member_without_keys_cannot_be_written(tmp_path):
 
 
 def test_the_upgrade_encrypts_phone_numbers_stored_in_clear(tmp_path):
-    engine = get_engine({"sqlalchemy.url": f"sqlite:///{tmp_path}/old.sqlite", **PII_SETTINGS})
+    engine = get_engine({"sqlalchemy.url": f"sqlite:///{tmp_path}/old.sqlite", **TEST_SETTINGS})
     upgrade(engine, "0007")
     with engine.begin() as connection:
         connection.execute(text("INSERT INTO members (name, phone, gender, channel, status) "

@@ -102,7 +102,7 @@ FORBIDDEN_FORMS = [
     "from importlib import import_module\nimport_module('lps_core.plugins')",
     "__import__('lps_core.cards.luhn')",
     "pytest_plugins = ['lps_core.testing']",
-    "from lps_core.testing import PII_SETTINGS",
+    "from lps_core.testing import TEST_SETTINGS",
 ]
 ALLOWED_FORMS = [
     "import lps_core.contract",
@@ -126,7 +126,7 @@ def test_the_checker_lets_the_contract_and_other_packages_through(source):
 
 
 def test_tests_may_also_load_the_testing_fixtures_but_nothing_else():
-    fixtures = ast.parse("pytest_plugins = ['lps_core.testing']\nfrom lps_core.testing import PII_SETTINGS")
+    fixtures = ast.parse("pytest_plugins = ['lps_core.testing']\nfrom lps_core.testing import TEST_SETTINGS")
     assert all(allowed(name, in_tests=True) for _, name in imported_names(fixtures))
     assert not allowed("lps_core.plugins", in_tests=True)
     assert not allowed("lps_core.testing_helpers", in_tests=True)

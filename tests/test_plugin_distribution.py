@@ -30,7 +30,7 @@ from lps_core.components import IPlugins
 from lps_core.ledger.check import find_drift
 from lps_core.outlets.models import Outlet
 from lps_core.plugins.switches import set_switch
-from lps_core.testing import PII_SETTINGS
+from lps_core.testing import TEST_SETTINGS
 
 DISTRIBUTION = "lps-grand-hotel"
 PACKAGE = "lps_grand_hotel"
@@ -183,7 +183,7 @@ def lps_point_exchanges():
     return [GrandMiles()]
 '''
 
-APP_SETTINGS = {**PII_SETTINGS, "lps.api.key_cache_seconds": "0", "lps.rules.cache_seconds": "0"}
+APP_SETTINGS = {**TEST_SETTINGS, "lps.api.key_cache_seconds": "0", "lps.rules.cache_seconds": "0"}
 
 
 def imports_of(source) -> set:

@@ -18,7 +18,7 @@ from lps_core.outlets.models import Outlet, Property
 from lps_core.plugins import PluginError, load_plugins
 from lps_core.plugins.models import PluginSwitch
 from lps_core.plugins.switches import set_switch, switches_of
-from lps_core.testing import PII_SETTINGS, audited, sign_in_as
+from lps_core.testing import TEST_SETTINGS, audited, sign_in_as
 from lps_core.timeutil import utcnow
 
 PASSWORD = "switch-pass-123"
@@ -60,7 +60,7 @@ def pigeon_app(database_url):
     from lps_core import main
 
     return TestApp(main({}, **{"sqlalchemy.url": database_url, "lps.api.key_cache_seconds": "0",
-                               "lps.rules.cache_seconds": "0", "lps.plugins.extra": EXTRA, **PII_SETTINGS}))
+                               "lps.rules.cache_seconds": "0", "lps.plugins.extra": EXTRA, **TEST_SETTINGS}))
 
 
 @pytest.fixture
@@ -335,7 +335,7 @@ def test_extra_plugins_are_given_by_code_not_by_an_ini_file(database_url):
     from lps_core import main
 
     with pytest.raises(PluginError, match="lps.plugins.extra"):
-        main({}, **{"sqlalchemy.url": database_url, "lps.plugins.extra": "pigeon_post", **PII_SETTINGS})
+        main({}, **{"sqlalchemy.url": database_url, "lps.plugins.extra": "pigeon_post", **TEST_SETTINGS})
 
 
 def test_stored_settings_that_no_longer_fit_stop_start_up_naming_the_component_and_field(database_url, seed):
@@ -347,9 +347,9 @@ def test_stored_settings_that_no_longer_fit_stop_start_up_naming_the_component_a
                              enabled=True, settings={"daily_limit": 0}, updated_at=utcnow()))
     seed.db.commit()
     with pytest.raises(ConfigurationError) as stopped:
-        main({}, **{"sqlalchemy.url": database_url, "lps.plugins.extra": EXTRA, **PII_SETTINGS})
+        main({}, **{"sqlalchemy.url": database_url, "lps.plugins.extra": EXTRA, **TEST_SETTINGS})
     text = str(stopped.value)
     assert text.startswith(f"plugin 'pigeon_post': channel 'pigeon' at outlet {rest}: settings.daily_limit: ")
     assert "\n" not in text and "lps.check_outlets_on_start = false" in text
     main({}, **{"sqlalchemy.url": database_url, "lps.plugins.extra": EXTRA, "lps.check_outlets_on_start": "false",
-                **PII_SETTINGS})  # so that staff can start it and correct them
+                **TEST_SETTINGS})  # so that staff can start it and correct them

@@ -10,7 +10,7 @@ from lps_core.contract import hookimpl
 from lps_core.errors import ConfigurationError
 from lps_core.contract import IEarningFormula
 from lps_core.plugins import PluginError, load_plugins
-from lps_core.testing import PII_SETTINGS
+from lps_core.testing import TEST_SETTINGS
 
 
 @pytest.fixture
@@ -108,7 +108,7 @@ def test_a_required_plugin_that_is_missing_stops_start_up():
 def test_an_outlet_whose_formula_is_missing_stops_the_app_with_its_name(seed, database_url):
     with pytest.raises(ConfigurationError, match=r"outlet 'REST' \(rule version 1\): no plugin provides the "
                                                  "earning formula 'base_rate'"):
-        main({}, **{**PII_SETTINGS, "sqlalchemy.url": database_url, "lps.plugins.disabled": "base_rate"})
+        main({}, **{**TEST_SETTINGS, "sqlalchemy.url": database_url, "lps.plugins.disabled": "base_rate"})
 
 
 def test_an_outlet_with_bad_parameters_stops_the_app(seed, database_url):
@@ -123,12 +123,12 @@ def test_an_outlet_with_bad_parameters_stops_the_app(seed, database_url):
     seed.db.commit()
     with pytest.raises(ConfigurationError, match=r"outlet 'SPA' \(rule version 1\): parameters of formula "
                                                  "'base_rate' are invalid: points_per_unit must be greater than 0"):
-        main({}, **{**PII_SETTINGS, "sqlalchemy.url": database_url})
+        main({}, **{**TEST_SETTINGS, "sqlalchemy.url": database_url})
 
 
 def test_an_unmigrated_database_is_reported(tmp_path):
     with pytest.raises(ConfigurationError, match="run `lps db upgrade`"):
-        main({}, **{**PII_SETTINGS, "sqlalchemy.url": f"sqlite:///{tmp_path}/empty.sqlite"})
+        main({}, **{**TEST_SETTINGS, "sqlalchemy.url": f"sqlite:///{tmp_path}/empty.sqlite"})
 
 
 def test_event_hooks_see_each_posting(seed):

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from lps_core.cli import main as lps_main
-from lps_core.testing import PII_SETTINGS
+from lps_core.testing import TEST_SETTINGS
 
 ROOT = Path(__file__).resolve().parent.parent
 CORE = ROOT / "lps_core"
@@ -111,7 +111,7 @@ def test_lps_version(capsys):
      "not 'fortnight'"),
 ])
 def test_a_configuration_error_at_pserve_start_up_is_one_line(tmp_path, settings, message):
-    pii = "" if not settings else "".join(f"{key} = {value}\n" for key, value in PII_SETTINGS.items())
+    pii = "" if not settings else "".join(f"{key} = {value}\n" for key, value in TEST_SETTINGS.items())
     ini = tmp_path / "broken.ini"
 
     def write_ini(extra):

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from lps_core.messages.models import OutboxMessage
-from lps_core.testing import PII_INI_LINES
+from lps_core.testing import TEST_INI_LINES
 from lps_core.timeutil import utcnow
 from tests.test_reports import postings  # noqa: F401 (the known set of postings)
 
@@ -24,7 +24,7 @@ def lps(ini, *args):
 
 def test_the_report_command_gives_the_api_figures(tmp_path, database_url, seed, postings):  # noqa: F811
     ini = tmp_path / "lps.ini"
-    ini.write_text(f"[app:main]\nuse = egg:lps\nsqlalchemy.url = {database_url}\n{PII_INI_LINES}")
+    ini.write_text(f"[app:main]\nuse = egg:lps\nsqlalchemy.url = {database_url}\n{TEST_INI_LINES}")
     days = ["--from", (utcnow() - timedelta(days=10)).date().isoformat(),
             "--to", (utcnow() + timedelta(days=1)).date().isoformat()]
     result = lps(ini, "report", "sales", *days)
@@ -43,7 +43,7 @@ def test_the_report_command_gives_the_api_figures(tmp_path, database_url, seed, 
 
 def test_the_reports_job_queues_once(tmp_path, database_url, seed, db):
     ini = tmp_path / "lps.ini"
-    ini.write_text(f"[app:main]\nuse = egg:lps\nsqlalchemy.url = {database_url}\n{PII_INI_LINES}"
+    ini.write_text(f"[app:main]\nuse = egg:lps\nsqlalchemy.url = {database_url}\n{TEST_INI_LINES}"
                    "lps.reports.schedule = sales daily gm@hotel.example.test\n")
     dry = lps(ini, "jobs", "reports", "--dry-run")
     assert dry.returncode == 0 and b"-> gm@hotel.example.test: would queue" in dry.stdout, dry.stderr

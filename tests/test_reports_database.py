@@ -12,9 +12,9 @@ from lps_core.errors import ConfigurationError
 from lps_core.members.models import Member
 from lps_core.members.services import Enrolment, enrol_member
 from lps_core.settings import read_settings, with_environment
-from lps_core.testing import PII_SETTINGS, csrf_of, migrated_database
+from lps_core.testing import TEST_SETTINGS, csrf_of, migrated_database
 
-URL = {"sqlalchemy.url": "postgresql+psycopg://lps@db/lps", **PII_SETTINGS}
+URL = {"sqlalchemy.url": "postgresql+psycopg://lps@db/lps", **TEST_SETTINGS}
 REPLICA = "postgresql+psycopg://reports:s3cret@replica:5432/lps"
 
 
@@ -54,7 +54,7 @@ def test_without_the_setting_there_is_no_reports_engine():
 def same_database(database_url):
     """A reports engine whose URL is the database itself: its reads work, its writes must fail."""
     engine = get_reports_engine({"sqlalchemy.url": database_url, "lps.reports.database_url": database_url,
-                                 **PII_SETTINGS})
+                                 **TEST_SETTINGS})
     yield engine
     engine.dispose()
 
@@ -101,7 +101,7 @@ def _app(database_url, **settings):
     from lps_core import main
 
     return main({}, **{"sqlalchemy.url": database_url, "lps.api.key_cache_seconds": "0",
-                       "lps.rules.cache_seconds": "0", **PII_SETTINGS, **settings})
+                       "lps.rules.cache_seconds": "0", **TEST_SETTINGS, **settings})
 
 
 def _dispose(app):
@@ -118,7 +118,7 @@ def _enrol_pending(db, *names):
 def test_the_dashboard_reads_the_reports_database(database_url, reports_database_url, seed):
     _enrol_pending(seed.db, "Waiting On The Primary")
     seed.db.commit()
-    replica = get_engine({"sqlalchemy.url": reports_database_url, **PII_SETTINGS})
+    replica = get_engine({"sqlalchemy.url": reports_database_url, **TEST_SETTINGS})
     run_in_transaction(get_session_factory(replica),
                        lambda db: _enrol_pending(db, "Waiting On The Replica", "Also On The Replica"))
     app = _app(database_url, **{"lps.reports.database_url": reports_database_url})

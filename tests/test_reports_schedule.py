@@ -19,7 +19,7 @@ from lps_core.plugins import load_plugins
 from lps_core.reports.schedule import due_period, mail_scheduled_reports
 from lps_core.reports.settings import ReportSettings, Scheduled
 from lps_core.settings import Settings
-from lps_core.testing import PII_SETTINGS
+from lps_core.testing import TEST_SETTINGS
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SCHEDULE = "sales daily gm@hotel.example.test fo@hotel.example.test;\npoints monthly finance@hotel.example.test"
@@ -72,7 +72,7 @@ def test_each_period_is_mailed_once_per_address_and_delivered(db, engine, seed, 
     assert len(db.scalars(select(OutboxMessage).where(OutboxMessage.event == "report")).all()) == 3
 
     seed.switch("channel", "email")
-    mapping = {**PII_SETTINGS, "lps.email.host": "127.0.0.1", "lps.email.port": str(smtp_server.port),
+    mapping = {**TEST_SETTINGS, "lps.email.host": "127.0.0.1", "lps.email.port": str(smtp_server.port),
                "lps.email.sender": "loyalty@hotel.example.test", "lps.email.timeout": "5",
                "lps.messages.quiet_hours": "", "lps.messages.rate_limit_per_hour": "0"}
     worker = Worker(lambda: Session(engine, expire_on_commit=False), load_plugins(mapping),

@@ -6,9 +6,9 @@ from pyramid.request import Request
 from webtest import TestApp
 
 from lps_core import FEATURES, make_app
-from lps_core.testing import PII_SETTINGS
+from lps_core.testing import TEST_SETTINGS
 
-SETTINGS = {"sqlalchemy.url": "sqlite://", "lps.check_outlets_on_start": "false", **PII_SETTINGS}
+SETTINGS = {"sqlalchemy.url": "sqlite://", "lps.check_outlets_on_start": "false", **TEST_SETTINGS}
 
 
 def seen_by_views(config):

@@ -29,8 +29,10 @@ def test_defaults_are_filled_in_and_values_typed():
     assert settings.reward_points_per_currency_unit == Decimal("2.5")
     assert settings.limits.bill_cents_by_outlet == {"SPA": 20000} and settings.limits.max_backdate_days == 30
     assert (settings.tiers.window, settings.expiry.months, settings.pii.phone_region) == ("rolling_12_months", 24, "CN")
-    assert settings.database.pipelined_begin is True
+    assert settings.database.pipelined_begin is None  # auto: lps_core.db.begin decides per connection
     assert read_settings({**URL, "lps.db.pipelined_begin": "false"}).database.pipelined_begin is False
+    assert read_settings({**URL, "lps.db.pipelined_begin": "true"}).database.pipelined_begin is True
+    assert read_settings({**URL, "lps.db.pipelined_begin": " Auto "}).database.pipelined_begin is None
     assert str(Settings.from_mapping({}).timezone) == "UTC" == str(Settings().timezone)
 
 
@@ -63,6 +65,7 @@ def test_bad_programme_settings_stop_start_up(override, message):
     ({"lps.rules.cache_seconds": "-5"}, "lps.rules.cache_seconds must be a number of seconds"),
     ({"lps.db.connect_timeout": "0"}, "lps.db.connect_timeout must be a whole number of at least 1, not '0'"),
     ({"lps.check_outlets_on_start": "perhaps"}, "lps.check_outlets_on_start must be true or false"),
+    ({"lps.db.pipelined_begin": "remote"}, "lps.db.pipelined_begin must be auto, true or false, not 'remote'"),
     ({"lps.session.secure": "true"}, "lps.session.secret is required with secure sessions"),
     ({"lps.pii.keys": "", "lps.pii.index_key": ""}, "no keys for personal data"),
 ])

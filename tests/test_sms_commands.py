@@ -24,7 +24,7 @@ from lps_core.sms.commands import parse_command
 from lps_core.sms.inbound import parse_timestamp
 from lps_core.sms.models import SmsInbound
 from lps_core.settings import Settings
-from lps_core.testing import PII_SETTINGS
+from lps_core.testing import TEST_SETTINGS
 from lps_core.timeutil import utcnow
 
 SECRET = "inbound-secret-of-the-gateway"
@@ -80,7 +80,7 @@ def gateway():
 @pytest.fixture(scope="module")
 def app_settings(database_url, gateway):
     return {"sqlalchemy.url": database_url, "lps.api.key_cache_seconds": "0", "lps.rules.cache_seconds": "0",
-            **PII_SETTINGS, "lps.sms.inbound_secret": SECRET, "lps.sms.outlet": "REST",
+            **TEST_SETTINGS, "lps.sms.inbound_secret": SECRET, "lps.sms.outlet": "REST",
             "lps.sms_gateway.url": gateway.url, "lps.sms_gateway.signature_algorithm": "none",
             "lps.messages.quiet_hours": "", "lps.messages.rate_limit_per_hour": "0"}
 
@@ -320,7 +320,7 @@ def test_a_json_gateway_signing_with_hmac_sha1_in_base64_and_millisecond_timesta
     from lps_core import main
 
     app = TestApp(main({}, **{
-        "sqlalchemy.url": database_url, **PII_SETTINGS, "lps.sms.inbound_secret": SECRET,
+        "sqlalchemy.url": database_url, **TEST_SETTINGS, "lps.sms.inbound_secret": SECRET,
         "lps.sms.inbound_algorithm": "hmac-sha1", "lps.sms.inbound_encoding": "base64",
         "lps.sms.inbound_signature_string": "{phone}|{text}|{timestamp}|{nonce}",
         "lps.sms.inbound_signature": "param:sign", "lps.sms.inbound_timestamp": "param:ts",

@@ -65,9 +65,9 @@ def test_the_earn_statements_stay_small_enough_for_psycopgs_query_cache(database
     from webtest import TestApp
 
     from lps_core import main
-    from lps_core.testing import PII_SETTINGS
+    from lps_core.testing import TEST_SETTINGS
 
-    wsgi = main({}, **{"sqlalchemy.url": database_url, **PII_SETTINGS})
+    wsgi = main({}, **{"sqlalchemy.url": database_url, **TEST_SETTINGS})
     sent = []
     event.listen(wsgi.registry["db_engine"], "before_cursor_execute",
                  lambda conn, cursor, statement, parameters, *rest: sent.append((statement, parameters)))

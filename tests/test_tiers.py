@@ -21,7 +21,7 @@ from lps_core.batch_jobs import parse_now
 from lps_core.tiers.jobs import evaluate_tiers, run_tier_job
 from lps_core.tiers.models import TierChange, TierEvaluation
 from lps_core.tiers.points_threshold import PointsThresholdModel
-from lps_core.testing import PII_SETTINGS
+from lps_core.testing import TEST_SETTINGS
 
 NOW = datetime(2025, 6, 15, 12, tzinfo=timezone.utc)
 HOTEL_TIERS = {
@@ -394,7 +394,7 @@ def tier_app(wsgi_app, database_url):
         return wsgi_app
     from lps_core.settings import apply_environment
 
-    settings = apply_environment({**PII_SETTINGS, "sqlalchemy.url": database_url, "lps.api.key_cache_seconds": "0"})
+    settings = apply_environment({**TEST_SETTINGS, "sqlalchemy.url": database_url, "lps.api.key_cache_seconds": "0"})
     with Configurator(settings=settings) as config:
         config.include("pyramid_chameleon")
         config.include("lps_core.db")

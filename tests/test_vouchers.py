@@ -13,7 +13,7 @@ from lps_core.cashier.models import Settlement
 from lps_core.errors import ConfigurationError
 from lps_core.ledger.check import find_drift
 from lps_core.ledger.models import LedgerEntry
-from lps_core.testing import PII_SETTINGS, SERVER_THREADS, post_all_at_once
+from lps_core.testing import TEST_SETTINGS, SERVER_THREADS, post_all_at_once
 from lps_core.timeutil import isoformat, utcnow
 from lps_core.vouchers.models import Voucher
 from lps_core.vouchers.services import vouchers_earn_points
@@ -186,7 +186,7 @@ def earning_app(database_url):
     from lps_core import main
 
     return TestApp(main({}, **{"sqlalchemy.url": database_url, "lps.api.key_cache_seconds": "0",
-                               "lps.rules.cache_seconds": "0", "lps.vouchers.earn_points": "true", **PII_SETTINGS}))
+                               "lps.rules.cache_seconds": "0", "lps.vouchers.earn_points": "true", **TEST_SETTINGS}))
 
 
 def test_the_voucher_paid_part_earns_when_the_setting_says_so(earning_app, seed, rest):
@@ -212,7 +212,7 @@ def test_a_wrong_earn_points_setting_stops_start_up(database_url):
     from lps_core import main
 
     with pytest.raises(ConfigurationError, match="lps.vouchers.earn_points must be true or false, not 'sometimes'"):
-        main({}, **{"sqlalchemy.url": database_url, "lps.vouchers.earn_points": "sometimes", **PII_SETTINGS})
+        main({}, **{"sqlalchemy.url": database_url, "lps.vouchers.earn_points": "sometimes", **TEST_SETTINGS})
 
 
 def test_a_full_refund_gives_the_voucher_back_and_a_partial_one_does_not(testapp, seed, rest):
@@ -331,11 +331,11 @@ def test_the_document_shows_the_vouchers_api(testapp, seed):
 def test_lps_vouchers_issue_prints_the_codes(tmp_path, database_url, seed):
     from pathlib import Path
 
-    from lps_core.testing import PII_INI_LINES
+    from lps_core.testing import TEST_INI_LINES
 
     ini = tmp_path / "lps.ini"
     ini.write_text(f"[app:main]\nuse = egg:lps\nsqlalchemy.url = {database_url}\nlps.timezone = Asia/Shanghai\n"
-                   f"{PII_INI_LINES}")
+                   f"{TEST_INI_LINES}")
     lps = str(Path(sys.executable).with_name("lps"))
     day = (utcnow() + timedelta(days=30)).date().isoformat()
     result = subprocess.run([lps, "-c", str(ini), "vouchers", "issue", "--count", "3", "--value", "25.50",

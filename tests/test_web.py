@@ -11,7 +11,7 @@ from lps_core.operators.models import Operator
 from lps_core.operators.services import MAX_FAILED_LOGINS, create_operator
 from lps_core.operators.throttle import ADDRESS_MAX_FAILURES
 from lps_core.screens.shell import security
-from lps_core.testing import PII_SETTINGS, audited
+from lps_core.testing import TEST_SETTINGS, audited
 
 PASSWORD = "first-pass-123"
 
@@ -144,7 +144,7 @@ def test_the_session_cookie_is_secure_when_configured(database_url):
 
     from lps_core import main
 
-    wsgi = main({}, **{**PII_SETTINGS, "sqlalchemy.url": database_url, "lps.session.secure": "true", "lps.session.secret": "x" * 64})
+    wsgi = main({}, **{**TEST_SETTINGS, "sqlalchemy.url": database_url, "lps.session.secure": "true", "lps.session.secret": "x" * 64})
     app = TestApp(wsgi, extra_environ={"wsgi.url_scheme": "https", "HTTP_HOST": "localhost"})
     cookie = app.get("/login").headers["Set-Cookie"]  # the session that carries the CSRF token
     forgotten = app.post("/logout", {"csrf_token": csrf_of(app.get("/login"))}, headers={"Referer": "https://localhost/"},

@@ -15,7 +15,7 @@ from lps_core.cards.models import Card
 from lps_core.contract import hookimpl
 from lps_core.messages.worker import Worker
 from lps_core.settings import Settings
-from lps_core.testing import PII_SETTINGS, WebhookReceiver, audited, sign_in_as
+from lps_core.testing import TEST_SETTINGS, WebhookReceiver, audited, sign_in_as
 from lps_core.timeutil import utcnow
 from lps_core.webhooks import services
 from lps_core.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -49,7 +49,7 @@ def an_endpoint(db, url, events=(services.POINTS_POSTED,), name="Website") -> tu
 
 
 def a_worker(engine, plugins, **settings):
-    mapping = {**PII_SETTINGS, "lps.messages.quiet_hours": "", **settings}
+    mapping = {**TEST_SETTINGS, "lps.messages.quiet_hours": "", **settings}
     return Worker(lambda: Session(engine, expire_on_commit=False), plugins, Settings.from_mapping(mapping),
                   name="test-worker")
 
@@ -137,7 +137,7 @@ def test_a_rolled_back_transaction_sends_nothing(database_url, seed, db, engine,
 
     failing = FailsAfterTheWebhook()
     app = TestApp(main({}, **{"sqlalchemy.url": database_url, "lps.api.key_cache_seconds": "0",
-                              "lps.plugins.extra": [("fails_after_the_webhook", failing)], **PII_SETTINGS}))
+                              "lps.plugins.extra": [("fails_after_the_webhook", failing)], **TEST_SETTINGS}))
     card_no = seed.member_card()
     an_endpoint(db, receiver.url)
     earn(app, {"Authorization": f"Bearer {seed.api_key('REST')}"}, card_no, status=500)

@@ -14,7 +14,7 @@ from lps_core.members.models import Member
 from lps_core.members.services import Enrolment, approve_member, enrol_member
 from lps_core.messages.worker import Worker
 from lps_core.settings import Settings
-from lps_core.testing import PII_SETTINGS
+from lps_core.testing import TEST_SETTINGS
 from lps_core.webhooks import services as webhooks
 from lps_core.webhooks.subscriptions import forget
 
@@ -99,7 +99,7 @@ def test_export_import_with_a_conflict_resolved_then_a_signed_webhook(testapp, s
     approved = testapp.post_json(f"/api/v1/members/{signed_up['member_id']}/approve", {}, headers=approver,
                                  status=200).json
     worker = Worker(lambda: Session(engine, expire_on_commit=False), seed.plugins,
-                    Settings.from_mapping({**PII_SETTINGS, "lps.messages.quiet_hours": ""}), name="website-flow")
+                    Settings.from_mapping({**TEST_SETTINGS, "lps.messages.quiet_hours": ""}), name="website-flow")
     assert worker.cycle().webhooks_delivered == 1
     ((headers, body, valid),) = webhook_receiver.received
     assert valid and headers["LPS-Event-Type"] == "member.approved"

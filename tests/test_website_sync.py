@@ -12,7 +12,7 @@ from lps_core.cards.lifecycle import change_status
 from lps_core.members.models import Member
 from lps_core.members.services import approve_member
 from lps_core.rewards.services import ANY_OUTLET, collect, create_reward
-from lps_core.testing import PII_SETTINGS
+from lps_core.testing import TEST_SETTINGS
 from lps_core.timeutil import isoformat, utcnow
 from lps_core.website.sync import Position, encode_cursor
 
@@ -23,7 +23,7 @@ def settled_wsgi(database_url):
     from lps_core import main
 
     return main({}, **{"sqlalchemy.url": database_url, "lps.api.key_cache_seconds": "0",
-                       "lps.rules.cache_seconds": "0", "lps.website.sync_settle_seconds": "0", **PII_SETTINGS})
+                       "lps.rules.cache_seconds": "0", "lps.website.sync_settle_seconds": "0", **TEST_SETTINGS})
 
 
 @pytest.fixture

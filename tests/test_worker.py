@@ -15,7 +15,7 @@ from lps_core.messages.unsubscribe import make_token, read_token
 from lps_core.messages.worker import Worker, quiet_hours_end, retry_dead
 from lps_core.plugins import load_plugins
 from lps_core.settings import Settings
-from lps_core.testing import PII_SETTINGS
+from lps_core.testing import TEST_SETTINGS
 from lps_core.timeutil import as_utc
 
 MESSAGE_SETTINGS = {"lps.messages.quiet_hours": "", "lps.messages.rate_limit_per_hour": "0",
@@ -23,7 +23,7 @@ MESSAGE_SETTINGS = {"lps.messages.quiet_hours": "", "lps.messages.rate_limit_per
 
 
 def make_worker(engine, smtp_port, **settings):
-    mapping = {**PII_SETTINGS, "lps.email.host": "127.0.0.1", "lps.email.port": str(smtp_port),
+    mapping = {**TEST_SETTINGS, "lps.email.host": "127.0.0.1", "lps.email.port": str(smtp_port),
                "lps.email.sender": "loyalty@hotel.example.test", "lps.email.timeout": "5",
                "lps.rules.cache_seconds": "0", **MESSAGE_SETTINGS, **settings}
     return Worker(lambda: Session(engine, expire_on_commit=False), load_plugins(mapping),
@@ -181,10 +181,10 @@ def test_quiet_hours_across_midnight_and_within_a_day():
 def test_a_command_s_sessions_give_the_outbox_the_ini_s_settings_and_channels(tmp_path, database_url, db, seed):
     from lps_core.cli import Environment
     from lps_core.messages.outbox import messages_settings
-    from lps_core.testing import PII_INI_LINES
+    from lps_core.testing import TEST_INI_LINES
 
     ini = tmp_path / "lps.ini"
-    ini.write_text(f"[app:main]\nuse = egg:lps\nsqlalchemy.url = {database_url}\n{PII_INI_LINES}"
+    ini.write_text(f"[app:main]\nuse = egg:lps\nsqlalchemy.url = {database_url}\n{TEST_INI_LINES}"
                    "lps.messages.default_language = en\nlps.plugins.disabled = email\n")
     env = Environment(str(ini))
     member_id = a_member(db)

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from lps_core.members.services import Enrolment, enrol_member
 from lps_core.messages.models import OutboxMessage
 from lps_core.messages.outbox import enqueue
-from lps_core.testing import PII_INI_LINES, SmtpInbox
+from lps_core.testing import TEST_INI_LINES, SmtpInbox
 
 LPS = str(Path(sys.executable).parent / "lps")
 LEASE_SECONDS = 5
@@ -63,7 +63,7 @@ def write_ini(tmp_path, database_url, smtp_port, **settings) -> str:
               "lps.messages.max_tries": 50, "lps.messages.quiet_hours": "", "lps.messages.rate_limit_per_hour": 0,
               **settings}
     path = tmp_path / "worker.ini"
-    path.write_text(f"[app:main]\nuse = egg:lps\nsqlalchemy.url = {database_url}\n{PII_INI_LINES}"
+    path.write_text(f"[app:main]\nuse = egg:lps\nsqlalchemy.url = {database_url}\n{TEST_INI_LINES}"
                     + "".join(f"{key} = {value}\n" for key, value in values.items()))
     return str(path)
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from lps_core.members.services import Enrolment, enrol_member
 from lps_core.messages.outbox import enqueue
-from lps_core.testing import PII_INI_LINES
+from lps_core.testing import TEST_INI_LINES
 from lps_core.timeutil import utcnow
 from lps_core.webhooks import services
 from lps_core.webhooks.models import WebhookDelivery
@@ -31,7 +31,7 @@ def test_the_summary_line_counts_messages_and_webhooks_apart(db, seed, database_
     a_delivery(db, webhook_receiver.url, "Switched off", active=False)
     db.commit()
     ini = tmp_path / "worker.ini"
-    ini.write_text(f"[app:main]\nuse = egg:lps\nsqlalchemy.url = {database_url}\n{PII_INI_LINES}"
+    ini.write_text(f"[app:main]\nuse = egg:lps\nsqlalchemy.url = {database_url}\n{TEST_INI_LINES}"
                    "lps.messages.quiet_hours =\nlps.messages.rate_limit_per_hour = 0\n")
     done = subprocess.run([LPS, "-c", str(ini), "worker", "--once", "--name", "w1"], capture_output=True, text=True,
                           timeout=120)

@@ -31,8 +31,9 @@ def get_engine(settings, prefix="sqlalchemy.", *, immediate=True, statement_time
     the statement watchdog closes the connection a connect timeout later), and waiting for a
     pooled connection after `sqlalchemy.pool_timeout` seconds. `statement_timeout=False` is for
     `lps` commands (migrations, batch jobs), whose statements may rightly run long. Through
-    psycopg, a transaction's BEGIN goes out with its first statement (lps_core.db.begin) unless
-    lps.db.pipelined_begin is false, and cursors describe their results lazily (lps_core.db.cursors)."""
+    psycopg, a transaction's BEGIN goes out with its first statement (lps_core.db.begin) on a
+    server on another host, or as lps.db.pipelined_begin says, and cursors describe their results
+    lazily (lps_core.db.cursors)."""
     typed = settings_of(settings)
     connect_timeout = typed.database.connect_timeout
     statement_ms = typed.database.statement_timeout_ms if statement_timeout else 0
@@ -50,8 +51,9 @@ def get_engine(settings, prefix="sqlalchemy.", *, immediate=True, statement_time
     if engine.dialect.name == "sqlite":
         _make_sqlite_serializable(engine, immediate and not read_only, read_only)
     else:
-        if not (typed.database.pipelined_begin and begin.attach(engine)):
-            cursors.attach(engine)  # the cursor class alone: lps_core.db.begin's extends it
+        cursors.attach(engine)
+        if typed.database.pipelined_begin is not False:  # None: auto, for a server on another host
+            begin.attach(engine, remote_only=typed.database.pipelined_begin is None)
         if statement_ms:
             StatementWatchdog(statement_ms / 1000 + connect_timeout).attach(engine)
     return engine

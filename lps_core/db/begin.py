@@ -18,7 +18,16 @@ A first statement that is not a plain execute (executemany, COPY, a server-side 
 `yield_per`) sends its BEGIN alone first, as psycopg did. The BEGIN carries the connection's
 isolation level (`sqlalchemy.isolation_level` in the ini file), as psycopg's own would. A block
 that asks for its own (`execution_options(isolation_level=...)`, as an AUTOCOMMIT block for
-CREATE DATABASE does) is left to psycopg. `lps.db.pipelined_begin = false` turns it all off."""
+CREATE DATABASE does) is left to psycopg.
+
+It pays on a database reached over the network, where a round trip costs more than the pipeline's
+bookkeeping. On PostgreSQL on the same machine it saves a wait of some tens of microseconds and
+costs about 6% more instructions per earn request (psycopg's pipeline in Python, more polls of the
+socket: bench/README.md), so by default (`lps.db.pipelined_begin = auto`) a connection that
+reached the server through a Unix socket or a loopback address keeps psycopg's own BEGIN. `true`
+pipelines every connection, `false` none."""
+import ipaddress
+
 import psycopg
 from psycopg import pq
 from sqlalchemy import event
@@ -31,6 +40,7 @@ IDLE = pq.TransactionStatus.IDLE
 # has begun for SQLAlchemy but not yet on the server, and whether it was put into autocommit mode
 # here (to be taken out of it when the transaction ends).
 PENDING, SWITCHED = "_lps_begin_pending", "_lps_autocommit_switched"
+PIPELINED = "_lps_pipelined_begin"  # set on connect on the connections whose BEGIN goes with the statement
 
 
 def _begin_pending(conn) -> bool:
@@ -93,13 +103,22 @@ class ServerCursor(psycopg.ServerCursor):
         return super().execute(query, params, **kwargs)
 
 
-def attach(engine) -> bool:
+def attach(engine, remote_only=False) -> bool:
     """Begin the transactions of `engine` with their first statement, when it is PostgreSQL through
     psycopg (3), whose cursors these are, and libpq has pipeline mode (libpq 14 and later): True
-    then. Any other engine is left as it is."""
+    then. Any other engine is left as it is. With `remote_only`, a connection to a server on this
+    machine (on_this_host) is left to psycopg too. lps_core.db.cursors.attach(engine) comes first:
+    the connections left to psycopg keep its cursor class."""
     if engine.url.get_driver_name() != "psycopg" or not psycopg.Pipeline.is_supported():
         return False
-    cursors.attach(engine, Cursor, ServerCursor)
+
+    def on_connect(dbapi_connection, connection_record):
+        if remote_only and on_this_host(dbapi_connection.info):
+            return
+        dbapi_connection.cursor_factory, dbapi_connection.server_cursor_factory = Cursor, ServerCursor
+        setattr(dbapi_connection, PIPELINED, True)
+
+    event.listen(engine, "connect", on_connect)
     event.listen(engine, "begin", _on_begin)
     dialect = engine.dialect
     commit, rollback = dialect.do_commit, dialect.do_rollback
@@ -122,10 +141,20 @@ def attach(engine) -> bool:
     return True
 
 
+def on_this_host(info) -> bool:
+    """Whether a psycopg connection (its `info`) reached the server through a Unix socket (no host
+    address) or a loopback address, not over a network."""
+    try:
+        address = info.hostaddr
+    except psycopg.NotSupportedError:  # libpq < 12: take it as remote, where the pipeline pays
+        return False
+    return not address or ipaddress.ip_address(address).is_loopback
+
+
 def _on_begin(connection):
-    if connection.get_execution_options().get("isolation_level"):
-        return
     conn = connection.connection.driver_connection
+    if not getattr(conn, PIPELINED, False) or connection.get_execution_options().get("isolation_level"):
+        return
     if conn.closed or conn.pgconn.transaction_status != IDLE:
         return  # already in a transaction (a pre-ping's): psycopg's BEGIN was sent
     if conn.autocommit and not getattr(conn, SWITCHED, False):

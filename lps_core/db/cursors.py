@@ -69,15 +69,13 @@ class Cursor(psycopg.Cursor):
         return None
 
 
-def attach(engine, cursor_class=Cursor, server_cursor_class=None) -> None:
-    """Give the connections of `engine` this cursor class (or a subclass of it), and a server-side
-    cursor class if one is given, when it is PostgreSQL through psycopg (3)."""
+def attach(engine) -> None:
+    """Give the connections of `engine` this cursor class, when it is PostgreSQL through psycopg (3).
+    lps_core.db.begin.attach, attached after it, gives some connections its subclass."""
     if engine.url.get_driver_name() != "psycopg":
         return
 
     def on_connect(dbapi_connection, connection_record):
-        dbapi_connection.cursor_factory = cursor_class
-        if server_cursor_class is not None:
-            dbapi_connection.server_cursor_factory = server_cursor_class
+        dbapi_connection.cursor_factory = Cursor
 
     event.listen(engine, "connect", on_connect)

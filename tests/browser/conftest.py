@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from lps_core.components import IPlugins
-from lps_core.testing import PII_SETTINGS, SmtpInbox
+from lps_core.testing import TEST_SETTINGS, SmtpInbox
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 VIEWPORT = {"width": 1366, "height": 768}
@@ -47,7 +47,7 @@ def live_server(tmp_path_factory):
     from lps_core.demo import load_demo
 
     database = tmp_path_factory.mktemp("browser") / "lps.sqlite"
-    settings = {"sqlalchemy.url": f"sqlite:///{database}", **PII_SETTINGS,
+    settings = {"sqlalchemy.url": f"sqlite:///{database}", **TEST_SETTINGS,
                 "lps.session.secret": "browser-tests-session-secret",
                 "lps.cards.issuance": "pool_then_generate",
                 "lps.api.key_cache_seconds": "0", "lps.rules.cache_seconds": "0",
@@ -205,7 +205,7 @@ def mailing_server(tmp_path_factory, smtp):
 
     def serve(prepare, **settings):
         database = tmp_path_factory.mktemp("mailing-server") / "lps.sqlite"
-        settings = {"sqlalchemy.url": f"sqlite:///{database}", **PII_SETTINGS,
+        settings = {"sqlalchemy.url": f"sqlite:///{database}", **TEST_SETTINGS,
                     "lps.session.secret": "browser-tests-session-secret",
                     "lps.portal.secret": "browser-portal-secret",
                     "lps.email.host": "127.0.0.1", "lps.email.port": str(smtp.port),

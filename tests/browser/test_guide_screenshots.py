@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from lps_core.demo import DEMO_ADMIN
-from lps_core.testing import PII_SETTINGS
+from lps_core.testing import TEST_SETTINGS
 
 UPDATE = os.environ.get("LPS_UPDATE_GUIDE_IMAGES") == "1"
 DOCS = Path(__file__).parents[2] / "docs"
@@ -217,7 +217,7 @@ def guide_server(tmp_path_factory):
 
     backend = os.environ.get("LPS_TEST_DATABASE_URL") or "sqlite://"
     with migrated_database(backend, tmp_path_factory.mktemp("guide"), "lps_guide") as url:
-        settings = {"sqlalchemy.url": url, **PII_SETTINGS,
+        settings = {"sqlalchemy.url": url, **TEST_SETTINGS,
                     "lps.session.secret": "browser-tests-session-secret", "lps.portal.secret": "guide-portal-secret",
                     "lps.cards.issuance": "pool_then_generate", "lps.timezone": "Asia/Shanghai",
                     "lps.api.key_cache_seconds": "0", "lps.rules.cache_seconds": "0",
