@@ -9,7 +9,9 @@ from lps_core.cards.luhn import with_check_digit
 from lps_core.earning.models import Bill
 from lps_core.ledger.check import find_drift
 from lps_core.ledger.models import LedgerEntry
+from lps_core.errors import ValidationFailed
 from lps_core.validation import _MONEY_MESSAGE as MONEY_MESSAGE
+from lps_core.validation import check_depth
 
 
 @pytest.fixture
@@ -220,6 +222,16 @@ def test_deep_nesting_and_bad_json_answer_400_not_500(testapp, auth):
         "validation_failed"
     assert testapp.post("/api/v1/transactions", "[1]", headers=headers, status=400).json["fields"] == {
         "body": "must be a JSON object"}
+
+
+def test_the_depth_limit_counts_nesting_not_brackets():
+    check_depth(b"[" * 32 + b"]" * 32)
+    with pytest.raises(ValidationFailed):
+        check_depth(b"[" * 33 + b"]" * 33)
+    with pytest.raises(ValidationFailed):
+        check_depth(b'{"a": ' * 33 + b"1" + b"}" * 33)
+    check_depth(b'{"items": [' + b", ".join([b'{"sku": "A", "tags": [1]}'] * 40) + b"]}")  # 82 opened, 4 deep
+    check_depth(b'{"note": "' + b"[{" * 40 + b'", "x": [[1]]}')  # brackets in a string do not nest
 
 
 @pytest.mark.parametrize("path", ["/api/v1/transactions/99999999999", "/api/v1/transactions/abc",
