@@ -189,6 +189,17 @@ def test_install_md_postgresql_steps_work_as_written(tmp_path):
     assert serves_the_sign_in_page(serve, {**env, **variables}, ROOT) == "200"
 
 
+def test_production_ini_logs_waitress_errors_but_not_its_queue_depth():
+    """Under load nearly every request finds waitress's threads busy (docs/deployment.md)."""
+    script = ("import logging; from pyramid.paster import setup_logging; setup_logging(%r); "
+              "logging.getLogger('waitress.queue').warning('Task queue depth is 3'); "
+              "logging.getLogger('waitress').error('socket error'); "
+              "logging.getLogger('waitress.queue').error('queue broken')") % str(ROOT / "config" / "production.ini")
+    logged = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True).stderr
+    assert "socket error" in logged and "queue broken" in logged
+    assert "Task queue depth" not in logged
+
+
 def test_deployment_md_environment_file_and_processes_work_as_written(tmp_path):
     text = (ROOT / "docs" / "deployment.md").read_text(encoding="utf-8")
     local = {"/opt/lps/venv/bin/": f"{BIN}/", "/opt/lps/config/production.ini": str(ROOT / "config" / "production.ini"),
