@@ -30,7 +30,8 @@ from lps_core.db.meta import Base
 from lps_core.db.migrate import upgrade
 
 BACKENDS = ("sqlite", "postgresql")
-# Keys of personal data for tests only (lps_core/pii.py); every engine and app of the suite uses them (TEST_SETTINGS).
+# Keys of personal data for tests only (lps_core/pii.py); every engine and app of the suite uses
+# them, through TEST_SETTINGS.
 PII_SETTINGS = {"lps.pii.keys": "5nY3aJJ15rG_2-kXaM3gspGsWFuHhZgu0mi6SoTS_P8=",
                 "lps.pii.index_key": "6vcrp0V_deWq-HheCi0xOLCqAeZpQ26FrlabNjzAEDQ"}
 # What every test engine, app and `lps` command gets: the test keys of personal data, and the BEGIN
