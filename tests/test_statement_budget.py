@@ -5,8 +5,9 @@ without noticing (that is how the earn request went from 8 to 11). A count is de
 timing test is noisy, so each request below has a budget, set to what the code does today, and the
 test fails when a change adds a statement. Counted as bench/roundtrips.py counts them: every
 statement the engine sends, plus BEGIN and COMMIT. The round trips are counted too, from libpq's
-trace of the protocol: BEGIN travels with the first statement (lps_core.db.begin), so a request
-waits for PostgreSQL one time fewer than it sends statements. The app runs with its caches on, as in
+trace of the protocol: BEGIN travels with the first statement (lps_core.db.begin; the suite
+pipelines it on every connection, as a server on another host gets it), so a request waits for
+PostgreSQL one time fewer than it sends statements. The app runs with its caches on, as in
 production, and each request is measured after a warm-up request of its kind has filled them.
 
 Lowering a budget is welcome; raising one needs a reason in the commit message."""
