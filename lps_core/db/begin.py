@@ -25,7 +25,8 @@ bookkeeping. On PostgreSQL on the same machine it saves a wait of some tens of m
 costs about 6% more instructions per earn request (psycopg's pipeline in Python, more polls of the
 socket: bench/README.md), so by default (`lps.db.pipelined_begin = auto`) a connection that
 reached the server through a Unix socket or a loopback address keeps psycopg's own BEGIN. `true`
-pipelines every connection, `false` none."""
+pipelines every connection (as behind a pooler on this host in front of a remote server), `false`
+none."""
 import ipaddress
 
 import psycopg
