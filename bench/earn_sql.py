@@ -14,6 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import earn  # noqa: E402
@@ -35,8 +37,8 @@ def main(argv=None):
     earn.create_database(args.server, args.database)
     try:
         earn.load_data(url, args.members)
-        server = re.match(r".*://(?P<user>[^@]+)@(?P<host>[^:/]+):?(?P<port>\d*)/", args.server)
-        connect = ["-h", server["host"], "-p", server["port"] or "5432", "-U", server["user"]]
+        server = make_url(args.server)
+        connect = ["-h", server.host or "127.0.0.1", "-p", str(server.port or 5432), "-U", server.username or "postgres"]
         print(f"{'round':>5} {'earn SQL TPS':>12} {'latency ms':>10} {'TPC-B TPS':>9} {'ratio':>6}")
         for round_no in range(1, args.rounds + 1):
             run = subprocess.run(["pgbench", *connect, "-n", "-M", "prepared", "-f", str(SCRIPT),
