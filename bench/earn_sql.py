@@ -12,8 +12,10 @@ import argparse
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -21,6 +23,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import earn  # noqa: E402
 
 SCRIPT = Path(__file__).resolve().parent / "earn-sql.pgb"
+
+
+def postgres_cpu_per_bill(engine, args):
+    """PostgreSQL's CPU per transaction while pgbench runs, counted as bench/earn.py counts it over
+    HTTP (its own processes and this database's backends), so the two compare. Measured in the
+    middle of the run, while pgbench's backends are alive (an exited process's CPU is lost to /proc),
+    and divided by the bills written meanwhile."""
+    def last_bill():
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT coalesce(max(id), 0) FROM bills")).scalar_one()
+
+    margin = min(2.0, args.seconds / 4)
+    time.sleep(margin)
+    before, first = earn.cpu_snapshot({}, args.database), last_bill()
+    time.sleep(args.seconds - 2 * margin)
+    after, last = earn.cpu_snapshot({}, args.database), last_bill()
+    return earn._delta(after["postgres"], before["postgres"]) * 1000 / max(last - first, 1)
 
 
 def main(argv=None):
@@ -34,28 +53,37 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     url = earn.database_url(args.server, args.database)
+    engine = None
     earn.create_database(args.server, args.database)
     try:
         earn.load_data(url, args.members)
         server = make_url(args.server)
         connect = ["-h", server.host or "127.0.0.1", "-p", str(server.port or 5432), "-U", server.username or "postgres"]
-        print(f"{'round':>5} {'earn SQL TPS':>12} {'latency ms':>10} {'TPC-B TPS':>9} {'ratio':>6}")
+        engine = create_engine(url)
+        print(f"{'round':>5} {'earn SQL TPS':>12} {'latency ms':>10} {'PostgreSQL CPU ms/tx':>20} "
+              f"{'TPC-B TPS':>9} {'ratio':>6}")
         for round_no in range(1, args.rounds + 1):
-            run = subprocess.run(["pgbench", *connect, "-n", "-M", "prepared", "-f", str(SCRIPT),
-                                  "-D", f"members={args.members}", "-c", str(args.clients), "-j", "2",
-                                  "-T", str(args.seconds), args.database], capture_output=True, text=True)
+            run = subprocess.Popen(["pgbench", *connect, "-n", "-M", "prepared", "-f", str(SCRIPT),
+                                    "-D", f"members={args.members}", "-c", str(args.clients), "-j", "2",
+                                    "-T", str(args.seconds), args.database],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            cpu_ms = postgres_cpu_per_bill(engine, args)
+            stdout, stderr = run.communicate()
+            run = subprocess.CompletedProcess(run.args, run.returncode, stdout, stderr)
             tps = re.search(r"^tps = ([\d.]+)", run.stdout, re.M)
             latency = re.search(r"^latency average = ([\d.]+)", run.stdout, re.M)
             if run.returncode or tps is None:
                 sys.exit(f"pgbench failed:\n{run.stdout[-2000:]}{run.stderr[-2000:]}")
             reference = earn.run_pgbench(args.seconds)
-            print(f"{round_no:>5} {float(tps[1]):12.0f} {float(latency[1]):10.1f} {reference:9.0f} "
+            print(f"{round_no:>5} {float(tps[1]):12.0f} {float(latency[1]):10.1f} {cpu_ms:20.3f} {reference:9.0f} "
                   f"{float(tps[1]) / reference:6.3f}", flush=True)
         checked = earn.verify(url)
         print(f"bills {checked['bills']}, ledger entries {checked['entries']}, "
               f"accounts whose balance is not the sum of their entries: {len(checked['drift'])}")
         return 1 if checked["drift"] else 0
     finally:
+        if engine is not None:
+            engine.dispose()
         earn.drop_database(args.server, args.database)
 
 
