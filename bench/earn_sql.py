@@ -63,17 +63,16 @@ def main(argv=None):
         print(f"{'round':>5} {'earn SQL TPS':>12} {'latency ms':>10} {'PostgreSQL CPU ms/tx':>20} "
               f"{'TPC-B TPS':>9} {'ratio':>6}")
         for round_no in range(1, args.rounds + 1):
-            run = subprocess.Popen(["pgbench", *connect, "-n", "-M", "prepared", "-f", str(SCRIPT),
-                                    "-D", f"members={args.members}", "-c", str(args.clients), "-j", "2",
-                                    "-T", str(args.seconds), args.database],
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            pgbench = subprocess.Popen(["pgbench", *connect, "-n", "-M", "prepared", "-f", str(SCRIPT),
+                                        "-D", f"members={args.members}", "-c", str(args.clients), "-j", "2",
+                                        "-T", str(args.seconds), args.database],
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             cpu_ms = postgres_cpu_per_bill(engine, args)
-            stdout, stderr = run.communicate()
-            run = subprocess.CompletedProcess(run.args, run.returncode, stdout, stderr)
-            tps = re.search(r"^tps = ([\d.]+)", run.stdout, re.M)
-            latency = re.search(r"^latency average = ([\d.]+)", run.stdout, re.M)
-            if run.returncode or tps is None:
-                sys.exit(f"pgbench failed:\n{run.stdout[-2000:]}{run.stderr[-2000:]}")
+            stdout, stderr = pgbench.communicate()
+            tps = re.search(r"^tps = ([\d.]+)", stdout, re.M)
+            latency = re.search(r"^latency average = ([\d.]+)", stdout, re.M)
+            if pgbench.returncode or tps is None:
+                sys.exit(f"pgbench failed:\n{stdout[-2000:]}{stderr[-2000:]}")
             reference = earn.run_pgbench(args.seconds)
             print(f"{round_no:>5} {float(tps[1]):12.0f} {float(latency[1]):10.1f} {cpu_ms:20.3f} {reference:9.0f} "
                   f"{float(tps[1]) / reference:6.3f}", flush=True)

@@ -10,10 +10,12 @@ each with wrk as bench/earn.py does (16 keep-alive connections, a JSON bill post
 - sqlalchemy: the same transaction through a SQLAlchemy engine and its pool (10 + 10).
 
 For each it prints requests a second, latency and the server processes' CPU per request (user +
-system, from /proc). `--processes 2` serves each app from two processes behind nginx. The app's cost per request above these is LPS's own; what these cost sets
-the most any Pyramid + SQLAlchemy app on waitress could reach on this machine.
+system, from /proc). `--processes 2` serves each app from two processes behind nginx. What LPS's
+earn request costs above the last app is LPS's own code; what the last app costs bounds what any
+Pyramid + SQLAlchemy app on waitress could reach on this machine (bench/README.md).
 
-    .venv/bin/python bench/floor.py [--apps wsgi,pyramid,psycopg,sqlalchemy] [--threads 8,2] [--processes 2]
+    .venv/bin/python bench/floor.py [--apps wsgi,pyramid,psycopg,sqlalchemy] [--threads 8,2]
+                                    [--processes 2] [--pgbench-seconds 20]
 
 Needs wrk (apt-get install wrk) and, for the last two, PostgreSQL (--server).
 """
@@ -165,8 +167,8 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=1, help="repeat the whole set, alternating (1)")
     parser.add_argument("--pgbench-seconds", type=int, default=0,
                         help="run the pgbench reference after, for ratios (0: skip)")
-    parser.add_argument("--server", default=os.environ.get("LPS_BENCH_SERVER", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
-                        help="PostgreSQL URL the psycopg and sqlalchemy apps connect to")
+    parser.add_argument("--server", help="PostgreSQL URL the psycopg and sqlalchemy apps connect to (as bench/earn.py's)",
+                        default=os.environ.get("LPS_BENCH_SERVER", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
     parser.add_argument("--serve", choices=APPS, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
