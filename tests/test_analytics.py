@@ -308,6 +308,16 @@ def test_bad_filters_name_the_field(testapp, seed, query, field, status):
     assert field in str(problem)
 
 
+@pytest.mark.parametrize("group_by", ["day", "week", "month"])
+def test_the_document_allows_every_grouping_a_view_answers_with(testapp, seed, world, group_by):
+    document = testapp.get("/api/v1/openapi.json").json
+    period = document["components"]["schemas"]["AnalyticsView"]["properties"]["period"]["properties"]
+    headers = {"Authorization": f"Bearer {seed.api_key('REST', scopes=['reports'])}"}
+    answer = testapp.get("/api/v1/analytics/demographics", {"group_by": group_by}, headers=headers).json
+    assert answer["period"]["group_by"] == group_by
+    assert group_by in period["group_by"]["enum"]
+
+
 def test_settings_are_checked():
     assert AnalyticsSettings.from_mapping({"lps.analytics.churn_days": "90"}).churn_days == 90
     for key, value in (("lps.analytics.churn_days", "0"), ("lps.analytics.churn_factor", "x"),

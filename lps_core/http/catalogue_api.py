@@ -4,6 +4,8 @@ and the analytics views (lps_core.http.analytics): GET <path>/<name> for each na
 
 Each name gets its own route and Operation, so the OpenAPI document shows each one's summary and
 filters, and read_query() validates a request with the schema its operation shows."""
+from typing import get_args
+
 from pyramid.response import Response
 
 from lps_core.exports import XLSX_TYPE
@@ -42,7 +44,7 @@ def add_catalogue_api(config, *, prefix, path, names, summaries, filters, runner
                    **problems(401, 403, 422)},
                   scope=SCOPE, query=filters[name], description=description)
         for name in names
-    ], {schema: report_schema(names)})
+    ], {schema: report_schema(names, grains_of(filters.values()))})
 
 
 def _route(prefix, name):
@@ -53,14 +55,26 @@ def _operation_id(prefix, name):
     return f"get{prefix.title()}" + "".join(part.title() for part in name.split("-"))
 
 
-def report_schema(names) -> dict:
-    """The JSON schema of a Report (lps_core.reports.report) named by one of `names`."""
+def grains_of(models) -> list:
+    """The `group_by` values the query models accept, in their order: what a Report's period may
+    say it is grouped by (taken from the models so the document cannot fall behind them)."""
+    grains = []
+    for model in models:
+        field = model.model_fields.get("group_by")
+        for choice in get_args(field.annotation) if field else ():  # Literal[...] | None
+            grains += [grain for grain in get_args(choice) if grain not in grains]
+    return grains
+
+
+def report_schema(names, grains) -> dict:
+    """The JSON schema of a Report (lps_core.reports.report) named by one of `names`, grouped by
+    one of `grains`."""
     return {"type": "object", "properties": {
         "report": {"type": "string", "enum": list(names)},
         "title": {"type": "string"},
         "period": {"type": "object", "properties": {
             "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"},
-            "group_by": {"type": "string", "enum": ["day", "month"]}, "time_zone": {"type": "string"},
+            "group_by": {"type": "string", "enum": grains}, "time_zone": {"type": "string"},
             "starts_at": {"type": "string", "format": "date-time"},
             "ends_at": {"type": "string", "format": "date-time"}}},
         "filters": {"type": "object", "additionalProperties": {"type": "string"}},
