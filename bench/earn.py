@@ -498,7 +498,7 @@ def drive(args, tmp, port, key, cards, run_id, seconds):
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def _proc_cpu(pid):
+def process_cpu(pid):
     try:
         with open(f"/proc/{pid}/stat") as f:
             fields = f.read().rpartition(")")[2].split()
@@ -567,14 +567,14 @@ def cpu_snapshot(groups, database=None):
     for p in pids:
         name = owner.get(_process_group(p))
         if name is not None:
-            servers[name][p] = _proc_cpu(p)
-    postgres = {p: _proc_cpu(p) for p in pids if _is_our_postgres(p, database)}
+            servers[name][p] = process_cpu(p)
+    postgres = {p: process_cpu(p) for p in pids if _is_our_postgres(p, database)}
     own = os.times()
     return {"busy": busy, "servers": servers, "postgres": postgres,
             "bench": own.user + own.system, "children": own.children_user + own.children_system}
 
 
-def _delta(after, before):
+def cpu_delta(after, before):
     """Per-process CPU used between two snapshots; a process new in `after` counts from zero, one
     that exited in between is lost (and shows up under "other")."""
     return sum(max(0.0, cpu - before.get(pid, 0.0)) for pid, cpu in after.items())
@@ -582,9 +582,9 @@ def _delta(after, before):
 
 def cpu_split(before, after, seconds):
     """Cores used during the window by: servers (waitress + nginx), postgres, the load generator, others."""
-    servers = {name: _delta(pids, before["servers"].get(name, {})) for name, pids in after["servers"].items()}
+    servers = {name: cpu_delta(pids, before["servers"].get(name, {})) for name, pids in after["servers"].items()}
     d = {"busy": after["busy"] - before["busy"], "servers": sum(servers.values()),
-         "postgres": _delta(after["postgres"], before["postgres"]),
+         "postgres": cpu_delta(after["postgres"], before["postgres"]),
          "generator": after["children"] - before["children"] + after["bench"] - before["bench"]}
     other = d["busy"] - d["servers"] - d["postgres"] - d["generator"]
     split = {"servers": d["servers"], **servers, "postgres": d["postgres"], "load_generator": d["generator"],

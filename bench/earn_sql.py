@@ -39,7 +39,7 @@ def postgres_cpu_per_bill(engine, args):
     before, first = earn.cpu_snapshot({}, args.database), last_bill()
     time.sleep(args.seconds - 2 * margin)
     after, last = earn.cpu_snapshot({}, args.database), last_bill()
-    return earn._delta(after["postgres"], before["postgres"]) * 1000 / max(last - first, 1)
+    return earn.cpu_delta(after["postgres"], before["postgres"]) * 1000 / max(last - first, 1)
 
 
 def main(argv=None):

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from earn import (WRK_REPORT, Processes, _proc_cpu, free_port, make_tmp, run_pgbench, start_nginx,  # noqa: E402
+from earn import (WRK_REPORT, Processes, free_port, make_tmp, process_cpu, run_pgbench, start_nginx,  # noqa: E402
                   wait_ready, wrk)
 
 APPS = ("wsgi", "pyramid", "psycopg", "sqlalchemy")
@@ -146,9 +146,9 @@ def measure(app_name, threads, args, tmp):
             port = free_port()
             start_nginx(procs, tmp, port, backends)
         wrk(tmp, port, WRK_SCRIPT, "floor-warmup", args.clients, args.warmup, ok_status=201)
-        cpu_before, started = sum(map(_proc_cpu, pids)), time.monotonic()
+        cpu_before, started = sum(map(process_cpu, pids)), time.monotonic()
         result = wrk(tmp, port, WRK_SCRIPT, "floor", args.clients, args.seconds, ok_status=201)
-        cpu = sum(map(_proc_cpu, pids)) - cpu_before
+        cpu = sum(map(process_cpu, pids)) - cpu_before
         elapsed = time.monotonic() - started
     finally:
         procs.stop_all()
