@@ -1,5 +1,6 @@
 """The documentation keeps up with the code: every hook, CLI command, API path and setting is
-documented, the modules the plugin guide names exist, and the demo's output is what the docs show.
+documented, the modules the plugin guide names exist, the demo's output is what the docs show,
+links between the pages lead to files, and docs/index.md lists every page.
 Every hook is also kept: it has an implementation (LPS's own, or a plugin's shipped in plugins/ or
 drivers/) and LPS calls it.
 
@@ -399,3 +400,38 @@ def test_the_docs_show_what_lps_demo_prints(demo_output, name):
         assert skipped == 0 or after_gap, f"`lps demo` prints {printed[position]!r} where {name} shows {line!r}"
         position, after_gap = position + skipped + 1, False
     assert position == len(printed), f"{name} leaves out the end of what `lps demo` prints"
+
+
+# --- Links between the pages lead somewhere, and the index lists every page ------------------------
+
+ROOT_PAGES = [DOCS.parent / "README.md", DOCS.parent / "CHANGELOG.md", DOCS.parent / "bench" / "README.md",
+              *DOCS.rglob("*.md"), *DOCS.parent.glob("plugins/*/README.md"), *DOCS.parent.glob("drivers/*/README.md")]
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def relative_links(page: Path) -> list[str]:
+    """The targets of a page's Markdown links to files of the checkout (no scheme, no bare anchor),
+    without their #anchor; fenced code left out, as a `](` there is not a link."""
+    text = re.sub(r"```.*?```", "", page.read_text(encoding="utf-8"), flags=re.DOTALL)
+    targets = (target.split("#")[0] for target in LINK.findall(text))
+    return [target for target in targets if target and ":" not in target]
+
+
+def test_the_link_scan_finds_links_and_leaves_out_addresses_and_code(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("[a](docs/a.md#part) [b](https://example.com/b.md) [c](#here)\n"
+                    "```text\n[d](not/a/link.md)\n```\n![e](images/e.png)\n", encoding="utf-8")
+    assert relative_links(page) == ["docs/a.md", "images/e.png"]
+
+
+@pytest.mark.parametrize("page", ROOT_PAGES, ids=lambda page: str(page.relative_to(DOCS.parent)))
+def test_every_link_between_pages_leads_to_a_file(page):
+    missing = [target for target in relative_links(page) if not (page.parent / target).exists()]
+    assert not missing, f"{page.relative_to(DOCS.parent)} links to {', '.join(missing)}, which do not exist"
+
+
+def test_the_index_lists_every_page_and_the_readme_leads_to_it():
+    listed = set(relative_links(DOCS / "index.md"))
+    pages = {path.name for path in DOCS.glob("*.md")} - {"index.md"}
+    assert not pages - listed, f"docs/index.md does not list {', '.join(sorted(pages - listed))}"
+    assert "docs/index.md" in relative_links(DOCS.parent / "README.md")
