@@ -74,6 +74,27 @@ def test_every_marked_text_is_translated_and_compiled():
     assert catalogs.problems() == []
 
 
+MARKERS = {"_", "dgettext", "TranslationString"}
+
+
+def marked_inside_f_strings(tree) -> list[int]:
+    """The lines of texts marked for translation inside an f-string's replacement fields. Before
+    Python 3.12 an f-string is one token, which the catalog extractor does not look into."""
+    return sorted({node.lineno for joined in ast.walk(tree) if isinstance(joined, ast.JoinedStr)
+                   for node in ast.walk(joined) if isinstance(node, ast.Call)
+                   and getattr(node.func, "id", getattr(node.func, "attr", None)) in MARKERS})
+
+
+def test_the_f_string_scan_finds_a_marked_text():
+    assert marked_inside_f_strings(ast.parse('x = f"<a>{escape(_(\'Try again\'))}</a>"\ny = _("ok")')) == [1]
+
+
+def test_no_text_is_marked_inside_an_f_string():
+    found = [f"{path.relative_to(catalogs.PACKAGE.parent)}:{line}" for path in sorted(catalogs.PACKAGE.rglob("*.py"))
+             for line in marked_inside_f_strings(ast.parse(path.read_text(encoding="utf-8")))]
+    assert found == [], "mark these texts outside the f-string, so that `make catalogs` finds them"
+
+
 def test_the_language_follows_the_browser(testapp):
     assert "登录" in testapp.get("/login", headers={"Accept-Language": "zh-CN,zh;q=0.9"}).text
     assert "Sign in" in testapp.get("/login", headers={"Accept-Language": "en-GB"}).text

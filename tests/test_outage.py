@@ -159,6 +159,8 @@ def test_an_outage_answers_503_with_retry_after_and_the_server_recovers_by_itsel
     assert page.content_type == "text/html" and page.headers["Retry-After"] == str(ServiceUnavailable.retry_after_seconds)
     assert "cannot reach its database" in page.text and "Traceback" not in page.text
     assert page.headers["Content-Security-Policy"].startswith("default-src 'self'")
+    chinese = app.get("/", headers={"Accept-Language": "zh-CN"}, status=503)
+    assert "系统繁忙" in chinese.text and "重试</a>" in chinese.text
 
     proxy.restore()
     assert app.get(f"/api/v1/cards/{card_no}", headers=key, status=200).json["card_no"] == card_no

@@ -37,16 +37,19 @@ def database_unavailable(exc, request):
 
 
 def _screen(request) -> str:
+    """The page, with no template: its texts are marked outside the f-string, as before Python 3.12
+    an f-string is one token and the catalog extractor would not see a text marked inside it."""
     localizer = request.localizer
     title = localizer.translate(_("The system is busy"))
     text = localizer.translate(_("LPS cannot reach its database at the moment. Nothing was saved by this "
                                  "request. Please try again in a minute; if it goes on, call IT."))
+    again = localizer.translate(_("Try again"))
     stylesheet = request.static_url("lps_core.screens.shell:static/lps.css")
     return (f'<!DOCTYPE html>\n<html lang="{escape(request.locale_name.replace("_", "-"))}">\n<head>\n'
             f'<meta charset="utf-8"><title>{escape(title)}</title>\n'
             f'<link rel="stylesheet" href="{escape(stylesheet)}">\n</head>\n'
             f'<body><main><h1>{escape(title)}</h1><p>{escape(text)}</p>'
-            f'<p><a href="{escape(request.path_qs)}">{escape(localizer.translate(_("Try again")))}</a></p>'
+            f'<p><a href="{escape(request.path_qs)}">{escape(again)}</a></p>'
             f'</main></body>\n</html>\n')
 
 
